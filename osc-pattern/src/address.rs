@@ -1,0 +1,152 @@
+//! Literal OSC addresses: validation and splitting into parts.
+
+use crate::PatternError;
+
+/// The characters OSC 1.0 forbids in a literal address (pattern syntax, plus
+/// space and `#`). `/` is the part separator and is handled separately.
+pub const RESERVED_ADDRESS_CHARS: &str = " #*,?[]{}";
+
+/// `true` for bytes that may not appear in a literal address (except `/`).
+const fn is_reserved(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'#' | b'*' | b',' | b'?' | b'[' | b']' | b'{' | b'}'
+    )
+}
+
+/// Whether `address` is a valid literal OSC address: it starts with `/`, its
+/// parts (between single `/`) are non-empty, and it contains none of
+/// `` #*,?[]{}`` (see [`RESERVED_ADDRESS_CHARS`]).
+///
+/// A string for which this returns `false` is either a pattern or malformed;
+/// [`validate_address`] says which character is wrong.
+///
+/// ```
+/// use osc_pattern::is_literal_address;
+///
+/// assert!(is_literal_address("/synth/1/freq"));
+/// assert!(!is_literal_address("/synth/*/freq")); // a pattern
+/// assert!(!is_literal_address("//freq")); // OSC 1.1 pattern
+/// assert!(!is_literal_address("synth")); // no leading '/'
+/// assert!(!is_literal_address("/synth/")); // empty last part
+/// ```
+#[must_use]
+pub fn is_literal_address(address: &str) -> bool {
+    let bytes = address.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let mut previous = b'/';
+    for &b in bytes.iter().skip(1) {
+        if is_reserved(b) || (b == b'/' && previous == b'/') {
+            return false;
+        }
+        previous = b;
+    }
+    previous != b'/'
+}
+
+/// Checks that `address` is a valid literal OSC address (see
+/// [`is_literal_address`]) and says where it is not.
+///
+/// # Errors
+///
+/// [`PatternError::MissingLeadingSlash`], [`PatternError::EmptyPart`] (for
+/// `//`, a trailing `/` or the lone `/`) or
+/// [`PatternError::InvalidAddressChar`], each with the byte offset.
+///
+/// ```
+/// use osc_pattern::{validate_address, PatternError};
+///
+/// assert_eq!(validate_address("/a/b"), Ok(()));
+/// assert_eq!(
+///     validate_address("/a/b*"),
+///     Err(PatternError::InvalidAddressChar { offset: 4, found: '*' })
+/// );
+/// assert_eq!(validate_address("/a//b"), Err(PatternError::EmptyPart { offset: 3 }));
+/// ```
+pub fn validate_address(address: &str) -> Result<(), PatternError> {
+    let bytes = address.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return Err(PatternError::MissingLeadingSlash { offset: 0 });
+    }
+    let mut previous = b'/';
+    for (offset, &b) in bytes.iter().enumerate().skip(1) {
+        if is_reserved(b) {
+            return Err(PatternError::InvalidAddressChar {
+                offset,
+                found: char::from(b),
+            });
+        }
+        if b == b'/' && previous == b'/' {
+            return Err(PatternError::EmptyPart { offset });
+        }
+        previous = b;
+    }
+    if previous == b'/' {
+        return Err(PatternError::EmptyPart {
+            offset: address.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Splits off the first part of `rest` (the text after a `/`): returns the
+/// part and the text after the next `/`, or `None` when this was the last
+/// part.
+pub(crate) fn split_part(rest: &str) -> (&str, Option<&str>) {
+    match rest.split_once('/') {
+        Some((part, after)) => (part, Some(after)),
+        None => (rest, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_addresses() {
+        for ok in ["/a", "/a/b", "/synth/1/freq", "/é/ü", "/a.b-c_d!"] {
+            assert!(is_literal_address(ok), "{ok}");
+            assert_eq!(validate_address(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "", "a", "/", "//", "/a/", "/a//b", "/a b", "/#a", "/a,b", "/a?", "/[a]", "/{a}",
+        ] {
+            assert!(!is_literal_address(bad), "{bad}");
+            assert!(validate_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn error_offsets() {
+        assert_eq!(
+            validate_address(""),
+            Err(PatternError::MissingLeadingSlash { offset: 0 })
+        );
+        assert_eq!(
+            validate_address("/"),
+            Err(PatternError::EmptyPart { offset: 1 })
+        );
+        assert_eq!(
+            validate_address("/ab/"),
+            Err(PatternError::EmptyPart { offset: 4 })
+        );
+        assert_eq!(
+            validate_address("/a#"),
+            Err(PatternError::InvalidAddressChar {
+                offset: 2,
+                found: '#'
+            })
+        );
+    }
+
+    #[test]
+    fn split() {
+        assert_eq!(split_part("a/b"), ("a", Some("b")));
+        assert_eq!(split_part("a"), ("a", None));
+        assert_eq!(split_part(""), ("", None));
+        assert_eq!(split_part("/"), ("", Some("")));
+    }
+}

@@ -1,0 +1,408 @@
+//! Compiled OSC address patterns and matching over parts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::PatternError;
+use crate::address::split_part;
+use crate::nfa::{MAX_PART_STATES, Nfa, state_count};
+use crate::parse::{RawItem, Token, parse};
+
+/// The most literal strings a part such as `{1,2,3}` or `a{b,c}{d,e}` is
+/// expanded into so that the index can look them up by hash instead of
+/// scanning every child; larger parts are matched against each child.
+const MAX_EXPANSIONS: usize = 64;
+
+/// An OSC address pattern, parsed and compiled once, matched many times
+/// without allocating.
+///
+/// Syntax (OSC 1.0 plus OSC 1.1's `//`):
+///
+/// | syntax | matches |
+/// |---|---|
+/// | `abc` | itself |
+/// | `?` | any one character |
+/// | `*` | any run of characters, including none (never `/`) |
+/// | `[abc]`, `[a-z]` | one character in the set (`-` literal first or last) |
+/// | `[!a-z]` | one character not in the set (`!` special only first) |
+/// | `{foo,bar}` | one of the literal strings |
+/// | `//` | any number of levels, including zero |
+///
+/// Pattern and address must have the same number of parts except across
+/// `//`: `//c` matches `/c` and `/a/b/c`; a trailing `//` (`/a//`) matches
+/// `/a` and everything below it. See `docs/patterns.md` for the precise
+/// rules.
+///
+/// ```
+/// use osc_pattern::Pattern;
+///
+/// let p = Pattern::new("/synth/[0-9]*/{freq,amp}")?;
+/// assert!(p.matches("/synth/12/freq"));
+/// assert!(!p.matches("/synth/12/pan"));
+/// assert!(Pattern::new("/{ab,a}bc")?.matches("/abc"));
+/// assert!(Pattern::new("//freq")?.matches("/synth/1/freq"));
+/// # Ok::<(), osc_pattern::PatternError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: Box<str>,
+    items: Box<[Item]>,
+    literal: bool,
+}
+
+/// One level of a compiled pattern.
+#[derive(Debug, Clone)]
+pub(crate) enum Item {
+    Part(Part),
+    AnyLevels,
+}
+
+/// A compiled part.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    matcher: PartMatcher,
+    /// Every string the part matches, when there are few of them.
+    finite: Option<Box<[Box<str>]>>,
+}
+
+#[derive(Debug, Clone)]
+enum PartMatcher {
+    Literal(Box<str>),
+    /// Prefix mode only: the part starts with this text.
+    Prefix(Box<str>),
+    /// A lone `*`.
+    Any,
+    Nfa(Nfa),
+}
+
+impl Part {
+    fn compile(tokens: Vec<Token>, offset: usize) -> Result<Self, PatternError> {
+        let finite = expansions(&tokens);
+        let matcher = match tokens.as_slice() {
+            [Token::Lit(text)] => PartMatcher::Literal(text.as_str().into()),
+            [Token::Lit(text), Token::Star] => PartMatcher::Prefix(text.as_str().into()),
+            [Token::Star] => PartMatcher::Any,
+            _ => {
+                let states = state_count(&tokens);
+                if states > MAX_PART_STATES {
+                    return Err(PatternError::TooComplex {
+                        offset,
+                        states,
+                        limit: MAX_PART_STATES,
+                    });
+                }
+                PartMatcher::Nfa(Nfa::new(&tokens))
+            }
+        };
+        Ok(Self { matcher, finite })
+    }
+
+    /// Whether the part matches `text` (one address part, no `/`).
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        match &self.matcher {
+            PartMatcher::Literal(lit) => **lit == *text,
+            PartMatcher::Prefix(lit) => text.starts_with(&**lit),
+            PartMatcher::Any => true,
+            PartMatcher::Nfa(nfa) => nfa.matches(text),
+        }
+    }
+
+    /// Every text the part matches, if it is a small finite set.
+    pub(crate) fn finite(&self) -> Option<&[Box<str>]> {
+        self.finite.as_deref()
+    }
+}
+
+/// The strings a part of literals and alternatives matches, deduplicated,
+/// or `None` if it has wildcards or too many expansions.
+fn expansions(tokens: &[Token]) -> Option<Box<[Box<str>]>> {
+    let mut all = vec![String::new()];
+    for token in tokens {
+        match token {
+            Token::Lit(text) => all.iter_mut().for_each(|s| s.push_str(text)),
+            Token::Alt(alternatives) => {
+                if all.len().saturating_mul(alternatives.len()) > MAX_EXPANSIONS {
+                    return None;
+                }
+                all = all
+                    .iter()
+                    .flat_map(|prefix| alternatives.iter().map(move |a| format!("{prefix}{a}")))
+                    .collect();
+            }
+            Token::One | Token::Star | Token::Class(_) => return None,
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Some(all.into_iter().map(String::into_boxed_str).collect())
+}
+
+impl Pattern {
+    /// Parses and compiles `pattern`.
+    ///
+    /// # Errors
+    ///
+    /// A [`PatternError`] with the byte offset of the problem: no leading
+    /// `/`, an empty part (trailing `/`, `///`), an unclosed `[` or `{`, an
+    /// empty class, a reversed range, nested `{`, a wildcard inside `{}`, a
+    /// stray `]` or `}`, or a part too complex to match in bounded time.
+    ///
+    /// ```
+    /// use osc_pattern::{Pattern, PatternError};
+    ///
+    /// assert!(Pattern::new("/a/*/c").is_ok());
+    /// assert_eq!(
+    ///     Pattern::new("/a/{b,{c}}").unwrap_err(),
+    ///     PatternError::NestedAlternatives { offset: 6 }
+    /// );
+    /// ```
+    pub fn new(pattern: &str) -> Result<Self, PatternError> {
+        Self::compile(pattern, false)
+    }
+
+    /// Compiles `pattern` for osc4py3's prefix semantics: it matches any
+    /// address that starts with a string the pattern matches.
+    pub(crate) fn new_prefix(pattern: &str) -> Result<Self, PatternError> {
+        Self::compile(pattern, true)
+    }
+
+    fn compile(pattern: &str, prefix: bool) -> Result<Self, PatternError> {
+        let mut raw = parse(pattern)?;
+        if prefix {
+            while matches!(raw.last(), Some(RawItem::AnyLevels)) {
+                raw.pop();
+            }
+            // The last part may end anywhere in an address part (`*`), and
+            // any levels may follow (`//`).
+            if let Some(RawItem::Part { tokens, .. }) = raw.last_mut() {
+                if tokens.last() != Some(&Token::Star) {
+                    tokens.push(Token::Star);
+                }
+            }
+            raw.push(RawItem::AnyLevels);
+        }
+        let items = raw
+            .into_iter()
+            .map(|item| match item {
+                RawItem::Part { offset, tokens } => Part::compile(tokens, offset).map(Item::Part),
+                RawItem::AnyLevels => Ok(Item::AnyLevels),
+            })
+            .collect::<Result<Box<[Item]>, PatternError>>()?;
+        let literal = items.iter().all(|item| {
+            matches!(
+                item,
+                Item::Part(Part {
+                    matcher: PartMatcher::Literal(_),
+                    ..
+                })
+            )
+        });
+        Ok(Self {
+            source: pattern.into(),
+            items,
+            literal,
+        })
+    }
+
+    /// Whether the pattern matches `address`.
+    ///
+    /// The address is taken as text: a `*` in it is an ordinary character.
+    /// (The [`AddressSpace`](crate::AddressSpace) never matches a pattern
+    /// against an address that contains pattern characters.) A string that
+    /// does not start with `/` matches nothing. Takes time proportional to
+    /// the address length times the pattern size, and never allocates.
+    ///
+    /// ```
+    /// use osc_pattern::Pattern;
+    ///
+    /// let p = Pattern::new("/a/*")?;
+    /// assert!(p.matches("/a/")); // `*` matches nothing
+    /// assert!(p.matches("/a/b"));
+    /// assert!(!p.matches("/a/b/c")); // `*` never crosses `/`
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn matches(&self, address: &str) -> bool {
+        if self.literal {
+            return *self.source == *address;
+        }
+        match address.strip_prefix('/') {
+            Some(rest) => match_items(&self.items, rest),
+            None => false,
+        }
+    }
+
+    /// Whether the pattern has no wildcards at all: it matches exactly one
+    /// address, itself.
+    ///
+    /// ```
+    /// use osc_pattern::Pattern;
+    ///
+    /// assert!(Pattern::new("/a/b")?.is_literal());
+    /// assert!(!Pattern::new("/a/?")?.is_literal());
+    /// assert!(!Pattern::new("/a//b")?.is_literal());
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn is_literal(&self) -> bool {
+        self.literal
+    }
+
+    /// The pattern's source text.
+    ///
+    /// ```
+    /// use osc_pattern::Pattern;
+    ///
+    /// assert_eq!(Pattern::new("/a/*")?.as_str(), "/a/*");
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled levels, for the index.
+    pub(crate) fn items(&self) -> &[Item] {
+        &self.items
+    }
+}
+
+/// Matches `items` against the parts of `rest` (the address without its
+/// leading `/`).
+///
+/// Each part item matches exactly one address part and `//` matches any
+/// number of parts, so the classic two-pointer wildcard algorithm applies:
+/// remember the last `//` and, on a mismatch, let it absorb one more part.
+/// At most O(parts × items) part matches.
+pub(crate) fn match_items(items: &[Item], rest: &str) -> bool {
+    let mut item = 0;
+    let mut cursor = Some(rest);
+    // (item after the last `//`, address position where its match ends)
+    let mut backtrack: Option<(usize, Option<&str>)> = None;
+    loop {
+        match items.get(item) {
+            Some(Item::AnyLevels) => {
+                item += 1;
+                backtrack = Some((item, cursor));
+                continue;
+            }
+            Some(Item::Part(part)) => {
+                if let Some(text) = cursor {
+                    let (head, tail) = split_part(text);
+                    if part.matches(head) {
+                        item += 1;
+                        cursor = tail;
+                        continue;
+                    }
+                }
+            }
+            None => {
+                if cursor.is_none() {
+                    return true;
+                }
+            }
+        }
+        match backtrack {
+            Some((resume, Some(text))) => {
+                let (_, tail) = split_part(text);
+                backtrack = Some((resume, tail));
+                item = resume;
+                cursor = tail;
+            }
+            _ => return false,
+        }
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Pattern {}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl FromStr for Pattern {
+    type Err = PatternError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+#[cfg(test)]
+#[cfg_attr(test, allow(clippy::unwrap_used))]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, address: &str) -> bool {
+        Pattern::new(pattern).unwrap().matches(address)
+    }
+
+    #[test]
+    fn any_levels() {
+        assert!(m("//c", "/c"));
+        assert!(m("//c", "/a/b/c"));
+        assert!(!m("//c", "/a/b/cd"));
+        assert!(m("/a//c", "/a/c"));
+        assert!(m("/a//c", "/a/x/y/c"));
+        assert!(!m("/a//c", "/b/c"));
+        assert!(m("/a//", "/a"));
+        assert!(m("/a//", "/a/b/c"));
+        assert!(m("//", "/anything/at/all"));
+        assert!(m("//b//d", "/a/b/c/d"));
+        assert!(!m("//b//d", "/a/c/d"));
+        assert!(m("//*", "/x"));
+    }
+
+    #[test]
+    fn literal_fast_path() {
+        let p = Pattern::new("/a/b").unwrap();
+        assert!(p.is_literal());
+        assert!(p.matches("/a/b") && !p.matches("/a/bc") && !p.matches("/a"));
+    }
+
+    #[test]
+    fn prefix_mode() {
+        let p = Pattern::new_prefix("/test").unwrap();
+        for yes in ["/test", "/testing", "/test/x/y"] {
+            assert!(p.matches(yes), "{yes}");
+        }
+        assert!(!p.matches("/tes") && !p.matches("/x/test"));
+        let p = Pattern::new_prefix("/a/*/c").unwrap();
+        assert!(p.matches("/a/b/c") && p.matches("/a/b/cd/e") && !p.matches("/a/c"));
+        let p = Pattern::new_prefix("//c").unwrap();
+        assert!(p.matches("/x/cat") && p.matches("/c"));
+    }
+
+    #[test]
+    fn expansions_are_deduplicated() {
+        let p = Pattern::new("/{a,a,b}x").unwrap();
+        let Some(Item::Part(part)) = p.items().first() else {
+            unreachable!()
+        };
+        assert_eq!(part.finite().unwrap().len(), 2);
+        let p = Pattern::new("/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}").unwrap();
+        let Some(Item::Part(part)) = p.items().first() else {
+            unreachable!()
+        };
+        assert!(part.finite().is_none());
+    }
+
+    #[test]
+    fn too_complex() {
+        let long = format!("/*{}", "a".repeat(300));
+        assert!(matches!(
+            Pattern::new(&long),
+            Err(PatternError::TooComplex { offset: 1, .. })
+        ));
+        // A literal part has no limit.
+        assert!(Pattern::new(&format!("/{}", "a".repeat(300))).is_ok());
+    }
+}

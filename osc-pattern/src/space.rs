@@ -1,0 +1,669 @@
+//! The address space: registered methods indexed for dispatch.
+
+use std::collections::HashMap;
+
+use crate::pattern::Item;
+use crate::{Filter, MethodFilter, Pattern, PatternError, is_literal_address, validate_address};
+
+/// The most parts an address registered in an [`AddressSpace`] may have (it
+/// bounds the depth of the index, hence of the recursion of a pattern walk).
+pub const MAX_ADDRESS_PARTS: usize = 128;
+
+/// Patterns with more levels than this are matched by scanning every
+/// registered address instead of walking the tree (the walk keeps its set of
+/// pattern positions in a `u128`).
+const MAX_WALK_ITEMS: usize = 127;
+
+/// Identifies a registered method. Ids order by registration: a method
+/// registered later has a greater id. An id is never reused, so a stale id
+/// (of a removed method) finds nothing.
+///
+/// ```
+/// use osc_pattern::AddressSpace;
+///
+/// let mut space = AddressSpace::new();
+/// let a = space.insert("/b", ())?;
+/// let b = space.insert("/a", ())?;
+/// assert!(a < b);
+/// # Ok::<(), osc_pattern::PatternError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MethodId {
+    sequence: u64,
+    slot: usize,
+}
+
+impl MethodId {
+    /// The registration sequence number (0 for the first method registered
+    /// in an address space, then increasing).
+    ///
+    /// ```
+    /// use osc_pattern::AddressSpace;
+    ///
+    /// let mut space = AddressSpace::new();
+    /// assert_eq!(space.insert("/a", ())?.sequence(), 0);
+    /// assert_eq!(space.insert("/a", ())?.sequence(), 1);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn sequence(self) -> u64 {
+        self.sequence
+    }
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    parent: usize,
+    name: Box<str>,
+    /// The full address of this node (empty for the root).
+    path: Box<str>,
+    children: HashMap<Box<str>, usize>,
+    /// Methods registered at exactly this address, in registration order.
+    entries: Vec<MethodId>,
+}
+
+#[derive(Debug)]
+enum Registration {
+    Address(usize),
+    Filter(Filter),
+}
+
+#[derive(Debug)]
+struct Entry<T> {
+    id: MethodId,
+    payload: T,
+    registration: Registration,
+}
+
+/// Registered methods, indexed for dispatch, each with a payload `T` (the
+/// handler, for a dispatcher).
+///
+/// Two kinds of registration (see the crate docs for the rule):
+/// - [`insert`](Self::insert) a literal address. An incoming *pattern*
+///   selects every literal address it matches (OSC's dispatch); an incoming
+///   literal address selects its own methods.
+/// - [`insert_filter`](Self::insert_filter) a [`Filter`]. It selects every
+///   incoming *literal* address it matches; incoming patterns never select
+///   filters.
+///
+/// Literal addresses live in a tree keyed by part: a literal incoming
+/// address costs one hash lookup per level; a pattern walks only the branches
+/// it can match (hash lookups for literal parts and small alternatives like
+/// `{1,2,3}`, a scan of the children for other wildcards, a descent for
+/// `//`). Filters are a list, all tried against each literal incoming
+/// address. Results come in registration order, each method once.
+///
+/// ```
+/// use osc_pattern::{AddressSpace, Filter};
+///
+/// let mut space = AddressSpace::new();
+/// let freq = space.insert("/synth/1/freq", "freq")?;
+/// let amp = space.insert("/synth/1/amp", "amp")?;
+/// let any = space.insert_filter(Filter::osc("/synth/*/amp")?, "any amp");
+///
+/// let mut out = Vec::new();
+/// space.dispatch_into("/synth/1/{freq,amp}", &mut out)?;
+/// assert_eq!(out, vec![(freq, &"freq"), (amp, &"amp")]);
+/// space.dispatch_into("/synth/1/amp", &mut out)?;
+/// assert_eq!(out, vec![(amp, &"amp"), (any, &"any amp")]);
+///
+/// assert_eq!(space.remove(amp), Some("amp"));
+/// assert_eq!(space.len(), 2);
+/// # Ok::<(), osc_pattern::PatternError>(())
+/// ```
+#[derive(Debug)]
+pub struct AddressSpace<T> {
+    /// Arena of tree nodes; index 0 is the root.
+    nodes: Vec<Node>,
+    free_nodes: Vec<usize>,
+    slots: Vec<Option<Entry<T>>>,
+    free_slots: Vec<usize>,
+    /// Registered filters, in registration order.
+    filters: Vec<MethodId>,
+    next_sequence: u64,
+    len: usize,
+}
+
+impl<T> Default for AddressSpace<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> AddressSpace<T> {
+    /// An empty address space.
+    ///
+    /// ```
+    /// let space = osc_pattern::AddressSpace::<()>::new();
+    /// assert!(space.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            nodes: vec![Node::default()],
+            free_nodes: Vec::new(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            filters: Vec::new(),
+            next_sequence: 0,
+            len: 0,
+        }
+    }
+
+    /// Number of registered methods (addresses and filters).
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// space.insert("/a", 1)?;
+    /// space.insert("/a", 2)?;
+    /// assert_eq!(space.len(), 2);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is registered.
+    ///
+    /// ```
+    /// assert!(osc_pattern::AddressSpace::<u8>::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Registers a method at a literal address. Several methods may share
+    /// an address.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate_address`] (a pattern is not a literal address: use
+    /// [`insert_filter`](Self::insert_filter) to register one), or
+    /// [`PatternError::TooManyParts`].
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// assert!(space.insert("/synth/1/freq", ()).is_ok());
+    /// assert!(space.insert("/synth/*/freq", ()).is_err());
+    /// ```
+    pub fn insert(&mut self, address: &str, payload: T) -> Result<MethodId, PatternError> {
+        validate_address(address)?;
+        let parts = address.split('/').count() - 1;
+        if parts > MAX_ADDRESS_PARTS {
+            return Err(PatternError::TooManyParts {
+                parts,
+                limit: MAX_ADDRESS_PARTS,
+            });
+        }
+        let mut node = 0;
+        for name in address.split('/').skip(1) {
+            node = self.child_or_new(node, name);
+        }
+        let id = self.new_entry(payload, Registration::Address(node));
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.entries.push(id);
+        }
+        Ok(id)
+    }
+
+    /// Registers a method with a filter (a pattern or regular expression
+    /// that selects literal incoming addresses).
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// let id = space.insert_filter(Filter::osc("/test/*")?, ());
+    /// assert_eq!(space.dispatch("/test/me")?, vec![(id, &())]);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn insert_filter(&mut self, filter: Filter, payload: T) -> MethodId {
+        let id = self.new_entry(payload, Registration::Filter(filter));
+        self.filters.push(id);
+        id
+    }
+
+    /// Registers a [`MethodFilter`]; same as
+    /// [`insert_filter`](Self::insert_filter).
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter, MethodFilter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// space.insert_method_filter(MethodFilter::new(Filter::osc("//x")?, 1));
+    /// assert_eq!(space.len(), 1);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn insert_method_filter(&mut self, method: MethodFilter<T>) -> MethodId {
+        self.insert_filter(method.filter, method.payload)
+    }
+
+    /// Unregisters a method and returns its payload, or `None` if the id is
+    /// not (or no longer) registered here.
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// let id = space.insert("/a/b", "x")?;
+    /// assert_eq!(space.remove(id), Some("x"));
+    /// assert_eq!(space.remove(id), None);
+    /// assert!(space.dispatch("/a/b")?.is_empty());
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn remove(&mut self, id: MethodId) -> Option<T> {
+        let slot = self.slots.get_mut(id.slot)?;
+        if slot.as_ref().map(|e| e.id) != Some(id) {
+            return None;
+        }
+        let entry = slot.take()?;
+        self.free_slots.push(id.slot);
+        self.len -= 1;
+        match entry.registration {
+            Registration::Filter(_) => {
+                if let Ok(at) = self.filters.binary_search(&id) {
+                    self.filters.remove(at);
+                }
+            }
+            Registration::Address(node) => {
+                if let Some(n) = self.nodes.get_mut(node) {
+                    n.entries.retain(|&e| e != id);
+                }
+                self.prune(node);
+            }
+        }
+        Some(entry.payload)
+    }
+
+    /// The payload of a registered method.
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// let id = space.insert("/a", 5)?;
+    /// assert_eq!(space.get(id), Some(&5));
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn get(&self, id: MethodId) -> Option<&T> {
+        self.entry(id).map(|e| &e.payload)
+    }
+
+    /// The payload of a registered method, mutably.
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// let id = space.insert("/a", 5)?;
+    /// if let Some(p) = space.get_mut(id) {
+    ///     *p = 6;
+    /// }
+    /// assert_eq!(space.get(id), Some(&6));
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn get_mut(&mut self, id: MethodId) -> Option<&mut T> {
+        match self.slots.get_mut(id.slot) {
+            Some(Some(entry)) if entry.id == id => Some(&mut entry.payload),
+            _ => None,
+        }
+    }
+
+    /// The address, or the filter's source text, a method was registered
+    /// with.
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// let a = space.insert("/a/b", ())?;
+    /// let f = space.insert_filter(Filter::osc("/a/*")?, ());
+    /// assert_eq!(space.source(a), Some("/a/b"));
+    /// assert_eq!(space.source(f), Some("/a/*"));
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    #[must_use]
+    pub fn source(&self, id: MethodId) -> Option<&str> {
+        match &self.entry(id)?.registration {
+            Registration::Address(node) => self.nodes.get(*node).map(|n| &*n.path),
+            Registration::Filter(filter) => Some(filter.as_str()),
+        }
+    }
+
+    /// Finds the methods an incoming address (literal or pattern) selects
+    /// and puts them in `out` (cleared first), in registration order, each
+    /// once. Reusing `out` makes repeated dispatch of literal addresses
+    /// allocation-free; an incoming pattern is compiled first (use
+    /// [`dispatch_pattern_into`](Self::dispatch_pattern_into) with a
+    /// compiled [`Pattern`] to avoid that).
+    ///
+    /// - A literal incoming address (see [`is_literal_address`]) selects the
+    ///   methods registered at exactly that address and every filter that
+    ///   matches it.
+    /// - Any other incoming address is parsed as a pattern and selects every
+    ///   method registered at a literal address it matches; filters are not
+    ///   consulted.
+    ///
+    /// # Errors
+    ///
+    /// A [`PatternError`] if `incoming` is neither a literal address nor a
+    /// valid pattern.
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// let id = space.insert("/a/b/c", ())?;
+    /// let mut out = Vec::new();
+    /// for incoming in ["/a/b/c", "/a/*/c", "//c", "/{a,x}/[a-b]/?"] {
+    ///     space.dispatch_into(incoming, &mut out)?;
+    ///     assert_eq!(out, vec![(id, &())]);
+    /// }
+    /// assert!(space.dispatch_into("/a/[b", &mut out).is_err());
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn dispatch_into<'a>(
+        &'a self,
+        incoming: &str,
+        out: &mut Vec<(MethodId, &'a T)>,
+    ) -> Result<(), PatternError> {
+        out.clear();
+        if is_literal_address(incoming) {
+            self.collect_literal(incoming, out);
+        } else {
+            self.collect_pattern(&Pattern::new(incoming)?, out);
+        }
+        Ok(())
+    }
+
+    /// [`dispatch_into`](Self::dispatch_into) returning a new `Vec`.
+    ///
+    /// # Errors
+    ///
+    /// As [`dispatch_into`](Self::dispatch_into).
+    ///
+    /// ```
+    /// let mut space = osc_pattern::AddressSpace::new();
+    /// let a = space.insert("/x/1", 'a')?;
+    /// let b = space.insert("/x/2", 'b')?;
+    /// assert_eq!(space.dispatch("/x/?")?, vec![(a, &'a'), (b, &'b')]);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn dispatch(&self, incoming: &str) -> Result<Vec<(MethodId, &T)>, PatternError> {
+        let mut out = Vec::new();
+        self.dispatch_into(incoming, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`dispatch_into`](Self::dispatch_into) for an already compiled
+    /// pattern (no allocation beyond `out`'s growth). A pattern whose text
+    /// is a literal address is dispatched as that address (filters
+    /// included).
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Pattern};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// let id = space.insert("/synth/3/freq", ())?;
+    /// let pattern = Pattern::new("/synth/*/freq")?;
+    /// let mut out = Vec::new();
+    /// space.dispatch_pattern_into(&pattern, &mut out);
+    /// assert_eq!(out, vec![(id, &())]);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn dispatch_pattern_into<'a>(
+        &'a self,
+        pattern: &Pattern,
+        out: &mut Vec<(MethodId, &'a T)>,
+    ) {
+        out.clear();
+        if is_literal_address(pattern.as_str()) {
+            self.collect_literal(pattern.as_str(), out);
+        } else {
+            self.collect_pattern(pattern, out);
+        }
+    }
+
+    fn entry(&self, id: MethodId) -> Option<&Entry<T>> {
+        self.slots
+            .get(id.slot)?
+            .as_ref()
+            .filter(|entry| entry.id == id)
+    }
+
+    fn new_entry(&mut self, payload: T, registration: Registration) -> MethodId {
+        let slot = self.free_slots.pop().unwrap_or(self.slots.len());
+        let id = MethodId {
+            sequence: self.next_sequence,
+            slot,
+        };
+        self.next_sequence = self.next_sequence.wrapping_add(1);
+        let entry = Some(Entry {
+            id,
+            payload,
+            registration,
+        });
+        match self.slots.get_mut(slot) {
+            Some(free) => *free = entry,
+            None => self.slots.push(entry),
+        }
+        self.len += 1;
+        id
+    }
+
+    fn child_or_new(&mut self, parent: usize, name: &str) -> usize {
+        let Some(node) = self.nodes.get(parent) else {
+            return parent;
+        };
+        if let Some(&child) = node.children.get(name) {
+            return child;
+        }
+        let new = Node {
+            parent,
+            name: name.into(),
+            path: format!("{}/{name}", node.path).into_boxed_str(),
+            ..Node::default()
+        };
+        let index = match self.free_nodes.pop() {
+            Some(index) => {
+                if let Some(slot) = self.nodes.get_mut(index) {
+                    *slot = new;
+                }
+                index
+            }
+            None => {
+                self.nodes.push(new);
+                self.nodes.len() - 1
+            }
+        };
+        if let Some(node) = self.nodes.get_mut(parent) {
+            node.children.insert(name.into(), index);
+        }
+        index
+    }
+
+    /// Frees `node` and its ancestors while they hold nothing.
+    fn prune(&mut self, mut node: usize) {
+        while node != 0 {
+            let Some(n) = self.nodes.get_mut(node) else {
+                return;
+            };
+            if !n.entries.is_empty() || !n.children.is_empty() {
+                return;
+            }
+            let parent = n.parent;
+            let name = std::mem::take(&mut n.name);
+            *n = Node::default();
+            self.free_nodes.push(node);
+            if let Some(p) = self.nodes.get_mut(parent) {
+                p.children.remove(&name);
+            }
+            node = parent;
+        }
+    }
+
+    fn push_entries<'a>(&'a self, node: &Node, out: &mut Vec<(MethodId, &'a T)>) {
+        out.extend(
+            node.entries
+                .iter()
+                .filter_map(|&id| self.entry(id).map(|e| (id, &e.payload))),
+        );
+    }
+
+    fn collect_literal<'a>(&'a self, address: &str, out: &mut Vec<(MethodId, &'a T)>) {
+        let mut node = self.nodes.first();
+        for name in address.split('/').skip(1) {
+            node = node
+                .and_then(|n| n.children.get(name))
+                .and_then(|&child| self.nodes.get(child));
+        }
+        if let Some(node) = node {
+            self.push_entries(node, out);
+        }
+        let exact = out.len();
+        for &id in &self.filters {
+            if let Some(entry) = self.entry(id) {
+                if let Registration::Filter(filter) = &entry.registration {
+                    if filter.matches_literal(address) {
+                        out.push((id, &entry.payload));
+                    }
+                }
+            }
+        }
+        if exact > 0 && out.len() > exact {
+            out.sort_unstable_by_key(|&(id, _)| id);
+        }
+    }
+
+    fn collect_pattern<'a>(&'a self, pattern: &Pattern, out: &mut Vec<(MethodId, &'a T)>) {
+        let items = pattern.items();
+        if items.len() > MAX_WALK_ITEMS {
+            for node in &self.nodes {
+                if !node.entries.is_empty() && pattern.matches(&node.path) {
+                    self.push_entries(node, out);
+                }
+            }
+        } else if let Some(root) = self.nodes.first() {
+            self.walk(root, 1, items, out);
+        }
+        out.sort_unstable_by_key(|&(id, _)| id);
+    }
+
+    /// Visits `node` with `states` (bit `i`: the pattern's item `i` is to
+    /// match the next level). Each node is visited at most once, so a walk
+    /// costs O(visited nodes × pattern levels).
+    fn walk<'a>(
+        &'a self,
+        node: &Node,
+        states: u128,
+        items: &[Item],
+        out: &mut Vec<(MethodId, &'a T)>,
+    ) {
+        // `//` may match zero levels: its successor is active too.
+        let mut states = states;
+        for (i, item) in items.iter().enumerate() {
+            if matches!(item, Item::AnyLevels) && states & (1 << i) != 0 {
+                states |= 1 << (i + 1);
+            }
+        }
+        let accept = 1u128 << items.len();
+        if states & accept != 0 {
+            self.push_entries(node, out);
+        }
+        let active = states & !accept;
+        if active == 0 {
+            return;
+        }
+        if active.is_power_of_two() {
+            let i = active.trailing_zeros() as usize;
+            if let Some(Item::Part(part)) = items.get(i) {
+                if let Some(names) = part.finite() {
+                    for name in names {
+                        if let Some(child) =
+                            node.children.get(name).and_then(|&c| self.nodes.get(c))
+                        {
+                            self.walk(child, 1 << (i + 1), items, out);
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        for (name, &child) in &node.children {
+            let next = step(active, items, name);
+            if next != 0 {
+                if let Some(child) = self.nodes.get(child) {
+                    self.walk(child, next, items, out);
+                }
+            }
+        }
+    }
+}
+
+/// The states after a child named `name`, from the `active` states.
+fn step(active: u128, items: &[Item], name: &str) -> u128 {
+    let mut next = 0;
+    let mut bits = active;
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        match items.get(i) {
+            Some(Item::AnyLevels) => next |= 1 << i,
+            Some(Item::Part(part)) if part.matches(name) => next |= 1 << (i + 1),
+            Some(Item::Part(_)) | None => {}
+        }
+    }
+    next
+}
+
+#[cfg(test)]
+#[cfg_attr(test, allow(clippy::unwrap_used))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_reuse_after_prune() {
+        let mut space = AddressSpace::new();
+        let a = space.insert("/a/b/c", 1).unwrap();
+        assert_eq!(space.nodes.len(), 4);
+        space.remove(a);
+        assert_eq!(space.free_nodes.len(), 3);
+        assert!(space.nodes.first().unwrap().children.is_empty());
+        let b = space.insert("/x/y", 2).unwrap();
+        assert_eq!(space.nodes.len(), 4);
+        assert_eq!(space.dispatch("/x/y").unwrap(), vec![(b, &2)]);
+        assert_eq!(space.dispatch("//y").unwrap(), vec![(b, &2)]);
+        assert!(space.dispatch("/a/b/c").unwrap().is_empty());
+        assert_eq!(space.source(b), Some("/x/y"));
+    }
+
+    #[test]
+    fn stale_ids_find_nothing() {
+        let mut space = AddressSpace::new();
+        let a = space.insert("/a", 1).unwrap();
+        space.remove(a);
+        let b = space.insert("/a", 2).unwrap();
+        assert_eq!(a.slot, b.slot);
+        assert_eq!(space.get(a), None);
+        assert_eq!(space.remove(a), None);
+        assert_eq!(space.get(b), Some(&2));
+    }
+
+    #[test]
+    fn too_many_parts() {
+        let mut space = AddressSpace::new();
+        let deep = "/a".repeat(MAX_ADDRESS_PARTS + 1);
+        assert!(matches!(
+            space.insert(&deep, ()),
+            Err(PatternError::TooManyParts { .. })
+        ));
+        assert!(space.insert(&"/a".repeat(MAX_ADDRESS_PARTS), ()).is_ok());
+    }
+
+    #[test]
+    fn long_patterns_fall_back_to_a_scan() {
+        let mut space = AddressSpace::new();
+        let address = "/a".repeat(MAX_ADDRESS_PARTS);
+        let id = space.insert(&address, ()).unwrap();
+        let pattern = format!("/*{}", "/?".repeat(MAX_ADDRESS_PARTS - 1));
+        assert_eq!(space.dispatch(&pattern).unwrap(), vec![(id, &())]);
+        let pattern = format!("//{}", "a/".repeat(MAX_ADDRESS_PARTS - 1)) + "a";
+        assert_eq!(space.dispatch(&pattern).unwrap(), vec![(id, &())]);
+    }
+}
