@@ -1,0 +1,121 @@
+//! osc-codec against rosc, side by side in one run, on four packets: a typical message,
+//! a message of 16 floats, a bundle of 10 such messages, and a message with a 1 KiB blob.
+//!
+//! `cargo bench -p osc4rs-benches --bench codec`; `scripts/bench-table.py codec` turns the
+//! results into the table in docs/performance.md.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use osc_codec::{decode, Bundle, Message, Options, Packet, TimeTag};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+
+struct Case {
+    name: &'static str,
+    ours: Packet,
+    theirs: OscPacket,
+}
+
+fn floats_message(i: usize) -> (Message, OscMessage) {
+    let values: Vec<f32> = (0..16).map(|k| (i * 16 + k) as f32 * 0.25).collect();
+    let addr = format!("/mixer/channel/{i}/eq");
+    let mut ours = Message::new(addr.clone());
+    for &v in &values {
+        ours.push(v);
+    }
+    let theirs = OscMessage {
+        addr,
+        args: values.into_iter().map(OscType::Float).collect(),
+    };
+    (ours, theirs)
+}
+
+fn cases() -> Vec<Case> {
+    let typical = Case {
+        name: "typical_ifs",
+        ours: Message::new("/synth/1/freq").arg(440).arg(0.5f32).arg("sine").into(),
+        theirs: OscPacket::Message(OscMessage {
+            addr: "/synth/1/freq".into(),
+            args: vec![OscType::Int(440), OscType::Float(0.5), OscType::String("sine".into())],
+        }),
+    };
+    let (m16, r16) = floats_message(0);
+    let floats16 = Case {
+        name: "floats16",
+        ours: m16.into(),
+        theirs: OscPacket::Message(r16),
+    };
+    let tt = TimeTag::new(3_900_000_000, 0x8000_0000);
+    let mut ours_b = Bundle::new(tt);
+    let mut theirs_b = OscBundle {
+        timetag: OscTime {
+            seconds: tt.seconds,
+            fractional: tt.fraction,
+        },
+        content: Vec::new(),
+    };
+    for i in 0..10 {
+        let (m, r) = floats_message(i);
+        ours_b.push(m);
+        theirs_b.content.push(OscPacket::Message(r));
+    }
+    let bundle10 = Case {
+        name: "bundle10x16f",
+        ours: ours_b.into(),
+        theirs: OscPacket::Bundle(theirs_b),
+    };
+    let blob: Vec<u8> = (0..1024).map(|i| (i % 251) as u8).collect();
+    let blob1k = Case {
+        name: "blob1k",
+        ours: Message::new("/data/blob").arg(blob.clone()).into(),
+        theirs: OscPacket::Message(OscMessage {
+            addr: "/data/blob".into(),
+            args: vec![OscType::Blob(blob)],
+        }),
+    };
+    vec![typical, floats16, bundle10, blob1k]
+}
+
+fn bench_codec(c: &mut Criterion) {
+    for case in cases() {
+        let bytes = case.ours.to_bytes().expect("encodes");
+        let rosc_bytes = rosc::encoder::encode(&case.theirs).expect("rosc encodes");
+        assert_eq!(bytes, rosc_bytes, "both libraries must produce the same bytes");
+
+        let mut g = c.benchmark_group(case.name);
+        g.bench_function("osc4rs_decode_borrowed", |b| {
+            b.iter(|| decode(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+        });
+        g.bench_function("osc4rs_decode_owned", |b| {
+            b.iter(|| Packet::decode(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+        });
+        g.bench_function("rosc_decode_udp", |b| {
+            b.iter(|| rosc::decoder::decode_udp(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+        });
+
+        let mut buf = vec![0u8; 4096];
+        g.bench_function("osc4rs_encode_into", |b| {
+            b.iter(|| black_box(&case.ours).encode_into(&mut buf).unwrap_or(0))
+        });
+        let mut vec_out = Vec::with_capacity(4096);
+        g.bench_function("osc4rs_encode_to_vec", |b| {
+            b.iter(|| {
+                vec_out.clear();
+                black_box(&case.ours)
+                    .encode_to_vec(&mut vec_out, &Options::DEFAULT)
+                    .unwrap_or(0)
+            })
+        });
+        let mut rosc_out: Vec<u8> = Vec::with_capacity(4096);
+        g.bench_function("rosc_encode_into", |b| {
+            b.iter(|| {
+                rosc_out.clear();
+                rosc::encoder::encode_into(black_box(&case.theirs), &mut rosc_out).unwrap_or(0)
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_codec);
+criterion_main!(benches);

@@ -1,0 +1,1 @@
+//! Shared helpers for the osc4rs benches.

@@ -1,0 +1,645 @@
+//! Zero-copy decoding: packets as views of the input buffer.
+//!
+//! [`decode`] validates the whole packet once; the views it returns then hand out
+//! strings and blobs as slices of the input, and arguments through a lazy iterator,
+//! without allocating.
+
+use crate::read::{Reader, WireStr};
+use crate::{CharLayout, Error, Midi, Options, Result, Rgba, StringPolicy, Tag, TimeTag};
+
+/// The eight bytes that start a bundle.
+pub const BUNDLE_TAG: &[u8; 8] = b"#bundle\0";
+
+/// One decoded argument, borrowing strings and blobs from the packet.
+///
+/// Arrays appear flattened, as [`ArgRef::ArrayOpen`] ... [`ArgRef::ArrayClose`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum ArgRef<'a> {
+    /// `i`
+    Int(i32),
+    /// `f`
+    Float(f32),
+    /// `s`
+    Str(&'a str),
+    /// `b`
+    Blob(&'a [u8]),
+    /// `h`
+    Long(i64),
+    /// `t`
+    TimeTag(TimeTag),
+    /// `d`
+    Double(f64),
+    /// `S`
+    Symbol(&'a str),
+    /// `c`
+    Char(char),
+    /// `r`
+    Rgba(Rgba),
+    /// `m`
+    Midi(Midi),
+    /// `T` or `F`
+    Bool(bool),
+    /// `N`
+    Nil,
+    /// `I`
+    Inf,
+    /// `[`
+    ArrayOpen,
+    /// `]`
+    ArrayClose,
+    /// `s` whose bytes the [`StringPolicy`] kept raw (not valid text).
+    RawStr(&'a [u8]),
+    /// `S` whose bytes the [`StringPolicy`] kept raw (not valid text).
+    RawSymbol(&'a [u8]),
+}
+
+impl<'a> ArgRef<'a> {
+    /// The type tag of this argument.
+    ///
+    /// ```
+    /// use osc_codec::{ArgRef, Tag};
+    /// assert_eq!(ArgRef::Bool(false).tag(), Tag::False);
+    /// assert_eq!(ArgRef::Str("x").tag(), Tag::String);
+    /// ```
+    pub const fn tag(&self) -> Tag {
+        match self {
+            ArgRef::Int(_) => Tag::Int,
+            ArgRef::Float(_) => Tag::Float,
+            ArgRef::Str(_) | ArgRef::RawStr(_) => Tag::String,
+            ArgRef::Blob(_) => Tag::Blob,
+            ArgRef::Long(_) => Tag::Long,
+            ArgRef::TimeTag(_) => Tag::TimeTag,
+            ArgRef::Double(_) => Tag::Double,
+            ArgRef::Symbol(_) | ArgRef::RawSymbol(_) => Tag::Symbol,
+            ArgRef::Char(_) => Tag::Char,
+            ArgRef::Rgba(_) => Tag::Rgba,
+            ArgRef::Midi(_) => Tag::Midi,
+            ArgRef::Bool(true) => Tag::True,
+            ArgRef::Bool(false) => Tag::False,
+            ArgRef::Nil => Tag::Nil,
+            ArgRef::Inf => Tag::Inf,
+            ArgRef::ArrayOpen => Tag::ArrayOpen,
+            ArgRef::ArrayClose => Tag::ArrayClose,
+        }
+    }
+
+    /// The value if this is an `i`.
+    pub const fn as_i32(&self) -> Option<i32> {
+        match *self {
+            ArgRef::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value if this is an `h` (or an `i`, widened).
+    pub const fn as_i64(&self) -> Option<i64> {
+        match *self {
+            ArgRef::Long(v) => Some(v),
+            ArgRef::Int(v) => Some(v as i64),
+            _ => None,
+        }
+    }
+
+    /// The value if this is an `f`.
+    pub const fn as_f32(&self) -> Option<f32> {
+        match *self {
+            ArgRef::Float(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value if this is a `d` (or an `f`, widened).
+    pub const fn as_f64(&self) -> Option<f64> {
+        match *self {
+            ArgRef::Double(v) => Some(v),
+            ArgRef::Float(v) => Some(v as f64),
+            _ => None,
+        }
+    }
+
+    /// The text if this is an `s` or `S` holding valid text.
+    ///
+    /// ```
+    /// # use osc_codec::ArgRef;
+    /// assert_eq!(ArgRef::Symbol("sine").as_str(), Some("sine"));
+    /// ```
+    pub const fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            ArgRef::Str(s) | ArgRef::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes if this is a `b`.
+    pub const fn as_blob(&self) -> Option<&'a [u8]> {
+        match *self {
+            ArgRef::Blob(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value if this is a `T` or `F`.
+    pub const fn as_bool(&self) -> Option<bool> {
+        match *self {
+            ArgRef::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// How the lazy iterators re-read data that [`decode`] already validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    pub(crate) strings: StringPolicy,
+    pub(crate) char_layout: CharLayout,
+    pub(crate) strict_padding: bool,
+}
+
+impl Policy {
+    pub(crate) fn of(opts: &Options) -> Self {
+        Policy {
+            strings: opts.strings,
+            char_layout: opts.char_layout,
+            strict_padding: opts.strict_padding,
+        }
+    }
+}
+
+/// Reads the data of one argument whose tag byte is `tag`, at `tag_offset` in the packet.
+#[inline]
+pub(crate) fn read_arg<'a>(
+    tag: u8,
+    tag_offset: usize,
+    r: &mut Reader<'a>,
+    p: Policy,
+) -> Result<ArgRef<'a>> {
+    Ok(match tag {
+        b'i' => ArgRef::Int(r.u32()? as i32),
+        b'f' => ArgRef::Float(f32::from_bits(r.u32()?)),
+        b's' => match r.string(p.strings, p.strict_padding)? {
+            WireStr::Text(s) => ArgRef::Str(s),
+            WireStr::Raw(b) => ArgRef::RawStr(b),
+        },
+        b'S' => match r.string(p.strings, p.strict_padding)? {
+            WireStr::Text(s) => ArgRef::Symbol(s),
+            WireStr::Raw(b) => ArgRef::RawSymbol(b),
+        },
+        b'b' => ArgRef::Blob(r.blob(p.strict_padding)?),
+        b'h' => ArgRef::Long(r.u64()? as i64),
+        b't' => ArgRef::TimeTag(TimeTag::from_bits(r.u64()?)),
+        b'd' => ArgRef::Double(f64::from_bits(r.u64()?)),
+        b'c' => {
+            let offset = r.offset();
+            let raw = r.u32()?;
+            let value = match p.char_layout {
+                CharLayout::Int32 => raw,
+                CharLayout::FirstByte => raw >> 24,
+            };
+            ArgRef::Char(char::from_u32(value).ok_or(Error::InvalidChar { offset, value: raw })?)
+        }
+        b'r' => ArgRef::Rgba(Rgba::from_u32(r.u32()?)),
+        b'm' => ArgRef::Midi(Midi::from_u32(r.u32()?)),
+        b'T' => ArgRef::Bool(true),
+        b'F' => ArgRef::Bool(false),
+        b'N' => ArgRef::Nil,
+        b'I' => ArgRef::Inf,
+        b'[' => ArgRef::ArrayOpen,
+        b']' => ArgRef::ArrayClose,
+        other => {
+            return Err(Error::UnknownTag {
+                offset: tag_offset,
+                tag: other as char,
+            });
+        }
+    })
+}
+
+/// A decoded OSC message that borrows from the packet bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessageRef<'a> {
+    raw: &'a [u8],
+    address: &'a str,
+    tags: &'a [u8],
+    tags_offset: usize,
+    data: &'a [u8],
+    data_offset: usize,
+    policy: Policy,
+}
+
+impl<'a> MessageRef<'a> {
+    /// The address (or address pattern).
+    pub fn address(&self) -> &'a str {
+        self.address
+    }
+
+    /// The type tags without the leading `,` (for example `"ifs"`).
+    pub fn type_tags(&self) -> &'a str {
+        // Validated as ASCII tag characters when decoded.
+        core::str::from_utf8(self.tags).unwrap_or_default()
+    }
+
+    /// The number of type tags (array brackets included).
+    pub fn tag_count(&self) -> usize {
+        self.tags.len()
+    }
+
+    /// A lazy iterator over the arguments, arrays flattened into
+    /// [`ArgRef::ArrayOpen`]/[`ArgRef::ArrayClose`].
+    ///
+    /// ```
+    /// use osc_codec::{decode, ArgRef, PacketRef};
+    /// let bytes = b"/synth/1/freq\0\0\0,ifs\0\0\0\0\0\0\x01\xb8\x3f\0\0\0sine\0\0\0\0";
+    /// let PacketRef::Message(m) = decode(bytes)? else { unreachable!() };
+    /// let args: Vec<_> = m.args().collect();
+    /// assert_eq!(args, [ArgRef::Int(440), ArgRef::Float(0.5), ArgRef::Str("sine")]);
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn args(&self) -> Args<'a> {
+        Args {
+            tags: self.tags,
+            index: 0,
+            reader: Reader::new(self.data, self.data_offset),
+            policy: self.policy,
+            tags_offset: self.tags_offset,
+        }
+    }
+
+    /// The whole message as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Parses a message; with `validate`, every argument is checked too.
+    pub(crate) fn parse(
+        raw: &'a [u8],
+        base: usize,
+        opts: &Options,
+        depth: usize,
+        validate: bool,
+    ) -> Result<Self> {
+        let policy = Policy::of(opts);
+        let mut r = Reader::new(raw, base);
+        let address = r.text(opts.strings, opts.strict_padding)?;
+        if validate {
+            check_incoming_address(address, base, opts)?;
+        }
+        let tags_offset = r.offset();
+        let tags: &[u8] = if r.is_empty() {
+            if !opts.allow_missing_typetags {
+                return Err(Error::MissingTypeTags {
+                    offset: tags_offset,
+                });
+            }
+            &[]
+        } else if r.rest().first() == Some(&b',') {
+            let t = r.str_bytes(opts.strict_padding)?;
+            t.get(1..).unwrap_or(&[])
+        } else {
+            return Err(Error::MissingTypeTags {
+                offset: tags_offset,
+            });
+        };
+        let data_offset = r.offset();
+        let data = r.rest();
+        let msg = MessageRef {
+            raw,
+            address,
+            tags,
+            tags_offset: tags_offset + 1,
+            data,
+            data_offset,
+            policy,
+        };
+        if validate {
+            msg.validate_args(opts, depth)?;
+        }
+        Ok(msg)
+    }
+
+    fn validate_args(&self, opts: &Options, depth: usize) -> Result<()> {
+        if self.tags.len() > opts.max_args {
+            return Err(Error::LimitExceeded {
+                what: "argument count",
+                limit: opts.max_args,
+                offset: self.tags_offset,
+            });
+        }
+        let limit = opts.depth_limit();
+        let mut level = depth;
+        let mut r = Reader::new(self.data, self.data_offset);
+        let check_allowed = opts.allowed_tags != crate::TagSet::ALL;
+        for (i, &t) in self.tags.iter().enumerate() {
+            let offset = self.tags_offset + i;
+            let arg = read_arg(t, offset, &mut r, self.policy)?;
+            if check_allowed && !opts.allowed_tags.contains(arg.tag()) {
+                return Err(Error::TagNotAllowed {
+                    offset,
+                    tag: arg.tag(),
+                });
+            }
+            match t {
+                b'[' => {
+                    level += 1;
+                    if level > limit {
+                        return Err(Error::LimitExceeded {
+                            what: "depth",
+                            limit,
+                            offset,
+                        });
+                    }
+                }
+                b']' => {
+                    if level == depth {
+                        return Err(Error::UnbalancedArray { offset });
+                    }
+                    level -= 1;
+                }
+                _ => {}
+            }
+        }
+        if level != depth {
+            return Err(Error::UnbalancedArray {
+                offset: self.tags_offset + self.tags.len(),
+            });
+        }
+        if !r.is_empty() {
+            return Err(Error::TrailingBytes {
+                offset: r.offset(),
+                count: r.remaining(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Checks a decoded address: a leading `/` always; with `check_address`, no space,
+/// `#` or control character.
+fn check_incoming_address(address: &str, offset: usize, opts: &Options) -> Result<()> {
+    if !address.starts_with('/') {
+        return Err(Error::InvalidAddress {
+            offset,
+            reason: "does not start with '/'",
+        });
+    }
+    if opts.check_address {
+        if let Err(reason) = crate::encode::address_syntax(address) {
+            return Err(Error::InvalidAddress { offset, reason });
+        }
+    }
+    Ok(())
+}
+
+/// Lazy iterator over a message's arguments. See [`MessageRef::args`].
+#[derive(Debug, Clone)]
+pub struct Args<'a> {
+    tags: &'a [u8],
+    index: usize,
+    reader: Reader<'a>,
+    policy: Policy,
+    tags_offset: usize,
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = ArgRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<ArgRef<'a>> {
+        let &tag = self.tags.get(self.index)?;
+        let offset = self.tags_offset + self.index;
+        self.index += 1;
+        // The message was validated when decoded, so this cannot fail; stop if it does.
+        read_arg(tag, offset, &mut self.reader, self.policy).ok()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.tags.len().saturating_sub(self.index);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Args<'_> {}
+
+/// A decoded OSC bundle that borrows from the packet bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BundleRef<'a> {
+    raw: &'a [u8],
+    timetag: TimeTag,
+    elements: &'a [u8],
+    elements_offset: usize,
+    policy: Policy,
+    opts_depth: usize,
+}
+
+impl<'a> BundleRef<'a> {
+    /// The bundle's timetag.
+    pub fn timetag(&self) -> TimeTag {
+        self.timetag
+    }
+
+    /// The elements (messages and bundles), in order.
+    ///
+    /// ```
+    /// use osc_codec::{decode, Bundle, Message, Packet, PacketRef, TimeTag};
+    /// let bytes = Packet::from(Bundle::new(TimeTag::IMMEDIATELY)
+    ///     .add(Message::new("/a").arg(1))
+    ///     .add(Message::new("/b"))).to_bytes()?;
+    /// let PacketRef::Bundle(b) = decode(&bytes)? else { unreachable!() };
+    /// let addrs: Vec<_> = b.elements().map(|p| match p {
+    ///     PacketRef::Message(m) => m.address(),
+    ///     PacketRef::Bundle(_) => "#bundle",
+    /// }).collect();
+    /// assert_eq!(addrs, ["/a", "/b"]);
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn elements(&self) -> Elements<'a> {
+        Elements {
+            reader: Reader::new(self.elements, self.elements_offset),
+            policy: self.policy,
+        }
+    }
+
+    /// The whole bundle as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    fn parse(
+        raw: &'a [u8],
+        base: usize,
+        opts: &Options,
+        depth: usize,
+        validate: bool,
+    ) -> Result<Self> {
+        let mut r = Reader::new(raw, base);
+        let head = r.take(8)?;
+        if head != BUNDLE_TAG {
+            return Err(Error::NotAPacket { offset: base });
+        }
+        let timetag = TimeTag::from_bits(r.u64()?);
+        let elements_offset = r.offset();
+        let elements = r.rest();
+        let bundle = BundleRef {
+            raw,
+            timetag,
+            elements,
+            elements_offset,
+            policy: Policy::of(opts),
+            opts_depth: depth,
+        };
+        if validate {
+            let mut er = Reader::new(elements, elements_offset);
+            while !er.is_empty() {
+                let (element, offset) = next_element(&mut er)?;
+                PacketRef::parse(element, offset, opts, depth + 1, true)?;
+            }
+        }
+        Ok(bundle)
+    }
+
+    /// Nesting depth of this bundle (0 for a top-level packet).
+    pub fn depth(&self) -> usize {
+        self.opts_depth
+    }
+}
+
+/// Reads one bundle element's size and bytes.
+fn next_element<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], usize)> {
+    let offset = r.offset();
+    let size = r.u32()? as i32;
+    let remaining = r.remaining();
+    match usize::try_from(size) {
+        Ok(n) if n > 0 && n <= remaining => {
+            if n % 4 != 0 {
+                return Err(Error::Misaligned { offset, size: n });
+            }
+            Ok((r.take(n)?, offset + 4))
+        }
+        _ => Err(Error::BadBundleElementSize {
+            offset,
+            size: i64::from(size),
+            remaining,
+        }),
+    }
+}
+
+/// Iterator over a bundle's elements. See [`BundleRef::elements`].
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    reader: Reader<'a>,
+    policy: Policy,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = PacketRef<'a>;
+
+    fn next(&mut self) -> Option<PacketRef<'a>> {
+        if self.reader.is_empty() {
+            return None;
+        }
+        let (bytes, offset) = next_element(&mut self.reader).ok()?;
+        let opts = Options {
+            strings: self.policy.strings,
+            char_layout: self.policy.char_layout,
+            strict_padding: self.policy.strict_padding,
+            allow_missing_typetags: true,
+            ..Options::DEFAULT
+        };
+        // Validated when the outer packet was decoded: a light parse is enough.
+        PacketRef::parse(bytes, offset, &opts, 0, false).ok()
+    }
+}
+
+/// A decoded packet: a message or a bundle, borrowing from the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PacketRef<'a> {
+    /// A message.
+    Message(MessageRef<'a>),
+    /// A bundle.
+    Bundle(BundleRef<'a>),
+}
+
+impl<'a> PacketRef<'a> {
+    pub(crate) fn parse(
+        raw: &'a [u8],
+        base: usize,
+        opts: &Options,
+        depth: usize,
+        validate: bool,
+    ) -> Result<Self> {
+        match raw.first() {
+            Some(b'/') => Ok(PacketRef::Message(MessageRef::parse(
+                raw, base, opts, depth, validate,
+            )?)),
+            Some(b'#') => {
+                let limit = opts.depth_limit();
+                if depth >= limit {
+                    return Err(Error::LimitExceeded {
+                        what: "depth",
+                        limit,
+                        offset: base,
+                    });
+                }
+                Ok(PacketRef::Bundle(BundleRef::parse(
+                    raw, base, opts, depth, validate,
+                )?))
+            }
+            Some(_) => Err(Error::NotAPacket { offset: base }),
+            None => Err(Error::UnexpectedEnd {
+                offset: base,
+                needed: 4,
+                available: 0,
+            }),
+        }
+    }
+
+    /// The packet as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self {
+            PacketRef::Message(m) => m.as_bytes(),
+            PacketRef::Bundle(b) => b.as_bytes(),
+        }
+    }
+}
+
+/// Decodes and fully validates a packet with the default [`Options`], without allocating.
+///
+/// ```
+/// use osc_codec::{decode, PacketRef};
+/// let packet = decode(b"/ping\0\0\0,\0\0\0")?;
+/// assert!(matches!(packet, PacketRef::Message(m) if m.address() == "/ping"));
+/// # Ok::<(), osc_codec::Error>(())
+/// ```
+pub fn decode(bytes: &[u8]) -> Result<PacketRef<'_>> {
+    decode_with(bytes, &Options::DEFAULT)
+}
+
+/// Decodes and fully validates a packet with the given options, without allocating.
+pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>> {
+    check_packet_size(bytes, opts)?;
+    PacketRef::parse(bytes, 0, opts, 0, true)
+}
+
+pub(crate) fn check_packet_size(bytes: &[u8], opts: &Options) -> Result<()> {
+    if bytes.len() > opts.max_packet_size {
+        return Err(Error::LimitExceeded {
+            what: "packet size",
+            limit: opts.max_packet_size,
+            offset: 0,
+        });
+    }
+    if bytes.is_empty() {
+        return Err(Error::UnexpectedEnd {
+            offset: 0,
+            needed: 4,
+            available: 0,
+        });
+    }
+    if bytes.len() % 4 != 0 {
+        return Err(Error::Misaligned {
+            offset: 0,
+            size: bytes.len(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,713 @@
+//! OSC text notation: one packet per line, printable and parseable.
+//!
+//! - A message: `ADDRESS ,TAGS TOKEN...` with one token per tag, in order
+//!   (`/ping ,` when there are no arguments).
+//! - `i h`: decimal. `f d`: a decimal that reads back to the same value (`nan`, `inf`,
+//!   `-inf`, `-0.0`; a NaN with an unusual bit pattern prints as `nan:XXXXXXXX`).
+//! - `s S c`: a JSON string literal (`c` holds one character). Strings that are not
+//!   valid text ([`Value::RawString`]) print as `<hex>`.
+//! - `b`: `<hex>` (`<>` when empty). `r m`: 8 hex digits (`rrggbbaa`; port, status,
+//!   data1, data2). `t`: `SSSSSSSS.FFFFFFFF` (hex seconds and fraction).
+//! - `T F N I`: `true false nil infinitum`. Arrays: `[ ... ]`, brackets as tokens.
+//! - A bundle: `#bundle(SSSSSSSS.FFFFFFFF) { PACKET ; PACKET }` (`{ }` when empty).
+//!
+//! ```
+//! use osc_codec::{Message, Packet};
+//! let line = r#"/t/arr ,i[s[fT]]i 1 [ "x" [ 2.5 true ] ] 3"#;
+//! let p: Packet = line.parse()?;
+//! assert_eq!(p.to_string(), line);
+//! # Ok::<(), osc_codec::Error>(())
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::{self, Display, Write};
+use core::str::FromStr;
+
+use crate::{
+    ArgRef, Bundle, BundleRef, DEPTH_CAP, Error, Message, MessageRef, Midi, Packet, PacketRef,
+    Result, Rgba, Tag, TimeTag, Value,
+};
+
+// ---------------------------------------------------------------- printing
+
+fn write_json_str(f: &mut impl Write, s: &str) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            '\u{8}' => f.write_str("\\b")?,
+            '\u{c}' => f.write_str("\\f")?,
+            c if (c as u32) < 0x20 || c == '\u{7f}' => write!(f, "\\u{:04x}", c as u32)?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
+}
+
+fn write_hex(f: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+    f.write_char('<')?;
+    for b in bytes {
+        write!(f, "{b:02x}")?;
+    }
+    f.write_char('>')
+}
+
+fn write_f32(f: &mut impl Write, v: f32) -> fmt::Result {
+    if v.is_nan() {
+        if v.to_bits() == f32::NAN.to_bits() {
+            f.write_str("nan")
+        } else {
+            write!(f, "nan:{:08x}", v.to_bits())
+        }
+    } else {
+        write!(f, "{v:?}")
+    }
+}
+
+fn write_f64(f: &mut impl Write, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        if v.to_bits() == f64::NAN.to_bits() {
+            f.write_str("nan")
+        } else {
+            write!(f, "nan:{:016x}", v.to_bits())
+        }
+    } else {
+        write!(f, "{v:?}")
+    }
+}
+
+/// Writes the token of one argument (brackets included).
+fn write_token(f: &mut impl Write, a: &ArgRef<'_>) -> fmt::Result {
+    match *a {
+        ArgRef::Int(v) => write!(f, "{v}"),
+        ArgRef::Long(v) => write!(f, "{v}"),
+        ArgRef::Float(v) => write_f32(f, v),
+        ArgRef::Double(v) => write_f64(f, v),
+        ArgRef::Str(s) | ArgRef::Symbol(s) => write_json_str(f, s),
+        ArgRef::RawStr(b) | ArgRef::RawSymbol(b) | ArgRef::Blob(b) => write_hex(f, b),
+        ArgRef::Char(c) => {
+            let mut buf = [0u8; 4];
+            write_json_str(f, c.encode_utf8(&mut buf))
+        }
+        ArgRef::Rgba(v) => write!(f, "{:08x}", v.to_u32()),
+        ArgRef::Midi(v) => write!(f, "{:08x}", v.to_u32()),
+        ArgRef::TimeTag(t) => write!(f, "{t}"),
+        ArgRef::Bool(true) => f.write_str("true"),
+        ArgRef::Bool(false) => f.write_str("false"),
+        ArgRef::Nil => f.write_str("nil"),
+        ArgRef::Inf => f.write_str("infinitum"),
+        ArgRef::ArrayOpen => f.write_char('['),
+        ArgRef::ArrayClose => f.write_char(']'),
+    }
+}
+
+fn write_values(f: &mut impl Write, args: &[Value]) -> fmt::Result {
+    for a in args {
+        f.write_char(' ')?;
+        match a.as_arg() {
+            Some(arg) => write_token(f, &arg)?,
+            None => {
+                if let Value::Array(inner) = a {
+                    f.write_char('[')?;
+                    write_values(f, inner)?;
+                    f.write_str(" ]")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.address, self.type_tags())?;
+        write_values(f, &self.args)
+    }
+}
+
+fn write_bundle_open(f: &mut impl Write, t: TimeTag, empty: bool) -> fmt::Result {
+    write!(f, "#bundle({t}) {{")?;
+    if empty {
+        f.write_str(" }")?;
+    }
+    Ok(())
+}
+
+impl Display for Bundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_bundle_open(f, self.timetag, self.content.is_empty())?;
+        for (i, p) in self.content.iter().enumerate() {
+            f.write_str(if i == 0 { " " } else { " ; " })?;
+            write!(f, "{p}")?;
+        }
+        if !self.content.is_empty() {
+            f.write_str(" }")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Packet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Packet::Message(m) => m.fmt(f),
+            Packet::Bundle(b) => b.fmt(f),
+        }
+    }
+}
+
+impl Display for MessageRef<'_> {
+    /// The text notation of a borrowed message (prints without allocating).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ,{}", self.address(), self.type_tags())?;
+        for a in self.args() {
+            f.write_char(' ')?;
+            write_token(f, &a)?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for BundleRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut elements = self.elements().peekable();
+        write_bundle_open(f, self.timetag(), elements.peek().is_none())?;
+        let mut first = true;
+        let mut any = false;
+        for p in elements {
+            f.write_str(if first { " " } else { " ; " })?;
+            first = false;
+            any = true;
+            write!(f, "{p}")?;
+        }
+        if any {
+            f.write_str(" }")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for PacketRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PacketRef::Message(m) => m.fmt(f),
+            PacketRef::Bundle(b) => b.fmt(f),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- parsing
+
+struct Parser<'s> {
+    s: &'s str,
+    pos: usize,
+}
+
+impl<'s> Parser<'s> {
+    fn err(&self, reason: &'static str) -> Error {
+        let column = self
+            .s
+            .get(..self.pos)
+            .map_or(self.pos, |p| p.chars().count())
+            + 1;
+        Error::Notation { column, reason }
+    }
+
+    fn rest(&self) -> &'s str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+
+    fn skip_ws(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: char, reason: &'static str) -> Result<()> {
+        self.skip_ws();
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.err(reason))
+        }
+    }
+
+    /// A whitespace-delimited word that also stops at any of `stops`.
+    fn word(&mut self, stops: &[char]) -> &'s str {
+        self.skip_ws();
+        let rest = self.rest();
+        let end = rest
+            .find(|c: char| c.is_whitespace() || stops.contains(&c))
+            .unwrap_or(rest.len());
+        self.pos += end;
+        rest.get(..end).unwrap_or("")
+    }
+
+    fn packet(&mut self, depth: usize) -> Result<Packet> {
+        self.skip_ws();
+        if self.rest().starts_with("#bundle") {
+            if depth >= DEPTH_CAP {
+                return Err(self.err("bundles nested too deeply"));
+            }
+            return Ok(Packet::Bundle(self.bundle(depth)?));
+        }
+        if self.peek() != Some('/') {
+            return Err(self.err("expected an address starting with '/' or '#bundle('"));
+        }
+        Ok(Packet::Message(self.message(depth)?))
+    }
+
+    fn bundle(&mut self, depth: usize) -> Result<Bundle> {
+        self.pos += "#bundle".len();
+        if !self.eat('(') {
+            return Err(self.err("expected '(' after #bundle"));
+        }
+        let start = self.pos;
+        let tt = self.rest().get(..17).and_then(parse_timetag);
+        let Some(timetag) = tt else {
+            return Err(self.err("expected a timetag SSSSSSSS.FFFFFFFF"));
+        };
+        self.pos = start + 17;
+        if !self.eat(')') {
+            return Err(self.err("expected ')' after the timetag"));
+        }
+        self.expect('{', "expected '{' to open the bundle")?;
+        let mut b = Bundle::new(timetag);
+        self.skip_ws();
+        if self.eat('}') {
+            return Ok(b);
+        }
+        loop {
+            b.content.push(self.packet(depth + 1)?);
+            self.skip_ws();
+            if self.eat(';') {
+                continue;
+            }
+            if self.eat('}') {
+                return Ok(b);
+            }
+            return Err(self.err("expected ';' or '}' in bundle"));
+        }
+    }
+
+    fn message(&mut self, depth: usize) -> Result<Message> {
+        let address = self.word(&[]);
+        let tags_start = self.pos;
+        let tags = self.word(&[';', '}']);
+        let Some(tags) = tags.strip_prefix(',') else {
+            self.pos = tags_start;
+            self.skip_ws();
+            return Err(self.err("expected a type-tag string starting with ','"));
+        };
+        let tags_col = self.pos - tags.len();
+        let mut stack: Vec<Vec<Value>> = Vec::new();
+        let mut args = Vec::new();
+        for (i, c) in tags.char_indices() {
+            let tag = u8::try_from(c).ok().and_then(Tag::from_byte);
+            let Some(tag) = tag else {
+                self.pos = tags_col + i;
+                return Err(self.err("unknown type tag"));
+            };
+            match tag {
+                Tag::ArrayOpen => {
+                    self.expect('[', "expected '[' for an array")?;
+                    if depth + stack.len() + 1 > DEPTH_CAP {
+                        return Err(self.err("arrays nested too deeply"));
+                    }
+                    stack.push(core::mem::take(&mut args));
+                }
+                Tag::ArrayClose => {
+                    self.expect(']', "expected ']' to close an array")?;
+                    let Some(outer) = stack.pop() else {
+                        return Err(self.err("']' without '[' in type tags"));
+                    };
+                    let inner = core::mem::replace(&mut args, outer);
+                    args.push(Value::Array(inner));
+                }
+                tag => args.push(self.value(tag)?),
+            }
+        }
+        if !stack.is_empty() {
+            return Err(self.err("'[' without ']' in type tags"));
+        }
+        Ok(Message {
+            address: address.into(),
+            args,
+        })
+    }
+
+    fn value(&mut self, tag: Tag) -> Result<Value> {
+        self.skip_ws();
+        let start = self.pos;
+        let quoted = self.peek() == Some('"');
+        let hex = self.peek() == Some('<');
+        let v = match tag {
+            Tag::String | Tag::Symbol | Tag::Char if quoted => {
+                let s = self.json_string()?;
+                match tag {
+                    Tag::String => Value::String(s),
+                    Tag::Symbol => Value::Symbol(s),
+                    _ => {
+                        let mut chars = s.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(c), None) => Value::Char(c),
+                            _ => {
+                                self.pos = start;
+                                return Err(self.err("a char must be exactly one character"));
+                            }
+                        }
+                    }
+                }
+            }
+            Tag::String | Tag::Symbol | Tag::Blob if hex => {
+                let bytes = self.hex_bytes()?;
+                match tag {
+                    Tag::String => Value::RawString(bytes),
+                    Tag::Symbol => Value::RawSymbol(bytes),
+                    _ => Value::Blob(bytes),
+                }
+            }
+            Tag::String | Tag::Symbol | Tag::Char => return Err(self.err("expected a JSON string")),
+            Tag::Blob => return Err(self.err("expected <hex> for a blob")),
+            _ => {
+                let w = self.word(&[';', '}', ']']);
+                let parsed = match tag {
+                    Tag::Int => w.parse().ok().map(Value::Int),
+                    Tag::Long => w.parse().ok().map(Value::Long),
+                    Tag::Float => parse_f32(w).map(Value::Float),
+                    Tag::Double => parse_f64(w).map(Value::Double),
+                    Tag::Rgba => parse_hex32(w).map(|v| Value::Rgba(Rgba::from_u32(v))),
+                    Tag::Midi => parse_hex32(w).map(|v| Value::Midi(Midi::from_u32(v))),
+                    Tag::TimeTag => parse_timetag(w).map(Value::TimeTag),
+                    Tag::True => (w == "true").then_some(Value::Bool(true)),
+                    Tag::False => (w == "false").then_some(Value::Bool(false)),
+                    Tag::Nil => (w == "nil").then_some(Value::Nil),
+                    Tag::Inf => (w == "infinitum").then_some(Value::Inf),
+                    _ => None,
+                };
+                match parsed {
+                    Some(v) => v,
+                    None => {
+                        self.pos = start;
+                        return Err(self.err(match tag {
+                            Tag::Int => "expected an int32",
+                            Tag::Long => "expected an int64",
+                            Tag::Float | Tag::Double => "expected a number",
+                            Tag::Rgba | Tag::Midi => "expected 8 hex digits",
+                            Tag::TimeTag => "expected a timetag SSSSSSSS.FFFFFFFF",
+                            Tag::True => "expected true",
+                            Tag::False => "expected false",
+                            Tag::Nil => "expected nil",
+                            Tag::Inf => "expected infinitum",
+                            _ => "unexpected token",
+                        }));
+                    }
+                }
+            }
+        };
+        Ok(v)
+    }
+
+    fn hex_bytes(&mut self) -> Result<Vec<u8>> {
+        self.pos += 1; // '<'
+        let rest = self.rest();
+        let Some(end) = rest.find('>') else {
+            return Err(self.err("unterminated <hex>"));
+        };
+        let hex = rest.get(..end).unwrap_or("");
+        if hex.len() % 2 != 0 {
+            return Err(self.err("odd number of hex digits"));
+        }
+        let mut out = Vec::with_capacity(hex.len() / 2);
+        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+            let byte = core::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok());
+            match byte {
+                Some(b) => out.push(b),
+                None => {
+                    self.pos += 2 * i;
+                    return Err(self.err("invalid hex digit"));
+                }
+            }
+        }
+        self.pos += end + 1;
+        Ok(out)
+    }
+
+    fn json_string(&mut self) -> Result<String> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(self.err("unterminated string"));
+            };
+            self.pos += c.len_utf8();
+            match c {
+                '"' => return Ok(out),
+                '\\' => {
+                    let Some(e) = self.peek() else {
+                        return Err(self.err("unterminated escape"));
+                    };
+                    self.pos += e.len_utf8();
+                    match e {
+                        '"' => out.push('"'),
+                        '\\' => out.push('\\'),
+                        '/' => out.push('/'),
+                        'n' => out.push('\n'),
+                        'r' => out.push('\r'),
+                        't' => out.push('\t'),
+                        'b' => out.push('\u{8}'),
+                        'f' => out.push('\u{c}'),
+                        'u' => out.push(self.unicode_escape()?),
+                        _ => return Err(self.err("unknown escape")),
+                    }
+                }
+                c if (c as u32) < 0x20 => return Err(self.err("control character in string")),
+                c => out.push(c),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let v = self
+            .rest()
+            .get(..4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        match v {
+            Some(v) => {
+                self.pos += 4;
+                Ok(v)
+            }
+            None => Err(self.err("expected 4 hex digits after \\u")),
+        }
+    }
+
+    fn unicode_escape(&mut self) -> Result<char> {
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if !self.rest().starts_with("\\u") {
+                return Err(self.err("lone surrogate in \\u escape"));
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.err("invalid low surrogate"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or_else(|| self.err("invalid \\u escape"))
+    }
+}
+
+fn parse_hex32(w: &str) -> Option<u32> {
+    (w.len() == 8 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| u32::from_str_radix(w, 16).ok())
+        .flatten()
+}
+
+fn parse_timetag(w: &str) -> Option<TimeTag> {
+    let (s, f) = w.split_once('.')?;
+    Some(TimeTag::new(parse_hex32(s)?, parse_hex32(f)?))
+}
+
+fn parse_f32(w: &str) -> Option<f32> {
+    if let Some(bits) = w.strip_prefix("nan:") {
+        return parse_hex32(bits).map(f32::from_bits).filter(|v| v.is_nan());
+    }
+    match w {
+        "nan" => Some(f32::NAN),
+        "inf" => Some(f32::INFINITY),
+        "-inf" => Some(f32::NEG_INFINITY),
+        _ if w
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) =>
+        {
+            w.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+fn parse_f64(w: &str) -> Option<f64> {
+    if let Some(bits) = w.strip_prefix("nan:") {
+        let ok = bits.len() == 16 && bits.bytes().all(|b| b.is_ascii_hexdigit());
+        return ok
+            .then(|| u64::from_str_radix(bits, 16).ok())
+            .flatten()
+            .map(f64::from_bits)
+            .filter(|v| v.is_nan());
+    }
+    match w {
+        "nan" => Some(f64::NAN),
+        "inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ if w
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) =>
+        {
+            w.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Parses one packet in text notation; the whole string must be consumed.
+///
+/// ```
+/// use osc_codec::{text::parse_packet, Error};
+/// let err = parse_packet("/a ,i x").unwrap_err();
+/// assert_eq!(err, Error::Notation { column: 7, reason: "expected an int32" });
+/// ```
+pub fn parse_packet(s: &str) -> Result<Packet> {
+    let mut p = Parser { s, pos: 0 };
+    let packet = p.packet(0)?;
+    p.skip_ws();
+    if !p.rest().is_empty() {
+        return Err(p.err("unexpected text after the packet"));
+    }
+    Ok(packet)
+}
+
+impl FromStr for Packet {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Packet> {
+        parse_packet(s)
+    }
+}
+
+impl FromStr for Message {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Message> {
+        match parse_packet(s)? {
+            Packet::Message(m) => Ok(m),
+            Packet::Bundle(_) => Err(Error::Notation {
+                column: 1,
+                reason: "expected a message, found a bundle",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn every_tag_prints_and_parses() {
+        let line = r#"/all ,ifsbhtdScrmTFNI[i] 1 2.5 "s\"q\\\n" <00ff> -9 00000001.80000000 -0.0 "sym" "A" 11223344 00903c64 true false nil infinitum [ 7 ]"#;
+        let p: Packet = line.parse().unwrap();
+        assert_eq!(p.to_string(), line);
+    }
+
+    #[test]
+    fn special_floats() {
+        let m = Message::new("/f")
+            .arg(f32::NAN)
+            .arg(f32::INFINITY)
+            .arg(f32::NEG_INFINITY)
+            .arg(-0.0f32)
+            .arg(f64::from_bits(0x7ff8_0000_0000_0001));
+        let s = m.to_string();
+        assert_eq!(s, "/f ,ffffd nan inf -inf -0.0 nan:7ff8000000000001");
+        assert_eq!(s.parse::<Message>().unwrap(), m);
+    }
+
+    #[test]
+    fn bundles_print_and_parse() {
+        let b = Packet::from(
+            Bundle::new(TimeTag::new(1, 2))
+                .add(Message::new("/a"))
+                .add(Bundle::immediate()),
+        );
+        let s = b.to_string();
+        assert_eq!(
+            s,
+            "#bundle(00000001.00000002) { /a , ; #bundle(00000000.00000001) { } }"
+        );
+        assert_eq!(s.parse::<Packet>().unwrap(), b);
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        let e = |s: &str| parse_packet(s).unwrap_err();
+        assert_eq!(
+            e("x"),
+            Error::Notation {
+                column: 1,
+                reason: "expected an address starting with '/' or '#bundle('"
+            }
+        );
+        assert_eq!(
+            e("/a i"),
+            Error::Notation {
+                column: 4,
+                reason: "expected a type-tag string starting with ','"
+            }
+        );
+        assert_eq!(
+            e("/a ,x"),
+            Error::Notation {
+                column: 5,
+                reason: "unknown type tag"
+            }
+        );
+        assert_eq!(
+            e("/a ,s \"abc"),
+            Error::Notation {
+                column: 11,
+                reason: "unterminated string"
+            }
+        );
+        assert_eq!(
+            e("/a ,i 1 2"),
+            Error::Notation {
+                column: 9,
+                reason: "unexpected text after the packet"
+            }
+        );
+        assert_eq!(
+            e("/a ,c \"ab\""),
+            Error::Notation {
+                column: 7,
+                reason: "a char must be exactly one character"
+            }
+        );
+    }
+
+    #[test]
+    fn unicode_escapes() {
+        let m: Message = r#"/u ,s "\u00e9\ud83c\udfb5""#.parse().unwrap();
+        assert_eq!(m.args, [Value::String("é🎵".to_string())]);
+    }
+
+    #[test]
+    fn borrowed_display_matches_owned() {
+        let p = Packet::from(Bundle::immediate().add(Message::new("/x").arg(vec![1, 2]).arg("y")));
+        let bytes = p.to_bytes().unwrap();
+        let view = crate::decode(&bytes).unwrap();
+        assert_eq!(view.to_string(), p.to_string());
+    }
+}
