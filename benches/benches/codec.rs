@@ -4,10 +4,14 @@
 //! `cargo bench -p osc4rs-benches --bench codec`; `scripts/bench-table.py codec` turns the
 //! results into the table in docs/performance.md.
 
+// Bench harness code: criterion's macros generate undocumented items, and a setup that
+// fails should stop the run loudly.
+#![allow(missing_docs, clippy::expect_used)]
+
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use osc_codec::{decode, Bundle, Message, Options, Packet, TimeTag};
+use criterion::{Criterion, criterion_group, criterion_main};
+use osc_codec::{Bundle, Message, Options, Packet, TimeTag, decode};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 
 struct Case {
@@ -33,10 +37,18 @@ fn floats_message(i: usize) -> (Message, OscMessage) {
 fn cases() -> Vec<Case> {
     let typical = Case {
         name: "typical_ifs",
-        ours: Message::new("/synth/1/freq").arg(440).arg(0.5f32).arg("sine").into(),
+        ours: Message::new("/synth/1/freq")
+            .arg(440)
+            .arg(0.5f32)
+            .arg("sine")
+            .into(),
         theirs: OscPacket::Message(OscMessage {
             addr: "/synth/1/freq".into(),
-            args: vec![OscType::Int(440), OscType::Float(0.5), OscType::String("sine".into())],
+            args: vec![
+                OscType::Int(440),
+                OscType::Float(0.5),
+                OscType::String("sine".into()),
+            ],
         }),
     };
     let (m16, r16) = floats_message(0);
@@ -80,17 +92,24 @@ fn bench_codec(c: &mut Criterion) {
     for case in cases() {
         let bytes = case.ours.to_bytes().expect("encodes");
         let rosc_bytes = rosc::encoder::encode(&case.theirs).expect("rosc encodes");
-        assert_eq!(bytes, rosc_bytes, "both libraries must produce the same bytes");
+        assert_eq!(
+            bytes, rosc_bytes,
+            "both libraries must produce the same bytes"
+        );
 
         let mut g = c.benchmark_group(case.name);
         g.bench_function("osc4rs_decode_borrowed", |b| {
-            b.iter(|| decode(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+            b.iter(|| decode(black_box(&bytes)).map(black_box).is_ok())
         });
         g.bench_function("osc4rs_decode_owned", |b| {
-            b.iter(|| Packet::decode(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+            b.iter(|| Packet::decode(black_box(&bytes)).map(black_box).is_ok())
         });
         g.bench_function("rosc_decode_udp", |b| {
-            b.iter(|| rosc::decoder::decode_udp(black_box(&bytes)).map(|p| black_box(p)).is_ok())
+            b.iter(|| {
+                rosc::decoder::decode_udp(black_box(&bytes))
+                    .map(black_box)
+                    .is_ok()
+            })
         });
 
         let mut buf = vec![0u8; 4096];

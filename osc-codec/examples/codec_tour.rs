@@ -5,13 +5,18 @@
 
 use std::time::Duration;
 
-use osc_codec::{decode, dumphex, osc_message, ArgRef, Bundle, Packet, PacketRef, Rgba, TimeTag};
+use osc_codec::{ArgRef, Bundle, Packet, PacketRef, Rgba, TimeTag, decode, dumphex, osc_message};
 
 fn main() -> Result<(), osc_codec::Error> {
     let msg = osc_message!("/synth/1/freq", 440, 0.5f32, "sine");
     let bundle = Bundle::new(TimeTag::now() + Duration::from_millis(250))
         .add(msg.clone())
-        .add(osc_message!("/synth/1/color", Rgba::new(255, 128, 0, 255), vec![1, 2, 3], true));
+        .add(osc_message!(
+            "/synth/1/color",
+            Rgba::new(255, 128, 0, 255),
+            vec![1, 2, 3],
+            true
+        ));
 
     for packet in [Packet::from(msg), Packet::from(bundle)] {
         let bytes = packet.to_bytes()?;

@@ -7,7 +7,7 @@
 use crate::read::{pad4, str_size};
 use crate::{ArgRef, CharLayout, Error, Options, Result, StringPolicy};
 #[cfg(feature = "alloc")]
-use crate::{TimeTag, BUNDLE_TAG};
+use crate::{BUNDLE_TAG, TimeTag};
 
 /// Checks address syntax: a leading `/`, and no space, `#` or ASCII control character.
 pub(crate) fn address_syntax(address: &str) -> core::result::Result<(), &'static str> {
