@@ -72,7 +72,7 @@ pub struct Options {
     /// Accept a message without a type-tag string (OSC 1.0 allowed it) as a message
     /// with no arguments. Default: off (it is an error).
     pub allow_missing_typetags: bool,
-    /// Deepest nesting of bundles and arrays together (default 32, capped at 1024).
+    /// Deepest nesting of bundles and arrays together (default 32, capped at [`DEPTH_CAP`]).
     pub max_depth: usize,
     /// Largest packet accepted by the decoder, in bytes (default 16 MiB).
     pub max_packet_size: usize,
@@ -81,7 +81,7 @@ pub struct Options {
 }
 
 /// Hard cap for [`Options::max_depth`], so that a large setting cannot exhaust the stack.
-pub const DEPTH_CAP: usize = 1024;
+pub const DEPTH_CAP: usize = 128;
 
 impl Options {
     /// The defaults, as a constant.
