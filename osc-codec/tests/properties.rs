@@ -1,0 +1,271 @@
+//! Property tests: encode/decode and text-notation round trips over arbitrary packets,
+//! decoding arbitrary or corrupted bytes never panics, and the stream deframers give
+//! back exactly what was framed however the bytes are split.
+
+// Test helpers may panic: a failed expectation is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use osc_codec::framing::{LengthDecoder, SlipDecoder, length_prefix, slip_encode};
+use osc_codec::{Bundle, Message, Midi, Packet, Rgba, TimeTag, Value, decode};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i32>().prop_map(Value::Int),
+        any::<u32>().prop_map(|b| Value::Float(f32::from_bits(b))),
+        "[^\u{0}]{0,12}".prop_map(Value::String),
+        vec(any::<u8>(), 0..20).prop_map(Value::Blob),
+        any::<i64>().prop_map(Value::Long),
+        (any::<u32>(), any::<u32>()).prop_map(|(s, f)| Value::TimeTag(TimeTag::new(s, f))),
+        any::<u64>().prop_map(|b| Value::Double(f64::from_bits(b))),
+        "[^\u{0}]{0,6}".prop_map(Value::Symbol),
+        any::<char>().prop_map(Value::Char),
+        any::<u32>().prop_map(|v| Value::Rgba(Rgba::from_u32(v))),
+        any::<u32>().prop_map(|v| Value::Midi(Midi::from_u32(v))),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Nil),
+        Just(Value::Inf),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(4, 24, 5, |inner| vec(inner, 0..5).prop_map(Value::Array))
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    ("/[a-zA-Z0-9_/*?{},!.-]{0,16}", vec(value(), 0..8))
+        .prop_map(|(address, args)| Message { address, args })
+}
+
+fn packet() -> impl Strategy<Value = Packet> {
+    message()
+        .prop_map(Packet::Message)
+        .prop_recursive(3, 12, 4, |inner| {
+            (any::<u64>(), vec(inner, 0..4)).prop_map(|(t, content)| {
+                Packet::Bundle(Bundle {
+                    timetag: TimeTag::from_bits(t),
+                    content,
+                })
+            })
+        })
+}
+
+proptest! {
+    #[test]
+    fn encode_decode_round_trip(p in packet()) {
+        let bytes = p.to_bytes().expect("encodes");
+        prop_assert_eq!(bytes.len() % 4, 0);
+        prop_assert_eq!(p.encoded_len(), Ok(bytes.len()));
+        prop_assert_eq!(&Packet::decode(&bytes).expect("owned decode"), &p);
+        let view = decode(&bytes).expect("borrowed decode");
+        prop_assert_eq!(&view.to_owned(), &p);
+        prop_assert_eq!(view.as_bytes(), &bytes[..]);
+        // Encoding into a slice gives the same bytes.
+        let mut buf = vec![0u8; bytes.len()];
+        prop_assert_eq!(p.encode_into(&mut buf), Ok(bytes.len()));
+        prop_assert_eq!(buf, bytes);
+    }
+
+    #[test]
+    fn text_notation_round_trip(p in packet()) {
+        let text = p.to_string();
+        prop_assert_eq!(text.parse::<Packet>().expect("parses"), p.clone());
+        // The borrowed view prints the same text.
+        let bytes = p.to_bytes().expect("encodes");
+        prop_assert_eq!(decode(&bytes).expect("decodes").to_string(), text);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..256)) {
+        let a = decode(&bytes).map(|p| p.to_owned());
+        let b = Packet::decode(&bytes);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn corrupted_packets_never_panic(p in packet(), flips in vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+        let mut bytes = p.to_bytes().expect("encodes");
+        for (i, v) in flips {
+            let i = i.index(bytes.len());
+            bytes[i] = v;
+        }
+        let a = decode(&bytes).map(|p| p.to_owned());
+        let b = Packet::decode(&bytes);
+        prop_assert_eq!(&a, &b);
+        if let Ok(p) = b {
+            // Whatever decodes re-encodes to the same bytes.
+            prop_assert_eq!(p.to_bytes().expect("re-encodes"), bytes);
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC{0,60}") {
+        let _ = s.parse::<Packet>();
+    }
+
+    #[test]
+    fn slip_round_trip_any_split(packets in vec(vec(any::<u8>(), 1..40), 1..6), cuts in vec(any::<prop::sample::Index>(), 0..8), leading_end in any::<bool>()) {
+        let mut wire = Vec::new();
+        for p in &packets {
+            slip_encode(p, &mut wire);
+            if !leading_end {
+                // The `pkt END` form: drop the leading END of this frame.
+                let start = wire.len() - osc_codec::framing::slip_encoded_len(p);
+                wire.remove(start);
+            }
+        }
+        let got = feed_slip(&wire, &cuts);
+        prop_assert_eq!(got, packets);
+    }
+
+    #[test]
+    fn length_prefix_round_trip_any_split(packets in vec(vec(any::<u8>(), 1..40), 1..6), cuts in vec(any::<prop::sample::Index>(), 0..8)) {
+        let mut wire = Vec::new();
+        for p in &packets {
+            wire.extend_from_slice(&length_prefix(p.len()).expect("small"));
+            wire.extend_from_slice(p);
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(wire.len() + 1)).collect();
+        points.push(0);
+        points.push(wire.len());
+        points.sort_unstable();
+        let mut dec = LengthDecoder::new(1 << 16);
+        let mut got = Vec::new();
+        for w in points.windows(2) {
+            let mut input = &wire[w[0]..w[1]];
+            while let Some(p) = dec.decode(&mut input).expect("valid stream") {
+                got.push(p.to_vec());
+            }
+            prop_assert!(input.is_empty());
+        }
+        prop_assert_eq!(got, packets);
+        prop_assert_eq!(dec.buffered(), 0);
+    }
+
+    #[test]
+    fn deframers_survive_garbage(bytes in vec(any::<u8>(), 0..300)) {
+        let mut slip = SlipDecoder::new(64);
+        let mut len = LengthDecoder::new(64);
+        let mut input = &bytes[..];
+        loop {
+            match slip.decode(&mut input) {
+                Ok(Some(p)) => prop_assert!(!p.is_empty() && p.len() <= 64),
+                Ok(None) => break,
+                Err(_) => {}
+            }
+            prop_assert!(slip.buffered() <= 64);
+        }
+        let mut input = &bytes[..];
+        for _ in 0..1000 {
+            match len.decode(&mut input) {
+                Ok(Some(p)) => prop_assert!(p.len() <= 64),
+                Ok(None) => break,
+                Err(_) => {}
+            }
+            prop_assert!(len.buffered() <= 68);
+        }
+    }
+}
+
+fn feed_slip(wire: &[u8], cuts: &[prop::sample::Index]) -> Vec<Vec<u8>> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c.index(wire.len() + 1)).collect();
+    points.push(0);
+    points.push(wire.len());
+    points.sort_unstable();
+    let mut dec = SlipDecoder::new(1 << 16);
+    let mut got = Vec::new();
+    for w in points.windows(2) {
+        let mut input = &wire[w[0]..w[1]];
+        while let Some(p) = dec.decode(&mut input).expect("valid stream") {
+            got.push(p.to_vec());
+        }
+    }
+    got
+}
+
+#[test]
+fn slip_split_at_every_byte() {
+    let packets: Vec<Vec<u8>> = vec![
+        b"/a\0\0,\0\0\0".to_vec(),
+        vec![0xC0, 0xDB, 1, 2, 0xDB, 0xDC],
+        b"/b\0\0,i\0\0\0\0\0\x01".to_vec(),
+    ];
+    let mut wire = Vec::new();
+    for p in &packets {
+        slip_encode(p, &mut wire);
+    }
+    for cut in 0..=wire.len() {
+        let mut dec = SlipDecoder::new(1024);
+        let mut got = Vec::new();
+        for part in [&wire[..cut], &wire[cut..]] {
+            let mut input = part;
+            while let Some(p) = dec.decode(&mut input).expect("valid") {
+                got.push(p.to_vec());
+            }
+        }
+        assert_eq!(got, packets, "split at {cut}");
+    }
+    // Byte by byte.
+    let mut dec = SlipDecoder::new(1024);
+    let mut got = Vec::new();
+    for b in &wire {
+        let mut input = std::slice::from_ref(b);
+        while let Some(p) = dec.decode(&mut input).expect("valid") {
+            got.push(p.to_vec());
+        }
+    }
+    assert_eq!(got, packets);
+}
+
+#[test]
+fn oversized_frames_are_dropped_and_the_stream_goes_on() {
+    let mut wire = Vec::new();
+    slip_encode(&[7u8; 100], &mut wire);
+    slip_encode(b"ok", &mut wire);
+    let mut dec = SlipDecoder::new(50);
+    let mut input = &wire[..];
+    assert!(matches!(
+        dec.decode(&mut input),
+        Err(osc_codec::Error::FrameTooLarge { limit: 50, .. })
+    ));
+    assert_eq!(dec.decode(&mut input).expect("goes on"), Some(&b"ok"[..]));
+
+    let mut wire = Vec::new();
+    wire.extend_from_slice(&100i32.to_be_bytes());
+    wire.extend_from_slice(&[7u8; 100]);
+    wire.extend_from_slice(&2i32.to_be_bytes());
+    wire.extend_from_slice(b"ok");
+    let mut dec = LengthDecoder::new(50);
+    let mut input = &wire[..];
+    assert!(matches!(
+        dec.decode(&mut input),
+        Err(osc_codec::Error::FrameTooLarge {
+            size: 100,
+            limit: 50
+        })
+    ));
+    assert_eq!(dec.decode(&mut input).expect("goes on"), Some(&b"ok"[..]));
+
+    // An absurd length never allocates: only a negative one breaks the stream.
+    let mut dec = LengthDecoder::new(1 << 20);
+    let mut input: &[u8] = &[0x7f, 0xff, 0xff, 0xff, 1, 2, 3];
+    assert!(dec.decode(&mut input).is_err());
+    assert_eq!(dec.buffered(), 0);
+    let mut dec = LengthDecoder::new(1 << 20);
+    let mut input: &[u8] = &[0xff, 0xff, 0xff, 0xfc, 1, 2, 3, 4];
+    assert_eq!(
+        dec.decode(&mut input),
+        Err(osc_codec::Error::BadFrameSize { size: -4 })
+    );
+    let mut more: &[u8] = &[0, 0, 0, 4, 1, 2, 3, 4];
+    assert!(
+        dec.decode(&mut more).is_err(),
+        "a broken stream stays broken"
+    );
+}
