@@ -10,6 +10,8 @@
 //!   data1, data2). `t`: `SSSSSSSS.FFFFFFFF` (hex seconds and fraction).
 //! - `T F N I`: `true false nil infinitum`. Arrays: `[ ... ]`, brackets as tokens.
 //! - A bundle: `#bundle(SSSSSSSS.FFFFFFFF) { PACKET ; PACKET }` (`{ }` when empty).
+//! - Tokens are separated by ASCII whitespace; an address runs to the next one (so it
+//!   may hold any other character, Unicode spaces included).
 //!
 //! ```
 //! use osc_codec::{Message, Packet};
@@ -224,7 +226,7 @@ impl<'s> Parser<'s> {
 
     fn skip_ws(&mut self) {
         let rest = self.rest();
-        self.pos += rest.len() - rest.trim_start().len();
+        self.pos += rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_whitespace()).len();
     }
 
     fn peek(&self) -> Option<char> {
@@ -254,7 +256,7 @@ impl<'s> Parser<'s> {
         self.skip_ws();
         let rest = self.rest();
         let end = rest
-            .find(|c: char| c.is_whitespace() || stops.contains(&c))
+            .find(|c: char| c.is_ascii_whitespace() || stops.contains(&c))
             .unwrap_or(rest.len());
         self.pos += end;
         rest.get(..end).unwrap_or("")
