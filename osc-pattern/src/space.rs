@@ -58,6 +58,10 @@ struct Node {
     /// The full address of this node (empty for the root).
     path: Box<str>,
     children: HashMap<Box<str>, usize>,
+    /// The same children in creation order, for scans: wildcard walks then
+    /// visit nodes (and find entries) mostly in registration order, which
+    /// keeps the final sort cheap.
+    order: Vec<usize>,
     /// Methods registered at exactly this address, in registration order.
     entries: Vec<MethodId>,
 }
@@ -86,8 +90,9 @@ struct Entry<T> {
 ///   incoming *literal* address it matches; incoming patterns never select
 ///   filters.
 ///
-/// Literal addresses live in a tree keyed by part: a literal incoming
-/// address costs one hash lookup per level; a pattern walks only the branches
+/// Literal addresses live in a tree keyed by part, beside a map from full
+/// address to tree node: a literal incoming address costs one hash lookup
+/// (of the whole address); a pattern walks only the branches
 /// it can match (hash lookups for literal parts and small alternatives like
 /// `{1,2,3}`, a scan of the children for other wildcards, a descent for
 /// `//`). Filters are a list, all tried against each literal incoming
@@ -116,6 +121,9 @@ pub struct AddressSpace<T> {
     /// Arena of tree nodes; index 0 is the root.
     nodes: Vec<Node>,
     free_nodes: Vec<usize>,
+    /// Every node by its full address: a literal incoming address is one
+    /// hash lookup rather than one per level.
+    by_path: HashMap<Box<str>, usize>,
     slots: Vec<Option<Entry<T>>>,
     free_slots: Vec<usize>,
     /// Registered filters, in registration order.
@@ -142,6 +150,7 @@ impl<T> AddressSpace<T> {
         Self {
             nodes: vec![Node::default()],
             free_nodes: Vec::new(),
+            by_path: HashMap::new(),
             slots: Vec::new(),
             free_slots: Vec::new(),
             filters: Vec::new(),
@@ -454,10 +463,11 @@ impl<T> AddressSpace<T> {
         if let Some(&child) = node.children.get(name) {
             return child;
         }
+        let path: Box<str> = format!("{}/{name}", node.path).into();
         let new = Node {
             parent,
             name: name.into(),
-            path: format!("{}/{name}", node.path).into_boxed_str(),
+            path: path.clone(),
             ..Node::default()
         };
         let index = match self.free_nodes.pop() {
@@ -474,7 +484,9 @@ impl<T> AddressSpace<T> {
         };
         if let Some(node) = self.nodes.get_mut(parent) {
             node.children.insert(name.into(), index);
+            node.order.push(index);
         }
+        self.by_path.insert(path, index);
         index
     }
 
@@ -489,10 +501,12 @@ impl<T> AddressSpace<T> {
             }
             let parent = n.parent;
             let name = std::mem::take(&mut n.name);
+            self.by_path.remove(&n.path);
             *n = Node::default();
             self.free_nodes.push(node);
             if let Some(p) = self.nodes.get_mut(parent) {
                 p.children.remove(&name);
+                p.order.retain(|&c| c != node);
             }
             node = parent;
         }
@@ -507,13 +521,7 @@ impl<T> AddressSpace<T> {
     }
 
     fn collect_literal<'a>(&'a self, address: &str, out: &mut Vec<(MethodId, &'a T)>) {
-        let mut node = self.nodes.first();
-        for name in address.split('/').skip(1) {
-            node = node
-                .and_then(|n| n.children.get(name))
-                .and_then(|&child| self.nodes.get(child));
-        }
-        if let Some(node) = node {
+        if let Some(node) = self.by_path.get(address).and_then(|&n| self.nodes.get(n)) {
             self.push_entries(node, out);
         }
         let exact = out.len();
@@ -585,12 +593,10 @@ impl<T> AddressSpace<T> {
                 }
             }
         }
-        for (name, &child) in &node.children {
-            let next = step(active, items, name);
+        for child in node.order.iter().filter_map(|&c| self.nodes.get(c)) {
+            let next = step(active, items, &child.name);
             if next != 0 {
-                if let Some(child) = self.nodes.get(child) {
-                    self.walk(child, next, items, out);
-                }
+                self.walk(child, next, items, out);
             }
         }
     }
