@@ -111,3 +111,8 @@ macro_rules! osc_message {
         $crate::Message::new($address)$(.arg($arg))*
     };
 }
+
+/// The user guide (`docs/codec.md`), compiled as doctests so its examples stay true.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/codec.md")]
+pub struct UserGuide;
