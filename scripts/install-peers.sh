@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs the third-party OSC peers used by the interop vectors and tests:
+#   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
+#   - python-osc and osc4py3 (PyPI) in a venv at .venv in the repository root
+# Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
+# with CPython 3 and pip, reaching only the package registries.
+# Exit codes: 0 = everything installed; 3 = a peer could not be installed (callers should
+# skip interop tests and say why).
+set -uo pipefail
+
+PYTHON_OSC_VERSION="1.9.3"
+OSC4PY3_VERSION="1.0.8"
+
+cd "$(dirname "$0")/.." || exit 3
+ROOT="$(pwd)"
+VENV="$ROOT/.venv"
+
+fail() {
+    printf 'install-peers: FAILED: %s\n' "$*" >&2
+    printf 'install-peers: interop tests that need this peer should be skipped.\n' >&2
+    exit 3
+}
+say() { printf 'install-peers: %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        fail "not root and no sudo: cannot apt-get install liblo-tools"
+    fi
+fi
+
+# --- liblo-tools (Debian) ---------------------------------------------------
+if command -v oscsend >/dev/null 2>&1 && dpkg -s liblo-tools >/dev/null 2>&1; then
+    say "liblo-tools already installed"
+else
+    command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: liblo-tools needs a Debian-like system"
+    export DEBIAN_FRONTEND=noninteractive
+    # Only refresh the package lists when apt does not know the package yet.
+    if ! apt-cache show liblo-tools >/dev/null 2>&1; then
+        say "apt-get update"
+        $SUDO apt-get update -q >/dev/null || fail "apt-get update"
+    fi
+    say "apt-get install -y liblo-tools"
+    $SUDO apt-get install -y -q --no-install-recommends liblo-tools >/dev/null \
+        || fail "apt-get install liblo-tools"
+    command -v oscsend >/dev/null 2>&1 || fail "liblo-tools installed but oscsend is not on PATH"
+fi
+
+# --- Python venv with python-osc and osc4py3 (PyPI) --------------------------
+PY="${PYTHON:-python3}"
+command -v "$PY" >/dev/null 2>&1 || fail "$PY not found"
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating venv at $VENV"
+    "$PY" -m venv "$VENV" || fail "python3 -m venv $VENV (on Debian: apt-get install python3-venv)"
+fi
+VPY="$VENV/bin/python"
+
+have_pkg() { # name version
+    [ "$("$VPY" -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]
+}
+
+if have_pkg python-osc "$PYTHON_OSC_VERSION"; then
+    say "python-osc $PYTHON_OSC_VERSION already installed"
+else
+    say "pip install python-osc==$PYTHON_OSC_VERSION"
+    "$VPY" -m pip install -q --disable-pip-version-check "python-osc==$PYTHON_OSC_VERSION" \
+        || fail "pip install python-osc==$PYTHON_OSC_VERSION"
+fi
+if have_pkg osc4py3 "$OSC4PY3_VERSION"; then
+    say "osc4py3 $OSC4PY3_VERSION already installed"
+else
+    say "pip install osc4py3==$OSC4PY3_VERSION"
+    "$VPY" -m pip install -q --disable-pip-version-check "osc4py3==$OSC4PY3_VERSION" \
+        || fail "pip install osc4py3==$OSC4PY3_VERSION"
+fi
+
+"$VPY" -c 'import pythonosc.osc_message_builder, osc4py3.as_eventloop' \
+    || fail "python-osc / osc4py3 installed but cannot be imported"
+
+# --- Report -----------------------------------------------------------------
+say "installed:"
+printf '  liblo-tools %s\n' "$(dpkg-query -W -f='${Version}' liblo-tools 2>/dev/null)"
+printf '  liblo7      %s\n' "$(dpkg-query -W -f='${Version}' 'liblo7*' 2>/dev/null | head -n1)"
+printf '  python      %s (%s)\n' "$("$VPY" -c 'import platform; print(platform.python_version())')" "$VPY"
+printf '  python-osc  %s\n' "$("$VPY" -m pip show python-osc | sed -n 's/^Version: //p')"
+printf '  osc4py3     %s\n' "$("$VPY" -m pip show osc4py3 | sed -n 's/^Version: //p')"
+exit 0
