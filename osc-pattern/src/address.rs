@@ -4,6 +4,11 @@ use crate::PatternError;
 
 /// The characters OSC 1.0 forbids in a literal address (pattern syntax, plus
 /// space and `#`). `/` is the part separator and is handled separately.
+///
+/// ```
+/// assert!(osc_pattern::RESERVED_ADDRESS_CHARS.contains('*'));
+/// assert!(!osc_pattern::is_literal_address("/a#b"));
+/// ```
 pub const RESERVED_ADDRESS_CHARS: &str = " #*,?[]{}";
 
 /// `true` for bytes that may not appear in a literal address (except `/`).

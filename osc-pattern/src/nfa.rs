@@ -8,7 +8,15 @@ use crate::parse::{Class, Token};
 const WORDS: usize = 4;
 
 /// The most character-consuming states one part may compile to (one bit of
-/// the set is kept for "accept").
+/// the set is kept for "accept"). Parts without wildcards are not limited.
+///
+/// ```
+/// use osc_pattern::{MAX_PART_STATES, Pattern};
+///
+/// let too_long = format!("/*{}", "a".repeat(MAX_PART_STATES));
+/// assert!(Pattern::new(&too_long).is_err());
+/// assert!(Pattern::new(&format!("/{}", "a".repeat(MAX_PART_STATES + 1))).is_ok());
+/// ```
 pub const MAX_PART_STATES: usize = WORDS * 64 - 1;
 
 type Bits = [u64; WORDS];
