@@ -1,0 +1,176 @@
+//! Talking to a reactor from other threads.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Sender, TrySendError};
+use mio::Waker;
+
+use crate::reactor::{ChannelId, ChannelSpec};
+use crate::{ChannelError, ChannelEvent, DropReason, Reactor, Result};
+
+/// How long [`ReactorHandle::open`] and [`ReactorHandle::close`] wait for the reactor.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) enum Command {
+    Send {
+        id: ChannelId,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    },
+    Open {
+        name: String,
+        spec: Box<ChannelSpec>,
+        reply: Sender<Result<ChannelId>>,
+    },
+    Close {
+        id: ChannelId,
+        reply: Sender<Result<()>>,
+    },
+    Flush {
+        timeout: Duration,
+        reply: Sender<bool>,
+    },
+    Stop,
+}
+
+/// A cheap, cloneable handle to a [`Reactor`] running in another thread: queue
+/// sends, open and close channels, stop it. Every call wakes the reactor (wake-ups are
+/// coalesced: many sends in a row cost one wake).
+#[derive(Clone)]
+pub struct ReactorHandle {
+    tx: Sender<Command>,
+    waker: Arc<Waker>,
+    wake_pending: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for ReactorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReactorHandle")
+            .field("queued", &self.tx.len())
+            .finish()
+    }
+}
+
+impl ReactorHandle {
+    pub(crate) fn new(
+        tx: Sender<Command>,
+        waker: Arc<Waker>,
+        wake_pending: Arc<AtomicBool>,
+    ) -> Self {
+        ReactorHandle {
+            tx,
+            waker,
+            wake_pending,
+        }
+    }
+
+    pub(crate) fn clear_wake(&self) {
+        self.wake_pending.store(false, Ordering::Release);
+    }
+
+    /// Wakes the reactor if no wake-up is already pending.
+    pub fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            if let Err(e) = self.waker.wake() {
+                log::warn!("reactor wake-up failed: {e}");
+            }
+        }
+    }
+
+    fn submit(&self, cmd: Command) -> Result<()> {
+        match self.tx.try_send(cmd) {
+            Ok(()) => {
+                self.wake();
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.wake();
+                Err(ChannelError::QueueFull {
+                    channel: "reactor commands".into(),
+                    limit: self.tx.capacity().unwrap_or(0),
+                    unit: "packets",
+                })
+            }
+            Err(TrySendError::Disconnected(_)) => Err(ChannelError::Stopped),
+        }
+    }
+
+    /// Queues a packet for a channel (see [`Reactor::send`]). Errors found later in the
+    /// reactor (queue of the channel full, datagram too large, no route) are logged,
+    /// counted in the channel's stats and reported as
+    /// [`ChannelEvent::Dropped`]; this call fails only when the reactor's command queue
+    /// is full or the reactor is gone.
+    pub fn send(&self, id: ChannelId, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
+        self.submit(Command::Send { id, data, dest })
+    }
+
+    /// Opens a channel in the reactor's thread and waits for the result.
+    pub fn open(&self, name: &str, spec: ChannelSpec) -> Result<ChannelId> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::Open {
+            name: name.to_owned(),
+            spec: Box::new(spec),
+            reply,
+        })?;
+        rx.recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)?
+    }
+
+    /// Closes a channel in the reactor's thread and waits for it.
+    pub fn close(&self, id: ChannelId) -> Result<()> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::Close { id, reply })?;
+        rx.recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)?
+    }
+
+    /// Waits until everything queued so far is written or `timeout` passes; returns
+    /// whether everything was written.
+    pub fn flush(&self, timeout: Duration) -> Result<bool> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::Flush { timeout, reply })?;
+        rx.recv_timeout(timeout + REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)
+    }
+
+    /// Asks [`Reactor::run`] to return after the current pass.
+    pub fn stop(&self) -> Result<()> {
+        self.submit(Command::Stop)
+    }
+}
+
+/// Runs one command inside the reactor.
+pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
+    match cmd {
+        Command::Send { id, data, dest } => {
+            if let Err(e) = reactor.send(id, data, dest) {
+                log::warn!("queued send failed: {e}");
+                if let ChannelError::UnknownChannel(_) | ChannelError::NotWritable(..) = e {
+                    if let Some(stats) = reactor.stats(id) {
+                        stats.count_drop(DropReason::NoRoute);
+                    }
+                    if let Some(name) = reactor.name_of(id) {
+                        log::warn!(
+                            "channel {name}: {}",
+                            ChannelEvent::Dropped {
+                                reason: DropReason::NoRoute,
+                                peer: dest
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        Command::Open { name, spec, reply } => {
+            let _ = reply.send(reactor.open(&name, *spec));
+        }
+        Command::Close { id, reply } => {
+            let _ = reply.send(reactor.close(id));
+        }
+        Command::Flush { timeout, reply } => reactor.add_flush_waiter(timeout, reply),
+        Command::Stop => reactor.request_stop(),
+    }
+}

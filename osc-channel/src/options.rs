@@ -1,0 +1,389 @@
+//! Channel configurations, as typed structs with safe defaults.
+//!
+//! Each field names the osc4py3 option it corresponds to, where there is one.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::EventHandler;
+
+/// Default requested receive buffer: the kernel's default (about 208 KiB on Linux)
+/// drops bursts whenever the receiving CPU stalls.
+pub const DEFAULT_RECV_BUFFER: usize = 4 << 20;
+/// Largest UDP payload over IPv4.
+pub const MAX_DATAGRAM_V4: usize = 65_507;
+/// Largest UDP payload over IPv6 (without jumbograms).
+pub const MAX_DATAGRAM_V6: usize = 65_527;
+
+/// Which address family a host name may resolve to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IpVersion {
+    /// The first address the resolver gives.
+    #[default]
+    Any,
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+/// Multicast settings for a UDP channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Multicast {
+    /// The group (224.0.0.0/4 or ff00::/8).
+    pub group: IpAddr,
+    /// IPv4: the local interface address to join on and send from (default: any).
+    pub interface_v4: Ipv4Addr,
+    /// IPv6: the interface index to join on and send from (0: the default).
+    pub interface_v6: u32,
+    /// Deliver our own sends to local listeners (osc4py3 `mcast_loop`, default on).
+    /// Applied with `IP_MULTICAST_LOOP`/`IPV6_MULTICAST_LOOP` on the sending socket.
+    pub loop_back: bool,
+    /// TTL / hop limit of sent packets (osc4py3 `mcast_ttl`, default 1: this subnet).
+    pub ttl: u32,
+}
+
+impl Multicast {
+    /// Settings for a group with the defaults (any interface, loop on, TTL 1).
+    pub fn group(group: IpAddr) -> Self {
+        Multicast {
+            group,
+            interface_v4: Ipv4Addr::UNSPECIFIED,
+            interface_v6: 0,
+            loop_back: true,
+            ttl: 1,
+        }
+    }
+}
+
+/// A UDP channel: a server (reads), a client (writes to `dest`), or both (a peer that
+/// can also reply to whoever sent).
+///
+/// ```
+/// use osc_channel::UdpConfig;
+/// let server = UdpConfig::server("127.0.0.1:0".parse().unwrap());
+/// assert!(server.read && server.dest.is_none());
+/// let client = UdpConfig::client("127.0.0.1:9000".parse().unwrap());
+/// assert!(!client.read && client.dest.is_some());
+/// ```
+#[derive(Clone)]
+pub struct UdpConfig {
+    /// Local address to bind (None: the wildcard address with an ephemeral port, of
+    /// the destination's family).
+    pub bind: Option<SocketAddr>,
+    /// Default destination of sends (osc4py3 client `address`/`port`).
+    pub dest: Option<SocketAddr>,
+    /// Deliver received datagrams (servers and peers).
+    pub read: bool,
+    /// `SO_REUSEADDR` (osc4py3 `udpread_reuseaddr`; default on for servers).
+    pub reuse_addr: bool,
+    /// `SO_REUSEPORT` (Unix; default off).
+    pub reuse_port: bool,
+    /// Requested `SO_RCVBUF` (osc4py3 `udpread_buffersize`); default 4 MiB. As root,
+    /// `SO_RCVBUFFORCE` is tried first so the request is not capped by `rmem_max`.
+    pub recv_buffer: Option<usize>,
+    /// Requested `SO_SNDBUF` (osc4py3 `udpwrite_buffersize`).
+    pub send_buffer: Option<usize>,
+    /// Unicast TTL / hop limit (osc4py3 `udpwrite_ttl`).
+    pub ttl: Option<u32>,
+    /// `SO_BROADCAST` (osc4py3 `bcast_enabled`).
+    pub broadcast: bool,
+    /// Multicast group settings.
+    pub multicast: Option<Multicast>,
+    /// Most packets waiting in the send queue when the socket is not writable
+    /// (default 4096). When full, a send is refused with
+    /// [`ChannelError::QueueFull`](crate::ChannelError::QueueFull) (or, for sends from
+    /// other threads, dropped, logged and counted).
+    pub max_queue: usize,
+    /// Event callback.
+    pub events: Option<EventHandler>,
+}
+
+impl std::fmt::Debug for UdpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpConfig")
+            .field("bind", &self.bind)
+            .field("dest", &self.dest)
+            .field("read", &self.read)
+            .field("reuse_addr", &self.reuse_addr)
+            .field("reuse_port", &self.reuse_port)
+            .field("recv_buffer", &self.recv_buffer)
+            .field("send_buffer", &self.send_buffer)
+            .field("ttl", &self.ttl)
+            .field("broadcast", &self.broadcast)
+            .field("multicast", &self.multicast)
+            .field("max_queue", &self.max_queue)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
+}
+
+impl UdpConfig {
+    fn base() -> Self {
+        UdpConfig {
+            bind: None,
+            dest: None,
+            read: false,
+            reuse_addr: false,
+            reuse_port: false,
+            recv_buffer: Some(DEFAULT_RECV_BUFFER),
+            send_buffer: None,
+            ttl: None,
+            broadcast: false,
+            multicast: None,
+            max_queue: 4096,
+            events: None,
+        }
+    }
+
+    /// A server reading datagrams sent to `bind` (osc4py3 `osc_udp_server`).
+    pub fn server(bind: SocketAddr) -> Self {
+        UdpConfig {
+            bind: Some(bind),
+            read: true,
+            reuse_addr: true,
+            ..Self::base()
+        }
+    }
+
+    /// A client sending to `dest` (osc4py3 `osc_udp_client`). It does not read.
+    pub fn client(dest: SocketAddr) -> Self {
+        UdpConfig {
+            dest: Some(dest),
+            ..Self::base()
+        }
+    }
+
+    /// A peer: bound to `bind`, reading, sending to `dest` by default and able to
+    /// reply to any source address.
+    pub fn peer(bind: SocketAddr, dest: Option<SocketAddr>) -> Self {
+        UdpConfig {
+            bind: Some(bind),
+            dest,
+            read: true,
+            ..Self::base()
+        }
+    }
+
+    /// A server receiving broadcasts on `bind` (osc4py3 `osc_broadcast_server`).
+    pub fn broadcast_server(bind: SocketAddr) -> Self {
+        UdpConfig {
+            broadcast: true,
+            ..Self::server(bind)
+        }
+    }
+
+    /// A client sending broadcasts to `dest` (osc4py3 `osc_broadcast_client`).
+    pub fn broadcast_client(dest: SocketAddr) -> Self {
+        UdpConfig {
+            broadcast: true,
+            ..Self::client(dest)
+        }
+    }
+
+    /// A server that joins the multicast group of `group` and reads on its port
+    /// (osc4py3 `osc_multicast_server`). It binds the wildcard address.
+    pub fn multicast_server(group: SocketAddr) -> Self {
+        let any: IpAddr = match group {
+            SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        };
+        UdpConfig {
+            multicast: Some(Multicast::group(group.ip())),
+            ..Self::server(SocketAddr::new(any, group.port()))
+        }
+    }
+
+    /// A client sending to a multicast group (osc4py3 `osc_multicast_client`).
+    pub fn multicast_client(group: SocketAddr) -> Self {
+        UdpConfig {
+            multicast: Some(Multicast::group(group.ip())),
+            ..Self::client(group)
+        }
+    }
+}
+
+/// Framing of a TCP stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamFraming {
+    /// OSC 1.0: a big-endian int32 size before each packet.
+    #[default]
+    LengthPrefix,
+    /// OSC 1.1: SLIP, `END packet END` (`packet END` accepted).
+    Slip,
+    /// Servers only: decided from the first byte each connection sends (0x00: length
+    /// prefix; 0xC0, `/` or `#`: SLIP). Replies use the detected framing; replies sent
+    /// before the peer's first byte use the length prefix.
+    Auto,
+}
+
+/// Reconnection policy of a TCP client: wait `initial`, then double up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First wait.
+    pub initial: Duration,
+    /// Longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Limits and framing shared by TCP servers and clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// Largest packet accepted or sent (osc4py3 `read_headermaxdatasize`; default
+    /// 1 MiB). A larger incoming packet is skipped, logged and counted; the connection
+    /// goes on.
+    pub max_packet_size: usize,
+    /// Most bytes waiting to be written to one connection (default 4 MiB). A peer that
+    /// does not read gets back-pressure: sends beyond this are refused and counted.
+    pub max_write_buffer: usize,
+    /// `TCP_NODELAY` (default on: OSC packets are small and latency matters).
+    pub nodelay: bool,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            max_packet_size: 1 << 20,
+            max_write_buffer: 4 << 20,
+            nodelay: true,
+        }
+    }
+}
+
+/// A TCP server: accepts connections and opens one channel per connection, named
+/// `SERVER/PEER` (for example `in/127.0.0.1:53124`), so replies can target one.
+#[derive(Clone, Default)]
+pub struct TcpServerConfig {
+    /// Local address to listen on.
+    pub bind: Option<SocketAddr>,
+    /// Framing (default: length prefix; [`StreamFraming::Auto`] detects per connection).
+    pub framing: StreamFraming,
+    /// Most simultaneous connections (osc4py3 `read_maxsources`; default 500). Beyond
+    /// it, new connections are closed at once, logged and counted.
+    pub max_connections: usize,
+    /// Size limits.
+    pub limits: StreamLimits,
+    /// Event callback (also used by the connection channels).
+    pub events: Option<EventHandler>,
+}
+
+impl std::fmt::Debug for TcpServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpServerConfig")
+            .field("bind", &self.bind)
+            .field("framing", &self.framing)
+            .field("max_connections", &self.max_connections)
+            .field("limits", &self.limits)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
+}
+
+impl TcpServerConfig {
+    /// A server on `bind` with the defaults.
+    ///
+    /// ```
+    /// use osc_channel::{StreamFraming, TcpServerConfig};
+    /// let cfg = TcpServerConfig::new("127.0.0.1:0".parse().unwrap());
+    /// assert_eq!((cfg.max_connections, cfg.framing), (500, StreamFraming::LengthPrefix));
+    /// ```
+    pub fn new(bind: SocketAddr) -> Self {
+        TcpServerConfig {
+            bind: Some(bind),
+            framing: StreamFraming::LengthPrefix,
+            max_connections: 500,
+            limits: StreamLimits::default(),
+            events: None,
+        }
+    }
+}
+
+/// A TCP client.
+#[derive(Clone)]
+pub struct TcpClientConfig {
+    /// The server to connect to.
+    pub dest: SocketAddr,
+    /// Framing (length prefix or SLIP; `Auto` acts as length prefix).
+    pub framing: StreamFraming,
+    /// Reconnect after a failure or disconnection (default: off).
+    pub reconnect: Option<Backoff>,
+    /// Deliver packets the server sends back (default on).
+    pub read: bool,
+    /// Size limits.
+    pub limits: StreamLimits,
+    /// Event callback.
+    pub events: Option<EventHandler>,
+}
+
+impl std::fmt::Debug for TcpClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpClientConfig")
+            .field("dest", &self.dest)
+            .field("framing", &self.framing)
+            .field("reconnect", &self.reconnect)
+            .field("read", &self.read)
+            .field("limits", &self.limits)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
+}
+
+impl TcpClientConfig {
+    /// A client of `dest` with the defaults.
+    pub fn new(dest: SocketAddr) -> Self {
+        TcpClientConfig {
+            dest,
+            framing: StreamFraming::LengthPrefix,
+            reconnect: None,
+            read: true,
+            limits: StreamLimits::default(),
+            events: None,
+        }
+    }
+}
+
+/// Resolves `host:port` to one socket address of the wanted family. An empty host or
+/// `*` means the wildcard address (`0.0.0.0`, or `::` when `V6` is asked for).
+///
+/// ```
+/// use osc_channel::{resolve, IpVersion};
+/// assert_eq!(resolve("127.0.0.1", 9000, IpVersion::Any)?.to_string(), "127.0.0.1:9000");
+/// assert_eq!(resolve("*", 9000, IpVersion::V6)?.to_string(), "[::]:9000");
+/// assert!(resolve("127.0.0.1", 9000, IpVersion::V6).is_err());
+/// # Ok::<(), osc_channel::ChannelError>(())
+/// ```
+pub fn resolve(host: &str, port: u16, version: IpVersion) -> crate::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    if host.is_empty() || host == "*" {
+        let ip: IpAddr = match version {
+            IpVersion::V6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            _ => Ipv4Addr::UNSPECIFIED.into(),
+        };
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let host_clean = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs = (host_clean, port)
+        .to_socket_addrs()
+        .map_err(|e| crate::ChannelError::Resolve {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let mut found = addrs.filter(|a| match version {
+        IpVersion::Any => true,
+        IpVersion::V4 => a.is_ipv4(),
+        IpVersion::V6 => a.is_ipv6(),
+    });
+    found.next().ok_or_else(|| crate::ChannelError::Resolve {
+        host: host.to_owned(),
+        reason: format!("no {version:?} address"),
+    })
+}
