@@ -5,7 +5,8 @@
 //! - `i h`: decimal. `f d`: a decimal that reads back to the same value (`nan`, `inf`,
 //!   `-inf`, `-0.0`; a NaN with an unusual bit pattern prints as `nan:XXXXXXXX`).
 //! - `s S c`: a JSON string literal (`c` holds one character). Strings that are not
-//!   valid text ([`Value::RawString`]) print as `<hex>`.
+//!   valid text ([`Value::RawString`]) print as `<hex>`; a `<hex>` string that is valid
+//!   UTF-8 parses as a plain string.
 //! - `b`: `<hex>` (`<>` when empty). `r m`: 8 hex digits (`rrggbbaa`; port, status,
 //!   data1, data2). `t`: `SSSSSSSS.FFFFFFFF` (hex seconds and fraction).
 //! - `T F N I`: `true false nil infinitum`. Arrays: `[ ... ]`, brackets as tokens.
@@ -226,7 +227,10 @@ impl<'s> Parser<'s> {
 
     fn skip_ws(&mut self) {
         let rest = self.rest();
-        self.pos += rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_whitespace()).len();
+        self.pos += rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_whitespace())
+                .len();
     }
 
     fn peek(&self) -> Option<char> {
@@ -380,10 +384,15 @@ impl<'s> Parser<'s> {
             }
             Tag::String | Tag::Symbol | Tag::Blob if hex => {
                 let bytes = self.hex_bytes()?;
-                match tag {
-                    Tag::String => Value::RawString(bytes),
-                    Tag::Symbol => Value::RawSymbol(bytes),
-                    _ => Value::Blob(bytes),
+                // `<hex>` strings that are valid text are plain strings: the decoder
+                // (default policy) gives them back that way.
+                match (tag, String::from_utf8(bytes)) {
+                    (Tag::String, Ok(s)) => Value::String(s),
+                    (Tag::Symbol, Ok(s)) => Value::Symbol(s),
+                    (Tag::String, Err(e)) => Value::RawString(e.into_bytes()),
+                    (Tag::Symbol, Err(e)) => Value::RawSymbol(e.into_bytes()),
+                    (_, Ok(s)) => Value::Blob(s.into_bytes()),
+                    (_, Err(e)) => Value::Blob(e.into_bytes()),
                 }
             }
             Tag::String | Tag::Symbol | Tag::Char => return Err(self.err("expected a JSON string")),
@@ -697,6 +706,19 @@ mod tests {
                 reason: "a char must be exactly one character"
             }
         );
+    }
+
+    #[test]
+    fn hex_strings_that_are_text_parse_as_text() {
+        // Found by the roundtrip fuzz target.
+        let p: Packet = "/\n,s <41>".parse().unwrap();
+        let bytes = p.to_bytes().unwrap();
+        assert_eq!(Packet::decode(&bytes).unwrap(), p);
+        let m: Message = "/ ,s <41>".parse().unwrap();
+        assert_eq!(m.args, [Value::String("A".to_string())]);
+        let m: Message = "/ ,S <ff>".parse().unwrap();
+        assert_eq!(m.args, [Value::RawSymbol(vec![0xff])]);
+        assert_eq!(m.to_string(), "/ ,S <ff>");
     }
 
     #[test]
