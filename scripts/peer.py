@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""python-osc as an interop peer for osc4rs tests (run with the project's .venv python).
+
+    peer.py send-udp HOST PORT ADDRESS [ARG...]        one message, args typed by python-osc
+    peer.py send-tcp HOST PORT MODE ADDRESS [ARG...]   MODE is 1.0 (length prefix) or 1.1 (SLIP)
+    peer.py serve-udp COUNT                            prints "READY <port>", then COUNT messages
+    peer.py serve-tcp MODE COUNT                       same over TCP
+
+Arguments: ints, floats (with a dot) and anything else as strings. Received messages
+print as `ADDRESS ARG...` with repr() of each argument, one line each, flushed.
+"""
+import socket
+import sys
+import threading
+
+from pythonosc import dispatcher, osc_server, osc_tcp_server, tcp_client, udp_client
+
+
+def typed(a):
+    try:
+        return int(a)
+    except ValueError:
+        pass
+    if "." in a:
+        try:
+            return float(a)
+        except ValueError:
+            pass
+    return a
+
+
+def printer(count, done):
+    seen = [0]
+
+    def handler(address, *args):
+        print(address, *[repr(a) for a in args], flush=True)
+        seen[0] += 1
+        if seen[0] >= count:
+            done.set()
+
+    d = dispatcher.Dispatcher()
+    d.set_default_handler(handler)
+    return d
+
+
+def serve(server, done):
+    print("READY", server.server_address[1], flush=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    done.wait(10)
+    server.shutdown()
+
+
+def main(argv):
+    cmd = argv[0]
+    if cmd == "send-udp":
+        host, port, address, *args = argv[1:]
+        udp_client.SimpleUDPClient(host, int(port)).send_message(address, [typed(a) for a in args])
+    elif cmd == "send-tcp":
+        host, port, mode, address, *args = argv[1:]
+        with tcp_client.SimpleTCPClient(host, int(port), mode=mode) as c:
+            c.send_message(address, [typed(a) for a in args])
+    elif cmd == "serve-udp":
+        done = threading.Event()
+        server = osc_server.ThreadingOSCUDPServer(("127.0.0.1", 0), printer(int(argv[1]), done))
+        serve(server, done)
+    elif cmd == "serve-tcp":
+        mode, count = argv[1], int(argv[2])
+        done = threading.Event()
+        server = osc_tcp_server.ThreadingOSCTCPServer(("127.0.0.1", 0), printer(count, done), mode=mode)
+        serve(server, done)
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
