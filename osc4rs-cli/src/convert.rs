@@ -1,0 +1,133 @@
+//! `osc4rs encode` and `osc4rs decode`.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use clap::Args;
+use osc_codec::Packet;
+
+use crate::Failure;
+
+/// Arguments of `osc4rs encode`.
+#[derive(Debug, Args)]
+pub(crate) struct EncodeArgs {
+    /// Packets in text notation (default: one per line on standard input).
+    packets: Vec<String>,
+}
+
+/// Arguments of `osc4rs decode`.
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// Packets in hex (default: one per line on standard input).
+    packets: Vec<String>,
+}
+
+/// The given strings, or the lines of standard input; blank lines are skipped.
+pub(crate) fn inputs(args: Vec<String>) -> Result<Vec<(usize, String)>, Failure> {
+    if !args.is_empty() {
+        return Ok(args
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (i + 1, s))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for (i, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(|e| Failure::runtime(format!("reading standard input: {e}")))?;
+        if !line.trim().is_empty() {
+            out.push((i + 1, line));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one packet of text notation, pointing at the column of a mistake.
+pub(crate) fn parse_line(line_no: usize, line: &str) -> Result<Packet, Failure> {
+    line.parse::<Packet>().map_err(|e| {
+        let (column, reason) = match &e {
+            osc_codec::Error::Notation { column, reason } => (*column, reason.to_string()),
+            other => (1, other.to_string()),
+        };
+        Failure::input(format!(
+            "line {line_no}, column {column}: {reason}\n  {line}\n  {:>width$}",
+            "^",
+            width = column
+        ))
+    })
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if s.len() % 2 != 0 {
+        return Err("odd number of hex digits".into());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("invalid hex at position {}", i + 1))
+        })
+        .collect()
+}
+
+/// Text notation -> hex.
+pub(crate) fn encode(a: EncodeArgs) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    for (n, line) in inputs(a.packets)? {
+        let p = parse_line(n, &line)?;
+        let bytes = p
+            .to_bytes()
+            .map_err(|e| Failure::input(format!("line {n}: cannot encode: {e}")))?;
+        writeln!(out, "{}", hex(&bytes)).map_err(|e| Failure::runtime(e.to_string()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The address of a packet that failed to decode, or `?`.
+pub(crate) fn address_hint(bytes: &[u8]) -> String {
+    if bytes.first() == Some(&b'/') {
+        let end = bytes
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(bytes.len())
+            .min(256);
+        if let Ok(s) = std::str::from_utf8(bytes.get(..end).unwrap_or_default()) {
+            if !s.contains(char::is_whitespace) {
+                return s.to_owned();
+            }
+        }
+    }
+    "?".to_owned()
+}
+
+/// Hex -> text notation; undecodable packets print as `!error ADDRESS reason`.
+pub(crate) fn decode(a: DecodeArgs) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for (n, line) in inputs(a.packets)? {
+        let text = match unhex(&line) {
+            Err(e) => {
+                failed = true;
+                format!("!error ? line {n}: {e}")
+            }
+            Ok(bytes) => match osc_codec::decode(&bytes) {
+                Ok(p) => p.to_string(),
+                Err(e) => {
+                    failed = true;
+                    format!("!error {} {e}", address_hint(&bytes))
+                }
+            },
+        };
+        writeln!(out, "{text}").map_err(|e| Failure::runtime(e.to_string()))?;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,209 @@
+//! `osc4rs dump`: print what arrives.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use osc_channel::{Reactor, Received, StreamFraming, TcpServerConfig, UdpConfig};
+use osc_codec::{PacketRef, dumphex};
+use osc_pattern::Filter;
+
+use crate::Failure;
+use crate::convert::address_hint;
+use crate::net::{Proto, address};
+
+/// Arguments of `osc4rs dump`.
+#[derive(Debug, Args)]
+pub(crate) struct DumpArgs {
+    /// Transport: udp, tcp (OSC 1.0 length prefix) or slip (OSC 1.1).
+    #[arg(long, value_enum, default_value = "udp")]
+    proto: Proto,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long)]
+    port: u16,
+    /// TCP: detect the framing of each connection from its first byte.
+    #[arg(long)]
+    auto: bool,
+    /// Resolve the host to IPv6 only.
+    #[arg(long)]
+    ipv6: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// One line per packet (bundles whole) instead of one per message.
+    #[arg(long)]
+    packets: bool,
+    /// Also print each packet as an osc4py3-style hex dump.
+    #[arg(long)]
+    hex: bool,
+    /// Prefix each line with the sender's address.
+    #[arg(long)]
+    source: bool,
+    /// Only messages whose address this OSC pattern matches.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Join this multicast group (UDP; listens on the wildcard address).
+    #[arg(long)]
+    group: Option<std::net::IpAddr>,
+    /// Receive broadcasts (UDP; SO_BROADCAST).
+    #[arg(long)]
+    broadcast: bool,
+}
+
+struct Printer {
+    out: Box<dyn Write>,
+    packets: bool,
+    hex: bool,
+    source: bool,
+    filter: Option<Filter>,
+    failed: Option<std::io::Error>,
+}
+
+impl Printer {
+    fn line(&mut self, peer: Option<SocketAddr>, text: &str) {
+        let result = match (self.source, peer) {
+            (true, Some(p)) => writeln!(self.out, "{p} {text}"),
+            (true, None) => writeln!(self.out, "? {text}"),
+            _ => writeln!(self.out, "{text}"),
+        };
+        if let Err(e) = result {
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    fn packet(&mut self, p: Received<'_>) {
+        match osc_codec::decode(p.data) {
+            Err(e) => {
+                let text = format!("!error {} {e}", address_hint(p.data));
+                self.line(p.peer, &text);
+            }
+            Ok(packet) if self.packets => {
+                if self.selected(&packet) {
+                    self.line(p.peer, &packet.to_string());
+                }
+            }
+            Ok(packet) => {
+                let mut prefix = String::new();
+                self.messages(p.peer, packet, &mut prefix);
+            }
+        }
+        if self.hex {
+            let dump = dumphex(p.data);
+            if let Err(e) = self.out.write_all(dump.as_bytes()) {
+                self.failed.get_or_insert(e);
+            }
+        }
+        if let Err(e) = self.out.flush() {
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    fn selected(&self, packet: &PacketRef<'_>) -> bool {
+        let Some(f) = &self.filter else { return true };
+        match packet {
+            PacketRef::Message(m) => f.matches(m.address()),
+            PacketRef::Bundle(b) => b.elements().any(|e| self.selected(&e)),
+        }
+    }
+
+    fn messages(&mut self, peer: Option<SocketAddr>, packet: PacketRef<'_>, prefix: &mut String) {
+        match packet {
+            PacketRef::Message(m) => {
+                if self.filter.as_ref().is_none_or(|f| f.matches(m.address())) {
+                    self.line(peer, &format!("{prefix}{m}"));
+                }
+            }
+            PacketRef::Bundle(b) => {
+                let len = prefix.len();
+                prefix.push_str(&format!("#bundle({}) ", b.timetag()));
+                for e in b.elements() {
+                    self.messages(peer, e, prefix);
+                }
+                prefix.truncate(len);
+            }
+        }
+    }
+}
+
+/// Listens and prints until a signal or the timeout.
+pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
+    let filter = a
+        .filter
+        .as_deref()
+        .map(Filter::osc)
+        .transpose()
+        .map_err(|e| Failure::input(format!("bad --filter pattern: {e}")))?;
+    let out: Box<dyn Write> = match &a.out {
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
+            Failure::runtime(format!("cannot write {}: {e}", path.display()))
+        })?)),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut reactor = Reactor::new()?;
+    let bind = address(&a.host, a.port, a.ipv6)?;
+    match a.proto {
+        Proto::Udp => {
+            let cfg = match (a.group, a.broadcast) {
+                (Some(group), _) => UdpConfig::multicast_server(SocketAddr::new(group, a.port)),
+                (None, true) => UdpConfig::broadcast_server(bind),
+                (None, false) => UdpConfig::server(bind),
+            };
+            // A plain server must see "port in use" rather than share the port.
+            let cfg = UdpConfig {
+                reuse_addr: a.group.is_some() || a.broadcast,
+                ..cfg
+            };
+            reactor.open_udp("dump", cfg)?;
+        }
+        Proto::Tcp | Proto::Slip => {
+            let mut cfg = TcpServerConfig::new(bind);
+            cfg.framing = if a.auto {
+                StreamFraming::Auto
+            } else {
+                a.proto.framing()
+            };
+            reactor.open_tcp_server("dump", cfg)?;
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
+    }
+    let deadline = a
+        .timeout
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut printer = Printer {
+        out,
+        packets: a.packets,
+        hex: a.hex,
+        source: a.source,
+        filter,
+        failed: None,
+    };
+    while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
+        let wait = deadline.map_or(Duration::from_millis(100), |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100))
+        });
+        reactor.poll(Some(wait), |p| printer.packet(p))?;
+        if let Some(e) = printer.failed.take() {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(Failure::runtime(format!("cannot write output: {e}")));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,87 @@
+//! `osc4rs`: watch what arrives on a port, fire messages at a device, convert between
+//! the OSC text notation and bytes, check patterns, measure, and run the demo.
+//!
+//! Logging goes to standard error; `RUST_LOG=warn osc4rs dump ...` shows dropped
+//! packets and connections.
+
+mod convert;
+mod dump;
+mod matching;
+mod net;
+mod send;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Open Sound Control from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "osc4rs", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print every message received on a port, one line each, in OSC text notation.
+    Dump(dump::DumpArgs),
+    /// Send packets written in OSC text notation.
+    Send(send::SendArgs),
+    /// Text notation to hex, one packet per line.
+    Encode(convert::EncodeArgs),
+    /// Hex to text notation, one packet per line.
+    Decode(convert::DecodeArgs),
+    /// Print each address that an OSC pattern matches.
+    Match(matching::MatchArgs),
+}
+
+/// A failure the user can act on, with the exit code it maps to.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// A runtime failure (exit status 1).
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// Bad input from the user (exit status 2, as for usage errors).
+    pub(crate) fn input(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<osc_channel::ChannelError> for Failure {
+    fn from(e: osc_channel::ChannelError) -> Self {
+        Failure::runtime(net::explain(&e))
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dump(a) => dump::run(a),
+        Command::Send(a) => send::run(a),
+        Command::Encode(a) => convert::encode(a),
+        Command::Decode(a) => convert::decode(a),
+        Command::Match(a) => matching::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("osc4rs: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! `osc4rs send`: send packets written in text notation.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use osc_channel::{
+    ChannelEvent, ChannelId, EventHandler, Reactor, TcpClientConfig, UdpConfig, Verdict,
+};
+
+use crate::Failure;
+use crate::convert::{address_hint, inputs, parse_line};
+use crate::net::{Proto, address};
+
+/// Arguments of `osc4rs send`.
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// Transport: udp, tcp (OSC 1.0 length prefix) or slip (OSC 1.1).
+    #[arg(long, value_enum, default_value = "udp")]
+    proto: Proto,
+    /// Destination host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Destination port.
+    #[arg(long)]
+    port: u16,
+    /// Resolve the host to IPv6 only.
+    #[arg(long)]
+    ipv6: bool,
+    /// Packets in text notation; without any, read them from --file or standard input,
+    /// one per line.
+    packets: Vec<String>,
+    /// Read packets from this file, one per line.
+    #[arg(long, conflicts_with = "packets")]
+    file: Option<std::path::PathBuf>,
+    /// Send everything this many times.
+    #[arg(long, default_value_t = 1)]
+    repeat: u64,
+    /// At most this many packets per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Then wait this many seconds and print what comes back to the sending socket.
+    #[arg(long)]
+    wait_reply: Option<f64>,
+    /// Allow sending to a broadcast address (UDP).
+    #[arg(long)]
+    broadcast: bool,
+    /// TTL (multicast: hop limit) of the datagrams sent.
+    #[arg(long)]
+    ttl: Option<u32>,
+}
+
+fn read_packets(a: &SendArgs) -> Result<Vec<Arc<[u8]>>, Failure> {
+    let lines = match &a.file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i + 1, l.to_owned()))
+            .collect(),
+        None => inputs(a.packets.clone())?,
+    };
+    lines
+        .iter()
+        .map(|(n, line)| {
+            let p = parse_line(*n, line)?;
+            let bytes = p
+                .to_bytes()
+                .map_err(|e| Failure::input(format!("line {n}: cannot encode: {e}")))?;
+            Ok(Arc::from(bytes))
+        })
+        .collect()
+}
+
+/// What the connection did: connected yet, and the last error.
+type Connection = Arc<Mutex<(bool, Option<String>)>>;
+
+/// Records connection events so failures can be reported.
+fn watcher() -> (EventHandler, Connection) {
+    let state = Arc::new(Mutex::new((false, None)));
+    let s = Arc::clone(&state);
+    let handler: EventHandler = Arc::new(move |_name: &str, ev: &ChannelEvent<'_>| {
+        if let Ok(mut st) = s.lock() {
+            match ev {
+                ChannelEvent::Connected(_) => st.0 = true,
+                ChannelEvent::Error(e) => st.1 = Some((*e).to_owned()),
+                _ => {}
+            }
+        }
+        Verdict::Accept
+    });
+    (handler, state)
+}
+
+/// Sends, then optionally prints replies.
+pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
+    let packets = read_packets(&a)?;
+    let dest = address(&a.host, a.port, a.ipv6)?;
+    let mut reactor = Reactor::new()?;
+    let (events, state) = watcher();
+    let id = match a.proto {
+        Proto::Udp => {
+            let any: SocketAddr = if dest.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            }
+            .parse()
+            .map_err(|_| Failure::runtime("internal: bad wildcard address"))?;
+            let mut cfg = UdpConfig::peer(any, Some(dest));
+            cfg.broadcast = a.broadcast;
+            cfg.recv_buffer = None;
+            if dest.ip().is_multicast() {
+                let mut m = osc_channel::Multicast::group(dest.ip());
+                m.ttl = a.ttl.unwrap_or(1);
+                cfg.multicast = Some(m);
+            } else {
+                cfg.ttl = a.ttl;
+            }
+            reactor.open_udp("send", cfg)?
+        }
+        Proto::Tcp | Proto::Slip => {
+            let mut cfg = TcpClientConfig::new(dest);
+            cfg.framing = a.proto.framing();
+            cfg.events = Some(events);
+            let id = reactor.open_tcp_client("send", cfg)?;
+            wait_connected(&mut reactor, &state, dest)?;
+            id
+        }
+    };
+    let replies = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut printer = |p: osc_channel::Received<'_>| {
+        let line = match osc_codec::decode(p.data) {
+            Ok(packet) => packet.to_string(),
+            Err(e) => format!("!error {} {e}", address_hint(p.data)),
+        };
+        println!("{line}");
+        if let Ok(mut r) = replies.lock() {
+            r.push(line);
+        }
+    };
+    send_all(&mut reactor, id, &packets, &a, &mut printer)?;
+    if !reactor.flush(Duration::from_secs(10), &mut printer)? {
+        return Err(Failure::runtime("could not write everything within 10 s"));
+    }
+    if let Some(secs) = a.wait_reply {
+        let until = Instant::now() + Duration::from_secs_f64(secs.max(0.0));
+        while Instant::now() < until {
+            reactor.poll(
+                Some(until.saturating_duration_since(Instant::now())),
+                &mut printer,
+            )?;
+        }
+    }
+    if let Ok(st) = state.lock() {
+        if let Some(e) = &st.1 {
+            return Err(Failure::runtime(format!(
+                "connection to {dest} failed: {e}"
+            )));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn wait_connected(
+    reactor: &mut Reactor,
+    state: &Connection,
+    dest: SocketAddr,
+) -> Result<(), Failure> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        reactor.poll(Some(Duration::from_millis(20)), |_| {})?;
+        let (connected, error) = state
+            .lock()
+            .map(|s| (s.0, s.1.clone()))
+            .unwrap_or((false, None));
+        if connected {
+            return Ok(());
+        }
+        if let Some(e) = error {
+            return Err(Failure::runtime(format!("cannot connect to {dest}: {e}")));
+        }
+        if Instant::now() > deadline {
+            return Err(Failure::runtime(format!(
+                "cannot connect to {dest}: timed out"
+            )));
+        }
+    }
+}
+
+fn send_all(
+    reactor: &mut Reactor,
+    id: ChannelId,
+    packets: &[Arc<[u8]>],
+    a: &SendArgs,
+    printer: &mut impl FnMut(osc_channel::Received<'_>),
+) -> Result<(), Failure> {
+    let start = Instant::now();
+    let mut sent: u64 = 0;
+    for _ in 0..a.repeat {
+        for p in packets {
+            if let Some(rate) = a.rate.filter(|r| *r > 0.0) {
+                let due = start + Duration::from_secs_f64(sent as f64 / rate);
+                while Instant::now() < due {
+                    reactor.poll(
+                        Some(due.saturating_duration_since(Instant::now())),
+                        &mut *printer,
+                    )?;
+                }
+            }
+            loop {
+                match reactor.send(id, Arc::clone(p), None) {
+                    Ok(()) => break,
+                    Err(osc_channel::ChannelError::QueueFull { .. }) => {
+                        reactor.poll(Some(Duration::from_millis(5)), &mut *printer)?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            sent += 1;
+        }
+    }
+    Ok(())
+}

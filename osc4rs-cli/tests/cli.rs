@@ -1,0 +1,368 @@
+//! The `osc4rs` binary as a shell user runs it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_osc4rs"))
+}
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = bin();
+    c.args(args);
+    c
+}
+
+fn corpus() -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.txt");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn free_port() -> u16 {
+    // TCP and UDP ports are separate; take one free for both.
+    loop {
+        let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = t.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+#[test]
+fn encode_then_decode_gives_the_corpus_back() {
+    let text = corpus().join("\n") + "\n";
+    let enc = run_with_stdin(cmd(&["encode"]), &text);
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    let hex = String::from_utf8(enc.stdout).unwrap();
+    assert_eq!(hex.lines().count(), corpus().len());
+    let dec = run_with_stdin(cmd(&["decode"]), &hex);
+    assert!(dec.status.success());
+    assert_eq!(
+        String::from_utf8(dec.stdout)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        corpus()
+    );
+}
+
+#[test]
+fn decode_reports_errors_per_line() {
+    let out = bin()
+        .args(["decode", "2f6100", "2f6100002c780000", "2f7800002c000000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "!error /a size 3 at offset 0 is not a multiple of 4"
+    );
+    assert_eq!(lines[1], "!error /a unknown type tag 'x' at offset 5");
+    assert_eq!(lines[2], "/x ,");
+}
+
+#[test]
+fn bad_notation_points_at_the_column() {
+    let out = bin().args(["encode", "/a ,if 1 x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("line 1, column 10: expected a number"),
+        "{err}"
+    );
+    assert!(err.contains("  /a ,if 1 x\n           ^"), "{err}");
+}
+
+#[test]
+fn match_prints_matches_and_fails_on_none() {
+    let out = bin()
+        .args([
+            "match",
+            "/synth/{1,2}/[a-f]*",
+            "/synth/1/freq",
+            "/synth/3/freq",
+            "/synth/2/amp",
+            "/synth/2/zoom",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "/synth/1/freq\n/synth/2/amp\n"
+    );
+    let none = bin().args(["match", "//freq", "/a/amp"]).output().unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    let prefix = bin()
+        .args([
+            "match",
+            "--prefix",
+            "/test",
+            "/testing",
+            "/test/x/y",
+            "/tes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(prefix.stdout).unwrap(),
+        "/testing\n/test/x/y\n"
+    );
+    let regex = bin()
+        .args(["match", "--regex", "^/ch/[0-9]+$", "/ch/12", "/ch/x"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(regex.stdout).unwrap(), "/ch/12\n");
+    let bad = bin().args(["match", "/a/[b", "/a/b"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+struct Dump(Child);
+impl Drop for Dump {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_dump(args: &[&str]) -> Dump {
+    let child = bin()
+        .arg("dump")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    Dump(child)
+}
+
+fn finish(d: Dump) -> String {
+    let mut d = d;
+    let out = std::mem::replace(&mut d.0, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn send_to_dump_over_udp_tcp_and_slip_packet_per_line() {
+    let text = corpus().join("\n") + "\n";
+    for proto in ["udp", "tcp", "slip"] {
+        let port = free_port().to_string();
+        let dump = start_dump(&[
+            "--proto",
+            proto,
+            "--port",
+            &port,
+            "--packets",
+            "--timeout",
+            "2",
+        ]);
+        let sent = run_with_stdin(cmd(&["send", "--proto", proto, "--port", &port]), &text);
+        assert!(
+            sent.status.success(),
+            "{proto}: {}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
+        let got = finish(dump);
+        assert_eq!(got.lines().collect::<Vec<_>>(), corpus(), "{proto}");
+    }
+}
+
+#[test]
+fn dump_prints_one_line_per_message_with_bundle_prefixes() {
+    let port = free_port().to_string();
+    let dump = start_dump(&["--port", &port, "--timeout", "1.5"]);
+    let packets = [
+        "/solo ,i 1",
+        "#bundle(00000000.00000001) { /a ,i 1 ; #bundle(eeb00000.00000000) { /b ,s \"x\" } ; /c , }",
+    ];
+    let st = bin()
+        .args(["send", "--port", &port])
+        .args(packets)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(
+        finish(dump),
+        "/solo ,i 1\n\
+         #bundle(00000000.00000001) /a ,i 1\n\
+         #bundle(00000000.00000001) #bundle(eeb00000.00000000) /b ,s \"x\"\n\
+         #bundle(00000000.00000001) /c ,\n"
+    );
+}
+
+#[test]
+fn dump_survives_garbage_filters_and_hexdumps() {
+    let port = free_port();
+    let dump = start_dump(&[
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "1.5",
+        "--filter",
+        "/keep/*",
+        "--source",
+    ]);
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let me = s.local_addr().unwrap();
+    s.send_to(b"/bad\0\0\0\0,x\0\0", ("127.0.0.1", port))
+        .unwrap();
+    s.send_to(b"garbage!", ("127.0.0.1", port)).unwrap();
+    let st = bin()
+        .args([
+            "send",
+            "--port",
+            &port.to_string(),
+            "/keep/this ,i 1",
+            "/drop/that ,i 2",
+            "/keep/too ,",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = finish(dump);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("{me} !error /bad unknown type tag 'x' at offset 9")
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "{me} !error ? data at offset 0 is neither a message (`/...`) nor a bundle (`#bundle`)"
+        )
+    );
+    assert!(lines[2].ends_with(" /keep/this ,i 1"));
+    assert!(lines[3].ends_with(" /keep/too ,"));
+    assert_eq!(lines.len(), 4);
+
+    let port = free_port().to_string();
+    let dump = start_dump(&["--port", &port, "--timeout", "1", "--hex"]);
+    bin()
+        .args(["send", "--port", &port, "/hex ,i 7"])
+        .status()
+        .unwrap();
+    assert_eq!(
+        finish(dump),
+        "/hex ,i 7\n000:2f686578 00000000 2c690000 00000007     /hex .... ,i.. ....\n"
+    );
+}
+
+#[test]
+fn send_repeat_rate_and_file() {
+    let port = free_port().to_string();
+    let dump = start_dump(&["--port", &port, "--timeout", "2"]);
+    let file = std::env::temp_dir().join(format!("osc4rs-send-{port}.txt"));
+    std::fs::write(&file, "/f ,i 1\n\n/f ,i 2\n").unwrap();
+    let start = std::time::Instant::now();
+    let st = bin()
+        .args([
+            "send", "--port", &port, "--repeat", "3", "--rate", "20", "--file",
+        ])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        start.elapsed() >= Duration::from_millis(200),
+        "6 packets at 20/s take 250 ms"
+    );
+    assert_eq!(finish(dump).lines().count(), 6);
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn errors_a_shell_user_can_act_on() {
+    let port = free_port();
+    let _busy = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let out = bin()
+        .args(["dump", "--port", &port.to_string(), "--timeout", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("port is already in use"));
+    let out = bin()
+        .args([
+            "send",
+            "--host",
+            "no-such-host.invalid",
+            "--port",
+            "9",
+            "/a ,",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot resolve host"));
+    let closed = free_port().to_string();
+    let out = bin()
+        .args(["send", "--proto", "tcp", "--port", &closed, "/a ,"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+}
+
+#[test]
+fn send_waits_for_replies() {
+    // A tiny echo peer: replies to the source of every datagram.
+    let echo = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = echo.local_addr().unwrap().port().to_string();
+    let t = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        echo.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        if let Ok((n, from)) = echo.recv_from(&mut buf) {
+            let _ = echo.send_to(&buf[..n], from);
+        }
+    });
+    let out = bin()
+        .args(["send", "--port", &port, "--wait-reply", "0.5", "/status ,"])
+        .output()
+        .unwrap();
+    t.join().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "/status ,\n");
+}
