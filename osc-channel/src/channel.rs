@@ -97,6 +97,125 @@ impl Channel {
     }
 }
 
+/// The parts of a channel a UDP read needs (the socket is borrowed apart).
+struct ReadFrom<'a> {
+    id: u64,
+    name: &'a str,
+    stats: &'a ChannelStats,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    events: Option<&'a EventHandler>,
+}
+
+/// Reads datagrams one `recv_from` at a time until the socket would block or `cap`
+/// were delivered; returns `(delivered, drained)`.
+fn read_udp<F: FnMut(Received<'_>)>(
+    ch: &ReadFrom<'_>,
+    socket: &mio::net::UdpSocket,
+    buf: &mut [u8],
+    cap: usize,
+    sink: &mut F,
+) -> (usize, bool) {
+    let mut delivered = 0;
+    while delivered < cap {
+        match socket.recv_from(buf) {
+            Ok((n, peer)) => {
+                delivered += 1;
+                ch.stats.count_in(n);
+                sink(Received {
+                    channel: ChannelId(ch.id),
+                    name: ch.name,
+                    peer: Some(peer),
+                    arrival: SystemTime::now(),
+                    data: buf.get(..n).unwrap_or_default(),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (delivered, true),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // ICMP errors from earlier sends surface here: not fatal.
+                log::debug!("channel {}: receive error: {e}", ch.name);
+            }
+        }
+    }
+    (delivered, false)
+}
+
+/// Reads datagrams with `recvmmsg`, up to `cap` (a truncated datagram counts towards
+/// it); returns `(delivered, drained)`. All datagrams of one call share one arrival
+/// time.
+///
+/// A call that returns fewer datagrams than asked found the socket empty, so the
+/// socket counts as drained without another call that would only say `EAGAIN`: a
+/// datagram that arrives later raises a new readiness edge. (The kernel also ends a
+/// batch early when an error is pending, such as an ICMP error from an earlier send;
+/// the arrival of that error raised an edge of its own, so the next pass reads on.)
+#[cfg(target_os = "linux")]
+fn read_udp_batch<F: FnMut(Received<'_>)>(
+    ch: &ReadFrom<'_>,
+    socket: &mio::net::UdpSocket,
+    batch: &mut crate::sys::RecvBatch,
+    cap: usize,
+    sink: &mut F,
+) -> (usize, bool) {
+    use std::os::fd::AsRawFd;
+    let fd = socket.as_raw_fd();
+    let mut taken = 0;
+    let mut delivered = 0;
+    while taken < cap {
+        let want = (cap - taken).min(batch.slots());
+        let n = match batch.recv(fd, want) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (delivered, true),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // ICMP errors from earlier sends surface here: not fatal.
+                log::debug!("channel {}: receive error: {e}", ch.name);
+                continue;
+            }
+        };
+        let arrival = SystemTime::now();
+        let mut bytes = 0;
+        let mut good = 0;
+        for i in 0..n {
+            let Some(d) = batch.get(i) else { break };
+            if d.truncated {
+                log::warn!(
+                    "channel {}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
+                    ch.name,
+                    d.peer,
+                    crate::sys::SLOT_SIZE
+                );
+                ch.stats.count_drop(DropReason::Oversized);
+                emit(
+                    ch.events,
+                    ch.name,
+                    ChannelEvent::Dropped {
+                        reason: DropReason::Oversized,
+                        peer: d.peer,
+                    },
+                );
+                continue;
+            }
+            good += 1;
+            bytes += d.data.len();
+            sink(Received {
+                channel: ChannelId(ch.id),
+                name: ch.name,
+                peer: d.peer,
+                arrival,
+                data: d.data,
+            });
+        }
+        ch.stats.count_in_batch(good, bytes);
+        taken += n;
+        delivered += good;
+        if n < want {
+            return (delivered, true);
+        }
+    }
+    (delivered, false)
+}
+
 impl Reactor {
     /// Handles a readable event; returns the packets delivered.
     pub(crate) fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, sink: &mut F) -> usize {
@@ -106,29 +225,30 @@ impl Reactor {
         match &mut ch.kind {
             Kind::Udp(u) => {
                 let cap = self.options.max_datagrams_per_event;
-                let mut delivered = 0;
-                while delivered < cap {
-                    match u.socket.recv_from(&mut self.buf) {
-                        Ok((n, peer)) => {
-                            delivered += 1;
-                            ch.stats.count_in(n);
-                            sink(Received {
-                                channel: ChannelId(id),
-                                name: &ch.name,
-                                peer: Some(peer),
-                                arrival: SystemTime::now(),
-                                data: self.buf.get(..n).unwrap_or_default(),
-                            });
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return delivered,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            // ICMP errors from earlier sends surface here: not fatal.
-                            log::debug!("channel {}: receive error: {e}", ch.name);
-                        }
+                let from = ReadFrom {
+                    id,
+                    name: &ch.name,
+                    stats: &ch.stats,
+                    events: ch.events.as_ref(),
+                };
+                #[cfg(target_os = "linux")]
+                if self.options.batch_receive > 1 {
+                    let batch = self.batch.get_or_insert_with(|| {
+                        crate::sys::RecvBatch::new(
+                            self.options.batch_receive,
+                            crate::sys::SLOT_SIZE,
+                        )
+                    });
+                    let (delivered, drained) = read_udp_batch(&from, &u.socket, batch, cap, sink);
+                    if !drained {
+                        self.more_to_read.push(id);
                     }
+                    return delivered;
                 }
-                self.more_to_read.push(id);
+                let (delivered, drained) = read_udp(&from, &u.socket, &mut self.buf, cap, sink);
+                if !drained {
+                    self.more_to_read.push(id);
+                }
                 delivered
             }
             Kind::Listener { .. } => {

@@ -66,4 +66,4 @@ pub use options::{
 };
 pub use reactor::{ChannelId, ChannelSpec, Reactor, ReactorOptions, Received};
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};
-pub use udp::SocketInfo;
+pub use udp::{SocketInfo, send_batch};

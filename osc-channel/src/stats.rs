@@ -92,6 +92,15 @@ impl ChannelStats {
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Counts `packets` received packets of `bytes` bytes in all.
+    #[inline]
+    pub(crate) fn count_in_batch(&self, packets: usize, bytes: usize) {
+        if packets > 0 {
+            self.packets_in.fetch_add(packets as u64, Ordering::Relaxed);
+            self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+    }
+
     /// Counts one sent packet.
     #[inline]
     pub fn count_out(&self, bytes: usize) {

@@ -34,3 +34,251 @@ pub(crate) fn force_recv_buffer(fd: std::os::fd::RawFd, size: usize) -> io::Resu
 pub(crate) fn force_recv_buffer(_fd: i32, _size: usize) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
+
+/// Bytes per receive slot: room for the largest UDP payload (65,527 bytes over IPv6),
+/// so a datagram is never cut.
+pub(crate) const SLOT_SIZE: usize = 1 << 16;
+
+/// One datagram of a [`RecvBatch`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Datagram<'a> {
+    /// The payload (when `truncated`, only its first bytes).
+    pub(crate) data: &'a [u8],
+    /// The sender, when the kernel gave an IPv4 or IPv6 address.
+    pub(crate) peer: Option<std::net::SocketAddr>,
+    /// The kernel cut the datagram to fit its slot (`MSG_TRUNC`).
+    pub(crate) truncated: bool,
+}
+
+/// Buffers for receiving many datagrams with one `recvmmsg` call: `slots` buffers of
+/// `slot_size` bytes, one address per slot, allocated once.
+#[cfg(target_os = "linux")]
+pub(crate) struct RecvBatch {
+    slot_size: usize,
+    bufs: Vec<u8>,
+    addrs: Vec<libc::sockaddr_storage>,
+    iovs: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+    /// How many slots the last call filled.
+    filled: usize,
+}
+
+// SAFETY: the raw pointers inside `iovs` and `hdrs` are scratch space: they are
+// rewritten to point into this value's own heap buffers right before each
+// `recvmmsg` call (made through `&mut self`) and never dereferenced by Rust code, so
+// moving or sharing the value between threads cannot create an aliasing access.
+#[cfg(target_os = "linux")]
+unsafe impl Send for RecvBatch {}
+// SAFETY: as for `Send`; `&RecvBatch` only reads the byte and address buffers.
+#[cfg(target_os = "linux")]
+unsafe impl Sync for RecvBatch {}
+
+#[cfg(target_os = "linux")]
+impl std::fmt::Debug for RecvBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvBatch")
+            .field("slots", &self.addrs.len())
+            .field("slot_size", &self.slot_size)
+            .field("filled", &self.filled)
+            .finish()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl RecvBatch {
+    /// Buffers for `slots` datagrams (at least 1) of up to `slot_size` bytes each.
+    pub(crate) fn new(slots: usize, slot_size: usize) -> Self {
+        let slots = slots.max(1);
+        // SAFETY: `sockaddr_storage`, `iovec` and `mmsghdr` are plain C structs of
+        // integers and raw pointers, for which all-zero bytes are a valid value.
+        let (addr, iov, hdr) = unsafe {
+            (
+                std::mem::zeroed::<libc::sockaddr_storage>(),
+                std::mem::zeroed::<libc::iovec>(),
+                std::mem::zeroed::<libc::mmsghdr>(),
+            )
+        };
+        RecvBatch {
+            slot_size,
+            bufs: vec![0; slots.saturating_mul(slot_size)],
+            addrs: vec![addr; slots],
+            iovs: vec![iov; slots],
+            hdrs: vec![hdr; slots],
+            filled: 0,
+        }
+    }
+
+    /// How many datagrams one call can receive.
+    pub(crate) fn slots(&self) -> usize {
+        self.addrs.len()
+    }
+
+    /// Receives up to `max` datagrams (at most [`slots`](Self::slots)) from the
+    /// non-blocking UDP socket `fd` with one `recvmmsg` call; returns how many came.
+    /// Fewer than asked means the socket had no more (or an error is pending, which
+    /// the next call reports). No datagram at all is `WouldBlock`.
+    pub(crate) fn recv(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
+        self.filled = 0;
+        let n = max.clamp(1, self.slots());
+        let slot_size = self.slot_size;
+        let bufs = self.bufs.chunks_exact_mut(slot_size);
+        for (((buf, addr), iov), hdr) in bufs
+            .zip(self.addrs.iter_mut())
+            .zip(self.iovs.iter_mut())
+            .zip(self.hdrs.iter_mut())
+            .take(n)
+        {
+            iov.iov_base = buf.as_mut_ptr().cast();
+            iov.iov_len = buf.len();
+            hdr.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+            hdr.msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            hdr.msg_hdr.msg_iov = iov as *mut libc::iovec;
+            hdr.msg_hdr.msg_iovlen = 1;
+            hdr.msg_hdr.msg_control = std::ptr::null_mut();
+            hdr.msg_hdr.msg_controllen = 0;
+            hdr.msg_hdr.msg_flags = 0;
+            hdr.msg_len = 0;
+        }
+        let vlen = libc::c_uint::try_from(n).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: `fd` is an open socket owned by the caller for the duration of the
+        // call. The first `n` headers (n <= slots) were just filled above: each points
+        // at its own `iovec` and `sockaddr_storage`, and each `iovec` at a distinct
+        // `slot_size`-byte slot of `bufs`, with the exact lengths of those buffers.
+        // All of them are owned by `self`, borrowed mutably for the whole call and
+        // not resized, so the kernel writes only inside live, exclusively borrowed
+        // memory. A null timeout means none.
+        let rc = unsafe {
+            libc::recvmmsg(
+                fd,
+                self.hdrs.as_mut_ptr(),
+                vlen,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.filled = usize::try_from(rc).unwrap_or(0).min(n);
+        Ok(self.filled)
+    }
+
+    /// The `i`-th datagram of the last [`recv`](Self::recv).
+    pub(crate) fn get(&self, i: usize) -> Option<Datagram<'_>> {
+        if i >= self.filled {
+            return None;
+        }
+        let hdr = self.hdrs.get(i)?;
+        let start = i.checked_mul(self.slot_size)?;
+        let len = (hdr.msg_len as usize).min(self.slot_size);
+        let data = self.bufs.get(start..start + len)?;
+        let peer = self
+            .addrs
+            .get(i)
+            .and_then(|a| socket_addr(a, hdr.msg_hdr.msg_namelen));
+        Some(Datagram {
+            data,
+            peer,
+            truncated: hdr.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+        })
+    }
+}
+
+/// Converts an address the kernel wrote into a `sockaddr_storage` of `len` bytes.
+#[cfg(target_os = "linux")]
+pub(crate) fn socket_addr(
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> Option<std::net::SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    let len = len as usize;
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family is AF_INET and the kernel wrote at least a whole
+            // `sockaddr_in`; `sockaddr_storage` is at least as large and as aligned as
+            // every socket address type, so the reference is in bounds and aligned.
+            let sin =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            Some(
+                SocketAddrV4::new(
+                    Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                    u16::from_be(sin.sin_port),
+                )
+                .into(),
+            )
+        }
+        libc::AF_INET6 if len >= std::mem::size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above, for AF_INET6 and `sockaddr_in6`.
+            let sin6 = unsafe {
+                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+            };
+            Some(
+                SocketAddrV6::new(
+                    Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                    u16::from_be(sin6.sin6_port),
+                    sin6.sin6_flowinfo,
+                    sin6.sin6_scope_id,
+                )
+                .into(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Most datagrams one [`send_batch`] call hands to `sendmmsg`.
+pub(crate) const SEND_BATCH: usize = 64;
+
+/// Sends datagrams with one `sendmmsg` call (at most [`SEND_BATCH`]); returns how
+/// many the kernel took, in order. An error on the first datagram is returned; an
+/// error on a later one ends the batch early (the next call reports it).
+#[cfg(target_os = "linux")]
+pub(crate) fn send_batch(
+    fd: std::os::fd::RawFd,
+    packets: &[(&[u8], std::net::SocketAddr)],
+) -> io::Result<usize> {
+    let packets = packets
+        .get(..packets.len().min(SEND_BATCH))
+        .unwrap_or(packets);
+    if packets.is_empty() {
+        return Ok(0);
+    }
+    let addrs: Vec<socket2::SockAddr> = packets
+        .iter()
+        .map(|(_, a)| socket2::SockAddr::from(*a))
+        .collect();
+    let mut iovs: Vec<libc::iovec> = packets
+        .iter()
+        .map(|(d, _)| libc::iovec {
+            iov_base: d.as_ptr().cast_mut().cast(),
+            iov_len: d.len(),
+        })
+        .collect();
+    let hdrs: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .zip(&addrs)
+        .map(|(iov, addr)| {
+            // SAFETY: `mmsghdr` is a plain C struct of integers and raw pointers, for
+            // which all-zero bytes are a valid value.
+            let mut hdr: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            hdr.msg_hdr.msg_name = addr.as_ptr().cast_mut().cast();
+            hdr.msg_hdr.msg_namelen = addr.len();
+            hdr.msg_hdr.msg_iov = iov as *mut libc::iovec;
+            hdr.msg_hdr.msg_iovlen = 1;
+            hdr
+        })
+        .collect();
+    let mut hdrs = hdrs;
+    let vlen = libc::c_uint::try_from(hdrs.len()).unwrap_or(libc::c_uint::MAX);
+    // SAFETY: `fd` is an open socket owned by the caller for the duration of the
+    // call. Each header points at one `iovec` of `iovs` and one address of `addrs`
+    // with its exact length; each `iovec` points at the bytes of one packet slice
+    // with its exact length. All of them outlive the call and are not touched during
+    // it; the kernel only reads the payloads and addresses and writes `msg_len`.
+    let rc = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), vlen, 0) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(rc).unwrap_or(0))
+}
