@@ -20,6 +20,11 @@ pub(crate) enum Command {
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
     },
+    SendNamed {
+        name: String,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    },
     Open {
         name: String,
         spec: Box<ChannelSpec>,
@@ -107,6 +112,17 @@ impl ReactorHandle {
         self.submit(Command::Send { id, data, dest })
     }
 
+    /// Queues a packet for the channel with this name, looked up in the reactor's thread
+    /// (so it reaches channels this thread has not seen opened, such as a TCP server's
+    /// connection channels `SERVER/PEER`). An unknown name is logged and dropped.
+    pub fn send_named(&self, name: &str, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
+        self.submit(Command::SendNamed {
+            name: name.to_owned(),
+            data,
+            dest,
+        })
+    }
+
     /// Opens a channel in the reactor's thread and waits for the result.
     pub fn open(&self, name: &str, spec: ChannelSpec) -> Result<ChannelId> {
         let (reply, rx) = crossbeam_channel::bounded(1);
@@ -164,6 +180,10 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
                 }
             }
         }
+        Command::SendNamed { name, data, dest } => match reactor.id_of(&name) {
+            Some(id) => execute(reactor, Command::Send { id, data, dest }),
+            None => log::warn!("queued send to unknown channel {name:?} dropped"),
+        },
         Command::Open { name, spec, reply } => {
             let _ = reply.send(reactor.open(&name, *spec));
         }
