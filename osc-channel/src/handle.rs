@@ -34,6 +34,10 @@ pub(crate) enum Command {
         id: ChannelId,
         reply: Sender<Result<()>>,
     },
+    LocalAddr {
+        id: ChannelId,
+        reply: Sender<Option<SocketAddr>>,
+    },
     Flush {
         timeout: Duration,
         reply: Sender<bool>,
@@ -143,6 +147,13 @@ impl ReactorHandle {
             .map_err(|_| ChannelError::Stopped)?
     }
 
+    /// The local address of a channel, asked in the reactor's thread.
+    pub fn local_addr(&self, id: ChannelId) -> Result<Option<SocketAddr>> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::LocalAddr { id, reply })?;
+        rx.recv_timeout(REPLY_TIMEOUT).map_err(|_| ChannelError::Stopped)
+    }
+
     /// Waits until everything queued so far is written or `timeout` passes; returns
     /// whether everything was written.
     pub fn flush(&self, timeout: Duration) -> Result<bool> {
@@ -189,6 +200,9 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
         }
         Command::Close { id, reply } => {
             let _ = reply.send(reactor.close(id));
+        }
+        Command::LocalAddr { id, reply } => {
+            let _ = reply.send(reactor.local_addr(id));
         }
         Command::Flush { timeout, reply } => reactor.add_flush_waiter(timeout, reply),
         Command::Stop => reactor.request_stop(),
