@@ -1,0 +1,583 @@
+//! The dispatcher: registry + scheduler + executors, driven by the caller's thread(s).
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use osc_codec::{Bundle, Message, Packet, TimeTag};
+use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
+use parking_lot::{Mutex, RwLock};
+
+use crate::exec::{Call, Method, Shared, invoke, run_calls, submit_bundle};
+use crate::scheduler::{Decision, Release, Scheduled};
+use crate::stats::bump;
+use crate::{
+    Context, DispatchError, DropReason, Executor, Handler, MethodOptions, PoolConfig, PoolStats,
+    Result, Scheduler, SchedulerConfig, ShutdownReport, Stats, WorkerPool,
+};
+
+/// Dispatcher settings.
+///
+/// ```
+/// use osc_dispatch::{DispatcherConfig, Executor};
+/// let cfg = DispatcherConfig { default_executor: Executor::Pool, ..DispatcherConfig::default() };
+/// assert_eq!(cfg.pool.threads, 10);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// Bundle scheduling rules.
+    pub scheduler: SchedulerConfig,
+    /// The worker pool (started at the first pool job, or at once when the default
+    /// executor is [`Executor::Pool`]).
+    pub pool: PoolConfig,
+    /// Where handlers registered with [`Executor::Default`] run. Default
+    /// [`Executor::Inline`]; the facade's allthreads mode sets [`Executor::Pool`].
+    pub default_executor: Executor,
+    /// Never let two bundles' calls interleave (default true). See `docs/dispatch.md`.
+    pub serialize_bundles: bool,
+    /// Decoding options for [`Dispatcher::dispatch_bytes`].
+    pub codec: osc_codec::Options,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        DispatcherConfig {
+            scheduler: SchedulerConfig::default(),
+            pool: PoolConfig::default(),
+            default_executor: Executor::Inline,
+            serialize_bundles: true,
+            codec: osc_codec::Options::default(),
+        }
+    }
+}
+
+/// Identifies a registered method, for [`Dispatcher::unregister`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MethodHandle(MethodId);
+
+/// How [`Dispatcher::shutdown`] treats pending bundles and queued jobs.
+///
+/// ```
+/// let opts = osc_dispatch::ShutdownOptions::default();
+/// assert!(!opts.flush_pending && opts.finish_queued);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownOptions {
+    /// Run every pending future bundle at once, in due order (true), or drop them,
+    /// counted (false, the default). Shutdown never waits for a bundle's time.
+    pub flush_pending: bool,
+    /// Let the workers finish queued jobs (default true) or discard them.
+    pub finish_queued: bool,
+    /// The longest shutdown waits for the workers (default 1 s).
+    pub deadline: Duration,
+}
+
+impl Default for ShutdownOptions {
+    fn default() -> Self {
+        ShutdownOptions {
+            flush_pending: false,
+            finish_queued: true,
+            deadline: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What [`Dispatcher::shutdown`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ShutdownSummary {
+    /// Pending bundles run at shutdown.
+    pub flushed_bundles: usize,
+    /// Pending bundles dropped at shutdown.
+    pub dropped_bundles: usize,
+    /// The worker pool's shutdown (default if it never started).
+    pub pool: ShutdownReport,
+}
+
+type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Method registry, bundle scheduler and executors. All methods take `&self`: share it
+/// in an `Arc` between the threads of a driver. The dispatcher never reads the clock:
+/// every time-dependent call takes `now`.
+///
+/// Driving it (the facade's three modes):
+/// - eventloop / comthreads: call [`dispatch_packet`](Self::dispatch_packet) for each
+///   packet and [`run_due`](Self::run_due) in `process()`; sleep at most
+///   [`poll_timeout`](Self::poll_timeout).
+/// - allthreads: the same calls from the I/O and timer threads, with
+///   [`Executor::Pool`] as default; [`set_waker`](Self::set_waker) wakes the timer
+///   thread when a new bundle becomes the earliest.
+#[derive(Debug)]
+pub struct Dispatcher {
+    config: DispatcherConfig,
+    space: RwLock<AddressSpace<Arc<Method>>>,
+    fallback: RwLock<Option<Arc<Method>>>,
+    scheduler: Mutex<Scheduler>,
+    shared: Arc<Shared>,
+    pool: OnceLock<Option<WorkerPool>>,
+    waker: RwLock<Option<WakerBox>>,
+    shut: AtomicBool,
+}
+
+struct WakerBox(Waker);
+impl std::fmt::Debug for WakerBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker(..)")
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher with no methods.
+    #[must_use]
+    pub fn new(config: DispatcherConfig) -> Self {
+        let d = Dispatcher {
+            scheduler: Mutex::new(Scheduler::new(config.scheduler)),
+            shared: Arc::new(Shared::new(config.serialize_bundles)),
+            space: RwLock::new(AddressSpace::new()),
+            fallback: RwLock::new(None),
+            pool: OnceLock::new(),
+            waker: RwLock::new(None),
+            shut: AtomicBool::new(false),
+            config,
+        };
+        if d.config.default_executor == Executor::Pool {
+            let _ = d.pool();
+        }
+        d
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &DispatcherConfig {
+        &self.config
+    }
+
+    fn pool(&self) -> Option<&WorkerPool> {
+        self.pool
+            .get_or_init(|| match WorkerPool::new(self.config.pool.clone()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    log::error!("osc-dispatch: no worker pool, running handlers inline: {e}");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    fn method(&self, source: &str, handler: Handler, options: MethodOptions) -> Arc<Method> {
+        let executor = match options.executor {
+            Executor::Default => self.config.default_executor,
+            e => e,
+        };
+        Arc::new(Method {
+            source: source.into(),
+            handler,
+            lock: options.lock,
+            on_pool: executor == Executor::Pool && self.config.pool.threads > 0,
+        })
+    }
+
+    /// Registers a handler with default options. A literal address (`/synth/1/freq`)
+    /// is a method in OSC's sense: incoming patterns select it. An address with pattern
+    /// syntax (`/synth/*/freq`) registers a filter that selects matching literal
+    /// incoming addresses (see osc-pattern's crate docs for the exact rule). Several
+    /// methods may match one message: each is called once, in registration order.
+    ///
+    /// # Errors
+    /// [`DispatchError::Address`] if the address is neither.
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/synth/*/freq", |m: &Message| log::info!("{}", m.address))?;
+    /// assert!(d.register("/synth/[", |_: &Message| {}).is_err());
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn register(&self, address: &str, handler: impl Into<Handler>) -> Result<MethodHandle> {
+        self.register_with(address, handler, MethodOptions::default())
+    }
+
+    /// [`register`](Self::register) with options (lock, executor).
+    ///
+    /// # Errors
+    /// As [`register`](Self::register).
+    pub fn register_with(
+        &self,
+        address: &str,
+        handler: impl Into<Handler>,
+        options: MethodOptions,
+    ) -> Result<MethodHandle> {
+        let method = self.method(address, handler.into(), options);
+        let id = if is_literal_address(address) {
+            self.space.write().insert(address, method)?
+        } else {
+            let filter = Filter::osc(address)?;
+            self.space.write().insert_filter(filter, method)
+        };
+        Ok(MethodHandle(id))
+    }
+
+    /// Registers a handler with an explicit [`Filter`] (OSC pattern, osc4py3 prefix
+    /// compatibility, or a regular expression with osc-pattern's `regex` feature).
+    pub fn register_filter(
+        &self,
+        filter: Filter,
+        handler: impl Into<Handler>,
+        options: MethodOptions,
+    ) -> MethodHandle {
+        let method = self.method(filter.as_str(), handler.into(), options);
+        MethodHandle(self.space.write().insert_filter(filter, method))
+    }
+
+    /// Unregisters a method; false if it was not (or no longer) registered. A call
+    /// already under way, or already queued on the pool, still happens.
+    pub fn unregister(&self, handle: MethodHandle) -> bool {
+        self.space.write().remove(handle.0).is_some()
+    }
+
+    /// Number of registered methods.
+    #[must_use]
+    pub fn method_count(&self) -> usize {
+        self.space.read().len()
+    }
+
+    /// Sets (or with `None` removes) the handler for messages that select no method.
+    pub fn set_fallback(&self, handler: Option<Handler>, options: MethodOptions) {
+        let method = handler.map(|h| self.method("(fallback)", h, options));
+        *self.fallback.write() = method;
+    }
+
+    /// Sets a function called when a newly held bundle becomes the earliest pending
+    /// one (so a driver sleeping until the previous head should recompute its timeout).
+    /// It is called in the dispatching thread, with no lock held.
+    pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
+        *self.waker.write() = Some(WakerBox(Arc::new(waker)));
+    }
+
+    /// The counters.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let mut s = self.shared.counters.snapshot();
+        let p = self.pool_stats();
+        s.pool_overflow = p.overflow;
+        s.pool_dropped = p.dropped;
+        s
+    }
+
+    /// The worker pool's counters (zero if it never started).
+    #[must_use]
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool
+            .get()
+            .and_then(Option::as_ref)
+            .map(WorkerPool::stats)
+            .unwrap_or_default()
+    }
+
+    /// Resolves an address to its methods (the fallback when none), counting.
+    fn resolve(&self, address: &str, out: &mut Vec<Arc<Method>>) {
+        out.clear();
+        let c = &self.shared.counters;
+        {
+            let space = self.space.read();
+            let mut found = Vec::new();
+            match space.dispatch_into(address, &mut found) {
+                Ok(()) => out.extend(found.into_iter().map(|(_, m)| Arc::clone(m))),
+                Err(e) => {
+                    bump(&c.bad_address);
+                    log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
+                }
+            }
+        }
+        if out.is_empty() {
+            bump(&c.unmatched);
+            if let Some(f) = self.fallback.read().as_ref() {
+                out.push(Arc::clone(f));
+            } else {
+                log::debug!("osc-dispatch: no method for {address}");
+            }
+        } else {
+            bump(&c.matched);
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.shut.load(Ordering::Acquire) {
+            Err(DispatchError::ShutDown)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Dispatches one message at once (messages outside bundles are never delayed).
+    /// Borrowing the message avoids a copy unless a selected method runs on the pool.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    pub fn dispatch_message(&self, msg: &Message, ctx: &Context) -> Result<()> {
+        self.check_open()?;
+        self.message_now(Cow::Borrowed(msg), ctx);
+        Ok(())
+    }
+
+    fn message_now(&self, msg: Cow<'_, Message>, ctx: &Context) {
+        let mut methods = Vec::new();
+        self.resolve(&msg.address, &mut methods);
+        let pool = if methods.iter().any(|m| m.on_pool) {
+            self.pool()
+        } else {
+            None
+        };
+        let Some(pool) = pool else {
+            for m in &methods {
+                invoke(&self.shared, m, &msg, ctx);
+            }
+            return;
+        };
+        let shared_msg = Arc::new(msg.into_owned());
+        for m in methods {
+            if m.on_pool {
+                let (shared, msg, ctx) = (
+                    Arc::clone(&self.shared),
+                    Arc::clone(&shared_msg),
+                    ctx.clone(),
+                );
+                // A refused job is logged and counted by the pool.
+                let _ = pool.submit(Box::new(move || invoke(&shared, &m, &msg, &ctx)));
+            } else {
+                invoke(&self.shared, &m, &shared_msg, ctx);
+            }
+        }
+    }
+
+    /// Dispatches a packet that arrived at `now`: a message runs at once; a bundle runs
+    /// at once, is held until due, or is dropped, by the [`SchedulerConfig`] rules.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use osc_codec::{Bundle, Message, Packet, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    /// use std::time::Duration;
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/go", |_: &osc_codec::Message| {})?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let later = now + Duration::from_secs(2);
+    /// d.dispatch_packet(Bundle::new(later).add(Message::new("/go")).into(), Context::new(now), now)?;
+    /// assert_eq!((d.pending(), d.next_due()), (1, Some(later)));
+    /// assert_eq!(d.run_due(later), 1);
+    /// assert_eq!(d.stats().handler_calls, 1);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn dispatch_packet(&self, packet: Packet, ctx: Context, now: TimeTag) -> Result<()> {
+        self.check_open()?;
+        match packet {
+            Packet::Message(m) => self.message_now(Cow::Owned(m), &ctx),
+            Packet::Bundle(b) => self.bundle_arrived(b, None, ctx, now),
+        }
+        Ok(())
+    }
+
+    /// Decodes `bytes` (with [`DispatcherConfig::codec`]) and dispatches the packet.
+    ///
+    /// # Errors
+    /// [`DispatchError::Decode`] (counted, nothing dispatched) or
+    /// [`DispatchError::ShutDown`].
+    pub fn dispatch_bytes(&self, bytes: &[u8], ctx: Context, now: TimeTag) -> Result<()> {
+        self.check_open()?;
+        match Packet::decode_with(bytes, &self.config.codec) {
+            Ok(p) => self.dispatch_packet(p, ctx, now),
+            Err(e) => {
+                bump(&self.shared.counters.decode_errors);
+                log::warn!("osc-dispatch: undecodable packet from {:?}: {e}", ctx.peer);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Dispatches to the local methods without encoding (osc4py3's `_local` target);
+    /// the context is [`Context::local`].
+    ///
+    /// # Errors
+    /// As [`dispatch_packet`](Self::dispatch_packet).
+    pub fn dispatch_local(&self, packet: Packet, now: TimeTag) -> Result<()> {
+        self.dispatch_packet(packet, Context::local(now), now)
+    }
+
+    fn bundle_arrived(&self, b: Bundle, parent: Option<TimeTag>, ctx: Context, now: TimeTag) {
+        let mut calls = Vec::new();
+        if let Some(s) = self.admit(b, parent, ctx, now) {
+            self.collect(s, now, &mut calls);
+        }
+        self.execute(calls);
+    }
+
+    /// Asks the scheduler; returns the bundle if it runs now.
+    fn admit(
+        &self,
+        b: Bundle,
+        parent: Option<TimeTag>,
+        ctx: Context,
+        now: TimeTag,
+    ) -> Option<Scheduled> {
+        let decision = self.scheduler.lock().admit(b, parent, ctx, now);
+        match decision {
+            Decision::Run(s) => Some(s),
+            Decision::Held { new_head } => {
+                bump(&self.shared.counters.bundles_held);
+                if new_head {
+                    let waker = self.waker.read().as_ref().map(|w| Arc::clone(&w.0));
+                    if let Some(w) = waker {
+                        w();
+                    }
+                }
+                None
+            }
+            Decision::Drop(s, reason) => {
+                self.dropped(&s, reason, now);
+                None
+            }
+        }
+    }
+
+    fn dropped(&self, s: &Scheduled, reason: DropReason, now: TimeTag) {
+        self.shared.counters.dropped(reason);
+        log::warn!(
+            "osc-dispatch: bundle {} (due {}, now {now}, {} elements, from {:?}) dropped: {reason:?}",
+            s.bundle.timetag,
+            s.due,
+            s.bundle.content.len(),
+            s.context.peer
+        );
+    }
+
+    /// Resolves a released bundle into its calls, in element order; nested bundles are
+    /// admitted in turn (run now: their calls join this unit; later: held).
+    fn collect(&self, s: Scheduled, now: TimeTag, calls: &mut Vec<Call>) {
+        bump(&self.shared.counters.bundles_run);
+        let timetag = s.bundle.timetag;
+        let ctx = s.context.with_bundle_timetag(timetag);
+        let mut stack = vec![(s.bundle.content.into_iter(), timetag, ctx)];
+        let mut methods = Vec::new();
+        while let Some((iter, tt, ctx)) = stack.last_mut() {
+            let Some(element) = iter.next() else {
+                stack.pop();
+                continue;
+            };
+            match element {
+                Packet::Message(m) => {
+                    self.resolve(&m.address, &mut methods);
+                    let msg = Arc::new(m);
+                    calls.extend(methods.drain(..).map(|method| Call {
+                        method,
+                        msg: Arc::clone(&msg),
+                        ctx: ctx.clone(),
+                    }));
+                }
+                Packet::Bundle(b) => {
+                    let (parent, outer) = (*tt, ctx.clone());
+                    if let Some(n) = self.admit(b, Some(parent), outer, now) {
+                        bump(&self.shared.counters.bundles_run);
+                        let t = n.bundle.timetag;
+                        let c = n.context.with_bundle_timetag(t);
+                        stack.push((n.bundle.content.into_iter(), t, c));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one bundle's calls as a unit: inline, or on the pool's bundle lane when
+    /// any of its methods runs on the pool.
+    fn execute(&self, calls: Vec<Call>) {
+        if calls.is_empty() {
+            return;
+        }
+        let pool = if calls.iter().any(|c| c.method.on_pool) {
+            self.pool()
+        } else {
+            None
+        };
+        match pool {
+            Some(pool) => submit_bundle(&self.shared, pool, calls),
+            None => run_calls(&self.shared, calls),
+        }
+    }
+
+    /// Releases every bundle due at `now` (due time at most `now` + tolerance), in due
+    /// order (arrival order among equal timetags), and runs each as a unit. Returns how
+    /// many were released (run or dropped as late).
+    pub fn run_due(&self, now: TimeTag) -> usize {
+        let mut n = 0;
+        loop {
+            let released = self.scheduler.lock().pop_due(now);
+            match released {
+                None => return n,
+                Some(Release::Run(s)) => {
+                    let mut calls = Vec::new();
+                    self.collect(s, now, &mut calls);
+                    self.execute(calls);
+                }
+                Some(Release::Drop(s, reason)) => self.dropped(&s, reason, now),
+            }
+            n += 1;
+        }
+    }
+
+    /// The local due time of the earliest pending bundle.
+    #[must_use]
+    pub fn next_due(&self) -> Option<TimeTag> {
+        self.scheduler.lock().next_due()
+    }
+
+    /// How long the driver may wait before calling [`run_due`](Self::run_due) (`None`:
+    /// nothing pending).
+    #[must_use]
+    pub fn poll_timeout(&self, now: TimeTag) -> Option<Duration> {
+        self.scheduler.lock().poll_timeout(now)
+    }
+
+    /// Number of pending bundles.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.scheduler.lock().len()
+    }
+
+    /// Stops dispatching: later calls return [`DispatchError::ShutDown`]; pending bundles
+    /// are dropped (counted) or flushed at once, never waited for; the worker pool
+    /// finishes or drops its queued jobs within the deadline and its threads are joined.
+    /// Calling it again does nothing.
+    pub fn shutdown(&self, options: ShutdownOptions, now: TimeTag) -> ShutdownSummary {
+        let mut summary = ShutdownSummary::default();
+        if self.shut.swap(true, Ordering::AcqRel) {
+            return summary;
+        }
+        // Flushing may admit nested future bundles: drain until nothing is left (each
+        // round goes one nesting level deeper, so this ends).
+        loop {
+            let pending = self.scheduler.lock().drain();
+            if pending.is_empty() {
+                break;
+            }
+            for s in pending {
+                if options.flush_pending {
+                    summary.flushed_bundles += 1;
+                    let mut calls = Vec::new();
+                    self.collect(s, now, &mut calls);
+                    self.execute(calls);
+                } else {
+                    summary.dropped_bundles += 1;
+                    self.dropped(&s, DropReason::Shutdown, now);
+                }
+            }
+        }
+        if let Some(pool) = self.pool.get().and_then(Option::as_ref) {
+            summary.pool = pool.shutdown(options.finish_queued, options.deadline);
+        }
+        summary
+    }
+}

@@ -1,0 +1,196 @@
+//! Handlers and per-method options.
+
+use std::fmt;
+use std::sync::Arc;
+
+use osc_codec::Message;
+use parking_lot::Mutex;
+
+use crate::{Context, FromArgs, Result};
+
+type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
+
+/// A method's handler: a closure called with the message (and, depending on the
+/// constructor, its context, typed arguments or extra data). Cheap to clone.
+///
+/// The constructors cover osc4py3's argument schemes: data unpacked
+/// ([`typed`](Self::typed)), message, address and type tags ([`new`](Self::new): read
+/// them from the [`Message`]), reader channel, source identity and read time
+/// ([`with_context`](Self::with_context)), extra parameters
+/// ([`with_extra`](Self::with_extra), or simply capture them in the closure).
+///
+/// ```
+/// use osc_codec::Message;
+/// use osc_dispatch::Handler;
+///
+/// let plain = Handler::new(|msg| log::info!("{} {}", msg.address, msg.type_tags()));
+/// let typed = Handler::typed(|(freq, amp): (f32, f32)| log::info!("{freq} {amp}"));
+/// let with_ctx = Handler::with_context(|msg, ctx| log::info!("{} from {:?}", msg.address, ctx.peer));
+/// let from_closure: Handler = (|_: &Message| {}).into();
+/// # let _ = (plain, typed, with_ctx, from_closure);
+/// ```
+#[derive(Clone)]
+pub struct Handler {
+    f: Arc<Callback>,
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handler(..)")
+    }
+}
+
+impl<F: Fn(&Message) + Send + Sync + 'static> From<F> for Handler {
+    fn from(f: F) -> Self {
+        Handler::new(f)
+    }
+}
+
+impl Handler {
+    /// A handler over the message (address, type tags and arguments).
+    #[must_use]
+    pub fn new(f: impl Fn(&Message) + Send + Sync + 'static) -> Self {
+        Handler::fallible(move |m, _| {
+            f(m);
+            Ok(())
+        })
+    }
+
+    /// A handler over the message and its [`Context`] (channel, peer, arrival time,
+    /// bundle timetag).
+    #[must_use]
+    pub fn with_context(f: impl Fn(&Message, &Context) + Send + Sync + 'static) -> Self {
+        Handler::fallible(move |m, c| {
+            f(m, c);
+            Ok(())
+        })
+    }
+
+    /// A handler over typed arguments (see [`FromArgs`] and its coercion policy). When
+    /// the arguments do not fit, the handler is not called: the dispatcher logs a
+    /// warning with the address, type tags and reason, and counts it in
+    /// [`Stats::arg_errors`](crate::Stats::arg_errors).
+    ///
+    /// ```
+    /// use osc_codec::{Message, Packet, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = got.clone();
+    /// d.register("/synth/freq", Handler::typed(move |(f, a): (f32, f32)| sink.lock().unwrap().push((f, a))))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let send = |m: Message| d.dispatch_packet(Packet::from(m), Context::new(now), now);
+    /// send(Message::new("/synth/freq").arg(440).arg(0.5f32))?; // i -> f is allowed
+    /// send(Message::new("/synth/freq").arg("loud"))?;          // does not fit: logged, counted
+    /// assert_eq!(*got.lock().unwrap(), [(440.0, 0.5)]);
+    /// assert_eq!(d.stats().arg_errors, 1);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn typed<A: FromArgs>(f: impl Fn(A) + Send + Sync + 'static) -> Self {
+        Handler::fallible(move |m, _| {
+            f(A::from_args(&m.args)?);
+            Ok(())
+        })
+    }
+
+    /// A handler over typed arguments, the message and its context.
+    #[must_use]
+    pub fn typed_with_context<A: FromArgs>(
+        f: impl Fn(A, &Message, &Context) + Send + Sync + 'static,
+    ) -> Self {
+        Handler::fallible(move |m, c| {
+            f(A::from_args(&m.args)?, m, c);
+            Ok(())
+        })
+    }
+
+    /// A handler with extra data bound at registration (osc4py3's `extra`), passed by
+    /// reference to each call.
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// let h = Handler::with_extra(3usize, |msg, _ctx, voice: &usize| log::info!("{} -> voice {voice}", msg.address));
+    /// # let _ = h;
+    /// ```
+    #[must_use]
+    pub fn with_extra<E: Send + Sync + 'static>(
+        extra: E,
+        f: impl Fn(&Message, &Context, &E) + Send + Sync + 'static,
+    ) -> Self {
+        Handler::fallible(move |m, c| {
+            f(m, c, &extra);
+            Ok(())
+        })
+    }
+
+    /// A handler that may refuse a message with a [`DispatchError`](crate::DispatchError)
+    /// (logged and, for argument errors, counted), for handlers that do their own
+    /// argument extraction with [`FromArgs`].
+    #[must_use]
+    pub fn fallible(f: impl Fn(&Message, &Context) -> Result<()> + Send + Sync + 'static) -> Self {
+        Handler { f: Arc::new(f) }
+    }
+
+    pub(crate) fn call(&self, msg: &Message, ctx: &Context) -> Result<()> {
+        (self.f)(msg, ctx)
+    }
+}
+
+/// Where a method's handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Executor {
+    /// The dispatcher's [default](crate::DispatcherConfig::default_executor).
+    #[default]
+    Default,
+    /// In the thread that dispatches (or releases the bundle).
+    Inline,
+    /// On the dispatcher's worker pool (inline when the pool has no threads).
+    Pool,
+}
+
+/// Per-method execution options (osc4py3's `MethodFilter` lock and workqueue choice).
+///
+/// ```
+/// use osc_dispatch::{Executor, MethodOptions};
+/// use parking_lot::Mutex;
+/// use std::sync::Arc;
+///
+/// let audio = Arc::new(Mutex::new(()));
+/// let opts = MethodOptions::new().lock(audio.clone()).executor(Executor::Pool);
+/// assert_eq!(opts.executor, Executor::Pool);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MethodOptions {
+    /// A lock held while the handler runs (share one between methods that must not run
+    /// at the same time).
+    pub lock: Option<Arc<Mutex<()>>>,
+    /// Where the handler runs.
+    pub executor: Executor,
+}
+
+impl MethodOptions {
+    /// Default options: no lock, the dispatcher's default executor.
+    #[must_use]
+    pub fn new() -> Self {
+        MethodOptions::default()
+    }
+
+    /// Holds `lock` while the handler runs (builder style).
+    #[must_use]
+    pub fn lock(mut self, lock: Arc<Mutex<()>>) -> Self {
+        self.lock = Some(lock);
+        self
+    }
+
+    /// Chooses the executor (builder style).
+    #[must_use]
+    pub fn executor(mut self, executor: Executor) -> Self {
+        self.executor = executor;
+        self
+    }
+}

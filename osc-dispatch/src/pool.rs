@@ -1,0 +1,420 @@
+//! The worker pool: a fixed set of threads taking jobs from one bounded
+//! crossbeam-channel queue. Idle workers block in `recv` (no CPU); a panicking job is
+//! caught; shutdown finishes or drops queued jobs within a deadline and joins.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use parking_lot::{Mutex, RwLock};
+
+use crate::{DispatchError, Result};
+
+/// A unit of work for the pool.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// What [`WorkerPool::submit`] does when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OverflowPolicy {
+    /// Drop the new job at once, count it ([`PoolStats::overflow`]) and return
+    /// [`DispatchError::PoolFull`]: the dispatching (receiving) thread never blocks.
+    /// The default.
+    #[default]
+    Drop,
+    /// Wait up to `timeout` for room, then drop as [`Drop`](Self::Drop) does. Applies
+    /// back-pressure to the dispatching thread, bounded in time.
+    Block {
+        /// The longest wait.
+        timeout: Duration,
+    },
+}
+
+/// Worker pool settings.
+///
+/// ```
+/// let cfg = osc_dispatch::PoolConfig::default();
+/// assert_eq!((cfg.threads, cfg.queue_capacity), (10, 65_536));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Number of worker threads (osc4py3 `execthreadscount`, default 10). 0 runs every
+    /// job in the submitting thread.
+    pub threads: usize,
+    /// Jobs that may wait in the queue. Default 65,536.
+    pub queue_capacity: usize,
+    /// What to do when the queue is full. Default: drop and count.
+    pub overflow: OverflowPolicy,
+    /// Thread name prefix (threads are named `{prefix}-{n}`).
+    pub thread_name: String,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            threads: 10,
+            queue_capacity: 65_536,
+            overflow: OverflowPolicy::Drop,
+            thread_name: "osc-worker".into(),
+        }
+    }
+}
+
+/// Counters of a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Jobs run to completion (or to a caught panic).
+    pub completed: u64,
+    /// Jobs that panicked (caught).
+    pub panicked: u64,
+    /// Jobs refused because the queue was full.
+    pub overflow: u64,
+    /// Jobs dropped unrun: discarded at shutdown or submitted after it.
+    pub dropped: u64,
+}
+
+/// What [`WorkerPool::shutdown`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Queued jobs discarded unrun.
+    pub dropped_jobs: u64,
+    /// Threads joined.
+    pub joined_threads: usize,
+    /// Threads still busy in a job at the deadline, left to finish on their own.
+    pub detached_threads: usize,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    discard: AtomicBool,
+    completed: AtomicU64,
+    panicked: AtomicU64,
+    overflow: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// A pool of worker threads.
+///
+/// ```
+/// use osc_dispatch::{PoolConfig, WorkerPool};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// let pool = WorkerPool::new(PoolConfig { threads: 2, ..PoolConfig::default() })?;
+/// let n = Arc::new(AtomicUsize::new(0));
+/// for _ in 0..100 {
+///     let n = n.clone();
+///     pool.submit(Box::new(move || { n.fetch_add(1, Ordering::Relaxed); }))?;
+/// }
+/// // Finish the queued jobs (within a deadline), then join the threads.
+/// let report = pool.shutdown(true, Duration::from_secs(5));
+/// assert_eq!((n.load(Ordering::Relaxed), report.dropped_jobs, report.joined_threads), (100, 0, 2));
+/// # Ok::<(), osc_dispatch::DispatchError>(())
+/// ```
+#[derive(Debug)]
+pub struct WorkerPool {
+    sender: RwLock<Option<Sender<Job>>>,
+    receiver: Receiver<Job>,
+    done: Receiver<()>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    shared: Arc<Shared>,
+    config: PoolConfig,
+}
+
+impl WorkerPool {
+    /// Starts the threads.
+    ///
+    /// # Errors
+    /// [`DispatchError::Spawn`] if a thread cannot be started (those already started
+    /// are stopped).
+    pub fn new(config: PoolConfig) -> Result<Self> {
+        let (tx, rx) = bounded::<Job>(config.queue_capacity.max(1));
+        let (done_tx, done) = bounded::<()>(config.threads);
+        let shared = Arc::new(Shared::default());
+        let pool = WorkerPool {
+            sender: RwLock::new(Some(tx)),
+            receiver: rx.clone(),
+            done,
+            handles: Mutex::new(Vec::with_capacity(config.threads)),
+            shared: shared.clone(),
+            config,
+        };
+        for n in 0..pool.config.threads {
+            let (rx, done_tx, shared) = (rx.clone(), done_tx.clone(), shared.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-{n}", pool.config.thread_name))
+                .spawn(move || worker(&rx, &shared, &done_tx));
+            match spawned {
+                Ok(h) => pool.handles.lock().push(h),
+                Err(e) => {
+                    pool.shutdown(false, Duration::from_secs(1));
+                    return Err(DispatchError::Spawn(e));
+                }
+            }
+        }
+        Ok(pool)
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// Jobs waiting in the queue.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        self.receiver.len()
+    }
+
+    /// The counters.
+    #[must_use]
+    pub fn stats(&self) -> PoolStats {
+        let s = &self.shared;
+        PoolStats {
+            completed: s.completed.load(Ordering::Relaxed),
+            panicked: s.panicked.load(Ordering::Relaxed),
+            overflow: s.overflow.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Queues a job (runs it at once, in this thread, when the pool has no threads).
+    ///
+    /// # Errors
+    /// [`DispatchError::PoolFull`] under the [`OverflowPolicy`], or
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown); the job is then
+    /// dropped and counted.
+    pub fn submit(&self, job: Job) -> Result<()> {
+        if self.config.threads == 0 {
+            if !self.sender.read().is_some() {
+                bump(&self.shared.dropped);
+                return Err(DispatchError::ShutDown);
+            }
+            run_job(job, &self.shared);
+            return Ok(());
+        }
+        let guard = self.sender.read();
+        let Some(tx) = guard.as_ref() else {
+            bump(&self.shared.dropped);
+            return Err(DispatchError::ShutDown);
+        };
+        let job = match tx.try_send(job) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => {
+                bump(&self.shared.dropped);
+                return Err(DispatchError::ShutDown);
+            }
+            Err(TrySendError::Full(job)) => job,
+        };
+        if let OverflowPolicy::Block { timeout } = self.config.overflow {
+            if tx.send_timeout(job, timeout).is_ok() {
+                return Ok(());
+            }
+        }
+        let n = self.shared.overflow.fetch_add(1, Ordering::Relaxed);
+        if n.is_power_of_two() || n == 0 {
+            log::warn!(
+                "osc-dispatch: worker pool queue full ({} jobs): job dropped ({} so far)",
+                self.config.queue_capacity,
+                n + 1
+            );
+        }
+        Err(DispatchError::PoolFull {
+            capacity: self.config.queue_capacity,
+        })
+    }
+
+    /// Stops the pool: no new jobs are accepted; queued jobs are run
+    /// (`finish_queued`) or discarded (counted); the threads are joined. Nothing waits
+    /// past `deadline`: at the deadline the jobs still queued are discarded, and a
+    /// thread still busy in a job is detached (reported, not joined). Calling it again
+    /// does nothing.
+    pub fn shutdown(&self, finish_queued: bool, deadline: Duration) -> ShutdownReport {
+        let Some(tx) = self.sender.write().take() else {
+            return ShutdownReport::default();
+        };
+        drop(tx);
+        let dropped_before = self.shared.dropped.load(Ordering::Relaxed);
+        if !finish_queued {
+            self.shared.discard.store(true, Ordering::Relaxed);
+        }
+        let handles = std::mem::take(&mut *self.handles.lock());
+        let mut exited = 0;
+        let end = Instant::now() + deadline;
+        while exited < handles.len() && self.done.recv_deadline(end).is_ok() {
+            exited += 1;
+        }
+        if exited < handles.len() {
+            // Deadline passed: discard what is left and give the workers a moment to
+            // skip through it.
+            self.shared.discard.store(true, Ordering::Relaxed);
+            let grace = Instant::now() + Duration::from_millis(50);
+            while exited < handles.len() && self.done.recv_deadline(grace).is_ok() {
+                exited += 1;
+            }
+        }
+        let mut report = ShutdownReport::default();
+        for h in handles {
+            if h.is_finished() {
+                if h.join().is_err() {
+                    log::error!("osc-dispatch: a worker thread panicked");
+                }
+                report.joined_threads += 1;
+            } else {
+                report.detached_threads += 1;
+            }
+        }
+        if report.detached_threads > 0 {
+            log::warn!(
+                "osc-dispatch: {} worker(s) still busy at the shutdown deadline, detached",
+                report.detached_threads
+            );
+        }
+        if report.detached_threads == 0 {
+            while self.receiver.try_recv().is_ok() {
+                bump(&self.shared.dropped);
+            }
+        }
+        report.dropped_jobs = self.shared.dropped.load(Ordering::Relaxed) - dropped_before;
+        report
+    }
+}
+
+impl Drop for WorkerPool {
+    fn drop(&mut self) {
+        self.shutdown(false, Duration::from_secs(1));
+    }
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+fn run_job(job: Job, shared: &Shared) {
+    if catch_unwind(AssertUnwindSafe(job)).is_err() {
+        bump(&shared.panicked);
+        log::error!("osc-dispatch: a pool job panicked");
+    }
+    bump(&shared.completed);
+}
+
+fn worker(rx: &Receiver<Job>, shared: &Shared, done: &Sender<()>) {
+    // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
+    while let Ok(job) = rx.recv() {
+        if shared.discard.load(Ordering::Relaxed) {
+            bump(&shared.dropped);
+            continue;
+        }
+        run_job(job, shared);
+    }
+    let _ = done.send(());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn pool(threads: usize, cap: usize, overflow: OverflowPolicy) -> WorkerPool {
+        WorkerPool::new(PoolConfig {
+            threads,
+            queue_capacity: cap,
+            overflow,
+            ..PoolConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn zero_threads_runs_inline() {
+        let p = pool(0, 1, OverflowPolicy::Drop);
+        let here = std::thread::current().id();
+        let same = Arc::new(AtomicBool::new(false));
+        let s = same.clone();
+        p.submit(Box::new(move || {
+            s.store(std::thread::current().id() == here, Ordering::SeqCst)
+        }))
+        .unwrap();
+        assert!(same.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn overflow_drops_and_counts() {
+        let p = pool(1, 1, OverflowPolicy::Drop);
+        let (block_tx, block_rx) = bounded::<()>(0);
+        let (started_tx, started_rx) = bounded::<()>(1);
+        p.submit(Box::new(move || {
+            let _ = started_tx.send(());
+            let _ = block_rx.recv();
+        }))
+        .unwrap();
+        started_rx.recv().unwrap();
+        p.submit(Box::new(|| {})).unwrap(); // fills the queue
+        assert!(matches!(
+            p.submit(Box::new(|| {})),
+            Err(DispatchError::PoolFull { capacity: 1 })
+        ));
+        assert_eq!(p.stats().overflow, 1);
+        drop(block_tx);
+        let r = p.shutdown(true, Duration::from_secs(2));
+        assert_eq!((r.dropped_jobs, r.joined_threads), (0, 1));
+        assert_eq!(p.stats().completed, 2);
+    }
+
+    #[test]
+    fn block_policy_waits_for_room() {
+        let p = pool(
+            1,
+            1,
+            OverflowPolicy::Block {
+                timeout: Duration::from_secs(2),
+            },
+        );
+        let n = Arc::new(AtomicUsize::new(0));
+        for _ in 0..20 {
+            let n = n.clone();
+            p.submit(Box::new(move || {
+                std::thread::sleep(Duration::from_millis(1));
+                n.fetch_add(1, Ordering::SeqCst);
+            }))
+            .unwrap();
+        }
+        p.shutdown(true, Duration::from_secs(2));
+        assert_eq!(n.load(Ordering::SeqCst), 20);
+        assert_eq!(p.stats().overflow, 0);
+    }
+
+    #[test]
+    fn panicking_job_is_caught_and_worker_survives() {
+        let p = pool(1, 8, OverflowPolicy::Drop);
+        p.submit(Box::new(|| panic!("boom"))).unwrap();
+        let ok = Arc::new(AtomicBool::new(false));
+        let o = ok.clone();
+        p.submit(Box::new(move || o.store(true, Ordering::SeqCst)))
+            .unwrap();
+        p.shutdown(true, Duration::from_secs(2));
+        assert!(ok.load(Ordering::SeqCst));
+        assert_eq!(p.stats().panicked, 1);
+    }
+
+    #[test]
+    fn submit_after_shutdown_is_refused() {
+        let p = pool(2, 8, OverflowPolicy::Drop);
+        p.shutdown(true, Duration::from_secs(1));
+        assert!(matches!(
+            p.submit(Box::new(|| {})),
+            Err(DispatchError::ShutDown)
+        ));
+        assert_eq!(
+            p.shutdown(true, Duration::from_secs(1)),
+            ShutdownReport::default()
+        );
+    }
+}
