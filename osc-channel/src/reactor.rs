@@ -620,8 +620,8 @@ impl Reactor {
         self.channels.values().map(Channel::pending_output).sum()
     }
 
-    /// Runs passes until nothing waits to be written or `timeout` passes; returns
-    /// whether everything was written.
+    /// Runs passes until nothing waits to be written (sends queued through handles
+    /// included) or `timeout` passes; returns whether everything was written.
     pub fn flush<F: FnMut(Received<'_>)>(
         &mut self,
         timeout: Duration,
@@ -629,6 +629,10 @@ impl Reactor {
     ) -> Result<bool> {
         let deadline = Instant::now() + timeout;
         loop {
+            // Sends queued by handles count too: run them first.
+            if !self.rx.is_empty() {
+                self.run_commands();
+            }
             if self.pending_output() == 0 {
                 return Ok(true);
             }
