@@ -151,7 +151,8 @@ impl ReactorHandle {
     pub fn local_addr(&self, id: ChannelId) -> Result<Option<SocketAddr>> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.submit(Command::LocalAddr { id, reply })?;
-        rx.recv_timeout(REPLY_TIMEOUT).map_err(|_| ChannelError::Stopped)
+        rx.recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)
     }
 
     /// Waits until everything queued so far is written or `timeout` passes; returns
