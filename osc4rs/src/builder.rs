@@ -1,0 +1,69 @@
+//! Starting a runtime.
+
+use std::time::Duration;
+
+use osc_dispatch::SchedulerConfig;
+
+use crate::{Config, Mode, Osc, Result};
+
+/// Builds an [`Osc`] runtime.
+///
+/// ```
+/// use osc4rs::{Mode, Osc};
+/// let osc = Osc::builder().mode(Mode::CommThreads).exec_threads(0).start()?;
+/// osc.terminate()?;
+/// # Ok::<(), osc4rs::OscError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct OscBuilder {
+    config: Config,
+}
+
+impl OscBuilder {
+    /// The scheduling mode (default [`Mode::EventLoop`]).
+    #[must_use]
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.config.mode = mode;
+        self
+    }
+
+    /// Worker threads for `AllThreads` mode (default 10; 0 = handlers in the I/O thread).
+    #[must_use]
+    pub fn exec_threads(mut self, n: usize) -> Self {
+        self.config.exec_threads = n;
+        self
+    }
+
+    /// Codec options.
+    #[must_use]
+    pub fn codec(mut self, options: osc_codec::Options) -> Self {
+        self.config.codec = options;
+        self
+    }
+
+    /// Bundle scheduling policies.
+    #[must_use]
+    pub fn scheduler(mut self, config: SchedulerConfig) -> Self {
+        self.config.scheduler = config;
+        self
+    }
+
+    /// How long `terminate()` waits for queued sends (default 2 s).
+    #[must_use]
+    pub fn flush_timeout(mut self, d: Duration) -> Self {
+        self.config.flush_timeout = d;
+        self
+    }
+
+    /// All options at once.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Starts the runtime (and its threads in the thread modes).
+    pub fn start(self) -> Result<Osc> {
+        Osc::start(self.config)
+    }
+}

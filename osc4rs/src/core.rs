@@ -1,0 +1,91 @@
+//! The dispatcher as the facade uses it: one per runtime, configured from the mode.
+
+use std::time::Duration;
+
+use osc_codec::{Packet, TimeTag};
+use osc_dispatch::{
+    Context, Dispatcher, DispatcherConfig, Executor, Handler, MethodHandle, MethodOptions,
+    ShutdownOptions,
+};
+
+use crate::{Config, Mode, Result};
+
+pub(crate) struct Core {
+    d: Dispatcher,
+}
+
+impl Core {
+    // `DispatcherConfig` is `#[non_exhaustive]`: a struct literal is not allowed here.
+    #[allow(clippy::field_reassign_with_default)]
+    pub(crate) fn new(config: &Config) -> Result<Core> {
+        let pool_threads = match config.mode {
+            Mode::AllThreads => config.exec_threads,
+            Mode::EventLoop | Mode::CommThreads => 0,
+        };
+        let mut dc = DispatcherConfig::default();
+        dc.scheduler = config.scheduler;
+        dc.pool.threads = pool_threads;
+        dc.default_executor = if pool_threads > 0 {
+            Executor::Pool
+        } else {
+            Executor::Inline
+        };
+        dc.codec = config.codec.clone();
+        Ok(Core {
+            d: Dispatcher::new(dc),
+        })
+    }
+
+    pub(crate) fn dispatcher(&self) -> &Dispatcher {
+        &self.d
+    }
+
+    pub(crate) fn register(
+        &self,
+        address: &str,
+        handler: Handler,
+        options: MethodOptions,
+    ) -> Result<MethodHandle> {
+        Ok(self.d.register_with(address, handler, options)?)
+    }
+
+    pub(crate) fn unregister(&self, id: MethodHandle) -> bool {
+        self.d.unregister(id)
+    }
+
+    /// Dispatches a received packet; failures are the dispatcher's to log and count.
+    pub(crate) fn dispatch(&self, packet: Packet, ctx: Context, now: TimeTag) {
+        if let Err(e) = self.d.dispatch_packet(packet, ctx, now) {
+            log::warn!("dispatch: {e}");
+        }
+    }
+
+    /// Dispatches a packet sent to `_local`.
+    pub(crate) fn dispatch_local(&self, packet: Packet, now: TimeTag) {
+        if let Err(e) = self.d.dispatch_local(packet, now) {
+            log::warn!("local dispatch: {e}");
+        }
+    }
+
+    pub(crate) fn run_due(&self, now: TimeTag) -> usize {
+        self.d.run_due(now)
+    }
+
+    pub(crate) fn poll_timeout(&self, now: TimeTag) -> Option<Duration> {
+        self.d.poll_timeout(now)
+    }
+
+    pub(crate) fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
+        self.d.set_waker(waker);
+    }
+
+    pub(crate) fn shutdown(&self) {
+        let summary = self.d.shutdown(ShutdownOptions::default(), TimeTag::now());
+        if summary.dropped_bundles > 0 {
+            log::info!(
+                "terminate: dropped {} future bundles",
+                summary.dropped_bundles
+            );
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Scheduling modes and the runtime's options.
+
+use std::time::Duration;
+
+use osc_channel::ReactorOptions;
+use osc_codec::Options as CodecOptions;
+use osc_dispatch::SchedulerConfig;
+
+/// Where the work happens (osc4py3's `as_eventloop`, `as_comthreads`, `as_allthreads`).
+///
+/// | step | `EventLoop` | `CommThreads` | `AllThreads` |
+/// |---|---|---|---|
+/// | socket I/O, framing, encode/decode | in `process()` | background I/O thread | background I/O thread |
+/// | handler calls | in `process()` | in `process()` | worker pool (`exec_threads`; 0 = the I/O thread) |
+/// | delayed bundles | checked in `process()` | checked in `process()` | the I/O thread (it wakes when one is due) |
+/// | `send()` | queues; written in `process()` | queues and wakes the I/O thread | same |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Everything runs inside [`Osc::process`](crate::Osc::process).
+    #[default]
+    EventLoop,
+    /// I/O and codec in a background thread; handlers and due bundles in `process()`.
+    CommThreads,
+    /// Everything in the background; handlers on a worker pool; `process()` does nothing.
+    AllThreads,
+}
+
+/// Runtime options, with osc4py3's defaults where it has them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The scheduling mode.
+    pub mode: Mode,
+    /// Worker threads for handlers in `AllThreads` mode (osc4py3 `execthreadscount`,
+    /// default 10; 0 runs handlers in the I/O thread).
+    pub exec_threads: usize,
+    /// Codec options used to decode incoming and encode outgoing packets.
+    pub codec: CodecOptions,
+    /// Bundle scheduling policies (tolerance, late bundles, offset, limits).
+    pub scheduler: SchedulerConfig,
+    /// Reactor work bounds.
+    pub reactor: ReactorOptions,
+    /// How long `terminate()` waits for queued sends to be written.
+    pub flush_timeout: Duration,
+    /// Most decoded packets waiting for `process()` in `CommThreads` mode; beyond it
+    /// packets are dropped, logged and counted (never unbounded memory).
+    pub incoming_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::EventLoop,
+            exec_threads: 10,
+            codec: CodecOptions::DEFAULT,
+            scheduler: SchedulerConfig::default(),
+            reactor: ReactorOptions::default(),
+            flush_timeout: Duration::from_secs(2),
+            incoming_queue: 65_536,
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! The runtime: named channels, methods, send, process, terminate.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use osc_channel::{
+    ChannelId, ChannelSpec, Reactor, ReactorHandle, Received, TcpClientConfig, TcpServerConfig,
+    UdpConfig,
+};
+use osc_codec::{Packet, TimeTag};
+use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
+use parking_lot::{Mutex, RwLock};
+
+use crate::core::Core;
+use crate::target::{ALL, LOCAL};
+use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
+
+/// A decoded packet waiting for `process()` (comthreads mode).
+type Incoming = (Packet, Context);
+
+/// Counters of the runtime itself (the channels and the dispatcher keep their own).
+#[derive(Debug, Default)]
+pub struct RuntimeStats {
+    /// Packets received that failed to decode (each logged with its peer).
+    pub decode_errors: AtomicU64,
+    /// Decoded packets dropped because `process()` fell too far behind (comthreads).
+    pub incoming_dropped: AtomicU64,
+    /// Packets that could not be queued for sending.
+    pub send_errors: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) core: Core,
+    names: RwLock<HashMap<String, ChannelInfo>>,
+    handle: ReactorHandle,
+    /// The reactor itself in eventloop mode (in the I/O thread otherwise).
+    reactor: Mutex<Option<Reactor>>,
+    incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
+    stop: AtomicBool,
+    terminated: AtomicBool,
+    pub(crate) stats: RuntimeStats,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChannelInfo {
+    id: ChannelId,
+    writes: bool,
+}
+
+/// An OSC runtime: open named channels, register methods, send, and (in the event-loop
+/// and comthreads modes) call [`process`](Osc::process) regularly.
+///
+/// ```
+/// use osc4rs::{Message, Mode, Osc};
+/// use std::sync::{Arc, atomic::{AtomicI32, Ordering}};
+///
+/// let osc = Osc::builder().mode(Mode::EventLoop).start()?;
+/// osc.udp_server("in", "127.0.0.1:0")?;
+/// let port = osc.local_addr("in").unwrap().port();
+/// osc.udp_client("out", ("127.0.0.1", port))?;
+///
+/// let got = Arc::new(AtomicI32::new(0));
+/// let g = Arc::clone(&got);
+/// osc.method("/synth/*/freq", move |m: &Message| {
+///     g.store(m.args[0].as_i32().unwrap_or(-1), Ordering::SeqCst);
+/// })?;
+/// osc.send(Message::new("/synth/1/freq").arg(440), "out")?;
+/// while got.load(Ordering::SeqCst) == 0 {
+///     osc.process_timeout(std::time::Duration::from_millis(10))?;
+/// }
+/// assert_eq!(got.load(Ordering::SeqCst), 440);
+/// osc.terminate()?;
+/// # Ok::<(), osc4rs::OscError>(())
+/// ```
+pub struct Osc {
+    shared: Arc<Shared>,
+    io_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Osc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Osc")
+            .field("mode", &self.shared.config.mode)
+            .field(
+                "channels",
+                &self.shared.names.read().keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Something that names a socket address: `"host:port"`, `("host", port)`, a
+/// `SocketAddr`.
+pub trait IntoAddr {
+    /// Resolves to one address.
+    fn into_addr(self) -> Result<SocketAddr>;
+}
+
+impl IntoAddr for SocketAddr {
+    fn into_addr(self) -> Result<SocketAddr> {
+        Ok(self)
+    }
+}
+
+impl IntoAddr for &str {
+    fn into_addr(self) -> Result<SocketAddr> {
+        resolve_any(self)
+    }
+}
+
+impl IntoAddr for String {
+    fn into_addr(self) -> Result<SocketAddr> {
+        resolve_any(&self)
+    }
+}
+
+impl IntoAddr for (&str, u16) {
+    fn into_addr(self) -> Result<SocketAddr> {
+        let host = if self.0.is_empty() || self.0 == "*" {
+            "0.0.0.0"
+        } else {
+            self.0
+        };
+        resolve_any((host, self.1))
+    }
+}
+
+fn resolve_any(a: impl ToSocketAddrs + std::fmt::Debug) -> Result<SocketAddr> {
+    let text = format!("{a:?}");
+    a.to_socket_addrs()
+        .map_err(|e| OscError::Address(text.clone(), e.to_string()))?
+        .next()
+        .ok_or_else(|| OscError::Address(text, "no address".into()))
+}
+
+impl Osc {
+    /// A builder with the defaults (event-loop mode).
+    pub fn builder() -> OscBuilder {
+        OscBuilder::default()
+    }
+
+    pub(crate) fn start(config: Config) -> Result<Osc> {
+        let reactor = Reactor::with_options(config.reactor)?;
+        let handle = reactor.handle();
+        let core = Core::new(&config)?;
+        let incoming = (config.mode == Mode::CommThreads)
+            .then(|| crossbeam_channel::bounded(config.incoming_queue.max(1)));
+        let mode = config.mode;
+        let shared = Arc::new(Shared {
+            config,
+            core,
+            names: RwLock::new(HashMap::new()),
+            handle,
+            reactor: Mutex::new(None),
+            incoming,
+            stop: AtomicBool::new(false),
+            terminated: AtomicBool::new(false),
+            stats: RuntimeStats::default(),
+        });
+        let io_thread = match mode {
+            Mode::EventLoop => {
+                *shared.reactor.lock() = Some(reactor);
+                None
+            }
+            Mode::CommThreads | Mode::AllThreads => {
+                if mode == Mode::AllThreads {
+                    // A newly held bundle may be due before the I/O thread's timeout.
+                    let h = shared.handle.clone();
+                    shared.core.set_waker(move || h.wake());
+                }
+                let s = Arc::clone(&shared);
+                let t = std::thread::Builder::new()
+                    .name("osc4rs-io".into())
+                    .spawn(move || io_loop(&s, reactor))
+                    .map_err(OscError::Thread)?;
+                Some(t)
+            }
+        };
+        log::debug!("osc4rs runtime started in {mode:?} mode");
+        Ok(Osc {
+            shared,
+            io_thread: Mutex::new(io_thread),
+        })
+    }
+
+    /// The scheduling mode.
+    pub fn mode(&self) -> Mode {
+        self.shared.config.mode
+    }
+
+    /// The dispatcher: its statistics, the fallback handler for unmatched messages,
+    /// filters written as regular expressions, and more.
+    pub fn dispatcher(&self) -> &osc_dispatch::Dispatcher {
+        self.shared.core.dispatcher()
+    }
+
+    /// The runtime's own counters.
+    pub fn stats(&self) -> &RuntimeStats {
+        &self.shared.stats
+    }
+
+    fn check_alive(&self) -> Result<()> {
+        if self.shared.terminated.load(Ordering::Acquire) {
+            Err(OscError::Terminated)
+        } else {
+            Ok(())
+        }
+    }
+
+    // ------------------------------------------------------------------ channels
+
+    /// Opens a channel of any kind, with full options and event callbacks.
+    pub fn channel(&self, name: &str, spec: ChannelSpec) -> Result<()> {
+        self.check_alive()?;
+        let writes = match &spec {
+            ChannelSpec::Udp(c) => c.dest.is_some(),
+            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => true,
+        };
+        let id = match self.shared.reactor.lock().as_mut() {
+            Some(reactor) => reactor.open(name, spec)?,
+            None => self.shared.handle.open(name, spec)?,
+        };
+        self.shared
+            .names
+            .write()
+            .insert(name.to_owned(), ChannelInfo { id, writes });
+        Ok(())
+    }
+
+    /// A UDP server reading datagrams on `addr` (osc4py3 `osc_udp_server`).
+    pub fn udp_server(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        self.channel(name, ChannelSpec::Udp(UdpConfig::server(addr.into_addr()?)))
+    }
+
+    /// A UDP client sending to `addr` (osc4py3 `osc_udp_client`).
+    pub fn udp_client(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        self.channel(name, ChannelSpec::Udp(UdpConfig::client(addr.into_addr()?)))
+    }
+
+    /// A UDP server receiving broadcasts on `addr` (osc4py3 `osc_broadcast_server`).
+    pub fn broadcast_server(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::Udp(UdpConfig::broadcast_server(addr.into_addr()?)),
+        )
+    }
+
+    /// A UDP client sending broadcasts to `addr` (osc4py3 `osc_broadcast_client`).
+    pub fn broadcast_client(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::Udp(UdpConfig::broadcast_client(addr.into_addr()?)),
+        )
+    }
+
+    /// A server joined to the multicast group `group:port` (osc4py3 `osc_multicast_server`).
+    pub fn multicast_server(&self, name: &str, group: impl IntoAddr) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::Udp(UdpConfig::multicast_server(group.into_addr()?)),
+        )
+    }
+
+    /// A client sending to the multicast group `group:port` (osc4py3 `osc_multicast_client`).
+    pub fn multicast_client(&self, name: &str, group: impl IntoAddr) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::Udp(UdpConfig::multicast_client(group.into_addr()?)),
+        )
+    }
+
+    /// A TCP server on `addr`, detecting each connection's framing (length prefix or
+    /// SLIP). Connections become channels named `NAME/PEER`.
+    pub fn tcp_server(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        let mut cfg = TcpServerConfig::new(addr.into_addr()?);
+        cfg.framing = osc_channel::StreamFraming::Auto;
+        self.channel(name, ChannelSpec::TcpServer(cfg))
+    }
+
+    /// A TCP client of `addr` with OSC 1.0 length-prefix framing (use
+    /// [`channel`](Osc::channel) for SLIP or reconnection).
+    pub fn tcp_client(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::TcpClient(TcpClientConfig::new(addr.into_addr()?)),
+        )
+    }
+
+    /// Closes a channel by name.
+    pub fn close(&self, name: &str) -> Result<()> {
+        let info = self
+            .shared
+            .names
+            .write()
+            .remove(name)
+            .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
+        match self.shared.reactor.lock().as_mut() {
+            Some(reactor) => reactor.close(info.id)?,
+            None => self.shared.handle.close(info.id)?,
+        }
+        Ok(())
+    }
+
+    /// The local address of a channel (useful after binding port 0).
+    pub fn local_addr(&self, name: &str) -> Option<SocketAddr> {
+        let id = self.shared.names.read().get(name)?.id;
+        match self.shared.reactor.lock().as_ref() {
+            Some(r) => r.local_addr(id),
+            None => self.shared.handle.local_addr(id).ok().flatten(),
+        }
+    }
+
+    // ------------------------------------------------------------------ methods
+
+    /// Registers a handler for messages whose address matches `address`. A literal
+    /// address is matched by incoming patterns (OSC dispatch); an address with pattern
+    /// characters is a registered filter that selects the literal addresses it matches.
+    /// The handler can be a closure over `&Message` or any [`Handler`].
+    pub fn method(&self, address: &str, handler: impl Into<Handler>) -> Result<MethodHandle> {
+        self.method_with(address, handler, MethodOptions::default())
+    }
+
+    /// Registers a handler with options (a lock to hold, the executor).
+    pub fn method_with(
+        &self,
+        address: &str,
+        handler: impl Into<Handler>,
+        options: MethodOptions,
+    ) -> Result<MethodHandle> {
+        self.check_alive()?;
+        self.shared.core.register(address, handler.into(), options)
+    }
+
+    /// Removes a method.
+    pub fn remove_method(&self, id: MethodHandle) -> bool {
+        self.shared.core.unregister(id)
+    }
+
+    // ------------------------------------------------------------------ send
+
+    /// Sends a message or bundle to a target: a channel name, a group of names (nested
+    /// to any depth), `_local` (dispatch here without encoding) or `_all` (every channel
+    /// that writes). The packet is encoded once whatever the number of targets.
+    ///
+    /// Never lost silently: an unknown name, an encoding error or a full queue is an
+    /// error value; a failure found later in the I/O thread is logged and counted in the
+    /// channel's stats.
+    pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
+        self.check_alive()?;
+        let packet = packet.into();
+        let target = target.into();
+        let mut bytes: Option<Arc<[u8]>> = None;
+        let mut encoded = || -> Result<Arc<[u8]>> {
+            if let Some(b) = &bytes {
+                return Ok(Arc::clone(b));
+            }
+            let b: Arc<[u8]> = Arc::from(packet.to_bytes_with(&self.shared.config.codec)?);
+            bytes = Some(Arc::clone(&b));
+            Ok(b)
+        };
+        let mut ids = Vec::new();
+        let mut named = Vec::new();
+        let mut local = false;
+        {
+            let names = self.shared.names.read();
+            for name in target.names() {
+                match name {
+                    LOCAL => local = true,
+                    ALL => ids.extend(names.values().filter(|c| c.writes).map(|c| c.id)),
+                    other => match names.get(other) {
+                        Some(c) => ids.push(c.id),
+                        // A TCP connection channel (SERVER/PEER) lives in the reactor only.
+                        None if other.contains('/') => named.push(other.to_owned()),
+                        None => return Err(OscError::UnknownTarget(other.to_owned())),
+                    },
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            self.queue(|h, data| h.send(id, data, None), encoded()?)?;
+        }
+        for name in named {
+            self.queue(|h, data| h.send_named(&name, data, None), encoded()?)?;
+        }
+        if local {
+            self.shared.core.dispatch_local(packet, TimeTag::now());
+        }
+        Ok(())
+    }
+
+    fn queue(
+        &self,
+        f: impl FnOnce(&ReactorHandle, Arc<[u8]>) -> osc_channel::Result<()>,
+        data: Arc<[u8]>,
+    ) -> Result<()> {
+        f(&self.shared.handle, data).map_err(|e| {
+            self.shared
+                .stats
+                .send_errors
+                .fetch_add(1, Ordering::Relaxed);
+            OscError::from(e)
+        })
+    }
+
+    // ------------------------------------------------------------------ process
+
+    /// Does what is pending without waiting: in event-loop mode reads, writes, decodes
+    /// and dispatches; in comthreads mode dispatches what the I/O thread decoded; in
+    /// both runs the bundles that are due. Returns the number of packets handled. Cheap
+    /// when idle. In allthreads mode it does nothing.
+    pub fn process(&self) -> Result<usize> {
+        self.process_timeout(Duration::ZERO)
+    }
+
+    /// Like [`process`](Osc::process), but waits up to `max_wait` for something to do
+    /// (or until the next bundle is due), so an event loop can block instead of spinning.
+    pub fn process_timeout(&self, max_wait: Duration) -> Result<usize> {
+        self.check_alive()?;
+        let s = &self.shared;
+        let now = TimeTag::now();
+        let wait = s
+            .core
+            .poll_timeout(now)
+            .map_or(max_wait, |d| d.min(max_wait));
+        let handled = match s.config.mode {
+            Mode::EventLoop => {
+                let mut guard = s.reactor.lock();
+                let Some(reactor) = guard.as_mut() else {
+                    return Err(OscError::Terminated);
+                };
+                let mut sink = Sink::new(s);
+                reactor.poll(Some(wait), |p| sink.packet(p))?
+            }
+            Mode::CommThreads => {
+                let Some((_, rx)) = &s.incoming else {
+                    return Ok(0);
+                };
+                let mut n = 0;
+                let first = if wait.is_zero() {
+                    rx.try_recv().ok()
+                } else {
+                    rx.recv_timeout(wait).ok()
+                };
+                if let Some((packet, ctx)) = first {
+                    let now = TimeTag::now();
+                    s.core.dispatch(packet, ctx, now);
+                    n += 1;
+                    while let Ok((packet, ctx)) = rx.try_recv() {
+                        s.core.dispatch(packet, ctx, now);
+                        n += 1;
+                    }
+                }
+                n
+            }
+            Mode::AllThreads => {
+                if !max_wait.is_zero() {
+                    std::thread::sleep(max_wait);
+                }
+                return Ok(0);
+            }
+        };
+        Ok(handled + s.core.run_due(TimeTag::now()))
+    }
+
+    // ------------------------------------------------------------------ terminate
+
+    /// Flushes queued sends (within the configured time), closes every channel, joins
+    /// every thread and drops future bundles (counted; never waited for). Idempotent;
+    /// `Drop` does it too.
+    pub fn terminate(&self) -> Result<()> {
+        if self.shared.terminated.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let s = &self.shared;
+        let flush = s.config.flush_timeout;
+        if let Some(mut reactor) = s.reactor.lock().take() {
+            let mut sink = Sink::new(s);
+            if !reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false) {
+                log::warn!("terminate: some queued packets could not be written within {flush:?}");
+            }
+        } else {
+            match s.handle.flush(flush) {
+                Ok(true) => {}
+                _ => log::warn!(
+                    "terminate: some queued packets could not be written within {flush:?}"
+                ),
+            }
+            s.stop.store(true, Ordering::Release);
+            let _ = s.handle.stop();
+            s.handle.wake();
+            if let Some(t) = self.io_thread.lock().take() {
+                let _ = t.join();
+            }
+        }
+        s.core.shutdown();
+        log::debug!("osc4rs runtime terminated");
+        Ok(())
+    }
+}
+
+impl Drop for Osc {
+    fn drop(&mut self) {
+        let _ = self.terminate();
+    }
+}
+
+/// Decodes received packets and hands them on (dispatch, or the comthreads queue).
+struct Sink<'a> {
+    s: &'a Shared,
+    names: HashMap<ChannelId, Arc<str>>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(s: &'a Shared) -> Self {
+        Sink {
+            s,
+            names: HashMap::new(),
+        }
+    }
+
+    fn packet(&mut self, p: Received<'_>) {
+        let s = self.s;
+        let packet = match osc_codec::Packet::decode_with(p.data, &s.config.codec) {
+            Ok(packet) => packet,
+            Err(e) => {
+                s.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                let peer = p.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
+                log::warn!("malformed packet from {peer} on {}: {e}", p.name);
+                return;
+            }
+        };
+        log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
+        let name = self
+            .names
+            .entry(p.channel)
+            .or_insert_with(|| Arc::from(p.name))
+            .clone();
+        let arrival = TimeTag::from_system_time(p.arrival);
+        let mut ctx = Context::new(arrival).with_channel(name);
+        if let Some(peer) = p.peer {
+            ctx = ctx.with_peer(peer);
+        }
+        match &s.incoming {
+            Some((tx, _)) => {
+                if tx.try_send((packet, ctx)).is_err() {
+                    s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
+                    log::warn!("process() is behind: dropped a packet from {}", p.name);
+                }
+            }
+            None => s.core.dispatch(packet, ctx, arrival),
+        }
+    }
+}
+
+/// The I/O thread of the comthreads and allthreads modes.
+fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
+    let mut sink = Sink::new(s);
+    let all_threads = s.config.mode == Mode::AllThreads;
+    while !s.stop.load(Ordering::Acquire) {
+        let timeout = if all_threads {
+            s.core
+                .poll_timeout(TimeTag::now())
+                .map(|d| d.min(Duration::from_secs(1)))
+        } else {
+            None
+        };
+        let started = Instant::now();
+        if let Err(e) = reactor.poll(timeout.or(Some(Duration::from_secs(1))), |p| sink.packet(p)) {
+            log::error!("I/O thread: {e}");
+            std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
+        }
+        if all_threads {
+            s.core.run_due(TimeTag::now());
+        }
+    }
+    log::debug!("I/O thread stopped");
+}

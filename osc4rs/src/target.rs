@@ -1,0 +1,81 @@
+//! Send targets: a channel name, or a (nested) group of names.
+
+/// Where [`Osc::send`](crate::Osc::send) sends: one channel name or a group of targets,
+/// nested to any depth (osc4py3 accepts a name, or a list/tuple/set of names).
+///
+/// Special names: `_local` dispatches to this process's methods without encoding;
+/// `_all` sends on every channel that can write.
+///
+/// ```
+/// use osc4rs::Target;
+/// let t = Target::from(vec![Target::from("synth"), Target::from(["lights", "_local"])]);
+/// assert_eq!(t.names(), ["synth", "lights", "_local"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// One channel (or `_local`, `_all`).
+    Name(String),
+    /// Several targets.
+    Group(Vec<Target>),
+}
+
+impl Target {
+    /// The names, flattened in order, each once.
+    pub fn names(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Target::Name(n) => {
+                if !out.contains(&n.as_str()) {
+                    out.push(n);
+                }
+            }
+            Target::Group(g) => g.iter().for_each(|t| t.collect(out)),
+        }
+    }
+}
+
+impl From<&str> for Target {
+    fn from(s: &str) -> Self {
+        Target::Name(s.to_owned())
+    }
+}
+
+impl From<String> for Target {
+    fn from(s: String) -> Self {
+        Target::Name(s)
+    }
+}
+
+impl From<&String> for Target {
+    fn from(s: &String) -> Self {
+        Target::Name(s.clone())
+    }
+}
+
+impl<T: Into<Target>> From<Vec<T>> for Target {
+    fn from(v: Vec<T>) -> Self {
+        Target::Group(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<T: Into<Target>, const N: usize> From<[T; N]> for Target {
+    fn from(v: [T; N]) -> Self {
+        Target::Group(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl From<&[&str]> for Target {
+    fn from(v: &[&str]) -> Self {
+        Target::Group(v.iter().map(|s| Target::from(*s)).collect())
+    }
+}
+
+/// The reserved name that dispatches locally without encoding.
+pub const LOCAL: &str = "_local";
+/// The reserved name that sends on every writing channel.
+pub const ALL: &str = "_all";

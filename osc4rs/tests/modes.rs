@@ -1,0 +1,237 @@
+//! Every scheduling mode over UDP and TCP on loopback: messages, immediate and delayed
+//! bundles, groups, `_local`, `_all`, malformed datagrams, panicking handlers, and
+//! termination with queued sends and with future bundles pending.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::UdpSocket;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use osc4rs::{Bundle, Message, Mode, Osc, Target, TimeTag};
+
+const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
+
+type Log = Arc<Mutex<Vec<(String, Instant)>>>;
+
+fn start(mode: Mode) -> Osc {
+    Osc::builder().mode(mode).exec_threads(2).start().unwrap()
+}
+
+/// Registers `/t/*` and `/panic` handlers that log what they see.
+fn methods(osc: &Osc) -> Log {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let l = Arc::clone(&log);
+    osc.method("/t/*", move |m: &Message| {
+        l.lock().unwrap().push((m.to_string(), Instant::now()));
+    })
+    .unwrap();
+    osc.method("/panic", |_m: &Message| {
+        panic!("handler failure on purpose")
+    })
+    .unwrap();
+    log
+}
+
+/// Processes (where the mode needs it) until `n` entries are logged or 5 s pass.
+fn wait_for(osc: &Osc, log: &Log, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while log.lock().unwrap().len() < n && Instant::now() < deadline {
+        osc.process_timeout(Duration::from_millis(5)).unwrap();
+    }
+    log.lock().unwrap().iter().map(|(s, _)| s.clone()).collect()
+}
+
+fn pair(osc: &Osc, tcp: bool) {
+    if tcp {
+        osc.tcp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        osc.tcp_client("out", ("127.0.0.1", port)).unwrap();
+    } else {
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        osc.udp_client("out", ("127.0.0.1", port)).unwrap();
+    }
+}
+
+fn scenario(mode: Mode, tcp: bool) {
+    let what = format!("{mode:?} over {}", if tcp { "TCP" } else { "UDP" });
+    let osc = start(mode);
+    let log = methods(&osc);
+    pair(&osc, tcp);
+
+    osc.send(Message::new("/t/one").arg(1), "out").unwrap();
+    assert_eq!(wait_for(&osc, &log, 1), ["/t/one ,i 1"], "{what}");
+
+    let b = Bundle::immediate()
+        .add(Message::new("/t/b1"))
+        .add(Message::new("/t/b2").arg("x"));
+    osc.send(b, "out").unwrap();
+    assert_eq!(
+        wait_for(&osc, &log, 3)[1..],
+        ["/t/b1 ,", "/t/b2 ,s \"x\""],
+        "{what}"
+    );
+
+    let sent = Instant::now();
+    let later =
+        Bundle::new(TimeTag::now() + Duration::from_millis(150)).add(Message::new("/t/later"));
+    osc.send(later, "out").unwrap();
+    assert_eq!(wait_for(&osc, &log, 4)[3], "/t/later ,", "{what}");
+    let at = log.lock().unwrap()[3].1;
+    assert!(
+        at.duration_since(sent) >= Duration::from_millis(140),
+        "{what}: delayed bundle ran early"
+    );
+
+    // A group: the network and the local dispatcher, each once.
+    osc.send(
+        Message::new("/t/group"),
+        Target::from(vec![Target::from("out"), Target::from(["_local", "out"])]),
+    )
+    .unwrap();
+    let got = wait_for(&osc, &log, 6);
+    assert_eq!(
+        got[4..].iter().filter(|s| *s == "/t/group ,").count(),
+        2,
+        "{what}: {got:?}"
+    );
+
+    // `_all`: every writing channel. Over TCP the server writes too (to its
+    // connection, which is our own client), so the message comes back twice.
+    osc.send(Message::new("/t/all"), "_all").unwrap();
+    let n = if tcp { 8 } else { 7 };
+    assert!(
+        wait_for(&osc, &log, n)[6..].iter().all(|s| s == "/t/all ,"),
+        "{what}"
+    );
+
+    // A panicking handler does not stop dispatch.
+    osc.send(Message::new("/panic"), "out").unwrap();
+    osc.send(Message::new("/t/afterpanic"), "out").unwrap();
+    assert_eq!(wait_for(&osc, &log, n + 1)[n], "/t/afterpanic ,", "{what}");
+
+    assert!(matches!(
+        osc.send(Message::new("/x"), "nobody"),
+        Err(osc4rs::OscError::UnknownTarget(_))
+    ));
+    osc.terminate().unwrap();
+    assert!(osc.send(Message::new("/x"), "out").is_err());
+}
+
+#[test]
+fn every_mode_over_udp() {
+    for mode in MODES {
+        scenario(mode, false);
+    }
+}
+
+#[test]
+fn every_mode_over_tcp() {
+    for mode in MODES {
+        scenario(mode, true);
+    }
+}
+
+#[test]
+fn malformed_datagrams_do_not_stop_dispatch() {
+    for mode in MODES {
+        let osc = start(mode);
+        let log = methods(&osc);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+        raw.send_to(b"/t/bad\0\0,x\0\0", ("127.0.0.1", port))
+            .unwrap();
+        raw.send_to(b"garbage", ("127.0.0.1", port)).unwrap();
+        for i in 0..5 {
+            let m = osc4rs::Packet::from(Message::new(format!("/t/ok{i}")))
+                .to_bytes()
+                .unwrap();
+            raw.send_to(&m, ("127.0.0.1", port)).unwrap();
+        }
+        assert_eq!(wait_for(&osc, &log, 5).len(), 5, "{mode:?}");
+        assert_eq!(
+            osc.stats()
+                .decode_errors
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2,
+            "{mode:?}"
+        );
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn terminate_flushes_queued_sends() {
+    for mode in MODES {
+        let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sink.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let osc = start(mode);
+        osc.udp_client("out", sink.local_addr().unwrap()).unwrap();
+        for i in 0..200 {
+            osc.send(Message::new("/q").arg(i), "out").unwrap();
+        }
+        osc.terminate().unwrap();
+        let mut buf = [0u8; 64];
+        for i in 0..200 {
+            let n = sink
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("{mode:?}: packet {i} missing: {e}"));
+            assert_eq!(
+                Message::decode(&buf[..n]).unwrap(),
+                Message::new("/q").arg(i)
+            );
+        }
+    }
+}
+
+#[test]
+fn terminate_does_not_wait_for_future_bundles() {
+    for mode in MODES {
+        let osc = start(mode);
+        let log = methods(&osc);
+        let far =
+            Bundle::new(TimeTag::now() + Duration::from_secs(30)).add(Message::new("/t/never"));
+        osc.send(far, "_local").unwrap();
+        osc.process().unwrap();
+        let t = Instant::now();
+        osc.terminate().unwrap();
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "{mode:?}: terminate waited {:?}",
+            t.elapsed()
+        );
+        assert!(log.lock().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn names_and_errors() {
+    let osc = start(Mode::EventLoop);
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    assert!(
+        osc.udp_server("in", "127.0.0.1:0").is_err(),
+        "duplicate name"
+    );
+    assert!(
+        osc.udp_server("_mine", "127.0.0.1:0").is_err(),
+        "reserved name"
+    );
+    osc.close("in").unwrap();
+    assert!(osc.close("in").is_err());
+    assert!(osc.udp_client("c", "no-such-host.invalid:9").is_err());
+}
+
+#[test]
+fn drop_without_terminate_still_exits() {
+    for mode in MODES {
+        let osc = start(mode);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        drop(osc); // joins the threads
+    }
+}
