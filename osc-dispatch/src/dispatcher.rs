@@ -556,23 +556,19 @@ impl Dispatcher {
         if self.shut.swap(true, Ordering::AcqRel) {
             return summary;
         }
-        // Flushing may admit nested future bundles: drain until nothing is left (each
-        // round goes one nesting level deeper, so this ends).
+        // One at a time: flushing may admit nested future bundles, which then take
+        // their place in due order.
         loop {
-            let pending = self.scheduler.lock().drain();
-            if pending.is_empty() {
-                break;
-            }
-            for s in pending {
-                if options.flush_pending {
-                    summary.flushed_bundles += 1;
-                    let mut calls = Vec::new();
-                    self.collect(s, now, &mut calls);
-                    self.execute(calls);
-                } else {
-                    summary.dropped_bundles += 1;
-                    self.dropped(&s, DropReason::Shutdown, now);
-                }
+            let next = self.scheduler.lock().pop_next();
+            let Some(s) = next else { break };
+            if options.flush_pending {
+                summary.flushed_bundles += 1;
+                let mut calls = Vec::new();
+                self.collect(s, now, &mut calls);
+                self.execute(calls);
+            } else {
+                summary.dropped_bundles += 1;
+                self.dropped(&s, DropReason::Shutdown, now);
             }
         }
         if let Some(pool) = self.pool.get().and_then(Option::as_ref) {

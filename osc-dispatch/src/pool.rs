@@ -121,7 +121,8 @@ struct Shared {
 pub struct WorkerPool {
     sender: RwLock<Option<Sender<Job>>>,
     receiver: Receiver<Job>,
-    done: Receiver<()>,
+    /// Each worker sends its index as its last act.
+    done: Receiver<usize>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     shared: Arc<Shared>,
     config: PoolConfig,
@@ -135,7 +136,7 @@ impl WorkerPool {
     /// are stopped).
     pub fn new(config: PoolConfig) -> Result<Self> {
         let (tx, rx) = bounded::<Job>(config.queue_capacity.max(1));
-        let (done_tx, done) = bounded::<()>(config.threads);
+        let (done_tx, done) = bounded::<usize>(config.threads);
         let shared = Arc::new(Shared::default());
         let pool = WorkerPool {
             sender: RwLock::new(Some(tx)),
@@ -149,7 +150,7 @@ impl WorkerPool {
             let (rx, done_tx, shared) = (rx.clone(), done_tx.clone(), shared.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("{}-{n}", pool.config.thread_name))
-                .spawn(move || worker(&rx, &shared, &done_tx));
+                .spawn(move || worker(n, &rx, &shared, &done_tx));
             match spawned {
                 Ok(h) => pool.handles.lock().push(h),
                 Err(e) => {
@@ -246,23 +247,37 @@ impl WorkerPool {
             self.shared.discard.store(true, Ordering::Relaxed);
         }
         let handles = std::mem::take(&mut *self.handles.lock());
-        let mut exited = 0;
+        let mut exited = vec![false; handles.len()];
+        let mut count = 0;
         let end = Instant::now() + deadline;
-        while exited < handles.len() && self.done.recv_deadline(end).is_ok() {
-            exited += 1;
+        while count < handles.len() {
+            let Ok(n) = self.done.recv_deadline(end) else {
+                break;
+            };
+            if let Some(e) = exited.get_mut(n) {
+                *e = true;
+                count += 1;
+            }
         }
-        if exited < handles.len() {
+        if count < handles.len() {
             // Deadline passed: discard what is left and give the workers a moment to
             // skip through it.
             self.shared.discard.store(true, Ordering::Relaxed);
             let grace = Instant::now() + Duration::from_millis(50);
-            while exited < handles.len() && self.done.recv_deadline(grace).is_ok() {
-                exited += 1;
+            while count < handles.len() {
+                let Ok(n) = self.done.recv_deadline(grace) else {
+                    break;
+                };
+                if let Some(e) = exited.get_mut(n) {
+                    *e = true;
+                    count += 1;
+                }
             }
         }
         let mut report = ShutdownReport::default();
-        for h in handles {
-            if h.is_finished() {
+        for (h, exited) in handles.into_iter().zip(exited) {
+            // A worker that said goodbye is about to return: joining it is immediate.
+            if exited {
                 if h.join().is_err() {
                     log::error!("osc-dispatch: a worker thread panicked");
                 }
@@ -305,7 +320,7 @@ fn run_job(job: Job, shared: &Shared) {
     bump(&shared.completed);
 }
 
-fn worker(rx: &Receiver<Job>, shared: &Shared, done: &Sender<()>) {
+fn worker(index: usize, rx: &Receiver<Job>, shared: &Shared, done: &Sender<usize>) {
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
         if shared.discard.load(Ordering::Relaxed) {
@@ -314,7 +329,7 @@ fn worker(rx: &Receiver<Job>, shared: &Shared, done: &Sender<()>) {
         }
         run_job(job, shared);
     }
-    let _ = done.send(());
+    let _ = done.send(index);
 }
 
 #[cfg(test)]

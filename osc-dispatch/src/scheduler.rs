@@ -383,6 +383,12 @@ impl Scheduler {
         Some(duration_of(ready_at.saturating_sub(key(now))))
     }
 
+    /// Takes the earliest waiting bundle whether it is due or not (for a shutdown
+    /// flush).
+    pub fn pop_next(&mut self) -> Option<Scheduled> {
+        self.heap.pop().map(|e| e.item)
+    }
+
     /// Removes every waiting bundle, in due order (for shutdown).
     pub fn drain(&mut self) -> Vec<Scheduled> {
         let mut out = Vec::with_capacity(self.heap.len());
