@@ -5,148 +5,11 @@
 //! without allocating.
 
 use crate::read::{Reader, WireStr};
-use crate::{CharLayout, Error, Midi, Options, Result, Rgba, StringPolicy, Tag, TimeTag};
+use crate::validate::{self, trusted_blob, trusted_string};
+use crate::{ArgRef, CharLayout, Error, Midi, Options, Result, Rgba, StringPolicy, TimeTag};
 
 /// The eight bytes that start a bundle.
 pub const BUNDLE_TAG: &[u8; 8] = b"#bundle\0";
-
-/// One decoded argument, borrowing strings and blobs from the packet.
-///
-/// Arrays appear flattened, as [`ArgRef::ArrayOpen`] ... [`ArgRef::ArrayClose`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum ArgRef<'a> {
-    /// `i`
-    Int(i32),
-    /// `f`
-    Float(f32),
-    /// `s`
-    Str(&'a str),
-    /// `b`
-    Blob(&'a [u8]),
-    /// `h`
-    Long(i64),
-    /// `t`
-    TimeTag(TimeTag),
-    /// `d`
-    Double(f64),
-    /// `S`
-    Symbol(&'a str),
-    /// `c`
-    Char(char),
-    /// `r`
-    Rgba(Rgba),
-    /// `m`
-    Midi(Midi),
-    /// `T` or `F`
-    Bool(bool),
-    /// `N`
-    Nil,
-    /// `I`
-    Inf,
-    /// `[`
-    ArrayOpen,
-    /// `]`
-    ArrayClose,
-    /// `s` whose bytes the [`StringPolicy`] kept raw (not valid text).
-    RawStr(&'a [u8]),
-    /// `S` whose bytes the [`StringPolicy`] kept raw (not valid text).
-    RawSymbol(&'a [u8]),
-}
-
-impl<'a> ArgRef<'a> {
-    /// The type tag of this argument.
-    ///
-    /// ```
-    /// use osc_codec::{ArgRef, Tag};
-    /// assert_eq!(ArgRef::Bool(false).tag(), Tag::False);
-    /// assert_eq!(ArgRef::Str("x").tag(), Tag::String);
-    /// ```
-    pub const fn tag(&self) -> Tag {
-        match self {
-            ArgRef::Int(_) => Tag::Int,
-            ArgRef::Float(_) => Tag::Float,
-            ArgRef::Str(_) | ArgRef::RawStr(_) => Tag::String,
-            ArgRef::Blob(_) => Tag::Blob,
-            ArgRef::Long(_) => Tag::Long,
-            ArgRef::TimeTag(_) => Tag::TimeTag,
-            ArgRef::Double(_) => Tag::Double,
-            ArgRef::Symbol(_) | ArgRef::RawSymbol(_) => Tag::Symbol,
-            ArgRef::Char(_) => Tag::Char,
-            ArgRef::Rgba(_) => Tag::Rgba,
-            ArgRef::Midi(_) => Tag::Midi,
-            ArgRef::Bool(true) => Tag::True,
-            ArgRef::Bool(false) => Tag::False,
-            ArgRef::Nil => Tag::Nil,
-            ArgRef::Inf => Tag::Inf,
-            ArgRef::ArrayOpen => Tag::ArrayOpen,
-            ArgRef::ArrayClose => Tag::ArrayClose,
-        }
-    }
-
-    /// The value if this is an `i`.
-    pub const fn as_i32(&self) -> Option<i32> {
-        match *self {
-            ArgRef::Int(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The value if this is an `h` (or an `i`, widened).
-    pub const fn as_i64(&self) -> Option<i64> {
-        match *self {
-            ArgRef::Long(v) => Some(v),
-            ArgRef::Int(v) => Some(v as i64),
-            _ => None,
-        }
-    }
-
-    /// The value if this is an `f`.
-    pub const fn as_f32(&self) -> Option<f32> {
-        match *self {
-            ArgRef::Float(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The value if this is a `d` (or an `f`, widened).
-    pub const fn as_f64(&self) -> Option<f64> {
-        match *self {
-            ArgRef::Double(v) => Some(v),
-            ArgRef::Float(v) => Some(v as f64),
-            _ => None,
-        }
-    }
-
-    /// The text if this is an `s` or `S` holding valid text.
-    ///
-    /// ```
-    /// # use osc_codec::ArgRef;
-    /// assert_eq!(ArgRef::Symbol("sine").as_str(), Some("sine"));
-    /// ```
-    pub const fn as_str(&self) -> Option<&'a str> {
-        match *self {
-            ArgRef::Str(s) | ArgRef::Symbol(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The bytes if this is a `b`.
-    pub const fn as_blob(&self) -> Option<&'a [u8]> {
-        match *self {
-            ArgRef::Blob(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// The value if this is a `T` or `F`.
-    pub const fn as_bool(&self) -> Option<bool> {
-        match *self {
-            ArgRef::Bool(b) => Some(b),
-            _ => None,
-        }
-    }
-}
 
 /// How the lazy iterators re-read data that [`decode`] already validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,13 +81,13 @@ pub(crate) fn read_arg<'a>(
 /// A decoded OSC message that borrows from the packet bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MessageRef<'a> {
-    raw: &'a [u8],
-    address: &'a str,
-    tags: &'a [u8],
-    tags_offset: usize,
-    data: &'a [u8],
-    data_offset: usize,
-    policy: Policy,
+    pub(crate) raw: &'a [u8],
+    pub(crate) address: &'a str,
+    pub(crate) tags: &'a [u8],
+    pub(crate) tags_offset: usize,
+    pub(crate) data: &'a [u8],
+    pub(crate) data_offset: usize,
+    pub(crate) policy: Policy,
 }
 
 impl<'a> MessageRef<'a> {
@@ -258,10 +121,8 @@ impl<'a> MessageRef<'a> {
     pub fn args(&self) -> Args<'a> {
         Args {
             tags: self.tags,
-            index: 0,
-            reader: Reader::new(self.data, self.data_offset),
+            data: self.data,
             policy: self.policy,
-            tags_offset: self.tags_offset,
         }
     }
 
@@ -393,27 +254,85 @@ fn check_incoming_address(address: &str, offset: usize, opts: &Options) -> Resul
 /// Lazy iterator over a message's arguments. See [`MessageRef::args`].
 #[derive(Debug, Clone)]
 pub struct Args<'a> {
+    /// The tags not read yet.
     tags: &'a [u8],
-    index: usize,
-    reader: Reader<'a>,
+    /// The data not read yet.
+    data: &'a [u8],
     policy: Policy,
-    tags_offset: usize,
+}
+
+impl<'a> Args<'a> {
+    #[inline(always)]
+    fn word(&mut self) -> Option<u32> {
+        let (head, rest) = self.data.split_first_chunk::<4>()?;
+        self.data = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    #[inline(always)]
+    fn dword(&mut self) -> Option<u64> {
+        let (head, rest) = self.data.split_first_chunk::<8>()?;
+        self.data = rest;
+        Some(u64::from_be_bytes(*head))
+    }
+
+    #[inline(always)]
+    fn string(&mut self) -> Option<WireStr<'a>> {
+        let (s, rest) = trusted_string(self.data, self.policy.strings)?;
+        self.data = rest;
+        Some(s)
+    }
 }
 
 impl<'a> Iterator for Args<'a> {
     type Item = ArgRef<'a>;
 
+    /// The message was validated when decoded, so reads cannot fail; if one did, the
+    /// iterator would stop.
     #[inline]
     fn next(&mut self) -> Option<ArgRef<'a>> {
-        let &tag = self.tags.get(self.index)?;
-        let offset = self.tags_offset + self.index;
-        self.index += 1;
-        // The message was validated when decoded, so this cannot fail; stop if it does.
-        read_arg(tag, offset, &mut self.reader, self.policy).ok()
+        let (&tag, tags) = self.tags.split_first()?;
+        self.tags = tags;
+        Some(match tag {
+            b'i' => ArgRef::Int(self.word()? as i32),
+            b'f' => ArgRef::Float(f32::from_bits(self.word()?)),
+            b's' => match self.string()? {
+                WireStr::Text(s) => ArgRef::Str(s),
+                WireStr::Raw(b) => ArgRef::RawStr(b),
+            },
+            b'S' => match self.string()? {
+                WireStr::Text(s) => ArgRef::Symbol(s),
+                WireStr::Raw(b) => ArgRef::RawSymbol(b),
+            },
+            b'b' => {
+                let (blob, rest) = trusted_blob(self.data)?;
+                self.data = rest;
+                ArgRef::Blob(blob)
+            }
+            b'h' => ArgRef::Long(self.dword()? as i64),
+            b't' => ArgRef::TimeTag(TimeTag::from_bits(self.dword()?)),
+            b'd' => ArgRef::Double(f64::from_bits(self.dword()?)),
+            b'c' => {
+                let raw = self.word()?;
+                ArgRef::Char(char::from_u32(match self.policy.char_layout {
+                    CharLayout::Int32 => raw,
+                    CharLayout::FirstByte => raw >> 24,
+                })?)
+            }
+            b'r' => ArgRef::Rgba(Rgba::from_u32(self.word()?)),
+            b'm' => ArgRef::Midi(Midi::from_u32(self.word()?)),
+            b'T' => ArgRef::Bool(true),
+            b'F' => ArgRef::Bool(false),
+            b'N' => ArgRef::Nil,
+            b'I' => ArgRef::Inf,
+            b'[' => ArgRef::ArrayOpen,
+            b']' => ArgRef::ArrayClose,
+            _ => return None,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.tags.len().saturating_sub(self.index);
+        let n = self.tags.len();
         (n, Some(n))
     }
 }
@@ -423,12 +342,12 @@ impl ExactSizeIterator for Args<'_> {}
 /// A decoded OSC bundle that borrows from the packet bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BundleRef<'a> {
-    raw: &'a [u8],
-    timetag: TimeTag,
-    elements: &'a [u8],
-    elements_offset: usize,
-    policy: Policy,
-    opts_depth: usize,
+    pub(crate) raw: &'a [u8],
+    pub(crate) timetag: TimeTag,
+    pub(crate) elements: &'a [u8],
+    pub(crate) elements_offset: usize,
+    pub(crate) policy: Policy,
+    pub(crate) opts_depth: usize,
 }
 
 impl<'a> BundleRef<'a> {
@@ -454,7 +373,8 @@ impl<'a> BundleRef<'a> {
     /// ```
     pub fn elements(&self) -> Elements<'a> {
         Elements {
-            reader: Reader::new(self.elements, self.elements_offset),
+            rest: self.elements,
+            offset: self.elements_offset,
             policy: self.policy,
         }
     }
@@ -504,7 +424,7 @@ impl<'a> BundleRef<'a> {
 }
 
 /// Reads one bundle element's size and bytes.
-fn next_element<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], usize)> {
+pub(crate) fn next_element<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], usize)> {
     let offset = r.offset();
     let size = r.u32()? as i32;
     let remaining = r.remaining();
@@ -526,7 +446,10 @@ fn next_element<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], usize)> {
 /// Iterator over a bundle's elements. See [`BundleRef::elements`].
 #[derive(Debug, Clone)]
 pub struct Elements<'a> {
-    reader: Reader<'a>,
+    /// The elements not read yet.
+    rest: &'a [u8],
+    /// Absolute offset of `rest`.
+    offset: usize,
     policy: Policy,
 }
 
@@ -534,19 +457,12 @@ impl<'a> Iterator for Elements<'a> {
     type Item = PacketRef<'a>;
 
     fn next(&mut self) -> Option<PacketRef<'a>> {
-        if self.reader.is_empty() {
-            return None;
-        }
-        let (bytes, offset) = next_element(&mut self.reader).ok()?;
-        let opts = Options {
-            strings: self.policy.strings,
-            char_layout: self.policy.char_layout,
-            strict_padding: self.policy.strict_padding,
-            allow_missing_typetags: true,
-            ..Options::DEFAULT
-        };
+        let (bytes, rest) = validate::next_element(self.rest)?;
+        let offset = self.offset + 4;
+        self.rest = rest;
+        self.offset = offset + bytes.len();
         // Validated when the outer packet was decoded: a light parse is enough.
-        PacketRef::parse(bytes, offset, &opts, 0, false).ok()
+        validate::trusted_packet(bytes, offset, self.policy)
     }
 }
 
@@ -593,6 +509,27 @@ impl<'a> PacketRef<'a> {
         }
     }
 
+    /// Parses and fully validates a packet: the fast path, or the reference decoder
+    /// (which gives the exact error) when the fast path declines.
+    #[inline]
+    pub(crate) fn validated(
+        raw: &'a [u8],
+        base: usize,
+        opts: &Options,
+        depth: usize,
+    ) -> Result<Self> {
+        match validate::packet(raw, base, opts, depth) {
+            Some(p) => Ok(p),
+            None => Self::reference(raw, base, opts, depth),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reference(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Result<Self> {
+        PacketRef::parse(raw, base, opts, depth, true)
+    }
+
     /// The packet as it was on the wire.
     pub fn as_bytes(&self) -> &'a [u8] {
         match self {
@@ -617,7 +554,7 @@ pub fn decode(bytes: &[u8]) -> Result<PacketRef<'_>> {
 /// Decodes and fully validates a packet with the given options, without allocating.
 pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>> {
     check_packet_size(bytes, opts)?;
-    PacketRef::parse(bytes, 0, opts, 0, true)
+    PacketRef::validated(bytes, 0, opts, 0)
 }
 
 pub(crate) fn check_packet_size(bytes: &[u8], opts: &Options) -> Result<()> {

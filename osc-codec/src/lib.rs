@@ -56,6 +56,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+mod argref;
 mod borrowed;
 mod encode;
 mod error;
@@ -63,6 +64,10 @@ mod options;
 mod read;
 mod timetag;
 mod types;
+mod validate;
+
+#[cfg(all(test, feature = "alloc"))]
+mod fastpath_tests;
 
 #[cfg(feature = "alloc")]
 mod encode_owned;
@@ -78,8 +83,9 @@ pub mod text;
 #[cfg(feature = "alloc")]
 pub mod value;
 
+pub use argref::ArgRef;
 pub use borrowed::{
-    ArgRef, Args, BUNDLE_TAG, BundleRef, Elements, MessageRef, PacketRef, decode, decode_with,
+    Args, BUNDLE_TAG, BundleRef, Elements, MessageRef, PacketRef, decode, decode_with,
 };
 pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};

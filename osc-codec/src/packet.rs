@@ -295,8 +295,8 @@ impl Packet {
 
 /// Validates the whole packet, then builds the owned values from the checked view.
 fn decode_owned(raw: &[u8], base: usize, opts: &Options, depth: usize) -> Result<Packet> {
-    Ok(packet_ref_to_owned(&PacketRef::parse(
-        raw, base, opts, depth, true,
+    Ok(packet_ref_to_owned(&PacketRef::validated(
+        raw, base, opts, depth,
     )?))
 }
 

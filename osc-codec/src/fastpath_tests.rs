@@ -1,0 +1,227 @@
+//! Differential tests: the fast path (`validate.rs`) against the reference decoder, on
+//! mangled packets and under every option.
+//!
+//! Whenever a fast path accepts, the reference must accept with an equal result; the
+//! lazy iterators must give what the reference reader gives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use alloc::vec::Vec;
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use crate::borrowed::{next_element as next_element_reference, read_arg};
+use crate::read::Reader;
+use crate::{ArgRef, CharLayout, Options, PacketRef, StringPolicy, TagSet, Value, validate};
+
+fn options() -> impl Strategy<Value = Options> {
+    (
+        0..4u8,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0..5usize,
+        prop_oneof![Just(16384usize), 0..6usize],
+        0..8u8,
+    )
+        .prop_map(
+            |(strings, first_byte, check, strict, missing, depth, max_args, allowed)| Options {
+                strings: [
+                    StringPolicy::Utf8,
+                    StringPolicy::Ascii,
+                    StringPolicy::AsciiReplace,
+                    StringPolicy::Raw,
+                ][usize::from(strings)],
+                char_layout: if first_byte {
+                    CharLayout::FirstByte
+                } else {
+                    CharLayout::Int32
+                },
+                allowed_tags: if allowed == 0 {
+                    TagSet::ALL.without(crate::Tag::Char)
+                } else {
+                    TagSet::ALL
+                },
+                check_address: check,
+                strict_padding: strict,
+                allow_missing_typetags: missing,
+                max_depth: depth,
+                max_packet_size: 1 << 20,
+                max_args,
+            },
+        )
+}
+
+/// An OSC string (NUL and padding included) from interesting bytes.
+fn osc_string(prefix: &'static [u8], alphabet: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
+    (vec(proptest::sample::select(alphabet), 0..10), 0..6u8).prop_map(move |(body, pad)| {
+        let mut s = prefix.to_vec();
+        s.extend(body);
+        s.push(0);
+        while s.len() % 4 != 0 {
+            s.push(0);
+        }
+        // Sometimes one byte too many.
+        if pad == 0 {
+            s.push(b'x');
+        }
+        s
+    })
+}
+
+const ADDRESS_BYTES: &[u8] = b"abz/09 #\x7f\x01\t\x80\xc3\xa9\xff*?,";
+const TAG_BYTES: &[u8] = b"ifsbhtdScrmTFNI[]x";
+const WORDS: &[u32] = &[
+    0,
+    1,
+    4,
+    5,
+    7,
+    0x6162_6300,
+    0x6100_0000,
+    0x6162_6364,
+    0xc3a9_0000,
+    0xff00_0000,
+    0x4100_0000,
+    0x41,
+    0xd800,
+    0x7fff_ffff,
+    0xffff_ffff,
+    0x2362_756e,
+];
+
+/// A message from plausible parts, often valid, often a little wrong.
+fn message_bytes() -> impl Strategy<Value = Vec<u8>> {
+    (
+        osc_string(b"/", ADDRESS_BYTES),
+        prop_oneof![osc_string(b",", TAG_BYTES), Just(Vec::new())],
+        vec(proptest::sample::select(WORDS), 0..12),
+    )
+        .prop_map(|(a, t, words)| {
+            let mut m = a;
+            m.extend(t);
+            for w in words {
+                m.extend(w.to_be_bytes());
+            }
+            m
+        })
+}
+
+fn bundle_of(elements: Vec<Vec<u8>>, bad_size: Option<(usize, u32)>) -> Vec<u8> {
+    let mut b = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
+    for (i, e) in elements.into_iter().enumerate() {
+        let size = match bad_size {
+            Some((j, s)) if j == i => s,
+            _ => e.len() as u32,
+        };
+        b.extend(size.to_be_bytes());
+        b.extend(e);
+    }
+    b
+}
+
+fn packet_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let leaf = message_bytes();
+    let tree = leaf.prop_recursive(3, 10, 4, |inner| {
+        (
+            vec(inner, 0..4),
+            proptest::option::weighted(0.1, (0..4usize, proptest::sample::select(WORDS))),
+        )
+            .prop_map(|(els, bad)| bundle_of(els, bad))
+    });
+    // Then, sometimes, a byte overwritten or the end cut off.
+    (tree, vec((any::<usize>(), any::<u8>()), 0..2), any::<u8>()).prop_map(
+        |(mut bytes, edits, cut)| {
+            for (at, b) in edits {
+                if !bytes.is_empty() {
+                    let n = bytes.len();
+                    bytes[at % n] = b;
+                }
+            }
+            if cut < 8 && bytes.len() > usize::from(cut) {
+                bytes.truncate(bytes.len() - usize::from(cut));
+            }
+            bytes
+        },
+    )
+}
+
+/// The arguments as the reference reader gives them.
+fn reference_args<'a>(m: &crate::MessageRef<'a>) -> Vec<ArgRef<'a>> {
+    let mut r = Reader::new(m.data, m.data_offset);
+    let mut out = Vec::new();
+    for (i, &t) in m.tags.iter().enumerate() {
+        match read_arg(t, m.tags_offset + i, &mut r, m.policy) {
+            Ok(a) => out.push(a),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// The elements as the reference light parse gives them.
+fn reference_elements<'a>(b: &crate::BundleRef<'a>) -> Vec<PacketRef<'a>> {
+    let mut r = Reader::new(b.elements, b.elements_offset);
+    let opts = Options {
+        strings: b.policy.strings,
+        char_layout: b.policy.char_layout,
+        strict_padding: b.policy.strict_padding,
+        allow_missing_typetags: true,
+        ..Options::DEFAULT
+    };
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let Ok((bytes, offset)) = next_element_reference(&mut r) else {
+            break;
+        };
+        match PacketRef::parse(bytes, offset, &opts, 0, false) {
+            Ok(p) => out.push(p),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Walks a validated packet and checks the lazy iterators against the references.
+fn same_iteration(p: &PacketRef<'_>) -> Result<(), TestCaseError> {
+    match p {
+        PacketRef::Message(m) => {
+            // Through `Value` (bitwise float equality: NaN equals NaN).
+            let owned = |args: Vec<ArgRef<'_>>| {
+                args.into_iter()
+                    .map(|a| (a.tag(), Value::from_arg(a)))
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(owned(m.args().collect()), owned(reference_args(m)));
+            prop_assert_eq!(m.args().len(), m.tags.len());
+        }
+        PacketRef::Bundle(b) => {
+            let ours: Vec<_> = b.elements().collect();
+            prop_assert_eq!(&ours, &reference_elements(b));
+            for e in &ours {
+                same_iteration(e)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn fast_decoding_agrees_with_the_reference(bytes in packet_bytes(), opts in options()) {
+        let reference = PacketRef::parse(&bytes, 0, &opts, 0, true);
+        if let Some(fast) = validate::packet(&bytes, 0, &opts, 0) {
+            prop_assert_eq!(Ok(fast), reference.clone());
+            same_iteration(&fast)?;
+        }
+        // The public entry point always gives the reference's answer.
+        prop_assert_eq!(PacketRef::validated(&bytes, 0, &opts, 0), reference.clone());
+        if let Ok(p) = reference {
+            same_iteration(&p)?;
+        }
+    }
+}

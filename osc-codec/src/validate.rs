@@ -1,0 +1,418 @@
+//! The fast path of decoding, and the trusted re-reads behind the lazy iterators.
+//!
+//! [`packet`] checks a packet in one pass per message without building arguments or
+//! errors: it answers "valid" (with the view) or "look closer" (`None`). On "look
+//! closer" the reference decoder (`PacketRef::parse` in `borrowed.rs`) runs from the
+//! start and produces the exact error, or the view for the rare valid inputs the fast
+//! path leaves to it (options it does not handle). So the fast path may be conservative,
+//! but it must never accept what the reference rejects, and the views it returns are
+//! equal to the reference's.
+//!
+//! Strings are 4-aligned inside a message, so they are scanned by 4-byte words: the
+//! word holding the NUL also holds the padding. ASCII and the address syntax are checked
+//! on whole words (SWAR); UTF-8 is validated only when a byte is >= 0x80.
+
+use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy};
+use crate::read::{WireStr, check_str, pad4};
+use crate::{BUNDLE_TAG, CharLayout, Options, StringPolicy, TagSet, TimeTag};
+
+const LO: u32 = 0x0101_0101;
+const HI: u32 = 0x8080_8080;
+
+/// Marks (with its high bit) the first zero byte of `w` (little-endian byte order);
+/// non-zero exactly when `w` holds a zero byte.
+#[inline(always)]
+const fn zero_bytes(w: u32) -> u32 {
+    w.wrapping_sub(LO) & !w & HI
+}
+
+/// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
+/// character, a space, `#` or DEL.
+#[inline(always)]
+const fn address_bad(w: u32) -> u32 {
+    (w.wrapping_sub(0x2121_2121) & !w & HI)
+        | zero_bytes(w ^ 0x2323_2323)
+        | zero_bytes(w ^ 0x7f7f_7f7f)
+}
+
+/// An OSC string found by [`scan`].
+#[derive(Clone, Copy)]
+pub(crate) struct Scanned {
+    /// Length without the NUL.
+    pub(crate) len: usize,
+    /// Position after the NUL and the padding.
+    pub(crate) next: usize,
+    /// Non-zero when a byte of the string is >= 0x80.
+    pub(crate) high: u32,
+    /// With `ADDR`: non-zero when a byte is forbidden in an address.
+    pub(crate) bad: u32,
+}
+
+/// Scans the OSC string at `pos` word by word: finds its NUL, checks that the padding
+/// is within `buf` and, when `strict`, zero. `None` when any of that fails.
+#[inline(always)]
+pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Option<Scanned> {
+    let rest = buf.get(pos..)?;
+    let mut high = 0u32;
+    let mut bad = 0u32;
+    let mut next = pos;
+    for c in rest.chunks_exact(4) {
+        let w = u32::from_le_bytes(<[u8; 4]>::try_from(c).ok()?);
+        next += 4;
+        let z = zero_bytes(w);
+        if z == 0 {
+            high |= w;
+            if ADDR {
+                bad |= address_bad(w);
+            }
+            continue;
+        }
+        // The NUL is byte k of this word; the bytes after it are the padding.
+        let shift = z.trailing_zeros() & !7;
+        if strict && (w >> shift) != 0 {
+            return None;
+        }
+        // Bytes from the NUL on are replaced by a harmless 'A' for the checks.
+        let below = (1u32 << shift).wrapping_sub(1);
+        let w = (w & below) | (0x4141_4141 & !below);
+        high |= w;
+        if ADDR {
+            bad |= address_bad(w);
+        }
+        return Some(Scanned {
+            len: next - pos - 4 + (shift / 8) as usize,
+            next,
+            high: high & HI,
+            bad,
+        });
+    }
+    None
+}
+
+/// The big-endian `u32` at `pos`.
+#[inline(always)]
+fn be32(buf: &[u8], pos: usize) -> Option<u32> {
+    let (head, _) = buf.get(pos..)?.split_first_chunk::<4>()?;
+    Some(u32::from_be_bytes(*head))
+}
+
+// Kinds of type tags for the validation loop: sizes 0, 4 and 8 are fixed-size data.
+const K_STR: u8 = 9;
+const K_BLOB: u8 = 10;
+const K_CHAR: u8 = 11;
+const K_OPEN: u8 = 12;
+const K_CLOSE: u8 = 13;
+const K_BAD: u8 = 255;
+
+// Evaluated at compile time: an index out of bounds would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+static KIND: [u8; 256] = {
+    let mut k = [K_BAD; 256];
+    k[b'i' as usize] = 4;
+    k[b'f' as usize] = 4;
+    k[b'r' as usize] = 4;
+    k[b'm' as usize] = 4;
+    k[b'h' as usize] = 8;
+    k[b't' as usize] = 8;
+    k[b'd' as usize] = 8;
+    k[b'T' as usize] = 0;
+    k[b'F' as usize] = 0;
+    k[b'N' as usize] = 0;
+    k[b'I' as usize] = 0;
+    k[b's' as usize] = K_STR;
+    k[b'S' as usize] = K_STR;
+    k[b'b' as usize] = K_BLOB;
+    k[b'c' as usize] = K_CHAR;
+    k[b'[' as usize] = K_OPEN;
+    k[b']' as usize] = K_CLOSE;
+    k
+};
+
+/// Validates a whole packet; `None` means "let the reference decoder decide".
+#[inline]
+pub(crate) fn packet<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+) -> Option<PacketRef<'a>> {
+    if opts.allowed_tags != TagSet::ALL {
+        return None;
+    }
+    packet_inner(raw, base, opts, depth)
+}
+
+fn packet_inner<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+) -> Option<PacketRef<'a>> {
+    match raw.first()? {
+        b'/' => message(raw, base, opts, depth).map(PacketRef::Message),
+        b'#' if depth < opts.depth_limit() => bundle(raw, base, opts, depth).map(PacketRef::Bundle),
+        _ => None,
+    }
+}
+
+/// The header of a bundle: its timetag and elements.
+#[inline(always)]
+fn bundle_head(raw: &[u8]) -> Option<(TimeTag, &[u8])> {
+    let (head, rest) = raw.split_first_chunk::<8>()?;
+    if head != BUNDLE_TAG {
+        return None;
+    }
+    let (tt, elements) = rest.split_first_chunk::<8>()?;
+    Some((TimeTag::from_bits(u64::from_be_bytes(*tt)), elements))
+}
+
+fn bundle<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Option<BundleRef<'a>> {
+    let (timetag, elements) = bundle_head(raw)?;
+    let mut p = 0;
+    while p < elements.len() {
+        let n = usize::try_from(be32(elements, p)? as i32).ok()?;
+        let start = p + 4;
+        if n == 0 || n % 4 != 0 || n > elements.len() - start {
+            return None;
+        }
+        let element = elements.get(start..start + n)?;
+        packet_inner(element, base + 16 + start, opts, depth + 1)?;
+        p = start + n;
+    }
+    Some(BundleRef {
+        raw,
+        timetag,
+        elements,
+        elements_offset: base + 16,
+        policy: Policy::of(opts),
+        opts_depth: depth,
+    })
+}
+
+/// Validates a message that starts with `/`.
+#[inline]
+fn message<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Option<MessageRef<'a>> {
+    let strict = opts.strict_padding;
+    let a = scan::<true>(raw, 0, strict)?;
+    if opts.check_address && a.bad != 0 {
+        return None;
+    }
+    let address_bytes = raw.get(..a.len)?;
+    if address_bytes.first() != Some(&b'/') {
+        return None;
+    }
+    if a.high != 0
+        && matches!(
+            opts.strings,
+            StringPolicy::Ascii | StringPolicy::AsciiReplace
+        )
+    {
+        return None;
+    }
+    let address = core::str::from_utf8(address_bytes).ok()?;
+    let tags_at = a.next;
+    let (tags, data_at) = match raw.get(tags_at) {
+        None if opts.allow_missing_typetags => (&[][..], tags_at),
+        Some(b',') => {
+            let t = scan::<false>(raw, tags_at, strict)?;
+            (raw.get(tags_at + 1..tags_at + t.len)?, t.next)
+        }
+        _ => return None,
+    };
+    if tags.len() > opts.max_args {
+        return None;
+    }
+    let data = raw.get(data_at..)?;
+    args(tags, data, opts, depth)?;
+    Some(MessageRef {
+        raw,
+        address,
+        tags,
+        tags_offset: base + tags_at + 1,
+        data,
+        data_offset: base + data_at,
+        policy: Policy::of(opts),
+    })
+}
+
+/// Checks the argument data against the type tags: sizes, strings, blobs, chars,
+/// brackets and depth, and that the data ends exactly with the last argument.
+#[inline(always)]
+fn args(tags: &[u8], data: &[u8], opts: &Options, depth: usize) -> Option<()> {
+    let strict = opts.strict_padding;
+    let mut level = depth;
+    let mut p = 0usize;
+    for &t in tags {
+        let k = KIND.get(usize::from(t)).copied().unwrap_or(K_BAD);
+        if k <= 8 {
+            // Fixed size: bounds are checked once, by the final position.
+            p += usize::from(k);
+            continue;
+        }
+        match k {
+            K_STR => {
+                let s = scan::<false>(data, p, strict)?;
+                if s.high != 0 {
+                    match opts.strings {
+                        StringPolicy::Utf8 => {
+                            core::str::from_utf8(data.get(p..p + s.len)?).ok()?;
+                        }
+                        StringPolicy::Ascii => return None,
+                        StringPolicy::AsciiReplace | StringPolicy::Raw => {}
+                    }
+                }
+                p = s.next;
+            }
+            K_BLOB => {
+                let len = usize::try_from(be32(data, p)? as i32).ok()?;
+                let start = p + 4;
+                let end = start.checked_add(pad4(len))?;
+                if end > data.len() {
+                    return None;
+                }
+                if strict
+                    && end - start != len
+                    && data.get(start + len..end)?.iter().any(|&b| b != 0)
+                {
+                    return None;
+                }
+                p = end;
+            }
+            K_CHAR => {
+                let raw = be32(data, p)?;
+                let value = match opts.char_layout {
+                    CharLayout::Int32 => raw,
+                    CharLayout::FirstByte => raw >> 24,
+                };
+                char::from_u32(value)?;
+                p += 4;
+            }
+            K_OPEN => {
+                level += 1;
+                if level > opts.depth_limit() {
+                    return None;
+                }
+            }
+            K_CLOSE => {
+                if level == depth {
+                    return None;
+                }
+                level -= 1;
+            }
+            _ => return None,
+        }
+    }
+    (level == depth && p == data.len()).then_some(())
+}
+
+/// Re-reads an element of a validated bundle (see [`Elements`](crate::Elements)): a
+/// light parse that finds the parts again without checking them.
+pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
+    match raw.first()? {
+        b'/' => {
+            let a = scan::<false>(raw, 0, false)?;
+            let address = core::str::from_utf8(raw.get(..a.len)?).ok()?;
+            let tags_at = a.next;
+            let (tags, data_at) = match raw.get(tags_at) {
+                None => (&[][..], tags_at),
+                Some(b',') => {
+                    let t = scan::<false>(raw, tags_at, false)?;
+                    (raw.get(tags_at + 1..tags_at + t.len)?, t.next)
+                }
+                Some(_) => return None,
+            };
+            Some(PacketRef::Message(MessageRef {
+                raw,
+                address,
+                tags,
+                tags_offset: base + tags_at + 1,
+                data: raw.get(data_at..)?,
+                data_offset: base + data_at,
+                policy,
+            }))
+        }
+        b'#' => {
+            let (timetag, elements) = bundle_head(raw)?;
+            Some(PacketRef::Bundle(BundleRef {
+                raw,
+                timetag,
+                elements,
+                elements_offset: base + 16,
+                policy,
+                opts_depth: 0,
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// Splits the next element off validated bundle content: its bytes, the absolute
+/// offset of its first byte, and the rest.
+#[inline]
+pub(crate) fn next_element(elements: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (size, rest) = elements.split_first_chunk::<4>()?;
+    let n = usize::try_from(u32::from_be_bytes(*size) as i32).ok()?;
+    if n == 0 {
+        return None;
+    }
+    rest.split_at_checked(n)
+}
+
+/// Reads a string of a validated message: its bytes as the policy gives them, and the
+/// data after it.
+#[inline]
+pub(crate) fn trusted_string(data: &[u8], strings: StringPolicy) -> Option<(WireStr<'_>, &[u8])> {
+    let s = scan::<false>(data, 0, false)?;
+    let bytes = data.get(..s.len)?;
+    let rest = data.get(s.next..)?;
+    let text = match strings {
+        StringPolicy::Utf8 | StringPolicy::Ascii => {
+            core::str::from_utf8(bytes).ok().map(WireStr::Text)
+        }
+        _ => check_str(bytes, strings, 0).ok(),
+    }?;
+    Some((text, rest))
+}
+
+/// Reads a blob of a validated message: its bytes and the data after it.
+#[inline]
+pub(crate) fn trusted_blob(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (size, rest) = data.split_first_chunk::<4>()?;
+    let len = usize::try_from(u32::from_be_bytes(*size) as i32).ok()?;
+    let bytes = rest.get(..len)?;
+    Some((bytes, rest.get(pad4(len)..)?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_find_the_nul_and_check_the_padding() {
+        let s = scan::<true>(b"/ab\0", 0, true).unwrap();
+        assert_eq!((s.len, s.next, s.high, s.bad), (3, 4, 0, 0));
+        let s = scan::<true>(b"/abc\0\0\0\0", 0, true).unwrap();
+        assert_eq!((s.len, s.next), (4, 8));
+        let s = scan::<true>(b"xx\0\0/a b\0\0\0\0", 4, true).unwrap();
+        assert_eq!((s.len, s.next), (4, 12));
+        assert_ne!(s.bad, 0);
+        assert!(scan::<true>(b"/a\0x", 0, true).is_none());
+        assert!(scan::<true>(b"/a\0x", 0, false).is_some());
+        assert!(scan::<true>(b"/abc\0\0", 0, true).is_none());
+        let s = scan::<false>(b"\xc3\xa9\0\0", 0, true).unwrap();
+        assert_ne!(s.high, 0);
+        // Bytes after the NUL take no part in the checks.
+        let s = scan::<true>(b"/\0#\x80", 0, false).unwrap();
+        assert_eq!((s.len, s.high, s.bad), (1, 0, 0));
+    }
+
+    #[test]
+    fn address_bytes() {
+        for b in 0..=255u8 {
+            let w = u32::from_le_bytes([b'a', b, b'a', b'a']);
+            let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
+            assert_eq!(address_bad(w) != 0, forbidden, "byte {b:#x}");
+        }
+    }
+}
