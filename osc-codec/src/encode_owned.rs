@@ -225,6 +225,16 @@ impl Packet {
 
     /// Encodes into `buf` with the given options; returns the bytes written.
     pub fn encode_into_with(&self, buf: &mut [u8], opts: &Options) -> Result<usize> {
+        match crate::encode_fast::packet(buf, self, opts) {
+            Some(n) => Ok(n),
+            None => self.encode_reference(buf, opts),
+        }
+    }
+
+    /// The reference encoder: every check in order, the exact error.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn encode_reference(&self, buf: &mut [u8], opts: &Options) -> Result<usize> {
         let available = buf.len();
         let mut out = Out::new(buf);
         write_packet(&mut out, 0, self, opts, 0)

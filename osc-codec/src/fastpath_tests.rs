@@ -1,5 +1,5 @@
-//! Differential tests: the fast path (`validate.rs`) against the reference decoder, on
-//! mangled packets and under every option.
+//! Differential tests: the fast paths (`validate.rs`, `encode_fast.rs`) against the
+//! reference decoder and encoder, on mangled packets and under every option.
 //!
 //! Whenever a fast path accepts, the reference must accept with an equal result; the
 //! lazy iterators must give what the reference reader gives.
@@ -13,7 +13,10 @@ use proptest::prelude::*;
 
 use crate::borrowed::{next_element as next_element_reference, read_arg};
 use crate::read::Reader;
-use crate::{ArgRef, CharLayout, Options, PacketRef, StringPolicy, TagSet, Value, validate};
+use crate::{
+    ArgRef, Bundle, CharLayout, Message, Midi, Options, Packet, PacketRef, Rgba, StringPolicy,
+    TagSet, TimeTag, Value, validate,
+};
 
 fn options() -> impl Strategy<Value = Options> {
     (
@@ -208,6 +211,48 @@ fn same_iteration(p: &PacketRef<'_>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i32>().prop_map(Value::Int),
+        any::<u32>().prop_map(|b| Value::Float(f32::from_bits(b))),
+        prop_oneof![4 => "[a-z\u{e9}]{0,9}", 1 => "[a-z\u{0}]{1,9}"].prop_map(Value::String),
+        vec(any::<u8>(), 0..9).prop_map(Value::Blob),
+        any::<i64>().prop_map(Value::Long),
+        any::<u64>().prop_map(|b| Value::TimeTag(TimeTag::from_bits(b))),
+        any::<u64>().prop_map(|b| Value::Double(f64::from_bits(b))),
+        prop_oneof![4 => "[a-z]{0,5}", 1 => "[a-z\u{0}]{1,5}"].prop_map(Value::Symbol),
+        prop_oneof![Just('A'), Just('\u{ff}'), Just('\u{100}'), any::<char>()]
+            .prop_map(Value::Char),
+        any::<u32>().prop_map(|v| Value::Rgba(Rgba::from_u32(v))),
+        any::<u32>().prop_map(|v| Value::Midi(Midi::from_u32(v))),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Nil),
+        Just(Value::Inf),
+        vec(proptest::sample::select(b"ab\0\xff".as_slice()), 0..6).prop_map(Value::RawString),
+        vec(proptest::sample::select(b"ab\xff".as_slice()), 0..6).prop_map(Value::RawSymbol),
+    ]
+}
+
+fn packet() -> impl Strategy<Value = Packet> {
+    let value = scalar().prop_recursive(4, 16, 4, |inner| vec(inner, 0..4).prop_map(Value::Array));
+    let message = (
+        prop_oneof![
+            4 => "/[a-z/*\u{e9}]{0,20}",
+            1 => "/?[a-z/ #\u{0}\u{7f}\u{e9}*]{0,20}"
+        ],
+        vec(value, 0..7),
+    )
+        .prop_map(|(address, args)| Packet::Message(Message { address, args }));
+    message.prop_recursive(3, 10, 4, |inner| {
+        (any::<u64>(), vec(inner, 0..4)).prop_map(|(t, content)| {
+            Packet::Bundle(Bundle {
+                timetag: TimeTag::from_bits(t),
+                content,
+            })
+        })
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
@@ -223,5 +268,21 @@ proptest! {
         if let Ok(p) = reference {
             same_iteration(&p)?;
         }
+    }
+
+    #[test]
+    fn fast_encoding_agrees_with_the_reference(
+        p in packet(),
+        opts in options(),
+        room in prop_oneof![Just(4096usize), 0..200usize],
+    ) {
+        let mut fast = alloc::vec![0xAAu8; room];
+        let mut reference = alloc::vec![0x55u8; room];
+        let expected = p.encode_reference(&mut reference, &opts);
+        if let Some(n) = crate::encode_fast::packet(&mut fast, &p, &opts) {
+            prop_assert_eq!(Ok(n), expected.clone());
+            prop_assert_eq!(&fast[..n], &reference[..n]);
+        }
+        prop_assert_eq!(p.encode_into_with(&mut fast, &opts), expected);
     }
 }

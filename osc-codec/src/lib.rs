@@ -70,6 +70,8 @@ mod validate;
 mod fastpath_tests;
 
 #[cfg(feature = "alloc")]
+mod encode_fast;
+#[cfg(feature = "alloc")]
 mod encode_owned;
 #[cfg(feature = "alloc")]
 pub mod extensions;
