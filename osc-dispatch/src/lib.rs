@@ -89,3 +89,8 @@ pub use scheduler::{
     TimetagOffset,
 };
 pub use stats::Stats;
+
+/// The user guide (`docs/dispatch.md`), compiled as doctests so its examples stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/dispatch.md")]
+pub struct UserGuide;
