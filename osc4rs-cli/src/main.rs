@@ -5,6 +5,7 @@
 //! packets and connections.
 
 mod convert;
+mod demo;
 mod dump;
 mod matching;
 mod net;
@@ -34,6 +35,8 @@ enum Command {
     Decode(convert::DecodeArgs),
     /// Print each address that an OSC pattern matches.
     Match(matching::MatchArgs),
+    /// A server and a client on loopback exchange messages, a bundle and a delayed bundle.
+    Demo(demo::DemoArgs),
 }
 
 /// A failure the user can act on, with the exit code it maps to.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Encode(a) => convert::encode(a),
         Command::Decode(a) => convert::decode(a),
         Command::Match(a) => matching::run(a),
+        Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(code) => code,

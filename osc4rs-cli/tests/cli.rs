@@ -366,3 +366,20 @@ fn send_waits_for_replies() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "/status ,\n");
 }
+
+#[test]
+fn demo_runs_in_every_mode() {
+    for mode in ["eventloop", "comthreads", "allthreads"] {
+        for tcp in [false, true] {
+            let mut c = cmd(&["demo", "--mode", mode]);
+            if tcp {
+                c.arg("--tcp");
+            }
+            let out = c.output().unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(out.status.success(), "{mode} tcp={tcp}: {text}");
+            assert!(text.lines().last().unwrap().contains(", ok)"), "{text}");
+            assert!(text.contains("(delayed bundle)"), "{text}");
+        }
+    }
+}
