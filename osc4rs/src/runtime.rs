@@ -5,23 +5,24 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{
-    ChannelId, ChannelSpec, Reactor, ReactorHandle, Received, TcpClientConfig, TcpServerConfig,
-    UdpConfig,
+    ChannelId, ChannelSpec, Reactor, ReactorHandle, TcpClientConfig, TcpServerConfig, UdpConfig,
 };
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
 use parking_lot::{Mutex, RwLock};
 
 use crate::core::Core;
+use crate::hooks::ChannelHooks;
+use crate::io::{Sink, io_loop};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
 /// A decoded packet waiting for `process()` (comthreads mode).
-type Incoming = (Packet, Context);
+pub(crate) type Incoming = (Packet, Context);
 
 /// Counters of the runtime itself (the channels and the dispatcher keep their own).
 #[derive(Debug, Default)]
@@ -32,19 +33,41 @@ pub struct RuntimeStats {
     pub incoming_dropped: AtomicU64,
     /// Packets that could not be queued for sending.
     pub send_errors: AtomicU64,
+    /// Packets a decode hook dropped.
+    pub hook_dropped: AtomicU64,
 }
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) core: Core,
     names: RwLock<HashMap<String, ChannelInfo>>,
+    hooks: RwLock<HashMap<String, Arc<ChannelHooks>>>,
+    /// Bumped when hooks change, so the receive path refreshes its cache.
+    pub(crate) hooks_generation: AtomicU64,
     handle: ReactorHandle,
     /// The reactor itself in eventloop mode (in the I/O thread otherwise).
     reactor: Mutex<Option<Reactor>>,
-    incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
-    stop: AtomicBool,
+    pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
+    pub(crate) stop: AtomicBool,
     terminated: AtomicBool,
     pub(crate) stats: RuntimeStats,
+}
+
+impl Shared {
+    /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
+    pub(crate) fn hooks_for(&self, name: &str) -> Option<Arc<ChannelHooks>> {
+        let hooks = self.hooks.read();
+        if hooks.is_empty() {
+            return None;
+        }
+        hooks
+            .get(name)
+            .or_else(|| {
+                name.rsplit_once('/')
+                    .and_then(|(server, _)| hooks.get(server))
+            })
+            .cloned()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -156,6 +179,8 @@ impl Osc {
             config,
             core,
             names: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(HashMap::new()),
+            hooks_generation: AtomicU64::new(0),
             handle,
             reactor: Mutex::new(None),
             incoming,
@@ -292,6 +317,17 @@ impl Osc {
         )
     }
 
+    /// Sets (or with `None` removes) a channel's encode and decode hooks. A TCP
+    /// server's hooks apply to its connections too.
+    pub fn set_hooks(&self, name: &str, hooks: Option<ChannelHooks>) {
+        let mut map = self.shared.hooks.write();
+        match hooks {
+            Some(h) => map.insert(name.to_owned(), Arc::new(h)),
+            None => map.remove(name),
+        };
+        self.shared.hooks_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Closes a channel by name.
     pub fn close(&self, name: &str) -> Result<()> {
         let info = self
@@ -372,9 +408,14 @@ impl Osc {
             for name in target.names() {
                 match name {
                     LOCAL => local = true,
-                    ALL => ids.extend(names.values().filter(|c| c.writes).map(|c| c.id)),
+                    ALL => ids.extend(
+                        names
+                            .iter()
+                            .filter(|(_, c)| c.writes)
+                            .map(|(n, c)| (c.id, n.clone())),
+                    ),
                     other => match names.get(other) {
-                        Some(c) => ids.push(c.id),
+                        Some(c) => ids.push((c.id, other.to_owned())),
                         // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                         None if other.contains('/') => named.push(other.to_owned()),
                         None => return Err(OscError::UnknownTarget(other.to_owned())),
@@ -382,18 +423,28 @@ impl Osc {
                 }
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
-            self.queue(|h, data| h.send(id, data, None), encoded()?)?;
+        ids.sort_unstable_by_key(|(id, _)| *id);
+        ids.dedup_by_key(|(id, _)| *id);
+        for (id, name) in ids {
+            let data = self.hooked(&name, &packet, encoded()?);
+            self.queue(|h, data| h.send(id, data, None), data)?;
         }
         for name in named {
-            self.queue(|h, data| h.send_named(&name, data, None), encoded()?)?;
+            let data = self.hooked(&name, &packet, encoded()?);
+            self.queue(|h, data| h.send_named(&name, data, None), data)?;
         }
         if local {
             self.shared.core.dispatch_local(packet, TimeTag::now());
         }
         Ok(())
+    }
+
+    /// The bytes for one channel: the shared encoding, or what its encode hook makes.
+    fn hooked(&self, name: &str, packet: &Packet, data: Arc<[u8]>) -> Arc<[u8]> {
+        match self.shared.hooks_for(name).and_then(|h| h.encode.clone()) {
+            Some(hook) => Arc::from(hook(packet, data.to_vec())),
+            None => data,
+        }
     }
 
     fn queue(
@@ -510,76 +561,4 @@ impl Drop for Osc {
     fn drop(&mut self) {
         let _ = self.terminate();
     }
-}
-
-/// Decodes received packets and hands them on (dispatch, or the comthreads queue).
-struct Sink<'a> {
-    s: &'a Shared,
-    names: HashMap<ChannelId, Arc<str>>,
-}
-
-impl<'a> Sink<'a> {
-    fn new(s: &'a Shared) -> Self {
-        Sink {
-            s,
-            names: HashMap::new(),
-        }
-    }
-
-    fn packet(&mut self, p: Received<'_>) {
-        let s = self.s;
-        let packet = match osc_codec::Packet::decode_with(p.data, &s.config.codec) {
-            Ok(packet) => packet,
-            Err(e) => {
-                s.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
-                let peer = p.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
-                log::warn!("malformed packet from {peer} on {}: {e}", p.name);
-                return;
-            }
-        };
-        log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
-        let name = self
-            .names
-            .entry(p.channel)
-            .or_insert_with(|| Arc::from(p.name))
-            .clone();
-        let arrival = TimeTag::from_system_time(p.arrival);
-        let mut ctx = Context::new(arrival).with_channel(name);
-        if let Some(peer) = p.peer {
-            ctx = ctx.with_peer(peer);
-        }
-        match &s.incoming {
-            Some((tx, _)) => {
-                if tx.try_send((packet, ctx)).is_err() {
-                    s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
-                    log::warn!("process() is behind: dropped a packet from {}", p.name);
-                }
-            }
-            None => s.core.dispatch(packet, ctx, arrival),
-        }
-    }
-}
-
-/// The I/O thread of the comthreads and allthreads modes.
-fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
-    let mut sink = Sink::new(s);
-    let all_threads = s.config.mode == Mode::AllThreads;
-    while !s.stop.load(Ordering::Acquire) {
-        let timeout = if all_threads {
-            s.core
-                .poll_timeout(TimeTag::now())
-                .map(|d| d.min(Duration::from_secs(1)))
-        } else {
-            None
-        };
-        let started = Instant::now();
-        if let Err(e) = reactor.poll(timeout.or(Some(Duration::from_secs(1))), |p| sink.packet(p)) {
-            log::error!("I/O thread: {e}");
-            std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
-        }
-        if all_threads {
-            s.core.run_due(TimeTag::now());
-        }
-    }
-    log::debug!("I/O thread stopped");
 }

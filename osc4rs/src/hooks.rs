@@ -1,0 +1,119 @@
+//! Per-channel encode and decode hooks (osc4py3's `encodepacket`/`decodepacket` action
+//! handlers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use osc_codec::{Packet, TimeTag};
+
+/// What a decode hook decides for one received packet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// Replacement bytes to decode instead of the received ones (`None`: keep them).
+    pub bytes: Option<Vec<u8>>,
+    /// Drop the packet (counted and logged at debug level).
+    pub drop: bool,
+    /// Per-packet options.
+    pub options: PacketOptions,
+}
+
+/// Per-packet scheduling options a decode hook may set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacketOptions {
+    /// `Some(false)`: run this packet's bundles at once, whatever their timetags.
+    pub honor_timetag: Option<bool>,
+    /// Shift this packet's bundle timetags (osc4py3 `timetag_offset` per packet): a
+    /// positive offset delays them, a negative one advances them.
+    pub timetag_offset: Option<(Duration, bool)>,
+}
+
+/// Turns encoded bytes into the bytes sent on one channel.
+pub type EncodeHook = Arc<dyn Fn(&Packet, Vec<u8>) -> Vec<u8> + Send + Sync>;
+/// Looks at received bytes before decoding.
+pub type DecodeHook = Arc<dyn Fn(&[u8]) -> Decoded + Send + Sync>;
+
+/// Hooks of one channel. A TCP server's hooks also apply to its connections.
+///
+/// ```
+/// use osc4rs::{ChannelHooks, Decoded};
+/// use std::sync::Arc;
+///
+/// // Sign outgoing packets with a trailing byte, check and strip it on the way in.
+/// let hooks = ChannelHooks {
+///     encode: Some(Arc::new(|_packet, mut bytes: Vec<u8>| { bytes.extend_from_slice(&[0, 0, 0, 0x5a]); bytes })),
+///     decode: Some(Arc::new(|bytes: &[u8]| match bytes.split_last_chunk::<4>() {
+///         Some((body, [0, 0, 0, 0x5a])) => Decoded { bytes: Some(body.to_vec()), ..Decoded::default() },
+///         _ => Decoded { drop: true, ..Decoded::default() },
+///     })),
+/// };
+/// # let _ = hooks;
+/// ```
+#[derive(Clone, Default)]
+pub struct ChannelHooks {
+    /// Post-processes (or replaces) the encoded bytes before they are sent.
+    pub encode: Option<EncodeHook>,
+    /// Pre-processes received bytes and sets per-packet options.
+    pub decode: Option<DecodeHook>,
+}
+
+impl std::fmt::Debug for ChannelHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelHooks")
+            .field("encode", &self.encode.is_some())
+            .field("decode", &self.decode.is_some())
+            .finish()
+    }
+}
+
+/// Applies per-packet options to a decoded packet's bundle timetags.
+pub(crate) fn apply(packet: &mut Packet, options: PacketOptions) {
+    if options == PacketOptions::default() {
+        return;
+    }
+    if let Packet::Bundle(b) = packet {
+        if !b.timetag.is_immediate() {
+            if options.honor_timetag == Some(false) {
+                b.timetag = TimeTag::IMMEDIATELY;
+            } else if let Some((d, later)) = options.timetag_offset {
+                b.timetag = if later { b.timetag + d } else { b.timetag - d };
+            }
+        }
+        for e in &mut b.content {
+            apply(e, options);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use osc_codec::{Bundle, Message};
+
+    #[test]
+    fn options_rewrite_nested_timetags() {
+        let t = TimeTag::new(3_900_000_000, 0);
+        let mut p = Packet::from(Bundle::new(t).add(Bundle::new(t).add(Message::new("/a"))));
+        apply(
+            &mut p,
+            PacketOptions {
+                honor_timetag: Some(false),
+                ..PacketOptions::default()
+            },
+        );
+        let Packet::Bundle(b) = &p else { panic!() };
+        assert!(b.timetag.is_immediate());
+        assert!(b.content[0].as_bundle().unwrap().timetag.is_immediate());
+        let mut p = Packet::from(Bundle::new(t));
+        apply(
+            &mut p,
+            PacketOptions {
+                timetag_offset: Some((Duration::from_secs(2), true)),
+                ..PacketOptions::default()
+            },
+        );
+        assert_eq!(
+            p.as_bundle().unwrap().timetag,
+            TimeTag::new(3_900_000_002, 0)
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! The receive path: decoding received packets and handing them to the dispatcher, and
+//! the I/O thread of the thread modes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use osc_channel::{ChannelId, Reactor, Received};
+use osc_codec::TimeTag;
+use osc_dispatch::Context;
+
+use crate::Mode;
+use crate::hooks::{self, ChannelHooks, Decoded};
+use crate::runtime::Shared;
+
+/// Decodes received packets and hands them on (dispatch, or the comthreads queue).
+pub(crate) struct Sink<'a> {
+    s: &'a Shared,
+    names: HashMap<ChannelId, (Arc<str>, Option<Arc<ChannelHooks>>)>,
+    generation: u64,
+}
+
+impl<'a> Sink<'a> {
+    pub(crate) fn new(s: &'a Shared) -> Self {
+        Sink {
+            s,
+            names: HashMap::new(),
+            generation: s.hooks_generation.load(Ordering::Acquire),
+        }
+    }
+
+    /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
+    /// its hooks (a TCP connection `SERVER/PEER` uses its server's).
+    fn channel(&mut self, id: ChannelId, name: &str) -> (Arc<str>, Option<Arc<ChannelHooks>>) {
+        let generation = self.s.hooks_generation.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.names.clear();
+            self.generation = generation;
+        }
+        let s = self.s;
+        self.names
+            .entry(id)
+            .or_insert_with(|| (Arc::from(name), s.hooks_for(name)))
+            .clone()
+    }
+
+    pub(crate) fn packet(&mut self, p: Received<'_>) {
+        let s = self.s;
+        let (name, hooks) = self.channel(p.channel, p.name);
+        let decoded = match hooks.as_ref().and_then(|h| h.decode.as_ref()) {
+            Some(hook) => hook(p.data),
+            None => Decoded::default(),
+        };
+        if decoded.drop {
+            s.stats.hook_dropped.fetch_add(1, Ordering::Relaxed);
+            log::debug!("decode hook of {} dropped a packet", p.name);
+            return;
+        }
+        let bytes = decoded.bytes.as_deref().unwrap_or(p.data);
+        let mut packet = match osc_codec::Packet::decode_with(bytes, &s.config.codec) {
+            Ok(packet) => packet,
+            Err(e) => {
+                s.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                let peer = p.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
+                log::warn!("malformed packet from {peer} on {}: {e}", p.name);
+                return;
+            }
+        };
+        hooks::apply(&mut packet, decoded.options);
+        log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
+        let arrival = TimeTag::from_system_time(p.arrival);
+        let mut ctx = Context::new(arrival).with_channel(name);
+        if let Some(peer) = p.peer {
+            ctx = ctx.with_peer(peer);
+        }
+        match &s.incoming {
+            Some((tx, _)) => {
+                if tx.try_send((packet, ctx)).is_err() {
+                    s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
+                    log::warn!("process() is behind: dropped a packet from {}", p.name);
+                }
+            }
+            None => s.core.dispatch(packet, ctx, arrival),
+        }
+    }
+}
+
+/// The I/O thread of the comthreads and allthreads modes.
+pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
+    let mut sink = Sink::new(s);
+    let all_threads = s.config.mode == Mode::AllThreads;
+    while !s.stop.load(Ordering::Acquire) {
+        let timeout = if all_threads {
+            s.core
+                .poll_timeout(TimeTag::now())
+                .map(|d| d.min(Duration::from_secs(1)))
+        } else {
+            None
+        };
+        let started = Instant::now();
+        if let Err(e) = reactor.poll(timeout.or(Some(Duration::from_secs(1))), |p| sink.packet(p)) {
+            log::error!("I/O thread: {e}");
+            std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
+        }
+        if all_threads {
+            s.core.run_due(TimeTag::now());
+        }
+    }
+    log::debug!("I/O thread stopped");
+}
