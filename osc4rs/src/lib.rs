@@ -72,3 +72,8 @@ pub use osc_codec as codec;
 pub use osc_dispatch as dispatch;
 /// Address patterns and filters.
 pub use osc_pattern as pattern;
+
+/// The user guide (`docs/guide.md`), compiled as doctests so its examples stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+pub struct UserGuide;

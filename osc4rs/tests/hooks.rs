@@ -1,5 +1,10 @@
 //! Per-channel encode/decode hooks (osc4py3's encodepacket/decodepacket handlers).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::UdpSocket;
 use std::sync::{Arc, Mutex};
@@ -41,14 +46,23 @@ fn hooks_transform_bytes_and_set_packet_options() {
     osc.set_hooks("out", Some(trailer_hooks()));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
-    osc.method("/h/*", move |m: &Message| s.lock().unwrap().push(m.address.clone())).unwrap();
+    osc.method("/h/*", move |m: &Message| {
+        s.lock().unwrap().push(m.address.clone())
+    })
+    .unwrap();
 
     // Unsigned bytes are dropped by the decode hook.
     let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
-    raw.send_to(&osc4rs::Packet::from(Message::new("/h/unsigned")).to_bytes().unwrap(), ("127.0.0.1", port))
-        .unwrap();
+    raw.send_to(
+        &osc4rs::Packet::from(Message::new("/h/unsigned"))
+            .to_bytes()
+            .unwrap(),
+        ("127.0.0.1", port),
+    )
+    .unwrap();
     // Signed by the encode hook; a bundle an hour ahead runs at once.
-    let later = Bundle::new(TimeTag::now() + Duration::from_secs(3600)).add(Message::new("/h/signed"));
+    let later =
+        Bundle::new(TimeTag::now() + Duration::from_secs(3600)).add(Message::new("/h/signed"));
     osc.send(later, "out").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
@@ -56,6 +70,11 @@ fn hooks_transform_bytes_and_set_packet_options() {
     }
     osc.process_timeout(Duration::from_millis(50)).unwrap();
     assert_eq!(*seen.lock().unwrap(), ["/h/signed"]);
-    assert_eq!(osc.stats().hook_dropped.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        osc.stats()
+            .hook_dropped
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     osc.terminate().unwrap();
 }
