@@ -5,7 +5,12 @@
 //!
 //! Run: `cargo bench -p osc4rs-benches --bench pattern`
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::hint::black_box;
