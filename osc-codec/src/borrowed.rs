@@ -511,7 +511,7 @@ impl<'a> PacketRef<'a> {
 
     /// Parses and fully validates a packet: the fast path, or the reference decoder
     /// (which gives the exact error) when the fast path declines.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn validated(
         raw: &'a [u8],
         base: usize,
@@ -552,6 +552,7 @@ pub fn decode(bytes: &[u8]) -> Result<PacketRef<'_>> {
 }
 
 /// Decodes and fully validates a packet with the given options, without allocating.
+#[inline]
 pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>> {
     check_packet_size(bytes, opts)?;
     PacketRef::validated(bytes, 0, opts, 0)

@@ -16,23 +16,23 @@ use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy};
 use crate::read::{WireStr, check_str, pad4};
 use crate::{BUNDLE_TAG, CharLayout, Options, StringPolicy, TagSet, TimeTag};
 
-const LO: u32 = 0x0101_0101;
-const HI: u32 = 0x8080_8080;
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Marks (with its high bit) the first zero byte of `w` (little-endian byte order);
 /// non-zero exactly when `w` holds a zero byte.
 #[inline(always)]
-const fn zero_bytes(w: u32) -> u32 {
+const fn zero_bytes(w: u64) -> u64 {
     w.wrapping_sub(LO) & !w & HI
 }
 
 /// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
 /// character, a space, `#` or DEL.
 #[inline(always)]
-const fn address_bad(w: u32) -> u32 {
-    (w.wrapping_sub(0x2121_2121) & !w & HI)
-        | zero_bytes(w ^ 0x2323_2323)
-        | zero_bytes(w ^ 0x7f7f_7f7f)
+pub(crate) const fn address_bad(w: u64) -> u64 {
+    (w.wrapping_sub(LO * 0x21) & !w & HI)
+        | zero_bytes(w ^ (LO * 0x23))
+        | zero_bytes(w ^ (LO * 0x7f))
 }
 
 /// An OSC string found by [`scan`].
@@ -43,50 +43,70 @@ pub(crate) struct Scanned {
     /// Position after the NUL and the padding.
     pub(crate) next: usize,
     /// Non-zero when a byte of the string is >= 0x80.
-    pub(crate) high: u32,
+    pub(crate) high: u64,
     /// With `ADDR`: non-zero when a byte is forbidden in an address.
-    pub(crate) bad: u32,
+    pub(crate) bad: u64,
 }
 
-/// Scans the OSC string at `pos` word by word: finds its NUL, checks that the padding
-/// is within `buf` and, when `strict`, zero. `None` when any of that fails.
+/// Scans the OSC string at `pos` 8 bytes at a time: finds its NUL, checks that the
+/// padding is within `buf` and, when `strict`, zero. `None` when any of that fails.
+///
+/// The string's end is 4-aligned from `pos`, so it ends in the word holding the NUL:
+/// at byte 4 of it when the NUL is in its first half, else at byte 8.
 #[inline(always)]
 pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Option<Scanned> {
     let rest = buf.get(pos..)?;
-    let mut high = 0u32;
-    let mut bad = 0u32;
-    let mut next = pos;
-    for c in rest.chunks_exact(4) {
-        let w = u32::from_le_bytes(<[u8; 4]>::try_from(c).ok()?);
-        next += 4;
-        let z = zero_bytes(w);
-        if z == 0 {
-            high |= w;
-            if ADDR {
-                bad |= address_bad(w);
+    let mut high = 0u64;
+    let mut bad = 0u64;
+    let mut off = 0usize;
+    let mut chunks = rest.chunks_exact(8);
+    let w = loop {
+        match chunks.next() {
+            Some(c) => {
+                let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).ok()?);
+                if zero_bytes(w) != 0 {
+                    break w;
+                }
+                high |= w;
+                if ADDR {
+                    bad |= address_bad(w);
+                }
+                off += 8;
             }
-            continue;
+            None => {
+                // Fewer than 8 bytes left: the string must end within the next 4.
+                let (c, _) = chunks.remainder().split_first_chunk::<4>()?;
+                break u64::from(u32::from_le_bytes(*c)) | (LO * 0x41 << 32);
+            }
         }
-        // The NUL is byte k of this word; the bytes after it are the padding.
-        let shift = z.trailing_zeros() & !7;
-        if strict && (w >> shift) != 0 {
-            return None;
-        }
-        // Bytes from the NUL on are replaced by a harmless 'A' for the checks.
-        let below = (1u32 << shift).wrapping_sub(1);
-        let w = (w & below) | (0x4141_4141 & !below);
-        high |= w;
-        if ADDR {
-            bad |= address_bad(w);
-        }
-        return Some(Scanned {
-            len: next - pos - 4 + (shift / 8) as usize,
-            next,
-            high: high & HI,
-            bad,
-        });
+    };
+    let z = zero_bytes(w);
+    if z == 0 {
+        return None;
     }
-    None
+    // The NUL is byte k of this word (shift = 8k); the bytes after it are the padding.
+    let shift = z.trailing_zeros() & !7;
+    let (end, used) = if shift < 32 {
+        (4, 0xffff_ffff)
+    } else {
+        (8, u64::MAX)
+    };
+    if strict && (w & used) >> shift != 0 {
+        return None;
+    }
+    // Bytes from the NUL on are replaced by a harmless 'A' for the checks.
+    let below = (1u64 << shift) - 1;
+    let w = (w & below) | (LO * 0x41 & !below);
+    high |= w;
+    if ADDR {
+        bad |= address_bad(w);
+    }
+    Some(Scanned {
+        len: off + (shift / 8) as usize,
+        next: pos + off + end,
+        high: high & HI,
+        bad,
+    })
 }
 
 /// The big-endian `u32` at `pos`.
@@ -129,7 +149,7 @@ static KIND: [u8; 256] = {
 };
 
 /// Validates a whole packet; `None` means "let the reference decoder decide".
-#[inline]
+#[inline(always)]
 pub(crate) fn packet<'a>(
     raw: &'a [u8],
     base: usize,
@@ -139,18 +159,31 @@ pub(crate) fn packet<'a>(
     if opts.allowed_tags != TagSet::ALL {
         return None;
     }
-    packet_inner(raw, base, opts, depth)
-}
-
-fn packet_inner<'a>(
-    raw: &'a [u8],
-    base: usize,
-    opts: &Options,
-    depth: usize,
-) -> Option<PacketRef<'a>> {
+    let policy = Policy::of(opts);
     match raw.first()? {
-        b'/' => message(raw, base, opts, depth).map(PacketRef::Message),
-        b'#' if depth < opts.depth_limit() => bundle(raw, base, opts, depth).map(PacketRef::Bundle),
+        b'/' => {
+            let m = message(raw, opts, depth)?;
+            Some(PacketRef::Message(MessageRef {
+                raw,
+                address: m.address,
+                tags: m.tags,
+                tags_offset: base + m.tags_at + 1,
+                data: raw.get(m.data_at..)?,
+                data_offset: base + m.data_at,
+                policy,
+            }))
+        }
+        b'#' if depth < opts.depth_limit() => {
+            let (timetag, elements) = bundle(raw, opts, depth)?;
+            Some(PacketRef::Bundle(BundleRef {
+                raw,
+                timetag,
+                elements,
+                elements_offset: base + 16,
+                policy,
+                opts_depth: depth,
+            }))
+        }
         _ => None,
     }
 }
@@ -166,32 +199,42 @@ fn bundle_head(raw: &[u8]) -> Option<(TimeTag, &[u8])> {
     Some((TimeTag::from_bits(u64::from_be_bytes(*tt)), elements))
 }
 
-fn bundle<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Option<BundleRef<'a>> {
+/// Validates a bundle (its depth already checked) and every element in it.
+fn bundle<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<(TimeTag, &'a [u8])> {
     let (timetag, elements) = bundle_head(raw)?;
-    let mut p = 0;
-    while p < elements.len() {
-        let n = usize::try_from(be32(elements, p)? as i32).ok()?;
-        let start = p + 4;
-        if n == 0 || n % 4 != 0 || n > elements.len() - start {
+    let mut rest = elements;
+    while let Some((size, tail)) = rest.split_first_chunk::<4>() {
+        let n = usize::try_from(u32::from_be_bytes(*size) as i32).ok()?;
+        if n == 0 || n % 4 != 0 {
             return None;
         }
-        let element = elements.get(start..start + n)?;
-        packet_inner(element, base + 16 + start, opts, depth + 1)?;
-        p = start + n;
+        let (element, tail) = tail.split_at_checked(n)?;
+        match element.first()? {
+            b'/' => {
+                message(element, opts, depth + 1)?;
+            }
+            b'#' if depth + 1 < opts.depth_limit() => {
+                bundle(element, opts, depth + 1)?;
+            }
+            _ => return None,
+        }
+        rest = tail;
     }
-    Some(BundleRef {
-        raw,
-        timetag,
-        elements,
-        elements_offset: base + 16,
-        policy: Policy::of(opts),
-        opts_depth: depth,
-    })
+    rest.is_empty().then_some((timetag, elements))
+}
+
+/// Where the parts of a valid message are.
+struct Parts<'a> {
+    address: &'a str,
+    tags: &'a [u8],
+    /// Position of the `,`.
+    tags_at: usize,
+    data_at: usize,
 }
 
 /// Validates a message that starts with `/`.
-#[inline]
-fn message<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Option<MessageRef<'a>> {
+#[inline(always)]
+fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>> {
     let strict = opts.strict_padding;
     let a = scan::<true>(raw, 0, strict)?;
     if opts.check_address && a.bad != 0 {
@@ -222,16 +265,12 @@ fn message<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Opti
     if tags.len() > opts.max_args {
         return None;
     }
-    let data = raw.get(data_at..)?;
-    args(tags, data, opts, depth)?;
-    Some(MessageRef {
-        raw,
+    args(tags, raw.get(data_at..)?, opts, depth)?;
+    Some(Parts {
         address,
         tags,
-        tags_offset: base + tags_at + 1,
-        data,
-        data_offset: base + data_at,
-        policy: Policy::of(opts),
+        tags_at,
+        data_at,
     })
 }
 
@@ -410,9 +449,15 @@ mod tests {
     #[test]
     fn address_bytes() {
         for b in 0..=255u8 {
-            let w = u32::from_le_bytes([b'a', b, b'a', b'a']);
-            let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
-            assert_eq!(address_bad(w) != 0, forbidden, "byte {b:#x}");
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                if let Some(x) = bytes.get_mut(at) {
+                    *x = b;
+                }
+                let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
+                let bad = address_bad(u64::from_le_bytes(bytes));
+                assert_eq!(bad != 0, forbidden, "byte {b:#x} at {at}");
+            }
         }
     }
 }
