@@ -76,7 +76,7 @@ pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Op
             None => {
                 // Fewer than 8 bytes left: the string must end within the next 4.
                 let (c, _) = chunks.remainder().split_first_chunk::<4>()?;
-                break u64::from(u32::from_le_bytes(*c)) | (LO * 0x41 << 32);
+                break u64::from(u32::from_le_bytes(*c)) | ((LO * 0x41) << 32);
             }
         }
     };
@@ -96,7 +96,7 @@ pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Op
     }
     // Bytes from the NUL on are replaced by a harmless 'A' for the checks.
     let below = (1u64 << shift) - 1;
-    let w = (w & below) | (LO * 0x41 & !below);
+    let w = (w & below) | ((LO * 0x41) & !below);
     high |= w;
     if ADDR {
         bad |= address_bad(w);
