@@ -1,0 +1,245 @@
+//! The drivers: run the bench processes side by side, interleaved, and print tables.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use crate::measure::{Fields, median, num, parse_result};
+use crate::recv::{KINDS, osc4py3_command, osc4py3_python};
+
+fn own(args: &[String]) -> Command {
+    let mut c = Command::new(std::env::current_exe().expect("own path"));
+    c.args(args);
+    c
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Spawns a process that prints `READY PORT` first; returns it, its output and the port.
+fn spawn_ready(mut cmd: Command) -> (Child, BufReader<ChildStdout>, u16) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("READY line");
+    let port = line
+        .trim()
+        .strip_prefix("READY ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("expected READY PORT, got {line:?}"));
+    (child, out, port)
+}
+
+/// Reads lines until the process's RESULT line.
+fn result_of(out: BufReader<ChildStdout>) -> Fields {
+    out.lines()
+        .map_while(Result::ok)
+        .find_map(|l| parse_result(&l))
+        .expect("a RESULT line")
+}
+
+/// Ratio of the `k`-th run of a row to the `k`-th run of the reference row, median.
+fn paired_ratio(row: &[Fields], reference: &[Fields], f: impl Fn(&Fields) -> f64) -> f64 {
+    median(
+        row.iter()
+            .zip(reference)
+            .map(|(a, b)| f(a) / f(b))
+            .collect(),
+    )
+}
+
+/// Receiver CPU per message (ns).
+fn cpu_per_msg(r: &Fields) -> f64 {
+    num(r, "cpu_ns") / num(r, "received").max(1.0)
+}
+
+/// The CPU target (ratio to the baseline) of a receiver kind.
+fn cpu_target(kind: &str) -> Option<f64> {
+    match kind {
+        "eventloop" => Some(1.3),
+        "comthreads" => Some(1.5),
+        "allthreads" => Some(2.0),
+        _ => None,
+    }
+}
+
+/// `throughput COUNT RUNS`: every receiver kind against the same plain sender, RUNS times
+/// interleaved.
+pub(crate) fn throughput(count: u64, runs: usize) {
+    let py = osc4py3_python();
+    let mut kinds: Vec<&str> = KINDS.to_vec();
+    if py.is_some() {
+        kinds.push("osc4py3");
+    } else {
+        eprintln!("osc4py3 is not installed in .venv (scripts/install-peers.sh): skipped");
+    }
+    let mut results: Vec<Vec<(Fields, Fields)>> = vec![Vec::new(); kinds.len()];
+    for run in 0..runs {
+        for (i, kind) in kinds.iter().enumerate() {
+            let cmd = match (*kind, &py) {
+                ("osc4py3", Some(py)) => osc4py3_command(py, count, 1000),
+                _ => own(&strings(&["recv", kind, &count.to_string(), "1000"])),
+            };
+            let (mut rx, out, port) = spawn_ready(cmd);
+            let sent = own(&strings(&[
+                "send",
+                &port.to_string(),
+                &count.to_string(),
+                "0",
+            ]))
+            .output()
+            .expect("run the sender");
+            let s = String::from_utf8_lossy(&sent.stdout)
+                .lines()
+                .find_map(parse_result)
+                .expect("sender RESULT");
+            let r = result_of(out);
+            let _ = rx.wait();
+            eprintln!(
+                "run {run}: {kind:10} received {:>6} of {count}, {:>6.0} ns CPU/msg, sender {:.0} msg/s",
+                num(&r, "received"),
+                cpu_per_msg(&r),
+                num(&s, "sent") / (num(&s, "wall_ns") / 1e9)
+            );
+            if let Some(cell) = results.get_mut(i) {
+                cell.push((r, s));
+            }
+        }
+    }
+    println!(
+        "{count} messages `/test/here/<i> ,si \"message\" i` over UDP on 127.0.0.1 from a plain \
+         sender as fast as it can; receiver and sender are separate processes; median of {runs} runs:\n"
+    );
+    println!(
+        "| receiver | sender rate (msg/s) | received | lost (worst run) | receiver msg/s | receiver CPU per message | ratio to baseline | target | met |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let base: Vec<Fields> = results
+        .first()
+        .map(|c| c.iter().map(|(r, _)| r.clone()).collect())
+        .unwrap_or_default();
+    for (kind, cell) in kinds.iter().zip(&results) {
+        let rs: Vec<Fields> = cell.iter().map(|(r, _)| r.clone()).collect();
+        let received = median(rs.iter().map(|r| num(r, "received")).collect());
+        let lost = rs.iter().map(|r| num(r, "lost")).fold(0.0, f64::max);
+        let rate = median(
+            rs.iter()
+                .map(|r| num(r, "received") / (num(r, "wall_ns") / 1e9))
+                .collect(),
+        );
+        let srate = median(
+            cell.iter()
+                .map(|(_, s)| num(s, "sent") / (num(s, "wall_ns") / 1e9))
+                .collect(),
+        );
+        let cpu = median(rs.iter().map(cpu_per_msg).collect());
+        let ratio = paired_ratio(&rs, &base, cpu_per_msg);
+        let (target, met) = match cpu_target(kind) {
+            Some(t) => (
+                format!("≤ {t}x, no loss"),
+                if ratio <= t && lost == 0.0 {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ),
+            None => ("".to_owned(), ""),
+        };
+        println!(
+            "| {kind} | {srate:.0} | {received:.0} | {lost:.0} | {rate:.0} | {cpu:.0} ns | {ratio:.2}x | {target} | {met} |"
+        );
+    }
+}
+
+/// `idle-all SECS RUNS`: the CPU share of an idle runtime in each mode.
+pub(crate) fn idle(secs: f64, runs: usize) {
+    let modes = ["eventloop", "comthreads", "allthreads"];
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for run in 0..runs {
+        for (i, kind) in modes.iter().enumerate() {
+            let out = own(&strings(&["idle", kind, &secs.to_string()]))
+                .output()
+                .expect("run the idle probe");
+            let r = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .find_map(parse_result)
+                .expect("idle RESULT");
+            let share = num(&r, "cpu_ns") / num(&r, "wall_ns") * 100.0;
+            eprintln!("run {run}: {kind:10} idle CPU {share:.3}% of a core");
+            if let Some(v) = results.get_mut(i) {
+                v.push(share);
+            }
+        }
+    }
+    println!(
+        "Idle runtime (a UDP server channel open, a method registered, nothing arriving) for {secs} s; median and worst of {runs} runs:\n"
+    );
+    println!("| mode | CPU (% of one core), median | worst | target | met |");
+    println!("|---|---|---|---|---|");
+    for (kind, v) in modes.iter().zip(results) {
+        let worst = v.iter().copied().fold(0.0, f64::max);
+        println!(
+            "| {kind} | {:.3}% | {worst:.3}% | < 1% | {} |",
+            median(v),
+            if worst < 1.0 { "yes" } else { "no" }
+        );
+    }
+}
+
+/// `latency ROUNDS RUNS`: ping-pong round trips, plain against each mode.
+pub(crate) fn latency(rounds: usize, runs: usize) {
+    let rows = ["plain", "eventloop", "comthreads", "allthreads"];
+    let mut results: Vec<Vec<Fields>> = vec![Vec::new(); rows.len()];
+    for run in 0..runs {
+        for (i, kind) in rows.iter().enumerate() {
+            let (mut ping, ping_out, ping_port) =
+                spawn_ready(own(&strings(&["ping", kind, &rounds.to_string()])));
+            let (mut pong, _pong_out, pong_port) =
+                spawn_ready(own(&strings(&["pong", kind, &ping_port.to_string()])));
+            if let Some(stdin) = ping.stdin.as_mut() {
+                writeln!(stdin, "{pong_port}").expect("tell ping the pong's port");
+            }
+            let r = result_of(ping_out);
+            let _ = ping.wait();
+            // The pong answers until it is stopped: it is our child, stop it by its handle.
+            let _ = pong.kill();
+            let _ = pong.wait();
+            eprintln!(
+                "run {run}: {kind:10} median {:>6.1} µs, p99 {:>6.1} µs",
+                num(&r, "median_ns") / 1e3,
+                num(&r, "p99_ns") / 1e3
+            );
+            if let Some(v) = results.get_mut(i) {
+                v.push(r);
+            }
+        }
+    }
+    println!(
+        "Round trip of one message `/ping ,i` answered by `/pong ,i` between two processes on 127.0.0.1 (both ends plain sockets, or both the facade in the same mode), {rounds} round trips after 100 warm-up ones; medians over {runs} runs:\n"
+    );
+    println!(
+        "| ends | median RTT | p99 RTT | median ratio to plain | p99 ratio to plain | target (median) | met |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let plain = results.first().cloned().unwrap_or_default();
+    let med = |r: &Fields| num(r, "median_ns");
+    let p99 = |r: &Fields| num(r, "p99_ns");
+    for (kind, rs) in rows.iter().zip(&results) {
+        let ratio = paired_ratio(rs, &plain, med);
+        let (target, met) = if *kind == "plain" {
+            ("", "")
+        } else {
+            ("≤ 1.2x", if ratio <= 1.2 { "yes" } else { "no" })
+        };
+        println!(
+            "| {kind} | {:.1} µs | {:.1} µs | {ratio:.2}x | {:.2}x | {target} | {met} |",
+            median(rs.iter().map(med).collect()) / 1e3,
+            median(rs.iter().map(p99).collect()) / 1e3,
+            paired_ratio(rs, &plain, p99),
+        );
+    }
+}

@@ -1,0 +1,57 @@
+//! osc4rs facade bench processes: receivers (a plain-socket baseline, the facade in each
+//! scheduling mode, osc4py3 1.0.8 when installed), a sender, an idle-CPU probe and a
+//! ping-pong pair, plus drivers that run them as separate processes, interleaved, and
+//! print Markdown tables of medians. `scripts/bench-facade.sh` builds and runs it; see
+//! `docs/performance.md`, section `## osc4rs`.
+//!
+//! ```text
+//! osc4rs_facade_bench throughput [COUNT [RUNS]]          # driver: every receiver, RUNS times
+//! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
+//! osc4rs_facade_bench latency [ROUNDS [RUNS]]            # driver: ping-pong per mode
+//! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads
+//! osc4rs_facade_bench send PORT COUNT RATE
+//! osc4rs_facade_bench idle KIND SECS
+//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads
+//! osc4rs_facade_bench pong KIND PING_PORT
+//! ```
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod drive;
+mod latency;
+mod measure;
+mod recv;
+
+use std::time::Duration;
+
+fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> T {
+    args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.first().map_or("", String::as_str);
+    let text = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match cmd {
+        "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3)),
+        "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
+        "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3)),
+        "recv" => recv::recv(
+            &text(1),
+            arg(&args, 2, 100_000),
+            Duration::from_millis(arg(&args, 3, 1000)),
+        ),
+        "send" => recv::send(arg(&args, 1, 0), arg(&args, 2, 100_000), arg(&args, 3, 0)),
+        "idle" => recv::idle(&text(1), arg(&args, 2, 2.0)),
+        "ping" => latency::ping(&text(1), arg(&args, 2, 2000)),
+        "pong" => latency::pong(&text(1), arg(&args, 2, 0)),
+        _ => {
+            eprintln!(
+                "usage: osc4rs_facade_bench throughput [COUNT [RUNS]] | idle-all [SECS [RUNS]] \
+                 | latency [ROUNDS [RUNS]] | recv KIND COUNT IDLE_MS \
+                 | send PORT COUNT RATE | idle KIND SECS | ping KIND ROUNDS \
+                 | pong KIND PING_PORT"
+            );
+            std::process::exit(2);
+        }
+    }
+}

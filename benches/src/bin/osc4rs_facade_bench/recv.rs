@@ -1,0 +1,290 @@
+//! Throughput: the receivers (baseline, the facade in each mode, osc4py3), the sender,
+//! and the idle-CPU probe.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use osc4rs::{Message, Mode, Osc};
+
+use crate::measure::{cpu_ns, message_bytes, nanos, report};
+
+/// How long a receiver waits for the first datagram.
+const FIRST_WAIT: Duration = Duration::from_secs(10);
+
+/// The receiver kinds of the throughput table, in table order (osc4py3 is added by the
+/// driver when it is installed).
+pub(crate) const KINDS: [&str; 4] = ["baseline", "eventloop", "comthreads", "allthreads"];
+
+/// The facade mode of a kind name.
+pub(crate) fn mode(kind: &str) -> Option<Mode> {
+    match kind {
+        "eventloop" => Some(Mode::EventLoop),
+        "comthreads" => Some(Mode::CommThreads),
+        "allthreads" => Some(Mode::AllThreads),
+        _ => None,
+    }
+}
+
+/// Counts what arrives and when the count last changed.
+struct Progress {
+    first: Option<Instant>,
+    last: Instant,
+    seen: u64,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            first: None,
+            last: Instant::now(),
+            seen: 0,
+        }
+    }
+
+    /// Notes the current count; returns true when the receiver should stop.
+    fn update(&mut self, n: u64, count: u64, idle: Duration) -> bool {
+        if n != self.seen {
+            let now = Instant::now();
+            self.first.get_or_insert(now);
+            self.seen = n;
+            self.last = now;
+        }
+        let limit = if self.first.is_some() {
+            idle
+        } else {
+            FIRST_WAIT
+        };
+        n >= count || self.last.elapsed() >= limit
+    }
+
+    fn finish(&self, kind: &str, count: u64, cpu: u64) {
+        let wall = self.first.map_or(0, |f| nanos(self.last.duration_since(f)));
+        report(&[
+            ("kind", kind.to_owned()),
+            ("received", self.seen.to_string()),
+            ("lost", count.saturating_sub(self.seen).to_string()),
+            ("wall_ns", wall.to_string()),
+            ("cpu_ns", cpu.to_string()),
+        ]);
+    }
+}
+
+/// The handler every receiver calls: counts the messages of the bench.
+fn counting_handler(n: &AtomicU64) -> impl Fn(&Message) + '_ {
+    move |_m: &Message| {
+        n.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// `recv KIND COUNT IDLE_MS`: receives until COUNT messages or IDLE_MS of silence after
+/// the first, then prints a RESULT line. The receiving process's CPU time is counted
+/// from just after `READY PORT` is printed to the end (with no loss, to the last
+/// message).
+pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut p = Progress::new();
+    if kind == "baseline" {
+        // A blocking std socket with the same receive buffer request as the facade's
+        // default (osc_channel::DEFAULT_RECV_BUFFER), decoded with osc_codec into an
+        // owned packet, and the same counting handler.
+        let sock = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .expect("socket");
+        sock.set_recv_buffer_size(osc4rs::channel::DEFAULT_RECV_BUFFER)
+            .expect("SO_RCVBUF");
+        sock.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .expect("bind");
+        let sock: UdpSocket = sock.into();
+        sock.set_read_timeout(Some(FIRST_WAIT)).expect("timeout");
+        println!("READY {}", sock.local_addr().expect("addr").port());
+        let handler = counting_handler(&counter);
+        let mut buf = vec![0u8; 1 << 16];
+        let cpu0 = cpu_ns();
+        let mut n = 0;
+        loop {
+            match sock.recv_from(&mut buf) {
+                Ok((len, _peer)) => {
+                    if let Ok(osc_codec::Packet::Message(m)) =
+                        osc_codec::Packet::decode(buf.get(..len).unwrap_or_default())
+                    {
+                        handler(&m);
+                    }
+                    n += 1;
+                    if n == 1 {
+                        sock.set_read_timeout(Some(idle)).expect("timeout");
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => {}
+            }
+            if p.update(counter.load(Ordering::Relaxed), count, idle) {
+                break;
+            }
+        }
+        p.finish(kind, count, cpu_ns().saturating_sub(cpu0));
+        return;
+    }
+    let mode = mode(kind).unwrap_or_else(|| panic!("unknown receiver kind {kind}"));
+    // Default options: exec_threads 10 in allthreads, as osc4py3.
+    let osc = Osc::builder().mode(mode).start().expect("start");
+    osc.udp_server("in", "127.0.0.1:0").expect("server");
+    let c = Arc::clone(&counter);
+    osc.method("/test/here/*", move |_m: &Message| {
+        c.fetch_add(1, Ordering::Relaxed);
+    })
+    .expect("method");
+    println!("READY {}", osc.local_addr("in").expect("addr").port());
+    let cpu0 = cpu_ns();
+    loop {
+        match mode {
+            // The application's loop: process, blocking up to 100 ms when idle.
+            Mode::EventLoop | Mode::CommThreads => {
+                osc.process_timeout(Duration::from_millis(100))
+                    .expect("process");
+            }
+            // Nothing to do in the application thread: look at the counter now and then.
+            Mode::AllThreads => std::thread::sleep(Duration::from_millis(2)),
+        }
+        if p.update(counter.load(Ordering::Relaxed), count, idle) {
+            break;
+        }
+    }
+    let cpu = cpu_ns().saturating_sub(cpu0);
+    p.finish(kind, count, cpu);
+    let _ = osc.terminate();
+}
+
+/// The osc4py3 1.0.8 receiver (eventloop mode: the only one that receives UDP
+/// reliably), run by the venv's Python. Prints READY and RESULT lines like [`recv`].
+const OSC4PY3_RECEIVER: &str = r#"
+import sys, time
+from osc4py3.as_eventloop import osc_startup, osc_udp_server, osc_method, osc_process, osc_terminate
+port, count, idle = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) / 1000.0
+n = [0]
+def handler(s, i):
+    n[0] += 1
+osc_startup()
+osc_udp_server("127.0.0.1", port, "srv")
+osc_method("/test/here/*", handler)
+print("READY %d" % port, flush=True)
+cpu0 = time.process_time()
+cpu_last = cpu0
+first = None
+seen = 0
+last = time.monotonic()
+while True:
+    osc_process()
+    if n[0] != seen:
+        last = time.monotonic()
+        cpu_last = time.process_time()
+        if first is None:
+            first = last
+        seen = n[0]
+    limit = idle if first is not None else 10.0
+    if seen >= count or time.monotonic() - last >= limit:
+        break
+# osc_process() polls without blocking: count the CPU up to the last message only.
+cpu = cpu_last - cpu0
+wall = (last - first) if first is not None else 0.0
+print("RESULT kind=osc4py3 received=%d lost=%d wall_ns=%d cpu_ns=%d" % (seen, count - seen, int(wall * 1e9), int(cpu * 1e9)), flush=True)
+osc_terminate()
+"#;
+
+/// The venv's Python, when osc4py3 is installed there (`scripts/install-peers.sh`).
+pub(crate) fn osc4py3_python() -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let py = root.join(".venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import osc4py3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(py)
+}
+
+/// The osc4py3 receiver as a command (a free port is chosen here: osc4py3 cannot report
+/// the port it bound).
+pub(crate) fn osc4py3_command(py: &std::path::Path, count: u64, idle_ms: u64) -> Command {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut c = Command::new(py);
+    c.args([
+        "-c",
+        OSC4PY3_RECEIVER,
+        &port.to_string(),
+        &count.to_string(),
+        &idle_ms.to_string(),
+    ]);
+    c
+}
+
+/// `send PORT COUNT RATE`: sends COUNT messages to 127.0.0.1:PORT from a plain socket,
+/// as fast as it can (RATE 0) or at RATE messages per second; prints a RESULT line.
+pub(crate) fn send(port: u16, count: u64, rate: u64) {
+    let dest = SocketAddr::from(([127, 0, 0, 1], port));
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let count = u32::try_from(count).expect("count fits u32");
+    let packets: Vec<Vec<u8>> = (0..count).map(message_bytes).collect();
+    let interval = (rate > 0).then(|| Duration::from_secs_f64(1.0 / rate as f64));
+    let start = Instant::now();
+    let mut errors = 0u64;
+    for (i, p) in packets.iter().enumerate() {
+        while sock.send_to(p, dest).is_err() {
+            errors += 1;
+        }
+        if let Some(iv) = interval {
+            let due = start + iv.mul_f64((i + 1) as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    report(&[
+        ("sent", count.to_string()),
+        ("errors", errors.to_string()),
+        ("wall_ns", nanos(start.elapsed()).to_string()),
+    ]);
+}
+
+/// `idle KIND SECS`: a runtime with a UDP server channel open and a method registered,
+/// left idle for SECS seconds while the application does what it would (eventloop and
+/// comthreads: `process_timeout(100 ms)` in a loop; allthreads: nothing); prints the
+/// process's CPU share of one core.
+pub(crate) fn idle(kind: &str, secs: f64) {
+    let mode = mode(kind).unwrap_or_else(|| panic!("unknown kind {kind}"));
+    let osc = Osc::builder().mode(mode).start().expect("start");
+    osc.udp_server("in", "127.0.0.1:0").expect("server");
+    osc.method("/test/here/*", |_m: &Message| {})
+        .expect("method");
+    // Let the threads settle.
+    std::thread::sleep(Duration::from_millis(200));
+    let cpu0 = cpu_ns();
+    let start = Instant::now();
+    let span = Duration::from_secs_f64(secs);
+    while start.elapsed() < span {
+        match mode {
+            Mode::EventLoop | Mode::CommThreads => {
+                osc.process_timeout(Duration::from_millis(100))
+                    .expect("process");
+            }
+            Mode::AllThreads => std::thread::sleep(span.saturating_sub(start.elapsed())),
+        }
+    }
+    let cpu = cpu_ns().saturating_sub(cpu0);
+    let wall = nanos(start.elapsed());
+    report(&[
+        ("kind", kind.to_owned()),
+        ("cpu_ns", cpu.to_string()),
+        ("wall_ns", wall.to_string()),
+    ]);
+    let _ = osc.terminate();
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# osc4rs facade benches: receiver CPU per message, loss and messages/s against a
+# plain-socket baseline (and osc4py3 1.0.8 when .venv has it), idle CPU, and
+# ping-pong round trips. Sender and receiver are separate processes on 127.0.0.1;
+# every kind runs interleaved in the same run; medians of RUNS runs; Markdown
+# tables on stdout, progress on stderr. See docs/performance.md, "## osc4rs".
+#
+#   scripts/bench-facade.sh [COUNT [RUNS [ROUNDS [IDLE_SECS]]]]   # defaults: 100000 5 2000 2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-100000}
+RUNS=${2:-5}
+ROUNDS=${3:-2000}
+IDLE_SECS=${4:-2}
+cargo build --release -q -p osc4rs-benches --bin osc4rs_facade_bench
+BIN=target/release/osc4rs_facade_bench
+echo "## Throughput"
+echo
+"$BIN" throughput "$COUNT" "$RUNS"
+echo
+echo "## Idle"
+echo
+"$BIN" idle-all "$IDLE_SECS" "$RUNS"
+echo
+echo "## Round trip"
+echo
+"$BIN" latency "$ROUNDS" "$RUNS"
