@@ -4,6 +4,7 @@
 //! Logging goes to standard error; `RUST_LOG=warn osc4rs dump ...` shows dropped
 //! packets and connections.
 
+mod bench;
 mod convert;
 mod demo;
 mod dump;
@@ -37,6 +38,8 @@ enum Command {
     Match(matching::MatchArgs),
     /// A server and a client on loopback exchange messages, a bundle and a delayed bundle.
     Demo(demo::DemoArgs),
+    /// Throughput and round-trip latency between an osc4rs sender and receiver on loopback.
+    Bench(bench::BenchArgs),
 }
 
 /// A failure the user can act on, with the exit code it maps to.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Decode(a) => convert::decode(a),
         Command::Match(a) => matching::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

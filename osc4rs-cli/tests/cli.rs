@@ -383,3 +383,39 @@ fn demo_runs_in_every_mode() {
         }
     }
 }
+
+#[test]
+fn bench_reports_every_mode_in_one_and_two_processes() {
+    let out = cmd(&["bench", "--count", "500", "--rounds", "20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for mode in ["eventloop", "comthreads", "allthreads"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {mode} | 1 | 500 | 500 | 0 |")))
+            .unwrap_or_else(|| panic!("no complete {mode} row in\n{stdout}"));
+        assert!(row.contains(" µs |"), "{row}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("latency"));
+
+    let out = cmd(&[
+        "bench",
+        "--count",
+        "300",
+        "--rounds",
+        "10",
+        "--mode",
+        "comthreads",
+        "--two-processes",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("| comthreads | 2 | 300 | 300 | 0 |"),
+        "{stdout}"
+    );
+}
