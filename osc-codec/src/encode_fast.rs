@@ -56,15 +56,15 @@ fn bundle(buf: &mut [u8], b: &Bundle, opts: &Options, depth: usize) -> Option<us
 #[inline]
 pub(crate) fn message(buf: &mut [u8], m: &Message, opts: &Options, depth: usize) -> Option<usize> {
     let address = m.address.as_bytes();
+    let (slot, rest) = buf.split_at_mut_checked(str_size(address.len()))?;
     if opts.check_address {
-        if address.first() != Some(&b'/') || !address_ok(address) {
+        if address.first() != Some(&b'/') {
             return None;
         }
-    } else if address.contains(&0) {
-        return None;
+        copy_str::<true>(slot, address)?;
+    } else {
+        copy_str::<false>(slot, address)?;
     }
-    let (slot, rest) = buf.split_at_mut_checked(str_size(address.len()))?;
-    put_str(slot, address)?;
     let body = match body::<false>(rest, &m.args, m.args.len(), opts) {
         Some(n) => n,
         None => {
@@ -153,11 +153,8 @@ impl Writer<'_> {
 
     #[inline(always)]
     fn string(&mut self, t: u8, s: &[u8]) -> Option<()> {
-        if s.contains(&0) {
-            return None;
-        }
         self.tag(t)?;
-        put_str(self.slot(str_size(s.len()))?, s)
+        copy_str::<false>(self.slot(str_size(s.len()))?, s)
     }
 
     #[inline(always)]
@@ -213,33 +210,77 @@ impl Writer<'_> {
     }
 }
 
-/// Writes string bytes and their NUL and padding into `slot` (`str_size(s.len())` long).
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero exactly when `w` holds a zero byte.
 #[inline(always)]
-fn put_str(slot: &mut [u8], s: &[u8]) -> Option<()> {
-    slot.split_last_chunk_mut::<4>()?.1.fill(0);
-    slot.get_mut(..s.len())?.copy_from_slice(s);
-    Some(())
+const fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LO) & !w & HI
 }
 
-/// Whether an address holds no ASCII control character, space, `#` or DEL (8 bytes at a time).
-#[inline]
-fn address_ok(a: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const fn zero(w: u64) -> u64 {
-        w.wrapping_sub(LO) & !w & HI
+/// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
+/// character (NUL included), a space, `#` or DEL.
+#[inline(always)]
+const fn address_bad(w: u64) -> u64 {
+    (w.wrapping_sub(LO * 0x21) & !w & HI)
+        | zero_bytes(w ^ (LO * 0x23))
+        | zero_bytes(w ^ (LO * 0x7f))
+}
+
+/// The last `r` (< 8) bytes of `s` in the low bytes of a little-endian word, the rest zero.
+#[inline(always)]
+fn tail_word(s: &[u8], r: usize) -> u64 {
+    if r == 0 {
+        return 0;
     }
-    let mut bad = 0u64;
-    let mut chunks = a.chunks_exact(8);
+    let n = s.len();
+    if let Some(last) = n
+        .checked_sub(8)
+        .and_then(|i| s.get(i..)?.first_chunk::<8>())
+    {
+        return u64::from_le_bytes(*last) >> (8 * (8 - r));
+    }
+    // Shorter than 8 bytes: the tail is the whole string.
+    if let (Some(lo), Some(hi)) = (s.first_chunk::<4>(), s.last_chunk::<4>()) {
+        let hi = u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4));
+        return u64::from(u32::from_le_bytes(*lo)) | hi;
+    }
+    let byte = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
+    byte(0) | (byte(1) << 8) | (byte(2) << 16)
+}
+
+/// Copies `s` with its NUL and padding into `slot` (`str_size(s.len())` long), 8 bytes
+/// at a time, checking each word as it goes: with `ADDR` for bytes an address may not
+/// hold, else for NUL. `None` when a check fails.
+#[inline(always)]
+fn copy_str<const ADDR: bool>(slot: &mut [u8], s: &[u8]) -> Option<()> {
+    let check = |w: u64| {
+        if ADDR { address_bad(w) } else { zero_bytes(w) }
+    };
+    let mut bad = 0;
+    let mut rest = slot;
+    let mut chunks = s.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
-        bad |=
-            (w.wrapping_sub(LO * 0x21) & !w & HI) | zero(w ^ (LO * 0x23)) | zero(w ^ (LO * 0x7f));
+        let c = <[u8; 8]>::try_from(c).ok()?;
+        bad |= check(u64::from_le_bytes(c));
+        let (d, tail) = rest.split_first_chunk_mut::<8>()?;
+        *d = c;
+        rest = tail;
     }
-    for &b in chunks.remainder() {
-        bad |= u64::from(b <= b' ' || b == b'#' || b == 0x7f);
+    // The last 1 to 7 bytes, then the NUL and padding: 4 or 8 bytes of the slot.
+    let r = chunks.remainder().len();
+    let w = tail_word(s, r);
+    // Bytes past the string take no part in the check.
+    bad |= check(w | ((LO * 0x41) << (8 * r)));
+    let bytes = w.to_le_bytes();
+    if let Ok(d) = <&mut [u8; 8]>::try_from(&mut *rest) {
+        *d = bytes;
+    } else {
+        let d = <&mut [u8; 4]>::try_from(rest).ok()?;
+        *d = *bytes.first_chunk::<4>()?;
     }
-    bad == 0
+    (bad == 0).then_some(())
 }
 
 #[cfg(test)]
@@ -249,13 +290,47 @@ mod tests {
     #[test]
     fn address_bytes() {
         for b in 0..=255u8 {
-            let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
-            for at in 0..12 {
-                let mut a = *b"/abcdefghijk";
-                if let Some(x) = a.get_mut(at) {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                if let Some(x) = bytes.get_mut(at) {
                     *x = b;
                 }
-                assert_eq!(address_ok(&a), !forbidden, "byte {b:#x} at {at}");
+                let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
+                let bad = address_bad(u64::from_le_bytes(bytes));
+                assert_eq!(bad != 0, forbidden, "byte {b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_copied_and_checked() {
+        let text = b"/abcdefghijklmnopq";
+        for n in 0..text.len() {
+            let s = text.get(..n).unwrap_or_default();
+            let size = str_size(n);
+            let mut slot = alloc::vec![0xeeu8; size];
+            assert_eq!(copy_str::<true>(&mut slot, s), Some(()), "{n}");
+            let mut expected = s.to_vec();
+            expected.resize(size, 0);
+            assert_eq!(slot, expected);
+            // One forbidden byte anywhere is found.
+            for at in 0..n {
+                for (b, forbidden) in [
+                    (b' ', true),
+                    (0, true),
+                    (b'#', true),
+                    (0x7f, true),
+                    (0xc3, false),
+                ] {
+                    let mut bad = s.to_vec();
+                    if let Some(x) = bad.get_mut(at) {
+                        *x = b;
+                    }
+                    let ok = copy_str::<true>(&mut slot, &bad).is_some();
+                    assert_eq!(ok, !forbidden, "{n} {at} {b:#x}");
+                    let nul_free = copy_str::<false>(&mut slot, &bad).is_some();
+                    assert_eq!(nul_free, b != 0, "{n} {at} {b:#x}");
+                }
             }
         }
     }
