@@ -199,6 +199,21 @@ fn same_iteration(p: &PacketRef<'_>) -> Result<(), TestCaseError> {
             };
             prop_assert_eq!(owned(m.args().collect()), owned(reference_args(m)));
             prop_assert_eq!(m.args().len(), m.tags.len());
+            // The owned form, built from the reference reader the straightforward way.
+            let mut stack: Vec<Vec<Value>> = Vec::new();
+            let mut current = Vec::new();
+            for arg in reference_args(m) {
+                match arg {
+                    ArgRef::ArrayOpen => stack.push(core::mem::take(&mut current)),
+                    ArgRef::ArrayClose => {
+                        let inner = core::mem::take(&mut current);
+                        current = stack.pop().unwrap_or_default();
+                        current.push(Value::Array(inner));
+                    }
+                    other => current.extend(Value::from_arg(other)),
+                }
+            }
+            prop_assert_eq!(&crate::packet::message_to_owned(m).args, &current);
         }
         PacketRef::Bundle(b) => {
             let ours: Vec<_> = b.elements().collect();

@@ -301,9 +301,11 @@ fn decode_owned(raw: &[u8], base: usize, opts: &Options, depth: usize) -> Result
 }
 
 pub(crate) fn bundle_ref_to_owned(b: &BundleRef<'_>) -> Bundle {
+    let mut content = Vec::with_capacity(crate::validate::element_count(b.elements));
+    content.extend(b.elements().map(|e| packet_ref_to_owned(&e)));
     Bundle {
         timetag: b.timetag(),
-        content: b.elements().map(|e| packet_ref_to_owned(&e)).collect(),
+        content,
     }
 }
 
@@ -316,24 +318,174 @@ pub(crate) fn packet_ref_to_owned(p: &PacketRef<'_>) -> Packet {
 
 /// Builds owned arguments from a validated message, with an explicit stack for arrays.
 pub(crate) fn message_to_owned(m: &MessageRef<'_>) -> Message {
+    let args = if m.tags.contains(&b'[') {
+        nested_args(m)
+    } else {
+        // No arrays: one value per tag, in a vector of exactly that size.
+        flat_args(m)
+    };
+    Message {
+        address: m.address().into(),
+        args,
+    }
+}
+
+/// The arguments of a message with arrays, nested with an explicit stack.
+fn nested_args(m: &MessageRef<'_>) -> Vec<Value> {
     let mut stack: Vec<Vec<Value>> = Vec::new();
     let mut current: Vec<Value> = Vec::with_capacity(m.tag_count());
     for arg in m.args() {
-        match Value::from_arg(arg) {
-            Some(v) => current.push(v),
-            None if arg == crate::ArgRef::ArrayOpen => {
-                stack.push(core::mem::take(&mut current));
-            }
-            None => {
+        match arg {
+            crate::ArgRef::ArrayOpen => stack.push(core::mem::take(&mut current)),
+            crate::ArgRef::ArrayClose => {
                 let inner = core::mem::take(&mut current);
                 current = stack.pop().unwrap_or_default();
                 current.push(Value::Array(inner));
             }
+            other => push_arg(&mut current, other),
         }
     }
-    Message {
-        address: m.address().into(),
-        args: current,
+    current
+}
+
+/// The arguments of a validated message without arrays, read straight from the data
+/// into a vector of exactly the right size (no `ArgRef` in between).
+fn flat_args(m: &MessageRef<'_>) -> Vec<Value> {
+    let mut out = Vec::with_capacity(m.tags.len());
+    let mut data = m.data;
+    let strings = m.policy.strings;
+    for &tag in m.tags {
+        let Some(rest) = push_owned(&mut out, tag, data, strings, m.policy.char_layout) else {
+            break;
+        };
+        data = rest;
+    }
+    out
+}
+
+/// Reads the argument tagged `tag` at the front of `data`, pushes its owned form and
+/// returns the data after it.
+#[inline(always)]
+fn push_owned<'a>(
+    out: &mut Vec<Value>,
+    tag: u8,
+    data: &'a [u8],
+    strings: crate::StringPolicy,
+    char_layout: crate::CharLayout,
+) -> Option<&'a [u8]> {
+    use crate::read::WireStr;
+    use crate::validate::{trusted_blob, trusted_string};
+    fn word(data: &[u8]) -> Option<(u32, &[u8])> {
+        let (w, rest) = data.split_first_chunk::<4>()?;
+        Some((u32::from_be_bytes(*w), rest))
+    }
+    fn dword(data: &[u8]) -> Option<(u64, &[u8])> {
+        let (w, rest) = data.split_first_chunk::<8>()?;
+        Some((u64::from_be_bytes(*w), rest))
+    }
+    Some(match tag {
+        b'i' => {
+            let (v, rest) = word(data)?;
+            out.push(Value::Int(v as i32));
+            rest
+        }
+        b'f' => {
+            let (v, rest) = word(data)?;
+            out.push(Value::Float(f32::from_bits(v)));
+            rest
+        }
+        b's' | b'S' => {
+            let (s, rest) = trusted_string(data, strings)?;
+            out.push(match (s, tag) {
+                (WireStr::Text(s), b's') => Value::String(s.into()),
+                (WireStr::Text(s), _) => Value::Symbol(s.into()),
+                (WireStr::Raw(b), b's') => Value::RawString(b.into()),
+                (WireStr::Raw(b), _) => Value::RawSymbol(b.into()),
+            });
+            rest
+        }
+        b'b' => {
+            let (b, rest) = trusted_blob(data)?;
+            out.push(Value::Blob(b.into()));
+            rest
+        }
+        b'h' => {
+            let (v, rest) = dword(data)?;
+            out.push(Value::Long(v as i64));
+            rest
+        }
+        b't' => {
+            let (v, rest) = dword(data)?;
+            out.push(Value::TimeTag(TimeTag::from_bits(v)));
+            rest
+        }
+        b'd' => {
+            let (v, rest) = dword(data)?;
+            out.push(Value::Double(f64::from_bits(v)));
+            rest
+        }
+        b'c' => {
+            let (raw, rest) = word(data)?;
+            let code = match char_layout {
+                crate::CharLayout::Int32 => raw,
+                crate::CharLayout::FirstByte => raw >> 24,
+            };
+            out.push(Value::Char(char::from_u32(code)?));
+            rest
+        }
+        b'r' => {
+            let (v, rest) = word(data)?;
+            out.push(Value::Rgba(crate::Rgba::from_u32(v)));
+            rest
+        }
+        b'm' => {
+            let (v, rest) = word(data)?;
+            out.push(Value::Midi(crate::Midi::from_u32(v)));
+            rest
+        }
+        b'T' => {
+            out.push(Value::Bool(true));
+            data
+        }
+        b'F' => {
+            out.push(Value::Bool(false));
+            data
+        }
+        b'N' => {
+            out.push(Value::Nil);
+            data
+        }
+        b'I' => {
+            out.push(Value::Inf);
+            data
+        }
+        _ => return None,
+    })
+}
+
+/// Pushes the owned form of a scalar argument. Each arm builds its value in place:
+/// going through `Value::from_arg` puts every value through a temporary.
+#[inline(always)]
+fn push_arg(out: &mut Vec<Value>, arg: crate::ArgRef<'_>) {
+    use crate::ArgRef as A;
+    match arg {
+        A::Int(v) => out.push(Value::Int(v)),
+        A::Float(v) => out.push(Value::Float(v)),
+        A::Str(s) => out.push(Value::String(s.into())),
+        A::Blob(b) => out.push(Value::Blob(b.into())),
+        A::Long(v) => out.push(Value::Long(v)),
+        A::TimeTag(v) => out.push(Value::TimeTag(v)),
+        A::Double(v) => out.push(Value::Double(v)),
+        A::Symbol(s) => out.push(Value::Symbol(s.into())),
+        A::Char(c) => out.push(Value::Char(c)),
+        A::Rgba(v) => out.push(Value::Rgba(v)),
+        A::Midi(v) => out.push(Value::Midi(v)),
+        A::Bool(b) => out.push(Value::Bool(b)),
+        A::Nil => out.push(Value::Nil),
+        A::Inf => out.push(Value::Inf),
+        A::RawStr(b) => out.push(Value::RawString(b.into())),
+        A::RawSymbol(b) => out.push(Value::RawSymbol(b.into())),
+        A::ArrayOpen | A::ArrayClose => {}
     }
 }
 

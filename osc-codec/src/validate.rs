@@ -385,6 +385,17 @@ pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<
     }
 }
 
+/// The number of elements in validated bundle content.
+#[cfg(feature = "alloc")]
+pub(crate) fn element_count(mut elements: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some((_, rest)) = next_element(elements) {
+        elements = rest;
+        n += 1;
+    }
+    n
+}
+
 /// Splits the next element off validated bundle content: its bytes, the absolute
 /// offset of its first byte, and the rest.
 #[inline]

@@ -183,6 +183,7 @@ impl Value {
     }
 
     /// The owned form of a borrowed scalar argument; `None` for array brackets.
+    #[inline]
     pub fn from_arg(arg: ArgRef<'_>) -> Option<Value> {
         Some(match arg {
             ArgRef::Int(v) => Value::Int(v),
