@@ -15,31 +15,35 @@ use crate::hooks::{self, ChannelHooks, Decoded};
 use crate::runtime::Shared;
 
 /// Decodes received packets and hands them on (dispatch, or the comthreads queue).
-pub(crate) struct Sink<'a> {
-    s: &'a Shared,
+/// Each channel's name as an `Arc` and its hooks, kept across passes so the receive
+/// path allocates nothing per packet for them.
+#[derive(Default)]
+pub(crate) struct ChannelCache {
     names: HashMap<ChannelId, (Arc<str>, Option<Arc<ChannelHooks>>)>,
     generation: u64,
 }
 
+pub(crate) struct Sink<'a> {
+    s: &'a Shared,
+    cache: &'a mut ChannelCache,
+}
+
 impl<'a> Sink<'a> {
-    pub(crate) fn new(s: &'a Shared) -> Self {
-        Sink {
-            s,
-            names: HashMap::new(),
-            generation: s.hooks_generation.load(Ordering::Acquire),
-        }
+    pub(crate) fn new(s: &'a Shared, cache: &'a mut ChannelCache) -> Self {
+        Sink { s, cache }
     }
 
     /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
     /// its hooks (a TCP connection `SERVER/PEER` uses its server's).
     fn channel(&mut self, id: ChannelId, name: &str) -> (Arc<str>, Option<Arc<ChannelHooks>>) {
         let generation = self.s.hooks_generation.load(Ordering::Acquire);
-        if generation != self.generation {
-            self.names.clear();
-            self.generation = generation;
+        if generation != self.cache.generation {
+            self.cache.names.clear();
+            self.cache.generation = generation;
         }
         let s = self.s;
-        self.names
+        self.cache
+            .names
             .entry(id)
             .or_insert_with(|| (Arc::from(name), s.hooks_for(name)))
             .clone()
@@ -88,7 +92,8 @@ impl<'a> Sink<'a> {
 
 /// The I/O thread of the comthreads and allthreads modes.
 pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
-    let mut sink = Sink::new(s);
+    let mut cache = ChannelCache::default();
+    let mut sink = Sink::new(s, &mut cache);
     let all_threads = s.config.mode == Mode::AllThreads;
     while !s.stop.load(Ordering::Acquire) {
         let timeout = if all_threads {

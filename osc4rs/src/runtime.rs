@@ -17,7 +17,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::core::Core;
 use crate::hooks::ChannelHooks;
-use crate::io::{Sink, io_loop};
+use crate::io::{ChannelCache, Sink, io_loop};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     handle: ReactorHandle,
     /// The reactor itself in eventloop mode (in the I/O thread otherwise).
     reactor: Mutex<Option<Reactor>>,
+    /// The receive path's per-channel cache in eventloop mode.
+    sink_cache: Mutex<ChannelCache>,
     pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
     pub(crate) stop: AtomicBool,
     terminated: AtomicBool,
@@ -183,6 +185,7 @@ impl Osc {
             hooks_generation: AtomicU64::new(0),
             handle,
             reactor: Mutex::new(None),
+            sink_cache: Mutex::new(ChannelCache::default()),
             incoming,
             stop: AtomicBool::new(false),
             terminated: AtomicBool::new(false),
@@ -487,7 +490,8 @@ impl Osc {
                 let Some(reactor) = guard.as_mut() else {
                     return Err(OscError::Terminated);
                 };
-                let mut sink = Sink::new(s);
+                let mut cache = s.sink_cache.lock();
+                let mut sink = Sink::new(s, &mut cache);
                 reactor.poll(Some(wait), |p| sink.packet(p))?
             }
             Mode::CommThreads => {
@@ -533,7 +537,8 @@ impl Osc {
         let s = &self.shared;
         let flush = s.config.flush_timeout;
         if let Some(mut reactor) = s.reactor.lock().take() {
-            let mut sink = Sink::new(s);
+            let mut cache = s.sink_cache.lock();
+            let mut sink = Sink::new(s, &mut cache);
             if !reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false) {
                 log::warn!("terminate: some queued packets could not be written within {flush:?}");
             }
