@@ -109,6 +109,19 @@ pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Op
     })
 }
 
+/// The first `len` bytes of `region` as text. `region` holds the string and what
+/// follows it (padding, type tags): core validates UTF-8 16 bytes at a time once the
+/// input is that long, and byte by byte below, so a longer prefix is faster to check.
+#[inline(always)]
+pub(crate) fn text(region: &[u8], len: usize) -> Option<&str> {
+    if region.len() >= 16 {
+        if let Some(s) = core::str::from_utf8(region).ok().and_then(|s| s.get(..len)) {
+            return Some(s);
+        }
+    }
+    core::str::from_utf8(region.get(..len)?).ok()
+}
+
 /// The big-endian `u32` at `pos`.
 #[inline(always)]
 fn be32(buf: &[u8], pos: usize) -> Option<u32> {
@@ -252,7 +265,6 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
     {
         return None;
     }
-    let address = core::str::from_utf8(address_bytes).ok()?;
     let tags_at = a.next;
     let (tags, data_at) = match raw.get(tags_at) {
         None if opts.allow_missing_typetags => (&[][..], tags_at),
@@ -262,6 +274,7 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
         }
         _ => return None,
     };
+    let address = text(raw.get(..data_at.min(tags_at.max(16)))?, a.len)?;
     if tags.len() > opts.max_args {
         return None;
     }
@@ -350,7 +363,6 @@ pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<
     match raw.first()? {
         b'/' => {
             let a = scan::<false>(raw, 0, false)?;
-            let address = core::str::from_utf8(raw.get(..a.len)?).ok()?;
             let tags_at = a.next;
             let (tags, data_at) = match raw.get(tags_at) {
                 None => (&[][..], tags_at),
@@ -360,6 +372,7 @@ pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<
                 }
                 Some(_) => return None,
             };
+            let address = text(raw.get(..data_at.min(tags_at.max(16)))?, a.len)?;
             Some(PacketRef::Message(MessageRef {
                 raw,
                 address,
@@ -417,7 +430,7 @@ pub(crate) fn trusted_string(data: &[u8], strings: StringPolicy) -> Option<(Wire
     let rest = data.get(s.next..)?;
     let text = match strings {
         StringPolicy::Utf8 | StringPolicy::Ascii => {
-            core::str::from_utf8(bytes).ok().map(WireStr::Text)
+            text(data.get(..s.next)?, s.len).map(WireStr::Text)
         }
         _ => check_str(bytes, strings, 0).ok(),
     }?;
