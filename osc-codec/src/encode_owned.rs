@@ -219,11 +219,13 @@ impl Packet {
     /// assert_eq!(&buf[..n], b"/a\0\0,i\0\0\0\0\0\x01");
     /// # Ok::<(), osc_codec::Error>(())
     /// ```
+    #[inline]
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize> {
         self.encode_into_with(buf, &Options::DEFAULT)
     }
 
     /// Encodes into `buf` with the given options; returns the bytes written.
+    #[inline]
     pub fn encode_into_with(&self, buf: &mut [u8], opts: &Options) -> Result<usize> {
         match crate::encode_fast::packet(buf, self, opts) {
             Some(n) => Ok(n),
