@@ -419,3 +419,29 @@ fn bench_reports_every_mode_in_one_and_two_processes() {
         "{stdout}"
     );
 }
+
+#[test]
+fn dump_exits_cleanly_on_sigint_and_sigterm() {
+    for signal in ["INT", "TERM"] {
+        let port = free_port().to_string();
+        let mut dump = start_dump(&["--port", &port]);
+        let pid = dump.0.id().to_string();
+        let st = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(s) = dump.0.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "dump ignored SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "SIG{signal}");
+    }
+}
