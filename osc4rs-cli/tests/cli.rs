@@ -445,3 +445,41 @@ fn dump_exits_cleanly_on_sigint_and_sigterm() {
         assert_eq!(status.code(), Some(0), "SIG{signal}");
     }
 }
+
+/// Multicast and broadcast never leave a private network namespace (`unshare -n`,
+/// root); skipped with a message where one cannot be made.
+#[test]
+fn dump_joins_multicast_and_receives_broadcast_in_a_private_namespace() {
+    let probe = Command::new("unshare")
+        .args(["-n", "--", "ip", "link", "set", "lo", "up"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipping: cannot create a network namespace (needs root, unshare and ip)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_osc4rs");
+    let script = format!(
+        "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo || exit 77
+         {bin} dump --port 9700 --group 239.255.1.1 --timeout 1.5 & sleep 0.4
+         {bin} send --host 239.255.1.1 --port 9700 --ttl 1 '/mc ,i 1'; wait
+         {bin} dump --host 0.0.0.0 --port 9701 --broadcast --timeout 1.5 & sleep 0.4
+         {bin} send --broadcast --host 127.255.255.255 --port 9701 '/bc ,i 2'; wait"
+    );
+    let out = Command::new("unshare")
+        .args(["-n", "--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    if out.status.code() == Some(77) {
+        eprintln!("skipping: the namespace could not be set up");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "/mc ,i 1\n/bc ,i 2\n"
+    );
+}
