@@ -11,6 +11,7 @@
 use core::mem::take;
 
 use crate::read::{pad4, str_size};
+use crate::swar::{LO, address_bad, zero_bytes};
 use crate::{
     BUNDLE_TAG, Bundle, CharLayout, Message, Options, Packet, StringPolicy, TagSet, Value,
 };
@@ -208,24 +209,6 @@ impl Writer<'_> {
         }
         Some(())
     }
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Non-zero exactly when `w` holds a zero byte.
-#[inline(always)]
-const fn zero_bytes(w: u64) -> u64 {
-    w.wrapping_sub(LO) & !w & HI
-}
-
-/// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
-/// character (NUL included), a space, `#` or DEL.
-#[inline(always)]
-const fn address_bad(w: u64) -> u64 {
-    (w.wrapping_sub(LO * 0x21) & !w & HI)
-        | zero_bytes(w ^ (LO * 0x23))
-        | zero_bytes(w ^ (LO * 0x7f))
 }
 
 /// The last `r` (< 8) bytes of `s` in the low bytes of a little-endian word, the rest zero.

@@ -62,6 +62,7 @@ mod encode;
 mod error;
 mod options;
 mod read;
+mod swar;
 mod timetag;
 mod types;
 mod validate;

@@ -14,26 +14,8 @@
 
 use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy};
 use crate::read::{WireStr, check_str, pad4};
+use crate::swar::{HI, LO, address_bad, zero_bytes};
 use crate::{BUNDLE_TAG, CharLayout, Options, StringPolicy, TagSet, TimeTag};
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Marks (with its high bit) the first zero byte of `w` (little-endian byte order);
-/// non-zero exactly when `w` holds a zero byte.
-#[inline(always)]
-const fn zero_bytes(w: u64) -> u64 {
-    w.wrapping_sub(LO) & !w & HI
-}
-
-/// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
-/// character, a space, `#` or DEL.
-#[inline(always)]
-pub(crate) const fn address_bad(w: u64) -> u64 {
-    (w.wrapping_sub(LO * 0x21) & !w & HI)
-        | zero_bytes(w ^ (LO * 0x23))
-        | zero_bytes(w ^ (LO * 0x7f))
-}
 
 /// An OSC string found by [`scan`].
 #[derive(Clone, Copy)]

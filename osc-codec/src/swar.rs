@@ -1,0 +1,23 @@
+//! Byte tests on 8 bytes at a time ("SIMD within a register"), shared by the fast
+//! decoder (`validate`) and the fast encoder (`encode_fast`).
+
+/// `0x01` in every byte.
+pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte.
+pub(crate) const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (with its high bit) the first zero byte of `w` (little-endian byte order);
+/// non-zero exactly when `w` holds a zero byte.
+#[inline(always)]
+pub(crate) const fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LO) & !w & HI
+}
+
+/// Non-zero exactly when `w` holds a byte an address may not contain: an ASCII control
+/// character (NUL included), a space, `#` or DEL.
+#[inline(always)]
+pub(crate) const fn address_bad(w: u64) -> u64 {
+    (w.wrapping_sub(LO * 0x21) & !w & HI)
+        | zero_bytes(w ^ (LO * 0x23))
+        | zero_bytes(w ^ (LO * 0x7f))
+}
