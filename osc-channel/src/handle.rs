@@ -127,6 +127,26 @@ impl ReactorHandle {
         })
     }
 
+    /// Like [`send`](Self::send) but without waking the reactor: for callers that run
+    /// the reactor's passes themselves (an event loop sending from inside a pass). The
+    /// packet is written at the end of the current pass, or at the start of the next.
+    pub fn send_deferred(
+        &self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    ) -> Result<()> {
+        match self.tx.try_send(Command::Send { id, data, dest }) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(ChannelError::QueueFull {
+                channel: "reactor commands".into(),
+                limit: self.tx.capacity().unwrap_or(0),
+                unit: "packets",
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(ChannelError::Stopped),
+        }
+    }
+
     /// Opens a channel in the reactor's thread and waits for the result.
     pub fn open(&self, name: &str, spec: ChannelSpec) -> Result<ChannelId> {
         let (reply, rx) = crossbeam_channel::bounded(1);

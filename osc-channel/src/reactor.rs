@@ -544,6 +544,10 @@ impl Reactor {
         timeout: Option<Duration>,
         sink: &mut F,
     ) -> Result<usize> {
+        // Sends queued without a wake-up (`ReactorHandle::send_deferred`) go out first.
+        if !self.rx.is_empty() {
+            self.run_commands();
+        }
         let mut timeout = timeout;
         if !self.more_to_read.is_empty() {
             timeout = Some(Duration::ZERO);

@@ -1,5 +1,6 @@
 //! The runtime: named channels, methods, send, process, terminate.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -20,6 +21,11 @@ use crate::hooks::ChannelHooks;
 use crate::io::{ChannelCache, Sink, io_loop};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
+
+thread_local! {
+    /// Set while this thread runs an event-loop pass (handlers that send see it).
+    static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+}
 
 /// A decoded packet waiting for `process()` (comthreads mode).
 pub(crate) type Incoming = (Packet, Context);
@@ -428,14 +434,36 @@ impl Osc {
         }
         ids.sort_unstable_by_key(|(id, _)| *id);
         ids.dedup_by_key(|(id, _)| *id);
+        // Event loop outside `process()`: write now, with errors returned here. From a
+        // handler inside `process()`, queue without a wake-up: the pass writes it. From
+        // another thread while `process()` runs: queue and wake.
+        let event_loop = self.shared.config.mode == Mode::EventLoop;
+        let mut direct = if event_loop {
+            self.shared.reactor.try_lock()
+        } else {
+            None
+        };
         for (id, name) in ids {
             let data = self.hooked(&name, &packet, encoded()?);
-            self.queue(|h, data| h.send(id, data, None), data)?;
+            match direct.as_mut().and_then(|g| g.as_mut()) {
+                Some(reactor) => self.counted(reactor.send(id, data, None))?,
+                None if event_loop && IN_PROCESS.with(Cell::get) => {
+                    self.queue(|h, data| h.send_deferred(id, data, None), data)?
+                }
+                None => self.queue(|h, data| h.send(id, data, None), data)?,
+            }
         }
         for name in named {
             let data = self.hooked(&name, &packet, encoded()?);
-            self.queue(|h, data| h.send_named(&name, data, None), data)?;
+            match direct.as_mut().and_then(|g| g.as_mut()) {
+                Some(reactor) => match reactor.id_of(&name) {
+                    Some(id) => self.counted(reactor.send(id, data, None))?,
+                    None => return Err(OscError::UnknownTarget(name)),
+                },
+                None => self.queue(|h, data| h.send_named(&name, data, None), data)?,
+            }
         }
+        drop(direct);
         if local {
             self.shared.core.dispatch_local(packet, TimeTag::now());
         }
@@ -450,18 +478,23 @@ impl Osc {
         }
     }
 
-    fn queue(
-        &self,
-        f: impl FnOnce(&ReactorHandle, Arc<[u8]>) -> osc_channel::Result<()>,
-        data: Arc<[u8]>,
-    ) -> Result<()> {
-        f(&self.shared.handle, data).map_err(|e| {
+    /// Counts a failed send.
+    fn counted(&self, r: osc_channel::Result<()>) -> Result<()> {
+        r.map_err(|e| {
             self.shared
                 .stats
                 .send_errors
                 .fetch_add(1, Ordering::Relaxed);
             OscError::from(e)
         })
+    }
+
+    fn queue(
+        &self,
+        f: impl FnOnce(&ReactorHandle, Arc<[u8]>) -> osc_channel::Result<()>,
+        data: Arc<[u8]>,
+    ) -> Result<()> {
+        self.counted(f(&self.shared.handle, data))
     }
 
     // ------------------------------------------------------------------ process
@@ -492,7 +525,10 @@ impl Osc {
                 };
                 let mut cache = s.sink_cache.lock();
                 let mut sink = Sink::new(s, &mut cache);
-                reactor.poll(Some(wait), |p| sink.packet(p))?
+                IN_PROCESS.with(|f| f.set(true));
+                let polled = reactor.poll(Some(wait), |p| sink.packet(p));
+                IN_PROCESS.with(|f| f.set(false));
+                polled?
             }
             Mode::CommThreads => {
                 let Some((_, rx)) = &s.incoming else {
