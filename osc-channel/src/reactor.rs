@@ -508,6 +508,15 @@ impl Reactor {
                         "connection to {dest:?}"
                     )));
                 }
+                if targets.is_empty() {
+                    if let Some(ch) = self.channels.get(&id) {
+                        log::info!(
+                            "channel {}: no connection to send to; packet dropped",
+                            ch.name
+                        );
+                        ch.stats.count_drop(DropReason::NoRoute);
+                    }
+                }
                 let mut first_err = None;
                 for t in targets {
                     if let Err(e) = self.send(ChannelId(t), Arc::clone(&data), None) {

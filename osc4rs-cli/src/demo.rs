@@ -85,6 +85,15 @@ pub(crate) fn run(a: DemoArgs) -> Result<ExitCode, Failure> {
         "osc4rs demo: {mode:?} mode, {} on 127.0.0.1:{port}",
         if a.tcp { "TCP" } else { "UDP" }
     );
+    if a.tcp {
+        // Let the connection be accepted: `_all` below also goes through the server's
+        // connection, and a TCP server with no connection yet reaches nobody.
+        let settle = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < settle {
+            osc.process_timeout(Duration::from_millis(10))
+                .map_err(fail)?;
+        }
+    }
 
     let seen: Seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
