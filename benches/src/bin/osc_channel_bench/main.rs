@@ -19,9 +19,7 @@ mod udp;
 
 use std::time::Duration;
 
-fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> T {
-    args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
+use osc4rs_benches::measure::arg;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

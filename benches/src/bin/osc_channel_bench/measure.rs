@@ -1,7 +1,7 @@
 //! Process CPU time, message building and result lines shared by the bench modes.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use osc4rs_benches::measure::cpu_ns;
+pub(crate) use osc4rs_benches::measure::{median, nanos, parse_result, report};
 
 /// CPU time used so far by this process.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,18 +18,7 @@ pub(crate) struct Cpu {
 impl Cpu {
     /// Reads the counters now.
     pub(crate) fn now() -> Cpu {
-        let mut ns = 0;
-        if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
-            for task in dir.flatten() {
-                if let Ok(s) = std::fs::read_to_string(task.path().join("schedstat")) {
-                    ns += s
-                        .split_whitespace()
-                        .next()
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(0);
-                }
-            }
-        }
+        let ns = cpu_ns();
         let (mut user_ticks, mut sys_ticks) = (0, 0);
         if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
             // Fields after the command name (which may hold spaces) start at field 3.
@@ -66,34 +55,4 @@ pub(crate) fn message(i: u32) -> Vec<u8> {
         .expect("a valid message");
     assert_eq!(bytes.len(), 40, "bench messages are 40 bytes");
     bytes
-}
-
-/// Prints a result line: `RESULT key=value ...`.
-pub(crate) fn report(fields: &[(&str, String)]) {
-    let line: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("RESULT {}", line.join(" "));
-}
-
-/// Parses a `RESULT` line back into its fields.
-pub(crate) fn parse_result(line: &str) -> Option<BTreeMap<String, String>> {
-    let rest = line.strip_prefix("RESULT ")?;
-    Some(
-        rest.split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-    )
-}
-
-/// The median of some values (the lower middle one for an even count).
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
-/// Duration as nanoseconds, saturating.
-pub(crate) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
