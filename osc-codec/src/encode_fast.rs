@@ -271,21 +271,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn address_bytes() {
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut bytes = *b"abcdefgh";
-                if let Some(x) = bytes.get_mut(at) {
-                    *x = b;
-                }
-                let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
-                let bad = address_bad(u64::from_le_bytes(bytes));
-                assert_eq!(bad != 0, forbidden, "byte {b:#x} at {at}");
-            }
-        }
-    }
-
-    #[test]
     fn strings_are_copied_and_checked() {
         let text = b"/abcdefghijklmnopq";
         for n in 0..text.len() {

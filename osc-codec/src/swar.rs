@@ -21,3 +21,35 @@ pub(crate) const fn address_bad(w: u64) -> u64 {
         | zero_bytes(w ^ (LO * 0x23))
         | zero_bytes(w ^ (LO * 0x7f))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_bytes() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                if let Some(x) = bytes.get_mut(at) {
+                    *x = b;
+                }
+                let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
+                let bad = address_bad(u64::from_le_bytes(bytes));
+                assert_eq!(bad != 0, forbidden, "byte {b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn zero_bytes_finds_any_nul() {
+        assert_eq!(zero_bytes(u64::from_le_bytes(*b"abcdefgh")), 0);
+        for at in 0..8 {
+            let mut bytes = *b"abcdefgh";
+            if let Some(x) = bytes.get_mut(at) {
+                *x = 0;
+            }
+            assert_ne!(zero_bytes(u64::from_le_bytes(bytes)), 0, "NUL at {at}");
+        }
+    }
+}

@@ -451,19 +451,4 @@ mod tests {
         let s = scan::<true>(b"/\0#\x80", 0, false).unwrap();
         assert_eq!((s.len, s.high, s.bad), (1, 0, 0));
     }
-
-    #[test]
-    fn address_bytes() {
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut bytes = *b"abcdefgh";
-                if let Some(x) = bytes.get_mut(at) {
-                    *x = b;
-                }
-                let forbidden = b <= b' ' || b == b'#' || b == 0x7f;
-                let bad = address_bad(u64::from_le_bytes(bytes));
-                assert_eq!(bad != 0, forbidden, "byte {b:#x} at {at}");
-            }
-        }
-    }
 }
