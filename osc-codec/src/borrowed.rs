@@ -83,14 +83,69 @@ pub(crate) fn read_arg<'a>(
 pub struct MessageRef<'a> {
     pub(crate) raw: &'a [u8],
     pub(crate) address: &'a str,
-    pub(crate) tags: &'a [u8],
-    pub(crate) tags_offset: usize,
-    pub(crate) data: &'a [u8],
-    pub(crate) data_offset: usize,
+    /// Positions in `raw` (packets are at most `u32::MAX` bytes, so they fit, and the
+    /// view stays small enough to return in registers-and-a-bit): the first type tag
+    /// after the `,`, the end of the tags, the first data byte.
+    pub(crate) at: Positions,
     pub(crate) policy: Policy,
 }
 
+/// Where a message's parts are, as positions in its bytes, and where those bytes are
+/// in the packet (for error offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Positions {
+    pub(crate) base: u32,
+    pub(crate) tags: u32,
+    pub(crate) tags_end: u32,
+    pub(crate) data: u32,
+}
+
+impl Positions {
+    /// Positions from `usize` values that index a packet (at most `u32::MAX` bytes,
+    /// checked by [`check_packet_size`]).
+    #[inline(always)]
+    pub(crate) fn new(base: usize, tags: usize, tags_end: usize, data: usize) -> Self {
+        Positions {
+            base: to_u32(base),
+            tags: to_u32(tags),
+            tags_end: to_u32(tags_end),
+            data: to_u32(data),
+        }
+    }
+}
+
+/// A position in a packet, which is at most `u32::MAX` bytes long (checked by
+/// [`check_packet_size`] before any view is built), so it never truncates.
+#[inline(always)]
+pub(crate) fn to_u32(x: usize) -> u32 {
+    x as u32
+}
+
 impl<'a> MessageRef<'a> {
+    /// The type tag bytes (without the `,`).
+    #[inline(always)]
+    pub(crate) fn tags(&self) -> &'a [u8] {
+        self.raw
+            .get(self.at.tags as usize..self.at.tags_end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The argument data.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &'a [u8] {
+        self.raw.get(self.at.data as usize..).unwrap_or(&[])
+    }
+
+    /// Offset of the first type tag in the packet.
+    pub(crate) fn tags_offset(&self) -> usize {
+        self.at.base as usize + self.at.tags as usize
+    }
+
+    /// Offset of the argument data in the packet.
+    pub(crate) fn data_offset(&self) -> usize {
+        self.at.base as usize + self.at.data as usize
+    }
+
     /// The address (or address pattern).
     pub fn address(&self) -> &'a str {
         self.address
@@ -99,12 +154,12 @@ impl<'a> MessageRef<'a> {
     /// The type tags without the leading `,` (for example `"ifs"`).
     pub fn type_tags(&self) -> &'a str {
         // Validated as ASCII tag characters when decoded.
-        core::str::from_utf8(self.tags).unwrap_or_default()
+        core::str::from_utf8(self.tags()).unwrap_or_default()
     }
 
     /// The number of type tags (array brackets included).
     pub fn tag_count(&self) -> usize {
-        self.tags.len()
+        (self.at.tags_end - self.at.tags) as usize
     }
 
     /// A lazy iterator over the arguments, arrays flattened into
@@ -120,8 +175,8 @@ impl<'a> MessageRef<'a> {
     /// ```
     pub fn args(&self) -> Args<'a> {
         Args {
-            tags: self.tags,
-            data: self.data,
+            tags: self.tags(),
+            data: self.data(),
             policy: self.policy,
         }
     }
@@ -146,6 +201,7 @@ impl<'a> MessageRef<'a> {
             check_incoming_address(address, base, opts)?;
         }
         let tags_offset = r.offset();
+        let tags_at = tags_offset - base;
         let tags: &[u8] = if r.is_empty() {
             if !opts.allow_missing_typetags {
                 return Err(Error::MissingTypeTags {
@@ -161,15 +217,14 @@ impl<'a> MessageRef<'a> {
                 offset: tags_offset,
             });
         };
-        let data_offset = r.offset();
-        let data = r.rest();
+        let data_at = r.offset() - base;
+        // Without type tags (`allow_missing_typetags`) this is one past the end, and
+        // the tags are empty.
+        let first_tag = tags_at + 1;
         let msg = MessageRef {
             raw,
             address,
-            tags,
-            tags_offset: tags_offset + 1,
-            data,
-            data_offset,
+            at: Positions::new(base, first_tag, first_tag + tags.len(), data_at),
             policy,
         };
         if validate {
@@ -179,19 +234,20 @@ impl<'a> MessageRef<'a> {
     }
 
     fn validate_args(&self, opts: &Options, depth: usize) -> Result<()> {
-        if self.tags.len() > opts.max_args {
+        let tags = self.tags();
+        if tags.len() > opts.max_args {
             return Err(Error::LimitExceeded {
                 what: "argument count",
                 limit: opts.max_args,
-                offset: self.tags_offset,
+                offset: self.tags_offset(),
             });
         }
         let limit = opts.depth_limit();
         let mut level = depth;
-        let mut r = Reader::new(self.data, self.data_offset);
+        let mut r = Reader::new(self.data(), self.data_offset());
         let check_allowed = opts.allowed_tags != crate::TagSet::ALL;
-        for (i, &t) in self.tags.iter().enumerate() {
-            let offset = self.tags_offset + i;
+        for (i, &t) in tags.iter().enumerate() {
+            let offset = self.tags_offset() + i;
             let arg = read_arg(t, offset, &mut r, self.policy)?;
             if check_allowed && !opts.allowed_tags.contains(arg.tag()) {
                 return Err(Error::TagNotAllowed {
@@ -221,7 +277,7 @@ impl<'a> MessageRef<'a> {
         }
         if level != depth {
             return Err(Error::UnbalancedArray {
-                offset: self.tags_offset + self.tags.len(),
+                offset: self.tags_offset() + tags.len(),
             });
         }
         if !r.is_empty() {
@@ -342,15 +398,22 @@ impl ExactSizeIterator for Args<'_> {}
 /// A decoded OSC bundle that borrows from the packet bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BundleRef<'a> {
+    /// The whole bundle: `#bundle\0`, the timetag, then the elements.
     pub(crate) raw: &'a [u8],
     pub(crate) timetag: TimeTag,
-    pub(crate) elements: &'a [u8],
-    pub(crate) elements_offset: usize,
+    /// Offset of `raw` in the packet.
+    pub(crate) base: u32,
+    pub(crate) depth: u32,
     pub(crate) policy: Policy,
-    pub(crate) opts_depth: usize,
 }
 
 impl<'a> BundleRef<'a> {
+    /// The elements' bytes (sizes included), after the 16-byte header.
+    #[inline(always)]
+    pub(crate) fn element_bytes(&self) -> &'a [u8] {
+        self.raw.get(16..).unwrap_or(&[])
+    }
+
     /// The bundle's timetag.
     pub fn timetag(&self) -> TimeTag {
         self.timetag
@@ -373,8 +436,8 @@ impl<'a> BundleRef<'a> {
     /// ```
     pub fn elements(&self) -> Elements<'a> {
         Elements {
-            rest: self.elements,
-            offset: self.elements_offset,
+            rest: self.element_bytes(),
+            offset: self.base as usize + 16,
             policy: self.policy,
         }
     }
@@ -402,10 +465,9 @@ impl<'a> BundleRef<'a> {
         let bundle = BundleRef {
             raw,
             timetag,
-            elements,
-            elements_offset,
+            base: to_u32(base),
+            depth: to_u32(depth),
             policy: Policy::of(opts),
-            opts_depth: depth,
         };
         if validate {
             let mut er = Reader::new(elements, elements_offset);
@@ -419,7 +481,7 @@ impl<'a> BundleRef<'a> {
 
     /// Nesting depth of this bundle (0 for a top-level packet).
     pub fn depth(&self) -> usize {
-        self.opts_depth
+        self.depth as usize
     }
 }
 
@@ -559,10 +621,13 @@ pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>>
 }
 
 pub(crate) fn check_packet_size(bytes: &[u8], opts: &Options) -> Result<()> {
-    if bytes.len() > opts.max_packet_size {
+    // Views store positions as u32: no packet may be longer than that, whatever the
+    // options say (OSC over UDP is limited to 64 KiB; streams default to 1 MiB).
+    let limit = opts.max_packet_size.min(u32::MAX as usize);
+    if bytes.len() > limit {
         return Err(Error::LimitExceeded {
             what: "packet size",
-            limit: opts.max_packet_size,
+            limit,
             offset: 0,
         });
     }

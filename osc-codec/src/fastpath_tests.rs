@@ -153,10 +153,10 @@ fn packet_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 /// The arguments as the reference reader gives them.
 fn reference_args<'a>(m: &crate::MessageRef<'a>) -> Vec<ArgRef<'a>> {
-    let mut r = Reader::new(m.data, m.data_offset);
+    let mut r = Reader::new(m.data(), m.data_offset());
     let mut out = Vec::new();
-    for (i, &t) in m.tags.iter().enumerate() {
-        match read_arg(t, m.tags_offset + i, &mut r, m.policy) {
+    for (i, &t) in m.tags().iter().enumerate() {
+        match read_arg(t, m.tags_offset() + i, &mut r, m.policy) {
             Ok(a) => out.push(a),
             Err(_) => break,
         }
@@ -166,7 +166,7 @@ fn reference_args<'a>(m: &crate::MessageRef<'a>) -> Vec<ArgRef<'a>> {
 
 /// The elements as the reference light parse gives them.
 fn reference_elements<'a>(b: &crate::BundleRef<'a>) -> Vec<PacketRef<'a>> {
-    let mut r = Reader::new(b.elements, b.elements_offset);
+    let mut r = Reader::new(b.element_bytes(), b.base as usize + 16);
     let opts = Options {
         strings: b.policy.strings,
         char_layout: b.policy.char_layout,
@@ -198,7 +198,7 @@ fn same_iteration(p: &PacketRef<'_>) -> Result<(), TestCaseError> {
                     .collect::<Vec<_>>()
             };
             prop_assert_eq!(owned(m.args().collect()), owned(reference_args(m)));
-            prop_assert_eq!(m.args().len(), m.tags.len());
+            prop_assert_eq!(m.args().len(), m.tags().len());
             // The owned form, built from the reference reader the straightforward way.
             let mut stack: Vec<Vec<Value>> = Vec::new();
             let mut current = Vec::new();

@@ -50,7 +50,7 @@
 //! - neither: `#![no_std]` without allocator: [`decode`], [`encode_message_into`], [`TimeTag`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -62,6 +62,7 @@ mod encode;
 mod error;
 mod options;
 mod read;
+mod scan;
 mod swar;
 mod timetag;
 mod types;

@@ -301,7 +301,7 @@ fn decode_owned(raw: &[u8], base: usize, opts: &Options, depth: usize) -> Result
 }
 
 pub(crate) fn bundle_ref_to_owned(b: &BundleRef<'_>) -> Bundle {
-    let mut content = Vec::with_capacity(crate::validate::element_count(b.elements));
+    let mut content = Vec::with_capacity(crate::validate::element_count(b.element_bytes()));
     content.extend(b.elements().map(|e| packet_ref_to_owned(&e)));
     Bundle {
         timetag: b.timetag(),
@@ -318,7 +318,7 @@ pub(crate) fn packet_ref_to_owned(p: &PacketRef<'_>) -> Packet {
 
 /// Builds owned arguments from a validated message, with an explicit stack for arrays.
 pub(crate) fn message_to_owned(m: &MessageRef<'_>) -> Message {
-    let args = if m.tags.contains(&b'[') {
+    let args = if m.tags().contains(&b'[') {
         nested_args(m)
     } else {
         // No arrays: one value per tag, in a vector of exactly that size.
@@ -351,10 +351,11 @@ fn nested_args(m: &MessageRef<'_>) -> Vec<Value> {
 /// The arguments of a validated message without arrays, read straight from the data
 /// into a vector of exactly the right size (no `ArgRef` in between).
 fn flat_args(m: &MessageRef<'_>) -> Vec<Value> {
-    let mut out = Vec::with_capacity(m.tags.len());
-    let mut data = m.data;
+    let tags = m.tags();
+    let mut out = Vec::with_capacity(tags.len());
+    let mut data = m.data();
     let strings = m.policy.strings;
-    for &tag in m.tags {
+    for &tag in tags {
         let Some(rest) = push_owned(&mut out, tag, data, strings, m.policy.char_layout) else {
             break;
         };

@@ -12,84 +12,10 @@
 //! word holding the NUL also holds the padding. ASCII and the address syntax are checked
 //! on whole words (SWAR); UTF-8 is validated only when a byte is >= 0x80.
 
-use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy};
+use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy, Positions, to_u32};
 use crate::read::{WireStr, check_str, pad4};
-use crate::swar::{HI, LO, address_bad, zero_bytes};
+use crate::scan::scan;
 use crate::{BUNDLE_TAG, CharLayout, Options, StringPolicy, TagSet, TimeTag};
-
-/// An OSC string found by [`scan`].
-#[derive(Clone, Copy)]
-pub(crate) struct Scanned {
-    /// Length without the NUL.
-    pub(crate) len: usize,
-    /// Position after the NUL and the padding.
-    pub(crate) next: usize,
-    /// Non-zero when a byte of the string is >= 0x80.
-    pub(crate) high: u64,
-    /// With `ADDR`: non-zero when a byte is forbidden in an address.
-    pub(crate) bad: u64,
-}
-
-/// Scans the OSC string at `pos` 8 bytes at a time: finds its NUL, checks that the
-/// padding is within `buf` and, when `strict`, zero. `None` when any of that fails.
-///
-/// The string's end is 4-aligned from `pos`, so it ends in the word holding the NUL:
-/// at byte 4 of it when the NUL is in its first half, else at byte 8.
-#[inline(always)]
-pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Option<Scanned> {
-    let rest = buf.get(pos..)?;
-    let mut high = 0u64;
-    let mut bad = 0u64;
-    let mut off = 0usize;
-    let mut chunks = rest.chunks_exact(8);
-    let w = loop {
-        match chunks.next() {
-            Some(c) => {
-                let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).ok()?);
-                if zero_bytes(w) != 0 {
-                    break w;
-                }
-                high |= w;
-                if ADDR {
-                    bad |= address_bad(w);
-                }
-                off += 8;
-            }
-            None => {
-                // Fewer than 8 bytes left: the string must end within the next 4.
-                let (c, _) = chunks.remainder().split_first_chunk::<4>()?;
-                break u64::from(u32::from_le_bytes(*c)) | ((LO * 0x41) << 32);
-            }
-        }
-    };
-    let z = zero_bytes(w);
-    if z == 0 {
-        return None;
-    }
-    // The NUL is byte k of this word (shift = 8k); the bytes after it are the padding.
-    let shift = z.trailing_zeros() & !7;
-    let (end, used) = if shift < 32 {
-        (4, 0xffff_ffff)
-    } else {
-        (8, u64::MAX)
-    };
-    if strict && (w & used) >> shift != 0 {
-        return None;
-    }
-    // Bytes from the NUL on are replaced by a harmless 'A' for the checks.
-    let below = (1u64 << shift) - 1;
-    let w = (w & below) | ((LO * 0x41) & !below);
-    high |= w;
-    if ADDR {
-        bad |= address_bad(w);
-    }
-    Some(Scanned {
-        len: off + (shift / 8) as usize,
-        next: pos + off + end,
-        high: high & HI,
-        bad,
-    })
-}
 
 /// The first `len` bytes of `region` as text. `region` holds the string and what
 /// follows it (padding, type tags): core validates UTF-8 16 bytes at a time once the
@@ -161,22 +87,18 @@ pub(crate) fn packet<'a>(
             Some(PacketRef::Message(MessageRef {
                 raw,
                 address: m.address,
-                tags: m.tags,
-                tags_offset: base + m.tags_at + 1,
-                data: raw.get(m.data_at..)?,
-                data_offset: base + m.data_at,
+                at: Positions::new(base, m.tags_at + 1, m.tags_at + 1 + m.tags.len(), m.data_at),
                 policy,
             }))
         }
         b'#' if depth < opts.depth_limit() => {
-            let (timetag, elements) = bundle(raw, opts, depth)?;
+            let timetag = bundle(raw, opts, depth)?;
             Some(PacketRef::Bundle(BundleRef {
                 raw,
                 timetag,
-                elements,
-                elements_offset: base + 16,
+                base: to_u32(base),
+                depth: to_u32(depth),
                 policy,
-                opts_depth: depth,
             }))
         }
         _ => None,
@@ -195,7 +117,7 @@ fn bundle_head(raw: &[u8]) -> Option<(TimeTag, &[u8])> {
 }
 
 /// Validates a bundle (its depth already checked) and every element in it.
-fn bundle<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<(TimeTag, &'a [u8])> {
+fn bundle(raw: &[u8], opts: &Options, depth: usize) -> Option<TimeTag> {
     let (timetag, elements) = bundle_head(raw)?;
     let mut rest = elements;
     while let Some((size, tail)) = rest.split_first_chunk::<4>() {
@@ -215,7 +137,7 @@ fn bundle<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<(TimeTag, &
         }
         rest = tail;
     }
-    rest.is_empty().then_some((timetag, elements))
+    rest.is_empty().then_some(timetag)
 }
 
 /// Where the parts of a valid message are.
@@ -235,11 +157,11 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
     if opts.check_address && a.bad != 0 {
         return None;
     }
-    let address_bytes = raw.get(..a.len)?;
+    let address_bytes = raw.get(..a.len())?;
     if address_bytes.first() != Some(&b'/') {
         return None;
     }
-    if a.high != 0
+    if !a.is_ascii()
         && matches!(
             opts.strings,
             StringPolicy::Ascii | StringPolicy::AsciiReplace
@@ -252,11 +174,14 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
         None if opts.allow_missing_typetags => (&[][..], tags_at),
         Some(b',') => {
             let t = scan::<false>(raw, tags_at, strict)?;
-            (raw.get(tags_at + 1..tags_at + t.len)?, t.next)
+            (raw.get(tags_at + 1..tags_at + t.len())?, t.next)
         }
         _ => return None,
     };
-    let address = text(raw.get(..data_at.min(tags_at.max(16)))?, a.len)?;
+    let address = match a.ascii() {
+        Some(address) => address,
+        None => text(raw.get(..data_at.min(tags_at.max(16)))?, a.len())?,
+    };
     if tags.len() > opts.max_args {
         return None;
     }
@@ -286,10 +211,10 @@ fn args(tags: &[u8], data: &[u8], opts: &Options, depth: usize) -> Option<()> {
         match k {
             K_STR => {
                 let s = scan::<false>(data, p, strict)?;
-                if s.high != 0 {
+                if !s.is_ascii() {
                     match opts.strings {
                         StringPolicy::Utf8 => {
-                            core::str::from_utf8(data.get(p..p + s.len)?).ok()?;
+                            core::str::from_utf8(data.get(p..p + s.len())?).ok()?;
                         }
                         StringPolicy::Ascii => return None,
                         StringPolicy::AsciiReplace | StringPolicy::Raw => {}
@@ -350,30 +275,29 @@ pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<
                 None => (&[][..], tags_at),
                 Some(b',') => {
                     let t = scan::<false>(raw, tags_at, false)?;
-                    (raw.get(tags_at + 1..tags_at + t.len)?, t.next)
+                    (raw.get(tags_at + 1..tags_at + t.len())?, t.next)
                 }
                 Some(_) => return None,
             };
-            let address = text(raw.get(..data_at.min(tags_at.max(16)))?, a.len)?;
+            let address = match a.ascii() {
+                Some(address) => address,
+                None => text(raw.get(..data_at.min(tags_at.max(16)))?, a.len())?,
+            };
             Some(PacketRef::Message(MessageRef {
                 raw,
                 address,
-                tags,
-                tags_offset: base + tags_at + 1,
-                data: raw.get(data_at..)?,
-                data_offset: base + data_at,
+                at: Positions::new(base, tags_at + 1, tags_at + 1 + tags.len(), data_at),
                 policy,
             }))
         }
         b'#' => {
-            let (timetag, elements) = bundle_head(raw)?;
+            let (timetag, _) = bundle_head(raw)?;
             Some(PacketRef::Bundle(BundleRef {
                 raw,
                 timetag,
-                elements,
-                elements_offset: base + 16,
+                base: to_u32(base),
+                depth: 0,
                 policy,
-                opts_depth: 0,
             }))
         }
         _ => None,
@@ -408,12 +332,13 @@ pub(crate) fn next_element(elements: &[u8]) -> Option<(&[u8], &[u8])> {
 #[inline]
 pub(crate) fn trusted_string(data: &[u8], strings: StringPolicy) -> Option<(WireStr<'_>, &[u8])> {
     let s = scan::<false>(data, 0, false)?;
-    let bytes = data.get(..s.len)?;
+    let bytes = data.get(..s.len())?;
     let rest = data.get(s.next..)?;
     let text = match strings {
-        StringPolicy::Utf8 | StringPolicy::Ascii => {
-            text(data.get(..s.next)?, s.len).map(WireStr::Text)
-        }
+        StringPolicy::Utf8 | StringPolicy::Ascii => match s.ascii() {
+            Some(ascii) => Some(WireStr::Text(ascii)),
+            None => text(data.get(..s.next)?, s.len()).map(WireStr::Text),
+        },
         _ => check_str(bytes, strings, 0).ok(),
     }?;
     Some((text, rest))
@@ -426,29 +351,4 @@ pub(crate) fn trusted_blob(data: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = usize::try_from(u32::from_be_bytes(*size) as i32).ok()?;
     let bytes = rest.get(..len)?;
     Some((bytes, rest.get(pad4(len)..)?))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_find_the_nul_and_check_the_padding() {
-        let s = scan::<true>(b"/ab\0", 0, true).unwrap();
-        assert_eq!((s.len, s.next, s.high, s.bad), (3, 4, 0, 0));
-        let s = scan::<true>(b"/abc\0\0\0\0", 0, true).unwrap();
-        assert_eq!((s.len, s.next), (4, 8));
-        let s = scan::<true>(b"xx\0\0/a b\0\0\0\0", 4, true).unwrap();
-        assert_eq!((s.len, s.next), (4, 12));
-        assert_ne!(s.bad, 0);
-        assert!(scan::<true>(b"/a\0x", 0, true).is_none());
-        assert!(scan::<true>(b"/a\0x", 0, false).is_some());
-        assert!(scan::<true>(b"/abc\0\0", 0, true).is_none());
-        let s = scan::<false>(b"\xc3\xa9\0\0", 0, true).unwrap();
-        assert_ne!(s.high, 0);
-        // Bytes after the NUL take no part in the checks.
-        let s = scan::<true>(b"/\0#\x80", 0, false).unwrap();
-        assert_eq!((s.len, s.high, s.bad), (1, 0, 0));
-    }
 }
