@@ -19,6 +19,9 @@ pub(crate) enum Command {
         id: ChannelId,
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
+        /// Queued by a [`UdpWriter`](crate::UdpWriter), which counted it in the
+        /// channel's backlog.
+        from_writer: bool,
     },
     SendNamed {
         name: String,
@@ -37,6 +40,10 @@ pub(crate) enum Command {
     LocalAddr {
         id: ChannelId,
         reply: Sender<Option<SocketAddr>>,
+    },
+    UdpWriter {
+        id: ChannelId,
+        reply: Sender<Option<crate::UdpWriter>>,
     },
     Flush {
         timeout: Duration,
@@ -89,7 +96,7 @@ impl ReactorHandle {
         }
     }
 
-    fn submit(&self, cmd: Command) -> Result<()> {
+    pub(crate) fn submit(&self, cmd: Command) -> Result<()> {
         match self.tx.try_send(cmd) {
             Ok(()) => {
                 self.wake();
@@ -113,7 +120,12 @@ impl ReactorHandle {
     /// [`ChannelEvent::Dropped`]; this call fails only when the reactor's command queue
     /// is full or the reactor is gone.
     pub fn send(&self, id: ChannelId, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
-        self.submit(Command::Send { id, data, dest })
+        self.submit(Command::Send {
+            id,
+            data,
+            dest,
+            from_writer: false,
+        })
     }
 
     /// Queues a packet for the channel with this name, looked up in the reactor's thread
@@ -136,7 +148,12 @@ impl ReactorHandle {
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
     ) -> Result<()> {
-        match self.tx.try_send(Command::Send { id, data, dest }) {
+        match self.tx.try_send(Command::Send {
+            id,
+            data,
+            dest,
+            from_writer: false,
+        }) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(ChannelError::QueueFull {
                 channel: "reactor commands".into(),
@@ -175,6 +192,16 @@ impl ReactorHandle {
             .map_err(|_| ChannelError::Stopped)
     }
 
+    /// A writer that sends on a UDP channel from the calling thread (see
+    /// [`UdpWriter`](crate::UdpWriter)); `None` for other channels or on platforms
+    /// without it.
+    pub fn udp_writer(&self, id: ChannelId) -> Result<Option<crate::UdpWriter>> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::UdpWriter { id, reply })?;
+        rx.recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)
+    }
+
     /// Waits until everything queued so far is written or `timeout` passes; returns
     /// whether everything was written.
     pub fn flush(&self, timeout: Duration) -> Result<bool> {
@@ -193,8 +220,17 @@ impl ReactorHandle {
 /// Runs one command inside the reactor.
 pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
     match cmd {
-        Command::Send { id, data, dest } => {
-            if let Err(e) = reactor.send(id, data, dest) {
+        Command::Send {
+            id,
+            data,
+            dest,
+            from_writer,
+        } => {
+            let sent = reactor.send(id, data, dest);
+            if from_writer {
+                reactor.release_backlog(id);
+            }
+            if let Err(e) = sent {
                 log::warn!("queued send failed: {e}");
                 if let ChannelError::UnknownChannel(_) | ChannelError::NotWritable(..) = e {
                     if let Some(stats) = reactor.stats(id) {
@@ -213,7 +249,15 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
             }
         }
         Command::SendNamed { name, data, dest } => match reactor.id_of(&name) {
-            Some(id) => execute(reactor, Command::Send { id, data, dest }),
+            Some(id) => execute(
+                reactor,
+                Command::Send {
+                    id,
+                    data,
+                    dest,
+                    from_writer: false,
+                },
+            ),
             None => log::warn!("queued send to unknown channel {name:?} dropped"),
         },
         Command::Open { name, spec, reply } => {
@@ -224,6 +268,9 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
         }
         Command::LocalAddr { id, reply } => {
             let _ = reply.send(reactor.local_addr(id));
+        }
+        Command::UdpWriter { id, reply } => {
+            let _ = reply.send(reactor.udp_writer(id));
         }
         Command::Flush { timeout, reply } => reactor.add_flush_waiter(timeout, reply),
         Command::Stop => reactor.request_stop(),

@@ -56,6 +56,7 @@ mod stats;
 mod stream;
 mod sys;
 mod udp;
+mod writer;
 
 pub use error::{ChannelError, Result};
 pub use event::{ChannelEvent, EventHandler, Verdict};
@@ -67,3 +68,4 @@ pub use options::{
 pub use reactor::{ChannelId, ChannelSpec, Reactor, ReactorOptions, Received};
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};
 pub use udp::{SocketInfo, send_batch};
+pub use writer::UdpWriter;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::options::{MAX_DATAGRAM_V4, MAX_DATAGRAM_V6};
+use crate::writer::Backlog;
 use crate::{ChannelError, Result, UdpConfig};
 
 /// What a UDP socket ended up with, for logs and callers.
@@ -140,6 +141,16 @@ pub(crate) struct UdpChannel {
     queue: VecDeque<(Arc<[u8]>, SocketAddr)>,
     max_queue: usize,
     pub(crate) info: SocketInfo,
+    /// Shared with the channel's [`UdpWriter`](crate::UdpWriter)s: counts the queue.
+    pub(crate) backlog: Arc<Backlog>,
+    /// A second descriptor of the socket for writers, made at the first request.
+    writer_socket: Option<Arc<std::net::UdpSocket>>,
+}
+
+impl Drop for UdpChannel {
+    fn drop(&mut self) {
+        self.backlog.close();
+    }
 }
 
 /// What happened to a packet handed to a channel.
@@ -159,7 +170,28 @@ impl UdpChannel {
             queue: VecDeque::new(),
             max_queue: cfg.max_queue.max(1),
             info,
+            backlog: Arc::default(),
+            writer_socket: None,
         }
+    }
+
+    /// The socket for writers: a duplicate descriptor (same socket, non-blocking).
+    #[cfg(unix)]
+    pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {
+        use std::os::fd::AsFd;
+        if self.writer_socket.is_none() {
+            match self.socket.as_fd().try_clone_to_owned() {
+                Ok(fd) => self.writer_socket = Some(Arc::new(std::net::UdpSocket::from(fd))),
+                Err(e) => log::warn!("no UDP writer: cannot duplicate the socket: {e}"),
+            }
+        }
+        self.writer_socket.clone()
+    }
+
+    /// Writers need a second descriptor of the socket (Unix only for now).
+    #[cfg(not(unix))]
+    pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {
+        None
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -201,6 +233,7 @@ impl UdpChannel {
             });
         }
         self.queue.push_back((data, dest));
+        self.backlog.add();
         Ok(Sent::Queued)
     }
 
@@ -220,6 +253,7 @@ impl UdpChannel {
                 Ok(n) => {
                     for _ in 0..n {
                         if let Some((data, _)) = self.queue.pop_front() {
+                            self.backlog.remove();
                             on_sent(Ok(data.len()));
                         }
                     }
@@ -228,7 +262,9 @@ impl UdpChannel {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     on_sent(Err(e));
-                    self.queue.pop_front();
+                    if self.queue.pop_front().is_some() {
+                        self.backlog.remove();
+                    }
                 }
             }
         }
@@ -326,6 +362,7 @@ mod tests {
             let mut p = vec![0u8; 40 + (i as usize % 3)];
             p[..4].copy_from_slice(&i.to_be_bytes());
             ch.queue.push_back((Arc::from(p), dest));
+            ch.backlog.add();
         }
         let mut sizes = Vec::new();
         ch.flush(|r| sizes.push(r.unwrap()));
