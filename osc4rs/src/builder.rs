@@ -55,6 +55,26 @@ impl OscBuilder {
         self
     }
 
+    /// Busy polling before blocking (default off): for up to `d`, the threads that
+    /// wait for packets (the reactor in every mode, and `process_timeout` in comthreads
+    /// mode) check again and again instead of sleeping, so a reply finds them awake.
+    /// This cuts round trips when a core is free to spin, and costs that core for `d`
+    /// after every burst; on a machine whose cores are all busy it makes things worse.
+    /// See `docs/performance.md` for measurements.
+    ///
+    /// ```
+    /// use osc4rs::{Mode, Osc};
+    /// use std::time::Duration;
+    /// let osc = Osc::builder().mode(Mode::EventLoop).busy_poll(Duration::from_micros(50)).start()?;
+    /// osc.terminate()?;
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    #[must_use]
+    pub fn busy_poll(mut self, d: Duration) -> Self {
+        self.config.reactor.busy_poll = d;
+        self
+    }
+
     /// All options at once.
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{
     ChannelId, ChannelSpec, Reactor, ReactorHandle, TcpClientConfig, TcpServerConfig, UdpConfig,
+    UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
@@ -78,10 +79,13 @@ impl Shared {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct ChannelInfo {
     id: ChannelId,
     writes: bool,
+    /// Thread modes, UDP channels with a destination: writes from the sending thread
+    /// instead of waking the I/O thread.
+    writer: Option<Arc<UdpWriter>>,
 }
 
 /// An OSC runtime: open named channels, register methods, send, and (in the event-loop
@@ -252,18 +256,27 @@ impl Osc {
     /// Opens a channel of any kind, with full options and event callbacks.
     pub fn channel(&self, name: &str, spec: ChannelSpec) -> Result<()> {
         self.check_alive()?;
-        let writes = match &spec {
-            ChannelSpec::Udp(c) => c.dest.is_some(),
-            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => true,
+        let (writes, udp) = match &spec {
+            ChannelSpec::Udp(c) => (c.dest.is_some(), true),
+            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => (true, false),
         };
-        let id = match self.shared.reactor.lock().as_mut() {
-            Some(reactor) => reactor.open(name, spec)?,
-            None => self.shared.handle.open(name, spec)?,
+        let (id, writer) = match self.shared.reactor.lock().as_mut() {
+            // The event loop writes directly already.
+            Some(reactor) => (reactor.open(name, spec)?, None),
+            None => {
+                let id = self.shared.handle.open(name, spec)?;
+                let writer = if udp && writes {
+                    self.shared.handle.udp_writer(id)?.map(Arc::new)
+                } else {
+                    None
+                };
+                (id, writer)
+            }
         };
         self.shared
             .names
             .write()
-            .insert(name.to_owned(), ChannelInfo { id, writes });
+            .insert(name.to_owned(), ChannelInfo { id, writes, writer });
         Ok(())
     }
 
@@ -396,6 +409,11 @@ impl Osc {
     /// Never lost silently: an unknown name, an encoding error or a full queue is an
     /// error value; a failure found later in the I/O thread is logged and counted in the
     /// channel's stats.
+    ///
+    /// The event loop writes at once (from a handler, at the end of the pass). In the
+    /// thread modes UDP channels are written from the calling thread as well (an
+    /// [`osc_channel::UdpWriter`]), falling back to the I/O thread's queue when the
+    /// socket would block or earlier packets wait; TCP goes through the I/O thread.
     pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
         self.check_alive()?;
         let packet = packet.into();
@@ -421,10 +439,10 @@ impl Osc {
                         names
                             .iter()
                             .filter(|(_, c)| c.writes)
-                            .map(|(n, c)| (c.id, n.clone())),
+                            .map(|(n, c)| (c.id, n.clone(), c.writer.clone())),
                     ),
                     other => match names.get(other) {
-                        Some(c) => ids.push((c.id, other.to_owned())),
+                        Some(c) => ids.push((c.id, other.to_owned(), c.writer.clone())),
                         // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                         None if other.contains('/') => named.push(other.to_owned()),
                         None => return Err(OscError::UnknownTarget(other.to_owned())),
@@ -432,8 +450,8 @@ impl Osc {
                 }
             }
         }
-        ids.sort_unstable_by_key(|(id, _)| *id);
-        ids.dedup_by_key(|(id, _)| *id);
+        ids.sort_unstable_by_key(|(id, ..)| *id);
+        ids.dedup_by_key(|(id, ..)| *id);
         // Event loop outside `process()`: write now, with errors returned here. From a
         // handler inside `process()`, queue without a wake-up: the pass writes it. From
         // another thread while `process()` runs: queue and wake.
@@ -443,8 +461,12 @@ impl Osc {
         } else {
             None
         };
-        for (id, name) in ids {
+        for (id, name, writer) in ids {
             let data = self.hooked(&name, &packet, encoded()?);
+            if let Some(w) = writer {
+                self.counted(w.send(&self.shared.handle, data, None))?;
+                continue;
+            }
             match direct.as_mut().and_then(|g| g.as_mut()) {
                 Some(reactor) => self.counted(reactor.send(id, data, None))?,
                 None if event_loop && IN_PROCESS.with(Cell::get) => {
@@ -538,7 +560,7 @@ impl Osc {
                 let first = if wait.is_zero() {
                     rx.try_recv().ok()
                 } else {
-                    rx.recv_timeout(wait).ok()
+                    recv_spinning(rx, s.config.reactor.busy_poll, wait)
                 };
                 if let Some((packet, ctx)) = first {
                     let now = TimeTag::now();
@@ -596,6 +618,28 @@ impl Osc {
         log::debug!("osc4rs runtime terminated");
         Ok(())
     }
+}
+
+/// Receives from `rx` within `wait`, trying without blocking for up to `spin` first
+/// (the comthreads half of [`OscBuilder::busy_poll`]).
+fn recv_spinning<T>(rx: &Receiver<T>, spin: Duration, wait: Duration) -> Option<T> {
+    if !spin.is_zero() {
+        let started = std::time::Instant::now();
+        let spin = spin.min(wait);
+        loop {
+            match rx.try_recv() {
+                Ok(v) => return Some(v),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+            }
+            if started.elapsed() >= spin {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        return rx.recv_timeout(wait.saturating_sub(started.elapsed())).ok();
+    }
+    rx.recv_timeout(wait).ok()
 }
 
 impl Drop for Osc {

@@ -235,3 +235,27 @@ fn drop_without_terminate_still_exits() {
         drop(osc); // joins the threads
     }
 }
+
+#[test]
+fn busy_polling_delivers_the_same_messages() {
+    for mode in MODES {
+        let osc = Osc::builder()
+            .mode(mode)
+            .exec_threads(0)
+            .busy_poll(Duration::from_micros(200))
+            .start()
+            .unwrap();
+        let log = methods(&osc);
+        pair(&osc, false);
+        for i in 0..20 {
+            osc.send(Message::new(format!("/t/{i}")).arg(i), "out")
+                .unwrap();
+        }
+        let got = wait_for(&osc, &log, 20);
+        let want: Vec<String> = (0..20)
+            .map(|i| Message::new(format!("/t/{i}")).arg(i).to_string())
+            .collect();
+        assert_eq!(got, want, "{mode:?}");
+        osc.terminate().unwrap();
+    }
+}

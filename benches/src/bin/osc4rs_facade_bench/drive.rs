@@ -192,7 +192,15 @@ pub(crate) fn idle(secs: f64, runs: usize) {
 
 /// `latency ROUNDS RUNS`: ping-pong round trips, plain against each mode.
 pub(crate) fn latency(rounds: usize, runs: usize) {
-    let rows = ["plain", "eventloop", "comthreads", "allthreads"];
+    let rows = [
+        "plain",
+        "eventloop",
+        "comthreads",
+        "allthreads",
+        "eventloop+busy",
+        "comthreads+busy",
+        "allthreads+busy",
+    ];
     let mut results: Vec<Vec<Fields>> = vec![Vec::new(); rows.len()];
     for run in 0..runs {
         for (i, kind) in rows.iter().enumerate() {

@@ -15,10 +15,21 @@ use crate::recv::mode;
 /// Round trips not measured, at the start.
 const WARMUP: usize = 100;
 
-/// A facade runtime in a kind's mode, default options.
+/// Busy polling of the `MODE+busy` kinds.
+pub(crate) const BUSY_POLL: Duration = Duration::from_micros(50);
+
+/// A facade runtime in a kind's mode: default options, or `MODE+busy` for busy polling.
 fn start(kind: &str) -> Osc {
-    let mode = mode(kind).unwrap_or_else(|| panic!("unknown kind {kind}"));
-    Osc::builder().mode(mode).start().expect("start")
+    let (name, busy) = match kind.strip_suffix("+busy") {
+        Some(name) => (name, BUSY_POLL),
+        None => (kind, Duration::ZERO),
+    };
+    let mode = mode(name).unwrap_or_else(|| panic!("unknown kind {kind}"));
+    Osc::builder()
+        .mode(mode)
+        .busy_poll(busy)
+        .start()
+        .expect("start")
 }
 
 /// Lets the runtime work until `done` says so (the application loop of each mode).

@@ -11,7 +11,7 @@
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench idle KIND SECS
-//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads
+//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs
 //! osc4rs_facade_bench pong KIND PING_PORT
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
