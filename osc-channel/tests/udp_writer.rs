@@ -17,11 +17,13 @@ use osc_channel::{
     ChannelError, ChannelSpec, DropReason, MAX_DATAGRAM_V4, Reactor, TcpServerConfig, UdpConfig,
 };
 
-/// A reactor running in its own thread, and a probe socket a client channel sends to.
+/// A reactor running in its own thread, a probe socket, and a client channel `out`
+/// that sends to the probe.
 fn running_reactor() -> (
     osc_channel::ReactorHandle,
     std::thread::JoinHandle<Reactor>,
     UdpSocket,
+    osc_channel::ChannelId,
 ) {
     let mut r = Reactor::new().unwrap();
     let handle = r.handle();
@@ -33,18 +35,18 @@ fn running_reactor() -> (
     probe
         .set_read_timeout(Some(Duration::from_secs(2)))
         .unwrap();
-    (handle, thread, probe)
-}
-
-#[test]
-fn writers_send_from_other_threads_in_order() {
-    let (handle, thread, probe) = running_reactor();
     let out = handle
         .open(
             "out",
             ChannelSpec::Udp(UdpConfig::client(probe.local_addr().unwrap())),
         )
         .unwrap();
+    (handle, thread, probe, out)
+}
+
+#[test]
+fn writers_send_from_other_threads_in_order() {
+    let (handle, thread, probe, out) = running_reactor();
     let writer = handle
         .udp_writer(out)
         .unwrap()
@@ -93,13 +95,7 @@ fn writers_send_from_other_threads_in_order() {
 
 #[test]
 fn writer_errors_are_values_and_are_counted() {
-    let (handle, thread, probe) = running_reactor();
-    let out = handle
-        .open(
-            "out",
-            ChannelSpec::Udp(UdpConfig::client(probe.local_addr().unwrap())),
-        )
-        .unwrap();
+    let (handle, thread, probe, out) = running_reactor();
     let writer = handle.udp_writer(out).unwrap().unwrap();
     let big = vec![0u8; MAX_DATAGRAM_V4 + 4];
     assert!(matches!(
