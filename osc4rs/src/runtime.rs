@@ -265,8 +265,17 @@ impl Osc {
             Some(reactor) => (reactor.open(name, spec)?, None),
             None => {
                 let id = self.shared.handle.open(name, spec)?;
+                // The writer only saves a wake-up: without one, sends use the queue,
+                // and the channel (already open in the reactor) stays usable.
                 let writer = if udp && writes {
-                    self.shared.handle.udp_writer(id)?.map(Arc::new)
+                    self.shared
+                        .handle
+                        .udp_writer(id)
+                        .unwrap_or_else(|e| {
+                            log::debug!("channel {name}: no UDP writer ({e}), sends are queued");
+                            None
+                        })
+                        .map(Arc::new)
                 } else {
                     None
                 };
