@@ -185,7 +185,7 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
     if tags.len() > opts.max_args {
         return None;
     }
-    args(tags, raw.get(data_at..)?, opts, depth)?;
+    args(tags, raw, data_at, opts, depth)?;
     Some(Parts {
         address,
         tags,
@@ -194,13 +194,14 @@ fn message<'a>(raw: &'a [u8], opts: &Options, depth: usize) -> Option<Parts<'a>>
     })
 }
 
-/// Checks the argument data against the type tags: sizes, strings, blobs, chars,
-/// brackets and depth, and that the data ends exactly with the last argument.
+/// Checks the argument data (from `data_at` to the end of the message) against the
+/// type tags: sizes, strings, blobs, chars, brackets and depth, and that the data ends
+/// exactly with the last argument. Positions are from the start of the message.
 #[inline(always)]
-fn args(tags: &[u8], data: &[u8], opts: &Options, depth: usize) -> Option<()> {
+fn args(tags: &[u8], data: &[u8], data_at: usize, opts: &Options, depth: usize) -> Option<()> {
     let strict = opts.strict_padding;
     let mut level = depth;
-    let mut p = 0usize;
+    let mut p = data_at;
     for &t in tags {
         let k = KIND.get(usize::from(t)).copied().unwrap_or(K_BAD);
         if k <= 8 {
