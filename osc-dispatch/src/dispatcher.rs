@@ -1,7 +1,7 @@
 //! The dispatcher: registry + scheduler + executors, driven by the caller's thread(s).
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -114,6 +114,9 @@ pub struct Dispatcher {
     space: RwLock<AddressSpace<Arc<Method>>>,
     fallback: RwLock<Option<Arc<Method>>>,
     scheduler: Mutex<Scheduler>,
+    /// The scheduler's length after its last change, so that drivers can skip the
+    /// clock and the lock when nothing is pending ([`has_pending`](Self::has_pending)).
+    pending: AtomicUsize,
     shared: Arc<Shared>,
     pool: OnceLock<Option<WorkerPool>>,
     waker: RwLock<Option<WakerBox>>,
@@ -133,6 +136,7 @@ impl Dispatcher {
     pub fn new(config: DispatcherConfig) -> Self {
         let d = Dispatcher {
             scheduler: Mutex::new(Scheduler::new(config.scheduler)),
+            pending: AtomicUsize::new(0),
             shared: Arc::new(Shared::new(config.serialize_bundles)),
             space: RwLock::new(AddressSpace::new()),
             fallback: RwLock::new(None),
@@ -424,7 +428,7 @@ impl Dispatcher {
         ctx: Context,
         now: TimeTag,
     ) -> Option<Scheduled> {
-        let decision = self.scheduler.lock().admit(b, parent, ctx, now);
+        let decision = self.with_scheduler(|s| s.admit(b, parent, ctx, now));
         match decision {
             Decision::Run(s) => Some(s),
             Decision::Held { new_head } => {
@@ -514,7 +518,7 @@ impl Dispatcher {
     pub fn run_due(&self, now: TimeTag) -> usize {
         let mut n = 0;
         loop {
-            let released = self.scheduler.lock().pop_due(now);
+            let released = self.with_scheduler(|s| s.pop_due(now));
             match released {
                 None => return n,
                 Some(Release::Run(s)) => {
@@ -526,6 +530,39 @@ impl Dispatcher {
             }
             n += 1;
         }
+    }
+
+    /// Runs `f` on the scheduler, then records its length for
+    /// [`has_pending`](Self::has_pending).
+    fn with_scheduler<R>(&self, f: impl FnOnce(&mut Scheduler) -> R) -> R {
+        let mut scheduler = self.scheduler.lock();
+        let r = f(&mut scheduler);
+        self.pending.store(scheduler.len(), Ordering::Release);
+        r
+    }
+
+    /// Whether any bundle is held for later: one atomic load, no lock. A driver that
+    /// sees `false` needs neither the clock nor [`run_due`](Self::run_due) nor
+    /// [`poll_timeout`](Self::poll_timeout) for this pass.
+    ///
+    /// ```
+    /// use osc_codec::{Bundle, Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    /// use std::time::Duration;
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// assert!(!d.has_pending());
+    /// let now = TimeTag::now();
+    /// let later = Bundle::new(now + Duration::from_secs(60)).add(Message::new("/a"));
+    /// d.dispatch_packet(later.into(), Context::new(now), now)?;
+    /// assert!(d.has_pending());
+    /// assert_eq!(d.run_due(now + Duration::from_secs(61)), 1);
+    /// assert!(!d.has_pending());
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire) > 0
     }
 
     /// The local due time of the earliest pending bundle.
@@ -559,7 +596,7 @@ impl Dispatcher {
         // One at a time: flushing may admit nested future bundles, which then take
         // their place in due order.
         loop {
-            let next = self.scheduler.lock().pop_next();
+            let next = self.with_scheduler(Scheduler::pop_next);
             let Some(s) = next else { break };
             if options.flush_pending {
                 summary.flushed_bundles += 1;
