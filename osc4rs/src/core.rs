@@ -67,12 +67,21 @@ impl Core {
         }
     }
 
-    pub(crate) fn run_due(&self, now: TimeTag) -> usize {
-        self.d.run_due(now)
+    /// Runs the bundles that are due; reads the clock only when some are pending.
+    pub(crate) fn run_due(&self) -> usize {
+        if !self.d.has_pending() {
+            return 0;
+        }
+        self.d.run_due(TimeTag::now())
     }
 
-    pub(crate) fn poll_timeout(&self, now: TimeTag) -> Option<Duration> {
-        self.d.poll_timeout(now)
+    /// How long until the next bundle is due (`None`: none pending, and the clock is
+    /// not read).
+    pub(crate) fn poll_timeout(&self) -> Option<Duration> {
+        if !self.d.has_pending() {
+            return None;
+        }
+        self.d.poll_timeout(TimeTag::now())
     }
 
     pub(crate) fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {

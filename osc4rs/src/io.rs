@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::TimeTag;
@@ -19,9 +19,16 @@ use crate::runtime::Shared;
 /// path allocates nothing per packet for them.
 #[derive(Default)]
 pub(crate) struct ChannelCache {
-    names: HashMap<ChannelId, (Arc<str>, Option<Arc<ChannelHooks>>)>,
+    names: HashMap<ChannelId, ChannelEntry>,
+    /// The channel of the last packet: a stream from one channel skips the map.
+    last: Option<(ChannelId, ChannelEntry)>,
+    /// The last arrival time and its timetag: a batch of datagrams shares one.
+    arrival: Option<(SystemTime, TimeTag)>,
     generation: u64,
 }
+
+/// A channel's name and hooks.
+type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
 pub(crate) struct Sink<'a> {
     s: &'a Shared,
@@ -35,18 +42,39 @@ impl<'a> Sink<'a> {
 
     /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
     /// its hooks (a TCP connection `SERVER/PEER` uses its server's).
-    fn channel(&mut self, id: ChannelId, name: &str) -> (Arc<str>, Option<Arc<ChannelHooks>>) {
+    fn channel(&mut self, id: ChannelId, name: &str) -> ChannelEntry {
         let generation = self.s.hooks_generation.load(Ordering::Acquire);
         if generation != self.cache.generation {
             self.cache.names.clear();
+            self.cache.last = None;
             self.cache.generation = generation;
         }
+        if let Some((last, entry)) = &self.cache.last {
+            if *last == id {
+                return entry.clone();
+            }
+        }
         let s = self.s;
-        self.cache
+        let entry = self
+            .cache
             .names
             .entry(id)
             .or_insert_with(|| (Arc::from(name), s.hooks_for(name)))
-            .clone()
+            .clone();
+        self.cache.last = Some((id, entry.clone()));
+        entry
+    }
+
+    /// The arrival time as a timetag, converted once per batch of datagrams.
+    fn arrival(&mut self, at: SystemTime) -> TimeTag {
+        match self.cache.arrival {
+            Some((last, tag)) if last == at => tag,
+            _ => {
+                let tag = TimeTag::from_system_time(at);
+                self.cache.arrival = Some((at, tag));
+                tag
+            }
+        }
     }
 
     pub(crate) fn packet(&mut self, p: Received<'_>) {
@@ -73,7 +101,7 @@ impl<'a> Sink<'a> {
         };
         hooks::apply(&mut packet, decoded.options);
         log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
-        let arrival = TimeTag::from_system_time(p.arrival);
+        let arrival = self.arrival(p.arrival);
         let mut ctx = Context::new(arrival).with_channel(name);
         if let Some(peer) = p.peer {
             ctx = ctx.with_peer(peer);
@@ -97,9 +125,7 @@ pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
     let all_threads = s.config.mode == Mode::AllThreads;
     while !s.stop.load(Ordering::Acquire) {
         let timeout = if all_threads {
-            s.core
-                .poll_timeout(TimeTag::now())
-                .map(|d| d.min(Duration::from_secs(1)))
+            s.core.poll_timeout().map(|d| d.min(Duration::from_secs(1)))
         } else {
             None
         };
@@ -109,7 +135,7 @@ pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
             std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
         }
         if all_threads {
-            s.core.run_due(TimeTag::now());
+            s.core.run_due();
         }
     }
     log::debug!("I/O thread stopped");

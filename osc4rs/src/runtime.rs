@@ -543,11 +543,7 @@ impl Osc {
     pub fn process_timeout(&self, max_wait: Duration) -> Result<usize> {
         self.check_alive()?;
         let s = &self.shared;
-        let now = TimeTag::now();
-        let wait = s
-            .core
-            .poll_timeout(now)
-            .map_or(max_wait, |d| d.min(max_wait));
+        let wait = s.core.poll_timeout().map_or(max_wait, |d| d.min(max_wait));
         let handled = match s.config.mode {
             Mode::EventLoop => {
                 let mut guard = s.reactor.lock();
@@ -589,7 +585,7 @@ impl Osc {
                 return Ok(0);
             }
         };
-        Ok(handled + s.core.run_due(TimeTag::now()))
+        Ok(handled + s.core.run_due())
     }
 
     // ------------------------------------------------------------------ terminate
