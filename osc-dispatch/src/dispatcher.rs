@@ -581,7 +581,7 @@ impl Dispatcher {
     /// Number of pending bundles.
     #[must_use]
     pub fn pending(&self) -> usize {
-        self.scheduler.lock().len()
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Stops dispatching: later calls return [`DispatchError::ShutDown`]; pending bundles

@@ -259,3 +259,43 @@ fn busy_polling_delivers_the_same_messages() {
         osc.terminate().unwrap();
     }
 }
+
+#[test]
+fn each_packet_names_the_channel_it_came_in_on() {
+    for mode in MODES {
+        let osc = start(mode);
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let s = Arc::clone(&seen);
+        osc.method(
+            "/c/*",
+            osc4rs::Handler::with_context(move |m, ctx| {
+                let channel = ctx.channel.as_deref().unwrap_or("?").to_owned();
+                s.lock().unwrap().push((m.address.clone(), channel));
+            }),
+        )
+        .unwrap();
+        osc.udp_server("a", "127.0.0.1:0").unwrap();
+        osc.udp_server("b", "127.0.0.1:0").unwrap();
+        let (a, b) = (osc.local_addr("a").unwrap(), osc.local_addr("b").unwrap());
+        let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Alternating, and twice in a row on each: the sink's last-channel shortcut
+        // must never name the previous packet's channel.
+        let plan = [a, b, b, a, a, b, a, b];
+        let mut want = Vec::new();
+        for (i, to) in plan.iter().enumerate() {
+            let address = format!("/c/{i}");
+            let m = osc4rs::Packet::from(Message::new(address.clone()))
+                .to_bytes()
+                .unwrap();
+            raw.send_to(&m, to).unwrap();
+            want.push((address, if *to == a { "a" } else { "b" }.to_owned()));
+            // One packet at a time, so that consecutive packets change channel.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while seen.lock().unwrap().len() <= i && Instant::now() < deadline {
+                osc.process_timeout(Duration::from_millis(5)).unwrap();
+            }
+        }
+        assert_eq!(*seen.lock().unwrap(), want, "{mode:?}");
+        osc.terminate().unwrap();
+    }
+}
