@@ -56,8 +56,7 @@ impl OscBuilder {
     }
 
     /// Busy polling before blocking (default off): for up to `d`, the threads that
-    /// wait for packets (the reactor in every mode, and `process_timeout` in comthreads
-    /// mode) check again and again instead of sleeping, so a reply finds them awake.
+    /// wait for packets (the reactor's, in whichever thread runs it) check again and again instead of sleeping, so a reply finds them awake.
     /// This cuts round trips when a core is free to spin, and costs that core for `d`
     /// after every burst; on a machine whose cores are all busy it makes things worse.
     /// See `docs/performance.md` for measurements.

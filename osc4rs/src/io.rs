@@ -1,20 +1,19 @@
-//! The receive path: decoding received packets and handing them to the dispatcher, and
-//! the I/O thread of the thread modes.
+//! The receive path: decoding received packets and handing them on, and the I/O thread
+//! of the allthreads mode.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
+use crossbeam_channel::Sender;
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::TimeTag;
 use osc_dispatch::Context;
 
-use crate::Mode;
 use crate::hooks::{self, ChannelHooks, Decoded};
-use crate::runtime::Shared;
+use crate::runtime::{Incoming, Shared};
 
-/// Decodes received packets and hands them on (dispatch, or the comthreads queue).
 /// Each channel's name as an `Arc` and its hooks, kept across passes so the receive
 /// path allocates nothing per packet for them.
 #[derive(Default)]
@@ -30,14 +29,26 @@ pub(crate) struct ChannelCache {
 /// A channel's name and hooks.
 type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
+/// Where [`Sink`] puts a decoded packet.
+pub(crate) enum Deliver<'a> {
+    /// Dispatch at once (the event loop, allthreads' I/O thread).
+    Dispatch,
+    /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
+    Queue(&'a Sender<Incoming>),
+    /// Collect, to dispatch after the pass (comthreads' `process()` thread).
+    Collect(&'a mut Vec<Incoming>),
+}
+
+/// Decodes received packets and hands them on.
 pub(crate) struct Sink<'a> {
     s: &'a Shared,
     cache: &'a mut ChannelCache,
+    to: Deliver<'a>,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(s: &'a Shared, cache: &'a mut ChannelCache) -> Self {
-        Sink { s, cache }
+    pub(crate) fn new(s: &'a Shared, cache: &'a mut ChannelCache, to: Deliver<'a>) -> Self {
+        Sink { s, cache, to }
     }
 
     /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
@@ -106,37 +117,40 @@ impl<'a> Sink<'a> {
         if let Some(peer) = p.peer {
             ctx = ctx.with_peer(peer);
         }
-        match &s.incoming {
-            Some((tx, _)) => {
+        match &mut self.to {
+            Deliver::Dispatch => s.core.dispatch(packet, ctx, arrival),
+            Deliver::Queue(tx) => {
                 if tx.try_send((packet, ctx)).is_err() {
                     s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
                     log::warn!("process() is behind: dropped a packet from {}", p.name);
                 }
             }
-            None => s.core.dispatch(packet, ctx, arrival),
+            Deliver::Collect(batch) => batch.push((packet, ctx)),
         }
     }
 }
 
-/// The I/O thread of the comthreads and allthreads modes.
+/// The I/O thread of the allthreads mode: reads, decodes, dispatches (handlers go to
+/// the pool) and runs the bundles that are due.
 pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
     let mut cache = ChannelCache::default();
-    let mut sink = Sink::new(s, &mut cache);
-    let all_threads = s.config.mode == Mode::AllThreads;
+    let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
     while !s.stop.load(Ordering::Acquire) {
-        let timeout = if all_threads {
-            s.core.poll_timeout().map(|d| d.min(Duration::from_secs(1)))
-        } else {
-            None
-        };
-        let started = Instant::now();
-        if let Err(e) = reactor.poll(timeout.or(Some(Duration::from_secs(1))), |p| sink.packet(p)) {
-            log::error!("I/O thread: {e}");
-            std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
-        }
-        if all_threads {
-            s.core.run_due();
-        }
+        let timeout = s.core.poll_timeout().map(|d| d.min(IO_PASS));
+        io_pass(&mut reactor, timeout.or(Some(IO_PASS)), &mut sink);
+        s.core.run_due();
     }
     log::debug!("I/O thread stopped");
+}
+
+/// The longest an I/O thread's pass waits (it also wakes for commands and sends).
+pub(crate) const IO_PASS: Duration = Duration::from_secs(1);
+
+/// One reactor pass of an I/O thread; an error is logged and slows the loop down.
+pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &mut Sink<'_>) {
+    let started = Instant::now();
+    if let Err(e) = reactor.poll(timeout, |p| sink.packet(p)) {
+        log::error!("I/O thread: {e}");
+        std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
+    }
 }

@@ -50,6 +50,7 @@ mod error;
 mod hooks;
 mod io;
 mod mode;
+mod relay;
 mod runtime;
 mod target;
 

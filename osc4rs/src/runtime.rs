@@ -19,13 +19,16 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::core::Core;
 use crate::hooks::ChannelHooks;
-use crate::io::{ChannelCache, Sink, io_loop};
+use crate::io::{ChannelCache, Deliver, Sink, io_loop};
+use crate::relay::Relay;
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
 thread_local! {
     /// Set while this thread runs an event-loop pass (handlers that send see it).
     static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+    /// Comthreads: the packets one `process()` call dispatches (kept for its capacity).
+    static BATCH: Cell<Vec<Incoming>> = const { Cell::new(Vec::new()) };
 }
 
 /// A decoded packet waiting for `process()` (comthreads mode).
@@ -56,6 +59,9 @@ pub(crate) struct Shared {
     reactor: Mutex<Option<Reactor>>,
     /// The receive path's per-channel cache in eventloop mode.
     sink_cache: Mutex<ChannelCache>,
+    /// The reactor in comthreads mode, held by the I/O thread or by `process_timeout`.
+    relay: Option<Relay>,
+    /// Comthreads: packets the I/O thread decoded, waiting for `process()`.
     pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
     pub(crate) stop: AtomicBool,
     terminated: AtomicBool,
@@ -63,6 +69,27 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn handle(&self) -> &ReactorHandle {
+        &self.handle
+    }
+
+    /// The handle, for a call that waits for the reactor's answer: in comthreads mode a
+    /// standing-by I/O thread is woken to give it.
+    fn answering_handle(&self) -> &ReactorHandle {
+        if let Some(relay) = &self.relay {
+            relay.nudge();
+        }
+        &self.handle
+    }
+
+    /// Comthreads: moves what the I/O thread queued into `batch` (at most a queue's
+    /// worth, so a flood cannot keep one call busy forever).
+    pub(crate) fn take_queued(&self, batch: &mut Vec<Incoming>) {
+        if let Some((_, rx)) = &self.incoming {
+            batch.extend(rx.try_iter().take(self.config.incoming_queue.max(1)));
+        }
+    }
+
     /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
     pub(crate) fn hooks_for(&self, name: &str) -> Option<Arc<ChannelHooks>> {
         let hooks = self.hooks.read();
@@ -184,9 +211,13 @@ impl Osc {
         let reactor = Reactor::with_options(config.reactor)?;
         let handle = reactor.handle();
         let core = Core::new(&config)?;
-        let incoming = (config.mode == Mode::CommThreads)
-            .then(|| crossbeam_channel::bounded(config.incoming_queue.max(1)));
         let mode = config.mode;
+        let incoming = (mode == Mode::CommThreads)
+            .then(|| crossbeam_channel::bounded(config.incoming_queue.max(1)));
+        let (reactor, relay) = match mode {
+            Mode::CommThreads => (None, Some(Relay::new(reactor))),
+            Mode::EventLoop | Mode::AllThreads => (Some(reactor), None),
+        };
         let shared = Arc::new(Shared {
             config,
             core,
@@ -196,27 +227,34 @@ impl Osc {
             handle,
             reactor: Mutex::new(None),
             sink_cache: Mutex::new(ChannelCache::default()),
+            relay,
             incoming,
             stop: AtomicBool::new(false),
             terminated: AtomicBool::new(false),
             stats: RuntimeStats::default(),
         });
-        let io_thread = match mode {
-            Mode::EventLoop => {
-                *shared.reactor.lock() = Some(reactor);
+        let io_thread = match (mode, reactor) {
+            (Mode::EventLoop, reactor) => {
+                *shared.reactor.lock() = reactor;
                 None
             }
-            Mode::CommThreads | Mode::AllThreads => {
-                if mode == Mode::AllThreads {
-                    // A newly held bundle may be due before the I/O thread's timeout.
-                    let h = shared.handle.clone();
-                    shared.core.set_waker(move || h.wake());
-                }
+            (Mode::AllThreads, Some(reactor)) => {
+                // A newly held bundle may be due before the I/O thread's timeout.
+                let h = shared.handle.clone();
+                shared.core.set_waker(move || h.wake());
                 let s = Arc::clone(&shared);
-                let t = std::thread::Builder::new()
-                    .name("osc4rs-io".into())
-                    .spawn(move || io_loop(&s, reactor))
-                    .map_err(OscError::Thread)?;
+                Some(spawn_io(move || io_loop(&s, reactor))?)
+            }
+            (_, _) => {
+                let s = Arc::clone(&shared);
+                let t = spawn_io(move || {
+                    if let Some(relay) = &s.relay {
+                        relay.io_loop(&s);
+                    }
+                })?;
+                if let Some(relay) = &shared.relay {
+                    relay.set_io_thread(t.thread().clone());
+                }
                 Some(t)
             }
         };
@@ -264,12 +302,12 @@ impl Osc {
             // The event loop writes directly already.
             Some(reactor) => (reactor.open(name, spec)?, None),
             None => {
-                let id = self.shared.handle.open(name, spec)?;
+                let id = self.shared.answering_handle().open(name, spec)?;
                 // The writer only saves a wake-up: without one, sends use the queue,
                 // and the channel (already open in the reactor) stays usable.
                 let writer = if udp && writes {
                     self.shared
-                        .handle
+                        .answering_handle()
                         .udp_writer(id)
                         .unwrap_or_else(|e| {
                             log::debug!("channel {name}: no UDP writer ({e}), sends are queued");
@@ -369,7 +407,7 @@ impl Osc {
             .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
         match self.shared.reactor.lock().as_mut() {
             Some(reactor) => reactor.close(info.id)?,
-            None => self.shared.handle.close(info.id)?,
+            None => self.shared.answering_handle().close(info.id)?,
         }
         Ok(())
     }
@@ -379,7 +417,7 @@ impl Osc {
         let id = self.shared.names.read().get(name)?.id;
         match self.shared.reactor.lock().as_ref() {
             Some(r) => r.local_addr(id),
-            None => self.shared.handle.local_addr(id).ok().flatten(),
+            None => self.shared.answering_handle().local_addr(id).ok().flatten(),
         }
     }
 
@@ -470,10 +508,15 @@ impl Osc {
         } else {
             None
         };
+        // Whether a packet went to the reactor's queue (comthreads: someone must run it).
+        let mut queued = false;
         for (id, name, writer) in ids {
             let data = self.hooked(&name, &packet, encoded()?);
             if let Some(w) = writer {
-                self.counted(w.send(&self.shared.handle, data, None))?;
+                if !self.counted(w.try_send(&data, None))? {
+                    self.counted(w.send(&self.shared.handle, data, None))?;
+                    queued = true;
+                }
                 continue;
             }
             match direct.as_mut().and_then(|g| g.as_mut()) {
@@ -481,7 +524,10 @@ impl Osc {
                 None if event_loop && IN_PROCESS.with(Cell::get) => {
                     self.queue(|h, data| h.send_deferred(id, data, None), data)?
                 }
-                None => self.queue(|h, data| h.send(id, data, None), data)?,
+                None => {
+                    self.queue(|h, data| h.send(id, data, None), data)?;
+                    queued = true;
+                }
             }
         }
         for name in named {
@@ -491,10 +537,16 @@ impl Osc {
                     Some(id) => self.counted(reactor.send(id, data, None))?,
                     None => return Err(OscError::UnknownTarget(name)),
                 },
-                None => self.queue(|h, data| h.send_named(&name, data, None), data)?,
+                None => {
+                    self.queue(|h, data| h.send_named(&name, data, None), data)?;
+                    queued = true;
+                }
             }
         }
         drop(direct);
+        if let (true, Some(relay)) = (queued, &self.shared.relay) {
+            relay.nudge_if_idle();
+        }
         if local {
             self.shared.core.dispatch_local(packet, TimeTag::now());
         }
@@ -510,7 +562,7 @@ impl Osc {
     }
 
     /// Counts a failed send.
-    fn counted(&self, r: osc_channel::Result<()>) -> Result<()> {
+    fn counted<T>(&self, r: osc_channel::Result<T>) -> Result<T> {
         r.map_err(|e| {
             self.shared
                 .stats
@@ -540,6 +592,11 @@ impl Osc {
 
     /// Like [`process`](Osc::process), but waits up to `max_wait` for something to do
     /// (or until the next bundle is due), so an event loop can block instead of spinning.
+    ///
+    /// In comthreads mode a call that finds nothing decoded yet reads the sockets
+    /// itself while it waits (the I/O thread stands by and takes over again when the
+    /// application is away), which saves a thread hand-off per packet. Handlers run
+    /// in this thread either way.
     pub fn process_timeout(&self, max_wait: Duration) -> Result<usize> {
         self.check_alive()?;
         let s = &self.shared;
@@ -551,31 +608,31 @@ impl Osc {
                     return Err(OscError::Terminated);
                 };
                 let mut cache = s.sink_cache.lock();
-                let mut sink = Sink::new(s, &mut cache);
+                let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
                 IN_PROCESS.with(|f| f.set(true));
                 let polled = reactor.poll(Some(wait), |p| sink.packet(p));
                 IN_PROCESS.with(|f| f.set(false));
                 polled?
             }
             Mode::CommThreads => {
-                let Some((_, rx)) = &s.incoming else {
-                    return Ok(0);
-                };
-                let mut n = 0;
-                let first = if wait.is_zero() {
-                    rx.try_recv().ok()
-                } else {
-                    recv_spinning(rx, s.config.reactor.busy_poll, wait)
-                };
-                if let Some((packet, ctx)) = first {
-                    let now = TimeTag::now();
-                    s.core.dispatch(packet, ctx, now);
-                    n += 1;
-                    while let Ok((packet, ctx)) = rx.try_recv() {
-                        s.core.dispatch(packet, ctx, now);
-                        n += 1;
+                let mut batch = BATCH.take();
+                s.take_queued(&mut batch);
+                let passed = match &s.relay {
+                    Some(relay) if batch.is_empty() && !wait.is_zero() => {
+                        relay.pass(s, wait, &mut batch)
                     }
+                    _ => Ok(()),
+                };
+                let n = batch.len();
+                // Each packet is scheduled against its arrival time, as in the event
+                // loop (no clock read here): a bundle due since then is held for a
+                // moment and runs in `run_due` below.
+                for (packet, ctx) in batch.drain(..) {
+                    let arrival = ctx.arrival;
+                    s.core.dispatch(packet, ctx, arrival);
                 }
+                BATCH.set(batch);
+                passed?;
                 n
             }
             Mode::AllThreads => {
@@ -601,19 +658,19 @@ impl Osc {
         let flush = s.config.flush_timeout;
         if let Some(mut reactor) = s.reactor.lock().take() {
             let mut cache = s.sink_cache.lock();
-            let mut sink = Sink::new(s, &mut cache);
+            let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
             if !reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false) {
                 log::warn!("terminate: some queued packets could not be written within {flush:?}");
             }
         } else {
-            match s.handle.flush(flush) {
+            match s.answering_handle().flush(flush) {
                 Ok(true) => {}
                 _ => log::warn!(
                     "terminate: some queued packets could not be written within {flush:?}"
                 ),
             }
             s.stop.store(true, Ordering::Release);
-            let _ = s.handle.stop();
+            let _ = s.answering_handle().stop();
             s.handle.wake();
             if let Some(t) = self.io_thread.lock().take() {
                 let _ = t.join();
@@ -625,26 +682,11 @@ impl Osc {
     }
 }
 
-/// Receives from `rx` within `wait`, trying without blocking for up to `spin` first
-/// (the comthreads half of [`OscBuilder::busy_poll`]).
-fn recv_spinning<T>(rx: &Receiver<T>, spin: Duration, wait: Duration) -> Option<T> {
-    if !spin.is_zero() {
-        let started = std::time::Instant::now();
-        let spin = spin.min(wait);
-        loop {
-            match rx.try_recv() {
-                Ok(v) => return Some(v),
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-                Err(crossbeam_channel::TryRecvError::Empty) => {}
-            }
-            if started.elapsed() >= spin {
-                break;
-            }
-            std::hint::spin_loop();
-        }
-        return rx.recv_timeout(wait.saturating_sub(started.elapsed())).ok();
-    }
-    rx.recv_timeout(wait).ok()
+fn spawn_io(f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("osc4rs-io".into())
+        .spawn(f)
+        .map_err(OscError::Thread)
 }
 
 impl Drop for Osc {
