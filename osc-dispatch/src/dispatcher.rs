@@ -270,6 +270,45 @@ impl Dispatcher {
         s
     }
 
+    /// Runs `f` (which dispatches); the pool jobs it submits from this thread run in
+    /// this thread when `f` returns, unless [`release_deferred`](Self::release_deferred)
+    /// hands them to the workers first (see [`WorkerPool::caller_runs`]). Without a
+    /// started pool, just runs `f`.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Executor};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let mut cfg = DispatcherConfig::default();
+    /// cfg.default_executor = Executor::Pool;
+    /// let d = Dispatcher::new(cfg);
+    /// let ran_on = Arc::new(Mutex::new(None));
+    /// let r = Arc::clone(&ran_on);
+    /// d.register("/a", move |_m: &Message| {
+    ///     *r.lock().unwrap() = Some(std::thread::current().id());
+    /// })?;
+    /// let msg = Message::new("/a").into();
+    /// d.caller_runs(|| d.dispatch_packet(msg, Context::new(TimeTag::now()), TimeTag::now()))?;
+    /// assert_eq!(*ran_on.lock().unwrap(), Some(std::thread::current().id()));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn caller_runs<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.pool.get() {
+            Some(Some(pool)) => pool.caller_runs(f),
+            _ => f(),
+        }
+    }
+
+    /// Hands the pool jobs kept back by [`caller_runs`](Self::caller_runs) and not yet
+    /// started to the workers; returns how many.
+    pub fn release_deferred(&self) -> usize {
+        match self.pool.get() {
+            Some(Some(pool)) => pool.release_deferred(),
+            _ => 0,
+        }
+    }
+
     /// The worker pool's counters (zero if it never started).
     #[must_use]
     pub fn pool_stats(&self) -> PoolStats {
