@@ -1,5 +1,4 @@
-//! The receive path: decoding received packets and handing them on, and the I/O thread
-//! of the allthreads mode.
+//! The receive path: decoding received packets and handing them on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -128,19 +127,6 @@ impl<'a> Sink<'a> {
             Deliver::Collect(batch) => batch.push((packet, ctx)),
         }
     }
-}
-
-/// The I/O thread of the allthreads mode: reads, decodes, dispatches (handlers go to
-/// the pool) and runs the bundles that are due.
-pub(crate) fn io_loop(s: &Arc<Shared>, mut reactor: Reactor) {
-    let mut cache = ChannelCache::default();
-    let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
-    while !s.stop.load(Ordering::Acquire) {
-        let timeout = s.core.poll_timeout().map(|d| d.min(IO_PASS));
-        io_pass(&mut reactor, timeout.or(Some(IO_PASS)), &mut sink);
-        s.core.run_due();
-    }
-    log::debug!("I/O thread stopped");
 }
 
 /// The longest an I/O thread's pass waits (it also wakes for commands and sends).

@@ -1,4 +1,6 @@
-//! Comthreads mode: which thread reads the sockets.
+//! The thread modes: which thread reads the sockets.
+//!
+//! ## Comthreads
 //!
 //! The reactor is passed like a baton. While the application is away from
 //! `process_timeout`, the I/O thread holds it: it reads, decodes and queues packets for
@@ -19,12 +21,25 @@
 //! `process_timeout` must stay under 1% of a core. Packets that arrive while nobody
 //! reads wait in the socket's receive buffer (4 MiB by default: some 5,000 small
 //! datagrams).
+//!
+//! ## Allthreads
+//!
+//! Two I/O threads share the baton the same way, with no `process_timeout` in the
+//! picture. The holder runs one reactor pass, releases the baton, and dispatches what
+//! it read, running the pool jobs itself, in order (`Dispatcher::caller_runs`): no
+//! worker is woken per message. While it runs them the baton is free: if a handler
+//! takes long, the other I/O thread finds the baton at its next look, hands the jobs
+//! still waiting to the workers (`Dispatcher::release_deferred`) and reads meanwhile,
+//! handing what it reads to the workers too until the first is done: at most one I/O
+//! thread is ever inside handlers. So a slow handler delays reading, and the handlers
+//! behind it, by one look at most (5 to 20 ms).
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::Thread;
-use std::time::Duration;
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
+use crossbeam_channel::Sender;
 use osc_channel::Reactor;
 use parking_lot::{Mutex, MutexGuard};
 
@@ -40,17 +55,19 @@ pub(crate) const STANDBY_MAX: Duration = Duration::from_millis(20);
 
 /// What the holder of the baton owns.
 struct Baton {
-    /// `None` once the I/O thread has stopped (the channels are closed).
+    /// `None` once the I/O threads have stopped (the channels are closed).
     reactor: Option<Reactor>,
     cache: ChannelCache,
 }
 
-/// The reactor of the comthreads mode and who holds it.
+/// The reactor of the thread modes and who holds it.
 pub(crate) struct Relay {
     baton: Mutex<Baton>,
     /// A `process_timeout` call waits for the baton: the I/O thread should let go.
     wanted: AtomicBool,
-    io_thread: OnceLock<Thread>,
+    /// Allthreads: an I/O thread is running the jobs of its pass itself.
+    running_jobs: AtomicBool,
+    io_threads: OnceLock<Vec<Thread>>,
 }
 
 impl Relay {
@@ -61,47 +78,64 @@ impl Relay {
                 cache: ChannelCache::default(),
             }),
             wanted: AtomicBool::new(false),
-            io_thread: OnceLock::new(),
+            running_jobs: AtomicBool::new(false),
+            io_threads: OnceLock::new(),
         }
     }
 
-    pub(crate) fn set_io_thread(&self, t: Thread) {
-        let _ = self.io_thread.set(t);
+    pub(crate) fn set_io_threads(&self, threads: Vec<Thread>) {
+        let _ = self.io_threads.set(threads);
     }
 
-    /// Wakes a standing-by I/O thread so that it reads the sockets and runs commands
-    /// now, unless `process_timeout` holds the baton (it runs them then).
+    /// Wakes standing-by I/O threads so that one reads the sockets and runs commands
+    /// now, unless some thread holds the baton (it runs them then: the handle's
+    /// wake-up ends its wait).
     pub(crate) fn nudge(&self) {
-        if let Some(t) = self.io_thread.get() {
+        for t in self.io_threads.get().into_iter().flatten() {
             t.unpark();
         }
     }
 
-    /// Wakes a standing-by I/O thread if no `process_timeout` pass holds the baton (one
-    /// that does runs the queued commands itself: the handle's wake-up ends its wait).
+    /// [`nudge`](Self::nudge)s only if nobody holds the baton.
     pub(crate) fn nudge_if_idle(&self) {
         if !self.baton.is_locked() {
             self.nudge();
         }
     }
 
-    /// The I/O thread: holds the baton when it can, queueing decoded packets for
-    /// `process()`; stands by while `process_timeout` holds it. On stop, closes the
-    /// channels (after a pass in progress in another thread ends).
+    /// An I/O thread: holds the baton when it can (comthreads: queueing decoded packets
+    /// for `process()`; allthreads: dispatching them), stands by while another thread
+    /// holds it. On stop, closes the channels (after a pass in progress in another
+    /// thread ends).
     pub(crate) fn io_loop(&self, s: &Shared) {
-        let Some((tx, _)) = &s.incoming else { return };
         let mut standby = STANDBY_MIN;
+        let mut batch = Vec::new();
         while !s.stop.load(Ordering::Acquire) {
-            match self.baton.try_lock() {
-                Some(mut baton) if !self.wanted.load(Ordering::Acquire) => {
+            let held = self
+                .baton
+                .try_lock()
+                .filter(|_| !self.wanted.load(Ordering::Acquire));
+            let Some(mut baton) = held else {
+                std::thread::park_timeout(standby);
+                standby = (standby * 2).min(STANDBY_MAX);
+                continue;
+            };
+            standby = STANDBY_MIN;
+            match &s.incoming {
+                Some((tx, _)) => {
                     self.lead(s, &mut baton, tx);
                     // Fair: a waiting `process_timeout` gets it before this loop does.
                     MutexGuard::unlock_fair(baton);
-                    standby = STANDBY_MIN;
                 }
-                _ => {
-                    std::thread::park_timeout(standby);
-                    standby = (standby * 2).min(STANDBY_MAX);
+                None => {
+                    // Jobs another I/O thread kept back while it runs a slow one.
+                    s.core.dispatcher().release_deferred();
+                    let open = read_once(s, &mut baton, &mut batch);
+                    drop(baton);
+                    if !open {
+                        break;
+                    }
+                    self.run(s, &mut batch);
                 }
             }
         }
@@ -109,8 +143,8 @@ impl Relay {
         log::debug!("I/O thread stopped");
     }
 
-    /// Runs passes until stopped or until `process_timeout` wants the baton.
-    fn lead(&self, s: &Shared, baton: &mut Baton, tx: &crossbeam_channel::Sender<Incoming>) {
+    /// Comthreads: runs passes until stopped or until `process_timeout` wants the baton.
+    fn lead(&self, s: &Shared, baton: &mut Baton, tx: &Sender<Incoming>) {
         let Baton { reactor, cache } = baton;
         let Some(reactor) = reactor.as_mut() else {
             return;
@@ -121,10 +155,30 @@ impl Relay {
         }
     }
 
-    /// A `process_timeout` pass: takes the baton (asking the I/O thread for it, within
-    /// `wait`), then appends to `batch` first what the I/O thread queued and, if that
-    /// was nothing, what one reactor pass of up to `wait` receives. The baton is
-    /// released on return, so the caller dispatches without holding it.
+    /// Allthreads: dispatches what a pass read, then the bundles that are due. The pool
+    /// jobs run in this thread (unless the other I/O thread hands them to the
+    /// workers), or, if the other I/O thread is running jobs already, on the workers:
+    /// one thread must stay free to read.
+    fn run(&self, s: &Shared, batch: &mut Vec<Incoming>) {
+        let dispatch = |batch: &mut Vec<Incoming>| {
+            for (packet, ctx) in batch.drain(..) {
+                let arrival = ctx.arrival;
+                s.core.dispatch(packet, ctx, arrival);
+            }
+            s.core.run_due();
+        };
+        if self.running_jobs.swap(true, Ordering::AcqRel) {
+            dispatch(batch);
+            return;
+        }
+        s.core.dispatcher().caller_runs(|| dispatch(batch));
+        self.running_jobs.store(false, Ordering::Release);
+    }
+
+    /// A comthreads `process_timeout` pass: takes the baton (asking the I/O thread for
+    /// it, within `wait`), then appends to `batch` first what the I/O thread queued
+    /// and, if that was nothing, what one reactor pass of up to `wait` receives. The
+    /// baton is released on return, so the caller dispatches without holding it.
     pub(crate) fn pass(&self, s: &Shared, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
         let mut baton = match self.baton.try_lock() {
             Some(baton) => baton,
@@ -152,4 +206,35 @@ impl Relay {
         reactor.poll(Some(wait), |p| sink.packet(p))?;
         Ok(())
     }
+}
+
+/// Allthreads: one reactor pass (waking for the next due bundle), collecting decoded
+/// packets; `false` once the channels are closed.
+fn read_once(s: &Shared, baton: &mut Baton, batch: &mut Vec<Incoming>) -> bool {
+    let Baton { reactor, cache } = baton;
+    let Some(reactor) = reactor.as_mut() else {
+        return false;
+    };
+    let timeout = s.core.poll_timeout().map_or(IO_PASS, |d| d.min(IO_PASS));
+    let mut sink = Sink::new(s, cache, Deliver::Collect(batch));
+    io_pass(reactor, Some(timeout), &mut sink);
+    true
+}
+
+/// Joins the I/O threads, waiting up to `deadline` for one that runs a handler;
+/// returns how many were left running (detached).
+pub(crate) fn join_within(threads: Vec<JoinHandle<()>>, deadline: Duration) -> usize {
+    let end = Instant::now() + deadline;
+    while threads.iter().any(|t| !t.is_finished()) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut detached = 0;
+    for t in threads {
+        if t.is_finished() {
+            let _ = t.join();
+        } else {
+            detached += 1;
+        }
+    }
+    detached
 }

@@ -19,8 +19,8 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::core::Core;
 use crate::hooks::ChannelHooks;
-use crate::io::{ChannelCache, Deliver, Sink, io_loop};
-use crate::relay::Relay;
+use crate::io::{ChannelCache, Deliver, Sink};
+use crate::relay::{Relay, join_within};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
@@ -142,7 +142,7 @@ struct ChannelInfo {
 /// ```
 pub struct Osc {
     shared: Arc<Shared>,
-    io_thread: Mutex<Option<JoinHandle<()>>>,
+    io_threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Osc {
@@ -215,8 +215,8 @@ impl Osc {
         let incoming = (mode == Mode::CommThreads)
             .then(|| crossbeam_channel::bounded(config.incoming_queue.max(1)));
         let (reactor, relay) = match mode {
-            Mode::CommThreads => (None, Some(Relay::new(reactor))),
-            Mode::EventLoop | Mode::AllThreads => (Some(reactor), None),
+            Mode::EventLoop => (Some(reactor), None),
+            Mode::CommThreads | Mode::AllThreads => (None, Some(Relay::new(reactor))),
         };
         let shared = Arc::new(Shared {
             config,
@@ -225,7 +225,7 @@ impl Osc {
             hooks: RwLock::new(HashMap::new()),
             hooks_generation: AtomicU64::new(0),
             handle,
-            reactor: Mutex::new(None),
+            reactor: Mutex::new(reactor),
             sink_cache: Mutex::new(ChannelCache::default()),
             relay,
             incoming,
@@ -233,35 +233,16 @@ impl Osc {
             terminated: AtomicBool::new(false),
             stats: RuntimeStats::default(),
         });
-        let io_thread = match (mode, reactor) {
-            (Mode::EventLoop, reactor) => {
-                *shared.reactor.lock() = reactor;
-                None
-            }
-            (Mode::AllThreads, Some(reactor)) => {
-                // A newly held bundle may be due before the I/O thread's timeout.
-                let h = shared.handle.clone();
-                shared.core.set_waker(move || h.wake());
-                let s = Arc::clone(&shared);
-                Some(spawn_io(move || io_loop(&s, reactor))?)
-            }
-            (_, _) => {
-                let s = Arc::clone(&shared);
-                let t = spawn_io(move || {
-                    if let Some(relay) = &s.relay {
-                        relay.io_loop(&s);
-                    }
-                })?;
-                if let Some(relay) = &shared.relay {
-                    relay.set_io_thread(t.thread().clone());
-                }
-                Some(t)
-            }
-        };
+        if mode == Mode::AllThreads {
+            // A newly held bundle may be due before the I/O thread's timeout.
+            let h = shared.handle.clone();
+            shared.core.set_waker(move || h.wake());
+        }
+        let io_threads = start_io_threads(&shared)?;
         log::debug!("osc4rs runtime started in {mode:?} mode");
         Ok(Osc {
             shared,
-            io_thread: Mutex::new(io_thread),
+            io_threads: Mutex::new(io_threads),
         })
     }
 
@@ -672,8 +653,10 @@ impl Osc {
             s.stop.store(true, Ordering::Release);
             let _ = s.answering_handle().stop();
             s.handle.wake();
-            if let Some(t) = self.io_thread.lock().take() {
-                let _ = t.join();
+            let threads = std::mem::take(&mut *self.io_threads.lock());
+            let detached = join_within(threads, JOIN_DEADLINE);
+            if detached > 0 {
+                log::warn!("terminate: {detached} I/O thread(s) still in a handler, detached");
             }
         }
         s.core.shutdown();
@@ -682,11 +665,48 @@ impl Osc {
     }
 }
 
-fn spawn_io(f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("osc4rs-io".into())
-        .spawn(f)
-        .map_err(OscError::Thread)
+/// How long `terminate` waits for an I/O thread that runs a handler (allthreads).
+const JOIN_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The thread modes' I/O threads: one in comthreads, two in allthreads (see
+/// `relay.rs`); none in the event loop.
+fn start_io_threads(shared: &Arc<Shared>) -> Result<Vec<JoinHandle<()>>> {
+    let Some(relay) = &shared.relay else {
+        return Ok(Vec::new());
+    };
+    let count = if shared.config.mode == Mode::AllThreads {
+        2
+    } else {
+        1
+    };
+    let mut threads = Vec::with_capacity(count);
+    for n in 0..count {
+        let s = Arc::clone(shared);
+        let name = if n == 0 {
+            "osc4rs-io".to_owned()
+        } else {
+            format!("osc4rs-io-{n}")
+        };
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            if let Some(relay) = &s.relay {
+                relay.io_loop(&s);
+            }
+        });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                shared.stop.store(true, Ordering::Release);
+                shared.handle.wake();
+                for t in threads {
+                    t.thread().unpark();
+                    let _ = t.join();
+                }
+                return Err(OscError::Thread(e));
+            }
+        }
+    }
+    relay.set_io_threads(threads.iter().map(|t| t.thread().clone()).collect());
+    Ok(threads)
 }
 
 impl Drop for Osc {
