@@ -105,6 +105,18 @@ impl UdpWriter {
         if self.try_send(&data, dest)? {
             return Ok(());
         }
+        self.queue(handle, data, dest)
+    }
+
+    /// Queues `data` in the reactor behind this channel's earlier packets, without
+    /// trying the socket first (for a caller whose [`try_send`](Self::try_send) just
+    /// said `Ok(false)`).
+    pub fn queue(
+        &self,
+        handle: &ReactorHandle,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    ) -> Result<()> {
         self.backlog.add();
         let queued = handle.submit(Command::Send {
             id: self.id,

@@ -30,11 +30,12 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
-    /// Dispatch at once (the event loop, allthreads' I/O thread).
+    /// Dispatch at once (the event loop).
     Dispatch,
     /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
     Queue(&'a Sender<Incoming>),
-    /// Collect, to dispatch after the pass (comthreads' `process()` thread).
+    /// Collect, to dispatch after the pass and with the reactor released (comthreads'
+    /// `process()` thread, allthreads' I/O threads).
     Collect(&'a mut Vec<Incoming>),
 }
 

@@ -59,7 +59,8 @@ pub(crate) struct Shared {
     reactor: Mutex<Option<Reactor>>,
     /// The receive path's per-channel cache in eventloop mode.
     sink_cache: Mutex<ChannelCache>,
-    /// The reactor in comthreads mode, held by the I/O thread or by `process_timeout`.
+    /// The reactor in the thread modes, passed between the threads that read (see
+    /// `relay.rs`).
     relay: Option<Relay>,
     /// Comthreads: packets the I/O thread decoded, waiting for `process()`.
     pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
@@ -73,7 +74,7 @@ impl Shared {
         &self.handle
     }
 
-    /// The handle, for a call that waits for the reactor's answer: in comthreads mode a
+    /// The handle, for a call that waits for the reactor's answer: in the thread modes a
     /// standing-by I/O thread is woken to give it.
     fn answering_handle(&self) -> &ReactorHandle {
         if let Some(relay) = &self.relay {
@@ -489,13 +490,14 @@ impl Osc {
         } else {
             None
         };
-        // Whether a packet went to the reactor's queue (comthreads: someone must run it).
+        // Whether a packet went to the reactor's queue (thread modes: someone must run
+        // the reactor, and the I/O threads may all be standing by).
         let mut queued = false;
         for (id, name, writer) in ids {
             let data = self.hooked(&name, &packet, encoded()?);
             if let Some(w) = writer {
                 if !self.counted(w.try_send(&data, None))? {
-                    self.counted(w.send(&self.shared.handle, data, None))?;
+                    self.counted(w.queue(&self.shared.handle, data, None))?;
                     queued = true;
                 }
                 continue;
