@@ -291,19 +291,14 @@ impl Reactor {
         self.check_name(name)?;
         let events = cfg.events.clone();
         emit(events.as_ref(), name, ChannelEvent::Activating);
-        let (mut socket, info) = udp::open_socket(name, &cfg)?;
+        let (socket, info) = udp::open_socket(name, &cfg)?;
         emit(events.as_ref(), name, ChannelEvent::Activated);
         emit(events.as_ref(), name, ChannelEvent::Bound(info.local));
         let id = self.take_id();
-        let interest = if cfg.read {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::WRITABLE
-        };
         emit(events.as_ref(), name, ChannelEvent::Scheduling);
-        self.poll
-            .registry()
-            .register(&mut socket, id.token(), interest)
+        let mut channel = UdpChannel::new(socket, info, &cfg);
+        channel
+            .watch(self.poll.registry(), id.token())
             .map_err(|e| ChannelError::io("register", name, e))?;
         emit(events.as_ref(), name, ChannelEvent::Scheduled);
         log::debug!(
@@ -311,8 +306,7 @@ impl Reactor {
             info.local,
             info.recv_buffer
         );
-        let kind = Kind::Udp(UdpChannel::new(socket, info, &cfg));
-        self.insert(id, Channel::new(name, kind, events));
+        self.insert(id, Channel::new(name, Kind::Udp(channel), events));
         Ok(id)
     }
 
@@ -429,9 +423,7 @@ impl Reactor {
         let registry = self.poll.registry();
         let mut children = Vec::new();
         match &mut ch.kind {
-            Kind::Udp(u) => {
-                let _ = registry.deregister(&mut u.socket);
-            }
+            Kind::Udp(u) => u.unwatch(registry),
             Kind::Listener { listener, .. } => {
                 let _ = registry.deregister(listener);
                 children = self
@@ -517,8 +509,9 @@ impl Reactor {
         let len = data.len();
         match &mut ch.kind {
             Kind::Udp(u) => {
-                if let udp::Sent::Now = u.send(&ch.name, data, dest)? {
-                    ch.stats.count_out(len);
+                match u.send(&ch.name, data, dest)? {
+                    udp::Sent::Now => ch.stats.count_out(len),
+                    udp::Sent::Queued => watch_udp(self.poll.registry(), id, u, &ch.name),
                 }
                 Ok(())
             }
@@ -568,6 +561,14 @@ impl Reactor {
                 first_err.map_or(Ok(()), Err)
             }
         }
+    }
+}
+
+/// Brings a UDP socket's registration up to date (see [`UdpChannel::watch`]). A failure
+/// is logged: the queue still drains at the next send or pass that finds it writable.
+pub(crate) fn watch_udp(registry: &mio::Registry, id: u64, u: &mut UdpChannel, name: &str) {
+    if let Err(e) = u.watch(registry, ChannelId(id).token()) {
+        log::warn!("channel {name}: cannot update its poll registration: {e}");
     }
 }
 

@@ -145,6 +145,10 @@ pub(crate) struct UdpChannel {
     pub(crate) backlog: Arc<Backlog>,
     /// A second descriptor of the socket for writers, made at the first request.
     writer_socket: Option<Arc<std::net::UdpSocket>>,
+    /// Whether the channel reads (a server or peer) or only writes (a client).
+    read: bool,
+    /// What the socket is registered for in the reactor's poll (`None`: not registered).
+    registered: Option<mio::Interest>,
 }
 
 impl Drop for UdpChannel {
@@ -172,6 +176,44 @@ impl UdpChannel {
             info,
             backlog: Arc::default(),
             writer_socket: None,
+            read: cfg.read,
+            registered: None,
+        }
+    }
+
+    /// Registers the socket for what it needs now, when that changed: readable when the
+    /// channel reads, writable only while datagrams wait in its queue.
+    ///
+    /// Writability is not watched otherwise. With edge-triggered polling, every datagram
+    /// the socket sends raises a writable edge when the kernel frees it, so a reactor
+    /// that always watched it would wake for each send (the facade's writers send from
+    /// other threads) and a reading socket would report a writable-only event, one
+    /// wasted `epoll_wait` return, whenever a datagram arrived while the last read was
+    /// still running. A write-only channel with nothing queued is not registered at all.
+    pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        let wanted = match (self.read, self.queue.is_empty()) {
+            (true, true) => Some(mio::Interest::READABLE),
+            (true, false) => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
+            (false, true) => None,
+            (false, false) => Some(mio::Interest::WRITABLE),
+        };
+        if wanted == self.registered {
+            return Ok(());
+        }
+        match (self.registered, wanted) {
+            (None, Some(i)) => registry.register(&mut self.socket, token, i)?,
+            (Some(_), Some(i)) => registry.reregister(&mut self.socket, token, i)?,
+            (Some(_), None) => registry.deregister(&mut self.socket)?,
+            (None, None) => {}
+        }
+        self.registered = wanted;
+        Ok(())
+    }
+
+    /// Takes the socket out of the reactor's poll, if it is in it.
+    pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
+        if self.registered.take().is_some() {
+            let _ = registry.deregister(&mut self.socket);
         }
     }
 
@@ -374,5 +416,59 @@ mod tests {
             assert_eq!(n, 40 + (i as usize % 3));
             assert_eq!(buf[..4], i.to_be_bytes());
         }
+    }
+    /// The events of one short poll, as (readable, writable) pairs.
+    fn poll_once(poll: &mut mio::Poll) -> Vec<(bool, bool)> {
+        let mut events = mio::Events::with_capacity(8);
+        poll.poll(&mut events, Some(std::time::Duration::from_millis(50)))
+            .unwrap();
+        events
+            .iter()
+            .map(|e| (e.is_readable(), e.is_writable()))
+            .collect()
+    }
+
+    #[test]
+    fn writability_is_watched_only_while_datagrams_wait() {
+        let mut poll = mio::Poll::new().unwrap();
+        let token = mio::Token(7);
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dest = rx.local_addr().unwrap();
+        for cfg in [
+            UdpConfig::client(dest),
+            UdpConfig::peer("127.0.0.1:0".parse().unwrap(), Some(dest)),
+        ] {
+            let (socket, info) = open_socket("t", &cfg).unwrap();
+            let mut ch = UdpChannel::new(socket, info, &cfg);
+            ch.watch(poll.registry(), token).unwrap();
+            let idle = cfg.read.then_some(mio::Interest::READABLE);
+            assert_eq!(ch.registered, idle);
+            // Sends raise no event: nothing wakes the reactor for them.
+            for _ in 0..3 {
+                ch.socket.send_to(b"/a\0\0,\0\0\0", dest).unwrap();
+            }
+            assert_eq!(poll_once(&mut poll), []);
+            // A datagram queued as if the socket had blocked: writability is watched
+            // and reported at once, the queue drains, and the watch ends.
+            ch.queue.push_back((Arc::from(&b"/q\0\0,\0\0\0"[..]), dest));
+            ch.backlog.add();
+            ch.watch(poll.registry(), token).unwrap();
+            assert!(poll_once(&mut poll).iter().any(|&(_, w)| w));
+            ch.flush(|r| assert_eq!(r.unwrap(), 8));
+            ch.watch(poll.registry(), token).unwrap();
+            assert_eq!(ch.registered, idle);
+            ch.unwatch(poll.registry());
+            assert_eq!(ch.registered, None);
+        }
+        let mut buf = [0u8; 16];
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        // Each channel sent three `/a` and one `/q`.
+        let mut queued = 0;
+        for _ in 0..8 {
+            assert_eq!(rx.recv(&mut buf).unwrap(), 8);
+            queued += usize::from(buf[1] == b'q');
+        }
+        assert_eq!(queued, 2);
     }
 }
