@@ -10,6 +10,10 @@ use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
 use crate::exec::{Call, Method, Shared, invoke, run_calls, submit_bundle};
+
+/// The methods one message selects, gathered before any runs (a handler may register
+/// methods, so none runs under the registry's lock). Inline for the usual one to four.
+type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
@@ -320,14 +324,13 @@ impl Dispatcher {
     }
 
     /// Resolves an address to its methods (the fallback when none), counting.
-    fn resolve(&self, address: &str, out: &mut Vec<Arc<Method>>) {
+    fn resolve(&self, address: &str, out: &mut Methods) {
         out.clear();
         let c = &self.shared.counters;
         {
             let space = self.space.read();
-            let mut found = Vec::new();
-            match space.dispatch_into(address, &mut found) {
-                Ok(()) => out.extend(found.into_iter().map(|(_, m)| Arc::clone(m))),
+            match space.for_each_match(address, |_, m| out.push(Arc::clone(m))) {
+                Ok(()) => {}
                 Err(e) => {
                     bump(&c.bad_address);
                     log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
@@ -366,7 +369,7 @@ impl Dispatcher {
     }
 
     fn message_now(&self, msg: Cow<'_, Message>, ctx: &Context) {
-        let mut methods = Vec::new();
+        let mut methods = Methods::new();
         self.resolve(&msg.address, &mut methods);
         let pool = if methods.iter().any(|m| m.on_pool) {
             self.pool()
@@ -505,7 +508,7 @@ impl Dispatcher {
         let timetag = s.bundle.timetag;
         let ctx = s.context.with_bundle_timetag(timetag);
         let mut stack = vec![(s.bundle.content.into_iter(), timetag, ctx)];
-        let mut methods = Vec::new();
+        let mut methods = Methods::new();
         while let Some((iter, tt, ctx)) = stack.last_mut() {
             let Some(element) = iter.next() else {
                 stack.pop();

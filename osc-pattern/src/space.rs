@@ -378,9 +378,48 @@ impl<T> AddressSpace<T> {
     ) -> Result<(), PatternError> {
         out.clear();
         if is_literal_address(incoming) {
-            self.collect_literal(incoming, out);
+            self.for_each_literal_match(incoming, |id, t| out.push((id, t)));
         } else {
             self.collect_pattern(&Pattern::new(incoming)?, out);
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each method an incoming address selects, in the order of
+    /// [`dispatch_into`](Self::dispatch_into) (registration order). For a literal
+    /// address (the usual case) it allocates nothing: methods registered at the
+    /// address and filters that match it are merged in registration order as they
+    /// are found.
+    ///
+    /// # Errors
+    ///
+    /// As [`dispatch_into`](Self::dispatch_into).
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// space.insert("/synth/1", "synth 1 (first)")?;
+    /// space.insert_filter(Filter::osc("/synth/*")?, "any synth");
+    /// space.insert("/synth/1", "synth 1 (second)")?;
+    /// let mut seen = Vec::new();
+    /// space.for_each_match("/synth/1", |_, &name| seen.push(name))?;
+    /// assert_eq!(seen, ["synth 1 (first)", "any synth", "synth 1 (second)"]);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn for_each_match<'a>(
+        &'a self,
+        incoming: &str,
+        mut f: impl FnMut(MethodId, &'a T),
+    ) -> Result<(), PatternError> {
+        if is_literal_address(incoming) {
+            self.for_each_literal_match(incoming, f);
+        } else {
+            let mut out = Vec::new();
+            self.collect_pattern(&Pattern::new(incoming)?, &mut out);
+            for (id, t) in out {
+                f(id, t);
+            }
         }
         Ok(())
     }
@@ -427,7 +466,7 @@ impl<T> AddressSpace<T> {
     ) {
         out.clear();
         if is_literal_address(pattern.as_str()) {
-            self.collect_literal(pattern.as_str(), out);
+            self.for_each_literal_match(pattern.as_str(), |id, t| out.push((id, t)));
         } else {
             self.collect_pattern(pattern, out);
         }
@@ -524,22 +563,35 @@ impl<T> AddressSpace<T> {
         );
     }
 
-    fn collect_literal<'a>(&'a self, address: &str, out: &mut Vec<(MethodId, &'a T)>) {
-        if let Some(node) = self.by_path.get(address).and_then(|&n| self.nodes.get(n)) {
-            self.push_entries(node, out);
-        }
-        let exact = out.len();
+    /// The methods a literal address selects: those registered at it (kept in
+    /// registration order by their node) merged with the matching filters (kept in
+    /// registration order too), so no sort is needed.
+    fn for_each_literal_match<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
+        let at_address = self
+            .by_path
+            .get(address)
+            .and_then(|&n| self.nodes.get(n))
+            .map_or(&[][..], |node| &node.entries[..]);
+        let mut exact = at_address
+            .iter()
+            .filter_map(|&id| self.entry(id).map(|e| (id, &e.payload)))
+            .peekable();
         for &id in &self.filters {
-            if let Some(entry) = self.entry(id) {
-                if let Registration::Filter(filter) = &entry.registration {
-                    if filter.matches_literal(address) {
-                        out.push((id, &entry.payload));
-                    }
+            let Some(entry) = self.entry(id) else {
+                continue;
+            };
+            let Registration::Filter(filter) = &entry.registration else {
+                continue;
+            };
+            if filter.matches_literal(address) {
+                while let Some((e, t)) = exact.next_if(|&(e, _)| e < id) {
+                    f(e, t);
                 }
+                f(id, &entry.payload);
             }
         }
-        if exact > 0 && out.len() > exact {
-            out.sort_unstable_by_key(|&(id, _)| id);
+        for (e, t) in exact {
+            f(e, t);
         }
     }
 }

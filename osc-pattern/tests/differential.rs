@@ -245,8 +245,13 @@ proptest! {
             match space.dispatch_into(inc, &mut out) {
                 Ok(()) => {
                     let got: Vec<MethodId> = out.iter().map(|(id, _)| *id).collect();
-                    prop_assert_eq!(got, want, "incoming {:?}", inc);
+                    prop_assert_eq!(&got, &want, "incoming {:?}", inc);
                 }
+                Err(_) => prop_assert!(compiled.is_err() && !literal),
+            }
+            let mut visited = Vec::new();
+            match space.for_each_match(inc, |id, _| visited.push(id)) {
+                Ok(()) => prop_assert_eq!(visited, want, "incoming {:?}", inc),
                 Err(_) => prop_assert!(compiled.is_err() && !literal),
             }
         }
