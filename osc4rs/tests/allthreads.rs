@@ -120,6 +120,25 @@ fn two_slow_handlers_run_at_the_same_time() {
 }
 
 #[test]
+fn reading_goes_on_while_two_slow_handlers_run() {
+    let r = rig();
+    // The first runs in the I/O thread that read it; the second is read by the other
+    // I/O thread, which must hand it to a worker rather than run it itself, or no
+    // thread would be left to read.
+    for _ in 0..2 {
+        r.send(Message::new("/slow"));
+        r.slow_started.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+    for i in 0..10 {
+        r.send(Message::new("/fast").arg(i));
+    }
+    assert_eq!(r.fast_ones(10), (0..10).collect::<Vec<_>>());
+    r.release_slow.send(()).unwrap();
+    r.release_slow.send(()).unwrap();
+    r.osc.terminate().unwrap();
+}
+
+#[test]
 fn many_messages_from_several_senders_are_all_handled() {
     let r = rig();
     let seen = Arc::new(Mutex::new(Vec::new()));
