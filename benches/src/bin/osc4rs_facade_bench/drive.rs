@@ -190,6 +190,75 @@ pub(crate) fn idle(secs: f64, runs: usize) {
     }
 }
 
+/// `sending COUNT RUNS`: the sender's side. Each kind sends COUNT bench messages
+/// (`send-as`) to a socket this process drains; the table gives the sending
+/// process's CPU per message against a plain encode-and-`send_to` loop.
+pub(crate) fn sending(count: u64, runs: usize) {
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind the sink");
+    let port = sink.local_addr().expect("sink address").port();
+    sink.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .expect("timeout");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drain = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = sink.recv(&mut buf);
+            }
+        })
+    };
+    let kinds = ["baseline", "eventloop", "comthreads", "allthreads"];
+    let mut results: Vec<Vec<Fields>> = vec![Vec::new(); kinds.len()];
+    for run in 0..runs {
+        for (i, kind) in kinds.iter().enumerate() {
+            let out = own(&strings(&[
+                "send-as",
+                kind,
+                &port.to_string(),
+                &count.to_string(),
+            ]))
+            .output()
+            .expect("run the sender");
+            let r = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .find_map(parse_result)
+                .expect("sender RESULT");
+            eprintln!(
+                "run {run}: {kind:10} {:>6.0} ns CPU/msg, {:.0} msg/s",
+                num(&r, "cpu_ns") / num(&r, "sent").max(1.0),
+                num(&r, "sent") / (num(&r, "wall_ns") / 1e9)
+            );
+            if let Some(cell) = results.get_mut(i) {
+                cell.push(r);
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = drain.join();
+    println!(
+        "{count} messages `/test/here/<i> ,si \"message\" i` sent over UDP to 127.0.0.1 as fast as \
+         the sender goes (message built, encoded and written; the facade's `terminate` \
+         included); median of {runs} runs:\n"
+    );
+    println!("| sender | msg/s | CPU per message | ratio to baseline |");
+    println!("|---|---|---|---|");
+    let per_msg = |r: &Fields| num(r, "cpu_ns") / num(r, "sent").max(1.0);
+    let base = results.first().cloned().unwrap_or_default();
+    for (kind, cell) in kinds.iter().zip(&results) {
+        let rate = median(
+            cell.iter()
+                .map(|r| num(r, "sent") / (num(r, "wall_ns") / 1e9))
+                .collect(),
+        );
+        let cpu = median(cell.iter().map(per_msg).collect());
+        println!(
+            "| {kind} | {rate:.0} | {cpu:.0} ns | {:.2}x |",
+            paired_ratio(cell, &base, per_msg)
+        );
+    }
+}
+
 /// `latency ROUNDS RUNS`: ping-pong round trips, plain against each mode.
 pub(crate) fn latency(rounds: usize, runs: usize) {
     let rows = [

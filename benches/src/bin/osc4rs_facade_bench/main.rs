@@ -8,8 +8,10 @@
 //! osc4rs_facade_bench throughput [COUNT [RUNS]]          # driver: every receiver, RUNS times
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS]]            # driver: ping-pong per mode
+//! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads
 //! osc4rs_facade_bench send PORT COUNT RATE
+//! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
 //! osc4rs_facade_bench idle KIND SECS
 //! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs
 //! osc4rs_facade_bench pong KIND PING_PORT
@@ -33,20 +35,22 @@ fn main() {
         "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
         "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3)),
+        "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "recv" => recv::recv(
             &text(1),
             arg(&args, 2, 100_000),
             Duration::from_millis(arg(&args, 3, 1000)),
         ),
         "send" => recv::send(arg(&args, 1, 0), arg(&args, 2, 100_000), arg(&args, 3, 0)),
+        "send-as" => recv::send_as(&text(1), arg(&args, 2, 0), arg(&args, 3, 100_000)),
         "idle" => recv::idle(&text(1), arg(&args, 2, 2.0)),
         "ping" => latency::ping(&text(1), arg(&args, 2, 2000)),
         "pong" => latency::pong(&text(1), arg(&args, 2, 0)),
         _ => {
             eprintln!(
                 "usage: osc4rs_facade_bench throughput [COUNT [RUNS]] | idle-all [SECS [RUNS]] \
-                 | latency [ROUNDS [RUNS]] | recv KIND COUNT IDLE_MS \
-                 | send PORT COUNT RATE | idle KIND SECS | ping KIND ROUNDS \
+                 | latency [ROUNDS [RUNS]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
+                 | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"
             );
             std::process::exit(2);

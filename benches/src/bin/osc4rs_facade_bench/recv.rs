@@ -288,3 +288,55 @@ pub(crate) fn idle(kind: &str, secs: f64) {
     ]);
     let _ = osc.terminate();
 }
+
+/// `send-as KIND PORT COUNT`: sends COUNT bench messages to 127.0.0.1:PORT as an
+/// application would, and prints a RESULT line with the process's CPU time. `baseline`
+/// encodes each message with osc-codec and writes it with a plain std socket; the
+/// facade kinds open a UDP client and call `send` (eventloop also calls `process()`
+/// after each, where it writes), then `terminate` (which flushes) inside the timing.
+pub(crate) fn send_as(kind: &str, port: u16, count: u64) {
+    let dest = SocketAddr::from(([127, 0, 0, 1], port));
+    let count = u32::try_from(count).expect("count fits u32");
+    let cpu0 = cpu_ns();
+    let start = Instant::now();
+    let mut retries = 0u64;
+    if kind == "baseline" {
+        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut buf = vec![0u8; 1024];
+        for i in 0..count {
+            let n = osc_codec::Packet::from(crate::measure::message(i))
+                .encode_into(&mut buf)
+                .expect("encode");
+            while sock
+                .send_to(buf.get(..n).unwrap_or_default(), dest)
+                .is_err()
+            {
+                retries += 1;
+            }
+        }
+    } else {
+        let mode = mode(kind).unwrap_or_else(|| panic!("unknown sender kind {kind}"));
+        let osc = Osc::builder().mode(mode).start().expect("start");
+        osc.udp_client("out", dest).expect("client");
+        for i in 0..count {
+            let msg = crate::measure::message(i);
+            // A full queue is an error value: let it drain and try again.
+            while osc.send(msg.clone(), "out").is_err() {
+                retries += 1;
+                osc.process_timeout(Duration::from_millis(1))
+                    .expect("process");
+            }
+            if mode == Mode::EventLoop {
+                osc.process().expect("process");
+            }
+        }
+        osc.terminate().expect("terminate");
+    }
+    report(&[
+        ("kind", kind.to_owned()),
+        ("sent", count.to_string()),
+        ("retries", retries.to_string()),
+        ("wall_ns", nanos(start.elapsed()).to_string()),
+        ("cpu_ns", cpu_ns().saturating_sub(cpu0).to_string()),
+    ]);
+}
