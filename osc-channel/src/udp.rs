@@ -417,6 +417,7 @@ mod tests {
             assert_eq!(buf[..4], i.to_be_bytes());
         }
     }
+
     /// The events of one short poll, as (readable, writable) pairs.
     fn poll_once(poll: &mut mio::Poll) -> Vec<(bool, bool)> {
         let mut events = mio::Events::with_capacity(8);

@@ -10,16 +10,16 @@ use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
 use crate::exec::{Call, Method, Shared, invoke, run_calls, submit_bundle};
-
-/// The methods one message selects, gathered before any runs (a handler may register
-/// methods, so none runs under the registry's lock). Inline for the usual one to four.
-type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
     Context, DispatchError, DropReason, Executor, Handler, MethodOptions, PoolConfig, PoolStats,
     Result, Scheduler, SchedulerConfig, ShutdownReport, Stats, WorkerPool,
 };
+
+/// The methods one message selects, gathered before any runs (a handler may register
+/// methods, so none runs under the registry's lock). Inline for the usual one to four.
+type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
 
 /// Dispatcher settings.
 ///
@@ -329,12 +329,9 @@ impl Dispatcher {
         let c = &self.shared.counters;
         {
             let space = self.space.read();
-            match space.for_each_match(address, |_, m| out.push(Arc::clone(m))) {
-                Ok(()) => {}
-                Err(e) => {
-                    bump(&c.bad_address);
-                    log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
-                }
+            if let Err(e) = space.for_each_match(address, |_, m| out.push(Arc::clone(m))) {
+                bump(&c.bad_address);
+                log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
             }
         }
         if out.is_empty() {
