@@ -431,11 +431,14 @@ impl Reactor {
 
     /// Starts the reconnections that are due.
     pub(crate) fn fire_timers(&mut self) {
-        // Most passes have no timer: they skip the clock read.
-        if self.next_timer().is_none() {
+        // Most passes have no timer: they skip the clock read and the scan below.
+        let Some(first) = self.next_timer() else {
+            return;
+        };
+        let now = Instant::now();
+        if first > now {
             return;
         }
-        let now = Instant::now();
         let due: Vec<u64> = self
             .channels
             .iter()
