@@ -6,6 +6,7 @@
 //! ```text
 //! osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]]  # driver: every mode, RUNS times
 //! osc_channel_bench tcp [COUNT [RUNS]]              # driver: both framings
+//! osc_channel_bench udp-drain [BURST [CYCLES [BATCH]]]  # one process: drain cost only
 //! osc_channel_bench udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US
 //! osc_channel_bench udp-send MODE PORT COUNT
 //! osc_channel_bench tcp-recv FRAMING COUNT IDLE_MS
@@ -13,6 +14,7 @@
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod drain;
 mod measure;
 mod tcp;
 mod udp;
@@ -32,6 +34,7 @@ fn main() {
             arg(&args, 3, 32),
             arg(&args, 4, 0),
         ),
+        "udp-drain" => drain::drive(arg(&args, 1, 2000), arg(&args, 2, 200), arg(&args, 3, 32)),
         "tcp" => tcp::drive(arg(&args, 1, 1_000_000), arg(&args, 2, 3)),
         "udp-recv" => udp::recv(
             &text(1),
@@ -50,6 +53,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]] | tcp [COUNT [RUNS]] \
+                 | udp-drain [BURST [CYCLES [BATCH]]] \
                  | udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US | udp-send MODE PORT COUNT \
                  | tcp-recv FRAMING COUNT IDLE_MS | tcp-send FRAMING PORT COUNT"
             );
