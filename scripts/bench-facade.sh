@@ -22,6 +22,10 @@ echo "## Idle"
 echo
 "$BIN" idle-all "$IDLE_SECS" "$RUNS"
 echo
-echo "## Round trip"
+echo "## Round trip, each end on its own CPU (an idle CPU must wake)"
+echo
+"$BIN" latency "$ROUNDS" "$RUNS" split
+echo
+echo "## Round trip, placement left to the scheduler"
 echo
 "$BIN" latency "$ROUNDS" "$RUNS"

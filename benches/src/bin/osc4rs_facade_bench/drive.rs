@@ -259,8 +259,86 @@ pub(crate) fn sending(count: u64, runs: usize) {
     }
 }
 
-/// `latency ROUNDS RUNS`: ping-pong round trips, plain against each mode.
-pub(crate) fn latency(rounds: usize, runs: usize) {
+/// Round trips a latency pair makes before the next pair's turn.
+const LATENCY_BLOCK: usize = 100;
+
+/// A ping process and its pong, both running, the ping waiting for commands.
+struct Pair {
+    ping: Child,
+    ping_out: BufReader<ChildStdout>,
+    pong: Child,
+    /// Kept open so that the pong never writes into a closed pipe.
+    _pong_out: BufReader<ChildStdout>,
+}
+
+/// `own(args)`, pinned to `cpu` with `taskset` when one is given.
+fn own_on(cpu: Option<usize>, args: &[String]) -> Command {
+    let Some(cpu) = cpu else { return own(args) };
+    let mut c = Command::new("taskset");
+    c.arg("-c")
+        .arg(cpu.to_string())
+        .arg(std::env::current_exe().expect("own path"))
+        .args(args);
+    c
+}
+
+fn start_pair(kind: &str, split: bool) -> Pair {
+    let (ping_cpu, pong_cpu) = if split {
+        (Some(0), Some(1))
+    } else {
+        (None, None)
+    };
+    let (mut ping, ping_out, ping_port) = spawn_ready(own_on(ping_cpu, &strings(&["ping", kind])));
+    let (pong, pong_out, pong_port) = spawn_ready(own_on(
+        pong_cpu,
+        &strings(&["pong", kind, &ping_port.to_string()]),
+    ));
+    if let Some(stdin) = ping.stdin.as_mut() {
+        writeln!(stdin, "{pong_port}").expect("tell ping the pong's port");
+    }
+    Pair {
+        ping,
+        ping_out,
+        pong,
+        _pong_out: pong_out,
+    }
+}
+
+impl Pair {
+    /// Makes `n` measured round trips and waits until they are done.
+    fn go(&mut self, n: usize) {
+        if let Some(stdin) = self.ping.stdin.as_mut() {
+            writeln!(stdin, "go {n}").expect("send go");
+        }
+        let mut line = String::new();
+        while line.trim() != "DONE" {
+            line.clear();
+            if self.ping_out.read_line(&mut line).expect("ping output") == 0 {
+                panic!("ping ended before DONE");
+            }
+        }
+    }
+
+    /// Ends the ping (its RESULT) and stops the pong.
+    fn end(mut self) -> Fields {
+        drop(self.ping.stdin.take());
+        let r = result_of(self.ping_out);
+        let _ = self.ping.wait();
+        // The pong answers until it is stopped: it is our child, stop it by its handle.
+        let _ = self.pong.kill();
+        let _ = self.pong.wait();
+        r
+    }
+}
+
+/// `latency ROUNDS RUNS [split]`: ping-pong round trips, plain against each mode, all
+/// pairs running at once and taking turns in blocks.
+///
+/// With `split`, every ping runs on CPU 0 and every pong on CPU 1 (`taskset`), so
+/// each hop wakes an idle CPU, as between two machines. Without it the scheduler
+/// places them, and on 2 cores it puts each pair on one CPU: a hop is then a context
+/// switch, and the ends' own CPU time decides the round trip.
+pub(crate) fn latency(rounds: usize, runs: usize, split: bool) {
     let rows = [
         "plain",
         "eventloop",
@@ -271,32 +349,30 @@ pub(crate) fn latency(rounds: usize, runs: usize) {
         "allthreads+busy",
     ];
     let mut results: Vec<Vec<Fields>> = vec![Vec::new(); rows.len()];
+    let blocks = rounds.div_ceil(LATENCY_BLOCK).max(1);
     for run in 0..runs {
-        for (i, kind) in rows.iter().enumerate() {
-            let (mut ping, ping_out, ping_port) =
-                spawn_ready(own(&strings(&["ping", kind, &rounds.to_string()])));
-            let (mut pong, _pong_out, pong_port) =
-                spawn_ready(own(&strings(&["pong", kind, &ping_port.to_string()])));
-            if let Some(stdin) = ping.stdin.as_mut() {
-                writeln!(stdin, "{pong_port}").expect("tell ping the pong's port");
+        let mut pairs: Vec<_> = rows.iter().map(|kind| start_pair(kind, split)).collect();
+        // Block b goes to every pair in turn, starting one further along each time.
+        for b in 0..blocks {
+            for k in 0..pairs.len() {
+                if let Some(pair) = pairs.get_mut((b + k) % rows.len()) {
+                    pair.go(LATENCY_BLOCK);
+                }
             }
-            let r = result_of(ping_out);
-            let _ = ping.wait();
-            // The pong answers until it is stopped: it is our child, stop it by its handle.
-            let _ = pong.kill();
-            let _ = pong.wait();
+        }
+        for ((kind, pair), v) in rows.iter().zip(pairs).zip(results.iter_mut()) {
+            let r = pair.end();
             eprintln!(
-                "run {run}: {kind:10} median {:>6.1} µs, p99 {:>6.1} µs",
+                "run {run}: {kind:15} median {:>6.1} µs, p99 {:>6.1} µs",
                 num(&r, "median_ns") / 1e3,
                 num(&r, "p99_ns") / 1e3
             );
-            if let Some(v) = results.get_mut(i) {
-                v.push(r);
-            }
+            v.push(r);
         }
     }
+    let rounds = blocks * LATENCY_BLOCK;
     println!(
-        "Round trip of one message `/ping ,i` answered by `/pong ,i` between two processes on 127.0.0.1 (both ends plain sockets, or both the facade in the same mode), {rounds} round trips after 100 warm-up ones; medians over {runs} runs:\n"
+        "Round trip of one message `/ping ,i` answered by `/pong ,i` between two processes on 127.0.0.1 (both ends plain sockets, or both the facade in the same mode), {rounds} round trips per kind after 100 warm-up ones, in blocks of {LATENCY_BLOCK} that the kinds take in turn; medians over {runs} runs:\n"
     );
     println!(
         "| ends | median RTT | p99 RTT | median ratio to plain | p99 ratio to plain | target (median) | met |"

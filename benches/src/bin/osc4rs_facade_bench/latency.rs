@@ -12,7 +12,7 @@ use osc4rs::{Message, Mode, Osc};
 use crate::measure::{median, nanos, percentile, report};
 use crate::recv::mode;
 
-/// Round trips not measured, at the start.
+/// Round trips not measured, when a pair starts.
 const WARMUP: usize = 100;
 
 /// Busy polling of the `MODE+busy` kinds.
@@ -58,10 +58,17 @@ fn read_port_line() -> u16 {
     line.trim().parse().expect("a port number on stdin")
 }
 
-/// `ping KIND ROUNDS`: prints `READY PORT`, reads the pong's port on stdin, then
-/// measures ROUNDS round trips and prints a RESULT line (nanoseconds).
-pub(crate) fn ping(kind: &str, rounds: usize) {
-    let mut rtts = Vec::with_capacity(rounds);
+/// Round trips not measured at the start of each block, while the pair wakes up.
+const BLOCK_WARMUP: usize = 5;
+
+/// `ping KIND`: prints `READY PORT`, reads the pong's port on stdin, makes the warm-up
+/// round trips, then obeys the commands that follow on stdin: `go N` measures N round
+/// trips and prints `DONE`; `end` (or the end of input) prints a RESULT line
+/// (nanoseconds) over all measured round trips.
+///
+/// The driver starts every pair at once and gives them blocks in turn, so a change in
+/// the machine's state during the run touches every kind alike.
+pub(crate) fn ping(kind: &str) {
     if kind == "plain" {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
         println!("READY {}", sock.local_addr().expect("addr").port());
@@ -69,7 +76,7 @@ pub(crate) fn ping(kind: &str, rounds: usize) {
         sock.set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
         let mut buf = vec![0u8; 1 << 16];
-        for r in 0..WARMUP + rounds {
+        obey(kind, |r| {
             let bytes =
                 osc_codec::Packet::from(Message::new("/ping").arg(i32::try_from(r).unwrap_or(0)))
                     .to_bytes()
@@ -78,10 +85,8 @@ pub(crate) fn ping(kind: &str, rounds: usize) {
             sock.send_to(&bytes, pong).expect("send");
             let (n, _) = sock.recv_from(&mut buf).expect("reply within 5 s");
             let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
-            if r >= WARMUP {
-                rtts.push(nanos(t0.elapsed()) as f64);
-            }
-        }
+            t0.elapsed()
+        });
     } else {
         let osc = start(kind);
         osc.udp_server("in", "127.0.0.1:0").expect("server");
@@ -93,7 +98,7 @@ pub(crate) fn ping(kind: &str, rounds: usize) {
             let _ = tx.send(());
         })
         .expect("method");
-        for r in 0..WARMUP + rounds {
+        obey(kind, |r| {
             let t0 = Instant::now();
             osc.send(
                 Message::new("/ping").arg(i32::try_from(r).unwrap_or(0)),
@@ -108,11 +113,35 @@ pub(crate) fn ping(kind: &str, rounds: usize) {
                     Some(d) => rx.recv_timeout(d).is_ok(),
                 }
             });
-            if r >= WARMUP {
-                rtts.push(nanos(t0.elapsed()) as f64);
+            t0.elapsed()
+        });
+        let _ = osc.terminate();
+    }
+}
+
+/// The command loop of [`ping`]; `round(r)` makes round trip number `r`.
+fn obey(kind: &str, mut round: impl FnMut(usize) -> Duration) {
+    let mut r = 0;
+    for _ in 0..WARMUP {
+        round(r);
+        r += 1;
+    }
+    let mut rtts = Vec::new();
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        let Some(n) = line
+            .strip_prefix("go ")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+        else {
+            break;
+        };
+        for i in 0..BLOCK_WARMUP + n {
+            let rtt = round(r);
+            r += 1;
+            if i >= BLOCK_WARMUP {
+                rtts.push(nanos(rtt) as f64);
             }
         }
-        let _ = osc.terminate();
+        println!("DONE");
     }
     let mean = rtts.iter().sum::<f64>() / rtts.len().max(1) as f64;
     report(&[

@@ -7,7 +7,7 @@
 //! ```text
 //! osc4rs_facade_bench throughput [COUNT [RUNS]]          # driver: every receiver, RUNS times
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
-//! osc4rs_facade_bench latency [ROUNDS [RUNS]]            # driver: ping-pong per mode
+//! osc4rs_facade_bench latency [ROUNDS [RUNS [split]]]    # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads
 //! osc4rs_facade_bench send PORT COUNT RATE
@@ -34,7 +34,7 @@ fn main() {
     match cmd {
         "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
-        "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3)),
+        "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), text(3) == "split"),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "recv" => recv::recv(
             &text(1),
@@ -44,12 +44,12 @@ fn main() {
         "send" => recv::send(arg(&args, 1, 0), arg(&args, 2, 100_000), arg(&args, 3, 0)),
         "send-as" => recv::send_as(&text(1), arg(&args, 2, 0), arg(&args, 3, 100_000)),
         "idle" => recv::idle(&text(1), arg(&args, 2, 2.0)),
-        "ping" => latency::ping(&text(1), arg(&args, 2, 2000)),
+        "ping" => latency::ping(&text(1)),
         "pong" => latency::pong(&text(1), arg(&args, 2, 0)),
         _ => {
             eprintln!(
                 "usage: osc4rs_facade_bench throughput [COUNT [RUNS]] | idle-all [SECS [RUNS]] \
-                 | latency [ROUNDS [RUNS]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
+                 | latency [ROUNDS [RUNS [split]]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
                  | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"
             );
