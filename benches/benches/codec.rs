@@ -99,14 +99,20 @@ fn bench_codec(c: &mut Criterion) {
 
         let mut g = c.benchmark_group(case.name);
         g.bench_function("osc4rs_decode_borrowed", |b| {
-            b.iter(|| decode(black_box(&bytes)).map(black_box).is_ok())
+            b.iter(|| decode(black_box(&bytes)).as_ref().map(black_box).is_ok())
         });
         g.bench_function("osc4rs_decode_owned", |b| {
-            b.iter(|| Packet::decode(black_box(&bytes)).map(black_box).is_ok())
+            b.iter(|| {
+                Packet::decode(black_box(&bytes))
+                    .as_ref()
+                    .map(black_box)
+                    .is_ok()
+            })
         });
         g.bench_function("rosc_decode_udp", |b| {
             b.iter(|| {
                 rosc::decoder::decode_udp(black_box(&bytes))
+                    .as_ref()
                     .map(black_box)
                     .is_ok()
             })
