@@ -1,7 +1,7 @@
 //! `udp-drain`: the receive cost per datagram with nothing else running.
 //!
 //! One thread fills a receiver's socket with `burst` datagrams, then drains it and
-//! counts only the drain's CPU time (its own thread's schedstat). The receivers take
+//! counts only the drain's CPU time (its own thread's CPU clock). The receivers take
 //! turns, cycle after cycle, so a change in the machine's state touches all of them
 //! alike. Without a sender process, scheduler or sleep in the measured span, this
 //! separates the receive paths far more steadily than the two-process `udp` driver.
@@ -30,16 +30,7 @@ impl Receiver {
     fn open(mode: &str, batch: usize) -> (Receiver, SocketAddr) {
         let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
         if mode == "plain" {
-            let sock = socket2::Socket::new(
-                socket2::Domain::IPV4,
-                socket2::Type::DGRAM,
-                Some(socket2::Protocol::UDP),
-            )
-            .expect("socket");
-            sock.set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
-                .expect("SO_RCVBUF");
-            sock.bind(&bind.into()).expect("bind");
-            let sock: UdpSocket = sock.into();
+            let (sock, _rcvbuf) = super::udp::plain_socket(bind, true);
             sock.set_nonblocking(true).expect("O_NONBLOCK");
             let addr = sock.local_addr().expect("addr");
             return (Receiver::Plain(sock, vec![0; 1 << 16]), addr);

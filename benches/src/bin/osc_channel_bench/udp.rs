@@ -57,6 +57,25 @@ impl Tally {
     }
 }
 
+/// The plain receivers' socket, bound to `bind`: with the library's default receive
+/// buffer request when `big_buffer`, else the kernel's default. Returns the socket and
+/// the buffer size the kernel granted.
+pub(crate) fn plain_socket(bind: SocketAddr, big_buffer: bool) -> (UdpSocket, usize) {
+    let sock = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )
+    .expect("socket");
+    if big_buffer {
+        sock.set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
+            .expect("SO_RCVBUF");
+    }
+    sock.bind(&bind.into()).expect("bind");
+    let rcvbuf = sock.recv_buffer_size().unwrap_or(0);
+    (sock.into(), rcvbuf)
+}
+
 /// `udp-recv MODE COUNT IDLE_MS BATCH`: receives until COUNT datagrams or IDLE_MS of
 /// silence, then prints a RESULT line.
 ///
@@ -67,19 +86,7 @@ pub(crate) fn recv(mode: &str, count: u64, idle: Duration, batch: usize, period:
     let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
     match mode {
         "plain" | "plain-defaultbuf" => {
-            let sock = socket2::Socket::new(
-                socket2::Domain::IPV4,
-                socket2::Type::DGRAM,
-                Some(socket2::Protocol::UDP),
-            )
-            .expect("socket");
-            if mode == "plain" {
-                sock.set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
-                    .expect("SO_RCVBUF");
-            }
-            sock.bind(&bind.into()).expect("bind");
-            let rcvbuf = sock.recv_buffer_size().unwrap_or(0);
-            let sock: UdpSocket = sock.into();
+            let (sock, rcvbuf) = plain_socket(bind, mode == "plain");
             // Wait longer for the first datagram, while the sender starts.
             sock.set_read_timeout(Some(FIRST_WAIT)).expect("timeout");
             if !period.is_zero() {
