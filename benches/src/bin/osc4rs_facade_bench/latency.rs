@@ -1,10 +1,10 @@
 //! Round-trip latency: a ping process and a pong process (both plain UDP, or both the
 //! facade in the same mode) bounce one message back and forth.
 
-use std::io::BufRead;
+use std::io::{self, BufRead};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use osc4rs::{Message, Mode, Osc};
@@ -18,11 +18,13 @@ const WARMUP: usize = 100;
 /// Busy polling of the `MODE+busy` kinds.
 pub(crate) const BUSY_POLL: Duration = Duration::from_micros(50);
 
-/// A facade runtime in a kind's mode: default options, or `MODE+busy` for busy polling.
+/// A facade runtime in a kind's mode: default options, or `MODE+busy` for busy polling
+/// (`MODE+wait` is read by [`ping`]).
 fn start(kind: &str) -> Osc {
-    let (name, busy) = match kind.strip_suffix("+busy") {
+    let name = kind.strip_suffix("+wait").unwrap_or(kind);
+    let (name, busy) = match name.strip_suffix("+busy") {
         Some(name) => (name, BUSY_POLL),
-        None => (kind, Duration::ZERO),
+        None => (name, Duration::ZERO),
     };
     let mode = mode(name).unwrap_or_else(|| panic!("unknown kind {kind}"));
     Osc::builder()
@@ -52,6 +54,18 @@ fn drive_until(osc: &Osc, mut done: impl FnMut(Option<Duration>) -> bool) {
     }
 }
 
+/// Waits (driving the runtime) until `rx` gets a message, at most 5 s.
+fn wait_for(osc: &Osc, rx: &mpsc::Receiver<()>) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    drive_until(osc, |wait| {
+        assert!(Instant::now() < deadline, "no reply within 5 s");
+        match wait {
+            None => rx.try_recv().is_ok(),
+            Some(d) => rx.recv_timeout(d).is_ok(),
+        }
+    });
+}
+
 fn read_port_line() -> u16 {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).expect("stdin");
@@ -61,6 +75,10 @@ fn read_port_line() -> u16 {
 /// Round trips not measured at the start of each block, while the pair wakes up.
 const BLOCK_WARMUP: usize = 5;
 
+fn ping_message(r: usize) -> Message {
+    Message::new("/ping").arg(i32::try_from(r).unwrap_or(0))
+}
+
 /// `ping KIND`: prints `READY PORT`, reads the pong's port on stdin, makes the warm-up
 /// round trips, then obeys the commands that follow on stdin: `go N` measures N round
 /// trips and prints `DONE`; `end` (or the end of input) prints a RESULT line
@@ -68,64 +86,143 @@ const BLOCK_WARMUP: usize = 5;
 ///
 /// The driver starts every pair at once and gives them blocks in turn, so a change in
 /// the machine's state during the run touches every kind alike.
+///
+/// A round trip is the time from sending a `/ping` to the end that handles the `/pong`:
+/// the plain loop's `recv_from` and decode, or the facade's `/pong` handler, which
+/// sends the next `/ping` itself (a rally). With `allthreads+wait` the handler instead
+/// wakes the application thread, which waits for each reply and sends the next ping: one
+/// more thread wake-up per round trip, which is what that application pays for waiting
+/// in its own thread.
 pub(crate) fn ping(kind: &str) {
-    if kind == "plain" {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        println!("READY {}", sock.local_addr().expect("addr").port());
-        let pong = SocketAddr::from(([127, 0, 0, 1], read_port_line()));
-        sock.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut buf = vec![0u8; 1 << 16];
-        obey(kind, |r| {
-            let bytes =
-                osc_codec::Packet::from(Message::new("/ping").arg(i32::try_from(r).unwrap_or(0)))
-                    .to_bytes()
-                    .expect("encode");
-            let t0 = Instant::now();
-            sock.send_to(&bytes, pong).expect("send");
-            let (n, _) = sock.recv_from(&mut buf).expect("reply within 5 s");
-            let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
-            t0.elapsed()
-        });
+    if let Some(spin) = plain_spin(kind) {
+        ping_plain(kind, spin);
+    } else if kind.ends_with("+wait") {
+        ping_waiting(kind);
     } else {
-        let osc = start(kind);
-        osc.udp_server("in", "127.0.0.1:0").expect("server");
-        println!("READY {}", osc.local_addr("in").expect("addr").port());
-        osc.udp_client("out", ("127.0.0.1", read_port_line()))
-            .expect("client");
-        let (tx, rx) = mpsc::channel::<()>();
-        osc.method("/pong", move |_m: &Message| {
-            let _ = tx.send(());
-        })
-        .expect("method");
-        obey(kind, |r| {
-            let t0 = Instant::now();
-            osc.send(
-                Message::new("/ping").arg(i32::try_from(r).unwrap_or(0)),
-                "out",
-            )
-            .expect("send");
-            let deadline = t0 + Duration::from_secs(5);
-            drive_until(&osc, |wait| {
-                assert!(Instant::now() < deadline, "no reply within 5 s");
-                match wait {
-                    None => rx.try_recv().is_ok(),
-                    Some(d) => rx.recv_timeout(d).is_ok(),
-                }
-            });
-            t0.elapsed()
-        });
-        let _ = osc.terminate();
+        ping_rally(kind);
     }
 }
 
-/// The command loop of [`ping`]; `round(r)` makes round trip number `r`.
-fn obey(kind: &str, mut round: impl FnMut(usize) -> Duration) {
+fn ping_plain(kind: &str, spin: Duration) {
+    let sock = plain_socket(spin);
+    let pong = SocketAddr::from(([127, 0, 0, 1], read_port_line()));
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = vec![0u8; 1 << 16];
     let mut r = 0;
-    for _ in 0..WARMUP {
-        round(r);
-        r += 1;
-    }
+    obey(kind, |n| {
+        (0..n)
+            .map(|_| {
+                let bytes = osc_codec::Packet::from(ping_message(r))
+                    .to_bytes()
+                    .expect("encode");
+                r += 1;
+                let t0 = Instant::now();
+                sock.send_to(&bytes, pong).expect("send");
+                let (n, _) = recv_spinning(&sock, &mut buf, spin).expect("reply within 5 s");
+                let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
+                t0.elapsed()
+            })
+            .collect()
+    });
+}
+
+/// A facade ping whose application thread sends each `/ping` and waits for the `/pong`
+/// handler to tell it the reply came.
+fn ping_waiting(kind: &str) {
+    let osc = start_ping(kind);
+    let (tx, rx) = mpsc::channel::<()>();
+    osc.method("/pong", move |_m: &Message| {
+        let _ = tx.send(());
+    })
+    .expect("method");
+    let mut r = 0;
+    obey(kind, |n| {
+        (0..n)
+            .map(|_| {
+                let t0 = Instant::now();
+                osc.send(ping_message(r), "out").expect("send");
+                r += 1;
+                wait_for(&osc, &rx);
+                t0.elapsed()
+            })
+            .collect()
+    });
+    let _ = osc.terminate();
+}
+
+/// The state of a rally, shared by the `/pong` handler and the thread that starts it.
+struct Rally {
+    /// Round trips still to start after the one in flight.
+    left: usize,
+    /// The number the next `/ping` carries.
+    next: usize,
+    sent_at: Instant,
+    rtts: Vec<Duration>,
+}
+
+/// A facade ping whose `/pong` handler sends the next `/ping`: the application thread
+/// only starts a block of round trips and waits for its end.
+fn ping_rally(kind: &str) {
+    let osc = Arc::new(start_ping(kind));
+    let rally = Arc::new(Mutex::new(Rally {
+        left: 0,
+        next: 0,
+        sent_at: Instant::now(),
+        rtts: Vec::new(),
+    }));
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let me: Arc<OnceLock<Arc<Osc>>> = Arc::new(OnceLock::new());
+    let (me2, rally2) = (Arc::clone(&me), Arc::clone(&rally));
+    osc.method("/pong", move |_m: &Message| {
+        let mut st = rally2.lock().expect("rally");
+        let rtt = st.sent_at.elapsed();
+        st.rtts.push(rtt);
+        if st.left == 0 {
+            let _ = done_tx.send(());
+            return;
+        }
+        st.left -= 1;
+        let r = st.next;
+        st.next += 1;
+        st.sent_at = Instant::now();
+        if let Some(osc) = me2.get() {
+            osc.send(ping_message(r), "out").expect("send");
+        }
+    })
+    .expect("method");
+    let _ = me.set(Arc::clone(&osc));
+    obey(kind, |n| {
+        let r = {
+            let mut st = rally.lock().expect("rally");
+            st.left = n.saturating_sub(1);
+            st.rtts.clear();
+            st.next += 1;
+            st.sent_at = Instant::now();
+            st.next - 1
+        };
+        osc.send(ping_message(r), "out").expect("send");
+        wait_for(&osc, &done_rx);
+        std::mem::take(&mut rally.lock().expect("rally").rtts)
+    });
+    let _ = osc.terminate();
+}
+
+/// A facade runtime for a ping: a server to receive on (its port printed), a client
+/// to the pong's port (read on stdin) named `out`.
+fn start_ping(kind: &str) -> Osc {
+    let osc = start(kind);
+    osc.udp_server("in", "127.0.0.1:0").expect("server");
+    println!("READY {}", osc.local_addr("in").expect("addr").port());
+    osc.udp_client("out", ("127.0.0.1", read_port_line()))
+        .expect("client");
+    osc
+}
+
+/// The command loop of [`ping`]; `block(n)` makes `n` round trips and returns their
+/// times.
+fn obey(kind: &str, mut block: impl FnMut(usize) -> Vec<Duration>) {
+    block(WARMUP);
     let mut rtts = Vec::new();
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
         let Some(n) = line
@@ -134,13 +231,8 @@ fn obey(kind: &str, mut round: impl FnMut(usize) -> Duration) {
         else {
             break;
         };
-        for i in 0..BLOCK_WARMUP + n {
-            let rtt = round(r);
-            r += 1;
-            if i >= BLOCK_WARMUP {
-                rtts.push(nanos(rtt) as f64);
-            }
-        }
+        let times = block(BLOCK_WARMUP + n);
+        rtts.extend(times.iter().skip(BLOCK_WARMUP).map(|t| nanos(*t) as f64));
         println!("DONE");
     }
     let mean = rtts.iter().sum::<f64>() / rtts.len().max(1) as f64;
@@ -153,26 +245,74 @@ fn obey(kind: &str, mut round: impl FnMut(usize) -> Duration) {
     ]);
 }
 
+/// The busy polling of a plain kind (`plain`: none, `plain+busy`: [`BUSY_POLL`]);
+/// `None` for the facade's kinds.
+fn plain_spin(kind: &str) -> Option<Duration> {
+    match kind {
+        "plain" => Some(Duration::ZERO),
+        "plain+busy" => Some(BUSY_POLL),
+        _ => None,
+    }
+}
+
+/// A plain socket for a ping or a pong; non-blocking when it busy-polls.
+fn plain_socket(spin: Duration) -> UdpSocket {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_nonblocking(!spin.is_zero()).expect("non-blocking");
+    println!("READY {}", sock.local_addr().expect("addr").port());
+    sock
+}
+
+/// `recv_from`, polling a non-blocking socket for up to `spin` before it blocks (as
+/// the facade's `busy_poll` does); a blocking socket (`spin` zero) just blocks.
+fn recv_spinning(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+    spin: Duration,
+) -> io::Result<(usize, SocketAddr)> {
+    if spin.is_zero() {
+        return sock.recv_from(buf);
+    }
+    let until = Instant::now() + spin;
+    loop {
+        match sock.recv_from(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < until => {
+                std::hint::spin_loop();
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            other => return other,
+        }
+    }
+    sock.set_nonblocking(false)?;
+    let got = sock.recv_from(buf);
+    sock.set_nonblocking(true)?;
+    got
+}
+
+/// The plain pong: answers each `/ping` from a blocking (or busy-polling) loop.
+fn pong_plain(spin: Duration) -> ! {
+    let sock = plain_socket(spin);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let Ok((n, peer)) = recv_spinning(&sock, &mut buf, spin) else {
+            continue;
+        };
+        if let Ok(osc_codec::Packet::Message(m)) =
+            osc_codec::Packet::decode(buf.get(..n).unwrap_or_default())
+        {
+            let mut reply = Message::new("/pong");
+            reply.args = m.args;
+            let bytes = osc_codec::Packet::from(reply).to_bytes().expect("encode");
+            let _ = sock.send_to(&bytes, peer);
+        }
+    }
+}
+
 /// `pong KIND PING_PORT`: prints `READY PORT` and answers every `/ping` with a
 /// `/pong` carrying the same arguments, until killed.
 pub(crate) fn pong(kind: &str, ping_port: u16) {
-    if kind == "plain" {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        println!("READY {}", sock.local_addr().expect("addr").port());
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let Ok((n, peer)) = sock.recv_from(&mut buf) else {
-                continue;
-            };
-            if let Ok(osc_codec::Packet::Message(m)) =
-                osc_codec::Packet::decode(buf.get(..n).unwrap_or_default())
-            {
-                let mut reply = Message::new("/pong");
-                reply.args = m.args;
-                let bytes = osc_codec::Packet::from(reply).to_bytes().expect("encode");
-                let _ = sock.send_to(&bytes, peer);
-            }
-        }
+    if let Some(spin) = plain_spin(kind) {
+        pong_plain(spin);
     }
     let osc = Arc::new(start(kind));
     osc.udp_server("in", "127.0.0.1:0").expect("server");

@@ -13,7 +13,8 @@
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
 //! osc4rs_facade_bench idle KIND SECS
-//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs
+//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs,
+//!                                                 # allthreads+wait: the application thread waits for each reply
 //! osc4rs_facade_bench pong KIND PING_PORT
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
