@@ -45,6 +45,10 @@ pub(crate) enum Command {
         id: ChannelId,
         reply: Sender<Option<crate::UdpWriter>>,
     },
+    Stats {
+        id: ChannelId,
+        reply: Sender<Option<Arc<crate::ChannelStats>>>,
+    },
     Flush {
         timeout: Duration,
         reply: Sender<bool>,
@@ -130,7 +134,9 @@ impl ReactorHandle {
 
     /// Queues a packet for the channel with this name, looked up in the reactor's thread
     /// (so it reaches channels this thread has not seen opened, such as a TCP server's
-    /// connection channels `SERVER/PEER`). An unknown name is logged and dropped.
+    /// connection channels `SERVER/PEER`). An unknown name is logged and dropped; for a
+    /// `SERVER/PEER` name the drop is counted in the server's stats
+    /// ([`DropReason::NoRoute`]).
     pub fn send_named(&self, name: &str, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         self.submit(Command::SendNamed {
             name: name.to_owned(),
@@ -188,6 +194,15 @@ impl ReactorHandle {
     pub fn local_addr(&self, id: ChannelId) -> Result<Option<SocketAddr>> {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.submit(Command::LocalAddr { id, reply })?;
+        rx.recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| ChannelError::Stopped)
+    }
+
+    /// A channel's counters, shared with the reactor (they keep counting); `None` for
+    /// an unknown channel. See [`Reactor::stats`].
+    pub fn stats(&self, id: ChannelId) -> Result<Option<Arc<crate::ChannelStats>>> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.submit(Command::Stats { id, reply })?;
         rx.recv_timeout(REPLY_TIMEOUT)
             .map_err(|_| ChannelError::Stopped)
     }
@@ -258,7 +273,17 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
                     from_writer: false,
                 },
             ),
-            None => log::warn!("queued send to unknown channel {name:?} dropped"),
+            None => {
+                // A connection `SERVER/PEER` that has gone: the drop counts on its server.
+                let server = name.rsplit_once('/').map(|(server, _)| server);
+                if let Some(stats) = server
+                    .and_then(|server| reactor.id_of(server))
+                    .and_then(|id| reactor.stats(id))
+                {
+                    stats.count_drop(DropReason::NoRoute);
+                }
+                log::warn!("queued send to unknown channel {name:?} dropped");
+            }
         },
         Command::Open { name, spec, reply } => {
             let _ = reply.send(reactor.open(&name, *spec));
@@ -271,6 +296,9 @@ pub(crate) fn execute(reactor: &mut Reactor, cmd: Command) {
         }
         Command::UdpWriter { id, reply } => {
             let _ = reply.send(reactor.udp_writer(id));
+        }
+        Command::Stats { id, reply } => {
+            let _ = reply.send(reactor.stats(id));
         }
         Command::Flush { timeout, reply } => reactor.add_flush_waiter(timeout, reply),
         Command::Stop => reactor.request_stop(),

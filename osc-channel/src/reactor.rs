@@ -217,6 +217,36 @@ impl Reactor {
         v
     }
 
+    /// Whether the last pass left datagrams or stream bytes unread (it reads at most
+    /// [`ReactorOptions::max_datagrams_per_event`] per socket, so that one busy socket
+    /// cannot starve the others). The next pass then does not wait.
+    ///
+    /// ```
+    /// use osc_channel::{ChannelSpec, Reactor, ReactorOptions, UdpConfig};
+    /// use std::time::Duration;
+    ///
+    /// let mut options = ReactorOptions::default();
+    /// options.max_datagrams_per_event = 2;
+    /// let mut reactor = Reactor::with_options(options)?;
+    /// let id = reactor.open("in", ChannelSpec::Udp(UdpConfig::server("127.0.0.1:0".parse().unwrap())))?;
+    /// let addr = reactor.local_addr(id).unwrap();
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// for _ in 0..3 {
+    ///     peer.send_to(b"/a\0\0,\0\0\0", addr).unwrap();
+    /// }
+    /// std::thread::sleep(Duration::from_millis(20));
+    /// let mut got = reactor.poll(Some(Duration::from_secs(1)), |_| {})?;
+    /// assert!(reactor.has_more_to_read());
+    /// while reactor.has_more_to_read() {
+    ///     got += reactor.poll(Some(Duration::ZERO), |_| {})?;
+    /// }
+    /// assert_eq!(got, 3);
+    /// # Ok::<(), osc_channel::ChannelError>(())
+    /// ```
+    pub fn has_more_to_read(&self) -> bool {
+        !self.more_to_read.is_empty()
+    }
+
     /// A channel's counters (shared: they keep counting after this call).
     pub fn stats(&self, id: ChannelId) -> Option<Arc<ChannelStats>> {
         self.channels.get(&id.0).map(|c| Arc::clone(&c.stats))
