@@ -25,6 +25,9 @@ pub enum OscError {
     /// An address could not be parsed or resolved.
     #[error("bad address {0:?}: {1}")]
     Address(String, String),
+    /// A channel's encode hook panicked; the packet was not sent on that channel.
+    #[error("the encode hook of channel {0:?} panicked")]
+    HookPanicked(String),
     /// The background I/O thread could not be started.
     #[error("cannot start the I/O thread: {0}")]
     Thread(std::io::Error),

@@ -1,6 +1,7 @@
 //! Per-channel encode and decode hooks (osc4py3's `encodepacket`/`decodepacket` action
 //! handlers).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +64,32 @@ impl std::fmt::Debug for ChannelHooks {
             .field("decode", &self.decode.is_some())
             .finish()
     }
+}
+
+/// Runs a channel's decode hook. A panic in it drops the packet (logged as an error)
+/// instead of unwinding through the thread that reads.
+pub(crate) fn run_decode(hook: &DecodeHook, channel: &str, bytes: &[u8]) -> Decoded {
+    catch_unwind(AssertUnwindSafe(|| hook(bytes))).unwrap_or_else(|_| {
+        log::error!("decode hook of channel {channel} panicked: packet dropped");
+        Decoded {
+            drop: true,
+            ..Decoded::default()
+        }
+    })
+}
+
+/// Runs a channel's encode hook; `None` if it panicked (logged as an error).
+pub(crate) fn run_encode(
+    hook: &EncodeHook,
+    channel: &str,
+    packet: &Packet,
+    bytes: Vec<u8>,
+) -> Option<Vec<u8>> {
+    let out = catch_unwind(AssertUnwindSafe(|| hook(packet, bytes)));
+    if out.is_err() {
+        log::error!("encode hook of channel {channel} panicked: packet not sent there");
+    }
+    out.ok()
 }
 
 /// Applies per-packet options to a decoded packet's bundle timetags.

@@ -30,7 +30,7 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
-    /// Dispatch at once (the event loop).
+    /// Dispatch at once (`terminate`'s last pass).
     Dispatch,
     /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
     Queue(&'a Sender<Incoming>),
@@ -88,11 +88,19 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// How many packets `Deliver::Collect` holds (0 for the other kinds).
+    pub(crate) fn collected(&self) -> usize {
+        match &self.to {
+            Deliver::Collect(batch) => batch.len(),
+            _ => 0,
+        }
+    }
+
     pub(crate) fn packet(&mut self, p: Received<'_>) {
         let s = self.s;
         let (name, hooks) = self.channel(p.channel, p.name);
         let decoded = match hooks.as_ref().and_then(|h| h.decode.as_ref()) {
-            Some(hook) => hook(p.data),
+            Some(hook) => hooks::run_decode(hook, p.name, p.data),
             None => Decoded::default(),
         };
         if decoded.drop {

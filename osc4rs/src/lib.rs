@@ -62,6 +62,7 @@ pub use mode::{Config, Mode};
 pub use runtime::{IntoAddr, Osc, RuntimeStats};
 pub use target::{ALL, LOCAL, Target};
 
+pub use osc_channel::{DropReason, StatsSnapshot};
 pub use osc_codec::{Bundle, Message, Packet, TimeTag, Value, osc_message};
 pub use osc_dispatch::{Context, Executor, FromArgs, Handler, MethodHandle, MethodOptions};
 

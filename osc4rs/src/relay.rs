@@ -44,7 +44,7 @@ use osc_channel::Reactor;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::io::{ChannelCache, Deliver, IO_PASS, Sink, io_pass};
-use crate::runtime::{Incoming, Shared};
+use crate::runtime::{Incoming, Shared, dispatch_batch, read_pending};
 use crate::{OscError, Result};
 
 /// The first interval at which a standing-by I/O thread looks whether it should read
@@ -161,10 +161,7 @@ impl Relay {
     /// one thread must stay free to read.
     fn run(&self, s: &Shared, batch: &mut Vec<Incoming>) {
         let dispatch = |batch: &mut Vec<Incoming>| {
-            for (packet, ctx) in batch.drain(..) {
-                let arrival = ctx.arrival;
-                s.core.dispatch(packet, ctx, arrival);
-            }
+            dispatch_batch(s, batch);
             s.core.run_due();
         };
         if self.running_jobs.swap(true, Ordering::AcqRel) {
@@ -177,7 +174,8 @@ impl Relay {
 
     /// A comthreads `process_timeout` pass: takes the baton (asking the I/O thread for
     /// it, within `wait`), then appends to `batch` first what the I/O thread queued
-    /// and, if that was nothing, what one reactor pass of up to `wait` receives. The
+    /// and, if that was nothing, what a reactor pass of up to `wait` receives (and the
+    /// passes that read what it left pending). The
     /// baton is released on return, so the caller dispatches without holding it.
     pub(crate) fn pass(&self, s: &Shared, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
         let mut baton = match self.baton.try_lock() {
@@ -203,8 +201,7 @@ impl Relay {
             return Err(OscError::Terminated);
         };
         let mut sink = Sink::new(s, cache, Deliver::Collect(batch));
-        reactor.poll(Some(wait), |p| sink.packet(p))?;
-        Ok(())
+        read_pending(reactor, wait, &mut sink)
     }
 }
 

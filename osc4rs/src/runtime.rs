@@ -10,24 +10,22 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{
-    ChannelId, ChannelSpec, Reactor, ReactorHandle, TcpClientConfig, TcpServerConfig, UdpConfig,
-    UdpWriter,
+    ChannelId, ChannelSpec, ChannelStats, Reactor, ReactorHandle, StatsSnapshot, TcpClientConfig,
+    TcpServerConfig, UdpConfig, UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::core::Core;
-use crate::hooks::ChannelHooks;
+use crate::hooks::{self, ChannelHooks};
 use crate::io::{ChannelCache, Deliver, Sink};
 use crate::relay::{Relay, join_within};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
 thread_local! {
-    /// Set while this thread runs an event-loop pass (handlers that send see it).
-    static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
-    /// Comthreads: the packets one `process()` call dispatches (kept for its capacity).
+    /// The packets one `process()` call dispatches (kept for its capacity).
     static BATCH: Cell<Vec<Incoming>> = const { Cell::new(Vec::new()) };
 }
 
@@ -69,7 +67,51 @@ pub(crate) struct Shared {
     pub(crate) stats: RuntimeStats,
 }
 
+/// Most packets one `process()` call reads: it reads until nothing is pending, but a
+/// flood must not keep it busy forever.
+const PROCESS_MAX_PACKETS: usize = 8192;
+
+/// Dispatches what a pass collected (the reactor released, so handlers may call the
+/// runtime); returns the number of packets. Each packet is scheduled against its
+/// arrival time (no clock read here): a bundle due since then is held for a moment and
+/// runs in the caller's `run_due`.
+pub(crate) fn dispatch_batch(s: &Shared, batch: &mut Vec<Incoming>) -> usize {
+    let n = batch.len();
+    for (packet, ctx) in batch.drain(..) {
+        let arrival = ctx.arrival;
+        s.core.dispatch(packet, ctx, arrival);
+    }
+    n
+}
+
 impl Shared {
+    /// The event loop's pass: waits up to `wait`, then reads until nothing is pending
+    /// (at most [`PROCESS_MAX_PACKETS`]), collecting into `batch`.
+    fn event_loop_pass(&self, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
+        let mut guard = self.reactor.lock();
+        let Some(reactor) = guard.as_mut() else {
+            return Err(OscError::Terminated);
+        };
+        let mut cache = self.sink_cache.lock();
+        let mut sink = Sink::new(self, &mut cache, Deliver::Collect(batch));
+        read_pending(reactor, wait, &mut sink)
+    }
+
+    /// The event loop's reactor for a call from outside `process()`: if another thread
+    /// waits in `process_timeout`, its pass is woken (again, until it lets go), so the
+    /// call does not wait for that timeout (`None` in the thread modes).
+    fn reactor_now(&self) -> MutexGuard<'_, Option<Reactor>> {
+        if let Some(guard) = self.reactor.try_lock() {
+            return guard;
+        }
+        loop {
+            self.handle.wake();
+            if let Some(guard) = self.reactor.try_lock_for(Duration::from_millis(1)) {
+                return guard;
+            }
+        }
+    }
+
     pub(crate) fn handle(&self) -> &ReactorHandle {
         &self.handle
     }
@@ -114,6 +156,7 @@ struct ChannelInfo {
     /// Thread modes, UDP channels with a destination: writes from the sending thread
     /// instead of waking the I/O thread.
     writer: Option<Arc<UdpWriter>>,
+    stats: Option<Arc<ChannelStats>>,
 }
 
 /// An OSC runtime: open named channels, register methods, send, and (in the event-loop
@@ -280,11 +323,16 @@ impl Osc {
             ChannelSpec::Udp(c) => (c.dest.is_some(), true),
             ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => (true, false),
         };
-        let (id, writer) = match self.shared.reactor.lock().as_mut() {
+        let (id, writer, stats) = match self.shared.reactor_now().as_mut() {
             // The event loop writes directly already.
-            Some(reactor) => (reactor.open(name, spec)?, None),
+            Some(reactor) => {
+                let id = reactor.open(name, spec)?;
+                (id, None, reactor.stats(id))
+            }
             None => {
-                let id = self.shared.answering_handle().open(name, spec)?;
+                let handle = self.shared.answering_handle();
+                let id = handle.open(name, spec)?;
+                let stats = handle.stats(id).ok().flatten();
                 // The writer only saves a wake-up: without one, sends use the queue,
                 // and the channel (already open in the reactor) stays usable.
                 let writer = if udp && writes {
@@ -299,13 +347,18 @@ impl Osc {
                 } else {
                     None
                 };
-                (id, writer)
+                (id, writer, stats)
             }
         };
-        self.shared
-            .names
-            .write()
-            .insert(name.to_owned(), ChannelInfo { id, writes, writer });
+        self.shared.names.write().insert(
+            name.to_owned(),
+            ChannelInfo {
+                id,
+                writes,
+                writer,
+                stats,
+            },
+        );
         Ok(())
     }
 
@@ -368,8 +421,8 @@ impl Osc {
         )
     }
 
-    /// Sets (or with `None` removes) a channel's encode and decode hooks. A TCP
-    /// server's hooks apply to its connections too.
+    /// Sets (or with `None` removes) a channel's encode and decode hooks, until the
+    /// channel is closed. A TCP server's hooks apply to its connections too.
     pub fn set_hooks(&self, name: &str, hooks: Option<ChannelHooks>) {
         let mut map = self.shared.hooks.write();
         match hooks {
@@ -387,17 +440,40 @@ impl Osc {
             .write()
             .remove(name)
             .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
-        match self.shared.reactor.lock().as_mut() {
+        if self.shared.hooks.write().remove(name).is_some() {
+            self.shared.hooks_generation.fetch_add(1, Ordering::AcqRel);
+        }
+        match self.shared.reactor_now().as_mut() {
             Some(reactor) => reactor.close(info.id)?,
             None => self.shared.answering_handle().close(info.id)?,
         }
         Ok(())
     }
 
+    /// A channel's counters: packets and bytes in and out, and drops by reason (a TCP
+    /// server's include sends to its connections that had gone). `None` for an
+    /// unknown name.
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    ///
+    /// let osc = Osc::builder().start()?;
+    /// osc.udp_server("in", "127.0.0.1:0")?;
+    /// osc.udp_client("out", osc.local_addr("in").unwrap())?;
+    /// osc.send(Message::new("/a"), "out")?;
+    /// assert_eq!(osc.channel_stats("out").unwrap().packets_out, 1);
+    /// # osc.terminate()?;
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    pub fn channel_stats(&self, name: &str) -> Option<StatsSnapshot> {
+        let names = self.shared.names.read();
+        names.get(name)?.stats.as_ref().map(|s| s.snapshot())
+    }
+
     /// The local address of a channel (useful after binding port 0).
     pub fn local_addr(&self, name: &str) -> Option<SocketAddr> {
         let id = self.shared.names.read().get(name)?.id;
-        match self.shared.reactor.lock().as_ref() {
+        match self.shared.reactor_now().as_ref() {
             Some(r) => r.local_addr(id),
             None => self.shared.answering_handle().local_addr(id).ok().flatten(),
         }
@@ -481,9 +557,8 @@ impl Osc {
         }
         ids.sort_unstable_by_key(|(id, ..)| *id);
         ids.dedup_by_key(|(id, ..)| *id);
-        // Event loop outside `process()`: write now, with errors returned here. From a
-        // handler inside `process()`, queue without a wake-up: the pass writes it. From
-        // another thread while `process()` runs: queue and wake.
+        // Event loop: write now, with errors returned here, unless another thread is in
+        // `process()` (then queue and wake it).
         let event_loop = self.shared.config.mode == Mode::EventLoop;
         let mut direct = if event_loop {
             self.shared.reactor.try_lock()
@@ -494,7 +569,8 @@ impl Osc {
         // the reactor, and the I/O threads may all be standing by).
         let mut queued = false;
         for (id, name, writer) in ids {
-            let data = self.hooked(&name, &packet, encoded()?);
+            let data = self.hooked(&name, &packet, encoded()?)?;
+            log::trace!("send on {name}: {packet}");
             if let Some(w) = writer {
                 if !self.counted(w.try_send(&data, None))? {
                     self.counted(w.queue(&self.shared.handle, data, None))?;
@@ -504,9 +580,6 @@ impl Osc {
             }
             match direct.as_mut().and_then(|g| g.as_mut()) {
                 Some(reactor) => self.counted(reactor.send(id, data, None))?,
-                None if event_loop && IN_PROCESS.with(Cell::get) => {
-                    self.queue(|h, data| h.send_deferred(id, data, None), data)?
-                }
                 None => {
                     self.queue(|h, data| h.send(id, data, None), data)?;
                     queued = true;
@@ -514,7 +587,8 @@ impl Osc {
             }
         }
         for name in named {
-            let data = self.hooked(&name, &packet, encoded()?);
+            let data = self.hooked(&name, &packet, encoded()?)?;
+            log::trace!("send on {name}: {packet}");
             match direct.as_mut().and_then(|g| g.as_mut()) {
                 Some(reactor) => match reactor.id_of(&name) {
                     Some(id) => self.counted(reactor.send(id, data, None))?,
@@ -537,10 +611,19 @@ impl Osc {
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.
-    fn hooked(&self, name: &str, packet: &Packet, data: Arc<[u8]>) -> Arc<[u8]> {
-        match self.shared.hooks_for(name).and_then(|h| h.encode.clone()) {
-            Some(hook) => Arc::from(hook(packet, data.to_vec())),
-            None => data,
+    fn hooked(&self, name: &str, packet: &Packet, data: Arc<[u8]>) -> Result<Arc<[u8]>> {
+        let Some(hook) = self.shared.hooks_for(name).and_then(|h| h.encode.clone()) else {
+            return Ok(data);
+        };
+        match hooks::run_encode(&hook, name, packet, data.to_vec()) {
+            Some(bytes) => Ok(Arc::from(bytes)),
+            None => {
+                self.shared
+                    .stats
+                    .send_errors
+                    .fetch_add(1, Ordering::Relaxed);
+                Err(OscError::HookPanicked(name.to_owned()))
+            }
         }
     }
 
@@ -586,16 +669,12 @@ impl Osc {
         let wait = s.core.poll_timeout().map_or(max_wait, |d| d.min(max_wait));
         let handled = match s.config.mode {
             Mode::EventLoop => {
-                let mut guard = s.reactor.lock();
-                let Some(reactor) = guard.as_mut() else {
-                    return Err(OscError::Terminated);
-                };
-                let mut cache = s.sink_cache.lock();
-                let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
-                IN_PROCESS.with(|f| f.set(true));
-                let polled = reactor.poll(Some(wait), |p| sink.packet(p));
-                IN_PROCESS.with(|f| f.set(false));
-                polled?
+                let mut batch = BATCH.take();
+                let passed = s.event_loop_pass(wait, &mut batch);
+                let n = dispatch_batch(s, &mut batch);
+                BATCH.set(batch);
+                passed?;
+                n
             }
             Mode::CommThreads => {
                 let mut batch = BATCH.take();
@@ -606,14 +685,7 @@ impl Osc {
                     }
                     _ => Ok(()),
                 };
-                let n = batch.len();
-                // Each packet is scheduled against its arrival time, as in the event
-                // loop (no clock read here): a bundle due since then is held for a
-                // moment and runs in `run_due` below.
-                for (packet, ctx) in batch.drain(..) {
-                    let arrival = ctx.arrival;
-                    s.core.dispatch(packet, ctx, arrival);
-                }
+                let n = dispatch_batch(s, &mut batch);
                 BATCH.set(batch);
                 passed?;
                 n
@@ -639,7 +711,7 @@ impl Osc {
         }
         let s = &self.shared;
         let flush = s.config.flush_timeout;
-        if let Some(mut reactor) = s.reactor.lock().take() {
+        if let Some(mut reactor) = s.reactor_now().take() {
             let mut cache = s.sink_cache.lock();
             let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
             if !reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false) {
@@ -665,6 +737,20 @@ impl Osc {
         log::debug!("osc4rs runtime terminated");
         Ok(())
     }
+}
+
+/// One reactor pass of up to `wait`, then passes that do not wait while the reactor
+/// has more to read and `sink` has collected fewer than [`PROCESS_MAX_PACKETS`].
+pub(crate) fn read_pending(
+    reactor: &mut Reactor,
+    wait: Duration,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    reactor.poll(Some(wait), |p| sink.packet(p))?;
+    while reactor.has_more_to_read() && sink.collected() < PROCESS_MAX_PACKETS {
+        reactor.poll(Some(Duration::ZERO), |p| sink.packet(p))?;
+    }
+    Ok(())
 }
 
 /// How long `terminate` waits for an I/O thread that runs a handler (allthreads).

@@ -212,19 +212,50 @@ fn terminate_does_not_wait_for_future_bundles() {
 
 #[test]
 fn names_and_errors() {
-    let osc = start(Mode::EventLoop);
-    osc.udp_server("in", "127.0.0.1:0").unwrap();
-    assert!(
-        osc.udp_server("in", "127.0.0.1:0").is_err(),
-        "duplicate name"
-    );
-    assert!(
-        osc.udp_server("_mine", "127.0.0.1:0").is_err(),
-        "reserved name"
-    );
-    osc.close("in").unwrap();
-    assert!(osc.close("in").is_err());
-    assert!(osc.udp_client("c", "no-such-host.invalid:9").is_err());
+    for mode in MODES {
+        let osc = start(mode);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        assert!(
+            osc.udp_server("in", "127.0.0.1:0").is_err(),
+            "{mode:?}: duplicate name"
+        );
+        assert!(
+            osc.udp_server("_mine", "127.0.0.1:0").is_err(),
+            "{mode:?}: reserved name"
+        );
+        osc.close("in").unwrap();
+        assert!(osc.close("in").is_err(), "{mode:?}");
+        assert!(osc.local_addr("in").is_none(), "{mode:?}");
+        // The name is free again.
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        assert!(osc.udp_client("c", "no-such-host.invalid:9").is_err());
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn terminate_does_not_wait_for_future_bundles_received() {
+    for mode in MODES {
+        let osc = start(mode);
+        let log = methods(&osc);
+        pair(&osc, false);
+        let far =
+            Bundle::new(TimeTag::now() + Duration::from_secs(30)).add(Message::new("/t/never"));
+        osc.send(far, "out").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while osc.dispatcher().pending() == 0 && Instant::now() < deadline {
+            osc.process_timeout(Duration::from_millis(5)).unwrap();
+        }
+        assert_eq!(osc.dispatcher().pending(), 1, "{mode:?}: bundle not held");
+        let t = Instant::now();
+        osc.terminate().unwrap();
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "{mode:?}: terminate waited {:?}",
+            t.elapsed()
+        );
+        assert!(log.lock().unwrap().is_empty());
+    }
 }
 
 #[test]

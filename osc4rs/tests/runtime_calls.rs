@@ -1,0 +1,338 @@
+//! Calls into the runtime from handlers and from other threads, hooks that panic, one
+//! TCP connection as a target, and how much one `process()` call reads.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use osc4rs::channel::DropReason;
+use osc4rs::{ChannelHooks, Decoded, Handler, Message, Mode, Osc, OscError, Packet};
+
+const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
+
+fn start(mode: Mode) -> Arc<Osc> {
+    Arc::new(Osc::builder().mode(mode).exec_threads(2).start().unwrap())
+}
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// A `/t/*` method that records each message as text.
+fn record(osc: &Osc) -> Seen {
+    let seen: Seen = Arc::default();
+    let s = Arc::clone(&seen);
+    osc.method("/t/*", move |m: &Message| {
+        s.lock().unwrap().push(m.to_string())
+    })
+    .unwrap();
+    seen
+}
+
+/// Processes (where the mode needs it) until `done` or 5 s.
+fn until(osc: &Osc, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        osc.process_timeout(Duration::from_millis(5)).unwrap();
+    }
+    true
+}
+
+fn bytes(m: Message) -> Vec<u8> {
+    Packet::from(m).to_bytes().unwrap()
+}
+
+#[test]
+fn handlers_may_open_close_and_query_channels() {
+    for mode in MODES {
+        let osc = start(mode);
+        let seen = record(&osc);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        osc.udp_client("gone", ("127.0.0.1", port)).unwrap();
+        let me: Arc<OnceLock<Arc<Osc>>> = Arc::default();
+        let me2 = Arc::clone(&me);
+        let answers: Seen = Arc::default();
+        let a = Arc::clone(&answers);
+        osc.method("/ctl", move |_m: &Message| {
+            let osc = me2.get().unwrap();
+            let port = osc.local_addr("in").unwrap().port();
+            osc.udp_client("extra", ("127.0.0.1", port)).unwrap();
+            osc.close("gone").unwrap();
+            osc.send(Message::new("/t/from-handler"), "extra").unwrap();
+            a.lock().unwrap().push(format!("port {port}"));
+        })
+        .unwrap();
+        me.set(Arc::clone(&osc)).unwrap();
+        let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+        raw.send_to(&bytes(Message::new("/ctl")), ("127.0.0.1", port))
+            .unwrap();
+        assert!(
+            until(&osc, || seen.lock().unwrap().len() == 1),
+            "{mode:?}: the handler's send never arrived"
+        );
+        assert_eq!(*answers.lock().unwrap(), [format!("port {port}")]);
+        assert!(matches!(
+            osc.send(Message::new("/t/x"), "gone"),
+            Err(OscError::UnknownTarget(_))
+        ));
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn calls_from_another_thread_do_not_wait_for_process_timeout() {
+    for mode in [Mode::EventLoop, Mode::CommThreads] {
+        let osc = start(mode);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let o = Arc::clone(&osc);
+        let looper =
+            std::thread::spawn(
+                move || {
+                    while o.process_timeout(Duration::from_secs(30)).is_ok() {}
+                },
+            );
+        std::thread::sleep(Duration::from_millis(100));
+        let t = Instant::now();
+        assert!(osc.local_addr("in").is_some());
+        osc.udp_client("out", osc.local_addr("in").unwrap())
+            .unwrap();
+        osc.close("out").unwrap();
+        osc.terminate().unwrap();
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "{mode:?}: calls took {:?}",
+            t.elapsed()
+        );
+        looper.join().unwrap();
+    }
+}
+
+#[test]
+fn a_panicking_decode_hook_drops_only_its_packet() {
+    for mode in MODES {
+        let osc = start(mode);
+        let seen = record(&osc);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        osc.set_hooks(
+            "in",
+            Some(ChannelHooks {
+                decode: Some(Arc::new(|b: &[u8]| {
+                    assert!(!b.starts_with(b"/t/boom"), "decode hook failure on purpose");
+                    Decoded::default()
+                })),
+                ..ChannelHooks::default()
+            }),
+        );
+        let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+        raw.send_to(&bytes(Message::new("/t/boom")), ("127.0.0.1", port))
+            .unwrap();
+        for i in 0..3 {
+            raw.send_to(&bytes(Message::new("/t/ok").arg(i)), ("127.0.0.1", port))
+                .unwrap();
+        }
+        assert!(
+            until(&osc, || seen.lock().unwrap().len() == 3),
+            "{mode:?}: got {:?}",
+            seen.lock().unwrap()
+        );
+        assert_eq!(osc.stats().hook_dropped.load(Ordering::Relaxed), 1);
+        // The thread that reads is still there.
+        raw.send_to(&bytes(Message::new("/t/after")), ("127.0.0.1", port))
+            .unwrap();
+        assert!(until(&osc, || seen.lock().unwrap().len() == 4), "{mode:?}");
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn a_panicking_encode_hook_fails_that_channel_only() {
+    for mode in MODES {
+        let osc = start(mode);
+        let seen = record(&osc);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let addr = osc.local_addr("in").unwrap();
+        osc.udp_client("bad", addr).unwrap();
+        osc.udp_client("good", addr).unwrap();
+        osc.set_hooks(
+            "bad",
+            Some(ChannelHooks {
+                encode: Some(Arc::new(|_p: &Packet, _b: Vec<u8>| -> Vec<u8> {
+                    panic!("encode hook failure on purpose")
+                })),
+                ..ChannelHooks::default()
+            }),
+        );
+        assert!(matches!(
+            osc.send(Message::new("/t/a"), "bad"),
+            Err(OscError::HookPanicked(name)) if name == "bad"
+        ));
+        assert_eq!(osc.stats().send_errors.load(Ordering::Relaxed), 1);
+        osc.send(Message::new("/t/b"), "good").unwrap();
+        assert!(until(&osc, || seen.lock().unwrap().len() == 1), "{mode:?}");
+        assert_eq!(*seen.lock().unwrap(), ["/t/b ,"]);
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn closing_a_channel_forgets_its_hooks() {
+    let osc = start(Mode::EventLoop);
+    let seen = record(&osc);
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    osc.set_hooks(
+        "in",
+        Some(ChannelHooks {
+            decode: Some(Arc::new(|_b: &[u8]| Decoded {
+                drop: true,
+                ..Decoded::default()
+            })),
+            ..ChannelHooks::default()
+        }),
+    );
+    osc.close("in").unwrap();
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+    raw.send_to(
+        &bytes(Message::new("/t/kept")),
+        osc.local_addr("in").unwrap(),
+    )
+    .unwrap();
+    assert!(until(&osc, || seen.lock().unwrap().len() == 1));
+    assert_eq!(osc.stats().hook_dropped.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn one_process_call_reads_everything_pending() {
+    let osc = start(Mode::EventLoop);
+    let seen = record(&osc);
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    let addr = osc.local_addr("in").unwrap();
+    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // More than a pass reads from one socket (64 by default).
+    for i in 0..300 {
+        raw.send_to(&bytes(Message::new("/t/n").arg(i)), addr)
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(osc.process().unwrap(), 300);
+    assert_eq!(seen.lock().unwrap().len(), 300);
+}
+
+/// Reads one length-prefixed OSC packet, or `None` on timeout.
+fn read_framed(s: &mut TcpStream) -> Option<Message> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut body).ok()?;
+    Some(Message::decode(&body).unwrap())
+}
+
+fn write_framed(s: &mut TcpStream, m: Message) {
+    let b = bytes(m);
+    s.write_all(&(b.len() as u32).to_be_bytes()).unwrap();
+    s.write_all(&b).unwrap();
+}
+
+#[test]
+fn a_send_can_target_one_tcp_connection() {
+    for mode in MODES {
+        let osc = start(mode);
+        let from: Seen = Arc::default();
+        let f = Arc::clone(&from);
+        osc.method(
+            "/hello",
+            Handler::with_context(move |_m, ctx| {
+                f.lock()
+                    .unwrap()
+                    .push(ctx.channel.as_deref().unwrap_or("?").to_owned());
+            }),
+        )
+        .unwrap();
+        osc.tcp_server("srv", "127.0.0.1:0").unwrap();
+        let addr = osc.local_addr("srv").unwrap();
+        let mut one = TcpStream::connect(addr).unwrap();
+        write_framed(&mut one, Message::new("/hello"));
+        assert!(until(&osc, || from.lock().unwrap().len() == 1), "{mode:?}");
+        let mut two = TcpStream::connect(addr).unwrap();
+        write_framed(&mut two, Message::new("/hello"));
+        assert!(until(&osc, || from.lock().unwrap().len() == 2), "{mode:?}");
+        let names = from.lock().unwrap().clone();
+        assert!(
+            names[0].starts_with("srv/") && names[0] != names[1],
+            "{names:?}"
+        );
+
+        osc.send(Message::new("/to/one"), names[0].as_str())
+            .unwrap();
+        one.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        assert_eq!(
+            read_framed(&mut one),
+            Some(Message::new("/to/one")),
+            "{mode:?}"
+        );
+        two.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        assert_eq!(
+            read_framed(&mut two),
+            None,
+            "{mode:?}: the other connection got it"
+        );
+
+        // A connection that is not there: an error where the caller's thread can tell
+        // (event loop), a drop counted on the server otherwise.
+        let ghost = "srv/127.0.0.1:1";
+        match osc.send(Message::new("/to/ghost"), ghost) {
+            Err(OscError::UnknownTarget(name)) => {
+                assert_eq!(mode, Mode::EventLoop);
+                assert_eq!(name, ghost);
+            }
+            Ok(()) => {
+                assert_ne!(mode, Mode::EventLoop);
+                assert!(
+                    until(&osc, || osc
+                        .channel_stats("srv")
+                        .unwrap()
+                        .drops(DropReason::NoRoute)
+                        == 1),
+                    "{mode:?}: the drop was not counted"
+                );
+            }
+            Err(e) => panic!("{mode:?}: {e}"),
+        }
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn terminate_flushes_queued_tcp_sends() {
+    for mode in MODES {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let osc = start(mode);
+        osc.tcp_client("out", listener.local_addr().unwrap())
+            .unwrap();
+        for i in 0..200 {
+            osc.send(Message::new("/q").arg(i), "out").unwrap();
+        }
+        osc.terminate().unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        for i in 0..200 {
+            assert_eq!(
+                read_framed(&mut conn),
+                Some(Message::new("/q").arg(i)),
+                "{mode:?}: packet {i}"
+            );
+        }
+    }
+}
