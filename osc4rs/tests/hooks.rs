@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+use std::io::Write;
 use std::net::UdpSocket;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,11 +22,6 @@ fn trailer_hooks() -> ChannelHooks {
         decode: Some(Arc::new(|bytes: &[u8]| match bytes.strip_suffix(b"SIG!") {
             Some(body) => Decoded {
                 bytes: Some(body.to_vec()),
-                // Run bundles at once, whatever their timetags.
-                options: PacketOptions {
-                    honor_timetag: Some(false),
-                    ..PacketOptions::default()
-                },
                 ..Decoded::default()
             },
             None => Decoded {
@@ -36,14 +32,32 @@ fn trailer_hooks() -> ChannelHooks {
     }
 }
 
-#[test]
-fn hooks_transform_bytes_and_set_packet_options() {
-    let osc = Osc::builder().mode(Mode::EventLoop).start().unwrap();
-    osc.udp_server("in", "127.0.0.1:0").unwrap();
+/// Signs on the way out and checks on the way in: unsigned bytes are dropped, and a
+/// bundle an hour ahead runs at once because of the per-packet options `options`.
+fn scenario(mode: Mode, tcp: bool, options: PacketOptions) {
+    let what = format!("{mode:?} over {}", if tcp { "TCP" } else { "UDP" });
+    let osc = Osc::builder().mode(mode).start().unwrap();
+    let mut hooks = trailer_hooks();
+    if let Some(decode) = hooks.decode.take() {
+        hooks.decode = Some(Arc::new(move |bytes: &[u8]| {
+            let mut d = decode(bytes);
+            d.options = options;
+            d
+        }));
+    }
+    // Hooks set before the channels open; a TCP server's apply to its connections.
+    osc.set_hooks("in", Some(hooks.clone()));
+    osc.set_hooks("out", Some(hooks));
+    if tcp {
+        osc.tcp_server("in", "127.0.0.1:0").unwrap();
+        osc.tcp_client("out", osc.local_addr("in").unwrap())
+            .unwrap();
+    } else {
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        osc.udp_client("out", osc.local_addr("in").unwrap())
+            .unwrap();
+    }
     let port = osc.local_addr("in").unwrap().port();
-    osc.udp_client("out", ("127.0.0.1", port)).unwrap();
-    osc.set_hooks("in", Some(trailer_hooks()));
-    osc.set_hooks("out", Some(trailer_hooks()));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     osc.method("/h/*", move |m: &Message| {
@@ -51,30 +65,61 @@ fn hooks_transform_bytes_and_set_packet_options() {
     })
     .unwrap();
 
-    // Unsigned bytes are dropped by the decode hook.
-    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
-    raw.send_to(
-        &osc4rs::Packet::from(Message::new("/h/unsigned"))
-            .to_bytes()
-            .unwrap(),
-        ("127.0.0.1", port),
-    )
-    .unwrap();
-    // Signed by the encode hook; a bundle an hour ahead runs at once.
+    let unsigned = osc4rs::Packet::from(Message::new("/h/unsigned"))
+        .to_bytes()
+        .unwrap();
+    // Kept open until the end, so the server reads it as a live connection.
+    let _raw_tcp = if tcp {
+        let mut raw = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        raw.write_all(&(unsigned.len() as u32).to_be_bytes())
+            .unwrap();
+        raw.write_all(&unsigned).unwrap();
+        Some(raw)
+    } else {
+        let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+        raw.send_to(&unsigned, ("127.0.0.1", port)).unwrap();
+        None
+    };
     let later =
         Bundle::new(TimeTag::now() + Duration::from_secs(3600)).add(Message::new("/h/signed"));
     osc.send(later, "out").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+    let dropped = || {
+        osc.stats()
+            .hook_dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    while (seen.lock().unwrap().is_empty() || dropped() == 0) && Instant::now() < deadline {
         osc.process_timeout(Duration::from_millis(10)).unwrap();
     }
     osc.process_timeout(Duration::from_millis(50)).unwrap();
-    assert_eq!(*seen.lock().unwrap(), ["/h/signed"]);
-    assert_eq!(
-        osc.stats()
-            .hook_dropped
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(*seen.lock().unwrap(), ["/h/signed"], "{what}");
+    assert_eq!(dropped(), 1, "{what}");
     osc.terminate().unwrap();
+}
+
+const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
+
+#[test]
+fn hooks_transform_bytes_and_set_packet_options() {
+    let at_once = PacketOptions {
+        honor_timetag: Some(false),
+        ..PacketOptions::default()
+    };
+    for mode in MODES {
+        scenario(mode, false, at_once);
+        scenario(mode, true, at_once);
+    }
+}
+
+#[test]
+fn a_timetag_offset_moves_received_bundles() {
+    // An hour earlier: the bundle an hour ahead is due now.
+    let earlier = PacketOptions {
+        timetag_offset: Some((Duration::from_secs(3600), false)),
+        ..PacketOptions::default()
+    };
+    for mode in MODES {
+        scenario(mode, false, earlier);
+    }
 }

@@ -1,7 +1,8 @@
 //! The runtime in every mode against real peers over loopback, both directions:
 //! liblo (`oscsend`, `oscdump`) and python-osc (UDP, TCP 1.0 and 1.1). The peers are
 //! installed by `scripts/install-peers.sh`; each part is skipped with a message when
-//! its peer is missing.
+//! its peer is missing, unless `OSC4RS_INTEROP=require` (set by `.ci/run` once the
+//! peers are installed) makes a missing peer a failure.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use osc4rs::channel::{ChannelSpec, StreamFraming, TcpClientConfig};
 use osc4rs::{Message, Mode, Osc};
 
 const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
@@ -25,9 +27,18 @@ fn liblo() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipping liblo interop: liblo-tools not installed (scripts/install-peers.sh)");
+        skip("liblo interop: liblo-tools not installed (scripts/install-peers.sh)");
     }
     ok
+}
+
+/// Reports a missing peer: a skip, or a failure when the peers are required.
+fn skip(what: &str) {
+    assert!(
+        std::env::var("OSC4RS_INTEROP").as_deref() != Ok("require"),
+        "OSC4RS_INTEROP=require, but {what}"
+    );
+    eprintln!("skipping {what}");
 }
 
 fn python() -> Option<PathBuf> {
@@ -37,7 +48,7 @@ fn python() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipping python-osc interop: not installed in .venv (scripts/install-peers.sh)");
+        skip("python-osc interop: not installed in .venv (scripts/install-peers.sh)");
     }
     ok.then_some(py)
 }
@@ -206,9 +217,29 @@ fn we_send_to_peers_in_every_mode() {
                 line.ends_with("/from/osc4rs ifs 3 0.500000 \"hi\""),
                 "{mode:?}: {line}"
             );
+            // TCP (liblo's length-prefix framing), once oscdump listens.
+            let port = free_port();
+            let mut dump = Reaped(
+                Command::new("oscdump")
+                    .args(["-L", &format!("osc.tcp://:{port}")])
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "oscdump never listened on TCP");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            osc.tcp_client("liblo-tcp", ("127.0.0.1", port)).unwrap();
+            let line = send_until_printed(&osc, "liblo-tcp", &msg, &mut dump.0);
+            assert!(
+                line.ends_with("/from/osc4rs ifs 3 0.500000 \"hi\""),
+                "{mode:?} TCP: {line}"
+            );
         }
         if let Some(py) = &py {
-            for (kind, framing) in [("udp", ""), ("tcp", "1.0")] {
+            for (kind, framing) in [("udp", ""), ("tcp", "1.0"), ("tcp", "1.1")] {
                 let mut args = vec![format!("serve-{kind}")];
                 if !framing.is_empty() {
                     args.push(framing.to_owned());
@@ -237,9 +268,14 @@ fn we_send_to_peers_in_every_mode() {
                     let _ = tx.send(line.trim_end().to_owned());
                 });
                 let _reaped = Reaped(child);
-                let name = format!("py-{kind}");
-                match kind {
-                    "udp" => osc.udp_client(&name, ("127.0.0.1", port)).unwrap(),
+                let name = format!("py-{kind}{framing}");
+                match (kind, framing) {
+                    ("udp", _) => osc.udp_client(&name, ("127.0.0.1", port)).unwrap(),
+                    (_, "1.1") => {
+                        let mut cfg = TcpClientConfig::new(([127, 0, 0, 1], port).into());
+                        cfg.framing = StreamFraming::Slip;
+                        osc.channel(&name, ChannelSpec::TcpClient(cfg)).unwrap();
+                    }
                     _ => osc.tcp_client(&name, ("127.0.0.1", port)).unwrap(),
                 }
                 osc.send(msg.clone(), name.as_str()).unwrap();
@@ -254,7 +290,7 @@ fn we_send_to_peers_in_every_mode() {
                         "{mode:?} {kind}: python-osc printed nothing"
                     );
                 };
-                assert_eq!(line, "/from/osc4rs 3 0.5 'hi'", "{mode:?} {kind}");
+                assert_eq!(line, "/from/osc4rs 3 0.5 'hi'", "{mode:?} {kind} {framing}");
             }
         }
         osc.terminate().unwrap();
