@@ -7,8 +7,9 @@
 //!
 //! MODE is `eventloop` (default), `comthreads` or `allthreads`; COUNT defaults to
 //! 100000; PORT to 3721 on 127.0.0.1; RATE (messages per second, 0 = as fast as
-//! possible) to 0. In eventloop mode the client calls `process()` after each send
-//! (that is where the datagram is written); in the thread modes the I/O thread writes.
+//! possible) to 0. `send` writes the datagram at once in every mode (from the calling
+//! thread); in eventloop mode the client also calls `process()` after each send, as
+//! osc4py3's does, to handle whatever arrives.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
