@@ -30,8 +30,6 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
-    /// Dispatch at once (`terminate`'s last pass).
-    Dispatch,
     /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
     Queue(&'a Sender<Incoming>),
     /// Collect, to dispatch after the pass and with the reactor released (comthreads'
@@ -126,7 +124,6 @@ impl<'a> Sink<'a> {
             ctx = ctx.with_peer(peer);
         }
         match &mut self.to {
-            Deliver::Dispatch => s.core.dispatch(packet, ctx, arrival),
             Deliver::Queue(tx) => {
                 if tx.try_send((packet, ctx)).is_err() {
                     s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);

@@ -432,8 +432,9 @@ impl Osc {
         self.shared.hooks_generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Closes a channel by name.
+    /// Closes a channel by name (`Terminated` once the runtime is).
     pub fn close(&self, name: &str) -> Result<()> {
+        self.check_alive()?;
         let info = self
             .shared
             .names
@@ -470,8 +471,10 @@ impl Osc {
         names.get(name)?.stats.as_ref().map(|s| s.snapshot())
     }
 
-    /// The local address of a channel (useful after binding port 0).
+    /// The local address of a channel (useful after binding port 0); `None` for an
+    /// unknown name and once the runtime is terminated.
     pub fn local_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.check_alive().ok()?;
         let id = self.shared.names.read().get(name)?.id;
         match self.shared.reactor_now().as_ref() {
             Some(r) => r.local_addr(id),
@@ -711,12 +714,21 @@ impl Osc {
         }
         let s = &self.shared;
         let flush = s.config.flush_timeout;
-        if let Some(mut reactor) = s.reactor_now().take() {
-            let mut cache = s.sink_cache.lock();
-            let mut sink = Sink::new(s, &mut cache, Deliver::Dispatch);
-            if !reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false) {
+        let event_loop_reactor = s.reactor_now().take();
+        if let Some(mut reactor) = event_loop_reactor {
+            // What arrives meanwhile is dispatched after the flush, with the reactor
+            // gone: handlers that call the runtime get `Terminated`, never a wait.
+            let mut batch = Vec::new();
+            let flushed = {
+                let mut cache = s.sink_cache.lock();
+                let mut sink = Sink::new(s, &mut cache, Deliver::Collect(&mut batch));
+                reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false)
+            };
+            drop(reactor);
+            if !flushed {
                 log::warn!("terminate: some queued packets could not be written within {flush:?}");
             }
+            dispatch_batch(s, &mut batch);
         } else {
             match s.answering_handle().flush(flush) {
                 Ok(true) => {}

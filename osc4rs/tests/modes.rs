@@ -239,6 +239,11 @@ fn names_and_errors() {
         osc.udp_server("in", "127.0.0.1:0").unwrap();
         assert!(osc.udp_client("c", "no-such-host.invalid:9").is_err());
         osc.terminate().unwrap();
+        assert!(osc.local_addr("in").is_none(), "{mode:?}");
+        assert!(
+            matches!(osc.close("in"), Err(osc4rs::OscError::Terminated)),
+            "{mode:?}"
+        );
     }
 }
 
