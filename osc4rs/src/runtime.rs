@@ -518,8 +518,8 @@ impl Osc {
     /// error value; a failure found later in the I/O thread is logged and counted in the
     /// channel's stats.
     ///
-    /// The event loop writes at once, from handlers too. In the
-    /// thread modes UDP channels are written from the calling thread as well (an
+    /// The event loop writes at once, from handlers too. In the thread modes UDP
+    /// channels are written from the calling thread as well (an
     /// [`osc_channel::UdpWriter`]), falling back to the I/O thread's queue when the
     /// socket would block or earlier packets wait; TCP goes through the I/O thread.
     pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
