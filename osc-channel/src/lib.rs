@@ -46,26 +46,33 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backlog;
 mod channel;
+mod command;
 mod error;
 mod event;
 mod handle;
+mod id;
+pub mod machine;
 mod options;
 mod reactor;
+mod socket;
 mod stats;
-mod stream;
+mod stream_io;
 mod sys;
-mod udp;
+mod udp_io;
 mod writer;
 
 pub use error::{ChannelError, Result};
 pub use event::{ChannelEvent, EventHandler, Verdict};
 pub use handle::ReactorHandle;
+pub use id::{ChannelId, Received};
 pub use options::{
-    Backoff, DEFAULT_RECV_BUFFER, IpVersion, MAX_DATAGRAM_V4, MAX_DATAGRAM_V6, Multicast,
-    StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig, UdpConfig, resolve,
+    Backoff, ChannelSpec, DEFAULT_RECV_BUFFER, IpVersion, MAX_DATAGRAM_V4, MAX_DATAGRAM_V6,
+    Multicast, ReactorOptions, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig,
+    UdpConfig, resolve,
 };
-pub use reactor::{ChannelId, ChannelSpec, Reactor, ReactorOptions, Received};
+pub use reactor::Reactor;
+pub use socket::{SocketInfo, send_batch};
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};
-pub use udp::{SocketInfo, send_batch};
 pub use writer::UdpWriter;

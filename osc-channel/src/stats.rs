@@ -108,6 +108,16 @@ impl ChannelStats {
         self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Counts `packets` sent packets of `bytes` bytes in all.
+    #[inline]
+    pub(crate) fn count_out_batch(&self, packets: usize, bytes: usize) {
+        if packets > 0 {
+            self.packets_out
+                .fetch_add(packets as u64, Ordering::Relaxed);
+            self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+    }
+
     /// Counts one drop.
     pub fn count_drop(&self, reason: DropReason) {
         if let Some(c) = self.drops.get(reason.index()) {

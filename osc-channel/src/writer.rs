@@ -4,46 +4,19 @@
 //! [`ReactorHandle`]: each send then costs a wake-up of that thread before the packet
 //! leaves. A [`UdpWriter`] holds a second descriptor of the channel's socket and writes
 //! from the calling thread at once; only when the socket would block, or when packets
-//! of that channel already wait in the reactor, does it queue through the handle, so a
+//! of that channel already wait in the reactor, does it queue in the reactor, so a
 //! thread's packets still leave in the order it sent them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::backlog::Backlog;
+use crate::command::{QueuedSend, SendQueue, SendTo};
 use crate::event::emit;
-use crate::handle::Command;
-use crate::udp::max_datagram;
+use crate::machine::{Refusal, route};
 use crate::{
-    ChannelError, ChannelEvent, ChannelId, ChannelStats, DropReason, EventHandler, ReactorHandle,
-    Result,
+    ChannelError, ChannelEvent, ChannelId, ChannelStats, DropReason, EventHandler, Result,
 };
-
-/// What a UDP channel in the reactor and its writers share.
-#[derive(Debug, Default)]
-pub(crate) struct Backlog {
-    /// Packets of the channel held by the reactor: queued in the channel, or sent by a
-    /// writer through the command queue and not handled yet.
-    pending: AtomicUsize,
-    /// Set when the channel is closed.
-    closed: AtomicBool,
-}
-
-impl Backlog {
-    pub(crate) fn add(&self) {
-        self.pending.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub(crate) fn remove(&self) {
-        let _ = self
-            .pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-    }
-
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-    }
-}
 
 /// Writes one UDP channel's datagrams from any thread (see the module docs). Obtained
 /// from [`Reactor::udp_writer`](crate::Reactor::udp_writer) or
@@ -57,8 +30,7 @@ impl Backlog {
 /// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
 /// let out = reactor.open_udp("out", UdpConfig::client(rx.local_addr()?))?;
 /// let writer = reactor.udp_writer(out).expect("a UDP channel");
-/// let handle = reactor.handle();
-/// std::thread::spawn(move || writer.send(&handle, Arc::from(&b"/a\0\0,\0\0\0"[..]), None))
+/// std::thread::spawn(move || writer.send(Arc::from(&b"/a\0\0,\0\0\0"[..]), None))
 ///     .join()
 ///     .expect("thread")?;
 /// let mut buf = [0; 64];
@@ -74,6 +46,8 @@ pub struct UdpWriter {
     pub(crate) backlog: Arc<Backlog>,
     pub(crate) stats: Arc<ChannelStats>,
     pub(crate) events: Option<EventHandler>,
+    /// The reactor's send queue, for what cannot be written at once.
+    pub(crate) sends: SendQueue,
 }
 
 impl std::fmt::Debug for UdpWriter {
@@ -91,35 +65,25 @@ impl UdpWriter {
         self.id
     }
 
-    /// Writes `data` now, or queues it through `handle` when the socket would block or
+    /// Writes `data` now, or queues it in the reactor when the socket would block or
     /// earlier packets of the channel wait in the reactor. Errors (and drops, counted in
     /// the channel's stats like the reactor's own) are those of
     /// [`Reactor::send`](crate::Reactor::send): no destination, too large, a socket
     /// error, a full command queue, a closed channel.
-    pub fn send(
-        &self,
-        handle: &ReactorHandle,
-        data: Arc<[u8]>,
-        dest: Option<SocketAddr>,
-    ) -> Result<()> {
+    pub fn send(&self, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         if self.try_send(&data, dest)? {
             return Ok(());
         }
-        self.queue(handle, data, dest)
+        self.queue(data, dest)
     }
 
     /// Queues `data` in the reactor behind this channel's earlier packets, without
     /// trying the socket first (for a caller whose [`try_send`](Self::try_send) just
     /// said `Ok(false)`).
-    pub fn queue(
-        &self,
-        handle: &ReactorHandle,
-        data: Arc<[u8]>,
-        dest: Option<SocketAddr>,
-    ) -> Result<()> {
+    pub fn queue(&self, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         self.backlog.add();
-        let queued = handle.submit(Command::Send {
-            id: self.id,
+        let queued = self.sends.submit(QueuedSend {
+            to: SendTo::Id(self.id),
             data,
             dest,
             from_writer: true,
@@ -133,25 +97,21 @@ impl UdpWriter {
     /// Writes `data` now if nothing of this channel waits in the reactor and the socket
     /// takes it: `Ok(true)`. `Ok(false)` when it must be queued instead.
     pub fn try_send(&self, data: &[u8], dest: Option<SocketAddr>) -> Result<bool> {
-        if self.backlog.closed.load(Ordering::Acquire) {
+        if self.backlog.is_closed() {
             return Err(ChannelError::UnknownChannel(self.name.to_string()));
         }
-        let Some(dest) = dest.or(self.dest) else {
-            return Err(ChannelError::NotWritable(
-                self.name.to_string(),
-                "no destination",
-            ));
+        let dest = match route(self.dest, data.len(), dest) {
+            Ok(dest) => dest,
+            Err(refusal @ Refusal::TooLarge { .. }) => {
+                let to = dest.or(self.dest);
+                if let Some(peer) = to {
+                    self.dropped(DropReason::Oversized, peer);
+                }
+                return Err(refusal.into_error(&self.name, to));
+            }
+            Err(refusal) => return Err(refusal.into_error(&self.name, None)),
         };
-        let limit = max_datagram(&dest);
-        if data.len() > limit {
-            self.dropped(DropReason::Oversized, dest);
-            return Err(ChannelError::DatagramTooLarge {
-                size: data.len(),
-                limit,
-                dest,
-            });
-        }
-        if self.backlog.pending.load(Ordering::Acquire) > 0 {
+        if self.backlog.pending() > 0 {
             return Ok(false);
         }
         match self.socket.send_to(data, dest) {
@@ -204,17 +164,15 @@ mod tests {
             .open_udp("out", UdpConfig::client(probe.local_addr().unwrap()))
             .unwrap();
         let w = r.udp_writer(out).unwrap();
-        let handle = r.handle();
         // As if a packet of this channel waited in the reactor: the writer must queue
         // behind it, not overtake it.
         w.backlog.add();
         assert!(!w.try_send(b"/a\0\0,\0\0\0", None).unwrap());
-        w.send(&handle, Arc::from(&b"/b\0\0,\0\0\0"[..]), None)
-            .unwrap();
-        assert_eq!(w.backlog.pending.load(Ordering::Acquire), 2);
+        w.send(Arc::from(&b"/b\0\0,\0\0\0"[..]), None).unwrap();
+        assert_eq!(w.backlog.pending(), 2);
         r.poll(Some(std::time::Duration::ZERO), |_| {}).unwrap();
         // The reactor wrote the queued packet and released it.
-        assert_eq!(w.backlog.pending.load(Ordering::Acquire), 1);
+        assert_eq!(w.backlog.pending(), 1);
         let mut buf = [0u8; 16];
         assert_eq!(probe.recv(&mut buf).unwrap(), 8);
         assert_eq!(&buf[..2], b"/b");
@@ -222,6 +180,6 @@ mod tests {
         assert!(w.try_send(b"/c\0\0,\0\0\0", None).unwrap());
         // Removing more than was added never wraps around.
         w.backlog.remove();
-        assert_eq!(w.backlog.pending.load(Ordering::Acquire), 0);
+        assert_eq!(w.backlog.pending(), 0);
     }
 }

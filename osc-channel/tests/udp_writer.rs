@@ -65,10 +65,10 @@ fn writers_send_from_other_threads_in_order() {
     });
     let senders: Vec<_> = (0..2)
         .map(|t| {
-            let (w, h) = (writer.clone(), handle.clone());
+            let w = writer.clone();
             std::thread::spawn(move || {
                 for i in 0..250 {
-                    w.send(&h, pkt(&format!("/t{t}/{i}")), None).unwrap();
+                    w.send(pkt(&format!("/t{t}/{i}")), None).unwrap();
                     if i % 25 == 0 {
                         std::thread::yield_now();
                     }
@@ -99,7 +99,7 @@ fn writer_errors_are_values_and_are_counted() {
     let writer = handle.udp_writer(out).unwrap().unwrap();
     let big = vec![0u8; MAX_DATAGRAM_V4 + 4];
     assert!(matches!(
-        writer.send(&handle, big.into(), None),
+        writer.send(big.into(), None),
         Err(ChannelError::DatagramTooLarge { .. })
     ));
     // A server channel has no destination: a writer needs one per packet.
@@ -129,7 +129,7 @@ fn writer_errors_are_values_and_are_counted() {
     // A closed channel's writer stops writing.
     handle.close(out).unwrap();
     assert!(matches!(
-        writer.send(&handle, pkt("/late"), None),
+        writer.send(pkt("/late"), None),
         Err(ChannelError::UnknownChannel(_))
     ));
     let stats = writer_stats(&handle, thread, server);

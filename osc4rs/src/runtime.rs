@@ -576,7 +576,7 @@ impl Osc {
             log::trace!("send on {name}: {packet}");
             if let Some(w) = writer {
                 if !self.counted(w.try_send(&data, None))? {
-                    self.counted(w.queue(&self.shared.handle, data, None))?;
+                    self.counted(w.queue(data, None))?;
                     queued = true;
                 }
                 continue;

@@ -1,0 +1,104 @@
+//! The queue of sends from other threads to the reactor, and its wake-up.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Sender, TrySendError};
+use mio::Waker;
+
+use crate::{ChannelError, ChannelId, Result};
+
+/// Where a queued packet goes.
+#[derive(Debug)]
+pub(crate) enum SendTo {
+    /// A channel by id.
+    Id(ChannelId),
+    /// A channel by name, looked up in the reactor's thread (it may be a TCP
+    /// connection `SERVER/PEER` the sender has not seen opened).
+    Name(String),
+}
+
+/// A packet queued for the reactor by a handle or a writer.
+#[derive(Debug)]
+pub(crate) struct QueuedSend {
+    pub(crate) to: SendTo,
+    pub(crate) data: Arc<[u8]>,
+    pub(crate) dest: Option<SocketAddr>,
+    /// Queued by a [`UdpWriter`](crate::UdpWriter), which counted it in the channel's
+    /// backlog.
+    pub(crate) from_writer: bool,
+}
+
+/// Wakes the reactor's `poll`; many wake-ups in a row before the reactor runs cost one.
+#[derive(Clone, Debug)]
+pub(crate) struct Wake {
+    waker: Arc<Waker>,
+    pending: Arc<AtomicBool>,
+}
+
+impl Wake {
+    pub(crate) fn new(waker: Waker) -> Self {
+        Wake {
+            waker: Arc::new(waker),
+            pending: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Wakes the reactor if no wake-up is already pending.
+    pub(crate) fn wake(&self) {
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            if let Err(e) = self.waker.wake() {
+                log::warn!("reactor wake-up failed: {e}");
+            }
+        }
+    }
+
+    /// The reactor is about to read its queues: the next call must wake it again.
+    pub(crate) fn clear(&self) {
+        self.pending.store(false, Ordering::Release);
+    }
+}
+
+/// The sending end of the reactor's send queue, with its wake-up.
+#[derive(Clone, Debug)]
+pub(crate) struct SendQueue {
+    tx: Sender<QueuedSend>,
+    wake: Wake,
+}
+
+impl SendQueue {
+    pub(crate) fn new(tx: Sender<QueuedSend>, wake: Wake) -> Self {
+        SendQueue { tx, wake }
+    }
+
+    pub(crate) fn wake(&self) -> &Wake {
+        &self.wake
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Queues and wakes the reactor.
+    pub(crate) fn submit(&self, send: QueuedSend) -> Result<()> {
+        let queued = self.submit_quiet(send);
+        if !matches!(queued, Err(ChannelError::Stopped)) {
+            self.wake.wake();
+        }
+        queued
+    }
+
+    /// Queues without waking the reactor (its own thread will read the queue).
+    pub(crate) fn submit_quiet(&self, send: QueuedSend) -> Result<()> {
+        match self.tx.try_send(send) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(ChannelError::QueueFull {
+                channel: "reactor commands".into(),
+                limit: self.tx.capacity().unwrap_or(0),
+                unit: "packets",
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(ChannelError::Stopped),
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! One pass of the reactor: wait for readiness, read and write what is ready, run the
+//! queues of other threads, fire due timers.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use mio::Interest;
+
+use super::{Reactor, WAKER, token, watch_udp};
+use crate::channel::{Channel, Kind};
+use crate::machine::ClientState;
+use crate::stream_io::StreamIo;
+use crate::{ChannelError, ChannelEvent, ChannelId, DropReason, Received, Result, Verdict};
+
+impl Reactor {
+    pub(super) fn pass<F: FnMut(Received<'_>)>(
+        &mut self,
+        timeout: Option<Duration>,
+        sink: &mut F,
+    ) -> Result<usize> {
+        // Sends queued without a wake-up (`ReactorHandle::send_deferred`) go out first.
+        self.run_queued_sends();
+        let timeout = self.bounded_wait(timeout);
+        self.wait(timeout)?;
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.clear();
+        let mut woken = false;
+        for ev in self.events.iter() {
+            if ev.token() == WAKER {
+                woken = true;
+                continue;
+            }
+            ready.push((
+                ev.token().0 as u64,
+                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                ev.is_writable(),
+            ));
+        }
+        let mut delivered = 0;
+        for id in self.more_to_read.drain(..) {
+            ready.push((id, true, false));
+        }
+        for &(id, readable, writable) in &ready {
+            if writable {
+                self.on_writable(id);
+            }
+            if readable {
+                delivered += self.on_readable(id, sink);
+            }
+        }
+        self.ready = ready;
+        if woken {
+            self.handle.send_queue().wake().clear();
+        }
+        self.run_queued_sends();
+        self.run_control();
+        self.fire_timers();
+        self.answer_flush_waiters();
+        Ok(delivered)
+    }
+
+    /// The wait of this pass: `timeout`, shortened by unread input (no wait), flush
+    /// waiters (5 ms steps) and the next timer.
+    fn bounded_wait(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let mut timeout = timeout;
+        let mut cap = |limit: Duration| timeout = Some(timeout.map_or(limit, |t| t.min(limit)));
+        if !self.more_to_read.is_empty() || !self.control.is_empty() {
+            cap(Duration::ZERO);
+        }
+        if !self.flush_waiters.is_empty() {
+            cap(Duration::from_millis(5));
+        }
+        if let Some(due) = self.timers.next() {
+            cap(due.saturating_duration_since(Instant::now()));
+        }
+        timeout
+    }
+
+    /// Waits for readiness events: up to `timeout` (`None`: without limit), busy polling
+    /// first when [`ReactorOptions::busy_poll`](crate::ReactorOptions::busy_poll) asks
+    /// for it.
+    fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let spin = self.options.busy_poll;
+        let mut timeout = timeout;
+        if !spin.is_zero() && timeout != Some(Duration::ZERO) {
+            let started = Instant::now();
+            let spin = timeout.map_or(spin, |t| t.min(spin));
+            loop {
+                self.poll_events(Some(Duration::ZERO))?;
+                if !self.events.is_empty() {
+                    return Ok(());
+                }
+                let spent = started.elapsed();
+                if spent >= spin {
+                    timeout = timeout.map(|t| t.saturating_sub(spent));
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+        }
+        self.poll_events(timeout)
+    }
+
+    fn poll_events(&mut self, timeout: Option<Duration>) -> Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => {
+                Err(ChannelError::io("poll", "reactor", e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Handles a readable event; returns the packets delivered.
+    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, sink: &mut F) -> usize {
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return 0;
+        };
+        let cid = ChannelId(id);
+        match &mut ch.kind {
+            Kind::Udp(u) => {
+                let cap = self.options.max_datagrams_per_event;
+                #[cfg(target_os = "linux")]
+                let read = if self.options.batch_receive > 1 {
+                    let slots = self.options.batch_receive;
+                    let batch = self.batch.get_or_insert_with(|| {
+                        crate::sys::RecvBatch::new(slots, crate::sys::SLOT_SIZE)
+                    });
+                    u.read_batch(cid, &ch.name, batch, cap, sink)
+                } else {
+                    u.read(cid, &ch.name, &mut self.buf, cap, sink)
+                };
+                #[cfg(not(target_os = "linux"))]
+                let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
+                if read.delivered > 0 {
+                    ch.stats.count_in_batch(read.delivered, read.bytes);
+                }
+                for peer in read.cut {
+                    ch.report_drop(DropReason::Oversized, peer);
+                }
+                if !read.drained {
+                    self.more_to_read.push(id);
+                }
+                read.delivered
+            }
+            Kind::Listener { .. } => {
+                self.accept_all(id);
+                0
+            }
+            Kind::Conn { io, .. } | Kind::Client { io: Some(io), .. } => {
+                let budget = self.options.max_stream_bytes_per_event;
+                let name = ch.name.as_str();
+                let stats = &ch.stats;
+                let peer = io.peer();
+                let read = io.read(&mut self.buf, budget, |data| {
+                    stats.count_in(data.len());
+                    sink(Received {
+                        channel: cid,
+                        name,
+                        peer: Some(peer),
+                        arrival: std::time::SystemTime::now(),
+                        data,
+                    });
+                });
+                for (reason, n) in read.deframed.drops() {
+                    for _ in 0..n {
+                        ch.report_drop(reason, Some(peer));
+                    }
+                }
+                if read.truncated > 0 {
+                    log::warn!(
+                        "channel {}: {} bytes of an incomplete packet lost when {peer} disconnected",
+                        ch.name,
+                        read.truncated
+                    );
+                    ch.report_drop(DropReason::Truncated, Some(peer));
+                }
+                if read.more {
+                    self.more_to_read.push(id);
+                }
+                if let Some(reason) = read.closed {
+                    self.lost_stream(id, reason);
+                }
+                read.deframed.packets
+            }
+            Kind::Client { io: None, .. } => 0,
+        }
+    }
+
+    /// Handles a writable event: finishes a client's connect, flushes queues.
+    fn on_writable(&mut self, id: u64) {
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return;
+        };
+        let broken = match &mut ch.kind {
+            Kind::Udp(u) => {
+                let (stats, name, events) = (&ch.stats, &ch.name, ch.events.as_ref());
+                let (packets, bytes) = u.flush(|e, peer| {
+                    log::warn!("channel {name}: send failed: {e}");
+                    stats.count_drop(DropReason::SendFailed);
+                    crate::event::emit(
+                        events,
+                        name,
+                        ChannelEvent::Dropped {
+                            reason: DropReason::SendFailed,
+                            peer,
+                        },
+                    );
+                });
+                if packets > 0 {
+                    stats.count_out_batch(packets, bytes);
+                }
+                watch_udp(self.poll.registry(), id, u, name);
+                None
+            }
+            Kind::Client {
+                io: Some(io),
+                reconnect,
+                ..
+            } => {
+                let mut broken = None;
+                if let ClientState::Connecting { .. } = reconnect.state() {
+                    match connect_result(io) {
+                        Ok(Some(peer)) => {
+                            reconnect.connected();
+                            log::debug!("channel {}: connected to {peer}", ch.name);
+                            let events = ch.events.as_ref();
+                            crate::event::emit(events, &ch.name, ChannelEvent::Activated);
+                            crate::event::emit(events, &ch.name, ChannelEvent::Connected(peer));
+                        }
+                        Ok(None) => return,
+                        Err(e) => broken = Some(e),
+                    }
+                }
+                broken.or_else(|| io.flush().err().map(|e| e.to_string()))
+            }
+            Kind::Conn { io, .. } => io.flush().err().map(|e| e.to_string()),
+            Kind::Listener { .. } | Kind::Client { io: None, .. } => None,
+        };
+        if let Some(reason) = broken {
+            self.lost_stream(id, &reason);
+        }
+    }
+
+    /// A stream ended or failed: connections close; clients reconnect if configured.
+    fn lost_stream(&mut self, id: u64, reason: &str) {
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return;
+        };
+        let Kind::Client { io, cfg, reconnect } = &mut ch.kind else {
+            log::debug!("channel {}: {reason}", ch.name);
+            self.close_channel(id, reason);
+            return;
+        };
+        let lost = reconnect.lost(Instant::now());
+        let dest = cfg.dest;
+        if let Some(mut c) = io.take() {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+            if c.machine.pending() > 0 {
+                ch.stats.count_drop(DropReason::SendFailed);
+            }
+            if lost.was_connected {
+                let peer = c.peer();
+                ch.emit(ChannelEvent::Disconnected { peer, reason });
+            }
+        }
+        log::warn!("channel {}: connection to {dest} lost: {reason}", ch.name);
+        ch.emit(ChannelEvent::Error(reason));
+        if let Some(at) = lost.retry_at {
+            self.timers.insert(at, id);
+        }
+    }
+
+    /// Starts the reconnections that are due.
+    fn fire_timers(&mut self) {
+        // Most passes have no timer: they skip the clock read.
+        if self.timers.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        while let Some(id) = self.timers.pop_due(now) {
+            let due = matches!(
+                self.channels.get(&id).map(|c| &c.kind),
+                Some(Kind::Client { reconnect, .. }) if reconnect.due(now)
+            );
+            if !due {
+                continue; // a stale entry: the channel closed or reconnected since
+            }
+            let Some(mut ch) = self.channels.remove(&id) else {
+                continue;
+            };
+            let result = self.connect_client(ChannelId(id), &mut ch);
+            self.channels.insert(id, ch);
+            if let Err(e) = result {
+                self.lost_stream(id, &e.to_string());
+            }
+        }
+    }
+
+    /// Accepts every pending connection of a TCP server.
+    fn accept_all(&mut self, id: u64) {
+        loop {
+            let Some(ch) = self.channels.get_mut(&id) else {
+                return;
+            };
+            let Kind::Listener {
+                listener,
+                cfg,
+                admission,
+                ..
+            } = &mut ch.kind
+            else {
+                return;
+            };
+            let (mut stream, peer) = match listener.accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: log and try again at the next event.
+                    log::warn!("channel {}: accept failed: {e}", ch.name);
+                    ch.emit(ChannelEvent::Error("accept failed"));
+                    return;
+                }
+            };
+            let (framing, limits) = (cfg.framing, cfg.limits);
+            let (admitted, max) = (admission.admit(), admission.max());
+            if !admitted {
+                log::warn!(
+                    "channel {}: refusing {peer}: {max} connections already",
+                    ch.name
+                );
+                ch.report_drop(DropReason::TooManyConnections, Some(peer));
+                continue;
+            }
+            if ch.emit(ChannelEvent::ConnectionRequest(peer)) == Verdict::Refuse {
+                log::info!(
+                    "channel {}: connection from {peer} refused by the event handler",
+                    ch.name
+                );
+                if let Kind::Listener { admission, .. } = &mut ch.kind {
+                    admission.release();
+                }
+                ch.report_drop(DropReason::Refused, Some(peer));
+                continue;
+            }
+            let events = ch.events.clone();
+            let name = format!("{}/{peer}", ch.name);
+            let conn_id = self.take_id();
+            if let Err(e) = self.poll.registry().register(
+                &mut stream,
+                token(conn_id.0),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                log::warn!("channel {name}: register failed: {e}");
+                if let Some(Kind::Listener { admission, .. }) =
+                    self.channels.get_mut(&id).map(|c| &mut c.kind)
+                {
+                    admission.release();
+                }
+                continue;
+            }
+            crate::event::emit(events.as_ref(), &name, ChannelEvent::Connected(peer));
+            log::debug!("channel {name}: accepted");
+            let io = StreamIo::new(stream, peer, framing, limits);
+            self.insert(
+                conn_id,
+                Channel::new(&name, Kind::Conn { io, server: id }, events),
+            );
+        }
+    }
+
+    /// Tells flush waiters whether everything is written, once it is or their time is up.
+    fn answer_flush_waiters(&mut self) {
+        if self.flush_waiters.is_empty() {
+            return;
+        }
+        let done = self.pending_output() == 0;
+        let now = Instant::now();
+        self.flush_waiters.retain(|(deadline, reply)| {
+            if done || deadline.is_some_and(|d| d <= now) {
+                let _ = reply.send(done);
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+/// Whether a client's non-blocking connect finished: `Ok(Some(peer))` connected,
+/// `Ok(None)` still under way, `Err(why)` failed.
+fn connect_result(io: &StreamIo) -> std::result::Result<Option<std::net::SocketAddr>, String> {
+    match (io.stream.take_error(), io.stream.peer_addr()) {
+        (Ok(None), Ok(peer)) => Ok(Some(peer)),
+        (Ok(Some(e)), _) | (Err(e), _) => Err(e.to_string()),
+        (Ok(None), Err(e)) if e.kind() == io::ErrorKind::NotConnected => Ok(None),
+        (Ok(None), Err(e)) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,193 @@
+//! UDP sockets: set-up with socket2, and batched sends.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::{ChannelError, Result, UdpConfig};
+
+/// What a UDP socket ended up with, for logs and callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketInfo {
+    /// The bound local address.
+    pub local: SocketAddr,
+    /// The receive buffer the kernel granted (Linux reports twice the usable size).
+    pub recv_buffer: usize,
+    /// The send buffer the kernel granted.
+    pub send_buffer: usize,
+}
+
+fn wildcard_like(addr: Option<&SocketAddr>) -> SocketAddr {
+    match addr {
+        Some(SocketAddr::V6(_)) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// Opens and configures a non-blocking UDP socket for `cfg`.
+pub(crate) fn open_socket(
+    name: &str,
+    cfg: &UdpConfig,
+) -> Result<(mio::net::UdpSocket, SocketInfo)> {
+    let bind = cfg.bind.unwrap_or_else(|| wildcard_like(cfg.dest.as_ref()));
+    let io_err = |op| move |e| ChannelError::io(op, name, e);
+    let socket = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP))
+        .map_err(io_err("socket"))?;
+    socket
+        .set_reuse_address(cfg.reuse_addr)
+        .map_err(io_err("SO_REUSEADDR"))?;
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    socket
+        .set_reuse_port(cfg.reuse_port)
+        .map_err(io_err("SO_REUSEPORT"))?;
+    if let Some(size) = cfg.recv_buffer {
+        set_recv_buffer(&socket, size).map_err(io_err("SO_RCVBUF"))?;
+    }
+    if let Some(size) = cfg.send_buffer {
+        socket
+            .set_send_buffer_size(size)
+            .map_err(io_err("SO_SNDBUF"))?;
+    }
+    if cfg.broadcast {
+        socket.set_broadcast(true).map_err(io_err("SO_BROADCAST"))?;
+    }
+    if let Some(ttl) = cfg.ttl {
+        if bind.is_ipv4() {
+            socket.set_ttl(ttl).map_err(io_err("IP_TTL"))?;
+        } else {
+            socket
+                .set_unicast_hops_v6(ttl)
+                .map_err(io_err("IPV6_UNICAST_HOPS"))?;
+        }
+    }
+    if let Some(m) = &cfg.multicast {
+        configure_multicast(&socket, m, cfg.read).map_err(io_err("multicast setup"))?;
+    }
+    socket.set_nonblocking(true).map_err(io_err("O_NONBLOCK"))?;
+    socket.bind(&SockAddr::from(bind)).map_err(io_err("bind"))?;
+    let info = SocketInfo {
+        local: socket
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .unwrap_or(bind),
+        recv_buffer: socket.recv_buffer_size().unwrap_or(0),
+        send_buffer: socket.send_buffer_size().unwrap_or(0),
+    };
+    if let Some(wanted) = cfg.recv_buffer {
+        if info.recv_buffer < wanted {
+            log::info!(
+                "channel {name}: asked for a {wanted}-byte receive buffer, the kernel granted {}",
+                info.recv_buffer
+            );
+        }
+    }
+    let std_socket: std::net::UdpSocket = socket.into();
+    Ok((mio::net::UdpSocket::from_std(std_socket), info))
+}
+
+fn set_recv_buffer(socket: &Socket, size: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if crate::sys::force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
+            return Ok(());
+        }
+    }
+    socket.set_recv_buffer_size(size)
+}
+
+fn configure_multicast(socket: &Socket, m: &crate::Multicast, join: bool) -> io::Result<()> {
+    match m.group {
+        IpAddr::V4(group) => {
+            if join {
+                socket.join_multicast_v4(&group, &m.interface_v4)?;
+            }
+            socket.set_multicast_if_v4(&m.interface_v4)?;
+            socket.set_multicast_loop_v4(m.loop_back)?;
+            socket.set_multicast_ttl_v4(m.ttl)?;
+        }
+        IpAddr::V6(group) => {
+            if join {
+                socket.join_multicast_v6(&group, m.interface_v6)?;
+            }
+            socket.set_multicast_if_v6(m.interface_v6)?;
+            socket.set_multicast_loop_v6(m.loop_back)?;
+            socket.set_multicast_hops_v6(m.ttl)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+pub(crate) fn send_batch_raw<S: std::os::fd::AsRawFd>(
+    socket: &S,
+    packets: &[(&[u8], SocketAddr)],
+) -> io::Result<usize> {
+    crate::sys::send_batch(socket.as_raw_fd(), packets)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn send_batch_raw(
+    socket: &mio::net::UdpSocket,
+    packets: &[(&[u8], SocketAddr)],
+) -> io::Result<usize> {
+    match packets.first() {
+        Some((data, dest)) => socket.send_to(data, *dest).map(|_| 1),
+        None => Ok(0),
+    }
+}
+
+/// Sends datagrams from a UDP socket with as few system calls as the platform allows:
+/// one `sendmmsg` per 64 of them on Linux, one `send_to` each elsewhere. Returns
+/// how many were sent, the first ones in order; fewer than given means the socket
+/// would block or a later datagram failed (call again with the rest to see why). An
+/// error on the first datagram is returned as is.
+///
+/// ```
+/// use std::net::UdpSocket;
+/// let rx = UdpSocket::bind("127.0.0.1:0")?;
+/// let tx = UdpSocket::bind("127.0.0.1:0")?;
+/// let dest = rx.local_addr()?;
+/// let packets = [(&b"/a\0\0,\0\0\0"[..], dest), (&b"/b\0\0,\0\0\0"[..], dest)];
+/// assert_eq!(osc_channel::send_batch(&tx, &packets)?, 2);
+/// let mut buf = [0; 64];
+/// assert_eq!(rx.recv(&mut buf)?, 8);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn send_batch(
+    socket: &std::net::UdpSocket,
+    packets: &[(&[u8], SocketAddr)],
+) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut sent = 0;
+        while sent < packets.len() {
+            let rest = packets.get(sent..).unwrap_or_default();
+            match send_batch_raw(socket, rest) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+            if sent % crate::sys::SEND_BATCH != 0 {
+                break;
+            }
+        }
+        Ok(sent)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut sent = 0;
+        for (data, dest) in packets {
+            match socket.send_to(data, *dest) {
+                Ok(_) => sent += 1,
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(sent)
+    }
+}

@@ -1,0 +1,415 @@
+//! A UDP channel's socket, driven by the reactor: registration, reads, writes. The
+//! rules (routing, size limit, the queue) are the [`UdpMachine`]'s.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::backlog::Backlog;
+use crate::machine::{Refusal, UdpMachine};
+use crate::socket::{SocketInfo, send_batch_raw};
+use crate::{ChannelId, Received, UdpConfig};
+
+/// What happened to a packet handed to a UDP channel.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    /// Written to the socket.
+    Now,
+    /// Queued until the socket is writable.
+    Queued,
+}
+
+/// Why a packet was not sent.
+#[derive(Debug)]
+pub(crate) enum NotSent {
+    /// The machine refused it.
+    Refused(Refusal, Option<SocketAddr>),
+    /// The socket failed.
+    Io(io::Error),
+}
+
+/// What one read of a UDP socket did.
+#[derive(Debug, Default)]
+pub(crate) struct UdpRead {
+    /// Datagrams delivered.
+    pub(crate) delivered: usize,
+    /// Their bytes.
+    pub(crate) bytes: usize,
+    /// The socket said it had nothing more (else the per-event cap was reached).
+    pub(crate) drained: bool,
+    /// Senders of datagrams that did not fit a receive slot and were dropped.
+    pub(crate) cut: Vec<Option<SocketAddr>>,
+}
+
+/// A UDP channel's socket and sending rules.
+#[derive(Debug)]
+pub(crate) struct UdpIo {
+    socket: mio::net::UdpSocket,
+    info: SocketInfo,
+    machine: UdpMachine,
+    /// Shared with the channel's [`UdpWriter`](crate::UdpWriter)s: counts the queue.
+    backlog: Arc<Backlog>,
+    /// A second descriptor of the socket for writers, made at the first request.
+    writer_socket: Option<Arc<std::net::UdpSocket>>,
+    /// What the socket is registered for in the reactor's poll (`None`: not registered).
+    registered: Option<mio::Interest>,
+}
+
+impl Drop for UdpIo {
+    fn drop(&mut self) {
+        self.backlog.close();
+    }
+}
+
+impl UdpIo {
+    pub(crate) fn new(socket: mio::net::UdpSocket, info: SocketInfo, cfg: &UdpConfig) -> Self {
+        UdpIo {
+            socket,
+            info,
+            machine: UdpMachine::new(cfg.dest, cfg.max_queue, cfg.read),
+            backlog: Arc::default(),
+            writer_socket: None,
+            registered: None,
+        }
+    }
+
+    pub(crate) fn info(&self) -> SocketInfo {
+        self.info
+    }
+
+    pub(crate) fn dest(&self) -> Option<SocketAddr> {
+        self.machine.dest()
+    }
+
+    pub(crate) fn backlog(&self) -> &Arc<Backlog> {
+        &self.backlog
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.machine.queued()
+    }
+
+    /// Registers the socket for what it needs now, when that changed: readable when the
+    /// channel reads, writable only while datagrams wait in its queue.
+    ///
+    /// Writability is not watched otherwise. With edge-triggered polling, every datagram
+    /// the socket sends raises a writable edge when the kernel frees it, so a reactor
+    /// that always watched it would wake for each send (the facade's writers send from
+    /// other threads) and a reading socket would report a writable-only event, one
+    /// wasted `epoll_wait` return, whenever a datagram arrived while the last read was
+    /// still running. A write-only channel with nothing queued is not registered at all.
+    pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        let wanted = match (self.machine.wants_read(), self.machine.wants_write()) {
+            (true, false) => Some(mio::Interest::READABLE),
+            (true, true) => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
+            (false, false) => None,
+            (false, true) => Some(mio::Interest::WRITABLE),
+        };
+        if wanted == self.registered {
+            return Ok(());
+        }
+        match (self.registered, wanted) {
+            (None, Some(i)) => registry.register(&mut self.socket, token, i)?,
+            (Some(_), Some(i)) => registry.reregister(&mut self.socket, token, i)?,
+            (Some(_), None) => registry.deregister(&mut self.socket)?,
+            (None, None) => {}
+        }
+        self.registered = wanted;
+        Ok(())
+    }
+
+    /// Takes the socket out of the reactor's poll, if it is in it.
+    pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
+        if self.registered.take().is_some() {
+            let _ = registry.deregister(&mut self.socket);
+        }
+    }
+
+    /// The socket for writers: a duplicate descriptor (same socket, non-blocking).
+    #[cfg(unix)]
+    pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {
+        use std::os::fd::AsFd;
+        if self.writer_socket.is_none() {
+            match self.socket.as_fd().try_clone_to_owned() {
+                Ok(fd) => self.writer_socket = Some(Arc::new(std::net::UdpSocket::from(fd))),
+                Err(e) => log::warn!("no UDP writer: cannot duplicate the socket: {e}"),
+            }
+        }
+        self.writer_socket.clone()
+    }
+
+    /// Writers need a second descriptor of the socket (Unix only for now).
+    #[cfg(not(unix))]
+    pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {
+        None
+    }
+
+    /// Sends now if the queue is empty and the socket takes it, else queues.
+    pub(crate) fn send(
+        &mut self,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    ) -> Result<Sent, NotSent> {
+        let to = self
+            .machine
+            .route(data.len(), dest)
+            .map_err(|r| NotSent::Refused(r, dest.or(self.machine.dest())))?;
+        if self.machine.can_write_now() {
+            match self.socket.send_to(&data, to) {
+                Ok(_) => return Ok(Sent::Now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(NotSent::Io(e)),
+            }
+        }
+        self.machine
+            .enqueue(data, to)
+            .map_err(|r| NotSent::Refused(r, Some(to)))?;
+        self.backlog.add();
+        Ok(Sent::Queued)
+    }
+
+    /// Writes queued datagrams until the socket would block (many per `sendmmsg` call
+    /// on Linux). Reports the bytes sent and each error met (an error costs its
+    /// packet).
+    pub(crate) fn flush(
+        &mut self,
+        mut on_error: impl FnMut(io::Error, Option<SocketAddr>),
+    ) -> (usize, usize) {
+        let (mut packets, mut bytes) = (0, 0);
+        while self.machine.wants_write() {
+            // On the stack: a flush allocates nothing.
+            let mut batch: [(&[u8], SocketAddr); crate::sys::SEND_BATCH] =
+                [(&[], SocketAddr::from(([0, 0, 0, 0], 0))); crate::sys::SEND_BATCH];
+            let mut n = 0;
+            for (slot, item) in batch
+                .iter_mut()
+                .zip(self.machine.batch(crate::sys::SEND_BATCH))
+            {
+                *slot = item;
+                n += 1;
+            }
+            let result = send_batch_raw(&self.socket, batch.get(..n).unwrap_or_default());
+            match result {
+                Ok(0) => break,
+                Ok(sent) => {
+                    bytes += self.machine.sent(sent);
+                    packets += sent;
+                    for _ in 0..sent {
+                        self.backlog.remove();
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let to = self.machine.failed();
+                    self.backlog.remove();
+                    on_error(e, to);
+                }
+            }
+        }
+        (packets, bytes)
+    }
+
+    /// Reads datagrams one `recv_from` at a time until the socket would block or `cap`
+    /// were taken. A receive error (an ICMP error from an earlier send surfaces here)
+    /// is logged and counts towards `cap`, so a persistent one cannot hold the pass.
+    pub(crate) fn read<F: FnMut(Received<'_>)>(
+        &self,
+        id: ChannelId,
+        name: &str,
+        buf: &mut [u8],
+        cap: usize,
+        sink: &mut F,
+    ) -> UdpRead {
+        let mut out = UdpRead::default();
+        let mut taken = 0;
+        while taken < cap {
+            match self.socket.recv_from(buf) {
+                Ok((n, peer)) => {
+                    taken += 1;
+                    out.delivered += 1;
+                    out.bytes += n;
+                    sink(Received {
+                        channel: id,
+                        name,
+                        peer: Some(peer),
+                        arrival: SystemTime::now(),
+                        data: buf.get(..n).unwrap_or_default(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    out.drained = true;
+                    return out;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    taken += 1;
+                    log::debug!("channel {name}: receive error: {e}");
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads datagrams with `recvmmsg`, up to `cap` (a truncated datagram or an error
+    /// counts towards it). All datagrams of one call share one arrival time.
+    ///
+    /// A call that returns fewer datagrams than asked found the socket empty, so the
+    /// socket counts as drained without another call that would only say `EAGAIN`: a
+    /// datagram that arrives later raises a new readiness edge. (The kernel also ends a
+    /// batch early when an error is pending, such as an ICMP error from an earlier send;
+    /// the arrival of that error raised an edge of its own, so the next pass reads on.)
+    #[cfg(target_os = "linux")]
+    pub(crate) fn read_batch<F: FnMut(Received<'_>)>(
+        &self,
+        id: ChannelId,
+        name: &str,
+        batch: &mut crate::sys::RecvBatch,
+        cap: usize,
+        sink: &mut F,
+    ) -> UdpRead {
+        use std::os::fd::AsRawFd;
+        let fd = self.socket.as_raw_fd();
+        let mut out = UdpRead::default();
+        let mut taken = 0;
+        while taken < cap {
+            let want = (cap - taken).min(batch.slots());
+            let n = match batch.recv(fd, want) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    out.drained = true;
+                    return out;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    taken += 1;
+                    log::debug!("channel {name}: receive error: {e}");
+                    continue;
+                }
+            };
+            let arrival = SystemTime::now();
+            for i in 0..n {
+                let Some(d) = batch.get(i) else { break };
+                if d.truncated {
+                    log::warn!(
+                        "channel {name}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
+                        d.peer,
+                        crate::sys::SLOT_SIZE
+                    );
+                    out.cut.push(d.peer);
+                    continue;
+                }
+                out.delivered += 1;
+                out.bytes += d.data.len();
+                sink(Received {
+                    channel: id,
+                    name,
+                    peer: d.peer,
+                    arrival,
+                    data: d.data,
+                });
+            }
+            taken += n;
+            if n < want {
+                out.drained = true;
+                return out;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::socket::open_socket;
+
+    #[test]
+    fn flush_writes_the_queue_in_order_in_batches() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let dest = rx.local_addr().unwrap();
+        let cfg = UdpConfig::client(dest);
+        let (socket, info) = open_socket("t", &cfg).unwrap();
+        let mut ch = UdpIo::new(socket, info, &cfg);
+        // More than two sendmmsg calls' worth, queued as if the socket had blocked.
+        for i in 0..150u32 {
+            let mut p = vec![0u8; 40 + (i as usize % 3)];
+            p[..4].copy_from_slice(&i.to_be_bytes());
+            ch.machine.enqueue(Arc::from(p), dest).unwrap();
+            ch.backlog.add();
+        }
+        let (packets, bytes) = ch.flush(|e, _| panic!("{e}"));
+        assert_eq!(ch.queued(), 0);
+        assert_eq!(ch.backlog.pending(), 0);
+        assert_eq!(packets, 150);
+        assert_eq!(bytes, (0..150).map(|i| 40 + i % 3).sum::<usize>());
+        let mut buf = [0u8; 64];
+        for i in 0..150u32 {
+            let n = rx.recv(&mut buf).unwrap();
+            assert_eq!(n, 40 + (i as usize % 3));
+            assert_eq!(buf[..4], i.to_be_bytes());
+        }
+    }
+
+    /// The events of one short poll, as (readable, writable) pairs.
+    fn poll_once(poll: &mut mio::Poll) -> Vec<(bool, bool)> {
+        let mut events = mio::Events::with_capacity(8);
+        poll.poll(&mut events, Some(std::time::Duration::from_millis(50)))
+            .unwrap();
+        events
+            .iter()
+            .map(|e| (e.is_readable(), e.is_writable()))
+            .collect()
+    }
+
+    #[test]
+    fn writability_is_watched_only_while_datagrams_wait() {
+        let mut poll = mio::Poll::new().unwrap();
+        let token = mio::Token(7);
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dest = rx.local_addr().unwrap();
+        for cfg in [
+            UdpConfig::client(dest),
+            UdpConfig::peer("127.0.0.1:0".parse().unwrap(), Some(dest)),
+        ] {
+            let (socket, info) = open_socket("t", &cfg).unwrap();
+            let mut ch = UdpIo::new(socket, info, &cfg);
+            ch.watch(poll.registry(), token).unwrap();
+            let idle = cfg.read.then_some(mio::Interest::READABLE);
+            assert_eq!(ch.registered, idle);
+            // Sends raise no event: nothing wakes the reactor for them.
+            for _ in 0..3 {
+                ch.socket.send_to(b"/a\0\0,\0\0\0", dest).unwrap();
+            }
+            assert_eq!(poll_once(&mut poll), []);
+            // A datagram queued as if the socket had blocked: writability is watched
+            // and reported at once, the queue drains, and the watch ends.
+            ch.machine
+                .enqueue(Arc::from(&b"/q\0\0,\0\0\0"[..]), dest)
+                .unwrap();
+            ch.backlog.add();
+            ch.watch(poll.registry(), token).unwrap();
+            assert!(poll_once(&mut poll).iter().any(|&(_, w)| w));
+            assert_eq!(ch.flush(|e, _| panic!("{e}")), (1, 8));
+            ch.watch(poll.registry(), token).unwrap();
+            assert_eq!(ch.registered, idle);
+            ch.unwatch(poll.registry());
+            assert_eq!(ch.registered, None);
+        }
+        let mut buf = [0u8; 16];
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        // Each channel sent three `/a` and one `/q`.
+        let mut queued = 0;
+        for _ in 0..8 {
+            assert_eq!(rx.recv(&mut buf).unwrap(), 8);
+            queued += usize::from(buf[1] == b'q');
+        }
+        assert_eq!(queued, 2);
+    }
+}
