@@ -76,3 +76,9 @@ pub use reactor::Reactor;
 pub use socket::{SocketInfo, send_batch};
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};
 pub use writer::UdpWriter;
+
+/// The channel guide (`docs/channels.md`), compiled as doctests so its examples stay
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/channels.md")]
+pub struct ChannelGuide;
