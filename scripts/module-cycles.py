@@ -42,6 +42,20 @@ def strip_comments(text):
     return strip_test_modules(text)
 
 
+def closing_brace(text, k):
+    """The index of the `}` that closes the `{` at or after index `k`."""
+    depth = 0
+    while k < len(text):
+        if text[k] == "{":
+            depth += 1
+        elif text[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return k
+        k += 1
+    return k
+
+
 def strip_test_modules(text):
     """Drops inline `#[cfg(test)] mod x { ... }` blocks: a test module is a child
     module that nothing imports, so it cannot close a cycle."""
@@ -53,16 +67,7 @@ def strip_test_modules(text):
         if not m:
             return out + text[i:]
         out += text[i:m.start()]
-        depth, k = 0, m.end() - 1
-        while k < len(text):
-            if text[k] == "{":
-                depth += 1
-            elif text[k] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            k += 1
-        i = k + 1
+        i = closing_brace(text, m.end() - 1) + 1
 
 
 def split_top(s):
@@ -106,15 +111,7 @@ def references(text, kw):
             return paths
         j = m.end()
         if text[j:j + 1] == "{" or re.match(r"(?:%s::)+\{" % IDENT, text[j:]):
-            depth, k = 0, j
-            while k < len(text):
-                if text[k] == "{":
-                    depth += 1
-                elif text[k] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                k += 1
+            k = closing_brace(text, j)
             paths += expand([], text[j:k + 1])
             i = k + 1
         else:
