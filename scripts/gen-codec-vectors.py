@@ -9,7 +9,7 @@ Peers (install them with scripts/install-peers.sh):
   - liblo (Debian liblo-tools): `oscsend` and `oscsendfile` send UDP datagrams to a socket
     this script opens on 127.0.0.1 (ephemeral port); the received bytes are recorded.
 
-Writes osc-codec/tests/vectors/python-osc.txt and liblo.txt, one vector a line:
+Writes testdata/codec/python-osc.txt and liblo.txt, one vector a line:
 NAME<TAB>HEX<TAB>TEXT (TEXT in osc4rs's OSC text notation). TEXT is computed from the bytes
 the peer actually produced, by the small struct-based decoder below, and is also compared
 with the value each case intended to send: differences are peer quirks, recorded as `#`
@@ -32,7 +32,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VEC_DIR = os.path.join(ROOT, "osc-codec", "tests", "vectors")
+VEC_DIR = os.path.join(ROOT, "testdata", "codec")
 NTP_DELTA = 2208988800
 IMMEDIATELY = (0, 1)
 

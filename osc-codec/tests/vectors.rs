@@ -1,4 +1,5 @@
-//! Byte-exact vectors: every line of every `tests/vectors/*.txt` file is
+//! Byte-exact vectors: every line of every `testdata/codec/*.txt` file (at the
+//! workspace root, shared with the fuzz seeds) is
 //! `NAME<TAB>HEX<TAB>TEXT`. The bytes must decode (borrowed and owned) to the packet the
 //! text notation describes, and that packet must encode back to exactly the same bytes.
 
@@ -65,7 +66,7 @@ fn hex_of(b: &[u8]) -> String {
 
 #[test]
 fn all_vector_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/codec");
     let mut files: Vec<_> = fs::read_dir(&dir)
         .expect("vector directory")
         .filter_map(|e| e.ok().map(|e| e.path()))

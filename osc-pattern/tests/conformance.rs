@@ -1,11 +1,11 @@
-//! Runs every case of `tests/vectors/patterns.txt` (format documented at the
+//! Runs every case of `testdata/patterns/patterns.txt` (workspace root) (format documented at the
 //! top of that file) against the matcher and against the index.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use osc_pattern::{AddressSpace, Filter, FilterKind, Pattern, PatternError};
 
-const VECTORS: &str = include_str!("vectors/patterns.txt");
+const VECTORS: &str = include_str!("../../testdata/patterns/patterns.txt");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expected {

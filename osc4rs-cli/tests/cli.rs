@@ -23,7 +23,7 @@ fn cmd(args: &[&str]) -> Command {
 }
 
 fn corpus() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.txt");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/text/corpus.txt");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -95,6 +95,24 @@ fn decode_reports_errors_per_line() {
     );
     assert_eq!(lines[1], "!error /a unknown type tag 'x' at offset 5");
     assert_eq!(lines[2], "/x ,");
+}
+
+#[test]
+fn decode_rejects_every_hostile_packet_of_the_shared_corpus() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/hostile/packets.txt");
+    let hex: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').nth(1).unwrap().to_owned())
+        .collect();
+    let out = run_with_stdin(cmd(&["decode"]), &(hex.join("\n") + "\n"));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), hex.len());
+    for line in text.lines() {
+        assert!(line.starts_with("!error "), "{line}");
+    }
 }
 
 #[test]
