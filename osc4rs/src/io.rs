@@ -12,6 +12,7 @@ use osc_dispatch::Context;
 
 use crate::hooks::{self, ChannelHooks, Decoded};
 use crate::runtime::{Incoming, Shared};
+use crate::stats::Counters;
 
 /// Each channel's name as an `Arc` and its hooks, kept across passes so the receive
 /// path allocates nothing per packet for them.
@@ -102,7 +103,7 @@ impl<'a> Sink<'a> {
             None => Decoded::default(),
         };
         if decoded.drop {
-            s.stats.hook_dropped.fetch_add(1, Ordering::Relaxed);
+            Counters::bump(&s.stats.hook_dropped);
             log::debug!("decode hook of {} dropped a packet", p.name);
             return;
         }
@@ -110,7 +111,7 @@ impl<'a> Sink<'a> {
         let mut packet = match osc_codec::Packet::decode_with(bytes, &s.config.codec) {
             Ok(packet) => packet,
             Err(e) => {
-                s.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                Counters::bump(&s.stats.decode_errors);
                 let peer = p.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
                 log::warn!("malformed packet from {peer} on {}: {e}", p.name);
                 return;
@@ -126,7 +127,7 @@ impl<'a> Sink<'a> {
         match &mut self.to {
             Deliver::Queue(tx) => {
                 if tx.try_send((packet, ctx)).is_err() {
-                    s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
+                    Counters::bump(&s.stats.incoming_dropped);
                     log::warn!("process() is behind: dropped a packet from {}", p.name);
                 }
             }

@@ -21,6 +21,7 @@ use crate::core::Core;
 use crate::hooks::{self, ChannelHooks};
 use crate::io::{ChannelCache, Deliver, Sink};
 use crate::relay::{Relay, join_within};
+use crate::stats::{Counters, RuntimeStats};
 use crate::target::{ALL, LOCAL};
 use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
 
@@ -31,19 +32,6 @@ thread_local! {
 
 /// A decoded packet waiting for `process()` (comthreads mode).
 pub(crate) type Incoming = (Packet, Context);
-
-/// Counters of the runtime itself (the channels and the dispatcher keep their own).
-#[derive(Debug, Default)]
-pub struct RuntimeStats {
-    /// Packets received that failed to decode (each logged with its peer).
-    pub decode_errors: AtomicU64,
-    /// Decoded packets dropped because `process()` fell too far behind (comthreads).
-    pub incoming_dropped: AtomicU64,
-    /// Packets that could not be queued for sending.
-    pub send_errors: AtomicU64,
-    /// Packets a decode hook dropped.
-    pub hook_dropped: AtomicU64,
-}
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -64,7 +52,7 @@ pub(crate) struct Shared {
     pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
     pub(crate) stop: AtomicBool,
     terminated: AtomicBool,
-    pub(crate) stats: RuntimeStats,
+    pub(crate) stats: Counters,
 }
 
 /// Most packets one `process()` call reads: it reads until nothing is pending, but a
@@ -275,7 +263,7 @@ impl Osc {
             incoming,
             stop: AtomicBool::new(false),
             terminated: AtomicBool::new(false),
-            stats: RuntimeStats::default(),
+            stats: Counters::default(),
         });
         if mode == Mode::AllThreads {
             // A newly held bundle may be due before the I/O thread's timeout.
@@ -301,9 +289,9 @@ impl Osc {
         self.shared.core.dispatcher()
     }
 
-    /// The runtime's own counters.
-    pub fn stats(&self) -> &RuntimeStats {
-        &self.shared.stats
+    /// A copy of the runtime's own counters.
+    pub fn stats(&self) -> RuntimeStats {
+        self.shared.stats.snapshot()
     }
 
     fn check_alive(&self) -> Result<()> {
@@ -621,10 +609,7 @@ impl Osc {
         match hooks::run_encode(&hook, name, packet, data.to_vec()) {
             Some(bytes) => Ok(Arc::from(bytes)),
             None => {
-                self.shared
-                    .stats
-                    .send_errors
-                    .fetch_add(1, Ordering::Relaxed);
+                Counters::bump(&self.shared.stats.send_errors);
                 Err(OscError::HookPanicked(name.to_owned()))
             }
         }
@@ -632,13 +617,7 @@ impl Osc {
 
     /// Counts a failed send.
     fn counted<T>(&self, r: osc_channel::Result<T>) -> Result<T> {
-        r.map_err(|e| {
-            self.shared
-                .stats
-                .send_errors
-                .fetch_add(1, Ordering::Relaxed);
-            OscError::from(e)
-        })
+        self.shared.stats.send_result(r)
     }
 
     fn queue(
