@@ -46,12 +46,13 @@
 mod builder;
 mod compat;
 mod core;
+mod driver;
 mod error;
 mod hooks;
-mod io;
 mod mode;
-mod relay;
+mod receive;
 mod runtime;
+mod state;
 mod stats;
 mod target;
 
