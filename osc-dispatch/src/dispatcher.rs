@@ -9,11 +9,11 @@ use osc_codec::{Bundle, Message, Packet, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, Method, Shared, invoke, run_calls, submit_bundle};
+use crate::exec::{Call, ExecState, Method, invoke, run_calls, submit_bundle};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
-    Context, DispatchError, DropReason, Executor, Handler, MethodOptions, PoolConfig, PoolStats,
+    BundleDrop, Context, DispatchError, Executor, Handler, MethodOptions, PoolConfig, PoolStats,
     Result, Scheduler, SchedulerConfig, ShutdownReport, Stats, WorkerPool,
 };
 
@@ -121,7 +121,7 @@ pub struct Dispatcher {
     /// The scheduler's length after its last change, so that drivers can skip the
     /// clock and the lock when nothing is pending ([`has_pending`](Self::has_pending)).
     pending: AtomicUsize,
-    shared: Arc<Shared>,
+    shared: Arc<ExecState>,
     pool: OnceLock<Option<WorkerPool>>,
     waker: RwLock<Option<WakerBox>>,
     shut: AtomicBool,
@@ -141,7 +141,7 @@ impl Dispatcher {
         let d = Dispatcher {
             scheduler: Mutex::new(Scheduler::new(config.scheduler)),
             pending: AtomicUsize::new(0),
-            shared: Arc::new(Shared::new(config.serialize_bundles)),
+            shared: Arc::new(ExecState::new(config.serialize_bundles)),
             space: RwLock::new(AddressSpace::new()),
             fallback: RwLock::new(None),
             pool: OnceLock::new(),
@@ -487,7 +487,7 @@ impl Dispatcher {
         }
     }
 
-    fn dropped(&self, s: &Scheduled, reason: DropReason, now: TimeTag) {
+    fn dropped(&self, s: &Scheduled, reason: BundleDrop, now: TimeTag) {
         self.shared.counters.dropped(reason);
         log::warn!(
             "osc-dispatch: bundle {} (due {}, now {now}, {} elements, from {:?}) dropped: {reason:?}",
@@ -644,7 +644,7 @@ impl Dispatcher {
                 self.execute(calls);
             } else {
                 summary.dropped_bundles += 1;
-                self.dropped(&s, DropReason::Shutdown, now);
+                self.dropped(&s, BundleDrop::Shutdown, now);
             }
         }
         if let Some(pool) = self.pool.get().and_then(Option::as_ref) {

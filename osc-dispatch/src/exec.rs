@@ -34,9 +34,10 @@ struct LaneState {
     draining: bool,
 }
 
-/// State shared between the dispatcher and its pool jobs.
+/// What the dispatcher and its pool jobs share to execute calls: the counters and the
+/// bundle ordering (gate and serializing lane).
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct ExecState {
     pub(crate) counters: Counters,
     /// Held while a bundle's calls run, so two bundles never interleave. Re-entrant: a
     /// handler may dispatch a bundle locally from inside a bundle.
@@ -45,9 +46,9 @@ pub(crate) struct Shared {
     lane: Mutex<LaneState>,
 }
 
-impl Shared {
+impl ExecState {
     pub(crate) fn new(serialize_bundles: bool) -> Self {
-        Shared {
+        ExecState {
             counters: Counters::default(),
             bundle_gate: ReentrantMutex::new(()),
             serialize_bundles,
@@ -67,7 +68,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// Calls one handler: holds the method's lock, catches a panic, logs and counts.
-pub(crate) fn invoke(shared: &Shared, method: &Method, msg: &Message, ctx: &Context) {
+pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: &Message, ctx: &Context) {
     let _guard = method.lock.as_ref().map(|l| l.lock());
     let c = &shared.counters;
     match catch_unwind(AssertUnwindSafe(|| method.handler.call(msg, ctx))) {
@@ -102,7 +103,7 @@ pub(crate) fn invoke(shared: &Shared, method: &Method, msg: &Message, ctx: &Cont
 }
 
 /// Runs a bundle's calls in order, holding the bundle gate.
-pub(crate) fn run_calls(shared: &Shared, calls: Vec<Call>) {
+pub(crate) fn run_calls(shared: &ExecState, calls: Vec<Call>) {
     let _gate = shared.serialize_bundles.then(|| shared.bundle_gate.lock());
     for call in calls {
         invoke(shared, &call.method, &call.msg, &call.ctx);
@@ -112,7 +113,7 @@ pub(crate) fn run_calls(shared: &Shared, calls: Vec<Call>) {
 /// Queues a bundle's calls on the lane; starts a pool job to drain the lane unless one
 /// is already draining it. So pool-executed bundles run one at a time, in the order
 /// they were released.
-pub(crate) fn submit_bundle(shared: &Arc<Shared>, pool: &WorkerPool, calls: Vec<Call>) {
+pub(crate) fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
     let start = {
         let mut lane = shared.lane.lock();
         lane.queue.push_back(calls);
@@ -132,7 +133,7 @@ pub(crate) fn submit_bundle(shared: &Arc<Shared>, pool: &WorkerPool, calls: Vec<
     }
 }
 
-fn drain_lane(shared: &Shared) {
+fn drain_lane(shared: &ExecState) {
     loop {
         let batch = {
             let mut lane = shared.lane.lock();

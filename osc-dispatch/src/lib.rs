@@ -85,7 +85,7 @@ pub use error::{DispatchError, Result};
 pub use handler::{Executor, Handler, MethodOptions};
 pub use pool::{Job, OverflowPolicy, PoolConfig, PoolStats, ShutdownReport, WorkerPool};
 pub use scheduler::{
-    Decision, DropReason, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,
+    BundleDrop, Decision, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,
     TimetagOffset,
 };
 pub use stats::Stats;

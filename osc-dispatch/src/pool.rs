@@ -91,8 +91,9 @@ pub struct ShutdownReport {
     pub detached_threads: usize,
 }
 
+/// What the pool and its workers share: kept-back jobs, the discard flag, counters.
 #[derive(Debug, Default)]
-struct Shared {
+struct PoolState {
     /// Jobs kept back for their submitting thread (see [`WorkerPool::caller_runs`]).
     deferred: Deferred,
     discard: AtomicBool,
@@ -155,7 +156,7 @@ pub struct WorkerPool {
     /// Each worker sends its index as its last act.
     done: Receiver<usize>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    shared: Arc<Shared>,
+    shared: Arc<PoolState>,
     config: PoolConfig,
 }
 
@@ -168,7 +169,7 @@ impl WorkerPool {
     pub fn new(config: PoolConfig) -> Result<Self> {
         let (tx, rx) = bounded::<Job>(config.queue_capacity.max(1));
         let (done_tx, done) = bounded::<usize>(config.threads);
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(PoolState::default());
         let pool = WorkerPool {
             sender: RwLock::new(Some(tx)),
             receiver: rx.clone(),
@@ -413,7 +414,7 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-fn run_job(job: Job, shared: &Shared) {
+fn run_job(job: Job, shared: &PoolState) {
     if catch_unwind(AssertUnwindSafe(job)).is_err() {
         bump(&shared.panicked);
         log::error!("osc-dispatch: a pool job panicked");
@@ -421,7 +422,7 @@ fn run_job(job: Job, shared: &Shared) {
     bump(&shared.completed);
 }
 
-fn worker(index: usize, rx: &Receiver<Job>, shared: &Shared, done: &Sender<usize>) {
+fn worker(index: usize, rx: &Receiver<Job>, shared: &PoolState, done: &Sender<usize>) {
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
         if shared.discard.load(Ordering::Relaxed) {

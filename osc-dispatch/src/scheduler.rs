@@ -44,7 +44,7 @@ pub enum NestedPolicy {
     OwnTimetag,
     /// Treat it as due at its parent's time.
     ClampToParent,
-    /// Drop it (counted as [`DropReason::NestedEarlierThanParent`]).
+    /// Drop it (counted as [`BundleDrop::NestedEarlierThanParent`]).
     Drop,
 }
 
@@ -131,10 +131,11 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// Why a bundle was dropped.
+/// Why the scheduler dropped a bundle (not to be confused with
+/// `osc_channel::DropReason`, why a channel dropped a packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DropReason {
+pub enum BundleDrop {
     /// Late beyond [`LatePolicy::Drop`]'s tolerance.
     Late,
     /// Due beyond [`SchedulerConfig::max_horizon`].
@@ -172,7 +173,7 @@ pub enum Decision {
         new_head: bool,
     },
     /// Dropped.
-    Drop(Scheduled, DropReason),
+    Drop(Scheduled, BundleDrop),
 }
 
 /// A bundle taken out of the queue by [`Scheduler::pop_due`].
@@ -181,7 +182,7 @@ pub enum Release {
     /// Due: run it.
     Run(Scheduled),
     /// Due, but too late under [`LatePolicy::Drop`].
-    Drop(Scheduled, DropReason),
+    Drop(Scheduled, BundleDrop),
 }
 
 #[derive(Debug)]
@@ -312,7 +313,7 @@ impl Scheduler {
                     NestedPolicy::OwnTimetag => {}
                     NestedPolicy::ClampToParent => timetag = parent,
                     NestedPolicy::Drop => {
-                        return Decision::Drop(item, DropReason::NestedEarlierThanParent);
+                        return Decision::Drop(item, BundleDrop::NestedEarlierThanParent);
                     }
                 }
             }
@@ -328,11 +329,11 @@ impl Scheduler {
         }
         if let Some(horizon) = self.config.max_horizon {
             if due_key - now_key > span(horizon) {
-                return Decision::Drop(item, DropReason::Horizon);
+                return Decision::Drop(item, BundleDrop::Horizon);
             }
         }
         if self.heap.len() >= self.config.max_pending {
-            return Decision::Drop(item, DropReason::PendingFull);
+            return Decision::Drop(item, BundleDrop::PendingFull);
         }
         let new_head = self.heap.peek().is_none_or(|head| due_key < head.key);
         self.seq += 1;
@@ -344,12 +345,12 @@ impl Scheduler {
         Decision::Held { new_head }
     }
 
-    fn late_verdict(&self, due_key: u128, now_key: u128) -> Option<DropReason> {
+    fn late_verdict(&self, due_key: u128, now_key: u128) -> Option<BundleDrop> {
         match self.config.late {
             LatePolicy::Run => None,
             LatePolicy::Drop { after } => {
                 let late_by = now_key.saturating_sub(due_key);
-                (late_by > span(self.config.tolerance.max(after))).then_some(DropReason::Late)
+                (late_by > span(self.config.tolerance.max(after))).then_some(BundleDrop::Late)
             }
         }
     }

@@ -128,7 +128,7 @@ fn late_policy_drops_past_tolerance() {
     ));
     assert!(matches!(
         admit(&mut s, T0 - ms(21), "old", T0),
-        Decision::Drop(_, DropReason::Late)
+        Decision::Drop(_, BundleDrop::Late)
     ));
     // A held bundle released late (the driver polled late) obeys the same rule.
     admit(&mut s, T0 + ms(100), "a", T0);
@@ -149,7 +149,7 @@ fn forget_oldmsg_equivalent_keeps_tolerance() {
     ));
     assert!(matches!(
         admit(&mut s, T0 - ms(2), "b", T0),
-        Decision::Drop(_, DropReason::Late)
+        Decision::Drop(_, BundleDrop::Late)
     ));
 }
 
@@ -182,12 +182,12 @@ fn horizon_drops_far_future() {
     ));
     assert!(matches!(
         admit(&mut s, T0 + Duration::from_secs(61), "far", T0),
-        Decision::Drop(_, DropReason::Horizon)
+        Decision::Drop(_, BundleDrop::Horizon)
     ));
     // A small-seconds timetag is in the next era (2036+): far future, not "late".
     assert!(matches!(
         admit(&mut s, TimeTag::new(1, 0), "bogus", T0),
-        Decision::Drop(_, DropReason::Horizon)
+        Decision::Drop(_, BundleDrop::Horizon)
     ));
     let mut s = sched(|c| c.max_horizon = None);
     assert!(matches!(
@@ -203,7 +203,7 @@ fn max_pending_drops_the_newest() {
     admit(&mut s, T0 + ms(20), "b", T0);
     assert!(matches!(
         admit(&mut s, T0 + ms(10), "c", T0),
-        Decision::Drop(_, DropReason::PendingFull)
+        Decision::Drop(_, BundleDrop::PendingFull)
     ));
     // Bundles that run now are not limited.
     assert!(matches!(admit(&mut s, T0, "now", T0), Decision::Run(_)));
@@ -225,7 +225,7 @@ fn nested_bundle_policies() {
     let mut s = sched(|c| c.nested = NestedPolicy::Drop);
     assert!(matches!(
         nested(&mut s),
-        Decision::Drop(_, DropReason::NestedEarlierThanParent)
+        Decision::Drop(_, BundleDrop::NestedEarlierThanParent)
     ));
     // A later nested bundle is held under every policy; an immediate one runs.
     let later = s.admit(

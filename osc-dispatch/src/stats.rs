@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::scheduler::DropReason;
+use crate::scheduler::BundleDrop;
 
 /// A snapshot of a dispatcher's counters (see [`Dispatcher::stats`](crate::Dispatcher::stats)).
 /// Every count starts at zero and only grows.
@@ -96,13 +96,13 @@ pub(crate) fn bump(c: &AtomicU64) {
 }
 
 impl Counters {
-    pub(crate) fn dropped(&self, reason: DropReason) {
+    pub(crate) fn dropped(&self, reason: BundleDrop) {
         bump(match reason {
-            DropReason::Late => &self.dropped_late,
-            DropReason::Horizon => &self.dropped_horizon,
-            DropReason::PendingFull => &self.dropped_pending_full,
-            DropReason::NestedEarlierThanParent => &self.dropped_nested_order,
-            DropReason::Shutdown => &self.dropped_shutdown,
+            BundleDrop::Late => &self.dropped_late,
+            BundleDrop::Horizon => &self.dropped_horizon,
+            BundleDrop::PendingFull => &self.dropped_pending_full,
+            BundleDrop::NestedEarlierThanParent => &self.dropped_nested_order,
+            BundleDrop::Shutdown => &self.dropped_shutdown,
         });
     }
 

@@ -72,7 +72,7 @@ fn main() {
 
     log::info!(
         "decode errors counted by the runtime: {}",
-        osc.stats().decode_errors.load(Ordering::Relaxed)
+        osc.stats().decode_errors
     );
     osc.terminate().expect("terminate");
 }

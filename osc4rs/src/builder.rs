@@ -6,6 +6,13 @@ use osc_dispatch::SchedulerConfig;
 
 use crate::{Config, Mode, Osc, Result};
 
+impl Osc {
+    /// A builder with the defaults (event-loop mode).
+    pub fn builder() -> OscBuilder {
+        OscBuilder::default()
+    }
+}
+
 /// Builds an [`Osc`] runtime.
 ///
 /// ```

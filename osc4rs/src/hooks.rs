@@ -1,11 +1,14 @@
 //! Per-channel encode and decode hooks (osc4py3's `encodepacket`/`decodepacket` action
 //! handlers).
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use osc_codec::{Packet, TimeTag};
+use parking_lot::RwLock;
 
 /// What a decode hook decides for one received packet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +66,52 @@ impl std::fmt::Debug for ChannelHooks {
             .field("encode", &self.encode.is_some())
             .field("decode", &self.decode.is_some())
             .finish()
+    }
+}
+
+/// The hooks of the channels that have some.
+#[derive(Debug, Default)]
+pub(crate) struct HookTable {
+    map: RwLock<HashMap<String, Arc<ChannelHooks>>>,
+    /// Bumped when hooks change, so the receive path refreshes its cache.
+    generation: AtomicU64,
+}
+
+impl HookTable {
+    /// Sets (`None`: removes) a channel's hooks.
+    pub(crate) fn set(&self, name: &str, hooks: Option<ChannelHooks>) {
+        let mut map = self.map.write();
+        match hooks {
+            Some(h) => map.insert(name.to_owned(), Arc::new(h)),
+            None => map.remove(name),
+        };
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Removes a closed channel's hooks, if it had some.
+    pub(crate) fn remove(&self, name: &str) {
+        if self.map.write().remove(name).is_some() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<ChannelHooks>> {
+        let hooks = self.map.read();
+        if hooks.is_empty() {
+            return None;
+        }
+        hooks
+            .get(name)
+            .or_else(|| {
+                name.rsplit_once('/')
+                    .and_then(|(server, _)| hooks.get(server))
+            })
+            .cloned()
     }
 }
 

@@ -46,12 +46,14 @@
 mod builder;
 mod compat;
 mod core;
+mod driver;
 mod error;
 mod hooks;
-mod io;
 mod mode;
-mod relay;
+mod receive;
 mod runtime;
+mod state;
+mod stats;
 mod target;
 
 pub use builder::OscBuilder;
@@ -59,7 +61,8 @@ pub use compat::{as_allthreads, as_comthreads, as_eventloop};
 pub use error::{OscError, Result};
 pub use hooks::{ChannelHooks, DecodeHook, Decoded, EncodeHook, PacketOptions};
 pub use mode::{Config, Mode};
-pub use runtime::{IntoAddr, Osc, RuntimeStats};
+pub use runtime::{IntoAddr, Osc};
+pub use stats::RuntimeStats;
 pub use target::{ALL, LOCAL, Target};
 
 pub use osc_channel::{DropReason, StatsSnapshot};

@@ -10,16 +10,20 @@ use osc_dispatch::SchedulerConfig;
 ///
 /// | step | `EventLoop` | `CommThreads` | `AllThreads` |
 /// |---|---|---|---|
-/// | socket I/O, framing, encode/decode | in `process()` | background I/O thread | background I/O thread |
-/// | handler calls | in `process()` | in `process()` | worker pool (`exec_threads`; 0 = the I/O thread) |
-/// | delayed bundles | checked in `process()` | checked in `process()` | the I/O thread (it wakes when one is due) |
-/// | `send()` | queues; written in `process()` | queues and wakes the I/O thread | same |
+/// | socket I/O, framing, decode | in `process()` | the thread waiting in `process_timeout`, else the background I/O thread | one of two background I/O threads |
+/// | handler calls | in `process()` | in `process()` | worker pool (`exec_threads`; 0 = the I/O thread): jobs run by the I/O thread that read them unless it is busy with a slow one, then by the workers |
+/// | delayed bundles | checked in `process()` | checked in `process()` | the I/O threads (woken when one is due) |
+/// | `send()` over UDP | written at once by the caller (queued only if the socket would block) | written by the caller (queued for the I/O thread if the socket would block or earlier packets wait) | same as `CommThreads` |
+/// | `send()` over TCP | written at once by the caller (from another thread while `process()` runs: queued, and that pass is woken) | queued for whichever thread holds the reactor, which is woken | same as `CommThreads` |
+///
+/// Each mode is one driver in `osc4rs/src/driver/` (see `docs/developers.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Everything runs inside [`Osc::process`](crate::Osc::process).
     #[default]
     EventLoop,
-    /// I/O and codec in a background thread; handlers and due bundles in `process()`.
+    /// I/O and decoding in a background thread (or in `process_timeout` while it waits);
+    /// handlers and due bundles in `process()`.
     CommThreads,
     /// Everything in the background; handlers on a worker pool; `process()` does nothing.
     AllThreads,

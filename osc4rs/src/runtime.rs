@@ -1,160 +1,33 @@
-//! The runtime: named channels, methods, send, process, terminate.
+//! The public API: named channels, methods, send, process, terminate. What happens
+//! where is the driver's business (`driver/`); this file does not look at the mode.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{
-    ChannelId, ChannelSpec, ChannelStats, Reactor, ReactorHandle, StatsSnapshot, TcpClientConfig,
-    TcpServerConfig, UdpConfig, UdpWriter,
+    ChannelId, ChannelSpec, ChannelStats, StatsSnapshot, TcpClientConfig, TcpServerConfig,
+    UdpConfig, UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
-use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
-use parking_lot::{Mutex, MutexGuard, RwLock};
+use osc_dispatch::{Handler, MethodHandle, MethodOptions};
+use parking_lot::RwLock;
 
-use crate::core::Core;
+use crate::driver::Driver;
 use crate::hooks::{self, ChannelHooks};
-use crate::io::{ChannelCache, Deliver, Sink};
-use crate::relay::{Relay, join_within};
+use crate::state::Engine;
+use crate::stats::{Counters, RuntimeStats};
 use crate::target::{ALL, LOCAL};
-use crate::{Config, Mode, OscBuilder, OscError, Result, Target};
-
-thread_local! {
-    /// The packets one `process()` call dispatches (kept for its capacity).
-    static BATCH: Cell<Vec<Incoming>> = const { Cell::new(Vec::new()) };
-}
-
-/// A decoded packet waiting for `process()` (comthreads mode).
-pub(crate) type Incoming = (Packet, Context);
-
-/// Counters of the runtime itself (the channels and the dispatcher keep their own).
-#[derive(Debug, Default)]
-pub struct RuntimeStats {
-    /// Packets received that failed to decode (each logged with its peer).
-    pub decode_errors: AtomicU64,
-    /// Decoded packets dropped because `process()` fell too far behind (comthreads).
-    pub incoming_dropped: AtomicU64,
-    /// Packets that could not be queued for sending.
-    pub send_errors: AtomicU64,
-    /// Packets a decode hook dropped.
-    pub hook_dropped: AtomicU64,
-}
-
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) core: Core,
-    names: RwLock<HashMap<String, ChannelInfo>>,
-    hooks: RwLock<HashMap<String, Arc<ChannelHooks>>>,
-    /// Bumped when hooks change, so the receive path refreshes its cache.
-    pub(crate) hooks_generation: AtomicU64,
-    handle: ReactorHandle,
-    /// The reactor itself in eventloop mode (in the I/O thread otherwise).
-    reactor: Mutex<Option<Reactor>>,
-    /// The receive path's per-channel cache in eventloop mode.
-    sink_cache: Mutex<ChannelCache>,
-    /// The reactor in the thread modes, passed between the threads that read (see
-    /// `relay.rs`).
-    relay: Option<Relay>,
-    /// Comthreads: packets the I/O thread decoded, waiting for `process()`.
-    pub(crate) incoming: Option<(Sender<Incoming>, Receiver<Incoming>)>,
-    pub(crate) stop: AtomicBool,
-    terminated: AtomicBool,
-    pub(crate) stats: RuntimeStats,
-}
-
-/// Most packets one `process()` call reads: it reads until nothing is pending, but a
-/// flood must not keep it busy forever.
-const PROCESS_MAX_PACKETS: usize = 8192;
-
-/// Dispatches what a pass collected (the reactor released, so handlers may call the
-/// runtime); returns the number of packets. Each packet is scheduled against its
-/// arrival time (no clock read here): a bundle due since then is held for a moment and
-/// runs in the caller's `run_due`.
-pub(crate) fn dispatch_batch(s: &Shared, batch: &mut Vec<Incoming>) -> usize {
-    let n = batch.len();
-    for (packet, ctx) in batch.drain(..) {
-        let arrival = ctx.arrival;
-        s.core.dispatch(packet, ctx, arrival);
-    }
-    n
-}
-
-impl Shared {
-    /// The event loop's pass: waits up to `wait`, then reads until nothing is pending
-    /// (at most [`PROCESS_MAX_PACKETS`]), collecting into `batch`.
-    fn event_loop_pass(&self, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
-        let mut guard = self.reactor.lock();
-        let Some(reactor) = guard.as_mut() else {
-            return Err(OscError::Terminated);
-        };
-        let mut cache = self.sink_cache.lock();
-        let mut sink = Sink::new(self, &mut cache, Deliver::Collect(batch));
-        read_pending(reactor, wait, &mut sink)
-    }
-
-    /// The event loop's reactor for a call from outside `process()`: if another thread
-    /// waits in `process_timeout`, its pass is woken (again, until it lets go), so the
-    /// call does not wait for that timeout (`None` in the thread modes).
-    fn reactor_now(&self) -> MutexGuard<'_, Option<Reactor>> {
-        if let Some(guard) = self.reactor.try_lock() {
-            return guard;
-        }
-        loop {
-            self.handle.wake();
-            if let Some(guard) = self.reactor.try_lock_for(Duration::from_millis(1)) {
-                return guard;
-            }
-        }
-    }
-
-    pub(crate) fn handle(&self) -> &ReactorHandle {
-        &self.handle
-    }
-
-    /// The handle, for a call that waits for the reactor's answer: in the thread modes a
-    /// standing-by I/O thread is woken to give it.
-    fn answering_handle(&self) -> &ReactorHandle {
-        if let Some(relay) = &self.relay {
-            relay.nudge();
-        }
-        &self.handle
-    }
-
-    /// Comthreads: moves what the I/O thread queued into `batch` (at most a queue's
-    /// worth, so a flood cannot keep one call busy forever).
-    pub(crate) fn take_queued(&self, batch: &mut Vec<Incoming>) {
-        if let Some((_, rx)) = &self.incoming {
-            batch.extend(rx.try_iter().take(self.config.incoming_queue.max(1)));
-        }
-    }
-
-    /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
-    pub(crate) fn hooks_for(&self, name: &str) -> Option<Arc<ChannelHooks>> {
-        let hooks = self.hooks.read();
-        if hooks.is_empty() {
-            return None;
-        }
-        hooks
-            .get(name)
-            .or_else(|| {
-                name.rsplit_once('/')
-                    .and_then(|(server, _)| hooks.get(server))
-            })
-            .cloned()
-    }
-}
+use crate::{Config, Mode, OscError, Result, Target};
 
 #[derive(Debug, Clone)]
 struct ChannelInfo {
     id: ChannelId,
     writes: bool,
     /// Thread modes, UDP channels with a destination: writes from the sending thread
-    /// instead of waking the I/O thread.
+    /// instead of waking an I/O thread.
     writer: Option<Arc<UdpWriter>>,
     stats: Option<Arc<ChannelStats>>,
 }
@@ -185,18 +58,19 @@ struct ChannelInfo {
 /// # Ok::<(), osc4rs::OscError>(())
 /// ```
 pub struct Osc {
-    shared: Arc<Shared>,
-    io_threads: Mutex<Vec<JoinHandle<()>>>,
+    /// What the driver's threads share with this one.
+    engine: Arc<Engine>,
+    driver: Driver,
+    /// The channels opened by name (a TCP server's connections are the reactor's).
+    channels: RwLock<HashMap<String, ChannelInfo>>,
+    terminated: AtomicBool,
 }
 
 impl std::fmt::Debug for Osc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Osc")
-            .field("mode", &self.shared.config.mode)
-            .field(
-                "channels",
-                &self.shared.names.read().keys().collect::<Vec<_>>(),
-            )
+            .field("mode", &self.engine.config.mode)
+            .field("channels", &self.channels.read().keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -246,68 +120,37 @@ fn resolve_any(a: impl ToSocketAddrs + std::fmt::Debug) -> Result<SocketAddr> {
 }
 
 impl Osc {
-    /// A builder with the defaults (event-loop mode).
-    pub fn builder() -> OscBuilder {
-        OscBuilder::default()
-    }
-
     pub(crate) fn start(config: Config) -> Result<Osc> {
-        let reactor = Reactor::with_options(config.reactor)?;
-        let handle = reactor.handle();
-        let core = Core::new(&config)?;
         let mode = config.mode;
-        let incoming = (mode == Mode::CommThreads)
-            .then(|| crossbeam_channel::bounded(config.incoming_queue.max(1)));
-        let (reactor, relay) = match mode {
-            Mode::EventLoop => (Some(reactor), None),
-            Mode::CommThreads | Mode::AllThreads => (None, Some(Relay::new(reactor))),
-        };
-        let shared = Arc::new(Shared {
-            config,
-            core,
-            names: RwLock::new(HashMap::new()),
-            hooks: RwLock::new(HashMap::new()),
-            hooks_generation: AtomicU64::new(0),
-            handle,
-            reactor: Mutex::new(reactor),
-            sink_cache: Mutex::new(ChannelCache::default()),
-            relay,
-            incoming,
-            stop: AtomicBool::new(false),
-            terminated: AtomicBool::new(false),
-            stats: RuntimeStats::default(),
-        });
-        if mode == Mode::AllThreads {
-            // A newly held bundle may be due before the I/O thread's timeout.
-            let h = shared.handle.clone();
-            shared.core.set_waker(move || h.wake());
-        }
-        let io_threads = start_io_threads(&shared)?;
+        let engine = Arc::new(Engine::new(config)?);
+        let driver = Driver::start(&engine)?;
         log::debug!("osc4rs runtime started in {mode:?} mode");
         Ok(Osc {
-            shared,
-            io_threads: Mutex::new(io_threads),
+            engine,
+            driver,
+            channels: RwLock::new(HashMap::new()),
+            terminated: AtomicBool::new(false),
         })
     }
 
     /// The scheduling mode.
     pub fn mode(&self) -> Mode {
-        self.shared.config.mode
+        self.engine.config.mode
     }
 
     /// The dispatcher: its statistics, the fallback handler for unmatched messages,
     /// filters written as regular expressions, and more.
     pub fn dispatcher(&self) -> &osc_dispatch::Dispatcher {
-        self.shared.core.dispatcher()
+        self.engine.core.dispatcher()
     }
 
-    /// The runtime's own counters.
-    pub fn stats(&self) -> &RuntimeStats {
-        &self.shared.stats
+    /// A copy of the runtime's own counters.
+    pub fn stats(&self) -> RuntimeStats {
+        self.engine.counters.snapshot()
     }
 
     fn check_alive(&self) -> Result<()> {
-        if self.shared.terminated.load(Ordering::Acquire) {
+        if self.terminated.load(Ordering::Acquire) {
             Err(OscError::Terminated)
         } else {
             Ok(())
@@ -319,44 +162,18 @@ impl Osc {
     /// Opens a channel of any kind, with full options and event callbacks.
     pub fn channel(&self, name: &str, spec: ChannelSpec) -> Result<()> {
         self.check_alive()?;
-        let (writes, udp) = match &spec {
-            ChannelSpec::Udp(c) => (c.dest.is_some(), true),
-            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => (true, false),
+        let writes = match &spec {
+            ChannelSpec::Udp(c) => c.dest.is_some(),
+            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => true,
         };
-        let (id, writer, stats) = match self.shared.reactor_now().as_mut() {
-            // The event loop writes directly already.
-            Some(reactor) => {
-                let id = reactor.open(name, spec)?;
-                (id, None, reactor.stats(id))
-            }
-            None => {
-                let handle = self.shared.answering_handle();
-                let id = handle.open(name, spec)?;
-                let stats = handle.stats(id).ok().flatten();
-                // The writer only saves a wake-up: without one, sends use the queue,
-                // and the channel (already open in the reactor) stays usable.
-                let writer = if udp && writes {
-                    self.shared
-                        .answering_handle()
-                        .udp_writer(id)
-                        .unwrap_or_else(|e| {
-                            log::debug!("channel {name}: no UDP writer ({e}), sends are queued");
-                            None
-                        })
-                        .map(Arc::new)
-                } else {
-                    None
-                };
-                (id, writer, stats)
-            }
-        };
-        self.shared.names.write().insert(
+        let opened = self.driver.open(name, spec)?;
+        self.channels.write().insert(
             name.to_owned(),
             ChannelInfo {
-                id,
+                id: opened.id,
                 writes,
-                writer,
-                stats,
+                writer: opened.writer,
+                stats: opened.stats,
             },
         );
         Ok(())
@@ -424,31 +241,19 @@ impl Osc {
     /// Sets (or with `None` removes) a channel's encode and decode hooks, until the
     /// channel is closed. A TCP server's hooks apply to its connections too.
     pub fn set_hooks(&self, name: &str, hooks: Option<ChannelHooks>) {
-        let mut map = self.shared.hooks.write();
-        match hooks {
-            Some(h) => map.insert(name.to_owned(), Arc::new(h)),
-            None => map.remove(name),
-        };
-        self.shared.hooks_generation.fetch_add(1, Ordering::AcqRel);
+        self.engine.hooks.set(name, hooks);
     }
 
     /// Closes a channel by name (`Terminated` once the runtime is).
     pub fn close(&self, name: &str) -> Result<()> {
         self.check_alive()?;
         let info = self
-            .shared
-            .names
+            .channels
             .write()
             .remove(name)
             .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
-        if self.shared.hooks.write().remove(name).is_some() {
-            self.shared.hooks_generation.fetch_add(1, Ordering::AcqRel);
-        }
-        match self.shared.reactor_now().as_mut() {
-            Some(reactor) => reactor.close(info.id)?,
-            None => self.shared.answering_handle().close(info.id)?,
-        }
-        Ok(())
+        self.engine.hooks.remove(name);
+        self.driver.close(info.id)
     }
 
     /// A channel's counters: packets and bytes in and out, and drops by reason (a TCP
@@ -467,19 +272,16 @@ impl Osc {
     /// # Ok::<(), osc4rs::OscError>(())
     /// ```
     pub fn channel_stats(&self, name: &str) -> Option<StatsSnapshot> {
-        let names = self.shared.names.read();
-        names.get(name)?.stats.as_ref().map(|s| s.snapshot())
+        let channels = self.channels.read();
+        channels.get(name)?.stats.as_ref().map(|s| s.snapshot())
     }
 
     /// The local address of a channel (useful after binding port 0); `None` for an
     /// unknown name and once the runtime is terminated.
     pub fn local_addr(&self, name: &str) -> Option<SocketAddr> {
         self.check_alive().ok()?;
-        let id = self.shared.names.read().get(name)?.id;
-        match self.shared.reactor_now().as_ref() {
-            Some(r) => r.local_addr(id),
-            None => self.shared.answering_handle().local_addr(id).ok().flatten(),
-        }
+        let id = self.channels.read().get(name)?.id;
+        self.driver.local_addr(id)
     }
 
     // ------------------------------------------------------------------ methods
@@ -500,12 +302,12 @@ impl Osc {
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         self.check_alive()?;
-        self.shared.core.register(address, handler.into(), options)
+        self.engine.core.register(address, handler.into(), options)
     }
 
     /// Removes a method.
     pub fn remove_method(&self, id: MethodHandle) -> bool {
-        self.shared.core.unregister(id)
+        self.engine.core.unregister(id)
     }
 
     // ------------------------------------------------------------------ send
@@ -531,7 +333,7 @@ impl Osc {
             if let Some(b) = &bytes {
                 return Ok(Arc::clone(b));
             }
-            let b: Arc<[u8]> = Arc::from(packet.to_bytes_with(&self.shared.config.codec)?);
+            let b: Arc<[u8]> = Arc::from(packet.to_bytes_with(&self.engine.config.codec)?);
             bytes = Some(Arc::clone(&b));
             Ok(b)
         };
@@ -539,7 +341,7 @@ impl Osc {
         let mut named = Vec::new();
         let mut local = false;
         {
-            let names = self.shared.names.read();
+            let names = self.channels.read();
             for name in target.names() {
                 match name {
                     LOCAL => local = true,
@@ -560,93 +362,36 @@ impl Osc {
         }
         ids.sort_unstable_by_key(|(id, ..)| *id);
         ids.dedup_by_key(|(id, ..)| *id);
-        // Event loop: write now, with errors returned here, unless another thread is in
-        // `process()` (then queue and wake it).
-        let event_loop = self.shared.config.mode == Mode::EventLoop;
-        let mut direct = if event_loop {
-            self.shared.reactor.try_lock()
-        } else {
-            None
-        };
-        // Whether a packet went to the reactor's queue (thread modes: someone must run
-        // the reactor, and the I/O threads may all be standing by).
-        let mut queued = false;
+        let mut outbox = self.driver.outbox(&self.engine.counters);
         for (id, name, writer) in ids {
             let data = self.hooked(&name, &packet, encoded()?)?;
             log::trace!("send on {name}: {packet}");
-            if let Some(w) = writer {
-                if !self.counted(w.try_send(&data, None))? {
-                    self.counted(w.queue(data, None))?;
-                    queued = true;
-                }
-                continue;
-            }
-            match direct.as_mut().and_then(|g| g.as_mut()) {
-                Some(reactor) => self.counted(reactor.send(id, data, None))?,
-                None => {
-                    self.queue(|h, data| h.send(id, data, None), data)?;
-                    queued = true;
-                }
-            }
+            outbox.send(id, writer.as_deref(), data)?;
         }
         for name in named {
             let data = self.hooked(&name, &packet, encoded()?)?;
             log::trace!("send on {name}: {packet}");
-            match direct.as_mut().and_then(|g| g.as_mut()) {
-                Some(reactor) => match reactor.id_of(&name) {
-                    Some(id) => self.counted(reactor.send(id, data, None))?,
-                    None => return Err(OscError::UnknownTarget(name)),
-                },
-                None => {
-                    self.queue(|h, data| h.send_named(&name, data, None), data)?;
-                    queued = true;
-                }
-            }
+            outbox.send_named(&name, data)?;
         }
-        drop(direct);
-        if let (true, Some(relay)) = (queued, &self.shared.relay) {
-            relay.nudge_if_idle();
-        }
+        outbox.finish();
         if local {
-            self.shared.core.dispatch_local(packet, TimeTag::now());
+            self.engine.core.dispatch_local(packet, TimeTag::now());
         }
         Ok(())
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.
     fn hooked(&self, name: &str, packet: &Packet, data: Arc<[u8]>) -> Result<Arc<[u8]>> {
-        let Some(hook) = self.shared.hooks_for(name).and_then(|h| h.encode.clone()) else {
+        let Some(hook) = self.engine.hooks.get(name).and_then(|h| h.encode.clone()) else {
             return Ok(data);
         };
         match hooks::run_encode(&hook, name, packet, data.to_vec()) {
             Some(bytes) => Ok(Arc::from(bytes)),
             None => {
-                self.shared
-                    .stats
-                    .send_errors
-                    .fetch_add(1, Ordering::Relaxed);
+                Counters::bump(&self.engine.counters.send_errors);
                 Err(OscError::HookPanicked(name.to_owned()))
             }
         }
-    }
-
-    /// Counts a failed send.
-    fn counted<T>(&self, r: osc_channel::Result<T>) -> Result<T> {
-        r.map_err(|e| {
-            self.shared
-                .stats
-                .send_errors
-                .fetch_add(1, Ordering::Relaxed);
-            OscError::from(e)
-        })
-    }
-
-    fn queue(
-        &self,
-        f: impl FnOnce(&ReactorHandle, Arc<[u8]>) -> osc_channel::Result<()>,
-        data: Arc<[u8]>,
-    ) -> Result<()> {
-        self.counted(f(&self.shared.handle, data))
     }
 
     // ------------------------------------------------------------------ process
@@ -668,39 +413,7 @@ impl Osc {
     /// in this thread either way.
     pub fn process_timeout(&self, max_wait: Duration) -> Result<usize> {
         self.check_alive()?;
-        let s = &self.shared;
-        let wait = s.core.poll_timeout().map_or(max_wait, |d| d.min(max_wait));
-        let handled = match s.config.mode {
-            Mode::EventLoop => {
-                let mut batch = BATCH.take();
-                let passed = s.event_loop_pass(wait, &mut batch);
-                let n = dispatch_batch(s, &mut batch);
-                BATCH.set(batch);
-                passed?;
-                n
-            }
-            Mode::CommThreads => {
-                let mut batch = BATCH.take();
-                s.take_queued(&mut batch);
-                let passed = match &s.relay {
-                    Some(relay) if batch.is_empty() && !wait.is_zero() => {
-                        relay.pass(s, wait, &mut batch)
-                    }
-                    _ => Ok(()),
-                };
-                let n = dispatch_batch(s, &mut batch);
-                BATCH.set(batch);
-                passed?;
-                n
-            }
-            Mode::AllThreads => {
-                if !max_wait.is_zero() {
-                    std::thread::sleep(max_wait);
-                }
-                return Ok(0);
-            }
-        };
-        Ok(handled + s.core.run_due())
+        self.driver.process(&self.engine, max_wait)
     }
 
     // ------------------------------------------------------------------ terminate
@@ -709,104 +422,14 @@ impl Osc {
     /// every thread and drops future bundles (counted; never waited for). Idempotent;
     /// `Drop` does it too.
     pub fn terminate(&self) -> Result<()> {
-        if self.shared.terminated.swap(true, Ordering::AcqRel) {
+        if self.terminated.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let s = &self.shared;
-        let flush = s.config.flush_timeout;
-        let event_loop_reactor = s.reactor_now().take();
-        if let Some(mut reactor) = event_loop_reactor {
-            // What arrives meanwhile is dispatched after the flush, with the reactor
-            // gone: handlers that call the runtime get `Terminated`, never a wait.
-            let mut batch = Vec::new();
-            let flushed = {
-                let mut cache = s.sink_cache.lock();
-                let mut sink = Sink::new(s, &mut cache, Deliver::Collect(&mut batch));
-                reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false)
-            };
-            drop(reactor);
-            if !flushed {
-                log::warn!("terminate: some queued packets could not be written within {flush:?}");
-            }
-            dispatch_batch(s, &mut batch);
-        } else {
-            match s.answering_handle().flush(flush) {
-                Ok(true) => {}
-                _ => log::warn!(
-                    "terminate: some queued packets could not be written within {flush:?}"
-                ),
-            }
-            s.stop.store(true, Ordering::Release);
-            let _ = s.answering_handle().stop();
-            s.handle.wake();
-            let threads = std::mem::take(&mut *self.io_threads.lock());
-            let detached = join_within(threads, JOIN_DEADLINE);
-            if detached > 0 {
-                log::warn!("terminate: {detached} I/O thread(s) still in a handler, detached");
-            }
-        }
-        s.core.shutdown();
+        self.driver.terminate(&self.engine);
+        self.engine.core.shutdown();
         log::debug!("osc4rs runtime terminated");
         Ok(())
     }
-}
-
-/// One reactor pass of up to `wait`, then passes that do not wait while the reactor
-/// has more to read and `sink` has collected fewer than [`PROCESS_MAX_PACKETS`].
-pub(crate) fn read_pending(
-    reactor: &mut Reactor,
-    wait: Duration,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
-    reactor.poll(Some(wait), |p| sink.packet(p))?;
-    while reactor.has_more_to_read() && sink.collected() < PROCESS_MAX_PACKETS {
-        reactor.poll(Some(Duration::ZERO), |p| sink.packet(p))?;
-    }
-    Ok(())
-}
-
-/// How long `terminate` waits for an I/O thread that runs a handler (allthreads).
-const JOIN_DEADLINE: Duration = Duration::from_secs(1);
-
-/// The thread modes' I/O threads: one in comthreads, two in allthreads (see
-/// `relay.rs`); none in the event loop.
-fn start_io_threads(shared: &Arc<Shared>) -> Result<Vec<JoinHandle<()>>> {
-    let Some(relay) = &shared.relay else {
-        return Ok(Vec::new());
-    };
-    let count = if shared.config.mode == Mode::AllThreads {
-        2
-    } else {
-        1
-    };
-    let mut threads = Vec::with_capacity(count);
-    for n in 0..count {
-        let s = Arc::clone(shared);
-        let name = if n == 0 {
-            "osc4rs-io".to_owned()
-        } else {
-            format!("osc4rs-io-{n}")
-        };
-        let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            if let Some(relay) = &s.relay {
-                relay.io_loop(&s);
-            }
-        });
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => {
-                shared.stop.store(true, Ordering::Release);
-                shared.handle.wake();
-                for t in threads {
-                    t.thread().unpark();
-                    let _ = t.join();
-                }
-                return Err(OscError::Thread(e));
-            }
-        }
-    }
-    relay.set_io_threads(threads.iter().map(|t| t.thread().clone()).collect());
-    Ok(threads)
 }
 
 impl Drop for Osc {

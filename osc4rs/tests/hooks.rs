@@ -84,11 +84,7 @@ fn scenario(mode: Mode, tcp: bool, options: PacketOptions) {
         Bundle::new(TimeTag::now() + Duration::from_secs(3600)).add(Message::new("/h/signed"));
     osc.send(later, "out").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    let dropped = || {
-        osc.stats()
-            .hook_dropped
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
+    let dropped = || osc.stats().hook_dropped;
     while (seen.lock().unwrap().is_empty() || dropped() == 0) && Instant::now() < deadline {
         osc.process_timeout(Duration::from_millis(10)).unwrap();
     }

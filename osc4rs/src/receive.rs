@@ -1,17 +1,69 @@
-//! The receive path: decoding received packets and handing them on.
+//! The receive path, the same in every mode: reading the reactor, decoding received
+//! packets, handing them on (queued or collected), and dispatching a collected batch.
+//! Which thread runs which step is the drivers' business (`driver/`).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 use osc_channel::{ChannelId, Reactor, Received};
-use osc_codec::TimeTag;
+use osc_codec::{Packet, TimeTag};
 use osc_dispatch::Context;
 
+use crate::Result;
 use crate::hooks::{self, ChannelHooks, Decoded};
-use crate::runtime::{Incoming, Shared};
+use crate::state::Engine;
+use crate::stats::Counters;
+
+/// A decoded packet with its context, waiting to be dispatched.
+pub(crate) type Incoming = (Packet, Context);
+
+thread_local! {
+    /// The packets one `process()` call dispatches (kept for its capacity).
+    static BATCH: Cell<Vec<Incoming>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's (empty) batch vector, kept for its capacity.
+pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Vec<Incoming>) -> T) -> T {
+    let mut batch = BATCH.take();
+    let out = f(&mut batch);
+    batch.clear();
+    BATCH.set(batch);
+    out
+}
+
+/// Most packets one `process()` call reads: it reads until nothing is pending, but a
+/// flood must not keep it busy forever.
+pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
+
+/// Dispatches what a pass collected (the reactor released, so handlers may call the
+/// runtime); returns the number of packets. Each packet is scheduled against its
+/// arrival time (no clock read here): a bundle due since then is held for a moment and
+/// runs in the caller's `run_due`.
+pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Vec<Incoming>) -> usize {
+    let n = batch.len();
+    for (packet, ctx) in batch.drain(..) {
+        let arrival = ctx.arrival;
+        e.core.dispatch(packet, ctx, arrival);
+    }
+    n
+}
+
+/// One reactor pass of up to `wait`, then passes that do not wait while the reactor
+/// has more to read and `sink` has collected fewer than [`PROCESS_MAX_PACKETS`].
+pub(crate) fn read_pending(
+    reactor: &mut Reactor,
+    wait: Duration,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    reactor.poll(Some(wait), |p| sink.packet(p))?;
+    while reactor.has_more_to_read() && sink.collected() < PROCESS_MAX_PACKETS {
+        reactor.poll(Some(Duration::ZERO), |p| sink.packet(p))?;
+    }
+    Ok(())
+}
 
 /// Each channel's name as an `Arc` and its hooks, kept across passes so the receive
 /// path allocates nothing per packet for them.
@@ -39,20 +91,20 @@ pub(crate) enum Deliver<'a> {
 
 /// Decodes received packets and hands them on.
 pub(crate) struct Sink<'a> {
-    s: &'a Shared,
+    s: &'a Engine,
     cache: &'a mut ChannelCache,
     to: Deliver<'a>,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(s: &'a Shared, cache: &'a mut ChannelCache, to: Deliver<'a>) -> Self {
+    pub(crate) fn new(s: &'a Engine, cache: &'a mut ChannelCache, to: Deliver<'a>) -> Self {
         Sink { s, cache, to }
     }
 
     /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
     /// its hooks (a TCP connection `SERVER/PEER` uses its server's).
     fn channel(&mut self, id: ChannelId, name: &str) -> ChannelEntry {
-        let generation = self.s.hooks_generation.load(Ordering::Acquire);
+        let generation = self.s.hooks.generation();
         if generation != self.cache.generation {
             self.cache.names.clear();
             self.cache.last = None;
@@ -68,7 +120,7 @@ impl<'a> Sink<'a> {
             .cache
             .names
             .entry(id)
-            .or_insert_with(|| (Arc::from(name), s.hooks_for(name)))
+            .or_insert_with(|| (Arc::from(name), s.hooks.get(name)))
             .clone();
         self.cache.last = Some((id, entry.clone()));
         entry
@@ -102,7 +154,7 @@ impl<'a> Sink<'a> {
             None => Decoded::default(),
         };
         if decoded.drop {
-            s.stats.hook_dropped.fetch_add(1, Ordering::Relaxed);
+            Counters::bump(&s.counters.hook_dropped);
             log::debug!("decode hook of {} dropped a packet", p.name);
             return;
         }
@@ -110,7 +162,7 @@ impl<'a> Sink<'a> {
         let mut packet = match osc_codec::Packet::decode_with(bytes, &s.config.codec) {
             Ok(packet) => packet,
             Err(e) => {
-                s.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                Counters::bump(&s.counters.decode_errors);
                 let peer = p.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
                 log::warn!("malformed packet from {peer} on {}: {e}", p.name);
                 return;
@@ -126,7 +178,7 @@ impl<'a> Sink<'a> {
         match &mut self.to {
             Deliver::Queue(tx) => {
                 if tx.try_send((packet, ctx)).is_err() {
-                    s.stats.incoming_dropped.fetch_add(1, Ordering::Relaxed);
+                    Counters::bump(&s.counters.incoming_dropped);
                     log::warn!("process() is behind: dropped a packet from {}", p.name);
                 }
             }

@@ -1,0 +1,134 @@
+//! Allthreads: everything in the background; handlers on the worker pool (or in the
+//! I/O threads); `process()` does nothing.
+//!
+//! Two I/O threads share the baton (`baton.rs`), with no `process_timeout` in the
+//! picture. The holder runs one reactor pass (waking for the next due bundle: the
+//! dispatcher's waker wakes the reactor when a newly held bundle is due sooner),
+//! releases the baton, and dispatches what it read, running the pool jobs itself, in
+//! order (`Dispatcher::caller_runs`): no worker is woken per message. While it runs
+//! them the baton is free: if a handler takes long, the other I/O thread finds the
+//! baton at its next look, hands the jobs still waiting to the workers
+//! (`Dispatcher::release_deferred`) and reads meanwhile, handing what it reads to the
+//! workers too until the first is done: at most one I/O thread is ever inside
+//! handlers. So a slow handler delays reading, and the handlers behind it, by one look
+//! at most ([`STANDBY_MIN`] to [`STANDBY_MAX`]).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use osc_channel::Reactor;
+use parking_lot::Mutex;
+
+use crate::Result;
+use crate::receive::{Deliver, IO_PASS, Incoming, Sink, dispatch_batch, io_pass};
+use crate::state::Engine;
+
+use super::baton::{Baton, Relay, STANDBY_MAX, STANDBY_MIN};
+
+/// What the two I/O threads share.
+struct Crew {
+    relay: Relay,
+    /// An I/O thread is running the jobs of its pass itself.
+    running_jobs: AtomicBool,
+}
+
+/// The allthreads driver.
+pub(crate) struct AllThreads {
+    crew: Arc<Crew>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl AllThreads {
+    pub(super) fn start(engine: &Arc<Engine>, reactor: Reactor) -> Result<AllThreads> {
+        let crew = Arc::new(Crew {
+            relay: Relay::new(reactor),
+            running_jobs: AtomicBool::new(false),
+        });
+        // A newly held bundle may be due before the I/O thread's timeout.
+        let h = crew.relay.handle().clone();
+        engine.core.set_waker(move || h.wake());
+        let (e, c) = (Arc::clone(engine), Arc::clone(&crew));
+        let threads = crew.relay.spawn_io_threads(2, move || io_loop(&e, &c))?;
+        Ok(AllThreads {
+            crew,
+            threads: Mutex::new(threads),
+        })
+    }
+
+    pub(super) fn relay(&self) -> &Relay {
+        &self.crew.relay
+    }
+
+    /// `process_timeout`: nothing to do here; waits `max_wait` so that a loop calling
+    /// it does not spin.
+    pub(super) fn process(max_wait: Duration) -> usize {
+        if !max_wait.is_zero() {
+            std::thread::sleep(max_wait);
+        }
+        0
+    }
+
+    pub(super) fn terminate(&self, e: &Engine) {
+        let threads = std::mem::take(&mut *self.threads.lock());
+        self.crew.relay.terminate(e.config.flush_timeout, threads);
+    }
+}
+
+/// An I/O thread: holds the baton when it can (reading, then dispatching what it
+/// read), stands by while the other holds it. On stop, closes the channels.
+fn io_loop(e: &Engine, crew: &Crew) {
+    let relay = &crew.relay;
+    let mut standby = STANDBY_MIN;
+    let mut batch = Vec::new();
+    while !relay.stopping() {
+        let Some(mut baton) = relay.try_take() else {
+            std::thread::park_timeout(standby);
+            standby = (standby * 2).min(STANDBY_MAX);
+            continue;
+        };
+        standby = STANDBY_MIN;
+        // Jobs the other I/O thread kept back while it runs a slow one.
+        e.core.dispatcher().release_deferred();
+        let open = read_once(e, &mut baton, &mut batch);
+        drop(baton);
+        if !open {
+            break;
+        }
+        crew.run(e, &mut batch);
+    }
+    relay.io_thread_done();
+}
+
+/// One reactor pass (waking for the next due bundle), collecting decoded packets;
+/// `false` once the channels are closed.
+fn read_once(e: &Engine, baton: &mut Baton, batch: &mut Vec<Incoming>) -> bool {
+    let Baton { reactor, cache } = baton;
+    let Some(reactor) = reactor.as_mut() else {
+        return false;
+    };
+    let timeout = e.core.poll_timeout().map_or(IO_PASS, |d| d.min(IO_PASS));
+    let mut sink = Sink::new(e, cache, Deliver::Collect(batch));
+    io_pass(reactor, Some(timeout), &mut sink);
+    true
+}
+
+impl Crew {
+    /// Dispatches what a pass read, then the bundles that are due. The pool jobs run
+    /// in this thread (unless the other I/O thread hands them to the workers), or, if
+    /// the other I/O thread is running jobs already, on the workers: one thread must
+    /// stay free to read.
+    fn run(&self, e: &Engine, batch: &mut Vec<Incoming>) {
+        let dispatch = |batch: &mut Vec<Incoming>| {
+            dispatch_batch(e, batch);
+            e.core.run_due();
+        };
+        if self.running_jobs.swap(true, Ordering::AcqRel) {
+            dispatch(batch);
+            return;
+        }
+        e.core.dispatcher().caller_runs(|| dispatch(batch));
+        self.running_jobs.store(false, Ordering::Release);
+    }
+}

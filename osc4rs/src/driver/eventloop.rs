@@ -1,0 +1,166 @@
+//! The event loop: everything runs inside the application's `process()` calls, and
+//! `send()` writes at once (from handlers too).
+//!
+//! `process()` reads (until nothing is pending, or `PROCESS_MAX_PACKETS` packets) and
+//! collects the decoded packets, releases the reactor, then dispatches them and runs
+//! the due bundles: handlers can call anything that needs the reactor. A call from
+//! another thread that needs it (`channel`, `close`, `local_addr`, `terminate`) wakes a
+//! pass that waits in `process_timeout` until the pass lets go, instead of waiting for
+//! its timeout; a `send()` from another thread while a pass runs is queued on the
+//! reactor's handle, which wakes the pass to write it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use osc_channel::{ChannelId, ChannelSpec, Reactor, ReactorHandle};
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::receive::{
+    ChannelCache, Deliver, Incoming, Sink, dispatch_batch, read_pending, with_batch,
+};
+use crate::state::{Engine, Opened};
+use crate::stats::Counters;
+use crate::{OscError, Result};
+
+/// The event-loop driver.
+pub(crate) struct EventLoop {
+    /// `None` once terminated.
+    reactor: Mutex<Option<Reactor>>,
+    /// The receive path's per-channel cache.
+    cache: Mutex<ChannelCache>,
+    handle: ReactorHandle,
+}
+
+impl EventLoop {
+    pub(super) fn new(reactor: Reactor) -> EventLoop {
+        EventLoop {
+            handle: reactor.handle(),
+            reactor: Mutex::new(Some(reactor)),
+            cache: Mutex::new(ChannelCache::default()),
+        }
+    }
+
+    /// `process_timeout`: waits up to `max_wait` (less if a bundle is due sooner), reads
+    /// what is pending, then, with the reactor released, dispatches it and runs the
+    /// due bundles.
+    pub(super) fn process(&self, e: &Engine, max_wait: Duration) -> Result<usize> {
+        let wait = e.wait_within(max_wait);
+        let handled = with_batch(|batch| {
+            let passed = self.pass(e, wait, batch);
+            let n = dispatch_batch(e, batch);
+            passed.map(|()| n)
+        })?;
+        Ok(handled + e.core.run_due())
+    }
+
+    /// Waits up to `wait`, then reads until nothing is pending (at most
+    /// `PROCESS_MAX_PACKETS`), collecting into `batch`.
+    fn pass(&self, e: &Engine, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
+        let mut guard = self.reactor.lock();
+        let Some(reactor) = guard.as_mut() else {
+            return Err(OscError::Terminated);
+        };
+        let mut cache = self.cache.lock();
+        let mut sink = Sink::new(e, &mut cache, Deliver::Collect(batch));
+        read_pending(reactor, wait, &mut sink)
+    }
+
+    /// The reactor for a call from outside `process()`: if another thread waits in
+    /// `process_timeout`, its pass is woken (again, until it lets go), so the call does
+    /// not wait for that timeout.
+    fn reactor_now(&self) -> MutexGuard<'_, Option<Reactor>> {
+        if let Some(guard) = self.reactor.try_lock() {
+            return guard;
+        }
+        loop {
+            self.handle.wake();
+            if let Some(guard) = self.reactor.try_lock_for(Duration::from_millis(1)) {
+                return guard;
+            }
+        }
+    }
+
+    /// Opens a channel (no UDP writer: the event loop writes directly already).
+    pub(super) fn open(&self, name: &str, spec: ChannelSpec) -> Result<Opened> {
+        let mut guard = self.reactor_now();
+        let reactor = guard.as_mut().ok_or(OscError::Terminated)?;
+        let id = reactor.open(name, spec)?;
+        Ok(Opened {
+            id,
+            writer: None,
+            stats: reactor.stats(id),
+        })
+    }
+
+    pub(super) fn close(&self, id: ChannelId) -> Result<()> {
+        let mut guard = self.reactor_now();
+        let reactor = guard.as_mut().ok_or(OscError::Terminated)?;
+        Ok(reactor.close(id)?)
+    }
+
+    pub(super) fn local_addr(&self, id: ChannelId) -> Option<SocketAddr> {
+        self.reactor_now().as_ref()?.local_addr(id)
+    }
+
+    /// The sending side of one `Osc::send` call: writes at once, with errors returned
+    /// to the caller, unless another thread is in `process()` (then queues and wakes
+    /// it).
+    pub(super) fn outbox<'a>(&'a self, counters: &'a Counters) -> Outbox<'a> {
+        Outbox {
+            direct: self.reactor.try_lock(),
+            handle: &self.handle,
+            counters,
+        }
+    }
+
+    /// Flushes queued sends, closes the channels (the reactor is dropped), then
+    /// dispatches what arrived meanwhile, with the reactor gone: handlers that call the
+    /// runtime get `Terminated`, never a wait.
+    pub(super) fn terminate(&self, e: &Engine) {
+        let Some(mut reactor) = self.reactor_now().take() else {
+            return;
+        };
+        let flush = e.config.flush_timeout;
+        let mut batch = Vec::new();
+        let flushed = {
+            let mut cache = self.cache.lock();
+            let mut sink = Sink::new(e, &mut cache, Deliver::Collect(&mut batch));
+            reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false)
+        };
+        drop(reactor);
+        if !flushed {
+            log::warn!("terminate: some queued packets could not be written within {flush:?}");
+        }
+        dispatch_batch(e, &mut batch);
+    }
+}
+
+/// Sends of one call: the reactor if this thread got it, else its handle's queue.
+pub(super) struct Outbox<'a> {
+    direct: Option<MutexGuard<'a, Option<Reactor>>>,
+    handle: &'a ReactorHandle,
+    counters: &'a Counters,
+}
+
+impl Outbox<'_> {
+    pub(super) fn send(&mut self, id: ChannelId, data: Arc<[u8]>) -> Result<()> {
+        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+            Some(reactor) => reactor.send(id, data, None),
+            None => self.handle.send(id, data, None),
+        };
+        self.counters.send_result(r)
+    }
+
+    /// A TCP connection channel (`SERVER/PEER`), known to the reactor only.
+    pub(super) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
+        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+            Some(reactor) => match reactor.id_of(name) {
+                Some(id) => reactor.send(id, data, None),
+                None => return Err(OscError::UnknownTarget(name.to_owned())),
+            },
+            None => self.handle.send_named(name, data, None),
+        };
+        self.counters.send_result(r)
+    }
+}

@@ -1,0 +1,49 @@
+//! What every thread of a runtime shares, whatever the mode: the options, the
+//! dispatcher, the channels' hooks and the runtime's counters. The drivers
+//! (`driver/`) and the public API (`runtime.rs`) both build on it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use osc_channel::{ChannelId, ChannelStats, UdpWriter};
+
+use crate::core::Core;
+use crate::hooks::HookTable;
+use crate::stats::Counters;
+use crate::{Config, Result};
+
+pub(crate) struct Engine {
+    pub(crate) config: Config,
+    pub(crate) core: Core,
+    pub(crate) hooks: HookTable,
+    pub(crate) counters: Counters,
+}
+
+impl Engine {
+    pub(crate) fn new(config: Config) -> Result<Engine> {
+        let core = Core::new(&config)?;
+        Ok(Engine {
+            config,
+            core,
+            hooks: HookTable::default(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// How long a `process_timeout(max_wait)` pass may wait: `max_wait`, or less if a
+    /// bundle is due sooner.
+    pub(crate) fn wait_within(&self, max_wait: Duration) -> Duration {
+        self.core
+            .poll_timeout()
+            .map_or(max_wait, |d| d.min(max_wait))
+    }
+}
+
+/// A channel just opened.
+pub(crate) struct Opened {
+    pub(crate) id: ChannelId,
+    /// Thread modes, UDP channels with a destination: writes from the sending thread
+    /// instead of waking an I/O thread.
+    pub(crate) writer: Option<Arc<UdpWriter>>,
+    pub(crate) stats: Option<Arc<ChannelStats>>,
+}
