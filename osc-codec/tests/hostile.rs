@@ -30,7 +30,11 @@ fn every_hostile_packet_is_rejected_with_a_clear_error() {
         }
         let mut parts = line.splitn(3, '\t');
         let (Some(name), Some(hex), Some(why)) = (parts.next(), parts.next(), parts.next()) else {
-            panic!("{}:{}: expected NAME<TAB>HEX<TAB>WHY", path.display(), n + 1);
+            panic!(
+                "{}:{}: expected NAME<TAB>HEX<TAB>WHY",
+                path.display(),
+                n + 1
+            );
         };
         let bytes = unhex(hex);
         let borrowed = decode(&bytes);
@@ -46,7 +50,9 @@ fn every_hostile_packet_is_rejected_with_a_clear_error() {
 
 #[test]
 fn a_3000_deep_bundle_is_rejected_not_a_stack_overflow() {
-    let mut packet = Packet::from(osc_codec::Message::new("/x")).to_bytes().unwrap();
+    let mut packet = Packet::from(osc_codec::Message::new("/x"))
+        .to_bytes()
+        .unwrap();
     for _ in 0..3000 {
         let mut outer = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
         outer.extend_from_slice(&(packet.len() as i32).to_be_bytes());
