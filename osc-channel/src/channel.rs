@@ -21,11 +21,17 @@ pub(crate) enum Kind {
         local: SocketAddr,
         cfg: TcpServerConfig,
         admission: Admission,
+        /// Bytes its connections hold in buffers (against `cfg.memory_budget`).
+        held: usize,
     },
     /// A connection accepted by the TCP server with id `server`.
     Conn {
         io: StreamIo,
         server: u64,
+        /// What `io` held at the last count (its share of the server's `held`).
+        held: usize,
+        /// The earliest deadline of this connection in the reactor's timers.
+        armed: Option<std::time::Instant>,
     },
     Client {
         io: Option<StreamIo>,

@@ -72,6 +72,15 @@ pub enum ChannelError {
         /// The limit in force.
         limit: usize,
     },
+    /// A TCP server's memory budget for buffered data is spent: the packet was not
+    /// queued on the connection.
+    #[error("memory budget of {channel:?}'s server is spent ({limit} bytes)")]
+    MemoryBudget {
+        /// The connection's name.
+        channel: String,
+        /// The server's budget.
+        limit: usize,
+    },
     /// The reactor has stopped (its thread ended or it was dropped).
     #[error("the reactor has stopped")]
     Stopped,

@@ -247,6 +247,10 @@ pub struct StreamLimits {
     pub max_write_buffer: usize,
     /// `TCP_NODELAY` (default on: OSC packets are small and latency matters).
     pub nodelay: bool,
+    /// A frame that has started must be complete within this (default 10 s; `None`:
+    /// no limit). A peer that sends part of a packet and stalls is closed, counted as
+    /// [`DropReason::TimedOut`](crate::DropReason::TimedOut).
+    pub frame_timeout: Option<Duration>,
 }
 
 impl Default for StreamLimits {
@@ -255,6 +259,7 @@ impl Default for StreamLimits {
             max_packet_size: 1 << 20,
             max_write_buffer: 4 << 20,
             nodelay: true,
+            frame_timeout: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -267,9 +272,31 @@ pub struct TcpServerConfig {
     pub bind: Option<SocketAddr>,
     /// Framing (default: length prefix; [`StreamFraming::Auto`] detects per connection).
     pub framing: StreamFraming,
-    /// Most simultaneous connections (osc4py3 `read_maxsources`; default 500). Beyond
-    /// it, new connections are closed at once, logged and counted.
+    /// Most simultaneous connections (osc4py3 `read_maxsources`; default 500). When
+    /// full, a newcomer takes the place of the connection that has waited longest
+    /// without sending a complete packet or while in the middle of a frame, else of one
+    /// silent for 10 s ([`machine::EVICT_IDLE_AFTER`](crate::machine::EVICT_IDLE_AFTER));
+    /// with no such connection, the newcomer is closed at once. Both are logged,
+    /// counted ([`DropReason::Evicted`](crate::DropReason::Evicted),
+    /// [`DropReason::TooManyConnections`](crate::DropReason::TooManyConnections)) and
+    /// reported.
     pub max_connections: usize,
+    /// Most simultaneous connections from one IP address (default 64): one host cannot
+    /// take every place.
+    pub max_connections_per_source: usize,
+    /// A new connection must complete its first packet within this (default 60 s;
+    /// `None`: no limit).
+    pub first_packet_timeout: Option<Duration>,
+    /// An established connection that sends nothing for this long is closed (default
+    /// `None`: control surfaces may stay quiet for hours).
+    pub idle_timeout: Option<Duration>,
+    /// Bytes all connections of the server may hold in buffers at once: partial
+    /// packets being received and output waiting to be written (default 32 MiB). A
+    /// connection whose reading passes it is closed, a send that would pass it is
+    /// refused ([`DropReason::MemoryBudget`](crate::DropReason::MemoryBudget)). The
+    /// server's buffers never hold more than this plus one packet and one read
+    /// (`2 x max_packet_size + 64 KiB`), whatever the number of connections.
+    pub memory_budget: usize,
     /// Size limits.
     pub limits: StreamLimits,
     /// Event callback (also used by the connection channels).
@@ -282,6 +309,13 @@ impl std::fmt::Debug for TcpServerConfig {
             .field("bind", &self.bind)
             .field("framing", &self.framing)
             .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_source",
+                &self.max_connections_per_source,
+            )
+            .field("first_packet_timeout", &self.first_packet_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("memory_budget", &self.memory_budget)
             .field("limits", &self.limits)
             .field("events", &self.events.is_some())
             .finish()
@@ -301,6 +335,10 @@ impl TcpServerConfig {
             bind: Some(bind),
             framing: StreamFraming::LengthPrefix,
             max_connections: 500,
+            max_connections_per_source: 64,
+            first_packet_timeout: Some(Duration::from_secs(60)),
+            idle_timeout: None,
+            memory_budget: 32 << 20,
             limits: StreamLimits::default(),
             events: None,
         }
@@ -407,6 +445,9 @@ pub struct ReactorOptions {
     pub max_datagrams_per_event: usize,
     /// Most bytes read from one stream per readiness event.
     pub max_stream_bytes_per_event: usize,
+    /// Most packets delivered from one stream per readiness event (default 64, as for
+    /// datagrams): a connection sending tiny frames gets the same turn as the others.
+    pub max_stream_packets_per_event: usize,
     /// Capacity of the queue of commands (sends, opens, closes) from other threads.
     pub command_queue: usize,
     /// Capacity of the mio event list.
@@ -431,6 +472,7 @@ impl Default for ReactorOptions {
         ReactorOptions {
             max_datagrams_per_event: 64,
             max_stream_bytes_per_event: 256 << 10,
+            max_stream_packets_per_event: 64,
             command_queue: 65_536,
             events_capacity: 256,
             batch_receive: 32,

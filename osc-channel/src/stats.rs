@@ -24,11 +24,23 @@ pub enum DropReason {
     Truncated,
     /// A packet addressed to a connection or peer that does not exist (any more).
     NoRoute,
+    /// A connection closed by a timeout: a frame left unfinished, no packet at all, or
+    /// idle (see [`StreamTimeouts`](crate::StreamTimeouts)).
+    TimedOut,
+    /// A connection closed to make room for a new one when the server was full (the
+    /// one idle or partial the longest).
+    Evicted,
+    /// A connection closed because the server's memory budget for buffered data was
+    /// spent, or a send refused for that reason.
+    MemoryBudget,
 }
+
+/// How many [`DropReason`]s there are.
+const REASONS: usize = 11;
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 8] = [
+    pub const ALL: [DropReason; REASONS] = [
         DropReason::Oversized,
         DropReason::QueueFull,
         DropReason::MalformedFrame,
@@ -37,6 +49,9 @@ impl DropReason {
         DropReason::SendFailed,
         DropReason::Truncated,
         DropReason::NoRoute,
+        DropReason::TimedOut,
+        DropReason::Evicted,
+        DropReason::MemoryBudget,
     ];
 
     fn index(self) -> usize {
@@ -54,6 +69,9 @@ impl DropReason {
             DropReason::SendFailed => "send failed",
             DropReason::Truncated => "truncated by disconnect",
             DropReason::NoRoute => "no route",
+            DropReason::TimedOut => "timed out",
+            DropReason::Evicted => "evicted",
+            DropReason::MemoryBudget => "memory budget",
         }
     }
 }
@@ -81,7 +99,7 @@ pub struct ChannelStats {
     bytes_in: AtomicU64,
     packets_out: AtomicU64,
     bytes_out: AtomicU64,
-    drops: [AtomicU64; 8],
+    drops: [AtomicU64; REASONS],
 }
 
 impl ChannelStats {
@@ -127,7 +145,7 @@ impl ChannelStats {
 
     /// A consistent-enough copy of the counters.
     pub fn snapshot(&self) -> StatsSnapshot {
-        let mut drops = [0; 8];
+        let mut drops = [0; REASONS];
         for (d, c) in drops.iter_mut().zip(&self.drops) {
             *d = c.load(Ordering::Relaxed);
         }
@@ -152,7 +170,7 @@ pub struct StatsSnapshot {
     pub packets_out: u64,
     /// Bytes sent (packet bytes, without framing).
     pub bytes_out: u64,
-    drops: [u64; 8],
+    drops: [u64; REASONS],
 }
 
 impl StatsSnapshot {

@@ -3,9 +3,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use crate::machine::{Deframed, StreamMachine};
-use crate::{StreamFraming, StreamLimits};
 
 /// What one read of a stream did, besides the packets handed to the callback.
 #[derive(Debug, Default)]
@@ -28,19 +28,11 @@ pub(crate) struct StreamIo {
 }
 
 impl StreamIo {
-    pub(crate) fn new(
-        stream: mio::net::TcpStream,
-        peer: SocketAddr,
-        framing: StreamFraming,
-        limits: StreamLimits,
-    ) -> Self {
-        if limits.nodelay {
+    pub(crate) fn new(stream: mio::net::TcpStream, machine: StreamMachine) -> Self {
+        if machine.limits().nodelay {
             let _ = stream.set_nodelay(true);
         }
-        StreamIo {
-            stream,
-            machine: StreamMachine::new(peer, framing, limits),
-        }
+        StreamIo { stream, machine }
     }
 
     pub(crate) fn peer(&self) -> SocketAddr {
@@ -62,51 +54,86 @@ impl StreamIo {
         Ok(())
     }
 
-    /// Reads what the socket has (up to `budget` bytes) and hands each complete packet
-    /// to `on_packet`.
+    /// Reads what the socket has, up to `bytes` bytes and `packets` packets (input
+    /// kept from the last turn goes first), and hands each complete packet to
+    /// `on_packet`.
     pub(crate) fn read(
         &mut self,
+        now: Instant,
         buf: &mut [u8],
-        budget: usize,
+        bytes: usize,
+        packets: usize,
         mut on_packet: impl FnMut(&[u8]),
     ) -> StreamRead {
         let mut out = StreamRead::default();
+        if self.machine.has_leftover() {
+            let fed = self.machine.on_bytes(now, &[], packets, &mut on_packet);
+            if out.absorb(fed) {
+                return out;
+            }
+        }
         let mut total = 0usize;
         loop {
-            if total >= budget {
+            if total >= bytes || out.deframed.packets >= packets {
                 out.more = true;
                 return out;
             }
             let n = match self.stream.read(buf) {
-                Ok(0) => {
-                    out.closed = Some("closed by peer");
-                    out.truncated = self.machine.on_eof();
-                    return out;
-                }
+                Ok(0) => return self.ended(now, out, "closed by peer", on_packet),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return out,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    out.closed = Some(if e.kind() == io::ErrorKind::ConnectionReset {
+                    let why = if e.kind() == io::ErrorKind::ConnectionReset {
                         "reset by peer"
                     } else {
                         "read error"
-                    });
-                    out.truncated = self.machine.on_eof();
-                    return out;
+                    };
+                    return self.ended(now, out, why, on_packet);
                 }
             };
             total = total.saturating_add(n);
-            let fed = self
-                .machine
-                .on_bytes(buf.get(..n).unwrap_or_default(), &mut on_packet);
-            out.deframed.packets += fed.packets;
-            out.deframed.oversized += fed.oversized;
-            if fed.malformed.is_some() {
-                out.deframed.malformed = fed.malformed;
-                out.closed = Some("malformed frame length");
+            let left = packets.saturating_sub(out.deframed.packets);
+            let chunk = buf.get(..n).unwrap_or_default();
+            let fed = self.machine.on_bytes(now, chunk, left, &mut on_packet);
+            if out.absorb(fed) {
                 return out;
             }
         }
+    }
+
+    /// The stream ended: what was read whole is delivered, the rest is lost.
+    fn ended(
+        &mut self,
+        now: Instant,
+        mut out: StreamRead,
+        why: &'static str,
+        mut on_packet: impl FnMut(&[u8]),
+    ) -> StreamRead {
+        let fed = self.machine.on_bytes(now, &[], usize::MAX, &mut on_packet);
+        out.absorb(fed);
+        out.more = false;
+        out.closed = Some(why);
+        out.truncated = self.machine.on_eof();
+        out
+    }
+}
+
+impl StreamRead {
+    /// Adds what one `on_bytes` call reported; whether reading must stop (the packet
+    /// budget ran out, or the stream is unusable and closes).
+    fn absorb(&mut self, fed: Deframed) -> bool {
+        self.deframed.packets += fed.packets;
+        self.deframed.oversized += fed.oversized;
+        if fed.malformed.is_some() {
+            self.deframed.malformed = fed.malformed;
+            self.closed = Some("malformed frame");
+            return true;
+        }
+        if fed.more {
+            self.more = true;
+            return true;
+        }
+        false
     }
 }

@@ -184,8 +184,12 @@ fn max_connections_limit() {
     cfg.max_connections = 2;
     let srv = r.open_tcp_server("srv", cfg).unwrap();
     let addr = r.local_addr(srv).unwrap();
-    let _a = TcpStream::connect(addr).unwrap();
-    let _b = TcpStream::connect(addr).unwrap();
+    let mut _a = TcpStream::connect(addr).unwrap();
+    let mut _b = TcpStream::connect(addr).unwrap();
+    // Both are active (each sent a packet), so neither is evicted for a newcomer.
+    for s in [&mut _a, &mut _b] {
+        s.write_all(&length_framed(&[b"/a\0\0,\0\0\0"])).unwrap();
+    }
     settle(&mut r, Duration::from_millis(30));
     let mut c = TcpStream::connect(addr).unwrap();
     settle(&mut r, Duration::from_millis(30));

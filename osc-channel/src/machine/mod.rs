@@ -22,9 +22,9 @@ mod stream;
 mod timers;
 mod udp;
 
-pub use admission::Admission;
+pub use admission::{Admission, Admit};
 pub use reconnect::{ClientState, Lost, Reconnect};
-pub use stream::{Deframed, StreamMachine};
+pub use stream::{Deframed, EVICT_IDLE_AFTER, StreamMachine, StreamTimeouts, Timeout};
 pub use timers::Timers;
 pub use udp::{UdpMachine, max_datagram, route};
 

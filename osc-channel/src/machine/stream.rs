@@ -1,9 +1,13 @@
 //! One stream connection without its socket: deframing what arrives, framing and
 //! buffering what leaves.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-use osc_codec::framing::{Framing, LengthDecoder, SlipDecoder, length_prefix, slip_encode};
+use osc_codec::framing::{
+    Framing, LengthDecoder, RETAINED, SlipDecoder, length_prefix, slip_encode,
+};
 
 use crate::{DropReason, StreamFraming, StreamLimits};
 
@@ -25,10 +29,52 @@ pub struct Deframed {
     /// Packets skipped for being over [`StreamLimits::max_packet_size`]; the stream
     /// goes on after each.
     pub oversized: usize,
-    /// The stream carried an unusable frame (a negative length): it cannot be read
-    /// further and must be closed. The text says what was wrong.
+    /// The stream carried an unusable frame (a negative length, or a first byte that
+    /// fits no framing): it cannot be read further and must be closed. The text says
+    /// what was wrong.
     pub malformed: Option<String>,
+    /// The packet budget of the call ran out: input is kept for the next call
+    /// ([`StreamMachine::has_leftover`]).
+    pub more: bool,
 }
+
+/// The time limits of a stream connection; `None` is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamTimeouts {
+    /// A frame that has started must be complete within this.
+    pub frame: Option<Duration>,
+    /// The first complete packet must arrive within this after the connection opened.
+    pub first_packet: Option<Duration>,
+    /// Nothing received for this long closes the connection.
+    pub idle: Option<Duration>,
+}
+
+/// Which time limit a connection broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// A frame was left unfinished ([`StreamTimeouts::frame`]).
+    Frame,
+    /// No complete packet since the connection opened
+    /// ([`StreamTimeouts::first_packet`]).
+    FirstPacket,
+    /// Nothing received for too long ([`StreamTimeouts::idle`]).
+    Idle,
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Timeout::Frame => "a frame left unfinished too long",
+            Timeout::FirstPacket => "no complete packet in time",
+            Timeout::Idle => "idle too long",
+        })
+    }
+}
+
+/// How long an established connection must have been silent before a full server may
+/// evict it for a newcomer (connections that never sent a packet, or sit in the
+/// middle of a frame, go first).
+pub const EVICT_IDLE_AFTER: Duration = Duration::from_secs(10);
 
 /// A stream connection's protocol state (TCP today; any byte stream): the incoming
 /// deframer (length prefix, SLIP, or detected from the first byte) and the outgoing
@@ -48,8 +94,9 @@ pub struct Deframed {
 /// assert_eq!(conn.pending(), 0);
 /// // What arrives: bytes in any pieces, packets out.
 /// let mut got = Vec::new();
-/// conn.on_bytes(b"\0\0\0\x08/a\0", |p| got.push(p.to_vec()));
-/// let report = conn.on_bytes(b"\0,\0\0\0", |p| got.push(p.to_vec()));
+/// let now = std::time::Instant::now();
+/// conn.on_bytes(now, b"\0\0\0\x08/a\0", 64, |p| got.push(p.to_vec()));
+/// let report = conn.on_bytes(now, b"\0,\0\0\0", 64, |p| got.push(p.to_vec()));
 /// assert_eq!((report.packets, got.len()), (1, 1));
 /// ```
 #[derive(Debug)]
@@ -60,6 +107,14 @@ pub struct StreamMachine {
     wbuf: Vec<u8>,
     wpos: usize,
     limits: StreamLimits,
+    /// Input read but not deframed yet: the packet budget of a call ran out.
+    leftover: Vec<u8>,
+    timeouts: StreamTimeouts,
+    opened: Option<Instant>,
+    last_input: Option<Instant>,
+    /// When the frame in progress started (its first byte arrived).
+    frame_since: Option<Instant>,
+    packets: u64,
 }
 
 impl StreamMachine {
@@ -80,7 +135,96 @@ impl StreamMachine {
             wbuf: Vec::new(),
             wpos: 0,
             limits,
+            leftover: Vec::new(),
+            timeouts: StreamTimeouts::default(),
+            opened: None,
+            last_input: None,
+            frame_since: None,
+            packets: 0,
         }
+    }
+
+    /// Starts the clocks of `timeouts` at `now` (the connection opened then).
+    pub fn with_timeouts(mut self, now: Instant, timeouts: StreamTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self.opened = Some(now);
+        self.last_input = Some(now);
+        self
+    }
+
+    /// Complete packets received so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// The next time a limit of [`StreamTimeouts`] may expire (check it with
+    /// [`expired`](Self::expired) then).
+    pub fn deadline(&self) -> Option<Instant> {
+        let t = self.timeouts;
+        let frame = self.frame_since.zip(t.frame);
+        let first = self
+            .opened
+            .filter(|_| self.packets == 0)
+            .zip(t.first_packet);
+        let idle = self.last_input.zip(t.idle);
+        [frame, first, idle]
+            .into_iter()
+            .flatten()
+            .filter_map(|(since, wait)| super::deadline(since, wait))
+            .min()
+    }
+
+    /// The limit broken at `now`, if one is.
+    pub fn expired(&self, now: Instant) -> Option<Timeout> {
+        let t = self.timeouts;
+        let past = |since: Option<Instant>, wait: Option<Duration>| {
+            since
+                .zip(wait)
+                .and_then(|(s, w)| super::deadline(s, w))
+                .is_some_and(|d| d <= now)
+        };
+        if past(self.frame_since, t.frame) {
+            Some(Timeout::Frame)
+        } else if self.packets == 0 && past(self.opened, t.first_packet) {
+            Some(Timeout::FirstPacket)
+        } else if past(self.last_input, t.idle) {
+            Some(Timeout::Idle)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a full server may close this connection for a newcomer, and since when
+    /// it has deserved it (the oldest goes first): one that never completed a packet
+    /// (since it opened), one in the middle of a frame (since the frame started), and
+    /// otherwise one silent for [`EVICT_IDLE_AFTER`] (since its last input). The
+    /// boolean says whether it is of the first two kinds, which go before idle ones.
+    pub fn evictable(&self, now: Instant) -> Option<(bool, Instant)> {
+        if self.packets == 0 {
+            return self.opened.map(|t| (true, t));
+        }
+        if let Some(t) = self.frame_since {
+            return Some((true, t));
+        }
+        self.last_input
+            .filter(|t| now.saturating_duration_since(*t) >= EVICT_IDLE_AFTER)
+            .map(|t| (false, t))
+    }
+
+    /// Bytes this connection holds allocated: the deframer's buffer, input kept for
+    /// the next call, and the write buffer.
+    pub fn held(&self) -> usize {
+        let deframer = match &self.deframer {
+            Deframer::Detect => 0,
+            Deframer::Length(d) => d.capacity(),
+            Deframer::Slip(d) => d.capacity(),
+        };
+        deframer + self.leftover.capacity() + self.wbuf.capacity()
+    }
+
+    /// Whether input is kept for the next [`on_bytes`](Self::on_bytes) call.
+    pub fn has_leftover(&self) -> bool {
+        !self.leftover.is_empty()
     }
 
     /// The peer.
@@ -113,6 +257,7 @@ impl StreamMachine {
         self.wpos = self.wpos.saturating_add(n).min(self.wbuf.len());
         if self.wpos == self.wbuf.len() {
             self.wbuf.clear();
+            self.wbuf.shrink_to(RETAINED);
             self.wpos = 0;
         }
     }
@@ -170,25 +315,86 @@ impl StreamMachine {
         self.buffered()
     }
 
-    /// Feeds bytes read from the stream, in any pieces; `on_packet` receives each
-    /// complete packet (borrowed: copy or decode it before returning).
-    pub fn on_bytes(&mut self, mut input: &[u8], mut on_packet: impl FnMut(&[u8])) -> Deframed {
+    /// Feeds bytes read from the stream at `now`, in any pieces; `on_packet` receives
+    /// each complete packet (borrowed: copy or decode it before returning). At most
+    /// `budget` packets are delivered: the rest of the input is kept and deframed
+    /// first by the next call (`Deframed::more`), so that one busy connection takes
+    /// its turn like the others.
+    pub fn on_bytes(
+        &mut self,
+        now: Instant,
+        input: &[u8],
+        budget: usize,
+        mut on_packet: impl FnMut(&[u8]),
+    ) -> Deframed {
         let mut out = Deframed::default();
+        if !input.is_empty() {
+            self.last_input = Some(now);
+        }
+        let kept = std::mem::take(&mut self.leftover);
+        let mut rest = self.deframe(&kept, budget, &mut out, &mut on_packet);
+        let stopped = out.more || out.malformed.is_some();
+        if stopped {
+            // `rest` of the kept input, then all of the new input, wait.
+            let mut left = rest.to_vec();
+            left.extend_from_slice(input);
+            self.leftover = left;
+        } else {
+            let left = budget.saturating_sub(out.packets);
+            rest = self.deframe(input, left, &mut out, &mut on_packet);
+            self.leftover = rest.to_vec();
+        }
+        if out.malformed.is_some() {
+            self.leftover = Vec::new();
+        }
+        self.frame_since = match (self.buffered(), self.frame_since) {
+            (0, _) => None,
+            (_, None) => Some(now),
+            (_, since) => since,
+        };
+        match &mut self.deframer {
+            Deframer::Detect => {}
+            Deframer::Length(d) => d.shrink(),
+            Deframer::Slip(d) => d.shrink(),
+        }
+        out
+    }
+
+    /// Deframes `input` until `budget` packets were delivered; returns what is left.
+    fn deframe<'i>(
+        &mut self,
+        mut input: &'i [u8],
+        budget: usize,
+        out: &mut Deframed,
+        on_packet: &mut impl FnMut(&[u8]),
+    ) -> &'i [u8] {
         if let Deframer::Detect = self.deframer {
             let Some(&first) = input.first() else {
-                return out;
+                return input;
             };
-            self.detect(first);
+            if let Err(why) = self.detect(first) {
+                out.malformed = Some(why);
+                return &[];
+            }
         }
+        let mut delivered = 0;
         loop {
+            if delivered >= budget && !input.is_empty() {
+                out.more = true;
+                return input;
+            }
             let step = match &mut self.deframer {
-                Deframer::Detect => return out,
-                Deframer::Length(d) => d.decode(&mut input).map(|p| p.map(&mut on_packet)),
-                Deframer::Slip(d) => d.decode(&mut input).map(|p| p.map(&mut on_packet)),
+                Deframer::Detect => return input,
+                Deframer::Length(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
+                Deframer::Slip(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
             };
             match step {
-                Ok(Some(())) => out.packets += 1,
-                Ok(None) => return out,
+                Ok(Some(())) => {
+                    delivered += 1;
+                    out.packets += 1;
+                    self.packets += 1;
+                }
+                Ok(None) => return input,
                 Err(osc_codec::Error::FrameTooLarge { size, limit }) => {
                     log::warn!(
                         "connection from {}: skipping a {size}-byte packet (limit {limit})",
@@ -199,22 +405,31 @@ impl StreamMachine {
                 Err(e) => {
                     log::warn!("connection from {}: {e}; closing", self.peer);
                     out.malformed = Some(e.to_string());
-                    return out;
+                    return &[];
                 }
             }
         }
     }
 
-    fn detect(&mut self, first: u8) {
+    /// Chooses the framing from the first byte; a byte that fits neither is refused
+    /// (a guess would read the next bytes as a length, and wait for up to 2 GB).
+    fn detect(&mut self, first: u8) -> Result<(), String> {
         let max = self.limits.max_packet_size;
         self.deframer = match Framing::detect(first) {
             Some(Framing::Slip) => {
                 self.framing = StreamFraming::Slip;
                 Deframer::Slip(SlipDecoder::new(max))
             }
-            _ => {
+            Some(Framing::LengthPrefix) => {
                 self.framing = StreamFraming::LengthPrefix;
                 Deframer::Length(LengthDecoder::new(max))
+            }
+            None => {
+                let why = format!(
+                    "first byte 0x{first:02x} is neither a length prefix (0x00) nor SLIP (0xc0, '/', '#')"
+                );
+                log::warn!("connection from {}: {why}; closing", self.peer);
+                return Err(why);
             }
         };
         log::debug!(
@@ -222,6 +437,7 @@ impl StreamMachine {
             self.peer,
             self.framing
         );
+        Ok(())
     }
 }
 
@@ -254,6 +470,7 @@ mod tests {
             max_packet_size: 64,
             max_write_buffer: 100,
             nodelay: true,
+            frame_timeout: None,
         }
     }
 
@@ -279,7 +496,7 @@ mod tests {
         let mut got = Vec::new();
         let mut total = Deframed::default();
         for c in chunks {
-            let r = m.on_bytes(c, |p| got.push(p.to_vec()));
+            let r = m.on_bytes(Instant::now(), c, usize::MAX, |p| got.push(p.to_vec()));
             total.packets += r.packets;
             total.oversized += r.oversized;
             total.malformed = total.malformed.or(r.malformed);
@@ -342,7 +559,12 @@ mod tests {
     fn a_negative_length_is_malformed_and_stops_reading() {
         let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
         let mut got = 0;
-        let r = m.on_bytes(b"\xff\xff\xff\xf0/a\0\0,\0\0\0", |_| got += 1);
+        let r = m.on_bytes(
+            Instant::now(),
+            b"\xff\xff\xff\xf0/a\0\0,\0\0\0",
+            usize::MAX,
+            |_| got += 1,
+        );
         assert!(r.malformed.is_some());
         assert_eq!(got, 0);
         assert_eq!(
@@ -354,7 +576,7 @@ mod tests {
     #[test]
     fn eof_reports_the_bytes_of_an_incomplete_packet() {
         let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
-        m.on_bytes(b"\0\0\0\x08/a\0", |_| {});
+        m.on_bytes(Instant::now(), b"\0\0\0\x08/a\0", usize::MAX, |_| {});
         assert_eq!(m.on_eof(), 7);
         let mut m = StreamMachine::new(peer(), StreamFraming::Auto, small_limits());
         assert_eq!(m.on_eof(), 0);
@@ -396,8 +618,145 @@ mod tests {
         m.queue(b"/r\0\0,\0\0\0").unwrap();
         assert_eq!(&m.to_write()[..4], &[0, 0, 0, 8]);
         m.wrote(12);
-        m.on_bytes(b"\xc0/a\0\0,\0\0\0\xc0", |_| {});
+        m.on_bytes(Instant::now(), b"\xc0/a\0\0,\0\0\0\xc0", usize::MAX, |_| {});
         m.queue(b"/r\0\0,\0\0\0").unwrap();
         assert_eq!(m.to_write(), b"\xc0/r\0\0,\0\0\0\xc0");
+    }
+
+    fn frames(n: usize) -> Vec<u8> {
+        wire(
+            StreamFraming::LengthPrefix,
+            &(0..n)
+                .map(|i| {
+                    let mut p = b"/n\0\0,i\0\0".to_vec();
+                    p.extend_from_slice(&(i as u32).to_be_bytes());
+                    p
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn the_packet_budget_keeps_the_rest_for_the_next_turn_in_order() {
+        let t = Instant::now();
+        let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
+        let bytes = frames(100);
+        let mut got = Vec::new();
+        let r = m.on_bytes(t, &bytes[..700], 10, |p| got.push(p[11]));
+        assert_eq!((r.packets, r.more, m.has_leftover()), (10, true, true));
+        // Later input queues behind what was kept.
+        let r = m.on_bytes(t, &bytes[700..], 25, |p| got.push(p[11]));
+        assert_eq!((r.packets, r.more), (25, true));
+        while m.has_leftover() {
+            let r = m.on_bytes(t, &[], 30, |p| got.push(p[11]));
+            assert!(r.packets <= 30);
+        }
+        assert_eq!(got, (0..100).map(|i| i as u8).collect::<Vec<_>>());
+        assert_eq!(m.packets(), 100);
+    }
+
+    fn timed(t: Instant, timeouts: StreamTimeouts) -> StreamMachine {
+        StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits())
+            .with_timeouts(t, timeouts)
+    }
+
+    #[test]
+    fn a_frame_left_unfinished_times_out() {
+        let s = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let mut m = timed(
+            t0,
+            StreamTimeouts {
+                frame: Some(10 * s),
+                ..StreamTimeouts::default()
+            },
+        );
+        assert_eq!(m.deadline(), None);
+        m.on_bytes(t0 + s, b"\0\0", 64, |_| {});
+        assert_eq!(m.deadline(), Some(t0 + 11 * s));
+        // More bytes of the same frame do not move the deadline: a trickle is no escape.
+        m.on_bytes(t0 + 5 * s, b"\0\x08/a", 64, |_| {});
+        assert_eq!(m.expired(t0 + 10 * s), None);
+        assert_eq!(m.expired(t0 + 11 * s), Some(Timeout::Frame));
+        // Finishing the frame ends the clock.
+        m.on_bytes(t0 + 10 * s, b"\0\0,\0\0\0", 64, |_| {});
+        assert_eq!((m.deadline(), m.expired(t0 + 100 * s)), (None, None));
+    }
+
+    #[test]
+    fn first_packet_and_idle_timeouts() {
+        let s = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let limits = StreamTimeouts {
+            first_packet: Some(60 * s),
+            idle: Some(300 * s),
+            ..StreamTimeouts::default()
+        };
+        let mut silent = timed(t0, limits);
+        assert_eq!(silent.deadline(), Some(t0 + 60 * s));
+        assert_eq!(silent.expired(t0 + 60 * s), Some(Timeout::FirstPacket));
+        let mut m = timed(t0, limits);
+        m.on_bytes(t0 + s, &frames(1), 64, |_| {});
+        assert_eq!(m.deadline(), Some(t0 + 301 * s));
+        assert_eq!(m.expired(t0 + 300 * s), None);
+        assert_eq!(m.expired(t0 + 301 * s), Some(Timeout::Idle));
+        // Without limits nothing ever expires, and Duration::MAX is "never".
+        let never = StreamTimeouts {
+            frame: Some(Duration::MAX),
+            first_packet: Some(Duration::MAX),
+            idle: Some(Duration::MAX),
+        };
+        silent = timed(t0, never);
+        silent.on_bytes(t0, b"\0", 64, |_| {});
+        assert_eq!(
+            (silent.deadline(), silent.expired(t0 + 1000 * s)),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn eviction_prefers_silent_and_partial_connections() {
+        let s = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let mut fresh = timed(t0, StreamTimeouts::default());
+        assert_eq!(fresh.evictable(t0), Some((true, t0)));
+        fresh.on_bytes(t0 + s, &frames(1), 64, |_| {});
+        // Active: not evictable until silent for EVICT_IDLE_AFTER.
+        assert_eq!(fresh.evictable(t0 + 2 * s), None);
+        assert_eq!(
+            fresh.evictable(t0 + s + EVICT_IDLE_AFTER),
+            Some((false, t0 + s))
+        );
+        fresh.on_bytes(t0 + 2 * s, b"\0\0", 64, |_| {});
+        assert_eq!(fresh.evictable(t0 + 3 * s), Some((true, t0 + 2 * s)));
+    }
+
+    #[test]
+    fn memory_held_goes_back_after_a_large_packet() {
+        let limits = StreamLimits {
+            max_packet_size: 1 << 20,
+            max_write_buffer: 4 << 20,
+            ..StreamLimits::default()
+        };
+        let t = Instant::now();
+        let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, limits);
+        let big = vec![b'/'; 600 << 10];
+        let bytes = wire(StreamFraming::LengthPrefix, std::slice::from_ref(&big));
+        m.on_bytes(t, &bytes[..bytes.len() - 1], 64, |_| {});
+        assert!(m.held() >= (600 << 10) - 1);
+        m.on_bytes(t, &bytes[bytes.len() - 1..], 64, |_| {});
+        assert!(m.held() <= RETAINED, "held {}", m.held());
+        m.queue(&big).unwrap();
+        assert!(m.held() >= 600 << 10);
+        m.wrote(m.pending());
+        assert!(m.held() <= 2 * RETAINED, "held {}", m.held());
+    }
+
+    #[test]
+    fn auto_detection_refuses_a_first_byte_that_fits_no_framing() {
+        let mut m = StreamMachine::new(peer(), StreamFraming::Auto, StreamLimits::default());
+        let r = m.on_bytes(Instant::now(), b"xyz\0", 64, |_| panic!("no packet"));
+        assert!(r.malformed.unwrap().contains("0x78"));
+        assert_eq!(m.framing(), StreamFraming::Auto);
     }
 }

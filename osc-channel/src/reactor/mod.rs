@@ -16,7 +16,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::channel::{Channel, Kind};
 use crate::command::{QueuedSend, SendQueue, Wake};
 use crate::handle::{Control, ReactorHandle};
-use crate::machine::{Admission, Reconnect, deadline};
+use crate::machine::{Admission, Reconnect, StreamMachine, StreamTimeouts, deadline};
 use crate::socket::{SocketInfo, open_socket};
 use crate::stream_io::StreamIo;
 use crate::udp_io::{NotSent, Sent, UdpIo};
@@ -296,7 +296,8 @@ impl Reactor {
         let kind = Kind::Listener {
             listener,
             local,
-            admission: Admission::new(cfg.max_connections),
+            admission: Admission::new(cfg.max_connections, cfg.max_connections_per_source),
+            held: 0,
             cfg,
         };
         self.insert(id, Channel::new(name, kind, events.clone()));
@@ -359,7 +360,13 @@ impl Reactor {
             StreamFraming::Slip => StreamFraming::Slip,
             _ => StreamFraming::LengthPrefix,
         };
-        *io = Some(StreamIo::new(stream, cfg.dest, framing, cfg.limits));
+        let timeouts = StreamTimeouts {
+            frame: cfg.limits.frame_timeout,
+            ..StreamTimeouts::default()
+        };
+        let machine = StreamMachine::new(cfg.dest, framing, cfg.limits)
+            .with_timeouts(Instant::now(), timeouts);
+        *io = Some(StreamIo::new(stream, machine));
         Ok(())
     }
 
@@ -392,16 +399,23 @@ impl Reactor {
                     .map(|c| c.0)
                     .collect();
             }
-            Kind::Conn { io, server } => {
+            Kind::Conn {
+                io,
+                server,
+                held: share,
+                ..
+            } => {
                 let _ = io.flush();
                 let _ = registry.deregister(&mut io.stream);
                 let peer = io.peer();
-                let server = *server;
+                let (server, share) = (*server, *share);
                 ch.emit(ChannelEvent::Disconnected { peer, reason });
-                if let Some(Kind::Listener { admission, .. }) =
-                    self.channels.get_mut(&server).map(|c| &mut c.kind)
+                if let Some(Kind::Listener {
+                    admission, held, ..
+                }) = self.channels.get_mut(&server).map(|c| &mut c.kind)
                 {
-                    admission.release();
+                    admission.release(peer.ip());
+                    *held = held.saturating_sub(share);
                 }
             }
             Kind::Client { io, .. } => {
@@ -431,6 +445,7 @@ impl Reactor {
             if let Some(ch) = self.channels.get(&id.0) {
                 let reason = match e {
                     ChannelError::QueueFull { .. } => Some(DropReason::QueueFull),
+                    ChannelError::MemoryBudget { .. } => Some(DropReason::MemoryBudget),
                     ChannelError::DatagramTooLarge { .. } | ChannelError::PacketTooLarge { .. } => {
                         Some(DropReason::Oversized)
                     }
@@ -463,7 +478,11 @@ impl Reactor {
                 Err(NotSent::Refused(r, to)) => Err(r.into_error(&ch.name, to)),
                 Err(NotSent::Io(e)) => Err(ChannelError::io("send", &ch.name, e)),
             },
-            Kind::Conn { io, .. } | Kind::Client { io: Some(io), .. } => {
+            Kind::Conn { server, .. } => {
+                let server = *server;
+                self.send_on_connection(id, server, &data)
+            }
+            Kind::Client { io: Some(io), .. } => {
                 io.machine
                     .queue(&data)
                     .map_err(|r| r.into_error(&ch.name, None))?;
@@ -474,6 +493,73 @@ impl Reactor {
                 Err(ChannelError::NotWritable(ch.name.clone(), "not connected"))
             }
             Kind::Listener { .. } => self.send_to_connections(id, data, dest),
+        }
+    }
+
+    /// Queues and writes a packet on a server's connection, within the server's
+    /// memory budget.
+    fn send_on_connection(&mut self, id: u64, server: u64, data: &[u8]) -> Result<()> {
+        let room = self.room_for(server, data.len());
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return Ok(());
+        };
+        if !room {
+            log::warn!(
+                "channel {}: send refused: the server's memory budget is spent",
+                ch.name
+            );
+            return Err(ChannelError::MemoryBudget {
+                channel: ch.name.clone(),
+                limit: self.budget_of(server),
+            });
+        }
+        let Kind::Conn { io, .. } = &mut ch.kind else {
+            return Ok(());
+        };
+        io.machine
+            .queue(data)
+            .map_err(|r| r.into_error(&ch.name, None))?;
+        let written = io
+            .flush()
+            .map_err(|e| ChannelError::io("send", &ch.name, e));
+        self.account(id);
+        written
+    }
+
+    /// Whether a TCP server's memory budget has room for `len` more bytes.
+    fn room_for(&self, server: u64, len: usize) -> bool {
+        match self.channels.get(&server).map(|c| &c.kind) {
+            Some(Kind::Listener { held, cfg, .. }) => {
+                held.saturating_add(len).saturating_add(4) <= cfg.memory_budget
+            }
+            _ => true,
+        }
+    }
+
+    fn budget_of(&self, server: u64) -> usize {
+        match self.channels.get(&server).map(|c| &c.kind) {
+            Some(Kind::Listener { cfg, .. }) => cfg.memory_budget,
+            _ => 0,
+        }
+    }
+
+    /// Brings a server connection's share of its server's memory up to date; returns
+    /// whether the server is now over its budget.
+    fn account(&mut self, id: u64) -> bool {
+        let Some(Kind::Conn {
+            io, server, held, ..
+        }) = self.channels.get_mut(&id).map(|c| &mut c.kind)
+        else {
+            return false;
+        };
+        let (old, new, server) = (*held, io.machine.held(), *server);
+        *held = new;
+        match self.channels.get_mut(&server).map(|c| &mut c.kind) {
+            Some(Kind::Listener { held, cfg, .. }) => {
+                *held = held.saturating_sub(old).saturating_add(new);
+                *held > cfg.memory_budget
+            }
+            _ => false,
         }
     }
 

@@ -8,7 +8,9 @@ use mio::Interest;
 
 use super::{Reactor, WAKER, token, watch_udp};
 use crate::channel::{Channel, Kind};
-use crate::machine::ClientState;
+use std::net::SocketAddr;
+
+use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts};
 use crate::stream_io::StreamIo;
 use crate::{ChannelError, ChannelEvent, ChannelId, DropReason, Received, Result, Verdict};
 
@@ -147,11 +149,13 @@ impl Reactor {
                 0
             }
             Kind::Conn { io, .. } | Kind::Client { io: Some(io), .. } => {
-                let budget = self.options.max_stream_bytes_per_event;
+                let bytes = self.options.max_stream_bytes_per_event;
+                let packets = self.options.max_stream_packets_per_event.max(1);
                 let name = ch.name.as_str();
                 let stats = &ch.stats;
                 let peer = io.peer();
-                let read = io.read(&mut self.buf, budget, |data| {
+                let now = Instant::now();
+                let read = io.read(now, &mut self.buf, bytes, packets, |data| {
                     stats.count_in(data.len());
                     sink(Received {
                         channel: cid,
@@ -179,6 +183,10 @@ impl Reactor {
                 }
                 if let Some(reason) = read.closed {
                     self.lost_stream(id, reason);
+                } else if self.account(id) {
+                    self.over_budget(id, peer);
+                } else {
+                    self.arm(id);
                 }
                 read.deframed.packets
             }
@@ -233,7 +241,13 @@ impl Reactor {
                 }
                 broken.or_else(|| io.flush().err().map(|e| e.to_string()))
             }
-            Kind::Conn { io, .. } => io.flush().err().map(|e| e.to_string()),
+            Kind::Conn { io, .. } => {
+                let broken = io.flush().err().map(|e| e.to_string());
+                if broken.is_none() {
+                    self.account(id);
+                }
+                broken
+            }
             Kind::Listener { .. } | Kind::Client { io: None, .. } => None,
         };
         if let Some(reason) = broken {
@@ -278,6 +292,10 @@ impl Reactor {
         }
         let now = Instant::now();
         while let Some(id) = self.timers.pop_due(now) {
+            if let Some(Kind::Conn { .. }) = self.channels.get(&id).map(|c| &c.kind) {
+                self.check_timeouts(id, now);
+                continue;
+            }
             let due = matches!(
                 self.channels.get(&id).map(|c| &c.kind),
                 Some(Kind::Client { reconnect, .. }) if reconnect.due(now)
@@ -322,25 +340,27 @@ impl Reactor {
                     return;
                 }
             };
-            let (framing, limits) = (cfg.framing, cfg.limits);
-            let (admitted, max) = (admission.admit(), admission.max());
-            if !admitted {
-                log::warn!(
-                    "channel {}: refusing {peer}: {max} connections already",
-                    ch.name
-                );
-                ch.report_drop(DropReason::TooManyConnections, Some(peer));
+            let limits = cfg.limits;
+            let timeouts = StreamTimeouts {
+                frame: limits.frame_timeout,
+                first_packet: cfg.first_packet_timeout,
+                idle: cfg.idle_timeout,
+            };
+            let framing = cfg.framing;
+            let admitted = admission.admit(peer.ip());
+            if !self.admitted(id, admitted, peer) {
                 continue;
             }
+            let Some(ch) = self.channels.get(&id) else {
+                return;
+            };
             if ch.emit(ChannelEvent::ConnectionRequest(peer)) == Verdict::Refuse {
                 log::info!(
                     "channel {}: connection from {peer} refused by the event handler",
                     ch.name
                 );
-                if let Kind::Listener { admission, .. } = &mut ch.kind {
-                    admission.release();
-                }
                 ch.report_drop(DropReason::Refused, Some(peer));
+                self.release_place(id, peer);
                 continue;
             }
             let events = ch.events.clone();
@@ -352,21 +372,168 @@ impl Reactor {
                 Interest::READABLE | Interest::WRITABLE,
             ) {
                 log::warn!("channel {name}: register failed: {e}");
-                if let Some(Kind::Listener { admission, .. }) =
-                    self.channels.get_mut(&id).map(|c| &mut c.kind)
-                {
-                    admission.release();
-                }
+                self.release_place(id, peer);
                 continue;
             }
             crate::event::emit(events.as_ref(), &name, ChannelEvent::Connected(peer));
             log::debug!("channel {name}: accepted");
-            let io = StreamIo::new(stream, peer, framing, limits);
-            self.insert(
-                conn_id,
-                Channel::new(&name, Kind::Conn { io, server: id }, events),
+            let machine =
+                StreamMachine::new(peer, framing, limits).with_timeouts(Instant::now(), timeouts);
+            let kind = Kind::Conn {
+                io: StreamIo::new(stream, machine),
+                server: id,
+                held: 0,
+                armed: None,
+            };
+            self.insert(conn_id, Channel::new(&name, kind, events));
+            self.arm(conn_id.0);
+        }
+    }
+
+    /// Applies the admission decision for `peer` on server `id`: whether it may come
+    /// in (a place was taken, or made by evicting a connection).
+    fn admitted(&mut self, id: u64, admitted: Admit, peer: SocketAddr) -> bool {
+        let Some(ch) = self.channels.get(&id) else {
+            return false;
+        };
+        match admitted {
+            Admit::Yes => true,
+            Admit::SourceFull => {
+                log::warn!(
+                    "channel {}: refusing {peer}: too many connections from {}",
+                    ch.name,
+                    peer.ip()
+                );
+                ch.report_drop(DropReason::TooManyConnections, Some(peer));
+                false
+            }
+            Admit::Full => match self.eviction_candidate(id) {
+                Some(victim) => {
+                    self.evict(id, victim, peer);
+                    match self.channels.get_mut(&id).map(|c| &mut c.kind) {
+                        Some(Kind::Listener { admission, .. }) => {
+                            admission.admit(peer.ip()) == Admit::Yes
+                        }
+                        _ => false,
+                    }
+                }
+                None => {
+                    log::warn!(
+                        "channel {}: refusing {peer}: {} connections already, all active",
+                        ch.name,
+                        self.connections(ChannelId(id)).len()
+                    );
+                    ch.report_drop(DropReason::TooManyConnections, Some(peer));
+                    false
+                }
+            },
+        }
+    }
+
+    /// The connection of server `id` that a newcomer may replace: the one waiting
+    /// longest for its first packet or in the middle of a frame, else the one silent
+    /// longest (see [`StreamMachine::evictable`]).
+    fn eviction_candidate(&self, id: u64) -> Option<u64> {
+        let now = Instant::now();
+        self.channels
+            .iter()
+            .filter_map(|(&cid, c)| match &c.kind {
+                Kind::Conn { io, server, .. } if *server == id => io
+                    .machine
+                    .evictable(now)
+                    .map(|(first, since)| ((!first, since), cid)),
+                _ => None,
+            })
+            .min()
+            .map(|(_, cid)| cid)
+    }
+
+    fn evict(&mut self, server: u64, victim: u64, newcomer: SocketAddr) {
+        if let Some(ch) = self.channels.get(&server) {
+            let gone = self.channels.get(&victim).map(|c| c.name.clone());
+            log::warn!(
+                "channel {}: full; closing {} to admit {newcomer}",
+                ch.name,
+                gone.as_deref().unwrap_or("?")
+            );
+            let peer = match self.channels.get(&victim).map(|c| &c.kind) {
+                Some(Kind::Conn { io, .. }) => Some(io.peer()),
+                _ => None,
+            };
+            ch.report_drop(DropReason::Evicted, peer);
+        }
+        self.close_channel(victim, "evicted for a new connection");
+    }
+
+    /// Gives back the place taken for `peer` on server `id`.
+    fn release_place(&mut self, id: u64, peer: SocketAddr) {
+        if let Some(Kind::Listener { admission, .. }) =
+            self.channels.get_mut(&id).map(|c| &mut c.kind)
+        {
+            admission.release(peer.ip());
+        }
+    }
+
+    /// Puts a server connection's next deadline into the timers, when it is earlier
+    /// than the one already there (deadlines only move later, so a timer that fires
+    /// early just arms the next one).
+    fn arm(&mut self, id: u64) {
+        let Some(Kind::Conn { io, armed, .. }) = self.channels.get_mut(&id).map(|c| &mut c.kind)
+        else {
+            return;
+        };
+        let Some(next) = io.machine.deadline() else {
+            return;
+        };
+        if armed.is_none_or(|a| next < a) {
+            *armed = Some(next);
+            self.timers.insert(next, id);
+        }
+    }
+
+    /// A server connection's timer fired: close it if a time limit is broken, else
+    /// arm the next deadline.
+    fn check_timeouts(&mut self, id: u64, now: Instant) {
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return;
+        };
+        let Kind::Conn { io, armed, .. } = &mut ch.kind else {
+            return;
+        };
+        *armed = None;
+        match io.machine.expired(now) {
+            Some(why) => {
+                let peer = io.peer();
+                log::warn!("channel {}: closing: {why}", ch.name);
+                self.report_on_server(id, DropReason::TimedOut, peer);
+                self.close_channel(id, "timed out");
+            }
+            None => self.arm(id),
+        }
+    }
+
+    /// Counts a connection's drop on its server (the connection is about to close,
+    /// and its own counters with it) and reports it to the server's event handler.
+    fn report_on_server(&self, id: u64, reason: DropReason, peer: SocketAddr) {
+        let server = match self.channels.get(&id).map(|c| &c.kind) {
+            Some(Kind::Conn { server, .. }) => *server,
+            _ => return,
+        };
+        if let Some(ch) = self.channels.get(&server) {
+            ch.report_drop(reason, Some(peer));
+        }
+    }
+
+    /// A server connection passed its server's memory budget by reading: closed.
+    fn over_budget(&mut self, id: u64, peer: SocketAddr) {
+        if let Some(ch) = self.channels.get(&id) {
+            log::warn!(
+                "channel {}: closing: the server's memory budget for buffered data is spent",
+                ch.name
             );
         }
+        self.report_on_server(id, DropReason::MemoryBudget, peer);
+        self.close_channel(id, "memory budget");
     }
 
     /// Tells flush waiters whether everything is written, once it is or their time is up.

@@ -56,6 +56,21 @@ impl LengthDecoder {
         }
     }
 
+    /// Bytes the decoder holds allocated (at least [`buffered`](Self::buffered)).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Gives back memory kept from a large packet: when no packet is in progress,
+    /// what is allocated beyond [`RETAINED`](super::RETAINED) bytes is freed, so one
+    /// large packet does not cost its size for the rest of the stream.
+    pub fn shrink(&mut self) {
+        if self.buffered() == 0 && self.buf.capacity() > super::RETAINED {
+            self.buf.clear();
+            self.buf.shrink_to(super::RETAINED);
+        }
+    }
+
     /// Bytes of an incomplete packet (or header) held so far.
     pub fn buffered(&self) -> usize {
         match self.state {

@@ -32,6 +32,11 @@ pub use slip::{END, ESC, ESC_END, ESC_ESC, slip_encode_into, slip_encoded_len};
 #[cfg(feature = "alloc")]
 pub use slip::{SlipDecoder, slip_encode};
 
+/// Bytes a stream decoder keeps allocated between packets after
+/// [`shrink`](LengthDecoder::shrink) (64 KiB): enough for every usual packet without
+/// a new allocation, far less than a large one.
+pub const RETAINED: usize = 64 << 10;
+
 /// Which framing a stream uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Framing {
