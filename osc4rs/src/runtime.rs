@@ -333,7 +333,7 @@ impl Osc {
             if let Some(b) = &bytes {
                 return Ok(Arc::clone(b));
             }
-            let b: Arc<[u8]> = Arc::from(packet.to_bytes_with(&self.engine.config.codec)?);
+            let b = encode_shared(&packet, &self.engine.config.codec)?;
             bytes = Some(Arc::clone(&b));
             Ok(b)
         };
@@ -435,5 +435,41 @@ impl Osc {
 impl Drop for Osc {
     fn drop(&mut self) {
         let _ = self.terminate();
+    }
+}
+
+/// Encodes a packet once, straight into the buffer every destination shares: one
+/// allocation and no copy (`Arc::from(Vec)` would allocate twice and copy). The
+/// zero-filled buffer comes from an exact-size iterator, which `Arc` allocates once.
+fn encode_shared(packet: &Packet, opts: &osc_codec::Options) -> Result<Arc<[u8]>> {
+    let len = packet.encoded_len()?;
+    let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+    if let Some(buf) = Arc::get_mut(&mut data) {
+        if packet.encode_into_with(buf, opts).ok() == Some(len) {
+            return Ok(data);
+        }
+    }
+    // Options that change the size: encode the usual way.
+    Ok(Arc::from(packet.to_bytes_with(opts)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use osc_codec::{Bundle, Message};
+
+    #[test]
+    fn shared_encoding_is_the_packets_bytes() -> Result<()> {
+        let packets = [
+            Packet::from(Message::new("/a").arg(1).arg("x").arg(2.5f32)),
+            Packet::from(Bundle::immediate().add(Message::new("/b").arg(vec![1u8, 2, 3]))),
+            Packet::from(Message::new("/c").arg('A')),
+        ];
+        for p in &packets {
+            for opts in [osc_codec::Options::DEFAULT, osc_codec::Options::OSC4PY3] {
+                assert_eq!(&encode_shared(p, &opts)?[..], &p.to_bytes_with(&opts)?[..]);
+            }
+        }
+        Ok(())
     }
 }
