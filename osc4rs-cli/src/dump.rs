@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use osc_channel::{Reactor, Received, StreamFraming, TcpServerConfig, UdpConfig};
+use osc_channel::{
+    ChannelEvent, EventHandler, Reactor, Received, StreamFraming, TcpServerConfig, UdpConfig,
+    Verdict,
+};
 use osc_codec::{PacketRef, dumphex};
 use osc_pattern::Filter;
 
@@ -59,6 +62,18 @@ pub(crate) struct DumpArgs {
     /// Receive broadcasts (UDP; SO_BROADCAST).
     #[arg(long)]
     broadcast: bool,
+    /// Share the port with other sockets (SO_REUSEADDR; implied by --group). Off by
+    /// default: another local socket on the port could take the unicast traffic.
+    #[arg(long)]
+    reuse_addr: bool,
+}
+
+/// Most bytes printed for one packet, by rule: 16 times its size plus 4 KiB. Beyond
+/// that, one `!note` line says how many messages were left out (a datagram of deeply
+/// nested bundles around thousands of empty messages would otherwise print each
+/// message with its whole chain of bundle prefixes, about 70 times its size).
+fn output_cap(packet_len: usize) -> usize {
+    packet_len.saturating_mul(16).saturating_add(4096)
 }
 
 struct Printer {
@@ -68,6 +83,10 @@ struct Printer {
     source: bool,
     filter: Option<Filter>,
     failed: Option<std::io::Error>,
+    /// Bytes this packet may still print ([`output_cap`]).
+    left: usize,
+    /// Messages of this packet left out for the cap.
+    skipped: usize,
 }
 
 impl Printer {
@@ -82,7 +101,35 @@ impl Printer {
         }
     }
 
+    /// A line of the current packet, within its output cap.
+    fn capped_line(&mut self, peer: Option<SocketAddr>, text: &str) {
+        if text.len() + 1 > self.left {
+            self.skipped += 1;
+            return;
+        }
+        self.left -= text.len() + 1;
+        self.line(peer, text);
+    }
+
+    /// Something the channel dropped or survived (the reactor's events): the peer and
+    /// the reason, as an `!error` line.
+    fn event(&mut self, peer: Option<SocketAddr>, what: &str) {
+        let text = match peer {
+            Some(p) => format!("!error ? {what} from {p}"),
+            None => format!("!error ? {what}"),
+        };
+        self.line(peer, &text);
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.failed.get_or_insert(e);
+        }
+    }
+
     fn packet(&mut self, p: Received<'_>) {
+        self.left = output_cap(p.data.len());
+        self.skipped = 0;
         match osc_codec::decode(p.data) {
             Err(e) => {
                 let text = format!("!error {} {e}", address_hint(p.data));
@@ -96,6 +143,14 @@ impl Printer {
             Ok(packet) => {
                 let mut prefix = String::new();
                 self.messages(p.peer, packet, &mut prefix);
+                if self.skipped > 0 {
+                    let note = format!(
+                        "!note {} more messages of this {}-byte packet not printed (--packets prints it whole)",
+                        self.skipped,
+                        p.data.len()
+                    );
+                    self.line(p.peer, &note);
+                }
             }
         }
         if self.hex {
@@ -103,9 +158,6 @@ impl Printer {
             if let Err(e) = self.out.write_all(dump.as_bytes()) {
                 self.failed.get_or_insert(e);
             }
-        }
-        if let Err(e) = self.out.flush() {
-            self.failed.get_or_insert(e);
         }
     }
 
@@ -121,7 +173,7 @@ impl Printer {
         match packet {
             PacketRef::Message(m) => {
                 if self.filter.as_ref().is_none_or(|f| f.matches(m.address())) {
-                    self.line(peer, &format!("{prefix}{m}"));
+                    self.capped_line(peer, &format!("{prefix}{m}"));
                 }
             }
             PacketRef::Bundle(b) => {
@@ -148,9 +200,10 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
         Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
             Failure::runtime(format!("cannot write {}: {e}", path.display()))
         })?)),
-        None => Box::new(std::io::stdout()),
+        None => Box::new(BufWriter::new(std::io::stdout())),
     };
     let mut reactor = Reactor::new()?;
+    let (events, reported) = event_log();
     let bind = address(&a.host, a.port, a.ipv6)?;
     match a.proto {
         Proto::Udp => {
@@ -159,9 +212,11 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
                 (None, true) => UdpConfig::broadcast_server(bind),
                 (None, false) => UdpConfig::server(bind),
             };
-            // A plain server must see "port in use" rather than share the port.
+            // A plain or broadcast server must see "port in use" rather than share the
+            // port (a socket sharing it may take the unicast traffic), unless asked.
             let cfg = UdpConfig {
-                reuse_addr: a.group.is_some() || a.broadcast,
+                reuse_addr: a.group.is_some() || a.reuse_addr,
+                events: Some(events),
                 ..cfg
             };
             reactor.open_udp("dump", cfg)?;
@@ -173,6 +228,7 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
             } else {
                 a.proto.framing()
             };
+            cfg.events = Some(events);
             reactor.open_tcp_server("dump", cfg)?;
         }
     }
@@ -191,6 +247,8 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
         source: a.source,
         filter,
         failed: None,
+        left: 0,
+        skipped: 0,
     };
     while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = deadline.map_or(Duration::from_millis(100), |d| {
@@ -198,6 +256,12 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
                 .min(Duration::from_millis(100))
         });
         reactor.poll(Some(wait), |p| printer.packet(p))?;
+        let events = reported.lock().map(|mut v| std::mem::take(&mut *v));
+        for (peer, what) in events.unwrap_or_default() {
+            printer.event(peer, &what);
+        }
+        // One write of the whole pass, not one per line.
+        printer.flush();
         if let Some(e) = printer.failed.take() {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(ExitCode::SUCCESS);
@@ -206,4 +270,30 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Events the reactor reports (drops, survived errors), kept until the pass ends.
+type Reported = Arc<std::sync::Mutex<Vec<(Option<SocketAddr>, String)>>>;
+
+/// An event handler that keeps every drop and error for printing.
+fn event_log() -> (EventHandler, Reported) {
+    let reported: Reported = Arc::default();
+    let keep = Arc::clone(&reported);
+    let handler: EventHandler = Arc::new(move |_name: &str, ev: &ChannelEvent<'_>| {
+        match ev {
+            ChannelEvent::Dropped { reason, peer } => {
+                if let Ok(mut v) = keep.lock() {
+                    v.push((*peer, format!("dropped ({reason})")));
+                }
+            }
+            ChannelEvent::Error(what) => {
+                if let Ok(mut v) = keep.lock() {
+                    v.push((None, (*what).to_owned()));
+                }
+            }
+            _ => {}
+        }
+        Verdict::Accept
+    });
+    (handler, reported)
 }

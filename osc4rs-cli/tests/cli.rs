@@ -253,6 +253,67 @@ fn dump_prints_one_line_per_message_with_bundle_prefixes() {
 }
 
 #[test]
+fn dump_prints_an_error_line_for_every_dropped_frame() {
+    use std::io::Write as _;
+    let port = free_port();
+    let dump = start_dump(&[
+        "--proto",
+        "tcp",
+        "--auto",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "1.5",
+    ]);
+    // A stream that is neither framing, and one with a negative length prefix.
+    let mut x = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    x.write_all(b"xxxxxxxx").unwrap();
+    let mut neg = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    neg.write_all(b"\xff\xff\xff\xf0/a\0\0,\0\0\0").unwrap();
+    let got = finish(dump);
+    let errors: Vec<&str> = got
+        .lines()
+        .filter(|l| l.starts_with("!error ? dropped (malformed frame) from 127.0.0.1:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{got}");
+}
+
+#[test]
+fn dump_output_per_packet_is_bounded() {
+    // 30 nested bundles around 1,500 empty messages: printing each message with its
+    // 30 prefixes would take about 70 times the datagram's size.
+    let mut inner = Vec::new();
+    for _ in 0..1500 {
+        inner.extend_from_slice(&8u32.to_be_bytes());
+        inner.extend_from_slice(b"/\0\0\0,\0\0\0");
+    }
+    let mut packet = [b"#bundle\0".as_slice(), &[0, 0, 0, 0, 0, 0, 0, 1], &inner].concat();
+    for _ in 0..29 {
+        packet = [
+            b"#bundle\0".as_slice(),
+            &[0, 0, 0, 0, 0, 0, 0, 1],
+            &(packet.len() as u32).to_be_bytes(),
+            &packet,
+        ]
+        .concat();
+    }
+    let port = free_port();
+    let dump = start_dump(&["--port", &port.to_string(), "--timeout", "1.5"]);
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(&packet, ("127.0.0.1", port)).unwrap();
+    let got = finish(dump);
+    assert!(
+        got.len() <= 16 * packet.len() + 4096 + 200,
+        "{} bytes printed for a {}-byte packet",
+        got.len(),
+        packet.len()
+    );
+    let last = got.lines().last().unwrap();
+    assert!(last.starts_with("!note "), "{last}");
+    assert!(last.contains("more messages of this"), "{last}");
+}
+
+#[test]
 fn dump_survives_garbage_filters_and_hexdumps() {
     let port = free_port();
     let dump = start_dump(&[
