@@ -11,6 +11,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use osc_channel::{ChannelId, ChannelSpec, Reactor, ReactorHandle};
@@ -30,6 +31,9 @@ pub(crate) struct EventLoop {
     /// The receive path's per-channel cache.
     cache: Mutex<ChannelCache>,
     handle: ReactorHandle,
+    /// Threads waiting in [`reactor_now`](Self::reactor_now): a `process()` loop lets
+    /// them have the reactor before it takes it again.
+    waiting: AtomicUsize,
 }
 
 impl EventLoop {
@@ -38,6 +42,7 @@ impl EventLoop {
             handle: reactor.handle(),
             reactor: Mutex::new(Some(reactor)),
             cache: Mutex::new(ChannelCache::default()),
+            waiting: AtomicUsize::new(0),
         }
     }
 
@@ -57,13 +62,33 @@ impl EventLoop {
     /// Waits up to `wait`, then reads until nothing is pending (at most
     /// `PROCESS_MAX_PACKETS`), collecting into `batch`.
     fn pass(&self, e: &Engine, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
+        self.let_waiters_go_first();
         let mut guard = self.reactor.lock();
         let Some(reactor) = guard.as_mut() else {
             return Err(OscError::Terminated);
         };
         let mut cache = self.cache.lock();
         let mut sink = Sink::new(e, &mut cache, Deliver::Collect(batch));
-        read_pending(reactor, wait, &mut sink)
+        let read = read_pending(reactor, wait, &mut sink);
+        drop(cache);
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            // Hand the reactor straight to the thread that woke this pass: with a
+            // plain unlock, a loop around `process()` takes it back at once, and the
+            // other thread can starve for seconds on a busy machine.
+            MutexGuard::unlock_fair(guard);
+        }
+        read
+    }
+
+    /// A loop around `process()` would take the reactor back before a thread waiting
+    /// for it gets a turn: yield while one waits (a few milliseconds at most).
+    fn let_waiters_go_first(&self) {
+        let started = std::time::Instant::now();
+        while self.waiting.load(Ordering::Acquire) > 0
+            && started.elapsed() < Duration::from_millis(20)
+        {
+            std::thread::yield_now();
+        }
     }
 
     /// The reactor for a call from outside `process()`: if another thread waits in
@@ -73,12 +98,15 @@ impl EventLoop {
         if let Some(guard) = self.reactor.try_lock() {
             return guard;
         }
-        loop {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let guard = loop {
             self.handle.wake();
             if let Some(guard) = self.reactor.try_lock_for(Duration::from_millis(1)) {
-                return guard;
+                break guard;
             }
-        }
+        };
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        guard
     }
 
     /// Opens a channel (no UDP writer: the event loop writes directly already).
