@@ -176,3 +176,35 @@ fn auto_detection_closes_a_stream_that_is_neither_framing() {
     settle(&mut r, Duration::from_millis(100));
     assert!(r.connections(srv).is_empty());
 }
+
+#[test]
+fn a_quick_reconnect_from_the_same_port_keeps_its_name() {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let mut r = Reactor::new().unwrap();
+    let srv = r
+        .open_tcp_server("srv", TcpServerConfig::new(local(0)))
+        .unwrap();
+    let addr = r.local_addr(srv).unwrap();
+    let connect_from = |port: u16| {
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        s.set_reuse_address(true).unwrap();
+        s.bind(&SockAddr::from(local(port))).unwrap();
+        s.connect(&SockAddr::from(addr)).unwrap();
+        s
+    };
+    let first = connect_from(0);
+    let port = first.local_addr().unwrap().as_socket().unwrap().port();
+    settle(&mut r, Duration::from_millis(50));
+    let name = format!("srv/127.0.0.1:{port}");
+    assert!(r.id_of(&name).is_some());
+    // Reset, and connect again from the same port before the reactor sees the reset.
+    first.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(first);
+    let mut second: TcpStream = connect_from(port).into();
+    settle(&mut r, Duration::from_millis(100));
+    let id = r.id_of(&name).expect("the new connection lost its name");
+    assert_eq!(r.connections(srv), [id]);
+    second.write_all(&frame(PING)).unwrap();
+    let got = collect(&mut r, 1);
+    assert_eq!(got[0].name, name);
+}

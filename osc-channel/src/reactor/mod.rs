@@ -384,7 +384,11 @@ impl Reactor {
         let Some(mut ch) = self.channels.remove(&id) else {
             return;
         };
-        self.by_name.remove(&ch.name);
+        // A connection from the same address and port may have taken the name since
+        // (a peer reset and reconnected at once): only this channel's entry goes.
+        if self.by_name.get(&ch.name) == Some(&id) {
+            self.by_name.remove(&ch.name);
+        }
         ch.emit(ChannelEvent::Deactivating);
         ch.emit(ChannelEvent::Unscheduling);
         let registry = self.poll.registry();

@@ -10,7 +10,10 @@ use super::{Reactor, WAKER, token, watch_udp};
 use crate::channel::{Channel, Kind};
 use std::net::SocketAddr;
 
-use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts};
+use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts, deadline};
+
+/// How soon a server tries `accept` again after it failed (out of descriptors).
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 use crate::stream_io::StreamIo;
 use crate::{ChannelError, ChannelEvent, ChannelId, DropReason, Received, Result, Verdict};
 
@@ -292,9 +295,16 @@ impl Reactor {
         }
         let now = Instant::now();
         while let Some(id) = self.timers.pop_due(now) {
-            if let Some(Kind::Conn { .. }) = self.channels.get(&id).map(|c| &c.kind) {
-                self.check_timeouts(id, now);
-                continue;
+            match self.channels.get(&id).map(|c| &c.kind) {
+                Some(Kind::Conn { .. }) => {
+                    self.check_timeouts(id, now);
+                    continue;
+                }
+                Some(Kind::Listener { .. }) => {
+                    self.accept_all(id);
+                    continue;
+                }
+                _ => {}
             }
             let due = matches!(
                 self.channels.get(&id).map(|c| &c.kind),
@@ -334,9 +344,13 @@ impl Reactor {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    // EMFILE and friends: log and try again at the next event.
-                    log::warn!("channel {}: accept failed: {e}", ch.name);
+                    // EMFILE and friends: the connections wait in the kernel's backlog
+                    // and raise no new readiness edge, so try again soon.
+                    log::warn!("channel {}: accept failed: {e}; retrying", ch.name);
                     ch.emit(ChannelEvent::Error("accept failed"));
+                    if let Some(at) = deadline(Instant::now(), ACCEPT_RETRY) {
+                        self.timers.insert(at, id);
+                    }
                     return;
                 }
             };
