@@ -19,7 +19,7 @@ pub enum Admit {
 ///
 /// ```
 /// use osc_channel::machine::{Admission, Admit};
-/// let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+/// let (a, b) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
 /// let mut adm = Admission::new(3, 2);
 /// assert_eq!(adm.admit(a), Admit::Yes);
 /// assert_eq!(adm.admit(a), Admit::Yes);
