@@ -351,9 +351,14 @@ impl WorkerPool {
         let handles = std::mem::take(&mut *self.handles.lock());
         let mut exited = vec![false; handles.len()];
         let mut count = 0;
-        let end = Instant::now() + deadline;
+        // `None`: a deadline too far for an `Instant` (`Duration::MAX`) is no limit.
+        let end = Instant::now().checked_add(deadline);
         while count < handles.len() {
-            let Ok(n) = self.done.recv_deadline(end) else {
+            let next = match end {
+                Some(end) => self.done.recv_deadline(end).ok(),
+                None => self.done.recv().ok(),
+            };
+            let Some(n) = next else {
                 break;
             };
             if let Some(e) = exited.get_mut(n) {
@@ -650,5 +655,21 @@ mod tests {
             p.shutdown(true, Duration::from_secs(1)),
             ShutdownReport::default()
         );
+    }
+
+    #[test]
+    fn a_duration_max_deadline_waits_for_the_jobs_without_panicking() {
+        let p = pool(2, 16, OverflowPolicy::Drop);
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..4 {
+            let ran = Arc::clone(&ran);
+            p.submit(Box::new(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                ran.fetch_add(1, Ordering::Relaxed);
+            }))
+            .unwrap();
+        }
+        p.shutdown(true, Duration::MAX);
+        assert_eq!(ran.load(Ordering::Relaxed), 4);
     }
 }

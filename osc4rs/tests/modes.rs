@@ -313,3 +313,19 @@ fn each_packet_names_the_channel_it_came_in_on() {
         osc.terminate().unwrap();
     }
 }
+
+#[test]
+fn terminate_with_an_endless_flush_timeout_does_not_panic() {
+    for mode in MODES {
+        let osc = Osc::builder()
+            .mode(mode)
+            .flush_timeout(Duration::MAX)
+            .start()
+            .unwrap();
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        osc.udp_client("out", osc.local_addr("in").unwrap())
+            .unwrap();
+        osc.send(Message::new("/t/x"), "out").unwrap();
+        osc.terminate().unwrap();
+    }
+}

@@ -243,8 +243,9 @@ impl Outbox<'_> {
 /// Joins the I/O threads, waiting up to `deadline` for one that runs a handler;
 /// returns how many were left running (detached).
 fn join_within(threads: Vec<JoinHandle<()>>, deadline: Duration) -> usize {
-    let end = Instant::now() + deadline;
-    while threads.iter().any(|t| !t.is_finished()) && Instant::now() < end {
+    // `None`: a wait too long for an `Instant` (`Duration::MAX`) is no limit.
+    let end = Instant::now().checked_add(deadline);
+    while threads.iter().any(|t| !t.is_finished()) && end.is_none_or(|e| Instant::now() < e) {
         std::thread::sleep(Duration::from_millis(1));
     }
     let mut detached = 0;
