@@ -12,48 +12,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::UdpSocket;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{collect, local, settle};
 use osc_channel::{Backoff, Reactor, StreamFraming, TcpClientConfig, TcpServerConfig, UdpConfig};
 use osc_codec::{Message, Packet};
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn liblo() -> bool {
-    let ok = have("oscsend") && have("oscdump");
-    if !ok {
-        eprintln!(
-            "skipping: liblo-tools (oscsend, oscdump) not installed; run scripts/install-peers.sh"
-        );
-    }
-    ok
-}
-
-fn python() -> Option<PathBuf> {
-    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import pythonosc"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipping: python-osc not installed in .venv; run scripts/install-peers.sh");
-    }
-    ok.then_some(py)
-}
-
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/peer.py")
-}
+use osc_test_support::{Reaped, free_port, liblo, peer_script, python};
 
 fn decoded(data: &[u8]) -> Packet {
     Packet::decode(data).expect("the peer sent a valid packet")
@@ -61,23 +27,6 @@ fn decoded(data: &[u8]) -> Packet {
 
 fn bytes(m: Message) -> Arc<[u8]> {
     Arc::from(Packet::from(m).to_bytes().unwrap())
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind(local(0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the child when dropped, so a failed test leaves no process behind.
-struct Reaped(Child);
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

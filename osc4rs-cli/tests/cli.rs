@@ -8,9 +8,10 @@
 
 use std::io::Write;
 use std::net::UdpSocket;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
+
+use osc_test_support::free_port;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_osc4rs"))
@@ -23,7 +24,7 @@ fn cmd(args: &[&str]) -> Command {
 }
 
 fn corpus() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/text/corpus.txt");
+    let path = osc_test_support::testdata("text/corpus.txt");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -45,17 +46,6 @@ fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn free_port() -> u16 {
-    // TCP and UDP ports are separate; take one free for both.
-    loop {
-        let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = t.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 #[test]
@@ -99,7 +89,7 @@ fn decode_reports_errors_per_line() {
 
 #[test]
 fn decode_rejects_every_hostile_packet_of_the_shared_corpus() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/hostile/packets.txt");
+    let path = osc_test_support::testdata("hostile/packets.txt");
     let hex: Vec<String> = std::fs::read_to_string(path)
         .unwrap()
         .lines()

@@ -29,6 +29,20 @@ pub enum Mode {
     AllThreads,
 }
 
+impl Mode {
+    /// Every mode, for programs and tests that try each.
+    ///
+    /// ```
+    /// use osc4rs::{Mode, Osc};
+    /// for mode in Mode::ALL {
+    ///     let osc = Osc::builder().mode(mode).start()?;
+    ///     assert_eq!(osc.mode(), mode);
+    /// }
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    pub const ALL: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
+}
+
 /// Runtime options, with osc4py3's defaults where it has them.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -94,15 +94,13 @@ fn scenario(mode: Mode, tcp: bool, options: PacketOptions) {
     osc.terminate().unwrap();
 }
 
-const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
-
 #[test]
 fn hooks_transform_bytes_and_set_packet_options() {
     let at_once = PacketOptions {
         honor_timetag: Some(false),
         ..PacketOptions::default()
     };
-    for mode in MODES {
+    for mode in Mode::ALL {
         scenario(mode, false, at_once);
         scenario(mode, true, at_once);
     }
@@ -115,7 +113,7 @@ fn a_timetag_offset_moves_received_bundles() {
         timetag_offset: Some((Duration::from_secs(3600), false)),
         ..PacketOptions::default()
     };
-    for mode in MODES {
+    for mode in Mode::ALL {
         scenario(mode, false, earlier);
     }
 }

@@ -11,59 +11,13 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use osc_test_support::{Reaped, liblo, peer_script, python};
 use osc4rs::channel::{ChannelSpec, StreamFraming, TcpClientConfig};
 use osc4rs::{Message, Mode, Osc};
-
-const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
-
-fn liblo() -> bool {
-    let ok = Command::new("sh")
-        .args(["-c", "command -v oscsend && command -v oscdump"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip("liblo interop: liblo-tools not installed (scripts/install-peers.sh)");
-    }
-    ok
-}
-
-/// Reports a missing peer: a skip, or a failure when the peers are required.
-fn skip(what: &str) {
-    assert!(
-        std::env::var("OSC4RS_INTEROP").as_deref() != Ok("require"),
-        "OSC4RS_INTEROP=require, but {what}"
-    );
-    eprintln!("skipping {what}");
-}
-
-fn python() -> Option<PathBuf> {
-    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import pythonosc"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip("python-osc interop: not installed in .venv (scripts/install-peers.sh)");
-    }
-    ok.then_some(py)
-}
-
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/peer.py")
-}
-
-struct Reaped(Child);
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A runtime with a UDP and a TCP server and a handler recording `/peer/*` messages.
 fn receiver(mode: Mode) -> (Osc, Arc<Mutex<Vec<String>>>, u16, u16) {
@@ -93,7 +47,7 @@ fn wait_for(osc: &Osc, seen: &Arc<Mutex<Vec<String>>>, n: usize) -> Vec<String> 
 fn peers_send_to_us_in_every_mode() {
     let liblo = liblo();
     let py = python();
-    for mode in MODES {
+    for mode in Mode::ALL {
         let (osc, seen, up, tp) = receiver(mode);
         let mut expected = Vec::new();
         if liblo {
@@ -200,7 +154,7 @@ fn we_send_to_peers_in_every_mode() {
     let liblo = liblo();
     let py = python();
     let msg = Message::new("/from/osc4rs").arg(3).arg(0.5f32).arg("hi");
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = Osc::builder().mode(mode).exec_threads(2).start().unwrap();
         if liblo {
             let port = free_port();

@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use osc4rs::{Bundle, Message, Mode, Osc, Target, TimeTag};
 
-const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
-
 type Log = Arc<Mutex<Vec<(String, Instant)>>>;
 
 fn start(mode: Mode) -> Osc {
@@ -125,21 +123,21 @@ fn scenario(mode: Mode, tcp: bool) {
 
 #[test]
 fn every_mode_over_udp() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         scenario(mode, false);
     }
 }
 
 #[test]
 fn every_mode_over_tcp() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         scenario(mode, true);
     }
 }
 
 #[test]
 fn malformed_datagrams_do_not_stop_dispatch() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let log = methods(&osc);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
@@ -162,7 +160,7 @@ fn malformed_datagrams_do_not_stop_dispatch() {
 
 #[test]
 fn terminate_flushes_queued_sends() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
         sink.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let osc = start(mode);
@@ -188,7 +186,7 @@ fn terminate_flushes_queued_sends() {
 /// drops it at once.
 #[test]
 fn terminate_does_not_wait_for_future_bundles() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         for target in ["_local", "out"] {
             let osc = start(mode);
             let log = methods(&osc);
@@ -215,7 +213,7 @@ fn terminate_does_not_wait_for_future_bundles() {
 
 #[test]
 fn names_and_errors() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
         assert!(
@@ -243,7 +241,7 @@ fn names_and_errors() {
 
 #[test]
 fn drop_without_terminate_still_exits() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
         drop(osc); // joins the threads
@@ -252,7 +250,7 @@ fn drop_without_terminate_still_exits() {
 
 #[test]
 fn busy_polling_delivers_the_same_messages() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = Osc::builder()
             .mode(mode)
             .exec_threads(0)
@@ -276,7 +274,7 @@ fn busy_polling_delivers_the_same_messages() {
 
 #[test]
 fn each_packet_names_the_channel_it_came_in_on() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let s = Arc::clone(&seen);
@@ -316,7 +314,7 @@ fn each_packet_names_the_channel_it_came_in_on() {
 
 #[test]
 fn terminate_with_an_endless_flush_timeout_does_not_panic() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = Osc::builder()
             .mode(mode)
             .flush_timeout(Duration::MAX)

@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 use osc4rs::channel::DropReason;
 use osc4rs::{ChannelHooks, Decoded, Handler, Message, Mode, Osc, OscError, Packet};
 
-const MODES: [Mode; 3] = [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads];
-
 fn start(mode: Mode) -> Arc<Osc> {
     Arc::new(Osc::builder().mode(mode).exec_threads(2).start().unwrap())
 }
@@ -52,7 +50,7 @@ fn bytes(m: Message) -> Vec<u8> {
 
 #[test]
 fn handlers_may_open_close_and_query_channels() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let seen = record(&osc);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
@@ -118,7 +116,7 @@ fn calls_from_another_thread_do_not_wait_for_process_timeout() {
 
 #[test]
 fn a_panicking_decode_hook_drops_only_its_packet() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let seen = record(&osc);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
@@ -156,7 +154,7 @@ fn a_panicking_decode_hook_drops_only_its_packet() {
 
 #[test]
 fn a_panicking_encode_hook_fails_that_channel_only() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let seen = record(&osc);
         osc.udp_server("in", "127.0.0.1:0").unwrap();
@@ -245,7 +243,7 @@ fn write_framed(s: &mut TcpStream, m: Message) {
 
 #[test]
 fn a_send_can_target_one_tcp_connection() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let osc = start(mode);
         let from: Seen = Arc::default();
         let f = Arc::clone(&from);
@@ -315,7 +313,7 @@ fn a_send_can_target_one_tcp_connection() {
 
 #[test]
 fn terminate_flushes_queued_tcp_sends() {
-    for mode in MODES {
+    for mode in Mode::ALL {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let osc = start(mode);
         osc.tcp_client("out", listener.local_addr().unwrap())

@@ -1,0 +1,123 @@
+//! # osc-test-support
+//!
+//! What the osc4rs test suites share, so that no suite keeps its own copy: finding the
+//! real OSC peers that `scripts/install-peers.sh` installs (and failing instead of
+//! skipping when CI says they must be there), reaping child processes, free loopback
+//! ports, and the paths of the workspace's shared test data (`testdata/`). A
+//! development dependency only; never published.
+//!
+//! ```
+//! use osc_test_support::{free_port, testdata};
+//! let port = free_port();
+//! assert!(std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok());
+//! assert!(testdata("hostile/packets.txt").exists());
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// A file of the shared test data, `testdata/REL` at the workspace root.
+pub fn testdata(rel: &str) -> PathBuf {
+    workspace_root().join("testdata").join(rel)
+}
+
+/// `127.0.0.1:port`.
+pub fn local(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// A port of 127.0.0.1 free for both TCP and UDP right now (they are separate
+/// spaces; a test that listens on both needs one free in each).
+pub fn free_port() -> u16 {
+    loop {
+        let Ok(tcp) = TcpListener::bind(local(0)) else {
+            continue;
+        };
+        let Ok(port) = tcp.local_addr().map(|a| a.port()) else {
+            continue;
+        };
+        if UdpSocket::bind(local(port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A child process that is killed and waited for when dropped, so that a failed test
+/// leaves no process behind.
+///
+/// ```
+/// use osc_test_support::Reaped;
+/// let sleeper = Reaped(std::process::Command::new("sleep").arg("30").spawn()?);
+/// drop(sleeper); // killed and reaped at once
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Whether `cmd` is on the `PATH`.
+pub fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Reports a missing peer: a message and a skip, or a failure when
+/// `OSC4RS_INTEROP=require` (set by `.ci/run` once the peers are installed).
+///
+/// # Panics
+/// When the peers are required.
+#[allow(clippy::panic)]
+pub fn skip(what: &str) {
+    if std::env::var("OSC4RS_INTEROP").as_deref() == Ok("require") {
+        panic!("OSC4RS_INTEROP=require, but {what}");
+    }
+    eprintln!("skipping {what}");
+}
+
+/// Whether liblo's `oscsend` and `oscdump` are installed (else [`skip`]s).
+pub fn liblo() -> bool {
+    let ok = have("oscsend") && have("oscdump");
+    if !ok {
+        skip("liblo interop: liblo-tools not installed (scripts/install-peers.sh)");
+    }
+    ok
+}
+
+/// The project's virtual environment's Python, if python-osc is installed in it
+/// (else [`skip`]s).
+pub fn python() -> Option<PathBuf> {
+    let py = workspace_root().join(".venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import pythonosc"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip("python-osc interop: not installed in .venv (scripts/install-peers.sh)");
+    }
+    ok.then_some(py)
+}
+
+/// `scripts/peer.py`, the Python peer the interop tests drive.
+pub fn peer_script() -> PathBuf {
+    workspace_root().join("scripts/peer.py")
+}
