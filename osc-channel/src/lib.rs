@@ -69,7 +69,7 @@ pub use handle::ReactorHandle;
 pub use id::{ChannelId, Received};
 pub use options::{
     Backoff, ChannelSpec, DEFAULT_RECV_BUFFER, IpVersion, MAX_DATAGRAM_V4, MAX_DATAGRAM_V6,
-    Multicast, ReactorOptions, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig,
+    Multicast, ReactorConfig, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig,
     UdpConfig, resolve,
 };
 pub use reactor::Reactor;

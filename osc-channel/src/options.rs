@@ -439,7 +439,7 @@ pub enum ChannelSpec {
 
 /// Work bounds of one reactor pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReactorOptions {
+pub struct ReactorConfig {
     /// Most datagrams read from one socket per readiness event before the others get a
     /// turn (the rest is read in the next pass, which then does not sleep).
     pub max_datagrams_per_event: usize,
@@ -467,9 +467,9 @@ pub struct ReactorOptions {
     pub busy_poll: Duration,
 }
 
-impl Default for ReactorOptions {
+impl Default for ReactorConfig {
     fn default() -> Self {
-        ReactorOptions {
+        ReactorConfig {
             max_datagrams_per_event: 64,
             max_stream_bytes_per_event: 256 << 10,
             max_stream_packets_per_event: 64,

@@ -14,7 +14,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use common::{Got, collect, local};
-use osc_channel::{Reactor, ReactorOptions, UdpConfig, send_batch};
+use osc_channel::{Reactor, ReactorConfig, UdpConfig, send_batch};
 
 /// A payload of `len` bytes whose content says which packet it is.
 fn payload(tag: u8, seq: u32, len: usize) -> Vec<u8> {
@@ -27,10 +27,10 @@ fn payload(tag: u8, seq: u32, len: usize) -> Vec<u8> {
 }
 
 fn reactor(batch: usize, per_event: usize) -> Reactor {
-    Reactor::with_options(ReactorOptions {
+    Reactor::with_options(ReactorConfig {
         batch_receive: batch,
         max_datagrams_per_event: per_event,
-        ..ReactorOptions::default()
+        ..ReactorConfig::default()
     })
     .unwrap()
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use osc_channel::ReactorOptions;
+use osc_channel::ReactorConfig;
 use osc_codec::Options as CodecOptions;
 use osc_dispatch::SchedulerConfig;
 
@@ -56,7 +56,7 @@ pub struct Config {
     /// Bundle scheduling policies (tolerance, late bundles, offset, limits).
     pub scheduler: SchedulerConfig,
     /// Reactor work bounds.
-    pub reactor: ReactorOptions,
+    pub reactor: ReactorConfig,
     /// How long `terminate()` waits for queued sends to be written.
     pub flush_timeout: Duration,
     /// Most decoded packets waiting for `process()` in `CommThreads` mode; beyond it
@@ -71,7 +71,7 @@ impl Default for Config {
             exec_threads: 10,
             codec: CodecOptions::DEFAULT,
             scheduler: SchedulerConfig::default(),
-            reactor: ReactorOptions::default(),
+            reactor: ReactorConfig::default(),
             flush_timeout: Duration::from_secs(2),
             incoming_queue: 65_536,
         }

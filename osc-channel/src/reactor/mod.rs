@@ -21,7 +21,7 @@ use crate::socket::{SocketInfo, open_socket};
 use crate::stream_io::StreamIo;
 use crate::udp_io::{NotSent, Sent, UdpIo};
 use crate::{
-    ChannelError, ChannelEvent, ChannelId, ChannelSpec, ChannelStats, DropReason, ReactorOptions,
+    ChannelError, ChannelEvent, ChannelId, ChannelSpec, ChannelStats, DropReason, ReactorConfig,
     Received, Result, StreamFraming, TcpClientConfig, TcpServerConfig, UdpConfig, UdpWriter,
 };
 
@@ -73,7 +73,7 @@ pub struct Reactor {
     ready: Vec<(u64, bool, bool)>,
     /// Clients' reconnection deadlines.
     timers: crate::machine::Timers,
-    options: ReactorOptions,
+    options: ReactorConfig,
     stop_requested: bool,
     /// `ReactorHandle::flush` callers: their deadline (`None`: never) and reply.
     flush_waiters: Vec<(Option<Instant>, Sender<bool>)>,
@@ -89,13 +89,13 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl Reactor {
-    /// A reactor with the default [`ReactorOptions`].
+    /// A reactor with the default [`ReactorConfig`].
     pub fn new() -> Result<Self> {
-        Self::with_options(ReactorOptions::default())
+        Self::with_options(ReactorConfig::default())
     }
 
     /// A reactor with the given work bounds.
-    pub fn with_options(options: ReactorOptions) -> Result<Self> {
+    pub fn with_options(options: ReactorConfig) -> Result<Self> {
         let poll = Poll::new().map_err(|e| ChannelError::io("poll", "reactor", e))?;
         let waker = Waker::new(poll.registry(), WAKER)
             .map_err(|e| ChannelError::io("waker", "reactor", e))?;
@@ -158,14 +158,14 @@ impl Reactor {
     }
 
     /// Whether the last pass left datagrams or stream bytes unread (it reads at most
-    /// [`ReactorOptions::max_datagrams_per_event`] per socket, so that one busy socket
+    /// [`ReactorConfig::max_datagrams_per_event`] per socket, so that one busy socket
     /// cannot starve the others). The next pass then does not wait.
     ///
     /// ```
-    /// use osc_channel::{ChannelSpec, Reactor, ReactorOptions, UdpConfig};
+    /// use osc_channel::{ChannelSpec, Reactor, ReactorConfig, UdpConfig};
     /// use std::time::Duration;
     ///
-    /// let mut options = ReactorOptions::default();
+    /// let mut options = ReactorConfig::default();
     /// options.max_datagrams_per_event = 2;
     /// let mut reactor = Reactor::with_options(options)?;
     /// let id = reactor.open("in", ChannelSpec::Udp(UdpConfig::server("127.0.0.1:0".parse().unwrap())))?;

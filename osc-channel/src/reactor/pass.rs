@@ -82,7 +82,7 @@ impl Reactor {
     }
 
     /// Waits for readiness events: up to `timeout` (`None`: without limit), busy polling
-    /// first when [`ReactorOptions::busy_poll`](crate::ReactorOptions::busy_poll) asks
+    /// first when [`ReactorConfig::busy_poll`](crate::ReactorConfig::busy_poll) asks
     /// for it.
     fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
         let spin = self.options.busy_poll;

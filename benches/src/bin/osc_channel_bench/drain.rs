@@ -9,7 +9,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use osc_channel::{Reactor, ReactorOptions, UdpConfig};
+use osc_channel::{Reactor, ReactorConfig, UdpConfig};
 
 use crate::measure::{median, message};
 
@@ -35,9 +35,9 @@ impl Receiver {
             let addr = sock.local_addr().expect("addr");
             return (Receiver::Plain(sock, vec![0; 1 << 16]), addr);
         }
-        let opts = ReactorOptions {
+        let opts = ReactorConfig {
             batch_receive: if mode == "reactor" { 0 } else { batch },
-            ..ReactorOptions::default()
+            ..ReactorConfig::default()
         };
         let mut r = Reactor::with_options(opts).expect("reactor");
         let id = r.open_udp("in", UdpConfig::server(bind)).expect("open");

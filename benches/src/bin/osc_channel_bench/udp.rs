@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use osc_channel::{Reactor, ReactorOptions, UdpConfig};
+use osc_channel::{Reactor, ReactorConfig, UdpConfig};
 
 use crate::measure::{Cpu, median, message, nanos, parse_result, report};
 
@@ -141,9 +141,9 @@ pub(crate) fn recv(mode: &str, count: u64, idle: Duration, batch: usize, period:
             finish(mode, count, &t, cpu, rcvbuf);
         }
         "reactor" | "reactor-batch" => {
-            let opts = ReactorOptions {
+            let opts = ReactorConfig {
                 batch_receive: if mode == "reactor" { 0 } else { batch },
-                ..ReactorOptions::default()
+                ..ReactorConfig::default()
             };
             let mut r = Reactor::with_options(opts).expect("reactor");
             let id = r.open_udp("in", UdpConfig::server(bind)).expect("open");
