@@ -58,6 +58,8 @@ extern crate alloc;
 
 mod argref;
 mod borrowed;
+#[cfg(feature = "alloc")]
+pub mod compat;
 mod encode;
 mod error;
 mod options;
@@ -98,9 +100,9 @@ pub use timetag::{NTP_UNIX_OFFSET, TimeTag};
 pub use types::{Midi, Rgba, Tag, TagSet};
 
 #[cfg(feature = "alloc")]
-pub use encode_owned::{decode_packet, encode_packet};
+pub use compat::{decode_packet, dumphex_buffer, encode_packet};
 #[cfg(feature = "alloc")]
-pub use hexdump::{dumphex, dumphex_buffer};
+pub use hexdump::dumphex;
 #[cfg(feature = "alloc")]
 pub use packet::{Bundle, Message, Packet};
 #[cfg(feature = "alloc")]
