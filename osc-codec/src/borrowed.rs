@@ -4,9 +4,9 @@
 //! strings and blobs as slices of the input, and arguments through a lazy iterator,
 //! without allocating.
 
-use crate::read::{Reader, WireStr};
+use crate::read::{Reader, WireStr, wire_char};
 use crate::validate::{self, trusted_blob, trusted_string};
-use crate::{ArgRef, CharLayout, Error, Midi, Options, Result, Rgba, StringPolicy, TimeTag};
+use crate::{ArgRef, Error, Midi, Options, Result, Rgba, StringPolicy, TimeTag};
 
 /// The eight bytes that start a bundle.
 pub const BUNDLE_TAG: &[u8; 8] = b"#bundle\0";
@@ -15,7 +15,6 @@ pub const BUNDLE_TAG: &[u8; 8] = b"#bundle\0";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Policy {
     pub(crate) strings: StringPolicy,
-    pub(crate) char_layout: CharLayout,
     pub(crate) strict_padding: bool,
 }
 
@@ -23,7 +22,6 @@ impl Policy {
     pub(crate) fn of(opts: &Options) -> Self {
         Policy {
             strings: opts.strings,
-            char_layout: opts.char_layout,
             strict_padding: opts.strict_padding,
         }
     }
@@ -55,11 +53,7 @@ pub(crate) fn read_arg<'a>(
         b'c' => {
             let offset = r.offset();
             let raw = r.u32()?;
-            let value = match p.char_layout {
-                CharLayout::Int32 => raw,
-                CharLayout::FirstByte => raw >> 24,
-            };
-            ArgRef::Char(char::from_u32(value).ok_or(Error::InvalidChar { offset, value: raw })?)
+            ArgRef::Char(wire_char(raw).ok_or(Error::InvalidChar { offset, value: raw })?)
         }
         b'r' => ArgRef::Rgba(Rgba::from_u32(r.u32()?)),
         b'm' => ArgRef::Midi(Midi::from_u32(r.u32()?)),
@@ -368,13 +362,7 @@ impl<'a> Iterator for Args<'a> {
             b'h' => ArgRef::Long(self.dword()? as i64),
             b't' => ArgRef::TimeTag(TimeTag::from_bits(self.dword()?)),
             b'd' => ArgRef::Double(f64::from_bits(self.dword()?)),
-            b'c' => {
-                let raw = self.word()?;
-                ArgRef::Char(char::from_u32(match self.policy.char_layout {
-                    CharLayout::Int32 => raw,
-                    CharLayout::FirstByte => raw >> 24,
-                })?)
-            }
+            b'c' => ArgRef::Char(wire_char(self.word()?)?),
             b'r' => ArgRef::Rgba(Rgba::from_u32(self.word()?)),
             b'm' => ArgRef::Midi(Midi::from_u32(self.word()?)),
             b'T' => ArgRef::Bool(true),

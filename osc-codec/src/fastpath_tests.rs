@@ -169,7 +169,6 @@ fn reference_elements<'a>(b: &crate::BundleRef<'a>) -> Vec<PacketRef<'a>> {
     let mut r = Reader::new(b.element_bytes(), b.base as usize + 16);
     let opts = Options {
         strings: b.policy.strings,
-        char_layout: b.policy.char_layout,
         strict_padding: b.policy.strict_padding,
         allow_missing_typetags: true,
         ..Options::DEFAULT

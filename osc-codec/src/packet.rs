@@ -356,7 +356,7 @@ fn flat_args(m: &MessageRef<'_>) -> Vec<Value> {
     let mut data = m.data();
     let strings = m.policy.strings;
     for &tag in tags {
-        let Some(rest) = push_owned(&mut out, tag, data, strings, m.policy.char_layout) else {
+        let Some(rest) = push_owned(&mut out, tag, data, strings) else {
             break;
         };
         data = rest;
@@ -372,7 +372,6 @@ fn push_owned<'a>(
     tag: u8,
     data: &'a [u8],
     strings: crate::StringPolicy,
-    char_layout: crate::CharLayout,
 ) -> Option<&'a [u8]> {
     use crate::read::WireStr;
     use crate::validate::{trusted_blob, trusted_string};
@@ -427,11 +426,7 @@ fn push_owned<'a>(
         }
         b'c' => {
             let (raw, rest) = word(data)?;
-            let code = match char_layout {
-                crate::CharLayout::Int32 => raw,
-                crate::CharLayout::FirstByte => raw >> 24,
-            };
-            out.push(Value::Char(char::from_u32(code)?));
+            out.push(Value::Char(crate::read::wire_char(raw)?));
             rest
         }
         b'r' => {

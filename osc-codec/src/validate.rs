@@ -13,9 +13,9 @@
 //! on whole words (SWAR); UTF-8 is validated only when a byte is >= 0x80.
 
 use crate::borrowed::{BundleRef, MessageRef, PacketRef, Policy, Positions, to_u32};
-use crate::read::{WireStr, check_str, pad4};
+use crate::read::{WireStr, check_str, pad4, wire_char};
 use crate::scan::scan;
-use crate::{BUNDLE_TAG, CharLayout, Options, StringPolicy, TagSet, TimeTag};
+use crate::{BUNDLE_TAG, Options, StringPolicy, TagSet, TimeTag};
 
 /// The first `len` bytes of `region` as text. `region` holds the string and what
 /// follows it (padding, type tags): core validates UTF-8 16 bytes at a time once the
@@ -239,12 +239,7 @@ fn args(tags: &[u8], data: &[u8], data_at: usize, opts: &Options, depth: usize) 
                 p = end;
             }
             K_CHAR => {
-                let raw = be32(data, p)?;
-                let value = match opts.char_layout {
-                    CharLayout::Int32 => raw,
-                    CharLayout::FirstByte => raw >> 24,
-                };
-                char::from_u32(value)?;
+                wire_char(be32(data, p)?)?;
                 p += 4;
             }
             K_OPEN => {
