@@ -1,7 +1,24 @@
 //! Checked primitive reads over a byte slice. Every read is bounds-checked and returns
 //! an error carrying the absolute offset; nothing here can panic.
 
-use crate::{Error, Result, StringPolicy};
+use crate::{Error, Options, Result, StringPolicy};
+
+/// How strings and padding are read: the part of the [`Options`] that the views keep,
+/// so that their lazy iterators re-read data the way it was validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    pub(crate) strings: StringPolicy,
+    pub(crate) strict_padding: bool,
+}
+
+impl Policy {
+    pub(crate) fn of(opts: &Options) -> Self {
+        Policy {
+            strings: opts.strings,
+            strict_padding: opts.strict_padding,
+        }
+    }
+}
 
 /// Rounds `n` up to a multiple of 4.
 #[inline]
