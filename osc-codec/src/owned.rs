@@ -41,6 +41,10 @@ impl Packet {
 }
 
 /// Validates the whole packet, then builds the owned values from the checked view.
+/// Inlined into [`Packet::decode_with`]: as a function of its own (which the compiler
+/// chose once this code moved out of `packet.rs`) the owned decode of a message with
+/// arrays took ~5% longer.
+#[inline(always)]
 fn decode_owned(raw: &[u8], base: usize, opts: &Options, depth: usize) -> Result<Packet> {
     Ok(packet_ref_to_owned(&validated(raw, base, opts, depth)?))
 }
