@@ -1,10 +1,9 @@
 //! The type-tag table: one line per OSC type tag, from which every per-tag part of
 //! decoding is generated.
 //!
-//! A line gives the tag byte, its [`Tag`], its wire kind, the [`ArgRef`] it reads as
-//! and the [`Value`](crate::Value) it builds. The wire kind says how big the data is,
-//! how it is aligned and how it is checked; everything is 4-byte aligned, as OSC
-//! requires:
+//! A line gives the tag byte, its [`Tag`](crate::Tag), its wire kind, the [`ArgRef`] it
+//! reads as and the [`Value`] it builds. The wire kind says how big the data is, how it
+//! is aligned and how it is checked; everything is 4-byte aligned, as OSC requires:
 //!
 //! | kind | data on the wire | checked |
 //! |---|---|---|

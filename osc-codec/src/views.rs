@@ -250,7 +250,7 @@ impl<'a> PacketRef<'a> {
     }
 }
 
-/// Re-reads an element of a validated bundle (see [`Elements`](crate::Elements)): a
+/// Re-reads an element of a validated bundle (see [`Elements`]): a
 /// light parse that finds the parts again without checking them.
 fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
     match raw.first()? {
