@@ -4,26 +4,11 @@
 //! can be written right after them), then tags and data are written in one walk. When
 //! the buffer is too small the error says how many bytes are needed.
 
+use crate::address::check_outgoing_address;
 use crate::read::{pad4, str_size};
 use crate::{ArgRef, CharLayout, Error, Options, Result, StringPolicy};
 #[cfg(feature = "alloc")]
 use crate::{BUNDLE_TAG, TimeTag};
-
-/// Checks address syntax: a leading `/`, and no space, `#` or ASCII control character.
-pub(crate) fn address_syntax(address: &str) -> core::result::Result<(), &'static str> {
-    if !address.starts_with('/') {
-        return Err("does not start with '/'");
-    }
-    for &b in address.as_bytes() {
-        match b {
-            b' ' => return Err("contains a space"),
-            b'#' => return Err("contains '#'"),
-            0..=0x1f | 0x7f => return Err("contains a control character"),
-            _ => {}
-        }
-    }
-    Ok(())
-}
 
 /// A marker error for "the output buffer is full"; replaced at the top by the real size.
 const FULL: Error = Error::BufferTooSmall {
@@ -175,15 +160,6 @@ pub(crate) fn write_arg_data(
             Ok(pos)
         }
     }
-}
-
-/// Checks an outgoing address under the options.
-#[inline]
-pub(crate) fn check_outgoing_address(address: &str, opts: &Options) -> Result<()> {
-    if opts.check_address {
-        address_syntax(address).map_err(|reason| Error::InvalidAddress { offset: 0, reason })?;
-    }
-    Ok(())
 }
 
 /// The parts every message encoder needs: positions of the address, tags and data.

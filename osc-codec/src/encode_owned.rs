@@ -337,13 +337,3 @@ fn packet_size_bundle(b: &Bundle) -> Result<usize> {
     }
     Ok(size)
 }
-
-/// Encodes a packet to a new `Vec` (osc4py3 `encode_packet`).
-pub fn encode_packet(p: &Packet) -> Result<Vec<u8>> {
-    p.to_bytes()
-}
-
-/// Decodes an owned packet (osc4py3 `decode_packet`).
-pub fn decode_packet(bytes: &[u8]) -> Result<Packet> {
-    Packet::decode(bytes)
-}

@@ -127,8 +127,13 @@ pub enum Error {
         /// What was expected: "UTF-8", "ASCII" or "NUL-free".
         expected: &'static str,
     },
-    /// A `c` argument does not hold a valid character.
-    #[error("invalid character value {value:#x} at offset {offset}")]
+    /// A `c` argument does not hold a valid character: when decoding, its four bytes
+    /// are neither a code point as a big-endian int32 nor osc4py3's character in the
+    /// first byte followed by three zeros; when encoding with
+    /// [`CharLayout::FirstByte`](crate::CharLayout::FirstByte), the character is above U+00FF.
+    #[error(
+        "invalid `c` value {value:#x} at offset {offset}: neither an int32 code point nor osc4py3's first-byte form (which holds at most U+00FF)"
+    )]
     InvalidChar {
         /// Where the argument starts.
         offset: usize,

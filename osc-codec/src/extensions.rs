@@ -15,7 +15,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::borrowed::check_packet_size;
+use crate::decoder::check_packet_size;
 use crate::encode::{Out, patch_element_size, write_bundle_head};
 use crate::read::Reader;
 use crate::{BUNDLE_TAG, Error, Message, Options, Packet, PacketRef, Result, Value, decode_with};

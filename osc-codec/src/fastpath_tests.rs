@@ -1,5 +1,6 @@
-//! Differential tests: the fast paths (`validate.rs`, `encode_fast.rs`) against the
-//! reference decoder and encoder, on mangled packets and under every option.
+//! Differential tests: the fast paths (`fast.rs`, `encode_fast.rs`) against the
+//! reference reader (`reference.rs`) and encoder, on mangled packets and under every
+//! option; and the tag table's generated readers against each other.
 //!
 //! Whenever a fast path accepts, the reference must accept with an equal result; the
 //! lazy iterators must give what the reference reader gives.
@@ -11,11 +12,13 @@ use alloc::vec::Vec;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use crate::borrowed::{next_element as next_element_reference, read_arg};
-use crate::read::Reader;
+use crate::decoder::validated;
+use crate::read::{Policy, Reader};
+use crate::reference::{self, next_element as next_element_reference};
+use crate::tags::{push_owned, read_checked, read_trusted};
 use crate::{
     ArgRef, Bundle, CharLayout, Message, Midi, Options, Packet, PacketRef, Rgba, StringPolicy,
-    TagSet, TimeTag, Value, validate,
+    TagSet, TimeTag, Value, fast,
 };
 
 fn options() -> impl Strategy<Value = Options> {
@@ -156,7 +159,7 @@ fn reference_args<'a>(m: &crate::MessageRef<'a>) -> Vec<ArgRef<'a>> {
     let mut r = Reader::new(m.data(), m.data_offset());
     let mut out = Vec::new();
     for (i, &t) in m.tags().iter().enumerate() {
-        match read_arg(t, m.tags_offset() + i, &mut r, m.policy) {
+        match read_checked(t, m.tags_offset() + i, &mut r, m.policy) {
             Ok(a) => out.push(a),
             Err(_) => break,
         }
@@ -169,7 +172,6 @@ fn reference_elements<'a>(b: &crate::BundleRef<'a>) -> Vec<PacketRef<'a>> {
     let mut r = Reader::new(b.element_bytes(), b.base as usize + 16);
     let opts = Options {
         strings: b.policy.strings,
-        char_layout: b.policy.char_layout,
         strict_padding: b.policy.strict_padding,
         allow_missing_typetags: true,
         ..Options::DEFAULT
@@ -179,7 +181,7 @@ fn reference_elements<'a>(b: &crate::BundleRef<'a>) -> Vec<PacketRef<'a>> {
         let Ok((bytes, offset)) = next_element_reference(&mut r) else {
             break;
         };
-        match PacketRef::parse(bytes, offset, &opts, 0, false) {
+        match reference::packet(bytes, offset, &opts, 0, false) {
             Ok(p) => out.push(p),
             Err(_) => break,
         }
@@ -213,7 +215,7 @@ fn same_iteration(p: &PacketRef<'_>) -> Result<(), TestCaseError> {
                     other => current.extend(Value::from_arg(other)),
                 }
             }
-            prop_assert_eq!(&crate::packet::message_to_owned(m).args, &current);
+            prop_assert_eq!(&crate::owned::message_to_owned(m).args, &current);
         }
         PacketRef::Bundle(b) => {
             let ours: Vec<_> = b.elements().collect();
@@ -268,18 +270,73 @@ fn packet() -> impl Strategy<Value = Packet> {
     })
 }
 
+/// Every tag once (and a nested array), read by each generated reader of the tag table.
+#[test]
+fn the_tag_table_readers_agree_on_every_tag() {
+    let m = Message::new("/all")
+        .arg(-7)
+        .arg(2.5f32)
+        .arg("s")
+        .arg(vec![1u8, 2, 3])
+        .arg(-9i64)
+        .arg(TimeTag::new(1, 2))
+        .arg(-0.5f64)
+        .arg(crate::Symbol("y".into()))
+        .arg('\u{20ac}')
+        .arg(Rgba::new(1, 2, 3, 4))
+        .arg(Midi::new(5, 6, 7, 8))
+        .arg(true)
+        .arg(false)
+        .arg(())
+        .arg(crate::Inf)
+        .arg(vec![Value::Int(1), Value::Array(vec![])]);
+    let bytes = Packet::from(m.clone()).to_bytes().unwrap();
+    let PacketRef::Message(view) = crate::decode(&bytes).unwrap() else {
+        panic!()
+    };
+    assert_eq!(view.type_tags(), "ifsbhtdScrmTFNI[i[]]");
+    let p = Policy::of(&Options::DEFAULT);
+    let mut r = Reader::new(view.data(), view.data_offset());
+    let mut data = view.data();
+    let mut odata = view.data();
+    for (i, &t) in view.tags().iter().enumerate() {
+        let checked = read_checked(t, i, &mut r, p).unwrap();
+        let trusted = read_trusted(t, &mut data, p.strings).unwrap();
+        assert_eq!(checked, trusted);
+        assert_eq!(checked.tag().as_byte(), t);
+        let mut one = Vec::new();
+        match push_owned(&mut one, t, odata, p.strings) {
+            Some(rest) => {
+                odata = rest;
+                assert_eq!(one, [Value::from_arg(checked).unwrap()]);
+            }
+            None => assert!(matches!(t, b'[' | b']') && one.is_empty()),
+        }
+    }
+    assert!(r.is_empty() && data.is_empty() && odata.is_empty());
+    assert_eq!(view.to_owned(), m);
+    assert_eq!(
+        read_checked(b'x', 3, &mut r, p),
+        Err(crate::Error::UnknownTag {
+            offset: 3,
+            tag: 'x'
+        })
+    );
+    assert_eq!(read_trusted(b'x', &mut data, p.strings), None);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
     #[test]
     fn fast_decoding_agrees_with_the_reference(bytes in packet_bytes(), opts in options()) {
-        let reference = PacketRef::parse(&bytes, 0, &opts, 0, true);
-        if let Some(fast) = validate::packet(&bytes, 0, &opts, 0) {
+        let reference = reference::packet(&bytes, 0, &opts, 0, true);
+        if let Some(fast) = fast::packet(&bytes, 0, &opts, 0) {
             prop_assert_eq!(Ok(fast), reference.clone());
             same_iteration(&fast)?;
         }
         // The public entry point always gives the reference's answer.
-        prop_assert_eq!(PacketRef::validated(&bytes, 0, &opts, 0), reference.clone());
+        prop_assert_eq!(validated(&bytes, 0, &opts, 0), reference.clone());
         if let Ok(p) = reference {
             same_iteration(&p)?;
         }

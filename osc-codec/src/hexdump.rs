@@ -39,11 +39,6 @@ pub fn dumphex(data: &[u8]) -> String {
     out
 }
 
-/// osc4py3's name for [`dumphex`].
-pub fn dumphex_buffer(data: &[u8]) -> String {
-    dumphex(data)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,17 +56,28 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+// Decoding, bottom up (no module depends on one below it in this list):
+// read (checked primitive reads), trusted (re-reads of validated data), tags (the
+// type-tag table), views (PacketRef & co.), reference (the checked reader), fast (the
+// fast validator), decoder (decode: fast, else reference), owned (owned building).
+mod address;
 mod argref;
-mod borrowed;
+#[cfg(feature = "alloc")]
+pub mod compat;
+mod decoder;
 mod encode;
 mod error;
+mod fast;
 mod options;
 mod read;
+mod reference;
 mod scan;
 mod swar;
+mod tags;
 mod timetag;
+mod trusted;
 mod types;
-mod validate;
+mod views;
 
 #[cfg(all(test, feature = "alloc"))]
 mod fastpath_tests;
@@ -81,6 +92,8 @@ pub mod framing;
 #[cfg(feature = "alloc")]
 mod hexdump;
 #[cfg(feature = "alloc")]
+mod owned;
+#[cfg(feature = "alloc")]
 mod packet;
 #[cfg(feature = "alloc")]
 pub mod text;
@@ -88,19 +101,18 @@ pub mod text;
 pub mod value;
 
 pub use argref::ArgRef;
-pub use borrowed::{
-    Args, BUNDLE_TAG, BundleRef, Elements, MessageRef, PacketRef, decode, decode_with,
-};
+pub use decoder::{decode, decode_with};
 pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};
 pub use options::{CharLayout, DEPTH_CAP, Options, StringPolicy};
 pub use timetag::{NTP_UNIX_OFFSET, TimeTag};
-pub use types::{Midi, Rgba, Tag, TagSet};
+pub use types::{BUNDLE_TAG, Midi, Rgba, Tag, TagSet};
+pub use views::{Args, BundleRef, Elements, MessageRef, PacketRef};
 
 #[cfg(feature = "alloc")]
-pub use encode_owned::{decode_packet, encode_packet};
+pub use compat::{decode_packet, dumphex_buffer, encode_packet};
 #[cfg(feature = "alloc")]
-pub use hexdump::{dumphex, dumphex_buffer};
+pub use hexdump::dumphex;
 #[cfg(feature = "alloc")]
 pub use packet::{Bundle, Message, Packet};
 #[cfg(feature = "alloc")]

@@ -25,7 +25,23 @@ pub enum StringPolicy {
     Raw,
 }
 
-/// Where a `c` (character) argument's byte sits in its 4-byte slot.
+/// Where an encoded `c` (character) argument's byte sits in its 4-byte slot.
+///
+/// This is an encoding choice only: decoding reads both layouts whatever the option
+/// says, since they cannot be confused (osc4py3's `41 00 00 00` is above 0x10FFFF, never
+/// a code point; `00 00 00 00` is U+0000 in both). Four bytes that are neither are an
+/// [`Error::InvalidChar`](crate::Error::InvalidChar).
+///
+/// ```
+/// use osc_codec::{CharLayout, Message, Options, Packet};
+/// let m = Packet::from(Message::new("/c").arg('A'));
+/// let py = Options { char_layout: CharLayout::FirstByte, ..Options::DEFAULT };
+/// assert_eq!(m.to_bytes()?, b"/c\0\0,c\0\0\0\0\0A");
+/// assert_eq!(m.to_bytes_with(&py)?, b"/c\0\0,c\0\0A\0\0\0");
+/// // Either form reads back with the default options.
+/// assert_eq!(Packet::decode(b"/c\0\0,c\0\0A\0\0\0")?, m);
+/// # Ok::<(), osc_codec::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CharLayout {
     /// A big-endian int32 holding the character code (`00 00 00 41` for `'A'`): liblo,
@@ -33,7 +49,7 @@ pub enum CharLayout {
     #[default]
     Int32,
     /// osc4py3's form: the character in the first byte (`41 00 00 00`); characters above
-    /// U+00FF cannot be written.
+    /// U+00FF cannot be written. (Only used when encoding: decoding reads both forms.)
     FirstByte,
 }
 
@@ -59,7 +75,7 @@ pub enum CharLayout {
 pub struct Options {
     /// String checking and conversion.
     pub strings: StringPolicy,
-    /// Layout of `c` arguments.
+    /// Layout of `c` arguments when encoding (decoding accepts both layouts).
     pub char_layout: CharLayout,
     /// Tags accepted on encode and decode (default: all).
     pub allowed_tags: TagSet,
@@ -97,7 +113,8 @@ impl Options {
         max_args: 16384,
     };
 
-    /// Options matching osc4py3 1.0.8's defaults: ASCII strings and first-byte chars.
+    /// Options matching osc4py3 1.0.8's defaults: ASCII strings and first-byte chars
+    /// (for encoding; decoding reads `c` in either layout under any options).
     pub const OSC4PY3: Options = Options {
         strings: StringPolicy::Ascii,
         char_layout: CharLayout::FirstByte,

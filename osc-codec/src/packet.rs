@@ -1,12 +1,11 @@
-//! Owned packets: [`Message`], [`Bundle`], [`Packet`], their builders and owned decoding.
+//! Owned packets: [`Message`], [`Bundle`], [`Packet`] and their builders (decoding
+//! into them is in `owned.rs`, encoding in `encode_owned.rs`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::borrowed::{BundleRef, MessageRef, PacketRef, check_packet_size};
-
 use crate::value::coerce;
-use crate::{Error, Options, Result, Tag, TimeTag, Value};
+use crate::{Error, Result, Tag, TimeTag, Value};
 
 /// An owned OSC message: an address (or address pattern) and its arguments.
 ///
@@ -97,14 +96,6 @@ impl Message {
         s.push(',');
         push_tags(&self.args, &mut s);
         s
-    }
-
-    /// Decodes a message (owned), with default options.
-    pub fn decode(bytes: &[u8]) -> Result<Message> {
-        match Packet::decode(bytes)? {
-            Packet::Message(m) => Ok(m),
-            Packet::Bundle(_) => Err(Error::NotAPacket { offset: 0 }),
-        }
     }
 }
 
@@ -258,24 +249,6 @@ impl From<Bundle> for Packet {
 }
 
 impl Packet {
-    /// Decodes an owned packet with the default options.
-    ///
-    /// ```
-    /// use osc_codec::{Message, Packet};
-    /// let p = Packet::decode(b"/a\0\0,i\0\0\0\0\0\x07")?;
-    /// assert_eq!(p, Packet::Message(Message::new("/a").arg(7)));
-    /// # Ok::<(), osc_codec::Error>(())
-    /// ```
-    pub fn decode(bytes: &[u8]) -> Result<Packet> {
-        Packet::decode_with(bytes, &Options::DEFAULT)
-    }
-
-    /// Decodes an owned packet with the given options.
-    pub fn decode_with(bytes: &[u8], opts: &Options) -> Result<Packet> {
-        check_packet_size(bytes, opts)?;
-        decode_owned(bytes, 0, opts, 0)
-    }
-
     /// The message, if this is one.
     pub fn as_message(&self) -> Option<&Message> {
         match self {
@@ -290,231 +263,5 @@ impl Packet {
             Packet::Bundle(b) => Some(b),
             Packet::Message(_) => None,
         }
-    }
-}
-
-/// Validates the whole packet, then builds the owned values from the checked view.
-fn decode_owned(raw: &[u8], base: usize, opts: &Options, depth: usize) -> Result<Packet> {
-    Ok(packet_ref_to_owned(&PacketRef::validated(
-        raw, base, opts, depth,
-    )?))
-}
-
-pub(crate) fn bundle_ref_to_owned(b: &BundleRef<'_>) -> Bundle {
-    let mut content = Vec::with_capacity(crate::validate::element_count(b.element_bytes()));
-    content.extend(b.elements().map(|e| packet_ref_to_owned(&e)));
-    Bundle {
-        timetag: b.timetag(),
-        content,
-    }
-}
-
-pub(crate) fn packet_ref_to_owned(p: &PacketRef<'_>) -> Packet {
-    match p {
-        PacketRef::Message(m) => Packet::Message(message_to_owned(m)),
-        PacketRef::Bundle(b) => Packet::Bundle(bundle_ref_to_owned(b)),
-    }
-}
-
-/// Builds owned arguments from a validated message, with an explicit stack for arrays.
-pub(crate) fn message_to_owned(m: &MessageRef<'_>) -> Message {
-    let args = if m.tags().contains(&b'[') {
-        nested_args(m)
-    } else {
-        // No arrays: one value per tag, in a vector of exactly that size.
-        flat_args(m)
-    };
-    Message {
-        address: m.address().into(),
-        args,
-    }
-}
-
-/// The arguments of a message with arrays, nested with an explicit stack.
-fn nested_args(m: &MessageRef<'_>) -> Vec<Value> {
-    let mut stack: Vec<Vec<Value>> = Vec::new();
-    let mut current: Vec<Value> = Vec::with_capacity(m.tag_count());
-    for arg in m.args() {
-        match arg {
-            crate::ArgRef::ArrayOpen => stack.push(core::mem::take(&mut current)),
-            crate::ArgRef::ArrayClose => {
-                let inner = core::mem::take(&mut current);
-                current = stack.pop().unwrap_or_default();
-                current.push(Value::Array(inner));
-            }
-            other => push_arg(&mut current, other),
-        }
-    }
-    current
-}
-
-/// The arguments of a validated message without arrays, read straight from the data
-/// into a vector of exactly the right size (no `ArgRef` in between).
-fn flat_args(m: &MessageRef<'_>) -> Vec<Value> {
-    let tags = m.tags();
-    let mut out = Vec::with_capacity(tags.len());
-    let mut data = m.data();
-    let strings = m.policy.strings;
-    for &tag in tags {
-        let Some(rest) = push_owned(&mut out, tag, data, strings, m.policy.char_layout) else {
-            break;
-        };
-        data = rest;
-    }
-    out
-}
-
-/// Reads the argument tagged `tag` at the front of `data`, pushes its owned form and
-/// returns the data after it.
-#[inline(always)]
-fn push_owned<'a>(
-    out: &mut Vec<Value>,
-    tag: u8,
-    data: &'a [u8],
-    strings: crate::StringPolicy,
-    char_layout: crate::CharLayout,
-) -> Option<&'a [u8]> {
-    use crate::read::WireStr;
-    use crate::validate::{trusted_blob, trusted_string};
-    fn word(data: &[u8]) -> Option<(u32, &[u8])> {
-        let (w, rest) = data.split_first_chunk::<4>()?;
-        Some((u32::from_be_bytes(*w), rest))
-    }
-    fn dword(data: &[u8]) -> Option<(u64, &[u8])> {
-        let (w, rest) = data.split_first_chunk::<8>()?;
-        Some((u64::from_be_bytes(*w), rest))
-    }
-    Some(match tag {
-        b'i' => {
-            let (v, rest) = word(data)?;
-            out.push(Value::Int(v as i32));
-            rest
-        }
-        b'f' => {
-            let (v, rest) = word(data)?;
-            out.push(Value::Float(f32::from_bits(v)));
-            rest
-        }
-        b's' | b'S' => {
-            let (s, rest) = trusted_string(data, strings)?;
-            out.push(match (s, tag) {
-                (WireStr::Text(s), b's') => Value::String(s.into()),
-                (WireStr::Text(s), _) => Value::Symbol(s.into()),
-                (WireStr::Raw(b), b's') => Value::RawString(b.into()),
-                (WireStr::Raw(b), _) => Value::RawSymbol(b.into()),
-            });
-            rest
-        }
-        b'b' => {
-            let (b, rest) = trusted_blob(data)?;
-            out.push(Value::Blob(b.into()));
-            rest
-        }
-        b'h' => {
-            let (v, rest) = dword(data)?;
-            out.push(Value::Long(v as i64));
-            rest
-        }
-        b't' => {
-            let (v, rest) = dword(data)?;
-            out.push(Value::TimeTag(TimeTag::from_bits(v)));
-            rest
-        }
-        b'd' => {
-            let (v, rest) = dword(data)?;
-            out.push(Value::Double(f64::from_bits(v)));
-            rest
-        }
-        b'c' => {
-            let (raw, rest) = word(data)?;
-            let code = match char_layout {
-                crate::CharLayout::Int32 => raw,
-                crate::CharLayout::FirstByte => raw >> 24,
-            };
-            out.push(Value::Char(char::from_u32(code)?));
-            rest
-        }
-        b'r' => {
-            let (v, rest) = word(data)?;
-            out.push(Value::Rgba(crate::Rgba::from_u32(v)));
-            rest
-        }
-        b'm' => {
-            let (v, rest) = word(data)?;
-            out.push(Value::Midi(crate::Midi::from_u32(v)));
-            rest
-        }
-        b'T' => {
-            out.push(Value::Bool(true));
-            data
-        }
-        b'F' => {
-            out.push(Value::Bool(false));
-            data
-        }
-        b'N' => {
-            out.push(Value::Nil);
-            data
-        }
-        b'I' => {
-            out.push(Value::Inf);
-            data
-        }
-        _ => return None,
-    })
-}
-
-/// Pushes the owned form of a scalar argument. Each arm builds its value in place:
-/// going through `Value::from_arg` puts every value through a temporary.
-#[inline(always)]
-fn push_arg(out: &mut Vec<Value>, arg: crate::ArgRef<'_>) {
-    use crate::ArgRef as A;
-    match arg {
-        A::Int(v) => out.push(Value::Int(v)),
-        A::Float(v) => out.push(Value::Float(v)),
-        A::Str(s) => out.push(Value::String(s.into())),
-        A::Blob(b) => out.push(Value::Blob(b.into())),
-        A::Long(v) => out.push(Value::Long(v)),
-        A::TimeTag(v) => out.push(Value::TimeTag(v)),
-        A::Double(v) => out.push(Value::Double(v)),
-        A::Symbol(s) => out.push(Value::Symbol(s.into())),
-        A::Char(c) => out.push(Value::Char(c)),
-        A::Rgba(v) => out.push(Value::Rgba(v)),
-        A::Midi(v) => out.push(Value::Midi(v)),
-        A::Bool(b) => out.push(Value::Bool(b)),
-        A::Nil => out.push(Value::Nil),
-        A::Inf => out.push(Value::Inf),
-        A::RawStr(b) => out.push(Value::RawString(b.into())),
-        A::RawSymbol(b) => out.push(Value::RawSymbol(b.into())),
-        A::ArrayOpen | A::ArrayClose => {}
-    }
-}
-
-impl MessageRef<'_> {
-    /// An owned copy of this message.
-    pub fn to_owned(&self) -> Message {
-        message_to_owned(self)
-    }
-}
-
-impl BundleRef<'_> {
-    /// An owned copy of this bundle.
-    pub fn to_owned(&self) -> Bundle {
-        bundle_ref_to_owned(self)
-    }
-}
-
-impl PacketRef<'_> {
-    /// An owned copy of this packet.
-    ///
-    /// ```
-    /// use osc_codec::{decode, Message, Packet};
-    /// let bytes = Packet::from(Message::new("/x").arg("hi")).to_bytes()?;
-    /// let owned: Packet = decode(&bytes)?.to_owned();
-    /// assert_eq!(owned, Packet::Message(Message::new("/x").arg("hi")));
-    /// # Ok::<(), osc_codec::Error>(())
-    /// ```
-    pub fn to_owned(&self) -> Packet {
-        packet_ref_to_owned(self)
     }
 }

@@ -1,7 +1,24 @@
 //! Checked primitive reads over a byte slice. Every read is bounds-checked and returns
 //! an error carrying the absolute offset; nothing here can panic.
 
-use crate::{Error, Result, StringPolicy};
+use crate::{Error, Options, Result, StringPolicy};
+
+/// How strings and padding are read: the part of the [`Options`] that the views keep,
+/// so that their lazy iterators re-read data the way it was validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    pub(crate) strings: StringPolicy,
+    pub(crate) strict_padding: bool,
+}
+
+impl Policy {
+    pub(crate) fn of(opts: &Options) -> Self {
+        Policy {
+            strings: opts.strings,
+            strict_padding: opts.strict_padding,
+        }
+    }
+}
 
 /// Rounds `n` up to a multiple of 4.
 #[inline]
@@ -13,6 +30,21 @@ pub(crate) const fn pad4(n: usize) -> usize {
 #[inline]
 pub(crate) const fn str_size(len: usize) -> usize {
     (len + 4) & !3
+}
+
+/// The character held by a `c` argument's four bytes, in either layout: a big-endian
+/// int32 code point (`00 00 00 41`: the specification, liblo, python-osc) or osc4py3's
+/// character in the first byte (`41 00 00 00`). The two cannot be confused: osc4py3's
+/// form with a non-zero first byte is above 0x10FFFF, which is never a code point, and
+/// `00 00 00 00` is U+0000 in both. `None` when the bytes are neither (a surrogate, a
+/// value above 0x10FFFF with other bytes set).
+#[inline(always)]
+pub(crate) const fn wire_char(raw: u32) -> Option<char> {
+    if raw & 0x00ff_ffff == 0 {
+        Some((raw >> 24) as u8 as char)
+    } else {
+        char::from_u32(raw)
+    }
 }
 
 /// A string as read from the wire: checked text, or bytes kept raw by the policy.
@@ -246,5 +278,38 @@ mod tests {
         assert!(matches!(r.blob(true), Err(Error::BadBlobSize { .. })));
         let mut r = Reader::new(b"\0\0\0\0", 0);
         assert_eq!(r.blob(true).unwrap(), b"");
+    }
+
+    #[test]
+    fn chars_in_both_layouts() {
+        // Every code point as an int32.
+        for c in [
+            '\0',
+            'A',
+            '\u{7f}',
+            '\u{e9}',
+            '\u{ff}',
+            '\u{100}',
+            '\u{20ac}',
+            '\u{1f3b5}',
+            '\u{10ffff}',
+        ] {
+            assert_eq!(wire_char(c as u32), Some(c), "{c:?}");
+        }
+        // osc4py3's form: the first byte, then zeros.
+        for b in 0..=255u8 {
+            assert_eq!(wire_char(u32::from(b) << 24), Some(char::from(b)), "{b:#x}");
+        }
+        // Neither: a surrogate, above U+10FFFF with more than the first byte set.
+        for raw in [
+            0xd800,
+            0xdfff,
+            0x0011_0000,
+            0x4100_0042,
+            0x4142_0000,
+            0xffff_ffff,
+        ] {
+            assert_eq!(wire_char(raw), None, "{raw:#x}");
+        }
     }
 }

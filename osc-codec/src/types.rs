@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+/// The eight bytes that start a bundle.
+pub const BUNDLE_TAG: &[u8; 8] = b"#bundle\0";
+
 /// One OSC type tag.
 ///
 /// ```

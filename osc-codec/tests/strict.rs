@@ -365,6 +365,63 @@ fn char_layouts() {
 }
 
 #[test]
+fn chars_decode_in_either_layout_under_any_option() {
+    let std_bytes = b"/c\0\0,cc\0\0\0\0A\0\0\0\xe9";
+    let py_bytes = b"/c\0\0,cc\0A\0\0\0\xe9\0\0\0";
+    let expected = Packet::Message(Message::new("/c").arg('A').arg('é'));
+    let py = Options {
+        char_layout: CharLayout::FirstByte,
+        ..Options::DEFAULT
+    };
+    for opts in [&Options::DEFAULT, &py, &Options::OSC4PY3] {
+        for bytes in [&std_bytes[..], &py_bytes[..]] {
+            assert_eq!(Packet::decode_with(bytes, opts), Ok(expected.clone()));
+            let PacketRef::Message(m) = decode_with(bytes, opts).unwrap() else {
+                panic!()
+            };
+            let args: Vec<_> = m.args().collect();
+            assert_eq!(args, [ArgRef::Char('A'), ArgRef::Char('é')]);
+            assert_eq!(m.to_owned(), *expected.as_message().unwrap());
+        }
+    }
+    // Both layouts in one message, and a code point above U+00FF with osc4py3's options.
+    let mixed = b"/c\0\0,cc\0A\0\0\0\0\0\x20\xac";
+    let euro = Packet::Message(Message::new("/c").arg('A').arg('€'));
+    assert_eq!(msg(mixed), Ok(euro.clone()));
+    assert_eq!(Packet::decode_with(mixed, &Options::OSC4PY3), Ok(euro));
+    // Encoding keeps the int32 layout unless the option asks for osc4py3's.
+    assert_eq!(expected.to_bytes().as_deref(), Ok(&std_bytes[..]));
+    assert_eq!(expected.to_bytes_with(&py).as_deref(), Ok(&py_bytes[..]));
+}
+
+#[test]
+fn chars_in_neither_layout_are_an_error() {
+    let py = Options {
+        char_layout: CharLayout::FirstByte,
+        ..Options::DEFAULT
+    };
+    // 'A' in the first byte with a stray byte after it; above U+10FFFF; a surrogate.
+    for (word, value) in [
+        (*b"A\0\0B", 0x4100_0042u32),
+        (*b"\0\x11\0\0", 0x0011_0000),
+        (*b"\xff\xff\xff\xff", 0xffff_ffff),
+        (*b"\0\0\xdc\0", 0xdc00),
+    ] {
+        let mut bytes = b"/c\0\0,ic\0\0\0\0\x07".to_vec();
+        bytes.extend(word);
+        let expected = Err(Error::InvalidChar { offset: 12, value });
+        assert_eq!(msg(&bytes), expected);
+        assert_eq!(Packet::decode_with(&bytes, &py), expected);
+        assert_eq!(decode_with(&bytes, &py).map(|p| p.to_owned()), expected);
+    }
+    let e = msg(b"/c\0\0,c\0\0A\0\0B").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid `c` value 0x41000042 at offset 8: neither an int32 code point nor osc4py3's first-byte form (which holds at most U+00FF)"
+    );
+}
+
+#[test]
 fn allowed_tags_restrict_both_directions() {
     let only_osc10 = Options {
         allowed_tags: TagSet::OSC_1_0,

@@ -1,0 +1,291 @@
+//! Zero-copy views of decoded packets: [`PacketRef`], [`MessageRef`], [`BundleRef`]
+//! and their lazy iterators [`Args`] and [`Elements`].
+//!
+//! A view is built only for a packet that was validated whole (by the fast path in
+//! `fast.rs` or the reference reader in `reference.rs`, see `decoder.rs`); it then
+//! hands out strings and blobs as slices of the input, and arguments through a lazy
+//! iterator, without allocating and without checking again.
+
+use crate::read::Policy;
+use crate::scan::scan;
+use crate::trusted::{self, bundle_head, text};
+use crate::{ArgRef, TimeTag, tags};
+
+/// A decoded OSC message that borrows from the packet bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessageRef<'a> {
+    pub(crate) raw: &'a [u8],
+    pub(crate) address: &'a str,
+    /// Positions in `raw` (packets are at most `u32::MAX` bytes, so they fit, and the
+    /// view stays small enough to return in registers-and-a-bit): the first type tag
+    /// after the `,`, the end of the tags, the first data byte.
+    pub(crate) at: Positions,
+    pub(crate) policy: Policy,
+}
+
+/// Where a message's parts are, as positions in its bytes, and where those bytes are
+/// in the packet (for error offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Positions {
+    pub(crate) base: u32,
+    pub(crate) tags: u32,
+    pub(crate) tags_end: u32,
+    pub(crate) data: u32,
+}
+
+impl Positions {
+    /// Positions from `usize` values that index a packet (at most `u32::MAX` bytes,
+    /// checked by [`check_packet_size`](crate::decoder::check_packet_size)).
+    #[inline(always)]
+    pub(crate) fn new(base: usize, tags: usize, tags_end: usize, data: usize) -> Self {
+        Positions {
+            base: to_u32(base),
+            tags: to_u32(tags),
+            tags_end: to_u32(tags_end),
+            data: to_u32(data),
+        }
+    }
+}
+
+/// A position in a packet, which is at most `u32::MAX` bytes long (checked by
+/// [`check_packet_size`](crate::decoder::check_packet_size) before any view is built), so it never truncates.
+#[inline(always)]
+pub(crate) fn to_u32(x: usize) -> u32 {
+    x as u32
+}
+
+impl<'a> MessageRef<'a> {
+    /// The type tag bytes (without the `,`).
+    #[inline(always)]
+    pub(crate) fn tags(&self) -> &'a [u8] {
+        self.raw
+            .get(self.at.tags as usize..self.at.tags_end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The argument data.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &'a [u8] {
+        self.raw.get(self.at.data as usize..).unwrap_or(&[])
+    }
+
+    /// Offset of the first type tag in the packet.
+    pub(crate) fn tags_offset(&self) -> usize {
+        self.at.base as usize + self.at.tags as usize
+    }
+
+    /// Offset of the argument data in the packet.
+    pub(crate) fn data_offset(&self) -> usize {
+        self.at.base as usize + self.at.data as usize
+    }
+
+    /// The address (or address pattern).
+    pub fn address(&self) -> &'a str {
+        self.address
+    }
+
+    /// The type tags without the leading `,` (for example `"ifs"`).
+    pub fn type_tags(&self) -> &'a str {
+        // Validated as ASCII tag characters when decoded.
+        core::str::from_utf8(self.tags()).unwrap_or_default()
+    }
+
+    /// The number of type tags (array brackets included).
+    pub fn tag_count(&self) -> usize {
+        (self.at.tags_end - self.at.tags) as usize
+    }
+
+    /// A lazy iterator over the arguments, arrays flattened into
+    /// [`ArgRef::ArrayOpen`]/[`ArgRef::ArrayClose`].
+    ///
+    /// ```
+    /// use osc_codec::{decode, ArgRef, PacketRef};
+    /// let bytes = b"/synth/1/freq\0\0\0,ifs\0\0\0\0\0\0\x01\xb8\x3f\0\0\0sine\0\0\0\0";
+    /// let PacketRef::Message(m) = decode(bytes)? else { unreachable!() };
+    /// let args: Vec<_> = m.args().collect();
+    /// assert_eq!(args, [ArgRef::Int(440), ArgRef::Float(0.5), ArgRef::Str("sine")]);
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn args(&self) -> Args<'a> {
+        Args {
+            tags: self.tags(),
+            data: self.data(),
+            policy: self.policy,
+        }
+    }
+
+    /// The whole message as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+}
+
+/// Lazy iterator over a message's arguments. See [`MessageRef::args`].
+#[derive(Debug, Clone)]
+pub struct Args<'a> {
+    /// The tags not read yet.
+    tags: &'a [u8],
+    /// The data not read yet.
+    data: &'a [u8],
+    policy: Policy,
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = ArgRef<'a>;
+
+    /// The message was validated when decoded, so reads cannot fail; if one did, the
+    /// iterator would stop.
+    #[inline]
+    fn next(&mut self) -> Option<ArgRef<'a>> {
+        let (&tag, rest) = self.tags.split_first()?;
+        self.tags = rest;
+        tags::read_trusted(tag, &mut self.data, self.policy.strings)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.tags.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Args<'_> {}
+
+/// A decoded OSC bundle that borrows from the packet bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BundleRef<'a> {
+    /// The whole bundle: `#bundle\0`, the timetag, then the elements.
+    pub(crate) raw: &'a [u8],
+    pub(crate) timetag: TimeTag,
+    /// Offset of `raw` in the packet.
+    pub(crate) base: u32,
+    pub(crate) depth: u32,
+    pub(crate) policy: Policy,
+}
+
+impl<'a> BundleRef<'a> {
+    /// The elements' bytes (sizes included), after the 16-byte header.
+    #[inline(always)]
+    pub(crate) fn element_bytes(&self) -> &'a [u8] {
+        self.raw.get(16..).unwrap_or(&[])
+    }
+
+    /// The bundle's timetag.
+    pub fn timetag(&self) -> TimeTag {
+        self.timetag
+    }
+
+    /// The elements (messages and bundles), in order.
+    ///
+    /// ```
+    /// use osc_codec::{decode, Bundle, Message, Packet, PacketRef, TimeTag};
+    /// let bytes = Packet::from(Bundle::new(TimeTag::IMMEDIATELY)
+    ///     .add(Message::new("/a").arg(1))
+    ///     .add(Message::new("/b"))).to_bytes()?;
+    /// let PacketRef::Bundle(b) = decode(&bytes)? else { unreachable!() };
+    /// let addrs: Vec<_> = b.elements().map(|p| match p {
+    ///     PacketRef::Message(m) => m.address(),
+    ///     PacketRef::Bundle(_) => "#bundle",
+    /// }).collect();
+    /// assert_eq!(addrs, ["/a", "/b"]);
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn elements(&self) -> Elements<'a> {
+        Elements {
+            rest: self.element_bytes(),
+            offset: self.base as usize + 16,
+            policy: self.policy,
+        }
+    }
+
+    /// The whole bundle as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Nesting depth of this bundle (0 for a top-level packet).
+    pub fn depth(&self) -> usize {
+        self.depth as usize
+    }
+}
+
+/// Iterator over a bundle's elements. See [`BundleRef::elements`].
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    /// The elements not read yet.
+    rest: &'a [u8],
+    /// Absolute offset of `rest`.
+    offset: usize,
+    policy: Policy,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = PacketRef<'a>;
+
+    fn next(&mut self) -> Option<PacketRef<'a>> {
+        let (bytes, rest) = trusted::next_element(self.rest)?;
+        let offset = self.offset + 4;
+        self.rest = rest;
+        self.offset = offset + bytes.len();
+        // Validated when the outer packet was decoded: a light parse is enough.
+        trusted_packet(bytes, offset, self.policy)
+    }
+}
+
+/// A decoded packet: a message or a bundle, borrowing from the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PacketRef<'a> {
+    /// A message.
+    Message(MessageRef<'a>),
+    /// A bundle.
+    Bundle(BundleRef<'a>),
+}
+
+impl<'a> PacketRef<'a> {
+    /// The packet as it was on the wire.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self {
+            PacketRef::Message(m) => m.as_bytes(),
+            PacketRef::Bundle(b) => b.as_bytes(),
+        }
+    }
+}
+
+/// Re-reads an element of a validated bundle (see [`Elements`]): a
+/// light parse that finds the parts again without checking them.
+fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
+    match raw.first()? {
+        b'/' => {
+            let a = scan::<false>(raw, 0, false)?;
+            let tags_at = a.next;
+            let (tags, data_at) = match raw.get(tags_at) {
+                None => (&[][..], tags_at),
+                Some(b',') => {
+                    let t = scan::<false>(raw, tags_at, false)?;
+                    (raw.get(tags_at + 1..tags_at + t.len())?, t.next)
+                }
+                Some(_) => return None,
+            };
+            let address = match a.ascii() {
+                Some(address) => address,
+                None => text(raw.get(..data_at.min(tags_at.max(16)))?, a.len())?,
+            };
+            Some(PacketRef::Message(MessageRef {
+                raw,
+                address,
+                at: Positions::new(base, tags_at + 1, tags_at + 1 + tags.len(), data_at),
+                policy,
+            }))
+        }
+        b'#' => {
+            let (timetag, _) = bundle_head(raw)?;
+            Some(PacketRef::Bundle(BundleRef {
+                raw,
+                timetag,
+                base: to_u32(base),
+                depth: 0,
+                policy,
+            }))
+        }
+        _ => None,
+    }
+}
