@@ -95,6 +95,10 @@ pub struct UdpConfig {
     /// [`ChannelError::QueueFull`](crate::ChannelError::QueueFull) (or, for sends from
     /// other threads, dropped, logged and counted).
     pub max_queue: usize,
+    /// Most bytes waiting in the send queue (default 4 MiB): with datagrams of up to
+    /// 64 KiB, the packet count alone would allow 256 MiB. A send past it is refused
+    /// like one past `max_queue`.
+    pub max_queue_bytes: usize,
     /// Event callback.
     pub events: Option<EventHandler>,
 }
@@ -113,6 +117,7 @@ impl std::fmt::Debug for UdpConfig {
             .field("broadcast", &self.broadcast)
             .field("multicast", &self.multicast)
             .field("max_queue", &self.max_queue)
+            .field("max_queue_bytes", &self.max_queue_bytes)
             .field("events", &self.events.is_some())
             .finish()
     }
@@ -132,6 +137,7 @@ impl UdpConfig {
             broadcast: false,
             multicast: None,
             max_queue: 4096,
+            max_queue_bytes: 4 << 20,
             events: None,
         }
     }

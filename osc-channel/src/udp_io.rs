@@ -67,7 +67,8 @@ impl UdpIo {
         UdpIo {
             socket,
             info,
-            machine: UdpMachine::new(cfg.dest, cfg.max_queue, cfg.read),
+            machine: UdpMachine::new(cfg.dest, cfg.max_queue, cfg.read)
+                .with_byte_limit(cfg.max_queue_bytes),
             backlog: Arc::default(),
             writer_socket: None,
             registered: None,

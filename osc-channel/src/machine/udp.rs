@@ -77,6 +77,8 @@ pub struct UdpMachine {
     dest: Option<SocketAddr>,
     queue: VecDeque<(Arc<[u8]>, SocketAddr)>,
     max_queue: usize,
+    queued_bytes: usize,
+    max_queue_bytes: usize,
     read: bool,
 }
 
@@ -88,8 +90,34 @@ impl UdpMachine {
             dest,
             queue: VecDeque::new(),
             max_queue: max_queue.max(1),
+            queued_bytes: 0,
+            max_queue_bytes: usize::MAX,
             read,
         }
+    }
+
+    /// Bounds the queue in bytes as well (at least one largest datagram, 65,527
+    /// bytes, so that any datagram can wait).
+    ///
+    /// ```
+    /// use osc_channel::machine::{Refusal, UdpMachine};
+    /// use std::sync::Arc;
+    /// let d = "127.0.0.1:9".parse().unwrap();
+    /// let mut udp = UdpMachine::new(Some(d), 100, false).with_byte_limit(65_527);
+    /// udp.enqueue(Arc::from(vec![0u8; 65_000]), d).unwrap();
+    /// assert_eq!(
+    ///     udp.enqueue(Arc::from(vec![0u8; 1_000]), d),
+    ///     Err(Refusal::QueueFull { limit: 65_527, unit: "bytes" })
+    /// );
+    /// ```
+    pub fn with_byte_limit(mut self, bytes: usize) -> Self {
+        self.max_queue_bytes = bytes.max(crate::options::MAX_DATAGRAM_V6);
+        self
+    }
+
+    /// Bytes queued.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
     }
 
     /// The default destination.
@@ -116,6 +144,13 @@ impl UdpMachine {
                 unit: "packets",
             });
         }
+        if self.queued_bytes.saturating_add(data.len()) > self.max_queue_bytes {
+            return Err(Refusal::QueueFull {
+                limit: self.max_queue_bytes,
+                unit: "bytes",
+            });
+        }
+        self.queued_bytes += data.len();
         self.queue.push_back((data, dest));
         Ok(())
     }
@@ -134,13 +169,17 @@ impl UdpMachine {
     /// bytes.
     pub fn sent(&mut self, n: usize) -> usize {
         let n = n.min(self.queue.len());
-        self.queue.drain(..n).map(|(d, _)| d.len()).sum()
+        let bytes: usize = self.queue.drain(..n).map(|(d, _)| d.len()).sum();
+        self.queued_bytes = self.queued_bytes.saturating_sub(bytes);
+        bytes
     }
 
     /// The first queued datagram failed at the socket: removes it and returns where it
     /// was going.
     pub fn failed(&mut self) -> Option<SocketAddr> {
-        self.queue.pop_front().map(|(_, a)| a)
+        let (data, to) = self.queue.pop_front()?;
+        self.queued_bytes = self.queued_bytes.saturating_sub(data.len());
+        Some(to)
     }
 
     /// Whether the socket must be watched for readability.
@@ -196,10 +235,13 @@ mod tests {
         assert!(u.enqueue(pkt(0), d).is_err());
         let first: Vec<u8> = u.batch(64).map(|(b, _)| b[0]).collect();
         assert_eq!(first, (0..64).collect::<Vec<u8>>());
+        assert_eq!(u.queued_bytes(), 800);
         assert_eq!(u.sent(10), 80);
         assert_eq!(u.failed(), Some(d));
+        assert_eq!(u.queued_bytes(), 712);
         assert_eq!(u.batch(1).next().unwrap().0[0], 11);
         assert_eq!(u.sent(usize::MAX), 89 * 8);
         assert_eq!((u.queued(), u.failed(), u.wants_write()), (0, None, false));
+        assert_eq!(u.queued_bytes(), 0);
     }
 }
