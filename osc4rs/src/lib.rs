@@ -61,7 +61,7 @@ pub use compat::{as_allthreads, as_comthreads, as_eventloop};
 pub use error::{OscError, Result};
 pub use hooks::{ChannelHooks, DecodeHook, Decoded, EncodeHook, PacketOptions};
 pub use mode::{Config, Mode};
-pub use runtime::{IntoAddr, Osc};
+pub use runtime::{IntoAddr, Osc, OscHandle};
 pub use stats::RuntimeStats;
 pub use target::{ALL, LOCAL, Target};
 

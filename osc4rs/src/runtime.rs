@@ -12,7 +12,7 @@ use osc_channel::{
     UdpConfig, UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
-use osc_dispatch::{Handler, MethodHandle, MethodOptions};
+use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
 use parking_lot::RwLock;
 
 use crate::driver::Driver;
@@ -58,6 +58,14 @@ struct ChannelInfo {
 /// # Ok::<(), osc4rs::OscError>(())
 /// ```
 pub struct Osc {
+    inner: Arc<Runtime>,
+    /// Whether dropping this value terminates the runtime: true for the `Osc` that
+    /// `start` made, false for the ones an [`OscHandle`] lends.
+    owner: bool,
+}
+
+/// The runtime itself, shared by the owning [`Osc`] and the [`OscHandle`]s.
+struct Runtime {
     /// What the driver's threads share with this one.
     engine: Arc<Engine>,
     driver: Driver,
@@ -69,8 +77,11 @@ pub struct Osc {
 impl std::fmt::Debug for Osc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Osc")
-            .field("mode", &self.engine.config.mode)
-            .field("channels", &self.channels.read().keys().collect::<Vec<_>>())
+            .field("mode", &self.inner.engine.config.mode)
+            .field(
+                "channels",
+                &self.inner.channels.read().keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -126,31 +137,34 @@ impl Osc {
         let driver = Driver::start(&engine)?;
         log::debug!("osc4rs runtime started in {mode:?} mode");
         Ok(Osc {
-            engine,
-            driver,
-            channels: RwLock::new(HashMap::new()),
-            terminated: AtomicBool::new(false),
+            inner: Arc::new(Runtime {
+                engine,
+                driver,
+                channels: RwLock::new(HashMap::new()),
+                terminated: AtomicBool::new(false),
+            }),
+            owner: true,
         })
     }
 
     /// The scheduling mode.
     pub fn mode(&self) -> Mode {
-        self.engine.config.mode
+        self.inner.engine.config.mode
     }
 
     /// The dispatcher: its statistics, the fallback handler for unmatched messages,
     /// filters written as regular expressions, and more.
     pub fn dispatcher(&self) -> &osc_dispatch::Dispatcher {
-        self.engine.core.dispatcher()
+        self.inner.engine.core.dispatcher()
     }
 
     /// A copy of the runtime's own counters.
     pub fn stats(&self) -> RuntimeStats {
-        self.engine.counters.snapshot()
+        self.inner.engine.counters.snapshot()
     }
 
     fn check_alive(&self) -> Result<()> {
-        if self.terminated.load(Ordering::Acquire) {
+        if self.inner.terminated.load(Ordering::Acquire) {
             Err(OscError::Terminated)
         } else {
             Ok(())
@@ -166,8 +180,8 @@ impl Osc {
             ChannelSpec::Udp(c) => c.dest.is_some(),
             ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => true,
         };
-        let opened = self.driver.open(name, spec)?;
-        self.channels.write().insert(
+        let opened = self.inner.driver.open(name, spec)?;
+        self.inner.channels.write().insert(
             name.to_owned(),
             ChannelInfo {
                 id: opened.id,
@@ -241,19 +255,20 @@ impl Osc {
     /// Sets (or with `None` removes) a channel's encode and decode hooks, until the
     /// channel is closed. A TCP server's hooks apply to its connections too.
     pub fn set_hooks(&self, name: &str, hooks: Option<ChannelHooks>) {
-        self.engine.hooks.set(name, hooks);
+        self.inner.engine.hooks.set(name, hooks);
     }
 
     /// Closes a channel by name (`Terminated` once the runtime is).
     pub fn close(&self, name: &str) -> Result<()> {
         self.check_alive()?;
         let info = self
+            .inner
             .channels
             .write()
             .remove(name)
             .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
-        self.engine.hooks.remove(name);
-        self.driver.close(info.id)
+        self.inner.engine.hooks.remove(name);
+        self.inner.driver.close(info.id)
     }
 
     /// A channel's counters: packets and bytes in and out, and drops by reason (a TCP
@@ -272,7 +287,7 @@ impl Osc {
     /// # Ok::<(), osc4rs::OscError>(())
     /// ```
     pub fn channel_stats(&self, name: &str) -> Option<StatsSnapshot> {
-        let channels = self.channels.read();
+        let channels = self.inner.channels.read();
         channels.get(name)?.stats.as_ref().map(|s| s.snapshot())
     }
 
@@ -280,8 +295,8 @@ impl Osc {
     /// unknown name and once the runtime is terminated.
     pub fn local_addr(&self, name: &str) -> Option<SocketAddr> {
         self.check_alive().ok()?;
-        let id = self.channels.read().get(name)?.id;
-        self.driver.local_addr(id)
+        let id = self.inner.channels.read().get(name)?.id;
+        self.inner.driver.local_addr(id)
     }
 
     // ------------------------------------------------------------------ methods
@@ -302,15 +317,93 @@ impl Osc {
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         self.check_alive()?;
-        self.engine.core.register(address, handler.into(), options)
+        self.inner
+            .engine
+            .core
+            .register(address, handler.into(), options)
     }
 
     /// Removes a method.
     pub fn remove_method(&self, id: MethodHandle) -> bool {
-        self.engine.core.unregister(id)
+        self.inner.engine.core.unregister(id)
+    }
+
+    /// A handle for handlers: clonable, and it does not keep the runtime alive (see
+    /// [`OscHandle`]).
+    pub fn handle(&self) -> OscHandle {
+        OscHandle {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     // ------------------------------------------------------------------ send
+
+    /// Sends on one channel to a given peer: a UDP server or peer channel replies from
+    /// its own socket (so a client that `connect()`ed its socket to the server's address
+    /// sees the reply), a TCP server sends on its connection to that peer. For a TCP
+    /// connection channel (`SERVER/PEER`) or a client, `peer` changes nothing.
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    /// let osc = Osc::builder().start()?;
+    /// osc.udp_server("in", "127.0.0.1:0")?;
+    /// let asker = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// osc.send_to(Message::new("/hello"), "in", asker.local_addr()?)?;
+    /// let mut buf = [0u8; 32];
+    /// let (n, from) = asker.recv_from(&mut buf)?;
+    /// assert_eq!((n, from), (12, osc.local_addr("in").unwrap()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn send_to(
+        &self,
+        packet: impl Into<Packet>,
+        channel: &str,
+        peer: SocketAddr,
+    ) -> Result<()> {
+        self.check_alive()?;
+        let packet = packet.into();
+        if channel == LOCAL || channel == ALL {
+            return Err(OscError::UnknownTarget(format!(
+                "{channel} (send_to needs one channel)"
+            )));
+        }
+        let found = self
+            .inner
+            .channels
+            .read()
+            .get(channel)
+            .map(|c| (c.id, c.writer.clone()));
+        let data = self.hooked(
+            channel,
+            &packet,
+            encode_shared(&packet, &self.inner.engine.config.codec)?,
+        )?;
+        log::trace!("send on {channel} to {peer}: {packet}");
+        let mut outbox = self.inner.driver.outbox(&self.inner.engine.counters);
+        let sent = match found {
+            Some((id, writer)) => outbox.send_to(id, writer.as_deref(), data, Some(peer)),
+            None if channel.contains('/') => outbox.send_named(channel, data),
+            None => Err(OscError::UnknownTarget(channel.to_owned())),
+        };
+        outbox.finish();
+        sent
+    }
+
+    /// Answers the packet a handler is running for, to whoever sent it, on the channel
+    /// it came in on ([`send_to`](Self::send_to) with the context's channel and peer):
+    /// from a UDP server's own socket, or on the TCP connection it arrived on. A
+    /// `_local` packet has no one to answer: [`OscError::UnknownTarget`].
+    pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
+        let channel = ctx
+            .channel
+            .as_deref()
+            .filter(|c| *c != LOCAL)
+            .ok_or_else(|| OscError::UnknownTarget("no channel to reply on".into()))?;
+        match ctx.peer {
+            Some(peer) => self.send_to(packet, channel, peer),
+            None => self.send(packet, channel),
+        }
+    }
 
     /// Sends a message or bundle to a target: a channel name, a group of names (nested
     /// to any depth), `_local` (dispatch here without encoding) or `_all` (every channel
@@ -333,7 +426,7 @@ impl Osc {
             if let Some(b) = &bytes {
                 return Ok(Arc::clone(b));
             }
-            let b = encode_shared(&packet, &self.engine.config.codec)?;
+            let b = encode_shared(&packet, &self.inner.engine.config.codec)?;
             bytes = Some(Arc::clone(&b));
             Ok(b)
         };
@@ -341,7 +434,7 @@ impl Osc {
         let mut named = Vec::new();
         let mut local = false;
         {
-            let names = self.channels.read();
+            let names = self.inner.channels.read();
             for name in target.names() {
                 match name {
                     LOCAL => local = true,
@@ -362,7 +455,7 @@ impl Osc {
         }
         ids.sort_unstable_by_key(|(id, ..)| *id);
         ids.dedup_by_key(|(id, ..)| *id);
-        let mut outbox = self.driver.outbox(&self.engine.counters);
+        let mut outbox = self.inner.driver.outbox(&self.inner.engine.counters);
         for (id, name, writer) in ids {
             let data = self.hooked(&name, &packet, encoded()?)?;
             log::trace!("send on {name}: {packet}");
@@ -375,20 +468,29 @@ impl Osc {
         }
         outbox.finish();
         if local {
-            self.engine.core.dispatch_local(packet, TimeTag::now());
+            self.inner
+                .engine
+                .core
+                .dispatch_local(packet, TimeTag::now());
         }
         Ok(())
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.
     fn hooked(&self, name: &str, packet: &Packet, data: Arc<[u8]>) -> Result<Arc<[u8]>> {
-        let Some(hook) = self.engine.hooks.get(name).and_then(|h| h.encode.clone()) else {
+        let Some(hook) = self
+            .inner
+            .engine
+            .hooks
+            .get(name)
+            .and_then(|h| h.encode.clone())
+        else {
             return Ok(data);
         };
         match hooks::run_encode(&hook, name, packet, data.to_vec()) {
             Some(bytes) => Ok(Arc::from(bytes)),
             None => {
-                Counters::bump(&self.engine.counters.send_errors);
+                Counters::bump(&self.inner.engine.counters.send_errors);
                 Err(OscError::HookPanicked(name.to_owned()))
             }
         }
@@ -413,7 +515,7 @@ impl Osc {
     /// in this thread either way.
     pub fn process_timeout(&self, max_wait: Duration) -> Result<usize> {
         self.check_alive()?;
-        self.driver.process(&self.engine, max_wait)
+        self.inner.driver.process(&self.inner.engine, max_wait)
     }
 
     // ------------------------------------------------------------------ terminate
@@ -422,11 +524,11 @@ impl Osc {
     /// every thread and drops future bundles (counted; never waited for). Idempotent;
     /// `Drop` does it too.
     pub fn terminate(&self) -> Result<()> {
-        if self.terminated.swap(true, Ordering::AcqRel) {
+        if self.inner.terminated.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        self.driver.terminate(&self.engine);
-        self.engine.core.shutdown();
+        self.inner.driver.terminate(&self.inner.engine);
+        self.inner.engine.core.shutdown();
         log::debug!("osc4rs runtime terminated");
         Ok(())
     }
@@ -434,7 +536,87 @@ impl Osc {
 
 impl Drop for Osc {
     fn drop(&mut self) {
-        let _ = self.terminate();
+        if self.owner {
+            let _ = self.terminate();
+        }
+    }
+}
+
+/// A cheap, clonable handle to a runtime that does not keep it alive: what a handler
+/// captures to send, reply, open or close channels (an `Arc<Osc>` captured in a
+/// handler would keep the runtime alive through its own method table). Obtained with
+/// [`Osc::handle`].
+///
+/// ```
+/// use osc4rs::{Context, Handler, Message, Osc};
+/// use std::time::Duration;
+///
+/// let osc = Osc::builder().start()?;
+/// osc.udp_server("in", "127.0.0.1:0")?;
+/// let h = osc.handle();
+/// // A `/status` request is answered to whoever asked, from the server's own socket.
+/// osc.method("/status", Handler::with_context(move |_m: &Message, ctx: &Context| {
+///     let _ = h.reply(ctx, Message::new("/status.reply").arg("ok"));
+/// }))?;
+///
+/// let client = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// client.connect(osc.local_addr("in").unwrap())?; // sees replies from that address only
+/// client.send(&osc4rs::codec::encode_packet(&Message::new("/status").into())?)?;
+/// client.set_read_timeout(Some(Duration::from_millis(20)))?;
+/// let mut buf = [0u8; 64];
+/// let n = loop {
+///     osc.process_timeout(Duration::from_millis(20))?;
+///     if let Ok(n) = client.recv(&mut buf) {
+///         break n;
+///     }
+/// };
+/// assert_eq!(Message::decode(&buf[..n])?.address, "/status.reply");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct OscHandle {
+    inner: std::sync::Weak<Runtime>,
+}
+
+impl std::fmt::Debug for OscHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OscHandle")
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
+    }
+}
+
+impl OscHandle {
+    /// The runtime, while it exists: an [`Osc`] to call anything on, which does not
+    /// terminate the runtime when dropped. `None` once the owner is gone.
+    pub fn get(&self) -> Option<Osc> {
+        self.inner.upgrade().map(|inner| Osc {
+            inner,
+            owner: false,
+        })
+    }
+
+    /// [`Osc::send`] through the handle; [`OscError::Terminated`] once the runtime is
+    /// gone.
+    pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
+        self.get().ok_or(OscError::Terminated)?.send(packet, target)
+    }
+
+    /// [`Osc::send_to`] through the handle.
+    pub fn send_to(
+        &self,
+        packet: impl Into<Packet>,
+        channel: &str,
+        peer: SocketAddr,
+    ) -> Result<()> {
+        self.get()
+            .ok_or(OscError::Terminated)?
+            .send_to(packet, channel, peer)
+    }
+
+    /// [`Osc::reply`] through the handle.
+    pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
+        self.get().ok_or(OscError::Terminated)?.reply(ctx, packet)
     }
 }
 

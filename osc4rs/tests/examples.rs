@@ -56,3 +56,59 @@ fn logger_warns_about_a_malformed_datagram_with_its_peer() {
     assert!(stderr.contains("handler got /log/after"), "{stderr}");
     assert!(stderr.contains("osc4rs runtime started"), "{stderr}");
 }
+
+#[test]
+fn status_server_answers_a_connected_client_in_every_mode() {
+    use std::time::Duration;
+    for mode in ["eventloop", "comthreads", "allthreads"] {
+        let port = osc_test_support::free_port();
+        let path = example("status_server");
+        let mut cmd = match &path {
+            Some(p) => Command::new(p),
+            None => {
+                let mut c = Command::new(env!("CARGO"));
+                c.args([
+                    "run",
+                    "-q",
+                    "-p",
+                    "osc4rs",
+                    "--example",
+                    "status_server",
+                    "--",
+                ]);
+                c
+            }
+        };
+        let child = cmd
+            .args([mode, &port.to_string(), "--once"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = osc_test_support::Reaped(child);
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(("127.0.0.1", port)).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let request = osc4rs::Packet::from(osc4rs::Message::new("/status"))
+            .to_bytes()
+            .unwrap();
+        let mut buf = [0u8; 128];
+        let mut reply = None;
+        for _ in 0..50 {
+            let _ = client.send(&request);
+            match client.recv(&mut buf) {
+                Ok(n) => {
+                    reply = Some(osc4rs::Message::decode(&buf[..n]).unwrap());
+                    break;
+                }
+                // Not listening yet: the kernel answers "refused" at once.
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        let reply = reply.unwrap_or_else(|| panic!("{mode}: no reply"));
+        assert_eq!(reply.address, "/status.reply");
+        assert_eq!(reply.args[0].as_str(), Some("running"));
+        assert!(server.0.wait().unwrap().success(), "{mode}");
+    }
+}

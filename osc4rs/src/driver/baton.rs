@@ -209,16 +209,17 @@ impl Outbox<'_> {
         id: ChannelId,
         writer: Option<&UdpWriter>,
         data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
     ) -> Result<()> {
         let c = self.counters;
         if let Some(w) = writer {
-            if !c.send_result(w.try_send(&data, None))? {
-                c.send_result(w.queue(data, None))?;
+            if !c.send_result(w.try_send(&data, dest))? {
+                c.send_result(w.queue(data, dest))?;
                 self.queued = true;
             }
             return Ok(());
         }
-        c.send_result(self.relay.handle.send(id, data, None))?;
+        c.send_result(self.relay.handle.send(id, data, dest))?;
         self.queued = true;
         Ok(())
     }

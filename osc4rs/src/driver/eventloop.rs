@@ -172,10 +172,15 @@ pub(super) struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
-    pub(super) fn send(&mut self, id: ChannelId, data: Arc<[u8]>) -> Result<()> {
+    pub(super) fn send(
+        &mut self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    ) -> Result<()> {
         let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
-            Some(reactor) => reactor.send(id, data, None),
-            None => self.handle.send(id, data, None),
+            Some(reactor) => reactor.send(id, data, dest),
+            None => self.handle.send(id, data, dest),
         };
         self.counters.send_result(r)
     }

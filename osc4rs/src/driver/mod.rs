@@ -130,9 +130,21 @@ impl Outbox<'_> {
         writer: Option<&UdpWriter>,
         data: Arc<[u8]>,
     ) -> Result<()> {
+        self.send_to(id, writer, data, None)
+    }
+
+    /// Sends on an open channel to `dest` (a UDP server's reply, or one connection of
+    /// a TCP server), or to the channel's own destination.
+    pub(crate) fn send_to(
+        &mut self,
+        id: ChannelId,
+        writer: Option<&UdpWriter>,
+        data: Arc<[u8]>,
+        dest: Option<SocketAddr>,
+    ) -> Result<()> {
         match &mut self.0 {
-            Out::EventLoop(o) => o.send(id, data),
-            Out::Threads(o) => o.send(id, writer, data),
+            Out::EventLoop(o) => o.send(id, data, dest),
+            Out::Threads(o) => o.send(id, writer, data, dest),
         }
     }
 
