@@ -25,6 +25,15 @@ use crate::Tag;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Text given as hex is not hex (see [`from_hex`](crate::from_hex)).
+    #[error("invalid hex at character {position}: {reason}")]
+    BadHex {
+        /// Where the problem is (1-based, counting the characters kept after spaces
+        /// are removed).
+        position: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The data ended before a complete item could be read.
     #[error(
         "unexpected end of data at offset {offset}: needed {needed} bytes, {available} available"

@@ -268,7 +268,7 @@ pub fn unwrap_packet(wire: &[u8], control: &dyn PacketControl, opts: &Options) -
             reason: "advanced packet control needs a /packet message, found a bundle",
         });
     };
-    if m.address() != PACKET_CONTROL_ADDRESS || m.type_tags() != "sbsbsb" {
+    if m.address() != PACKET_CONTROL_ADDRESS || m.type_tags() != ",sbsbsb" {
         return Err(Error::InvalidAddress {
             offset: 0,
             reason: "advanced packet control needs a /packet ,sbsbsb message",

@@ -294,7 +294,7 @@ fn the_tag_table_readers_agree_on_every_tag() {
     let PacketRef::Message(view) = crate::decode(&bytes).unwrap() else {
         panic!()
     };
-    assert_eq!(view.type_tags(), "ifsbhtdScrmTFNI[i[]]");
+    assert_eq!(view.type_tags(), ",ifsbhtdScrmTFNI[i[]]");
     let p = Policy::of(&Options::DEFAULT);
     let mut r = Reader::new(view.data(), view.data_offset());
     let mut data = view.data();

@@ -1,6 +1,7 @@
-//! Hex dumps in osc4py3's `dumphex_buffer` layout.
+//! Hex dumps in osc4py3's `dumphex_buffer` layout, and hex text back to bytes.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write;
 
 /// A hex dump of `data` in osc4py3's layout: one line per 16 bytes, the decimal offset
@@ -37,6 +38,46 @@ pub fn dumphex(data: &[u8]) -> String {
         let _ = writeln!(out, "{:03}:{:40}{}", line_no * 16, hex, text);
     }
     out
+}
+
+/// Bytes from hex text such as `2f610000 2c000000`: pairs of hex digits, upper or lower
+/// case; whitespace anywhere is ignored, so a hex dump's hex column and the output of
+/// `osc4rs encode` both parse.
+///
+/// ```
+/// use osc_codec::{from_hex, Error};
+/// assert_eq!(from_hex("2f61 0000 2C000000")?, b"/a\0\0,\0\0\0");
+/// assert!(matches!(from_hex("2f6"), Err(Error::BadHex { position: 3, .. })));
+/// assert!(matches!(from_hex("2fxz"), Err(Error::BadHex { position: 3, .. })));
+/// # Ok::<(), osc_codec::Error>(())
+/// ```
+pub fn from_hex(text: &str) -> crate::Result<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return Err(crate::Error::BadHex {
+            position: digits.len(),
+            reason: "odd number of hex digits",
+        });
+    }
+    digits
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let digit = |b: u8| (b as char).to_digit(16);
+            match pair {
+                [hi, lo] => match (digit(*hi), digit(*lo)) {
+                    (Some(h), Some(l)) => Ok((h * 16 + l) as u8),
+                    (None, _) => Err(2 * i + 1),
+                    (_, None) => Err(2 * i + 2),
+                },
+                _ => Err(2 * i + 1),
+            }
+            .map_err(|position| crate::Error::BadHex {
+                position,
+                reason: "not a hex digit",
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

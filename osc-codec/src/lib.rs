@@ -16,7 +16,7 @@
 //! // Decode without copying: strings are slices of `bytes`.
 //! let PacketRef::Message(view) = decode(&bytes)? else { unreachable!() };
 //! assert_eq!(view.address(), "/synth/1/freq");
-//! assert_eq!(view.type_tags(), "ifs");
+//! assert_eq!(view.type_tags(), ",ifs");
 //! assert_eq!(view.args().nth(2), Some(ArgRef::Str("sine")));
 //!
 //! // Keep an owned copy, and print it in OSC text notation.
@@ -112,7 +112,7 @@ pub use views::{Args, BundleRef, Elements, MessageRef, PacketRef};
 #[cfg(feature = "alloc")]
 pub use compat::{decode_packet, dumphex_buffer, encode_packet};
 #[cfg(feature = "alloc")]
-pub use hexdump::dumphex;
+pub use hexdump::{dumphex, from_hex};
 #[cfg(feature = "alloc")]
 pub use packet::{Bundle, Message, Packet};
 #[cfg(feature = "alloc")]

@@ -84,10 +84,29 @@ impl<'a> MessageRef<'a> {
         self.address
     }
 
-    /// The type tags without the leading `,` (for example `"ifs"`).
+    /// The type-tag string as on the wire, with its leading `,` (for example
+    /// `",ifs"`), as [`Message::type_tags`](crate::Message::type_tags) gives it; `","`
+    /// for a message that had none (accepted by
+    /// [`Options::allow_missing_typetags`](crate::Options::allow_missing_typetags)).
+    ///
+    /// ```
+    /// let m = osc_codec::Message::new("/a").arg(1).arg(2.5f32);
+    /// let bytes = osc_codec::Packet::from(m.clone()).to_bytes()?;
+    /// let view = osc_codec::decode(&bytes)?;
+    /// let osc_codec::PacketRef::Message(v) = view else { unreachable!() };
+    /// assert_eq!(v.type_tags(), m.type_tags());
+    /// assert_eq!(v.type_tags(), ",if");
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
     pub fn type_tags(&self) -> &'a str {
+        let with_comma = (self.at.tags as usize)
+            .checked_sub(1)
+            .and_then(|start| self.raw.get(start..self.at.tags_end as usize))
+            .filter(|t| t.first() == Some(&b','));
         // Validated as ASCII tag characters when decoded.
-        core::str::from_utf8(self.tags()).unwrap_or_default()
+        with_comma
+            .and_then(|t| core::str::from_utf8(t).ok())
+            .unwrap_or(",")
     }
 
     /// The number of type tags (array brackets included).

@@ -12,13 +12,6 @@ use std::path::Path;
 
 use osc_codec::{Packet, decode};
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
-}
-
 #[test]
 fn every_hostile_packet_is_rejected_with_a_clear_error() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/hostile/packets.txt");
@@ -36,7 +29,7 @@ fn every_hostile_packet_is_rejected_with_a_clear_error() {
                 n + 1
             );
         };
-        let bytes = unhex(hex);
+        let bytes = osc_codec::from_hex(hex).expect("hex");
         let borrowed = decode(&bytes);
         assert!(borrowed.is_err(), "{name} ({why}): decoded as {borrowed:?}");
         let owned = Packet::decode(&bytes);

@@ -16,14 +16,6 @@ use std::path::Path;
 
 use osc_codec::{Packet, decode};
 
-fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
-}
-
 fn check_file(path: &Path) -> usize {
     let content = fs::read_to_string(path).expect("readable vector file");
     let mut count = 0;
@@ -36,7 +28,7 @@ fn check_file(path: &Path) -> usize {
         let (Some(name), Some(hex), Some(text)) = (parts.next(), parts.next(), parts.next()) else {
             panic!("{where_}: expected NAME<TAB>HEX<TAB>TEXT");
         };
-        let bytes = unhex(hex);
+        let bytes = osc_codec::from_hex(hex).expect("hex");
         let expected: Packet = text
             .parse()
             .unwrap_or_else(|e| panic!("{where_} {name}: bad text notation: {e}"));

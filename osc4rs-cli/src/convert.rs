@@ -60,21 +60,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.len() % 2 != 0 {
-        return Err("odd number of hex digits".into());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            s.get(i..i + 2)
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| format!("invalid hex at position {}", i + 1))
-        })
-        .collect()
-}
-
 /// Text notation -> hex.
 pub(crate) fn encode(a: EncodeArgs) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
@@ -110,7 +95,7 @@ pub(crate) fn decode(a: DecodeArgs) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for (n, line) in inputs(a.packets)? {
-        let text = match unhex(&line) {
+        let text = match osc_codec::from_hex(&line) {
             Err(e) => {
                 failed = true;
                 format!("!error ? line {n}: {e}")

@@ -134,10 +134,26 @@ impl Display for Packet {
     }
 }
 
+impl Display for ArgRef<'_> {
+    /// The argument's token in the text notation: `440`, `0.5`, `"sine"`, `<0a0b>` for
+    /// a blob, `true`, `nil`, a timetag as `SSSSSSSS.FFFFFFFF`, `[` and `]` for array
+    /// brackets.
+    ///
+    /// ```
+    /// use osc_codec::ArgRef;
+    /// assert_eq!(ArgRef::Float(0.5).to_string(), "0.5");
+    /// assert_eq!(ArgRef::Str("sine").to_string(), "\"sine\"");
+    /// assert_eq!(ArgRef::Blob(&[10, 11]).to_string(), "<0a0b>");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_token(f, self)
+    }
+}
+
 impl Display for MessageRef<'_> {
     /// The text notation of a borrowed message (prints without allocating).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ,{}", self.address(), self.type_tags())?;
+        write!(f, "{} {}", self.address(), self.type_tags())?;
         for a in self.args() {
             f.write_char(' ')?;
             write_token(f, &a)?;
