@@ -158,7 +158,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// An explicit type-tag string does not fit the value at `index`.
-    #[error("type tag {expected:?} does not fit argument {index} ({found})")]
+    #[error(
+        "type tag {expected:?} does not fit argument {index} ({found}): give a value of that type, or the tag of this one"
+    )]
     TagMismatch {
         /// Index of the argument (flattened, arrays included).
         index: usize,

@@ -325,6 +325,18 @@ impl From<ArgRef<'_>> for Option<Value> {
 /// Converts `v` to fit an explicit tag, or says why it does not. Conversions are
 /// lossless only: `i` <-> `h` <-> `f`/`d` when the number is exactly representable,
 /// `s` <-> `S`, `c` from a one-character string, `T`/`F` only from the matching bool.
+/// Whether `d` narrows to an `f32` without losing what the writer meant: exactly, or
+/// to the `f32` that prints as the same shortest decimal (`8.871` written in Rust is an
+/// `f64`; the `f32` nearest to it prints as `8.871` too, so `,f` takes it). A value
+/// with more digits than an `f32` holds (`3.141592653589793`) is refused.
+fn same_decimal_as_f32(d: f64) -> bool {
+    let f = d as f32;
+    if f64::from(f) == d || d.is_nan() {
+        return true;
+    }
+    f.is_finite() && alloc::format!("{f}").parse::<f64>() == Ok(d)
+}
+
 pub(crate) fn coerce(v: Value, tag: Tag) -> core::result::Result<Value, Value> {
     use Value as V;
     let ok = match (v, tag) {
@@ -336,7 +348,7 @@ pub(crate) fn coerce(v: Value, tag: Tag) -> core::result::Result<Value, Value> {
         (V::Long(i), Tag::Double) if (i as f64) as i64 == i && i != i64::MAX => V::Double(i as f64),
         (V::Long(i), Tag::Float) if (i as f32) as i64 == i && i != i64::MAX => V::Float(i as f32),
         (V::Float(f), Tag::Double) => V::Double(f.into()),
-        (V::Double(d), Tag::Float) if (d as f32) as f64 == d || d.is_nan() => V::Float(d as f32),
+        (V::Double(d), Tag::Float) if same_decimal_as_f32(d) => V::Float(d as f32),
         (V::String(s), Tag::Symbol) => V::Symbol(s),
         (V::Symbol(s), Tag::String) => V::String(s),
         (V::RawString(s), Tag::Symbol) => V::RawSymbol(s),

@@ -70,8 +70,24 @@ macro_rules! osc4py3_module {
                 global()?.process()
             }
 
-            /// Registers a handler (osc4py3 `osc_method`).
+            /// Registers a handler (osc4py3 `osc_method`), matching as osc4py3 does: the
+            /// registered pattern is matched against the start of each incoming
+            /// address, so a method on `/test` also receives `/test/me` and `/testing`
+            /// (osc4py3's documentation relies on it). [`osc_method_spec`] matches as
+            /// the OSC specification says instead.
             pub fn osc_method(addrpattern: &str, function: impl Into<Handler>) -> Result<MethodHandle> {
+                let filter = osc_pattern::Filter::osc4py3_prefix(addrpattern)?;
+                Ok(global()?.dispatcher().register_filter(
+                    filter,
+                    function,
+                    osc_dispatch::MethodOptions::default(),
+                ))
+            }
+
+            /// Registers a handler matched as the OSC specification says (the whole
+            /// address, `*` never crossing a `/`): what [`Osc::method`](crate::Osc::method)
+            /// does.
+            pub fn osc_method_spec(addrpattern: &str, function: impl Into<Handler>) -> Result<MethodHandle> {
                 global()?.method(addrpattern, function)
             }
 

@@ -10,9 +10,13 @@ pub enum OscError {
     /// Registering a method failed (bad pattern, ...).
     #[error(transparent)]
     Dispatch(#[from] osc_dispatch::DispatchError),
-    /// Encoding a packet failed.
-    #[error("cannot encode the packet: {0}")]
+    /// Building, encoding or decoding a packet failed (the codec's error says which
+    /// and where).
+    #[error("OSC codec: {0}")]
     Codec(#[from] osc_codec::Error),
+    /// An address pattern or filter is not valid.
+    #[error(transparent)]
+    Pattern(#[from] osc_pattern::PatternError),
     /// A send target names no channel (and is not `_local` or `_all`).
     #[error("no channel named {0:?}")]
     UnknownTarget(String),
