@@ -41,8 +41,13 @@ pub(crate) fn inputs(args: Vec<String>) -> Result<Vec<(usize, String)>, Failure>
     Ok(out)
 }
 
-/// Parses one packet of text notation, pointing at the column of a mistake.
+/// Parses one packet of text notation, pointing at the column of a mistake. A bare
+/// address (`/status`) is a message without arguments, as liblo's `oscsend` takes it.
 pub(crate) fn parse_line(line_no: usize, line: &str) -> Result<Packet, Failure> {
+    let trimmed = line.trim();
+    if trimmed.starts_with('/') && !trimmed.contains(char::is_whitespace) {
+        return parse_line(line_no, &format!("{trimmed} ,"));
+    }
     line.parse::<Packet>().map_err(|e| {
         let (column, reason) = match &e {
             osc_codec::Error::Notation { column, reason } => (*column, reason.to_string()),

@@ -41,7 +41,8 @@ pub(crate) struct SendArgs {
     /// At most this many packets per second.
     #[arg(long)]
     rate: Option<f64>,
-    /// Then wait this many seconds and print what comes back to the sending socket.
+    /// Then wait this many seconds and print what comes back to the sending socket;
+    /// exit 1 if nothing came.
     #[arg(long)]
     wait_reply: Option<f64>,
     /// Allow sending to a broadcast address (UDP).
@@ -147,12 +148,16 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
         return Err(Failure::runtime("could not write everything within 10 s"));
     }
     if let Some(secs) = a.wait_reply {
-        let until = Instant::now() + Duration::from_secs_f64(secs.max(0.0));
+        let until = Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 1e9));
         while Instant::now() < until {
             reactor.poll(
                 Some(until.saturating_duration_since(Instant::now())),
                 &mut printer,
             )?;
+        }
+        if replies.lock().map(|r| r.is_empty()).unwrap_or(true) {
+            eprintln!("osc4rs: no reply within {secs} s");
+            return Ok(ExitCode::from(1));
         }
     }
     if let Ok(st) = state.lock() {

@@ -552,3 +552,47 @@ fn dump_joins_multicast_and_receives_broadcast_in_a_private_namespace() {
         "/mc ,i 1\n/bc ,i 2\n"
     );
 }
+
+#[test]
+fn a_bare_address_is_a_message_without_arguments() {
+    let out = bin().args(["encode", "/status"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "2f737461747573002c000000"
+    );
+}
+
+#[test]
+fn wait_reply_without_a_reply_exits_non_zero() {
+    // A socket that receives and never answers.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let out = bin()
+        .args(["send", "--port", &port, "--wait-reply", "0.3", "/status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no reply within 0.3 s"));
+    // ...and zero when the reply comes (the first request still waits in the socket).
+    let mut buf = [0u8; 64];
+    silent.set_nonblocking(true).unwrap();
+    while silent.recv(&mut buf).is_ok() {}
+    silent.set_nonblocking(false).unwrap();
+    let responder = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = silent.recv_from(&mut buf).unwrap();
+        silent.send_to(&buf[..n], from).unwrap();
+    });
+    let out = bin()
+        .args(["send", "--port", &port, "--wait-reply", "2", "/status"])
+        .output()
+        .unwrap();
+    responder.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/status ,"));
+}
