@@ -50,6 +50,7 @@ mod driver;
 mod error;
 mod hooks;
 mod mode;
+mod notice;
 mod receive;
 mod runtime;
 mod state;

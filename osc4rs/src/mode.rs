@@ -57,6 +57,10 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     /// Reactor work bounds.
     pub reactor: ReactorConfig,
+    /// Tell the first failure of each kind (a message no method takes, a malformed
+    /// packet, ...) on standard error when no logger is installed (default on; with a
+    /// logger, every failure goes to it instead).
+    pub notices: bool,
     /// How long `terminate()` waits for queued sends to be written.
     pub flush_timeout: Duration,
     /// Most decoded packets waiting for `process()` in `CommThreads` mode; beyond it
@@ -72,6 +76,7 @@ impl Default for Config {
             codec: CodecOptions::DEFAULT,
             scheduler: SchedulerConfig::default(),
             reactor: ReactorConfig::default(),
+            notices: true,
             flush_timeout: Duration::from_secs(2),
             incoming_queue: 65_536,
         }

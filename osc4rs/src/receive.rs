@@ -48,6 +48,7 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Vec<Incoming>) -> usize {
         let arrival = ctx.arrival;
         e.core.dispatch(packet, ctx, arrival);
     }
+    e.notice();
     n
 }
 

@@ -362,6 +362,7 @@ impl Osc {
     ) -> Result<()> {
         self.check_alive()?;
         let packet = packet.into();
+        check_addresses(&packet)?;
         if channel == LOCAL || channel == ALL {
             return Err(OscError::UnknownTarget(format!(
                 "{channel} (send_to needs one channel)"
@@ -420,6 +421,7 @@ impl Osc {
     pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
         self.check_alive()?;
         let packet = packet.into();
+        check_addresses(&packet)?;
         let target = target.into();
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
@@ -617,6 +619,21 @@ impl OscHandle {
     /// [`Osc::reply`] through the handle.
     pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
         self.get().ok_or(OscError::Terminated)?.reply(ctx, packet)
+    }
+}
+
+/// Refuses a packet whose receivers would refuse it: every message's address must be a
+/// literal address or a valid pattern (`/a/` with its trailing `/` is neither, and a
+/// receiving dispatcher drops it). A literal address costs one scan of its bytes.
+fn check_addresses(packet: &Packet) -> Result<()> {
+    match packet {
+        Packet::Message(m) => {
+            if !osc_pattern::is_literal_address(&m.address) {
+                osc_pattern::Pattern::new(&m.address)?;
+            }
+            Ok(())
+        }
+        Packet::Bundle(b) => b.content.iter().try_for_each(check_addresses),
     }
 }
 

@@ -9,6 +9,7 @@ use osc_channel::{ChannelId, ChannelStats, UdpWriter};
 
 use crate::core::Core;
 use crate::hooks::HookTable;
+use crate::notice::Notices;
 use crate::stats::Counters;
 use crate::{Config, Result};
 
@@ -17,17 +18,27 @@ pub(crate) struct Engine {
     pub(crate) core: Core,
     pub(crate) hooks: HookTable,
     pub(crate) counters: Counters,
+    notices: Notices,
 }
 
 impl Engine {
     pub(crate) fn new(config: Config) -> Result<Engine> {
         let core = Core::new(&config)?;
         Ok(Engine {
+            notices: Notices::new(config.notices),
             config,
             core,
             hooks: HookTable::default(),
             counters: Counters::default(),
         })
+    }
+
+    /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch.
+    pub(crate) fn notice(&self) {
+        if self.notices.wanted() {
+            self.notices
+                .check(&self.core.dispatcher().stats(), &self.counters.snapshot());
+        }
     }
 
     /// How long a `process_timeout(max_wait)` pass may wait: `max_wait`, or less if a
