@@ -10,6 +10,7 @@ use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
 use crate::exec::{Call, ExecState, Method, invoke, run_calls, submit_bundle};
+use crate::handler::IntoHandler;
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
@@ -203,7 +204,11 @@ impl Dispatcher {
     /// assert!(d.register("/synth/[", |_: &Message| {}).is_err());
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
-    pub fn register(&self, address: &str, handler: impl Into<Handler>) -> Result<MethodHandle> {
+    pub fn register<Form>(
+        &self,
+        address: &str,
+        handler: impl IntoHandler<Form>,
+    ) -> Result<MethodHandle> {
         self.register_with(address, handler, MethodOptions::default())
     }
 
@@ -211,13 +216,13 @@ impl Dispatcher {
     ///
     /// # Errors
     /// As [`register`](Self::register).
-    pub fn register_with(
+    pub fn register_with<Form>(
         &self,
         address: &str,
-        handler: impl Into<Handler>,
+        handler: impl IntoHandler<Form>,
         options: MethodOptions,
     ) -> Result<MethodHandle> {
-        let method = self.method(address, handler.into(), options);
+        let method = self.method(address, handler.into_handler(), options);
         let id = if is_literal_address(address) {
             self.space.write().insert(address, method)?
         } else {
@@ -229,13 +234,13 @@ impl Dispatcher {
 
     /// Registers a handler with an explicit [`Filter`] (OSC pattern, osc4py3 prefix
     /// compatibility, or a regular expression with osc-pattern's `regex` feature).
-    pub fn register_filter(
+    pub fn register_filter<Form>(
         &self,
         filter: Filter,
-        handler: impl Into<Handler>,
+        handler: impl IntoHandler<Form>,
         options: MethodOptions,
     ) -> MethodHandle {
-        let method = self.method(filter.as_str(), handler.into(), options);
+        let method = self.method(filter.as_str(), handler.into_handler(), options);
         MethodHandle(self.space.write().insert_filter(filter, method))
     }
 

@@ -46,6 +46,100 @@ impl<F: Fn(&Message) + Send + Sync + 'static> From<F> for Handler {
     }
 }
 
+/// What a method can be registered with: a [`Handler`], a closure over the message
+/// (`|m: &Message| ..`), or a closure over the message and its context
+/// (`|m: &Message, ctx: &Context| ..`). The `Form` parameter only tells the two closure
+/// forms apart; it is inferred.
+///
+/// | you have | write |
+/// |---|---|
+/// | the message | `\|m: &Message\| ..` |
+/// | the message and where it came from | `\|m: &Message, ctx: &Context\| ..` |
+/// | typed arguments | `Handler::typed(\|v: f32\| ..)`, `Handler::typed(\|(f, a): (f32, f32)\| ..)`, `Handler::typed(\|f: f32, a: f32\| ..)` |
+/// | typed arguments and the context | `Handler::typed_with_context(\|(f,): (f32,), m, ctx\| ..)` |
+/// | extra data bound at registration | `Handler::with_extra(data, \|m, ctx, data\| ..)` |
+///
+/// ```
+/// use osc_codec::Message;
+/// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+///
+/// let d = Dispatcher::new(DispatcherConfig::default());
+/// d.register("/a", |m: &Message| println!("{m}"))?;
+/// d.register("/b", |m: &Message, ctx: &Context| println!("{m} from {:?}", ctx.peer))?;
+/// d.register("/c", Handler::typed(|freq: f32, amp: f32| println!("{freq} {amp}")))?;
+/// # Ok::<(), osc_dispatch::DispatchError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this closure cannot be a method handler",
+    label = "a handler takes `&Message`, or `&Message` and `&Context`",
+    note = "write `|m: &Message| ..` or `|m: &Message, ctx: &Context| ..` (annotate the types)",
+    note = "for typed arguments wrap it: `Handler::typed(|v: f32| ..)`, `Handler::typed(|(f, a): (f32, f32)| ..)` or `Handler::typed(|f: f32, a: f32| ..)`",
+    note = "a handler must be `Send + Sync + 'static`: share state with `Arc<Mutex<_>>` (not `Rc<RefCell<_>>`), and reach the runtime through `Osc::handle()`"
+)]
+pub trait IntoHandler<Form> {
+    /// The handler.
+    fn into_handler(self) -> Handler;
+}
+
+impl IntoHandler<Handler> for Handler {
+    fn into_handler(self) -> Handler {
+        self
+    }
+}
+
+impl<F: Fn(&Message) + Send + Sync + 'static> IntoHandler<fn(&Message)> for F {
+    fn into_handler(self) -> Handler {
+        Handler::new(self)
+    }
+}
+
+impl<F: Fn(&Message, &Context) + Send + Sync + 'static> IntoHandler<fn(&Message, &Context)> for F {
+    fn into_handler(self) -> Handler {
+        Handler::with_context(self)
+    }
+}
+
+/// A function of typed arguments that [`Handler::typed`] takes: one argument of any
+/// [`FromArgs`] type (a bare `f32`, a tuple, `Vec<Value>`, ...), or up to six arguments
+/// of [`FromValue`](crate::FromValue) types, one per OSC argument.
+#[diagnostic::on_unimplemented(
+    message = "`Handler::typed` needs the argument types",
+    label = "annotate the arguments",
+    note = "write `|v: f32| ..`, `|(freq, amp): (f32, f32)| ..` or `|freq: f32, amp: f32| ..`; each type must be one that OSC arguments convert to (`FromValue`)"
+)]
+pub trait TypedFn<Args>: Send + Sync + 'static {
+    /// Converts the arguments and calls the function.
+    ///
+    /// # Errors
+    /// When the arguments do not fit (see [`FromArgs`]).
+    fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()>;
+}
+
+impl<A: FromArgs, F: Fn(A) + Send + Sync + 'static> TypedFn<(A,)> for F {
+    fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()> {
+        self(A::from_args(args)?);
+        Ok(())
+    }
+}
+
+macro_rules! typed_fn {
+    ($($t:ident),+) => {
+        impl<$($t: crate::FromValue,)+ F: Fn($($t),+) + Send + Sync + 'static> TypedFn<($($t,)+ ())> for F {
+            #[allow(non_snake_case)]
+            fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()> {
+                let ($($t,)+) = <($($t,)+)>::from_args(args)?;
+                self($($t),+);
+                Ok(())
+            }
+        }
+    };
+}
+typed_fn!(A, B);
+typed_fn!(A, B, C);
+typed_fn!(A, B, C, D);
+typed_fn!(A, B, C, D, E);
+typed_fn!(A, B, C, D, E, G);
+
 impl Handler {
     /// A handler over the message (address, type tags and arguments).
     #[must_use]
@@ -88,12 +182,20 @@ impl Handler {
     /// assert_eq!(d.stats().arg_errors, 1);
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
+    ///
+    /// A bare type takes a message of one argument, a tuple one of several, and a
+    /// function of several arguments takes one OSC argument each:
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// let one = Handler::typed(|freq: f32| println!("{freq}"));
+    /// let tuple = Handler::typed(|(freq, amp): (f32, f32)| println!("{freq} {amp}"));
+    /// let several = Handler::typed(|voice: i32, freq: f32, name: String| println!("{voice} {freq} {name}"));
+    /// # let _ = (one, tuple, several);
+    /// ```
     #[must_use]
-    pub fn typed<A: FromArgs>(f: impl Fn(A) + Send + Sync + 'static) -> Self {
-        Handler::fallible(move |m, _| {
-            f(A::from_args(&m.args)?);
-            Ok(())
-        })
+    pub fn typed<Args>(f: impl TypedFn<Args>) -> Self {
+        Handler::fallible(move |m, _| f.call_typed(&m.args))
     }
 
     /// A handler over typed arguments, the message and its context.

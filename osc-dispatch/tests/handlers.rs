@@ -165,3 +165,39 @@ fn unregister_stops_delivery() {
     send(&d, Message::new("/x"));
     assert_eq!((*n.lock().unwrap(), d.method_count()), (1, 0));
 }
+
+#[test]
+fn every_handler_form_is_accepted_directly_or_through_typed() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (a, b, c, e) = (log.clone(), log.clone(), log.clone(), log.clone());
+    d.register("/m", move |m: &Message| {
+        a.lock().unwrap().push(m.address.clone())
+    })
+    .unwrap();
+    d.register("/ctx", move |m: &Message, ctx: &Context| {
+        b.lock()
+            .unwrap()
+            .push(format!("{} {:?}", m.address, ctx.channel));
+    })
+    .unwrap();
+    d.register(
+        "/three",
+        Handler::typed(move |v: i32, f: f32, s: String| {
+            c.lock().unwrap().push(format!("{v} {f} {s}"));
+        }),
+    )
+    .unwrap();
+    d.register(
+        "/one",
+        Handler::typed(move |f: f32| e.lock().unwrap().push(format!("{f}"))),
+    )
+    .unwrap();
+    send(&d, Message::new("/m"));
+    send(&d, Message::new("/ctx"));
+    send(&d, Message::new("/three").arg(1).arg(2.5f32).arg("x"));
+    send(&d, Message::new("/three").arg(1)); // too few: refused, counted
+    send(&d, Message::new("/one").arg(3)); // i widens to f
+    assert_eq!(*log.lock().unwrap(), ["/m", "/ctx None", "1 2.5 x", "3"]);
+    assert_eq!(d.stats().arg_errors, 1);
+}

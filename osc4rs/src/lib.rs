@@ -68,7 +68,9 @@ pub use target::{ALL, LOCAL, Target};
 
 pub use osc_channel::{DropReason, StatsSnapshot};
 pub use osc_codec::{Bundle, Message, Packet, TimeTag, Value, osc_message};
-pub use osc_dispatch::{Context, Executor, FromArgs, Handler, MethodHandle, MethodOptions};
+pub use osc_dispatch::{
+    Context, Executor, FromArgs, Handler, IntoHandler, MethodHandle, MethodOptions, TypedFn,
+};
 
 /// Transport channels.
 pub use osc_channel as channel;

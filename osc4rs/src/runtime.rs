@@ -12,7 +12,7 @@ use osc_channel::{
     UdpConfig, UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
-use osc_dispatch::{Context, Handler, MethodHandle, MethodOptions};
+use osc_dispatch::{Context, IntoHandler, MethodHandle, MethodOptions};
 use parking_lot::RwLock;
 
 use crate::driver::Driver;
@@ -305,22 +305,26 @@ impl Osc {
     /// address is matched by incoming patterns (OSC dispatch); an address with pattern
     /// characters is a registered filter that selects the literal addresses it matches.
     /// The handler can be a closure over `&Message` or any [`Handler`].
-    pub fn method(&self, address: &str, handler: impl Into<Handler>) -> Result<MethodHandle> {
+    pub fn method<Form>(
+        &self,
+        address: &str,
+        handler: impl IntoHandler<Form>,
+    ) -> Result<MethodHandle> {
         self.method_with(address, handler, MethodOptions::default())
     }
 
     /// Registers a handler with options (a lock to hold, the executor).
-    pub fn method_with(
+    pub fn method_with<Form>(
         &self,
         address: &str,
-        handler: impl Into<Handler>,
+        handler: impl IntoHandler<Form>,
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         self.check_alive()?;
         self.inner
             .engine
             .core
-            .register(address, handler.into(), options)
+            .register(address, handler.into_handler(), options)
     }
 
     /// Removes a method.
