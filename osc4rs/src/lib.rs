@@ -66,19 +66,26 @@ pub use runtime::{IntoAddr, Osc, OscHandle};
 pub use stats::RuntimeStats;
 pub use target::{ALL, LOCAL, Target};
 
+#[doc(inline)]
 pub use osc_channel::{DropReason, StatsSnapshot};
+#[doc(inline)]
 pub use osc_codec::{Bundle, Message, Packet, TimeTag, Value, osc_message};
+#[doc(inline)]
 pub use osc_dispatch::{
     Context, Executor, FromArgs, Handler, IntoHandler, MethodHandle, MethodOptions, TypedFn,
 };
 
 /// Transport channels.
+#[doc(inline)]
 pub use osc_channel as channel;
 /// The codec: packets, values, timetags, options, framing, text notation.
+#[doc(inline)]
 pub use osc_codec as codec;
 /// Method registry, handlers, bundle scheduling, worker pool.
+#[doc(inline)]
 pub use osc_dispatch as dispatch;
 /// Address patterns and filters.
+#[doc(inline)]
 pub use osc_pattern as pattern;
 
 /// The user guide (`docs/guide.md`), compiled as doctests so its examples stay true.

@@ -304,7 +304,7 @@ impl Osc {
     /// Registers a handler for messages whose address matches `address`. A literal
     /// address is matched by incoming patterns (OSC dispatch); an address with pattern
     /// characters is a registered filter that selects the literal addresses it matches.
-    /// The handler can be a closure over `&Message` or any [`Handler`].
+    /// The handler can be a closure over `&Message` or any [`Handler`](crate::Handler).
     pub fn method<Form>(
         &self,
         address: &str,
