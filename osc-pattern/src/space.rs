@@ -407,6 +407,24 @@ impl<T> AddressSpace<T> {
     /// assert_eq!(seen, ["synth 1 (first)", "any synth", "synth 1 (second)"]);
     /// # Ok::<(), osc_pattern::PatternError>(())
     /// ```
+    ///
+    /// An incoming address that is neither a literal address nor a valid pattern (a
+    /// trailing `/`, as in osc4py3's own examples) reaches no method and no OSC
+    /// filter, but the osc4py3-style filters (prefix and regular expression) still see
+    /// it as a string, as osc4py3 would; it is an error only when none takes it.
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// space.insert("/test/me", "method")?;
+    /// space.insert_filter(Filter::osc4py3_prefix("/test")?, "osc4py3 prefix");
+    /// let mut seen = Vec::new();
+    /// space.for_each_match("/test/me/", |_, &name| seen.push(name))?;
+    /// assert_eq!(seen, ["osc4py3 prefix"]);
+    /// assert!(space.for_each_match("/other/", |_, _| {}).is_err());
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
     pub fn for_each_match<'a>(
         &'a self,
         incoming: &str,
@@ -414,14 +432,41 @@ impl<T> AddressSpace<T> {
     ) -> Result<(), PatternError> {
         if is_literal_address(incoming) {
             self.for_each_literal_match(incoming, f);
-        } else {
-            let mut out = Vec::new();
-            self.collect_pattern(&Pattern::new(incoming)?, &mut out);
-            for (id, t) in out {
-                f(id, t);
+            return Ok(());
+        }
+        match Pattern::new(incoming) {
+            Ok(pattern) => {
+                let mut out = Vec::new();
+                self.collect_pattern(&pattern, &mut out);
+                for (id, t) in out {
+                    f(id, t);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let mut any = false;
+                self.for_each_filter_match(incoming, |id, t| {
+                    any = true;
+                    f(id, t);
+                });
+                if any { Ok(()) } else { Err(e) }
             }
         }
-        Ok(())
+    }
+
+    /// The osc4py3-style filters (not OSC patterns, which follow the specification)
+    /// that take `address` as a string, in registration order.
+    fn for_each_filter_match<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
+        for &id in &self.filters {
+            let Some(entry) = self.entry(id) else {
+                continue;
+            };
+            if let Registration::Filter(filter) = &entry.registration {
+                if filter.kind() != crate::FilterKind::Osc && filter.matches_literal(address) {
+                    f(id, &entry.payload);
+                }
+            }
+        }
     }
 
     /// [`dispatch_into`](Self::dispatch_into) returning a new `Vec`.

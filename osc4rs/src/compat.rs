@@ -92,8 +92,11 @@ macro_rules! osc4py3_module {
             }
 
             /// Sends a message or bundle to a name or group of names (osc4py3 `osc_send`).
+            ///
+            /// As in osc4py3, any address goes out (its own example sends `/test/me/`);
+            /// [`Osc::send`](crate::Osc::send) refuses one that receivers would drop.
             pub fn osc_send(packet: impl Into<Packet>, names: impl Into<Target>) -> Result<()> {
-                global()?.send(packet, names)
+                global()?.send_unchecked(packet.into(), names.into())
             }
 
             /// A UDP server (osc4py3 `osc_udp_server(address, port, name)`).

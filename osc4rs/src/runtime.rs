@@ -304,7 +304,8 @@ impl Osc {
     /// Registers a handler for messages whose address matches `address`. A literal
     /// address is matched by incoming patterns (OSC dispatch); an address with pattern
     /// characters is a registered filter that selects the literal addresses it matches.
-    /// The handler can be a closure over `&Message` or any [`Handler`](crate::Handler).
+    /// The handler can be a closure over `&Message`, over `&Message` and `&Context`, or any
+    /// [`Handler`](crate::Handler) (see [`IntoHandler`](crate::IntoHandler)).
     pub fn method<Form>(
         &self,
         address: &str,
@@ -423,10 +424,20 @@ impl Osc {
     /// [`osc_channel::UdpWriter`]), falling back to the I/O thread's queue when the
     /// socket would block or earlier packets wait; TCP goes through the I/O thread.
     pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
-        self.check_alive()?;
         let packet = packet.into();
         check_addresses(&packet)?;
-        let target = target.into();
+        self.send_checked(packet, target.into())
+    }
+
+    /// [`send`](Self::send) without the address check: osc4py3's `osc_send`, whose
+    /// own examples send `/test/me/` (osc4rs receivers offer it to osc4py3-style
+    /// filters only).
+    pub(crate) fn send_unchecked(&self, packet: Packet, target: Target) -> Result<()> {
+        self.send_checked(packet, target)
+    }
+
+    fn send_checked(&self, packet: Packet, target: Target) -> Result<()> {
+        self.check_alive()?;
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
             if let Some(b) = &bytes {
