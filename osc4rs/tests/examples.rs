@@ -112,3 +112,82 @@ fn status_server_answers_a_connected_client_in_every_mode() {
         assert!(server.0.wait().unwrap().success(), "{mode}");
     }
 }
+
+#[test]
+fn fader_bridge_relays_timed_bundles_from_oscsend_to_oscdump() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    if !osc_test_support::liblo() {
+        return;
+    }
+    let (faders, synth) = (osc_test_support::free_port(), osc_test_support::free_port());
+    let mut dump = osc_test_support::Reaped(
+        Command::new("oscdump")
+            .args(["-L", &synth.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut cmd = match example("fader_bridge") {
+        Some(p) => Command::new(p),
+        None => {
+            let mut c = Command::new(env!("CARGO"));
+            c.args([
+                "run",
+                "-q",
+                "-p",
+                "osc4rs",
+                "--example",
+                "fader_bridge",
+                "--",
+            ]);
+            c
+        }
+    };
+    let mut bridge = osc_test_support::Reaped(
+        cmd.args([&faders.to_string(), &synth.to_string(), "--count", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait until the bridge listens, then move two faders with liblo's oscsend.
+    let mut banner = String::new();
+    BufReader::new(bridge.0.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    assert!(banner.starts_with("faders on udp port"), "{banner}");
+    std::thread::sleep(Duration::from_millis(200)); // oscdump binds too
+    for (n, v) in [("1", "0.5"), ("7", "0.25")] {
+        let st = Command::new("oscsend")
+            .args([
+                "localhost",
+                &faders.to_string(),
+                &format!("/fader/{n}"),
+                "f",
+                v,
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = std::sync::Arc::clone(&lines);
+    let out = dump.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            l.lock().unwrap().push(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lines.lock().unwrap().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let got = lines.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    // oscdump prints a bundled message after its bundle's timetag (SSSSSSSS.FFFFFFFF).
+    assert!(got[0].ends_with(" /synth/1/amp f 0.500000"), "{got:?}");
+    assert!(got[1].ends_with(" /synth/7/amp f 0.250000"), "{got:?}");
+    assert_eq!(got[0].split(' ').next().unwrap().len(), 17, "{got:?}");
+    assert!(bridge.0.wait().unwrap().success());
+}
