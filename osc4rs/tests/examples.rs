@@ -15,16 +15,21 @@ fn example(name: &str) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-fn run_example(name: &str, args: &[&str]) -> std::process::Output {
+/// The command that runs an example: the built binary, or (not built: a filtered test
+/// run) `cargo run`.
+fn example_command(name: &str) -> Command {
     match example(name) {
-        Some(path) => Command::new(path).args(args).output().unwrap(),
-        // Not built (a filtered test run): build and run it through cargo.
-        None => Command::new(env!("CARGO"))
-            .args(["run", "-q", "-p", "osc4rs", "--example", name, "--"])
-            .args(args)
-            .output()
-            .unwrap(),
+        Some(path) => Command::new(path),
+        None => {
+            let mut c = Command::new(env!("CARGO"));
+            c.args(["run", "-q", "-p", "osc4rs", "--example", name, "--"]);
+            c
+        }
     }
+}
+
+fn run_example(name: &str, args: &[&str]) -> std::process::Output {
+    example_command(name).args(args).output().unwrap()
 }
 
 #[test]
@@ -62,23 +67,7 @@ fn status_server_answers_a_connected_client_in_every_mode() {
     use std::time::Duration;
     for mode in ["eventloop", "comthreads", "allthreads"] {
         let port = osc_test_support::free_port();
-        let path = example("status_server");
-        let mut cmd = match &path {
-            Some(p) => Command::new(p),
-            None => {
-                let mut c = Command::new(env!("CARGO"));
-                c.args([
-                    "run",
-                    "-q",
-                    "-p",
-                    "osc4rs",
-                    "--example",
-                    "status_server",
-                    "--",
-                ]);
-                c
-            }
-        };
+        let mut cmd = example_command("status_server");
         let child = cmd
             .args([mode, &port.to_string(), "--once"])
             .stdout(std::process::Stdio::null())
@@ -129,22 +118,7 @@ fn fader_bridge_relays_timed_bundles_from_oscsend_to_oscdump() {
             .spawn()
             .unwrap(),
     );
-    let mut cmd = match example("fader_bridge") {
-        Some(p) => Command::new(p),
-        None => {
-            let mut c = Command::new(env!("CARGO"));
-            c.args([
-                "run",
-                "-q",
-                "-p",
-                "osc4rs",
-                "--example",
-                "fader_bridge",
-                "--",
-            ]);
-            c
-        }
-    };
+    let mut cmd = example_command("fader_bridge");
     let mut bridge = osc_test_support::Reaped(
         cmd.args([&faders.to_string(), &synth.to_string(), "--count", "2"])
             .stdout(Stdio::piped())

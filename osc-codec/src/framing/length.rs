@@ -65,9 +65,8 @@ impl LengthDecoder {
     /// what is allocated beyond [`RETAINED`](super::RETAINED) bytes is freed, so one
     /// large packet does not cost its size for the rest of the stream.
     pub fn shrink(&mut self) {
-        if self.buffered() == 0 && self.buf.capacity() > super::RETAINED {
-            self.buf.clear();
-            self.buf.shrink_to(super::RETAINED);
+        if self.buffered() == 0 {
+            super::shrink_idle(&mut self.buf);
         }
     }
 

@@ -37,6 +37,15 @@ pub use slip::{SlipDecoder, slip_encode};
 /// a new allocation, far less than a large one.
 pub const RETAINED: usize = 64 << 10;
 
+/// Frees what an idle decoder buffer holds beyond [`RETAINED`].
+#[cfg(feature = "alloc")]
+fn shrink_idle(buf: &mut alloc::vec::Vec<u8>) {
+    if buf.capacity() > RETAINED {
+        buf.clear();
+        buf.shrink_to(RETAINED);
+    }
+}
+
 /// Which framing a stream uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Framing {
