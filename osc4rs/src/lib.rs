@@ -52,6 +52,7 @@ mod hooks;
 mod mode;
 mod notice;
 mod receive;
+pub mod record;
 mod runtime;
 mod state;
 mod stats;

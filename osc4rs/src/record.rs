@@ -1,0 +1,237 @@
+//! Recordings of OSC traffic: a versioned, line-oriented text format that keeps every
+//! packet byte for byte with its arrival time, sender and channel, readable by people
+//! (each line ends with the packet in the text notation) and by `osc4rs decode`.
+//!
+//! ```text
+//! # osc4rs recording 1
+//! 0.000000000 127.0.0.1:50123 in 2f6100002c690000000000 01  # /a ,i 1
+//! 0.012500000 - in 2362756e646c65...                        # #bundle(...) { ... }
+//! ```
+//! A line is `SECONDS PEER CHANNEL HEX`, then optionally `# NOTE`: seconds since the
+//! recording started (9 decimals), the sender (`-` when unknown), the channel name
+//! (no spaces), the packet in hex (spaces inside the hex are not allowed). Lines
+//! starting with `#` are comments; the first must be the header with the version.
+//!
+//! ```
+//! use osc4rs::record::{read_recording, write_header, write_record, Record};
+//! use std::time::Duration;
+//!
+//! let mut file = Vec::new();
+//! write_header(&mut file)?;
+//! let packet = osc4rs::Packet::from(osc4rs::Message::new("/a").arg(1)).to_bytes()?;
+//! let rec = Record { at: Duration::from_millis(12), peer: None, channel: "in".into(), data: packet };
+//! write_record(&mut file, &rec)?;
+//! let back: Vec<Record> = read_recording(&file[..]).collect::<Result<_, _>>()?;
+//! assert_eq!(back, [rec]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use osc_codec::{PacketRef, decode, from_hex};
+
+/// The first line of every recording; the number is the format's version.
+pub const HEADER: &str = "# osc4rs recording 1";
+
+/// One recorded packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// When it arrived, from the start of the recording.
+    pub at: Duration,
+    /// Who sent it, when known.
+    pub peer: Option<SocketAddr>,
+    /// The channel it came in on.
+    pub channel: String,
+    /// The packet's bytes, exactly as received.
+    pub data: Vec<u8>,
+}
+
+/// A line of a recording that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("recording line {line}: {reason}")]
+pub struct RecordError {
+    /// The line number (1-based).
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Writes the header line.
+///
+/// # Errors
+/// What the writer returns.
+pub fn write_header(out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "{HEADER}")
+}
+
+/// Writes one record as a line, with the packet in the text notation as a comment (or
+/// the decoding error, for a malformed packet, which is recorded all the same).
+///
+/// # Errors
+/// What the writer returns.
+pub fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
+    let peer = r.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
+    let hex: String = r.data.iter().map(|b| format!("{b:02x}")).collect();
+    let channel = if r.channel.is_empty() || r.channel.contains(char::is_whitespace) {
+        r.channel.replace(char::is_whitespace, "_") + "_"
+    } else {
+        r.channel.clone()
+    };
+    let note = match decode(&r.data) {
+        Ok(p) => one_line(&p),
+        Err(e) => format!("!error {e}"),
+    };
+    writeln!(
+        out,
+        "{}.{:09} {peer} {channel} {hex}  # {note}",
+        r.at.as_secs(),
+        r.at.subsec_nanos()
+    )
+}
+
+fn one_line(p: &PacketRef<'_>) -> String {
+    p.to_string().replace('\n', " ")
+}
+
+/// Reads a recording: one item per record, in order; a bad line is an error item
+/// with its line number, and reading goes on after it (so a caller can skip the bad
+/// lines of a damaged file, or stop at the first).
+pub fn read_recording(input: impl BufRead) -> impl Iterator<Item = Result<Record, RecordError>> {
+    let mut header_seen = false;
+    input.lines().enumerate().filter_map(move |(i, line)| {
+        let line_no = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return Some(Err(error(line_no, format!("cannot read: {e}")))),
+        };
+        let trimmed = line.trim();
+        if !header_seen {
+            if trimmed.is_empty() {
+                return None;
+            }
+            header_seen = true;
+            return match trimmed {
+                HEADER => None,
+                t if t.starts_with("# osc4rs recording ") => Some(Err(error(
+                    line_no,
+                    format!("unsupported version ({t:?}; this build reads {HEADER:?})"),
+                ))),
+                _ => Some(Err(error(
+                    line_no,
+                    format!("not an osc4rs recording (the first line must be {HEADER:?})"),
+                ))),
+            };
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        Some(parse_line(line_no, trimmed))
+    })
+}
+
+fn error(line: usize, reason: String) -> RecordError {
+    RecordError { line, reason }
+}
+
+fn parse_line(line: usize, text: &str) -> Result<Record, RecordError> {
+    let body = text.split_once(" #").map_or(text, |(b, _)| b);
+    let mut fields = body.split_whitespace();
+    let (Some(at), Some(peer), Some(channel), Some(hex), None) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return Err(error(
+            line,
+            "expected SECONDS PEER CHANNEL HEX [# NOTE]".into(),
+        ));
+    };
+    let at = at
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| error(line, format!("bad time {at:?}")))?;
+    let peer = match peer {
+        "-" => None,
+        p => Some(
+            p.parse()
+                .map_err(|_| error(line, format!("bad peer address {p:?}")))?,
+        ),
+    };
+    let data = from_hex(hex).map_err(|e| error(line, format!("bad packet: {e}")))?;
+    Ok(Record {
+        at,
+        peer,
+        channel: channel.to_owned(),
+        data,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_errors_with_their_number_and_reading_goes_on() {
+        let text = format!(
+            "{HEADER}\n\
+             0.5 - in 2f6100002c000000\n\
+             x - in 2f6100002c000000\n\
+             1.0 nowhere in 2f6100002c000000\n\
+             1.0 - in 2f61zz\n\
+             1.0 - in\n\
+             # a comment\n\
+             2.0 127.0.0.1:9 in 2f6200002c000000  # /b ,\n"
+        );
+        let items: Vec<_> = read_recording(text.as_bytes()).collect();
+        assert_eq!(items.len(), 6);
+        assert!(items[0].is_ok());
+        for (item, line) in items[1..5].iter().zip([3, 4, 5, 6]) {
+            assert_eq!(item.as_ref().unwrap_err().line, line, "{item:?}");
+        }
+        let last = items[5].as_ref().unwrap();
+        assert_eq!(last.at, Duration::from_secs(2));
+        assert_eq!(last.peer, Some("127.0.0.1:9".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_header_is_checked() {
+        let wrong = read_recording("hello\n".as_bytes()).next().unwrap();
+        assert!(
+            wrong
+                .unwrap_err()
+                .reason
+                .contains("not an osc4rs recording")
+        );
+        let newer = read_recording("# osc4rs recording 9\n".as_bytes())
+            .next()
+            .unwrap();
+        assert!(newer.unwrap_err().reason.contains("unsupported version"));
+    }
+
+    #[test]
+    fn malformed_packets_are_recorded_too() {
+        let mut out = Vec::new();
+        write_header(&mut out).unwrap();
+        let r = Record {
+            at: Duration::new(3, 5),
+            peer: None,
+            channel: "in".into(),
+            data: b"junk".to_vec(),
+        };
+        write_record(&mut out, &r).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.contains("3.000000005 - in 6a756e6b  # !error"),
+            "{text}"
+        );
+        let back: Vec<Record> = read_recording(&out[..]).map(Result::unwrap).collect();
+        assert_eq!(back, [r]);
+    }
+}
