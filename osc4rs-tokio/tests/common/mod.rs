@@ -10,7 +10,12 @@ use osc_codec::{Bundle, Message, Midi, Packet, Rgba, TimeTag, Value};
 
 /// A message with every type tag (`i f s b h t d S c r m T F N I [ ]`).
 pub(crate) fn every_type_message() -> Message {
-    Message::new("/every/type")
+    every_type_message_at("/every/type")
+}
+
+/// The same at another address.
+pub(crate) fn every_type_message_at(address: &str) -> Message {
+    Message::new(address)
         .arg(Value::Int(-42))
         .arg(Value::Float(0.5))
         .arg(Value::String("text".into()))
