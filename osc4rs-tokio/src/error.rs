@@ -57,14 +57,14 @@ pub enum Error {
         /// Bytes of the partial frame.
         buffered: usize,
     },
-    /// A datagram filled the whole receive buffer and may have been cut: the buffer
-    /// given to `recv` is smaller than 65,536 bytes. The datagram is skipped.
-    #[error("datagram of at least {len} bytes may be truncated: use a 65536-byte buffer")]
+    /// A datagram filled the whole receive buffer and may have been cut (for UDP: the
+    /// buffer given to `recv` is smaller than 65,536 bytes). The datagram is skipped.
+    #[error("datagram of at least {len} bytes may be truncated: use a larger buffer")]
     MaybeTruncated {
         /// The buffer's size.
         len: usize,
-        /// Who sent it.
-        peer: SocketAddr,
+        /// Who sent it (UDP; `None` for a Unix datagram socket).
+        peer: Option<SocketAddr>,
     },
     /// A packet could not be encoded (too large for the buffer or the limit, or a value
     /// the codec refuses). Nothing was sent.

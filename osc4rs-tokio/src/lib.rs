@@ -49,7 +49,8 @@
 //! ## Pieces
 //! - [`OscSocket`]: `recv` into the caller's buffer giving a [`osc_codec::PacketRef`]
 //!   and the peer (no allocation per packet), `send_to` encoding into a reused buffer,
-//!   `send_ref_to` relaying a borrowed packet as it is.
+//!   `send_ref_to` relaying a borrowed packet as it is; [`OscUnixSocket`] the same over
+//!   Unix datagram sockets.
 //! - [`OscCodec`]: `Decoder`/`Encoder` so that `Framed<TcpStream, OscCodec>` is a
 //!   `Stream` of [`Frame`]s and a `Sink` of packets; limits and the bad-input rules
 //!   are in its doc.
@@ -71,6 +72,8 @@ mod handler;
 mod reply;
 mod server;
 mod udp;
+#[cfg(unix)]
+mod unix;
 
 pub use clock::TokioClock;
 pub use codec::{DEFAULT_MAX_PACKET, Frame, OscCodec, StreamFraming};
@@ -79,6 +82,8 @@ pub use handler::async_handler;
 pub use reply::Replier;
 pub use server::{OscServer, ServerConfig, Stopper};
 pub use udp::{MAX_DATAGRAM, OscSocket};
+#[cfg(unix)]
+pub use unix::OscUnixSocket;
 
 /// The user guide (`docs/async.md`), compiled as doctests so its examples stay true.
 #[cfg(doctest)]

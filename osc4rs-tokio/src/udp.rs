@@ -123,7 +123,10 @@ impl OscSocket {
         let (n, peer) = self.socket.recv_from(buf).await?;
         let buf: &'b [u8] = buf;
         if n == buf.len() && n < MAX_DATAGRAM {
-            return Err(Error::MaybeTruncated { len: n, peer });
+            return Err(Error::MaybeTruncated {
+                len: n,
+                peer: Some(peer),
+            });
         }
         let data = buf.get(..n).unwrap_or_default();
         match osc_codec::decode_with(data, &self.options) {
