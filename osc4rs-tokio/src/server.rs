@@ -344,8 +344,12 @@ async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
                     break;
                 }
             }
-            // An ICMP error for an earlier send, or a transient failure: keep reading.
-            Err(e) => log::debug!("osc4rs-tokio: {name}: receive: {e}"),
+            // An ICMP error for an earlier send, or a transient failure: keep reading,
+            // pausing a moment so that an error that persists cannot spin a thread.
+            Err(e) => {
+                log::debug!("osc4rs-tokio: {name}: receive: {e}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
     }
 }
