@@ -1,0 +1,469 @@
+//! `OscServer`: reads UDP sockets and TCP listeners, dispatches to osc-dispatch, and
+//! drives the dispatcher's bundle scheduler with tokio's timer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use framed_io::{next_item, send_packet};
+use osc_dispatch::{Clock, Context, DispatchError, Dispatcher, ShutdownOptions, ShutdownSummary};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
+
+use crate::{MAX_DATAGRAM, OscCodec, OscSocket, Replier, StreamFraming, TokioClock};
+
+/// Settings of an [`OscServer`].
+///
+/// ```
+/// let cfg = osc4rs_tokio::ServerConfig::default();
+/// assert_eq!(cfg.reply_queue, 1024);
+/// assert!(!cfg.shutdown.flush_pending);
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// How [`OscServer::run`] shuts the dispatcher down: pending bundles dropped
+    /// (default) or flushed at once, never waited for; `deadline` also bounds the
+    /// time given to connections to write their queued replies.
+    pub shutdown: ShutdownOptions,
+    /// Replies queued per stream connection before [`Replier`] drops them.
+    pub reply_queue: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            shutdown: ShutdownOptions::default(),
+            reply_queue: 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The same settings with these shutdown options.
+    ///
+    /// ```
+    /// use osc_dispatch::ShutdownOptions;
+    /// let cfg = osc4rs_tokio::ServerConfig::default()
+    ///     .with_shutdown(ShutdownOptions { flush_pending: true, ..ShutdownOptions::default() });
+    /// assert!(cfg.shutdown.flush_pending);
+    /// ```
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: ShutdownOptions) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+}
+
+/// Stops an [`OscServer`] from anywhere (another task, a signal handler, a handler).
+/// Clones stop the same server.
+///
+/// ```
+/// use osc_dispatch::{Dispatcher, DispatcherConfig};
+/// let dispatcher = std::sync::Arc::new(Dispatcher::new(DispatcherConfig::default()));
+/// let server = osc4rs_tokio::OscServer::new(dispatcher);
+/// let stopper = server.stopper();
+/// assert!(!stopper.is_stopped());
+/// stopper.stop();
+/// assert!(stopper.is_stopped());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Stopper(CancellationToken);
+
+impl Stopper {
+    /// Asks the server to stop; [`OscServer::run`] then shuts down and returns.
+    pub fn stop(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether [`stop`](Self::stop) was called.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+#[derive(Debug)]
+enum Source {
+    Udp(Arc<str>, Arc<UdpSocket>),
+    Tcp(Arc<str>, TcpListener, StreamFraming, usize),
+}
+
+/// An async OSC server: reads any number of UDP sockets and TCP listeners, dispatches
+/// each packet to an [`osc_dispatch::Dispatcher`], holds future bundles until their
+/// timetag on tokio's timer, and lets handlers reply to the peer ([`Replier`]).
+///
+/// - **Handlers** registered on the dispatcher run in the task that read the packet
+///   (`Executor::Inline`, the default) or on the dispatcher's worker pool
+///   (`Executor::Pool`); a sync handler should not block for long on a runtime thread:
+///   use the pool, or [`async_handler`](crate::async_handler) for a future. A
+///   panicking handler is caught, logged and counted by the dispatcher, and the server
+///   goes on.
+/// - **Time**: "now" is a [`TokioClock`]; the scheduling rules (tolerance, late
+///   policy, timetag offset, horizon, pending bound) are the dispatcher's
+///   [`SchedulerConfig`](osc_dispatch::SchedulerConfig). Under
+///   `tokio::time::pause` the server runs on virtual time.
+/// - **Streams**: each TCP connection is read with an [`OscCodec`]: a bad frame is
+///   logged and skipped, a fatal one closes that connection only.
+/// - **Shutdown** ([`Stopper::stop`]): reading stops, the dispatcher shuts down per
+///   [`ServerConfig::shutdown`] (never waiting for a future bundle), then each
+///   connection writes the replies it has queued and closes, within the shutdown
+///   deadline; [`run`](Self::run) returns the dispatcher's summary.
+///
+/// ```
+/// use std::sync::Arc;
+/// use osc4rs_tokio::{OscServer, OscSocket, MAX_DATAGRAM};
+/// use osc_codec::{Message, PacketRef};
+/// use osc_dispatch::{Dispatcher, DispatcherConfig, Handler};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let dispatcher = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+/// let mut server = OscServer::new(dispatcher.clone());
+/// let socket = OscSocket::bind("127.0.0.1:0").await?;
+/// let addr = socket.local_addr()?;
+/// server.add_udp("in", &socket);
+///
+/// let replier = server.replier();
+/// dispatcher.register("/ping", Handler::with_context(move |_, ctx| {
+///     let _ = replier.reply(ctx, Message::new("/pong").into());
+/// }))?;
+/// let stopper = server.stopper();
+/// let running = tokio::spawn(server.run());
+///
+/// let mut client = OscSocket::bind("127.0.0.1:0").await?;
+/// client.send_to(&Message::new("/ping").into(), addr).await?;
+/// let mut buf = vec![0; MAX_DATAGRAM];
+/// let (PacketRef::Message(m), _) = client.recv(&mut buf).await? else { unreachable!() };
+/// assert_eq!(m.address(), "/pong");
+///
+/// stopper.stop();
+/// let summary = running.await?;
+/// assert_eq!(summary.dropped_bundles, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct OscServer {
+    dispatcher: Arc<Dispatcher>,
+    clock: TokioClock,
+    config: ServerConfig,
+    replier: Replier,
+    stop: CancellationToken,
+    sources: Vec<Source>,
+}
+
+impl OscServer {
+    /// A server dispatching to `dispatcher`, with the default [`ServerConfig`] and a
+    /// [`TokioClock`] started now.
+    #[must_use]
+    pub fn new(dispatcher: Arc<Dispatcher>) -> Self {
+        OscServer::with_config(dispatcher, ServerConfig::default())
+    }
+
+    /// A server with these settings.
+    #[must_use]
+    pub fn with_config(dispatcher: Arc<Dispatcher>, config: ServerConfig) -> Self {
+        OscServer {
+            dispatcher,
+            clock: TokioClock::new(),
+            config,
+            replier: Replier::default(),
+            stop: CancellationToken::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Uses this clock for "now" (tests give a fixed origin).
+    #[must_use]
+    pub fn with_clock(mut self, clock: TokioClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The dispatcher (register methods on it, before or while the server runs).
+    #[must_use]
+    pub fn dispatcher(&self) -> &Arc<Dispatcher> {
+        &self.dispatcher
+    }
+
+    /// The server's clock: build timetags with it (`clock.now() + delay`).
+    #[must_use]
+    pub fn clock(&self) -> TokioClock {
+        self.clock
+    }
+
+    /// Sends replies on this server's channels (give a clone to handlers).
+    #[must_use]
+    pub fn replier(&self) -> Replier {
+        self.replier.clone()
+    }
+
+    /// Stops the server.
+    #[must_use]
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
+    }
+
+    /// Reads `socket` as channel `name` (the [`Context::channel`] of its packets and
+    /// the name replies are sent on). The socket is shared: `socket` may still send.
+    pub fn add_udp(&mut self, name: &str, socket: &OscSocket) -> &mut Self {
+        let name: Arc<str> = Arc::from(name);
+        self.replier.add_udp(name.clone(), socket.socket().clone());
+        self.sources
+            .push(Source::Udp(name, socket.socket().clone()));
+        self
+    }
+
+    /// Accepts TCP connections on `listener` as channel `name`, each framed with
+    /// `framing` ([`StreamFraming::Auto`] answers each peer in its own framing) and
+    /// packets of at most `max_packet` bytes.
+    pub fn add_tcp(
+        &mut self,
+        name: &str,
+        listener: TcpListener,
+        framing: StreamFraming,
+        max_packet: usize,
+    ) -> &mut Self {
+        self.sources
+            .push(Source::Tcp(Arc::from(name), listener, framing, max_packet));
+        self
+    }
+
+    /// Runs until [`Stopper::stop`]: reads every channel, dispatches, and releases held
+    /// bundles when due; then shuts down (see the type's doc) and returns what the
+    /// dispatcher's shutdown did.
+    pub async fn run(self) -> ShutdownSummary {
+        let OscServer {
+            dispatcher,
+            clock,
+            config,
+            replier,
+            stop,
+            sources,
+        } = self;
+        let shared = Shared {
+            dispatcher: dispatcher.clone(),
+            clock,
+            replier: replier.clone(),
+            stop: stop.clone(),
+            reply_queue: config.reply_queue.max(1),
+        };
+        let mut tasks = JoinSet::new();
+        for source in sources {
+            match source {
+                Source::Udp(name, socket) => {
+                    tasks.spawn(read_udp(name, socket, shared.clone()));
+                }
+                Source::Tcp(name, listener, framing, max) => {
+                    tasks.spawn(accept_tcp(name, listener, framing, max, shared.clone()));
+                }
+            }
+        }
+        drive_scheduler(&dispatcher, &clock, &stop).await;
+
+        let now = clock.now();
+        let d = dispatcher.clone();
+        let summary = tokio::task::spawn_blocking(move || d.shutdown(config.shutdown, now))
+            .await
+            .unwrap_or_else(|e| {
+                log::error!("osc4rs-tokio: dispatcher shutdown failed: {e}");
+                ShutdownSummary::default()
+            });
+        replier.close();
+        let drained = tokio::time::timeout(config.shutdown.deadline, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            log::warn!(
+                "osc4rs-tokio: {} channel task(s) still writing after {:?}; aborted",
+                tasks.len(),
+                config.shutdown.deadline
+            );
+        }
+        tasks.shutdown().await;
+        summary
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Shared {
+    dispatcher: Arc<Dispatcher>,
+    clock: TokioClock,
+    replier: Replier,
+    stop: CancellationToken,
+    reply_queue: usize,
+}
+
+/// The longest single sleep (a timetag far ahead is re-checked at least this often).
+const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// Releases held bundles when due until `stop`; wakes early when a new bundle becomes
+/// the earliest (the dispatcher's waker).
+async fn drive_scheduler(dispatcher: &Dispatcher, clock: &TokioClock, stop: &CancellationToken) {
+    let wake = Arc::new(Notify::new());
+    let w = wake.clone();
+    dispatcher.set_waker(move || w.notify_one());
+    loop {
+        dispatcher.run_due(clock.now());
+        let timeout = dispatcher.poll_timeout(clock.now());
+        let sleep = async {
+            match timeout {
+                Some(t) => tokio::time::sleep(t.min(MAX_SLEEP)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            () = wake.notified() => {}
+            () = sleep => {}
+        }
+    }
+}
+
+async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        let received = tokio::select! {
+            biased;
+            () = s.stop.cancelled() => break,
+            r = socket.recv_from(&mut buf) => r,
+        };
+        match received {
+            Ok((n, peer)) => {
+                let now = s.clock.now();
+                let ctx = Context::new(now).with_channel(name.clone()).with_peer(peer);
+                let bytes = buf.get(..n).unwrap_or_default();
+                // Decode errors are logged and counted by the dispatcher.
+                if let Err(DispatchError::ShutDown) = s.dispatcher.dispatch_bytes(bytes, ctx, now) {
+                    break;
+                }
+            }
+            // An ICMP error for an earlier send, or a transient failure: keep reading,
+            // pausing a moment so that an error that persists cannot spin a thread.
+            Err(e) => {
+                log::debug!("osc4rs-tokio: {name}: receive: {e}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+async fn accept_tcp(
+    name: Arc<str>,
+    listener: TcpListener,
+    framing: StreamFraming,
+    max_packet: usize,
+    s: Shared,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            () = s.stop.cancelled() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    let codec = OscCodec::with_limit(framing, max_packet)
+                        .with_options(s.dispatcher.config().codec.clone());
+                    conns.spawn(connection(name.clone(), stream, peer, codec, s.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before accept.
+                    log::warn!("osc4rs-tokio: {name}: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    while conns.join_next().await.is_some() {}
+}
+
+async fn connection(
+    name: Arc<str>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    codec: OscCodec,
+    s: Shared,
+) {
+    let (tx, mut rx) = mpsc::channel(s.reply_queue);
+    s.replier.add_stream(name.clone(), peer, tx);
+    let mut framed = Framed::new(stream, codec);
+    let mut writable = true;
+    let stopped = loop {
+        tokio::select! {
+            biased;
+            () = s.stop.cancelled() => break true,
+            out = rx.recv() => match out {
+                Some(p) => if let Err(e) = send_packet(&mut framed, p).await {
+                    log::warn!("osc4rs-tokio: {name}: {peer}: write: {e}; closing");
+                    writable = false;
+                    break false;
+                },
+                None => break true,
+            },
+            item = next_item(&mut framed) => match item {
+                None => break false,
+                Some(Ok(Ok(packet))) => {
+                    let now = s.clock.now();
+                    let ctx = Context::new(now).with_channel(name.clone()).with_peer(peer);
+                    if let Err(DispatchError::ShutDown) = s.dispatcher.dispatch_packet(packet, ctx, now) {
+                        break true;
+                    }
+                }
+                Some(Ok(Err(e))) => log::warn!("osc4rs-tokio: {name}: {peer}: {e}; skipped"),
+                Some(Err(e)) => {
+                    log::warn!("osc4rs-tokio: {name}: {peer}: {e}; closing");
+                    break false;
+                }
+            },
+        }
+    };
+    if !stopped {
+        // The peer left or broke the stream: no more replies are accepted.
+        s.replier.remove_stream(&name, peer);
+        rx.close();
+    }
+    // Write what is queued (on shutdown, until the server drops the routes).
+    while writable {
+        match rx.recv().await {
+            Some(p) => writable = send_packet(&mut framed, p).await.is_ok(),
+            None => break,
+        }
+    }
+    log::debug!("osc4rs-tokio: {name}: {peer}: closed");
+}
+
+/// The two `Framed` calls the server needs, through the `Stream` and `Sink` traits
+/// (futures-core and futures-sink, already in tokio-util's tree) instead of
+/// futures-util's extension traits.
+mod framed_io {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    use futures_core::Stream;
+    use futures_sink::Sink;
+    use osc_codec::Packet;
+    use tokio::net::TcpStream;
+    use tokio_util::codec::Framed;
+
+    use crate::{Error, Frame, OscCodec};
+
+    type Conn = Framed<TcpStream, OscCodec>;
+
+    pub(super) async fn next_item(framed: &mut Conn) -> Option<Result<Frame, Error>> {
+        poll_fn(|cx| Pin::new(&mut *framed).poll_next(cx)).await
+    }
+
+    pub(super) async fn send_packet(framed: &mut Conn, packet: Packet) -> Result<(), Error> {
+        poll_fn(|cx| <Conn as Sink<Packet>>::poll_ready(Pin::new(&mut *framed), cx)).await?;
+        Pin::new(&mut *framed).start_send(packet)?;
+        poll_fn(|cx| <Conn as Sink<Packet>>::poll_flush(Pin::new(&mut *framed), cx)).await
+    }
+}
