@@ -65,6 +65,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The packet's hex of a recording line (`SECONDS PEER CHANNEL HEX  # NOTE`, see
+/// `osc4rs::record`), so that `osc4rs decode` reads recordings too.
+fn recording_hex(line: &str) -> Option<&str> {
+    let body = line.split_once(" #").map_or(line, |(b, _)| b);
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    match fields[..] {
+        [secs, _, _, hex] if secs.parse::<f64>().is_ok() => Some(hex),
+        _ => None,
+    }
+}
+
 /// Text notation -> hex.
 pub(crate) fn encode(a: EncodeArgs) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
@@ -100,7 +111,10 @@ pub(crate) fn decode(a: DecodeArgs) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for (n, line) in inputs(a.packets)? {
-        let text = match osc_codec::from_hex(&line) {
+        if line.trim_start().starts_with('#') {
+            continue; // a comment (recordings have them)
+        }
+        let text = match osc_codec::from_hex(recording_hex(&line).unwrap_or(&line)) {
             Err(e) => {
                 failed = true;
                 format!("!error ? line {n}: {e}")

@@ -87,6 +87,8 @@ struct Printer {
     left: usize,
     /// Messages of this packet left out for the cap.
     skipped: usize,
+    /// `osc4rs record`: write a recording (see `osc4rs::record`) from this start.
+    recording: Option<std::time::SystemTime>,
 }
 
 impl Printer {
@@ -128,6 +130,9 @@ impl Printer {
     }
 
     fn packet(&mut self, p: Received<'_>) {
+        if let Some(started) = self.recording {
+            return self.record(started, p);
+        }
         self.left = output_cap(p.data.len());
         self.skipped = 0;
         match osc_codec::decode(p.data) {
@@ -161,6 +166,25 @@ impl Printer {
         }
     }
 
+    /// One line of a recording: the exact bytes, whatever they are (a malformed
+    /// packet is recorded too), with the time since the start.
+    fn record(&mut self, started: std::time::SystemTime, p: Received<'_>) {
+        if let (Some(_), Ok(packet)) = (&self.filter, osc_codec::decode(p.data)) {
+            if !self.selected(&packet) {
+                return;
+            }
+        }
+        let rec = osc4rs::record::Record {
+            at: p.arrival.duration_since(started).unwrap_or_default(),
+            peer: p.peer,
+            channel: p.name.to_owned(),
+            data: p.data.to_vec(),
+        };
+        if let Err(e) = osc4rs::record::write_record(&mut self.out, &rec) {
+            self.failed.get_or_insert(e);
+        }
+    }
+
     fn selected(&self, packet: &PacketRef<'_>) -> bool {
         let Some(f) = &self.filter else { return true };
         match packet {
@@ -188,8 +212,8 @@ impl Printer {
     }
 }
 
-/// Listens and prints until a signal or the timeout.
-pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
+/// Listens and prints (or, `record`, writes a recording) until a signal or the timeout.
+pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
     let filter = a
         .filter
         .as_deref()
@@ -249,7 +273,13 @@ pub(crate) fn run(a: DumpArgs) -> Result<ExitCode, Failure> {
         failed: None,
         left: 0,
         skipped: 0,
+        recording: record.then(std::time::SystemTime::now),
     };
+    if record {
+        if let Err(e) = osc4rs::record::write_header(&mut printer.out) {
+            return Err(Failure::runtime(format!("cannot write the recording: {e}")));
+        }
+    }
     while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = deadline.map_or(Duration::from_millis(100), |d| {
             d.saturating_duration_since(Instant::now())

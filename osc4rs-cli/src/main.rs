@@ -10,6 +10,7 @@ mod demo;
 mod dump;
 mod matching;
 mod net;
+mod replay;
 mod send;
 
 use std::process::ExitCode;
@@ -28,6 +29,12 @@ struct Cli {
 enum Command {
     /// Print every message received on a port, one line each, in OSC text notation.
     Dump(dump::DumpArgs),
+    /// Record every packet received on a port, byte for byte with its arrival time,
+    /// sender and channel (to --out, else standard output; the format is documented in
+    /// `osc4rs::record`). Takes the options of `dump`.
+    Record(dump::DumpArgs),
+    /// Send a recording again with its original timing.
+    Replay(replay::ReplayArgs),
     /// Send packets written in OSC text notation.
     Send(send::SendArgs),
     /// Text notation to hex, one packet per line.
@@ -77,7 +84,9 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dump(a) => dump::run(a),
+        Command::Dump(a) => dump::run(a, false),
+        Command::Record(a) => dump::run(a, true),
+        Command::Replay(a) => replay::run(a),
         Command::Send(a) => send::run(a),
         Command::Encode(a) => convert::encode(a),
         Command::Decode(a) => convert::decode(a),

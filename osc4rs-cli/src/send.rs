@@ -77,7 +77,7 @@ fn read_packets(a: &SendArgs) -> Result<Vec<Arc<[u8]>>, Failure> {
 }
 
 /// What the connection did: connected yet, and the last error.
-type Connection = Arc<Mutex<(bool, Option<String>)>>;
+pub(crate) type Connection = Arc<Mutex<(bool, Option<String>)>>;
 
 /// Records connection events so failures can be reported.
 fn watcher() -> (EventHandler, Connection) {
@@ -96,13 +96,17 @@ fn watcher() -> (EventHandler, Connection) {
     (handler, state)
 }
 
-/// Sends, then optionally prints replies.
-pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
-    let packets = read_packets(&a)?;
-    let dest = address(&a.host, a.port, a.ipv6)?;
-    let mut reactor = Reactor::new()?;
+/// Opens the channel that sends to `dest`: a UDP peer (it also reads replies), or a
+/// TCP client, connected before this returns.
+pub(crate) fn open_sender(
+    reactor: &mut Reactor,
+    proto: Proto,
+    dest: SocketAddr,
+    broadcast: bool,
+    ttl: Option<u32>,
+) -> Result<(ChannelId, Connection), Failure> {
     let (events, state) = watcher();
-    let id = match a.proto {
+    let id = match proto {
         Proto::Udp => {
             let any: SocketAddr = if dest.is_ipv4() {
                 "0.0.0.0:0"
@@ -112,26 +116,35 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
             .parse()
             .map_err(|_| Failure::runtime("internal: bad wildcard address"))?;
             let mut cfg = UdpConfig::peer(any, Some(dest));
-            cfg.broadcast = a.broadcast;
+            cfg.broadcast = broadcast;
             cfg.recv_buffer = None;
             if dest.ip().is_multicast() {
                 let mut m = osc_channel::Multicast::group(dest.ip());
-                m.ttl = a.ttl.unwrap_or(1);
+                m.ttl = ttl.unwrap_or(1);
                 cfg.multicast = Some(m);
             } else {
-                cfg.ttl = a.ttl;
+                cfg.ttl = ttl;
             }
             reactor.open_udp("send", cfg)?
         }
         Proto::Tcp | Proto::Slip => {
             let mut cfg = TcpClientConfig::new(dest);
-            cfg.framing = a.proto.framing();
+            cfg.framing = proto.framing();
             cfg.events = Some(events);
             let id = reactor.open_tcp_client("send", cfg)?;
-            wait_connected(&mut reactor, &state, dest)?;
+            wait_connected(reactor, &state, dest)?;
             id
         }
     };
+    Ok((id, state))
+}
+
+/// Sends, then optionally prints replies.
+pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
+    let packets = read_packets(&a)?;
+    let dest = address(&a.host, a.port, a.ipv6)?;
+    let mut reactor = Reactor::new()?;
+    let (id, state) = open_sender(&mut reactor, a.proto, dest, a.broadcast, a.ttl)?;
     let replies = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut printer = |p: osc_channel::Received<'_>| {
         let line = match osc_codec::decode(p.data) {

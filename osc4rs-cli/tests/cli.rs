@@ -170,8 +170,13 @@ impl Drop for Dump {
 }
 
 fn start_dump(args: &[&str]) -> Dump {
+    start_dump_like("dump", args)
+}
+
+/// `dump` or `record` (same options), listening after a short settle.
+fn start_dump_like(command: &str, args: &[&str]) -> Dump {
     let child = bin()
-        .arg("dump")
+        .arg(command)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -595,4 +600,123 @@ fn wait_reply_without_a_reply_exits_non_zero() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("/status ,"));
+}
+
+#[test]
+fn record_then_replay_gives_the_same_bytes_in_order_with_the_same_gaps() {
+    let dir = std::env::temp_dir().join(format!("osc4rs-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("show.rec");
+    let port = free_port();
+    let recorder = start_dump_like(
+        "record",
+        &[
+            "--port",
+            &port.to_string(),
+            "--out",
+            file.to_str().unwrap(),
+            "--timeout",
+            "2",
+        ],
+    );
+    // 20 packets 20 ms apart, a bundle and a malformed one among them.
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut sent = Vec::new();
+    for i in 0..20u8 {
+        let data = match i {
+            7 => b"not osc!".to_vec(),
+            9 => osc4rs::Packet::from(
+                osc4rs::Bundle::immediate().add(osc4rs::Message::new("/in/bundle").arg(9)),
+            )
+            .to_bytes()
+            .unwrap(),
+            _ => osc4rs::Packet::from(osc4rs::Message::new(format!("/n/{i}")).arg(i32::from(i)))
+                .to_bytes()
+                .unwrap(),
+        };
+        tx.send_to(&data, ("127.0.0.1", port)).unwrap();
+        sent.push(data);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = finish(recorder);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# osc4rs recording 1\n"), "{text}");
+    assert_eq!(text.lines().count(), 21, "{text}");
+    // `osc4rs decode` reads a recording.
+    let decoded = bin()
+        .args(["decode"])
+        .arg(text.lines().nth(1).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&decoded.stdout).trim(), "/n/0 ,i 0");
+
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let to = rx.local_addr().unwrap().port().to_string();
+    let replay = bin()
+        .args(["replay", file.to_str().unwrap(), "--port", &to])
+        .spawn()
+        .unwrap();
+    let mut got = Vec::new();
+    let mut times = Vec::new();
+    let mut buf = [0u8; 256];
+    for _ in 0..20 {
+        let n = rx.recv(&mut buf).unwrap();
+        got.push(buf[..n].to_vec());
+        times.push(std::time::Instant::now());
+    }
+    let mut replay = replay;
+    assert!(replay.wait().unwrap().success());
+    assert_eq!(got, sent, "not the same bytes in the same order");
+    // The gaps are the recorded ones (20 ms) within a loose bound for a loaded
+    // machine; the measured jitter is in docs/performance.md.
+    let gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64() * 1e3)
+        .collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    assert!(
+        (15.0..30.0).contains(&median),
+        "median gap {median} ms: {gaps:?}"
+    );
+
+    // A damaged file: an error with the line number, or the good part with --skip-bad.
+    let damaged = dir.join("damaged.rec");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3] = "0.5 - in zz";
+    std::fs::write(&damaged, lines.join("\n") + "\n").unwrap();
+    let out = bin()
+        .args([
+            "replay",
+            damaged.to_str().unwrap(),
+            "--port",
+            &to,
+            "--speed",
+            "50",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args([
+            "replay",
+            damaged.to_str().unwrap(),
+            "--port",
+            &to,
+            "--speed",
+            "50",
+            "--skip-bad",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("replayed 19 packets"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

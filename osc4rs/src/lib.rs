@@ -89,6 +89,11 @@ pub use osc_dispatch as dispatch;
 #[doc(inline)]
 pub use osc_pattern as pattern;
 
+/// The recording guide (`docs/recording.md`), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/recording.md")]
+pub struct RecordingGuide;
+
 /// The user guide (`docs/guide.md`), compiled as doctests so its examples stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/guide.md")]
