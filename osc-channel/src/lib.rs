@@ -49,6 +49,7 @@
 mod backlog;
 mod channel;
 mod command;
+mod endpoint;
 mod error;
 mod event;
 mod handle;
@@ -63,7 +64,8 @@ mod sys;
 mod udp_io;
 mod writer;
 
-pub use error::{ChannelError, Result};
+pub use endpoint::Endpoint;
+pub use error::{ChannelError, Result, UrlError};
 pub use event::{ChannelEvent, EventHandler, Verdict};
 pub use handle::ReactorHandle;
 pub use id::{ChannelId, Received};
