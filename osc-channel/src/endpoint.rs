@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use crate::{
     ChannelError, ChannelSpec, IpVersion, StreamFraming, TcpClientConfig, TcpServerConfig,
-    UdpConfig, UrlError, resolve,
+    UdpConfig, UnixClientConfig, UnixDatagramConfig, UnixServerConfig, UrlError, resolve,
 };
 
 /// Where a channel goes, written as a URL.
@@ -475,12 +475,21 @@ impl Endpoint {
                 cfg.framing = *framing;
                 Ok(ChannelSpec::TcpServer(cfg))
             }
+            Endpoint::UnixDatagram { path } => {
+                Ok(ChannelSpec::UnixDatagram(UnixDatagramConfig::server(path)))
+            }
+            Endpoint::UnixStream { path, framing } => {
+                let mut cfg = UnixServerConfig::new(path);
+                cfg.framing = *framing;
+                Ok(ChannelSpec::UnixServer(cfg))
+            }
             other => other.unsupported(),
         }
     }
 
     /// The [`ChannelSpec`] of a client sending to this endpoint (the host is resolved
-    /// now, which may block on DNS). WebSocket and serial endpoints are refused with
+    /// now, which may block on DNS). A Unix datagram client is unbound: to receive
+    /// replies, bind a path of its own ([`UnixDatagramConfig::peer`]). WebSocket and serial endpoints are refused with
     /// [`ChannelError::Unsupported`].
     ///
     /// ```
@@ -506,6 +515,14 @@ impl Endpoint {
                 let mut cfg = TcpClientConfig::new(resolve(host, *port, IpVersion::Any)?);
                 cfg.framing = *framing;
                 Ok(ChannelSpec::TcpClient(cfg))
+            }
+            Endpoint::UnixDatagram { path } => {
+                Ok(ChannelSpec::UnixDatagram(UnixDatagramConfig::client(path)))
+            }
+            Endpoint::UnixStream { path, framing } => {
+                let mut cfg = UnixClientConfig::new(path);
+                cfg.framing = *framing;
+                Ok(ChannelSpec::UnixClient(cfg))
             }
             other => other.unsupported(),
         }
@@ -808,6 +825,19 @@ mod tests {
         let wild: Endpoint = "osc.udp://:9000".parse().unwrap();
         assert!(matches!(wild.server_spec().unwrap(),
             ChannelSpec::Udp(c) if c.bind.is_some_and(|a| a.ip().is_unspecified())));
+        let u: Endpoint = "osc.unix:///tmp/x".parse().unwrap();
+        assert!(
+            matches!(u.server_spec().unwrap(), ChannelSpec::UnixDatagram(c) if c.read && c.bind.is_some())
+        );
+        assert!(
+            matches!(u.client_spec().unwrap(), ChannelSpec::UnixDatagram(c) if !c.read && c.dest.is_some())
+        );
+        let s: Endpoint = "osc.unix+stream:///tmp/x?framing=auto".parse().unwrap();
+        assert!(matches!(s.server_spec().unwrap(),
+            ChannelSpec::UnixServer(c) if c.framing == StreamFraming::Auto && c.path.as_os_str() == "/tmp/x"));
+        assert!(
+            matches!(s.client_spec().unwrap(), ChannelSpec::UnixClient(c) if c.path.as_os_str() == "/tmp/x")
+        );
         for e in ["wss://h/x", "serial:///dev/ttyACM0"] {
             let e: Endpoint = e.parse().unwrap();
             assert!(matches!(e.server_spec(), Err(ChannelError::Unsupported(_))));
