@@ -499,3 +499,68 @@ fn our_client_reaches_liblo_oscdump() {
         "{line}"
     );
 }
+
+#[test]
+fn a_handle_replies_to_a_datagram_path_from_another_thread() {
+    let dir = TempDir::new("handle");
+    let (sp, cp) = (dir.path("server"), dir.path("client"));
+    let mut r = Reactor::new().unwrap();
+    let server = r
+        .open_unix_datagram("in", UnixDatagramConfig::server(&sp))
+        .unwrap();
+    let handle = r.handle();
+    let raw = std::os::unix::net::UnixDatagram::bind(&cp).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let thread = std::thread::spawn(move || {
+        r.run(|_| {}).unwrap();
+        r
+    });
+    handle
+        .send_to_path(server, pkt("/from/thread"), &cp)
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = raw.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &pkt("/from/thread")[..]);
+    assert_eq!(from.as_pathname(), Some(sp.as_path()));
+    // A path nobody binds: dropped in the reactor, counted.
+    handle
+        .send_to_path(server, pkt("/nobody"), &dir.path("none"))
+        .unwrap();
+    assert!(handle.flush(Duration::from_secs(2)).unwrap());
+    handle.stop().unwrap();
+    let r = thread.join().unwrap();
+    assert_eq!(
+        r.stats(server)
+            .unwrap()
+            .snapshot()
+            .drops(DropReason::SendFailed),
+        1
+    );
+}
+
+#[test]
+fn unix_stream_servers_apply_the_tcp_server_limits() {
+    let dir = TempDir::new("limits");
+    let sp = dir.path("s");
+    let mut r = Reactor::new().unwrap();
+    let mut cfg = UnixServerConfig::new(&sp);
+    cfg.max_connections = 1;
+    cfg.first_packet_timeout = Some(Duration::from_millis(100));
+    let server = r.open_unix_server("in", cfg).unwrap();
+    // Silent past the first-packet timeout: closed, counted on the server.
+    let _quiet = std::os::unix::net::UnixStream::connect(&sp).unwrap();
+    settle(&mut r, Duration::from_millis(300));
+    let stats = r.stats(server).unwrap();
+    assert_eq!(stats.snapshot().drops(DropReason::TimedOut), 1);
+    assert!(r.connections(server).is_empty());
+    // Full with an active connection: a newcomer is turned away.
+    let mut active = std::os::unix::net::UnixStream::connect(&sp).unwrap();
+    let p = pkt("/active");
+    active.write_all(&(p.len() as u32).to_be_bytes()).unwrap();
+    active.write_all(&p).unwrap();
+    assert_eq!(collect(&mut r, 1)[0].name, "in/2");
+    let _late = std::os::unix::net::UnixStream::connect(&sp).unwrap();
+    settle(&mut r, Duration::from_millis(50));
+    assert_eq!(stats.snapshot().drops(DropReason::TooManyConnections), 1);
+    assert_eq!(r.connections(server).len(), 1);
+}
