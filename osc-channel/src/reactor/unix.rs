@@ -79,7 +79,7 @@ impl Reactor {
     }
 
     /// Sends a packet on a Unix datagram channel to the socket at `path` (a reply to
-    /// a [`Received::peer_path`]). Other channels refuse with
+    /// a [`Received::peer_path`](crate::Received::peer_path)). Other channels refuse with
     /// [`ChannelError::NotWritable`].
     pub fn send_to_path(&mut self, id: ChannelId, data: Arc<[u8]>, path: &Path) -> Result<()> {
         let result = self.send_unix(id.0, data, Some(path));
