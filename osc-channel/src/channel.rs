@@ -6,25 +6,27 @@ use std::sync::Arc;
 
 use crate::event::emit;
 use crate::machine::{Admission, Reconnect};
-use crate::stream_io::StreamIo;
+use crate::stream_io::{ClientCfg, Listener, StreamIo};
 use crate::udp_io::UdpIo;
-use crate::{
-    ChannelEvent, ChannelStats, DropReason, EventHandler, TcpClientConfig, TcpServerConfig,
-};
+use crate::unix_io::UnixDatagramIo;
+use crate::{ChannelEvent, ChannelStats, DropReason, EventHandler, TcpServerConfig};
 
 /// What a channel is.
 #[derive(Debug)]
 pub(crate) enum Kind {
     Udp(UdpIo),
+    UnixDatagram(UnixDatagramIo),
+    /// A TCP or Unix stream server; `cfg` holds the rules (a Unix server's are made
+    /// from its [`UnixServerConfig`](crate::UnixServerConfig)).
     Listener {
-        listener: mio::net::TcpListener,
-        local: SocketAddr,
+        listener: Listener,
+        local: Option<SocketAddr>,
         cfg: TcpServerConfig,
         admission: Admission,
         /// Bytes its connections hold in buffers (against `cfg.memory_budget`).
         held: usize,
     },
-    /// A connection accepted by the TCP server with id `server`.
+    /// A connection accepted by the stream server with id `server`.
     Conn {
         io: StreamIo,
         server: u64,
@@ -35,7 +37,7 @@ pub(crate) enum Kind {
     },
     Client {
         io: Option<StreamIo>,
-        cfg: TcpClientConfig,
+        cfg: ClientCfg,
         reconnect: Reconnect,
     },
 }
@@ -61,15 +63,25 @@ impl Channel {
     pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         match &self.kind {
             Kind::Udp(u) => Some(u.info().local),
-            Kind::Listener { local, .. } => Some(*local),
-            Kind::Conn { io, .. } => io.stream.local_addr().ok(),
-            Kind::Client { io, .. } => io.as_ref().and_then(|c| c.stream.local_addr().ok()),
+            Kind::UnixDatagram(_) => None,
+            Kind::Listener { local, .. } => *local,
+            Kind::Conn { io, .. } => io.stream.local_addr(),
+            Kind::Client { io, .. } => io.as_ref().and_then(|c| c.stream.local_addr()),
+        }
+    }
+
+    pub(crate) fn local_path(&self) -> Option<&std::path::Path> {
+        match &self.kind {
+            Kind::UnixDatagram(u) => u.local_path(),
+            Kind::Listener { listener, .. } => listener.path(),
+            _ => None,
         }
     }
 
     pub(crate) fn pending_output(&self) -> usize {
         match &self.kind {
             Kind::Udp(u) => u.queued(),
+            Kind::UnixDatagram(u) => u.queued(),
             Kind::Conn { io, .. } => io.machine.pending(),
             Kind::Client {
                 io: Some(c),

@@ -25,6 +25,8 @@ pub(crate) struct QueuedSend {
     pub(crate) to: SendTo,
     pub(crate) data: Arc<[u8]>,
     pub(crate) dest: Option<SocketAddr>,
+    /// A Unix datagram channel's destination path (a reply to a bound sender).
+    pub(crate) path: Option<Arc<std::path::Path>>,
     /// Queued by a [`UdpWriter`](crate::UdpWriter), which counted it in the channel's
     /// backlog.
     pub(crate) from_writer: bool,

@@ -87,6 +87,14 @@ pub enum ChannelError {
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
+    /// An endpoint URL did not parse (see [`UrlError`]: it says
+    /// where).
+    #[error("bad endpoint URL: {0}")]
+    Url(#[from] UrlError),
+    /// The transport is known (an endpoint URL parses) but not implemented yet
+    /// (WebSocket, serial).
+    #[error("unsupported transport: {0}")]
+    Unsupported(&'static str),
 }
 
 impl ChannelError {
@@ -101,3 +109,118 @@ impl ChannelError {
 
 /// Result alias for this crate.
 pub type Result<T, E = ChannelError> = std::result::Result<T, E>;
+
+/// Why an endpoint URL did not parse. Every variant carries the byte offset in the
+/// input where the bad part starts.
+///
+/// ```
+/// use osc_channel::{Endpoint, UrlError};
+/// let err = "osc.udp://localhost:99999".parse::<Endpoint>().unwrap_err();
+/// assert_eq!(err, UrlError::BadPort { offset: 20, text: "99999".into() });
+/// assert_eq!(err.offset(), 20);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// No `://` after the scheme.
+    #[error("expected SCHEME:// at offset {offset}")]
+    MissingSeparator {
+        /// Where the scheme ends (or 0).
+        offset: usize,
+    },
+    /// A scheme this crate does not know.
+    #[error(
+        "unknown scheme {scheme:?} at offset 0 (expected osc.udp, osc.tcp, osc.slip, osc.unix, osc.unix+stream, ws, wss or serial)"
+    )]
+    UnknownScheme {
+        /// The scheme as written.
+        scheme: String,
+    },
+    /// The host part is unusable (an unclosed `[`, an IPv6 address without brackets,
+    /// a character no host name has).
+    #[error("bad host {host:?} at offset {offset}: {reason}")]
+    BadHost {
+        /// Where the host starts.
+        offset: usize,
+        /// The host as written.
+        host: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The scheme needs a port and none was given.
+    #[error("missing :PORT at offset {offset}")]
+    MissingPort {
+        /// Where the port was expected.
+        offset: usize,
+    },
+    /// The port is not a number from 0 to 65535.
+    #[error("bad port {text:?} at offset {offset}")]
+    BadPort {
+        /// Where the port starts.
+        offset: usize,
+        /// The port as written.
+        text: String,
+    },
+    /// A path where the scheme has none (`osc.udp://h:1/x`).
+    #[error("unexpected path at offset {offset} (this scheme takes host:port only)")]
+    UnexpectedPath {
+        /// Where the path starts.
+        offset: usize,
+    },
+    /// A host where the scheme takes none (`osc.unix://host/path`): the path must
+    /// follow `://` directly, as in `osc.unix:///tmp/s`.
+    #[error("unexpected host at offset {offset} (write SCHEME:///absolute/path)")]
+    UnexpectedHost {
+        /// Where the host starts.
+        offset: usize,
+    },
+    /// The scheme needs an absolute path and none was given.
+    #[error("missing /PATH at offset {offset}")]
+    MissingPath {
+        /// Where the path was expected.
+        offset: usize,
+    },
+    /// A `?name=value` parameter the scheme does not take.
+    #[error("unknown parameter {name:?} at offset {offset}")]
+    UnknownParameter {
+        /// Where the parameter starts.
+        offset: usize,
+        /// Its name.
+        name: String,
+    },
+    /// A parameter given twice, or with a value it cannot have.
+    #[error("bad value {value:?} for parameter {name:?} at offset {offset}: {reason}")]
+    BadParameter {
+        /// Where the value starts.
+        offset: usize,
+        /// The parameter's name.
+        name: String,
+        /// The value as written.
+        value: String,
+        /// What it may be.
+        reason: &'static str,
+    },
+}
+
+impl UrlError {
+    /// The byte offset in the input where the bad part starts.
+    ///
+    /// ```
+    /// let e = "osc.tcp://[::1:9000".parse::<osc_channel::Endpoint>().unwrap_err();
+    /// assert_eq!(e.offset(), 10);
+    /// ```
+    pub fn offset(&self) -> usize {
+        match self {
+            UrlError::UnknownScheme { .. } => 0,
+            UrlError::MissingSeparator { offset }
+            | UrlError::BadHost { offset, .. }
+            | UrlError::MissingPort { offset }
+            | UrlError::BadPort { offset, .. }
+            | UrlError::UnexpectedPath { offset }
+            | UrlError::UnexpectedHost { offset }
+            | UrlError::MissingPath { offset }
+            | UrlError::UnknownParameter { offset, .. }
+            | UrlError::BadParameter { offset, .. } => *offset,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::DropReason;
@@ -39,6 +40,18 @@ pub enum ChannelEvent<'a> {
     Disconnected {
         /// The peer.
         peer: SocketAddr,
+        /// Why ("closed by peer", "reset", ...).
+        reason: &'a str,
+    },
+    /// A Unix stream connection is established (accepted by a server, or connected
+    /// for a client); the path is the server's socket. Unix peers have no address to
+    /// judge, so there is no `ConnectionRequest` for them: the socket file's mode is
+    /// their access control.
+    UnixConnected(&'a Path),
+    /// A Unix stream connection ended.
+    UnixDisconnected {
+        /// The server's socket path.
+        path: &'a Path,
         /// Why ("closed by peer", "reset", ...).
         reason: &'a str,
     },
@@ -93,6 +106,10 @@ impl fmt::Display for ChannelEvent<'_> {
             ChannelEvent::Connected(a) => write!(f, "connected to {a}"),
             ChannelEvent::Disconnected { peer, reason } => {
                 write!(f, "disconnected from {peer}: {reason}")
+            }
+            ChannelEvent::UnixConnected(p) => write!(f, "connected at {}", p.display()),
+            ChannelEvent::UnixDisconnected { path, reason } => {
+                write!(f, "disconnected at {}: {reason}", path.display())
             }
             ChannelEvent::Dropped {
                 reason,

@@ -94,6 +94,7 @@ impl ReactorHandle {
             to: SendTo::Id(id),
             data,
             dest,
+            path: None,
             from_writer: false,
         })
     }
@@ -108,6 +109,7 @@ impl ReactorHandle {
             to: SendTo::Name(name.to_owned()),
             data,
             dest,
+            path: None,
             from_writer: false,
         })
     }
@@ -125,6 +127,26 @@ impl ReactorHandle {
             to: SendTo::Id(id),
             data,
             dest,
+            path: None,
+            from_writer: false,
+        })
+    }
+
+    /// Queues a packet for a Unix datagram channel, to the socket at `path` (see
+    /// [`Reactor::send_to_path`](crate::Reactor::send_to_path)): a reply from another
+    /// thread to a [`Received::peer_path`](crate::Received::peer_path). Errors found
+    /// in the reactor are logged, counted and reported, as for [`send`](Self::send).
+    pub fn send_to_path(
+        &self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        self.sends.submit(QueuedSend {
+            to: SendTo::Id(id),
+            data,
+            dest: None,
+            path: Some(Arc::from(path)),
             from_writer: false,
         })
     }

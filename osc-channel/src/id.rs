@@ -1,6 +1,7 @@
 //! Naming a channel and what it received.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::SystemTime;
 
 /// Identifies an open channel. Ids are never reused.
@@ -32,8 +33,12 @@ pub struct Received<'a> {
     pub channel: ChannelId,
     /// That channel's name (for a TCP connection: `SERVER/PEER`).
     pub name: &'a str,
-    /// The sender's address.
+    /// The sender's IP address (UDP and TCP; `None` for Unix sockets).
     pub peer: Option<SocketAddr>,
+    /// The sender's socket path, for a Unix datagram whose sender bound one (reply
+    /// with [`Reactor::send_to_path`](crate::Reactor::send_to_path)); `None` for
+    /// unbound senders, Unix stream connections (their channel names them) and IP.
+    pub peer_path: Option<&'a Path>,
     /// When the reactor read it.
     pub arrival: SystemTime,
     /// The packet's bytes (one datagram, or one deframed stream packet).

@@ -2,7 +2,9 @@
 //!
 //! Moves raw OSC packets in and out of sockets, for any number of channels, from one
 //! `mio::Poll`: UDP unicast, broadcast and multicast (IPv4 and IPv6), TCP servers and
-//! clients with OSC 1.0 length-prefix or OSC 1.1 SLIP framing. It never decodes a
+//! clients with OSC 1.0 length-prefix or OSC 1.1 SLIP framing, Unix domain datagram
+//! and stream sockets ([`UnixDatagramConfig`], [`UnixServerConfig`],
+//! [`UnixClientConfig`]); [`Endpoint`] parses liblo-style URLs into channel specs. It never decodes a
 //! message and never calls a user handler: packets come out as bytes with their source
 //! (channel, peer address, arrival time) and you decide what to do with them.
 //!
@@ -49,6 +51,7 @@
 mod backlog;
 mod channel;
 mod command;
+mod endpoint;
 mod error;
 mod event;
 mod handle;
@@ -57,24 +60,33 @@ pub mod machine;
 mod options;
 mod reactor;
 mod socket;
+mod spec;
 mod stats;
 mod stream_io;
 mod sys;
 mod udp_io;
+mod unix_io;
+mod unix_options;
+mod unix_socket;
 mod writer;
 
-pub use error::{ChannelError, Result};
+pub use endpoint::Endpoint;
+pub use error::{ChannelError, Result, UrlError};
 pub use event::{ChannelEvent, EventHandler, Verdict};
 pub use handle::ReactorHandle;
 pub use id::{ChannelId, Received};
 pub use options::{
-    Backoff, ChannelSpec, DEFAULT_RECV_BUFFER, IpVersion, MAX_DATAGRAM_V4, MAX_DATAGRAM_V6,
-    Multicast, ReactorConfig, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig,
-    UdpConfig, resolve,
+    Backoff, DEFAULT_RECV_BUFFER, IpVersion, MAX_DATAGRAM_V4, MAX_DATAGRAM_V6, Multicast,
+    ReactorConfig, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig, UdpConfig,
+    resolve,
 };
 pub use reactor::Reactor;
 pub use socket::{SocketInfo, send_batch};
+pub use spec::ChannelSpec;
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};
+pub use unix_options::{
+    DEFAULT_SOCKET_MODE, MAX_UNIX_DATAGRAM, UnixClientConfig, UnixDatagramConfig, UnixServerConfig,
+};
 pub use writer::UdpWriter;
 
 /// The channel guide (`docs/channels.md`), compiled as doctests so its examples stay

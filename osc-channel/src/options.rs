@@ -432,17 +432,6 @@ pub fn resolve(host: &str, port: u16, version: IpVersion) -> crate::Result<Socke
     })
 }
 
-/// What to open: a UDP channel, a TCP server or a TCP client.
-#[derive(Debug, Clone)]
-pub enum ChannelSpec {
-    /// A UDP server, client, peer, broadcast or multicast channel.
-    Udp(UdpConfig),
-    /// A TCP server (each accepted connection becomes a channel of its own).
-    TcpServer(TcpServerConfig),
-    /// A TCP client.
-    TcpClient(TcpClientConfig),
-}
-
 /// Work bounds of one reactor pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReactorConfig {

@@ -1,11 +1,238 @@
-//! A stream connection's socket, driven by the reactor: reads fed to its
-//! [`StreamMachine`], the bytes it hands out written.
+//! A stream connection's socket (TCP or Unix), driven by the reactor: reads fed to
+//! its [`StreamMachine`], the bytes it hands out written; the listeners that accept
+//! them and the clients' destinations.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::machine::{Deframed, StreamMachine};
+use crate::unix_socket::SocketFile;
+use crate::{ChannelEvent, StreamFraming, StreamLimits, TcpClientConfig, UnixClientConfig};
+
+/// What a Unix stream connection's [`StreamMachine`] is given as its peer: such
+/// peers have no IP address (and are usually unnamed). It never leaves the crate:
+/// [`StreamIo::peer`] says `None` for them.
+pub(crate) const UNIX_PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+
+/// The source a connection counts under in its server's
+/// [`Admission`](crate::machine::Admission): its IP address, or one shared key for
+/// Unix connections (a Unix server has no per-source limit).
+pub(crate) fn source(peer: Option<SocketAddr>) -> IpAddr {
+    peer.map_or(UNIX_PEER.ip(), |p| p.ip())
+}
+
+/// A connected stream socket.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(mio::net::TcpStream),
+    /// A Unix stream and the server's socket path (for events and logs).
+    Unix(mio::net::UnixStream, Arc<Path>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s, _) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s, _) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl mio::event::Source for Stream {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.register(registry, token, interests),
+            Stream::Unix(s, _) => s.register(registry, token, interests),
+        }
+    }
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.reregister(registry, token, interests),
+            Stream::Unix(s, _) => s.reregister(registry, token, interests),
+        }
+    }
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.deregister(registry),
+            Stream::Unix(s, _) => s.deregister(registry),
+        }
+    }
+}
+
+impl Stream {
+    /// The local IP address (TCP only).
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.local_addr().ok(),
+            Stream::Unix(..) => None,
+        }
+    }
+
+    /// Whether a non-blocking connect finished: `Ok(true)` connected, `Ok(false)`
+    /// still under way, `Err` failed.
+    pub(crate) fn connect_result(&self) -> io::Result<bool> {
+        let (error, peer) = match self {
+            Stream::Tcp(s) => (s.take_error(), s.peer_addr().map(drop)),
+            Stream::Unix(s, _) => (s.take_error(), s.peer_addr().map(drop)),
+        };
+        match (error?, peer) {
+            (Some(e), _) => Err(e),
+            (None, Ok(())) => Ok(true),
+            (None, Err(e)) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            (None, Err(e)) => Err(e),
+        }
+    }
+}
+
+/// A listening socket: TCP, or Unix with the socket file it created.
+#[derive(Debug)]
+pub(crate) enum Listener {
+    Tcp(mio::net::TcpListener),
+    Unix {
+        listener: mio::net::UnixListener,
+        file: SocketFile,
+        /// The server's path, shared with its connections.
+        path: Arc<Path>,
+        /// Connections accepted so far (they are named `SERVER/N`).
+        accepted: u64,
+    },
+}
+
+impl Listener {
+    /// Accepts one connection: the stream, its IP peer (TCP) and the name suffix of
+    /// its channel (`PEER` for TCP, `N` for Unix).
+    pub(crate) fn accept(&mut self) -> io::Result<(Stream, Option<SocketAddr>, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, peer) = l.accept()?;
+                Ok((Stream::Tcp(s), Some(peer), peer.to_string()))
+            }
+            Listener::Unix {
+                listener,
+                path,
+                accepted,
+                ..
+            } => {
+                let (s, _) = listener.accept()?;
+                *accepted += 1;
+                Ok((
+                    Stream::Unix(s, Arc::clone(path)),
+                    None,
+                    accepted.to_string(),
+                ))
+            }
+        }
+    }
+
+    /// The socket file's path (Unix only).
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match self {
+            Listener::Tcp(_) => None,
+            Listener::Unix { file, .. } => Some(file.path()),
+        }
+    }
+}
+
+impl mio::event::Source for Listener {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.register(registry, token, interests),
+            Listener::Unix { listener, .. } => listener.register(registry, token, interests),
+        }
+    }
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.reregister(registry, token, interests),
+            Listener::Unix { listener, .. } => listener.reregister(registry, token, interests),
+        }
+    }
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.deregister(registry),
+            Listener::Unix { listener, .. } => listener.deregister(registry),
+        }
+    }
+}
+
+/// What a stream client connects to.
+#[derive(Debug)]
+pub(crate) enum ClientCfg {
+    Tcp(TcpClientConfig),
+    Unix(UnixClientConfig),
+}
+
+impl ClientCfg {
+    pub(crate) fn framing(&self) -> StreamFraming {
+        match self {
+            ClientCfg::Tcp(c) => c.framing,
+            ClientCfg::Unix(c) => c.framing,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> StreamLimits {
+        match self {
+            ClientCfg::Tcp(c) => c.limits,
+            ClientCfg::Unix(c) => c.limits,
+        }
+    }
+
+    /// The destination, for logs.
+    pub(crate) fn target(&self) -> String {
+        match self {
+            ClientCfg::Tcp(c) => c.dest.to_string(),
+            ClientCfg::Unix(c) => c.path.display().to_string(),
+        }
+    }
+
+    /// Starts a non-blocking connection; the peer its machine is given.
+    pub(crate) fn connect(&self) -> io::Result<(Stream, SocketAddr)> {
+        match self {
+            ClientCfg::Tcp(c) => Ok((Stream::Tcp(mio::net::TcpStream::connect(c.dest)?), c.dest)),
+            ClientCfg::Unix(c) => Ok((
+                Stream::Unix(
+                    mio::net::UnixStream::connect(&c.path)?,
+                    Arc::from(c.path.as_path()),
+                ),
+                UNIX_PEER,
+            )),
+        }
+    }
+}
 
 /// What one read of a stream did, besides the packets handed to the callback.
 #[derive(Debug, Default)]
@@ -20,23 +247,56 @@ pub(crate) struct StreamRead {
     pub(crate) more: bool,
 }
 
-/// A TCP connection: the socket and its protocol state.
+/// A stream connection: the socket and its protocol state.
 #[derive(Debug)]
 pub(crate) struct StreamIo {
-    pub(crate) stream: mio::net::TcpStream,
+    pub(crate) stream: Stream,
     pub(crate) machine: StreamMachine,
 }
 
 impl StreamIo {
-    pub(crate) fn new(stream: mio::net::TcpStream, machine: StreamMachine) -> Self {
-        if machine.limits().nodelay {
-            let _ = stream.set_nodelay(true);
+    pub(crate) fn new(stream: Stream, machine: StreamMachine) -> Self {
+        if let Stream::Tcp(s) = &stream {
+            if machine.limits().nodelay {
+                let _ = s.set_nodelay(true);
+            }
         }
         StreamIo { stream, machine }
     }
 
-    pub(crate) fn peer(&self) -> SocketAddr {
-        self.machine.peer()
+    /// The peer's IP address (`None` for a Unix stream).
+    pub(crate) fn peer(&self) -> Option<SocketAddr> {
+        match self.stream {
+            Stream::Tcp(_) => Some(self.machine.peer()),
+            Stream::Unix(..) => None,
+        }
+    }
+
+    /// The peer, for logs: its address, or the Unix server's path.
+    pub(crate) fn describe(&self) -> String {
+        match &self.stream {
+            Stream::Tcp(_) => self.machine.peer().to_string(),
+            Stream::Unix(_, path) => path.display().to_string(),
+        }
+    }
+
+    /// The event of the connection's start.
+    pub(crate) fn connected(&self) -> ChannelEvent<'_> {
+        match &self.stream {
+            Stream::Tcp(_) => ChannelEvent::Connected(self.machine.peer()),
+            Stream::Unix(_, path) => ChannelEvent::UnixConnected(path),
+        }
+    }
+
+    /// The event of the connection's end.
+    pub(crate) fn disconnected<'a>(&'a self, reason: &'a str) -> ChannelEvent<'a> {
+        match &self.stream {
+            Stream::Tcp(_) => ChannelEvent::Disconnected {
+                peer: self.machine.peer(),
+                reason,
+            },
+            Stream::Unix(_, path) => ChannelEvent::UnixDisconnected { path, reason },
+        }
     }
 
     /// Writes what the machine holds until done or the socket would block. An error

@@ -236,6 +236,7 @@ impl UdpIo {
                         channel: id,
                         name,
                         peer: Some(peer),
+                        peer_path: None,
                         arrival: SystemTime::now(),
                         data: buf.get(..n).unwrap_or_default(),
                     });
@@ -308,6 +309,7 @@ impl UdpIo {
                     channel: id,
                     name,
                     peer: d.peer,
+                    peer_path: None,
                     arrival,
                     data: d.data,
                 });

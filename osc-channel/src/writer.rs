@@ -86,6 +86,7 @@ impl UdpWriter {
             to: SendTo::Id(self.id),
             data,
             dest,
+            path: None,
             from_writer: true,
         });
         if queued.is_err() {

@@ -178,7 +178,8 @@ impl Osc {
         self.check_alive()?;
         let writes = match &spec {
             ChannelSpec::Udp(c) => c.dest.is_some(),
-            ChannelSpec::TcpServer(_) | ChannelSpec::TcpClient(_) => true,
+            ChannelSpec::UnixDatagram(c) => c.dest.is_some(),
+            _ => true,
         };
         let opened = self.inner.driver.open(name, spec)?;
         self.inner.channels.write().insert(
@@ -250,6 +251,60 @@ impl Osc {
             name,
             ChannelSpec::TcpClient(TcpClientConfig::new(addr.into_addr()?)),
         )
+    }
+
+    /// A Unix domain stream socket server at `path` (framing detected per connection;
+    /// connections are channels `NAME/1`, `NAME/2`, ...). The socket file is created with
+    /// mode 0o660 and removed on close; a stale file from a dead process is replaced.
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    /// let dir = std::env::temp_dir().join(format!("osc4rs-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("in.sock");
+    /// let osc = Osc::builder().start()?;
+    /// osc.unix_server("in", &path)?;
+    /// osc.unix_client("out", &path)?;
+    /// osc.send(Message::new("/over/unix"), "out")?;
+    /// # osc.terminate()?; std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unix_server(&self, name: &str, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let mut cfg = osc_channel::UnixServerConfig::new(path.as_ref());
+        cfg.framing = osc_channel::StreamFraming::Auto;
+        self.channel(name, ChannelSpec::UnixServer(cfg))
+    }
+
+    /// A Unix domain stream socket client of the server at `path` (length prefix).
+    pub fn unix_client(&self, name: &str, path: impl AsRef<std::path::Path>) -> Result<()> {
+        self.channel(
+            name,
+            ChannelSpec::UnixClient(osc_channel::UnixClientConfig::new(path.as_ref())),
+        )
+    }
+
+    /// A channel from an endpoint URL (`osc.udp://host:port`, `osc.tcp://`,
+    /// `osc.slip://`, `osc.unix:///path`, `osc.unix+stream:///path`; see
+    /// [`osc_channel::Endpoint`]): the server side of it (`listen`) or the client side.
+    ///
+    /// ```
+    /// use osc4rs::Osc;
+    /// let osc = Osc::builder().start()?;
+    /// osc.endpoint("in", "osc.udp://127.0.0.1:0", true)?;
+    /// let port = osc.local_addr("in").unwrap().port();
+    /// osc.endpoint("out", &format!("osc.udp://127.0.0.1:{port}"), false)?;
+    /// assert!(osc.endpoint("bad", "osc.udp://127.0.0.1", false).is_err());
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    pub fn endpoint(&self, name: &str, url: &str, listen: bool) -> Result<()> {
+        let endpoint: osc_channel::Endpoint =
+            url.parse().map_err(osc_channel::ChannelError::from)?;
+        let spec = if listen {
+            endpoint.server_spec()?
+        } else {
+            endpoint.client_spec()?
+        };
+        self.channel(name, spec)
     }
 
     /// Sets (or with `None` removes) a channel's encode and decode hooks, until the

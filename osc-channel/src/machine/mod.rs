@@ -11,7 +11,7 @@
 //! | machine | what it owns |
 //! |---|---|
 //! | [`StreamMachine`] | one stream connection: deframing (length prefix, SLIP, auto), the framed write buffer, packet and buffer limits |
-//! | [`UdpMachine`] | a UDP channel's sending side: destination choice, datagram size limit, the bounded queue of datagrams waiting for the socket |
+//! | [`UdpMachine`] | a datagram channel's sending side (UDP, or Unix with paths for addresses): destination choice, datagram size limit, the bounded queue of datagrams waiting for the socket |
 //! | [`Reconnect`] | a client's connection state and reconnection backoff |
 //! | [`Admission`] | a server's connection count against its limit |
 //! | [`Timers`] | deadlines of many channels in one heap |

@@ -76,9 +76,9 @@ impl fmt::Display for Timeout {
 /// middle of a frame, go first).
 pub const EVICT_IDLE_AFTER: Duration = Duration::from_secs(10);
 
-/// A stream connection's protocol state (TCP today; any byte stream): the incoming
+/// A stream connection's protocol state (TCP and Unix streams; any byte stream): the incoming
 /// deframer (length prefix, SLIP, or detected from the first byte) and the outgoing
-/// buffer of framed packets, with their limits. It never touches a socket: the driver
+/// buffer of framed packets, with their limits (TCP and Unix streams). It never touches a socket: the driver
 /// feeds it the bytes it read and writes the bytes it hands out.
 ///
 /// ```

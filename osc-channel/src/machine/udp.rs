@@ -72,20 +72,39 @@ pub fn route(
 /// assert_eq!(udp.sent(1), 8);
 /// assert!(!udp.wants_write());
 /// ```
+///
+/// The queue rules hold for any datagram socket: the address type `A` is
+/// `SocketAddr` for UDP and a socket path (`Arc<Path>`) for Unix datagram sockets,
+/// whose size limit the driver passes to [`route_within`](Self::route_within).
 #[derive(Debug)]
-pub struct UdpMachine {
-    dest: Option<SocketAddr>,
-    queue: VecDeque<(Arc<[u8]>, SocketAddr)>,
+pub struct UdpMachine<A = SocketAddr> {
+    dest: Option<A>,
+    queue: VecDeque<(Arc<[u8]>, A)>,
     max_queue: usize,
     queued_bytes: usize,
     max_queue_bytes: usize,
     read: bool,
 }
 
-impl UdpMachine {
-    /// A channel sending to `dest` by default, queueing at most `max_queue` datagrams
-    /// (at least 1), that reads (`read`: a server or peer) or only writes.
+impl UdpMachine<SocketAddr> {
+    /// A UDP channel sending to `dest` by default, queueing at most `max_queue`
+    /// datagrams (at least 1), that reads (`read`: a server or peer) or only writes.
     pub fn new(dest: Option<SocketAddr>, max_queue: usize, read: bool) -> Self {
+        Self::datagram(dest, max_queue, read)
+    }
+
+    /// Where a packet of `len` bytes goes: `dest` if given, else the channel's
+    /// destination. Refused without a destination, or when it cannot fit a datagram.
+    pub fn route(&self, len: usize, dest: Option<SocketAddr>) -> Result<SocketAddr, Refusal> {
+        route(self.dest, len, dest)
+    }
+}
+
+impl<A: Clone> UdpMachine<A> {
+    /// A datagram channel of any address type (a Unix socket's path, say) sending to
+    /// `dest` by default, queueing at most `max_queue` datagrams (at least 1), that
+    /// reads or only writes; [`new`](UdpMachine::new) is this for UDP.
+    pub fn datagram(dest: Option<A>, max_queue: usize, read: bool) -> Self {
         UdpMachine {
             dest,
             queue: VecDeque::new(),
@@ -121,14 +140,30 @@ impl UdpMachine {
     }
 
     /// The default destination.
-    pub fn dest(&self) -> Option<SocketAddr> {
-        self.dest
+    pub fn dest(&self) -> Option<A> {
+        self.dest.clone()
     }
 
     /// Where a packet of `len` bytes goes: `dest` if given, else the channel's
-    /// destination. Refused without a destination, or when it cannot fit a datagram.
-    pub fn route(&self, len: usize, dest: Option<SocketAddr>) -> Result<SocketAddr, Refusal> {
-        route(self.dest, len, dest)
+    /// destination; refused without a destination, or when `len` is over `limit`.
+    ///
+    /// ```
+    /// use osc_channel::machine::{Refusal, UdpMachine};
+    /// use std::path::Path;
+    /// use std::sync::Arc;
+    /// let server: Arc<Path> = Arc::from(Path::new("/tmp/synth.sock"));
+    /// let unix = UdpMachine::datagram(Some(Arc::clone(&server)), 16, false);
+    /// assert_eq!(unix.route_within(8, None, 1024), Ok(server));
+    /// assert_eq!(unix.route_within(2048, None, 1024), Err(Refusal::TooLarge { size: 2048, limit: 1024 }));
+    /// ```
+    pub fn route_within(&self, len: usize, dest: Option<A>, limit: usize) -> Result<A, Refusal> {
+        let dest = dest
+            .or_else(|| self.dest.clone())
+            .ok_or(Refusal::NoDestination)?;
+        if len > limit {
+            return Err(Refusal::TooLarge { size: len, limit });
+        }
+        Ok(dest)
     }
 
     /// Whether a packet may be written at once (nothing queued before it).
@@ -137,7 +172,7 @@ impl UdpMachine {
     }
 
     /// Queues a datagram behind the others; refused when the queue is full.
-    pub fn enqueue(&mut self, data: Arc<[u8]>, dest: SocketAddr) -> Result<(), Refusal> {
+    pub fn enqueue(&mut self, data: Arc<[u8]>, dest: A) -> Result<(), Refusal> {
         if self.queue.len() >= self.max_queue {
             return Err(Refusal::QueueFull {
                 limit: self.max_queue,
@@ -161,8 +196,11 @@ impl UdpMachine {
     }
 
     /// The first `max` queued datagrams, in order, for one batched write.
-    pub fn batch(&self, max: usize) -> impl Iterator<Item = (&[u8], SocketAddr)> {
-        self.queue.iter().take(max).map(|(d, a)| (&d[..], *a))
+    pub fn batch(&self, max: usize) -> impl Iterator<Item = (&[u8], A)> {
+        self.queue
+            .iter()
+            .take(max)
+            .map(|(d, a)| (&d[..], a.clone()))
     }
 
     /// The socket took the first `n` queued datagrams: removes them and returns their
@@ -176,7 +214,7 @@ impl UdpMachine {
 
     /// The first queued datagram failed at the socket: removes it and returns where it
     /// was going.
-    pub fn failed(&mut self) -> Option<SocketAddr> {
+    pub fn failed(&mut self) -> Option<A> {
         let (data, to) = self.queue.pop_front()?;
         self.queued_bytes = self.queued_bytes.saturating_sub(data.len());
         Some(to)

@@ -56,6 +56,7 @@ impl Reactor {
             to,
             data,
             dest,
+            path,
             from_writer,
         } = send;
         let id = match to {
@@ -65,7 +66,10 @@ impl Reactor {
                 None => return self.no_such_name(&name, dest),
             },
         };
-        let sent = self.send(id, data, dest);
+        let sent = match path {
+            Some(path) => self.send_to_path(id, data, &path),
+            None => self.send(id, data, dest),
+        };
         if from_writer {
             self.release_backlog(id);
         }

@@ -4,6 +4,7 @@
 
 mod control;
 mod pass;
+mod unix;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use crate::command::{QueuedSend, SendQueue, Wake};
 use crate::handle::{Control, ReactorHandle};
 use crate::machine::{Admission, Reconnect, StreamMachine, StreamTimeouts, deadline};
 use crate::socket::{SocketInfo, open_socket};
-use crate::stream_io::StreamIo;
+use crate::stream_io::{ClientCfg, Listener, StreamIo, source};
 use crate::udp_io::{NotSent, Sent, UdpIo};
 use crate::{
     ChannelError, ChannelEvent, ChannelId, ChannelSpec, ChannelStats, DropReason, ReactorConfig,
@@ -243,6 +244,9 @@ impl Reactor {
             ChannelSpec::Udp(c) => self.open_udp(name, c),
             ChannelSpec::TcpServer(c) => self.open_tcp_server(name, c),
             ChannelSpec::TcpClient(c) => self.open_tcp_client(name, c),
+            ChannelSpec::UnixDatagram(c) => self.open_unix_datagram(name, c),
+            ChannelSpec::UnixServer(c) => self.open_unix_server(name, c),
+            ChannelSpec::UnixClient(c) => self.open_unix_client(name, c),
         }
     }
 
@@ -280,11 +284,25 @@ impl Reactor {
         let events = cfg.events.clone();
         let emit = |ev| crate::event::emit(events.as_ref(), name, ev);
         emit(ChannelEvent::Activating);
-        let mut listener =
+        let listener =
             mio::net::TcpListener::bind(bind).map_err(|e| ChannelError::io("listen", name, e))?;
         let local = listener.local_addr().unwrap_or(bind);
         emit(ChannelEvent::Activated);
         emit(ChannelEvent::Bound(local));
+        log::debug!("channel {name}: TCP server on {local}");
+        self.listen(name, Listener::Tcp(listener), Some(local), cfg)
+    }
+
+    /// Registers a server's listener and enters the server in the table.
+    fn listen(
+        &mut self,
+        name: &str,
+        mut listener: Listener,
+        local: Option<SocketAddr>,
+        cfg: TcpServerConfig,
+    ) -> Result<ChannelId> {
+        let events = cfg.events.clone();
+        let emit = |ev| crate::event::emit(events.as_ref(), name, ev);
         let id = self.take_id();
         emit(ChannelEvent::Scheduling);
         self.poll
@@ -292,7 +310,6 @@ impl Reactor {
             .register(&mut listener, token(id.0), Interest::READABLE)
             .map_err(|e| ChannelError::io("register", name, e))?;
         emit(ChannelEvent::Scheduled);
-        log::debug!("channel {name}: TCP server on {local}");
         let kind = Kind::Listener {
             listener,
             local,
@@ -308,8 +325,18 @@ impl Reactor {
     pub fn open_tcp_client(&mut self, name: &str, cfg: TcpClientConfig) -> Result<ChannelId> {
         self.check_name(name)?;
         let events = cfg.events.clone();
-        let id = self.take_id();
         let reconnect = Reconnect::new(cfg.reconnect);
+        self.open_client(name, ClientCfg::Tcp(cfg), reconnect, events)
+    }
+
+    fn open_client(
+        &mut self,
+        name: &str,
+        cfg: ClientCfg,
+        reconnect: Reconnect,
+        events: Option<crate::EventHandler>,
+    ) -> Result<ChannelId> {
+        let id = self.take_id();
         let mut channel = Channel::new(
             name,
             Kind::Client {
@@ -346,7 +373,8 @@ impl Reactor {
             ChannelEvent::Activating,
         );
         reconnect.connecting();
-        let mut stream = mio::net::TcpStream::connect(cfg.dest)
+        let (mut stream, peer) = cfg
+            .connect()
             .map_err(|e| ChannelError::io("connect", &channel.name, e))?;
         self.poll
             .registry()
@@ -356,16 +384,16 @@ impl Reactor {
                 Interest::READABLE | Interest::WRITABLE,
             )
             .map_err(|e| ChannelError::io("register", &channel.name, e))?;
-        let framing = match cfg.framing {
+        let framing = match cfg.framing() {
             StreamFraming::Slip => StreamFraming::Slip,
             _ => StreamFraming::LengthPrefix,
         };
         let timeouts = StreamTimeouts {
-            frame: cfg.limits.frame_timeout,
+            frame: cfg.limits().frame_timeout,
             ..StreamTimeouts::default()
         };
-        let machine = StreamMachine::new(cfg.dest, framing, cfg.limits)
-            .with_timeouts(Instant::now(), timeouts);
+        let machine =
+            StreamMachine::new(peer, framing, cfg.limits()).with_timeouts(Instant::now(), timeouts);
         *io = Some(StreamIo::new(stream, machine));
         Ok(())
     }
@@ -395,6 +423,7 @@ impl Reactor {
         let mut children = Vec::new();
         match &mut ch.kind {
             Kind::Udp(u) => u.unwatch(registry),
+            Kind::UnixDatagram(u) => u.unwatch(registry),
             Kind::Listener { listener, .. } => {
                 let _ = registry.deregister(listener);
                 children = self
@@ -413,12 +442,12 @@ impl Reactor {
                 let _ = registry.deregister(&mut io.stream);
                 let peer = io.peer();
                 let (server, share) = (*server, *share);
-                ch.emit(ChannelEvent::Disconnected { peer, reason });
+                crate::event::emit(ch.events.as_ref(), &ch.name, io.disconnected(reason));
                 if let Some(Kind::Listener {
                     admission, held, ..
                 }) = self.channels.get_mut(&server).map(|c| &mut c.kind)
                 {
-                    admission.release(peer.ip());
+                    admission.release(source(peer));
                     *held = held.saturating_sub(share);
                 }
             }
@@ -426,8 +455,7 @@ impl Reactor {
                 if let Some(c) = io {
                     let _ = c.flush();
                     let _ = registry.deregister(&mut c.stream);
-                    let peer = c.peer();
-                    ch.emit(ChannelEvent::Disconnected { peer, reason });
+                    crate::event::emit(ch.events.as_ref(), &ch.name, c.disconnected(reason));
                 }
             }
         }
@@ -445,7 +473,13 @@ impl Reactor {
     /// queued (bounded).
     pub fn send(&mut self, id: ChannelId, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         let result = self.send_inner(id.0, data, dest);
-        if let Err(e) = &result {
+        self.count_refusal(id, &result, dest);
+        result
+    }
+
+    /// Counts and reports a refused send as a drop, by its reason.
+    fn count_refusal(&self, id: ChannelId, result: &Result<()>, dest: Option<SocketAddr>) {
+        if let Err(e) = result {
             if let Some(ch) = self.channels.get(&id.0) {
                 let reason = match e {
                     ChannelError::QueueFull { .. } => Some(DropReason::QueueFull),
@@ -461,7 +495,6 @@ impl Reactor {
                 }
             }
         }
-        result
     }
 
     fn send_inner(&mut self, id: u64, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
@@ -482,6 +515,11 @@ impl Reactor {
                 Err(NotSent::Refused(r, to)) => Err(r.into_error(&ch.name, to)),
                 Err(NotSent::Io(e)) => Err(ChannelError::io("send", &ch.name, e)),
             },
+            Kind::UnixDatagram(_) if dest.is_some() => Err(ChannelError::NotWritable(
+                ch.name.clone(),
+                "a Unix channel's destination is a path: use send_to_path",
+            )),
+            Kind::UnixDatagram(_) => self.send_unix(id, data, None),
             Kind::Conn { server, .. } => {
                 let server = *server;
                 self.send_on_connection(id, server, &data)
@@ -580,7 +618,7 @@ impl Reactor {
             .map(|c| c.0)
             .filter(|c| {
                 dest.is_none()
-                    || matches!(self.channels.get(c).map(|x| &x.kind), Some(Kind::Conn { io, .. }) if Some(io.peer()) == dest)
+                    || matches!(self.channels.get(c).map(|x| &x.kind), Some(Kind::Conn { io, .. }) if io.peer() == dest)
             })
             .collect();
         if targets.is_empty() && dest.is_some() {

@@ -14,7 +14,7 @@ use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts, deadline
 
 /// How soon a server tries `accept` again after it failed (out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-use crate::stream_io::StreamIo;
+use crate::stream_io::{StreamIo, UNIX_PEER, source};
 use crate::{ChannelError, ChannelEvent, ChannelId, DropReason, Received, Result, Verdict};
 
 impl Reactor {
@@ -147,6 +147,20 @@ impl Reactor {
                 }
                 read.delivered
             }
+            Kind::UnixDatagram(u) => {
+                let cap = self.options.max_datagrams_per_event;
+                let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
+                if read.delivered > 0 {
+                    ch.stats.count_in_batch(read.delivered, read.bytes);
+                }
+                for peer in read.cut {
+                    ch.report_drop(DropReason::Oversized, peer);
+                }
+                if !read.drained {
+                    self.more_to_read.push(id);
+                }
+                read.delivered
+            }
             Kind::Listener { .. } => {
                 self.accept_all(id);
                 0
@@ -163,23 +177,26 @@ impl Reactor {
                     sink(Received {
                         channel: cid,
                         name,
-                        peer: Some(peer),
+                        peer,
+                        peer_path: None,
                         arrival: std::time::SystemTime::now(),
                         data,
                     });
                 });
+                let who = (read.truncated > 0).then(|| io.describe());
                 for (reason, n) in read.deframed.drops() {
                     for _ in 0..n {
-                        ch.report_drop(reason, Some(peer));
+                        ch.report_drop(reason, peer);
                     }
                 }
                 if read.truncated > 0 {
                     log::warn!(
-                        "channel {}: {} bytes of an incomplete packet lost when {peer} disconnected",
+                        "channel {}: {} bytes of an incomplete packet lost when {} disconnected",
                         ch.name,
-                        read.truncated
+                        read.truncated,
+                        who.as_deref().unwrap_or("?")
                     );
-                    ch.report_drop(DropReason::Truncated, Some(peer));
+                    ch.report_drop(DropReason::Truncated, peer);
                 }
                 if read.more {
                     self.more_to_read.push(id);
@@ -223,6 +240,28 @@ impl Reactor {
                 watch_udp(self.poll.registry(), id, u, name);
                 None
             }
+            Kind::UnixDatagram(u) => {
+                let (stats, name, events) = (&ch.stats, &ch.name, ch.events.as_ref());
+                let (packets, bytes) = u.flush(|e| {
+                    log::warn!("channel {name}: send failed: {e}");
+                    stats.count_drop(DropReason::SendFailed);
+                    crate::event::emit(
+                        events,
+                        name,
+                        ChannelEvent::Dropped {
+                            reason: DropReason::SendFailed,
+                            peer: None,
+                        },
+                    );
+                });
+                if packets > 0 {
+                    stats.count_out_batch(packets, bytes);
+                }
+                if let Err(e) = u.watch(self.poll.registry(), token(id)) {
+                    log::warn!("channel {name}: cannot update its poll registration: {e}");
+                }
+                None
+            }
             Kind::Client {
                 io: Some(io),
                 reconnect,
@@ -230,16 +269,16 @@ impl Reactor {
             } => {
                 let mut broken = None;
                 if let ClientState::Connecting { .. } = reconnect.state() {
-                    match connect_result(io) {
-                        Ok(Some(peer)) => {
+                    match io.stream.connect_result() {
+                        Ok(true) => {
                             reconnect.connected();
-                            log::debug!("channel {}: connected to {peer}", ch.name);
+                            log::debug!("channel {}: connected to {}", ch.name, io.describe());
                             let events = ch.events.as_ref();
                             crate::event::emit(events, &ch.name, ChannelEvent::Activated);
-                            crate::event::emit(events, &ch.name, ChannelEvent::Connected(peer));
+                            crate::event::emit(events, &ch.name, io.connected());
                         }
-                        Ok(None) => return,
-                        Err(e) => broken = Some(e),
+                        Ok(false) => return,
+                        Err(e) => broken = Some(e.to_string()),
                     }
                 }
                 broken.or_else(|| io.flush().err().map(|e| e.to_string()))
@@ -269,15 +308,14 @@ impl Reactor {
             return;
         };
         let lost = reconnect.lost(Instant::now());
-        let dest = cfg.dest;
+        let dest = cfg.target();
         if let Some(mut c) = io.take() {
             let _ = self.poll.registry().deregister(&mut c.stream);
             if c.machine.pending() > 0 {
                 ch.stats.count_drop(DropReason::SendFailed);
             }
             if lost.was_connected {
-                let peer = c.peer();
-                ch.emit(ChannelEvent::Disconnected { peer, reason });
+                ch.emit(c.disconnected(reason));
             }
         }
         log::warn!("channel {}: connection to {dest} lost: {reason}", ch.name);
@@ -339,7 +377,7 @@ impl Reactor {
             else {
                 return;
             };
-            let (mut stream, peer) = match listener.accept() {
+            let (mut stream, peer, suffix) = match listener.accept() {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -361,24 +399,26 @@ impl Reactor {
                 idle: cfg.idle_timeout,
             };
             let framing = cfg.framing;
-            let admitted = admission.admit(peer.ip());
+            let admitted = admission.admit(source(peer));
             if !self.admitted(id, admitted, peer) {
                 continue;
             }
             let Some(ch) = self.channels.get(&id) else {
                 return;
             };
-            if ch.emit(ChannelEvent::ConnectionRequest(peer)) == Verdict::Refuse {
-                log::info!(
-                    "channel {}: connection from {peer} refused by the event handler",
-                    ch.name
-                );
-                ch.report_drop(DropReason::Refused, Some(peer));
-                self.release_place(id, peer);
-                continue;
+            if let Some(p) = peer {
+                if ch.emit(ChannelEvent::ConnectionRequest(p)) == Verdict::Refuse {
+                    log::info!(
+                        "channel {}: connection from {p} refused by the event handler",
+                        ch.name
+                    );
+                    ch.report_drop(DropReason::Refused, peer);
+                    self.release_place(id, peer);
+                    continue;
+                }
             }
             let events = ch.events.clone();
-            let name = format!("{}/{peer}", ch.name);
+            let name = format!("{}/{suffix}", ch.name);
             let conn_id = self.take_id();
             if let Err(e) = self.poll.registry().register(
                 &mut stream,
@@ -389,12 +429,13 @@ impl Reactor {
                 self.release_place(id, peer);
                 continue;
             }
-            crate::event::emit(events.as_ref(), &name, ChannelEvent::Connected(peer));
             log::debug!("channel {name}: accepted");
-            let machine =
-                StreamMachine::new(peer, framing, limits).with_timeouts(Instant::now(), timeouts);
+            let machine = StreamMachine::new(peer.unwrap_or(UNIX_PEER), framing, limits)
+                .with_timeouts(Instant::now(), timeouts);
+            let io = StreamIo::new(stream, machine);
+            crate::event::emit(events.as_ref(), &name, io.connected());
             let kind = Kind::Conn {
-                io: StreamIo::new(stream, machine),
+                io,
                 server: id,
                 held: 0,
                 armed: None,
@@ -406,7 +447,8 @@ impl Reactor {
 
     /// Applies the admission decision for `peer` on server `id`: whether it may come
     /// in (a place was taken, or made by evicting a connection).
-    fn admitted(&mut self, id: u64, admitted: Admit, peer: SocketAddr) -> bool {
+    fn admitted(&mut self, id: u64, admitted: Admit, peer: Option<SocketAddr>) -> bool {
+        let who = peer.map_or_else(|| "a Unix peer".to_owned(), |p| p.to_string());
         let Some(ch) = self.channels.get(&id) else {
             return false;
         };
@@ -414,30 +456,30 @@ impl Reactor {
             Admit::Yes => true,
             Admit::SourceFull => {
                 log::warn!(
-                    "channel {}: refusing {peer}: too many connections from {}",
+                    "channel {}: refusing {who}: too many connections from {}",
                     ch.name,
-                    peer.ip()
+                    source(peer)
                 );
-                ch.report_drop(DropReason::TooManyConnections, Some(peer));
+                ch.report_drop(DropReason::TooManyConnections, peer);
                 false
             }
             Admit::Full => match self.eviction_candidate(id) {
                 Some(victim) => {
-                    self.evict(id, victim, peer);
+                    self.evict(id, victim, &who);
                     match self.channels.get_mut(&id).map(|c| &mut c.kind) {
                         Some(Kind::Listener { admission, .. }) => {
-                            admission.admit(peer.ip()) == Admit::Yes
+                            admission.admit(source(peer)) == Admit::Yes
                         }
                         _ => false,
                     }
                 }
                 None => {
                     log::warn!(
-                        "channel {}: refusing {peer}: {} connections already, all active",
+                        "channel {}: refusing {who}: {} connections already, all active",
                         ch.name,
                         self.connections(ChannelId(id)).len()
                     );
-                    ch.report_drop(DropReason::TooManyConnections, Some(peer));
+                    ch.report_drop(DropReason::TooManyConnections, peer);
                     false
                 }
             },
@@ -462,7 +504,7 @@ impl Reactor {
             .map(|(_, cid)| cid)
     }
 
-    fn evict(&mut self, server: u64, victim: u64, newcomer: SocketAddr) {
+    fn evict(&mut self, server: u64, victim: u64, newcomer: &str) {
         if let Some(ch) = self.channels.get(&server) {
             let gone = self.channels.get(&victim).map(|c| c.name.clone());
             log::warn!(
@@ -471,7 +513,7 @@ impl Reactor {
                 gone.as_deref().unwrap_or("?")
             );
             let peer = match self.channels.get(&victim).map(|c| &c.kind) {
-                Some(Kind::Conn { io, .. }) => Some(io.peer()),
+                Some(Kind::Conn { io, .. }) => io.peer(),
                 _ => None,
             };
             ch.report_drop(DropReason::Evicted, peer);
@@ -480,11 +522,11 @@ impl Reactor {
     }
 
     /// Gives back the place taken for `peer` on server `id`.
-    fn release_place(&mut self, id: u64, peer: SocketAddr) {
+    fn release_place(&mut self, id: u64, peer: Option<SocketAddr>) {
         if let Some(Kind::Listener { admission, .. }) =
             self.channels.get_mut(&id).map(|c| &mut c.kind)
         {
-            admission.release(peer.ip());
+            admission.release(source(peer));
         }
     }
 
@@ -528,18 +570,18 @@ impl Reactor {
 
     /// Counts a connection's drop on its server (the connection is about to close,
     /// and its own counters with it) and reports it to the server's event handler.
-    fn report_on_server(&self, id: u64, reason: DropReason, peer: SocketAddr) {
+    fn report_on_server(&self, id: u64, reason: DropReason, peer: Option<SocketAddr>) {
         let server = match self.channels.get(&id).map(|c| &c.kind) {
             Some(Kind::Conn { server, .. }) => *server,
             _ => return,
         };
         if let Some(ch) = self.channels.get(&server) {
-            ch.report_drop(reason, Some(peer));
+            ch.report_drop(reason, peer);
         }
     }
 
     /// A server connection passed its server's memory budget by reading: closed.
-    fn over_budget(&mut self, id: u64, peer: SocketAddr) {
+    fn over_budget(&mut self, id: u64, peer: Option<SocketAddr>) {
         if let Some(ch) = self.channels.get(&id) {
             log::warn!(
                 "channel {}: closing: the server's memory budget for buffered data is spent",
@@ -565,16 +607,5 @@ impl Reactor {
                 true
             }
         });
-    }
-}
-
-/// Whether a client's non-blocking connect finished: `Ok(Some(peer))` connected,
-/// `Ok(None)` still under way, `Err(why)` failed.
-fn connect_result(io: &StreamIo) -> std::result::Result<Option<std::net::SocketAddr>, String> {
-    match (io.stream.take_error(), io.stream.peer_addr()) {
-        (Ok(None), Ok(peer)) => Ok(Some(peer)),
-        (Ok(Some(e)), _) | (Err(e), _) => Err(e.to_string()),
-        (Ok(None), Err(e)) if e.kind() == io::ErrorKind::NotConnected => Ok(None),
-        (Ok(None), Err(e)) => Err(e.to_string()),
     }
 }

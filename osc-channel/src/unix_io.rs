@@ -1,0 +1,184 @@
+//! A Unix datagram channel's socket, driven by the reactor. The rules (routing, size
+//! limit, the queue) are the [`UdpMachine`]'s, with socket paths for addresses.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::machine::UdpMachine;
+use crate::udp_io::{NotSent, Sent, UdpRead};
+use crate::unix_options::MAX_UNIX_DATAGRAM;
+use crate::unix_socket::{SocketFile, clear};
+use crate::{ChannelError, ChannelId, Received, Result, UnixDatagramConfig};
+
+/// A Unix datagram channel: its socket, the file it bound (removed on drop) and its
+/// sending rules.
+#[derive(Debug)]
+pub(crate) struct UnixDatagramIo {
+    socket: mio::net::UnixDatagram,
+    machine: UdpMachine<Arc<Path>>,
+    file: Option<SocketFile>,
+    registered: Option<mio::Interest>,
+}
+
+impl UnixDatagramIo {
+    /// Opens the socket: bound to `cfg.bind` (a stale file there replaced), else
+    /// unbound.
+    pub(crate) fn open(name: &str, cfg: &UnixDatagramConfig) -> Result<Self> {
+        let (socket, file) = match &cfg.bind {
+            Some(path) => {
+                clear(path, false).map_err(|e| ChannelError::io("bind", name, e))?;
+                let socket = mio::net::UnixDatagram::bind(path)
+                    .map_err(|e| ChannelError::io("bind", name, e))?;
+                let file = SocketFile::claim(path, cfg.mode)
+                    .map_err(|e| ChannelError::io("chmod", name, e))?;
+                (socket, Some(file))
+            }
+            None => (
+                mio::net::UnixDatagram::unbound()
+                    .map_err(|e| ChannelError::io("socket", name, e))?,
+                None,
+            ),
+        };
+        let dest = cfg.dest.as_deref().map(Arc::from);
+        Ok(UnixDatagramIo {
+            socket,
+            machine: UdpMachine::datagram(dest, cfg.max_queue, cfg.read)
+                .with_byte_limit(cfg.max_queue_bytes),
+            file,
+            registered: None,
+        })
+    }
+
+    /// The path the socket is bound to.
+    pub(crate) fn local_path(&self) -> Option<&Path> {
+        self.file.as_ref().map(SocketFile::path)
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.machine.queued()
+    }
+
+    /// Registers the socket for what it needs now (as [`UdpIo::watch`](crate::udp_io::UdpIo::watch)):
+    /// readable when the channel reads, writable only while datagrams wait.
+    pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        let wanted = match (self.machine.wants_read(), self.machine.wants_write()) {
+            (true, false) => Some(mio::Interest::READABLE),
+            (true, true) => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
+            (false, false) => None,
+            (false, true) => Some(mio::Interest::WRITABLE),
+        };
+        if wanted == self.registered {
+            return Ok(());
+        }
+        match (self.registered, wanted) {
+            (None, Some(i)) => registry.register(&mut self.socket, token, i)?,
+            (Some(_), Some(i)) => registry.reregister(&mut self.socket, token, i)?,
+            (Some(_), None) => registry.deregister(&mut self.socket)?,
+            (None, None) => {}
+        }
+        self.registered = wanted;
+        Ok(())
+    }
+
+    /// Takes the socket out of the reactor's poll, if it is in it.
+    pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
+        if self.registered.take().is_some() {
+            let _ = registry.deregister(&mut self.socket);
+        }
+    }
+
+    /// Sends now if the queue is empty and the socket takes it, else queues.
+    pub(crate) fn send(&mut self, data: Arc<[u8]>, dest: Option<&Path>) -> Result<Sent, NotSent> {
+        let to = self
+            .machine
+            .route_within(data.len(), dest.map(Arc::from), MAX_UNIX_DATAGRAM)
+            .map_err(|r| NotSent::Refused(r, None))?;
+        if self.machine.can_write_now() {
+            match self.socket.send_to(&data, &to) {
+                Ok(_) => return Ok(Sent::Now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(NotSent::Io(e)),
+            }
+        }
+        self.machine
+            .enqueue(data, to)
+            .map_err(|r| NotSent::Refused(r, None))?;
+        Ok(Sent::Queued)
+    }
+
+    /// Writes queued datagrams until the socket would block; reports the packets and
+    /// bytes sent and each error met (an error costs its packet).
+    pub(crate) fn flush(&mut self, mut on_error: impl FnMut(io::Error)) -> (usize, usize) {
+        let (mut packets, mut bytes) = (0, 0);
+        loop {
+            let result = match self.machine.batch(1).next() {
+                Some((data, to)) => self.socket.send_to(data, &to),
+                None => break,
+            };
+            match result {
+                Ok(_) => {
+                    bytes += self.machine.sent(1);
+                    packets += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.machine.failed();
+                    on_error(e);
+                }
+            }
+        }
+        (packets, bytes)
+    }
+
+    /// Reads datagrams until the socket would block or `cap` were taken. `buf` must
+    /// be larger than [`MAX_UNIX_DATAGRAM`]: a datagram over it is dropped (in `cut`).
+    pub(crate) fn read<F: FnMut(Received<'_>)>(
+        &self,
+        id: ChannelId,
+        name: &str,
+        buf: &mut [u8],
+        cap: usize,
+        sink: &mut F,
+    ) -> UdpRead {
+        let mut out = UdpRead::default();
+        let mut taken = 0;
+        while taken < cap {
+            match self.socket.recv_from(buf) {
+                Ok((n, _)) if n > MAX_UNIX_DATAGRAM => {
+                    taken += 1;
+                    log::warn!(
+                        "channel {name}: a datagram of {n} bytes or more is over {MAX_UNIX_DATAGRAM}: dropped"
+                    );
+                    out.cut.push(None);
+                }
+                Ok((n, from)) => {
+                    taken += 1;
+                    out.delivered += 1;
+                    out.bytes += n;
+                    sink(Received {
+                        channel: id,
+                        name,
+                        peer: None,
+                        peer_path: from.as_pathname(),
+                        arrival: SystemTime::now(),
+                        data: buf.get(..n).unwrap_or_default(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    out.drained = true;
+                    return out;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    taken += 1;
+                    log::debug!("channel {name}: receive error: {e}");
+                }
+            }
+        }
+        out
+    }
+}
