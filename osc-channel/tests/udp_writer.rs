@@ -17,6 +17,33 @@ use osc_channel::{
     ChannelError, ChannelSpec, DropReason, MAX_DATAGRAM_V4, Reactor, TcpServerConfig, UdpConfig,
 };
 
+/// A receiving socket whose buffer holds a whole burst of the tests (500 datagrams):
+/// with the default buffer (about 200 KiB) a reader thread descheduled for a few
+/// milliseconds on a loaded machine loses datagrams, and the test waits for them in
+/// vain. As root the buffer is forced past `net.core.rmem_max`.
+fn roomy_socket() -> UdpSocket {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    let want: libc::c_int = 4 << 20;
+    // SAFETY: `s` is an open socket owned by this frame; `want` lives on this frame and
+    // its exact size is passed, so the kernel reads only that int.
+    #[allow(unsafe_code)]
+    let forced = unsafe {
+        use std::os::fd::AsRawFd;
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&want as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if forced != 0 {
+        let _ = s.set_recv_buffer_size(4 << 20);
+    }
+    s.bind(&socket2::SockAddr::from(local(0))).unwrap();
+    s.into()
+}
+
 /// A reactor running in its own thread, a probe socket, and a client channel `out`
 /// that sends to the probe.
 fn running_reactor() -> (
@@ -31,7 +58,7 @@ fn running_reactor() -> (
         r.run(|_| {}).unwrap();
         r
     });
-    let probe = UdpSocket::bind(local(0)).unwrap();
+    let probe = roomy_socket();
     probe
         .set_read_timeout(Some(Duration::from_secs(2)))
         .unwrap();
