@@ -21,3 +21,33 @@ pub enum ChannelSpec {
     /// A Unix stream client.
     UnixClient(UnixClientConfig),
 }
+
+impl ChannelSpec {
+    /// The same channel with `events` as its event handler, whatever its kind (for a
+    /// spec made from an [`Endpoint`](crate::Endpoint)).
+    ///
+    /// ```
+    /// use osc_channel::{ChannelEvent, ChannelSpec, Endpoint, EventHandler, Verdict};
+    /// use std::sync::Arc;
+    /// let log: EventHandler = Arc::new(|name: &str, ev: &ChannelEvent<'_>| {
+    ///     eprintln!("{name}: {ev}");
+    ///     Verdict::Accept
+    /// });
+    /// let spec = "osc.tcp://127.0.0.1:0".parse::<Endpoint>()?.server_spec()?.with_events(log);
+    /// assert!(matches!(&spec, ChannelSpec::TcpServer(c) if c.events.is_some()));
+    /// # Ok::<(), osc_channel::ChannelError>(())
+    /// ```
+    #[must_use]
+    pub fn with_events(mut self, events: crate::EventHandler) -> Self {
+        let slot = match &mut self {
+            ChannelSpec::Udp(c) => &mut c.events,
+            ChannelSpec::TcpServer(c) => &mut c.events,
+            ChannelSpec::TcpClient(c) => &mut c.events,
+            ChannelSpec::UnixDatagram(c) => &mut c.events,
+            ChannelSpec::UnixServer(c) => &mut c.events,
+            ChannelSpec::UnixClient(c) => &mut c.events,
+        };
+        *slot = Some(events);
+        self
+    }
+}

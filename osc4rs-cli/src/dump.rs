@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use osc_channel::{
-    ChannelEvent, EventHandler, Reactor, Received, StreamFraming, TcpServerConfig, UdpConfig,
-    Verdict,
+    ChannelEvent, Endpoint, EventHandler, Reactor, Received, StreamFraming, TcpServerConfig,
+    UdpConfig, Verdict,
 };
 use osc_codec::{PacketRef, dumphex};
 use osc_pattern::Filter;
@@ -30,8 +30,13 @@ pub(crate) struct DumpArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Port to listen on.
-    #[arg(long)]
-    port: u16,
+    #[arg(long, required_unless_present = "url")]
+    port: Option<u16>,
+    /// Where to listen, as an endpoint URL instead of --proto/--host/--port:
+    /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://` (add `?framing=auto` to detect
+    /// it per connection), `osc.unix:///PATH`, `osc.unix+stream:///PATH`.
+    #[arg(long, conflicts_with_all = ["port", "group", "broadcast"])]
+    url: Option<String>,
     /// TCP: detect the framing of each connection from its first byte.
     #[arg(long)]
     auto: bool,
@@ -212,27 +217,15 @@ impl Printer {
     }
 }
 
-/// Listens and prints (or, `record`, writes a recording) until a signal or the timeout.
-pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
-    let filter = a
-        .filter
-        .as_deref()
-        .map(Filter::osc)
-        .transpose()
-        .map_err(|e| Failure::input(format!("bad --filter pattern: {e}")))?;
-    let out: Box<dyn Write> = match &a.out {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
-            Failure::runtime(format!("cannot write {}: {e}", path.display()))
-        })?)),
-        None => Box::new(BufWriter::new(std::io::stdout())),
-    };
-    let mut reactor = Reactor::new()?;
-    let (events, reported) = event_log();
-    let bind = address(&a.host, a.port, a.ipv6)?;
+/// Opens the listening channel of --proto/--host/--port.
+fn open_listener(reactor: &mut Reactor, a: &DumpArgs, events: EventHandler) -> Result<(), Failure> {
+    let bind = address(&a.host, a.port.unwrap_or(0), a.ipv6)?;
     match a.proto {
         Proto::Udp => {
             let cfg = match (a.group, a.broadcast) {
-                (Some(group), _) => UdpConfig::multicast_server(SocketAddr::new(group, a.port)),
+                (Some(group), _) => {
+                    UdpConfig::multicast_server(SocketAddr::new(group, a.port.unwrap_or(0)))
+                }
                 (None, true) => UdpConfig::broadcast_server(bind),
                 (None, false) => UdpConfig::server(bind),
             };
@@ -255,6 +248,35 @@ pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
             cfg.events = Some(events);
             reactor.open_tcp_server("dump", cfg)?;
         }
+    }
+    Ok(())
+}
+
+/// Listens and prints (or, `record`, writes a recording) until a signal or the timeout.
+pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
+    let filter = a
+        .filter
+        .as_deref()
+        .map(Filter::osc)
+        .transpose()
+        .map_err(|e| Failure::input(format!("bad --filter pattern: {e}")))?;
+    let out: Box<dyn Write> = match &a.out {
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
+            Failure::runtime(format!("cannot write {}: {e}", path.display()))
+        })?)),
+        None => Box::new(BufWriter::new(std::io::stdout())),
+    };
+    let mut reactor = Reactor::new()?;
+    let (events, reported) = event_log();
+    match &a.url {
+        Some(url) => {
+            let endpoint: Endpoint = url
+                .parse()
+                .map_err(|e| Failure::input(format!("bad --url: {e}")))?;
+            let spec = endpoint.server_spec()?.with_events(events);
+            reactor.open("dump", spec)?;
+        }
+        None => open_listener(&mut reactor, &a, events)?,
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

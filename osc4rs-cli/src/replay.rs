@@ -12,7 +12,7 @@ use osc4rs::record::{Record, read_recording};
 
 use crate::Failure;
 use crate::net::{Proto, address};
-use crate::send::open_sender;
+use crate::send::{open_sender, open_url};
 
 /// Arguments of `osc4rs replay`.
 #[derive(Debug, Args)]
@@ -26,8 +26,12 @@ pub(crate) struct ReplayArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Port to send to.
-    #[arg(long)]
-    port: u16,
+    #[arg(long, required_unless_present = "url")]
+    port: Option<u16>,
+    /// Where to send, as an endpoint URL instead of --proto/--host/--port (see
+    /// `osc4rs send --help`).
+    #[arg(long, conflicts_with = "port")]
+    url: Option<String>,
     /// Resolve the host to IPv6 only.
     #[arg(long)]
     ipv6: bool,
@@ -111,9 +115,17 @@ pub(crate) fn run(a: ReplayArgs) -> Result<ExitCode, Failure> {
         return Err(Failure::input("--speed must be a positive number"));
     }
     let records = load(&a)?;
-    let dest = address(&a.host, a.port, a.ipv6)?;
     let mut reactor = Reactor::new()?;
-    let (id, _) = open_sender(&mut reactor, a.proto, dest, false, None)?;
+    let (id, dest) = match &a.url {
+        Some(url) => open_url(&mut reactor, url)?,
+        None => {
+            let dest = address(&a.host, a.port.unwrap_or(0), a.ipv6)?;
+            (
+                open_sender(&mut reactor, a.proto, dest, false, None)?.0,
+                dest.to_string(),
+            )
+        }
+    };
     let offset = records.first().map_or(Duration::ZERO, |r| r.at);
     let mut sent = 0usize;
     for _ in 0..a.loops {

@@ -24,8 +24,13 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Destination port.
-    #[arg(long)]
-    port: u16,
+    #[arg(long, required_unless_present = "url")]
+    port: Option<u16>,
+    /// Where to send, as an endpoint URL instead of --proto/--host/--port:
+    /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://`, `osc.unix:///PATH`,
+    /// `osc.unix+stream:///PATH`.
+    #[arg(long, conflicts_with = "port")]
+    url: Option<String>,
     /// Resolve the host to IPv6 only.
     #[arg(long)]
     ipv6: bool,
@@ -86,7 +91,7 @@ fn watcher() -> (EventHandler, Connection) {
     let handler: EventHandler = Arc::new(move |_name: &str, ev: &ChannelEvent<'_>| {
         if let Ok(mut st) = s.lock() {
             match ev {
-                ChannelEvent::Connected(_) => st.0 = true,
+                ChannelEvent::Connected(_) | ChannelEvent::UnixConnected(_) => st.0 = true,
                 ChannelEvent::Error(e) => st.1 = Some((*e).to_owned()),
                 _ => {}
             }
@@ -132,19 +137,47 @@ pub(crate) fn open_sender(
             cfg.framing = proto.framing();
             cfg.events = Some(events);
             let id = reactor.open_tcp_client("send", cfg)?;
-            wait_connected(reactor, &state, dest)?;
+            wait_connected(reactor, &state, &dest.to_string())?;
             id
         }
     };
     Ok((id, state))
 }
 
+/// Opens the channel that sends to an endpoint URL (`--url`); stream clients are
+/// connected before this returns. Returns the channel and a label for messages.
+pub(crate) fn open_url(reactor: &mut Reactor, url: &str) -> Result<(ChannelId, String), Failure> {
+    let endpoint: osc_channel::Endpoint = url
+        .parse()
+        .map_err(|e| Failure::input(format!("bad --url: {e}")))?;
+    let (events, state) = watcher();
+    let spec = endpoint.client_spec()?.with_events(events);
+    let stream = !matches!(
+        spec,
+        osc_channel::ChannelSpec::Udp(_) | osc_channel::ChannelSpec::UnixDatagram(_)
+    );
+    let id = reactor.open("send", spec)?;
+    if stream {
+        wait_connected(reactor, &state, url)?;
+    }
+    Ok((id, url.to_owned()))
+}
+
 /// Sends, then optionally prints replies.
 pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
     let packets = read_packets(&a)?;
-    let dest = address(&a.host, a.port, a.ipv6)?;
     let mut reactor = Reactor::new()?;
-    let (id, state) = open_sender(&mut reactor, a.proto, dest, a.broadcast, a.ttl)?;
+    let (id, state, dest) = match &a.url {
+        Some(url) => {
+            let (id, label) = open_url(&mut reactor, url)?;
+            (id, None, label)
+        }
+        None => {
+            let dest = address(&a.host, a.port.unwrap_or(0), a.ipv6)?;
+            let (id, state) = open_sender(&mut reactor, a.proto, dest, a.broadcast, a.ttl)?;
+            (id, Some(state), dest.to_string())
+        }
+    };
     let replies = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut printer = |p: osc_channel::Received<'_>| {
         let line = match osc_codec::decode(p.data) {
@@ -173,7 +206,7 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(1));
         }
     }
-    if let Ok(st) = state.lock() {
+    if let Some(Ok(st)) = state.as_ref().map(|s| s.lock()) {
         if let Some(e) = &st.1 {
             return Err(Failure::runtime(format!(
                 "connection to {dest} failed: {e}"
@@ -183,11 +216,7 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn wait_connected(
-    reactor: &mut Reactor,
-    state: &Connection,
-    dest: SocketAddr,
-) -> Result<(), Failure> {
+fn wait_connected(reactor: &mut Reactor, state: &Connection, dest: &str) -> Result<(), Failure> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         reactor.poll(Some(Duration::from_millis(20)), |_| {})?;

@@ -720,3 +720,47 @@ fn record_then_replay_gives_the_same_bytes_in_order_with_the_same_gaps() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("replayed 19 packets"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dump_and_send_take_endpoint_urls_unix_and_udp() {
+    let dir = std::env::temp_dir().join(format!("osc4rs-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let udp_port = free_port();
+    let cases = [
+        format!("osc.unix://{}", dir.join("d.sock").display()),
+        format!("osc.unix+stream://{}", dir.join("s.sock").display()),
+        format!("osc.udp://127.0.0.1:{udp_port}"),
+        format!("osc.tcp://127.0.0.1:{udp_port}"),
+    ];
+    for url in &cases {
+        let dump = start_dump(&["--url", url, "--packets", "--timeout", "1.5"]);
+        let sent = bin()
+            .args(["send", "--url", url, "/via/url ,i 7"])
+            .output()
+            .unwrap();
+        assert!(
+            sent.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
+        assert_eq!(finish(dump).trim(), "/via/url ,i 7", "{url}");
+    }
+    // liblo's oscsend speaks osc.unix:// too.
+    if osc_test_support::liblo() {
+        let url = format!("osc.unix://{}", dir.join("liblo.sock").display());
+        let dump = start_dump(&["--url", &url, "--timeout", "1.5"]);
+        let st = Command::new("oscsend")
+            .args([url.as_str(), "/from/liblo", "i", "5"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(finish(dump).trim(), "/from/liblo ,i 5");
+    }
+    let bad = bin()
+        .args(["send", "--url", "osc.udp://127.0.0.1", "/a"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad --url"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
