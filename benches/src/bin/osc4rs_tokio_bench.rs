@@ -3,7 +3,8 @@
 //! (`UdpSocket::recv_from` + `rosc::decoder::decode_udp` + a match on the address);
 //! `osc-socket` is `osc4rs_tokio::OscSocket::recv` (a borrowed, validated view) + the
 //! same match; `osc-server` is `OscServer` dispatching to an osc-dispatch method;
-//! `eventloop` is the osc4rs facade's `process()` loop (no tokio). Each receiver runs
+//! `eventloop` is the osc4rs facade's `process()` loop (no tokio); `floor` is a tokio
+//! loop that only receives (no decoding): what no tokio receiver can go below. Each receiver runs
 //! on one thread (a current-thread runtime); its CPU time is that thread's, from the
 //! first datagram to the last. The sender is another thread sending COUNT datagrams of
 //! `/test/here ,ii` with `sendmmsg`, in bursts of 64.
@@ -72,6 +73,31 @@ fn rosc_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
                         got += 1;
                     }
                 }
+            }
+            (got, thread_cpu() - start.unwrap_or_default())
+        })
+    });
+    (addr, t)
+}
+
+/// The floor of any tokio receive loop: `recv_from` and nothing else (no decoding).
+fn floor_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
+    let std_sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = std_sock.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            std_sock.set_nonblocking(true).unwrap();
+            let sock = tokio::net::UdpSocket::from_std(std_sock).unwrap();
+            let mut buf = vec![0u8; 65_536];
+            let (mut got, mut start) = (0u64, None);
+            while got < count {
+                let Ok(Ok(_)) =
+                    tokio::time::timeout(Duration::from_secs(1), sock.recv_from(&mut buf)).await
+                else {
+                    break;
+                };
+                start.get_or_insert_with(thread_cpu);
+                got += 1;
             }
             (got, thread_cpu() - start.unwrap_or_default())
         })
@@ -180,8 +206,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let count: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let receivers: [(&str, Receiver); 4] = [
+    let receivers: [(&str, Receiver); 5] = [
         ("rosc", rosc_loop),
+        ("floor", floor_loop),
         ("osc-socket", osc_socket_loop),
         ("osc-server", osc_server_loop),
         ("eventloop", eventloop_loop),
