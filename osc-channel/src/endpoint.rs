@@ -416,6 +416,7 @@ impl fmt::Display for Endpoint {
                 StreamFraming::Auto => {
                     write!(f, "osc.tcp://{}?framing=auto", HostPort(host, *port))
                 }
+                StreamFraming::WebSocket => write!(f, "ws://{}/", HostPort(host, *port)),
             },
             Endpoint::UnixDatagram { path } => write!(f, "osc.unix://{}", path.display()),
             Endpoint::UnixStream { path, framing } => {
@@ -424,6 +425,7 @@ impl fmt::Display for Endpoint {
                     StreamFraming::LengthPrefix => Ok(()),
                     StreamFraming::Slip => f.write_str("?framing=slip"),
                     StreamFraming::Auto => f.write_str("?framing=auto"),
+                    StreamFraming::WebSocket => f.write_str("?framing=websocket"),
                 }
             }
             Endpoint::WebSocket {
@@ -483,21 +485,33 @@ impl Endpoint {
                 cfg.framing = *framing;
                 Ok(ChannelSpec::UnixServer(cfg))
             }
+            Endpoint::WebSocket {
+                secure: false,
+                host,
+                port,
+                ..
+            } => {
+                let mut cfg = TcpServerConfig::new(resolve(host, *port, IpVersion::Any)?);
+                cfg.framing = StreamFraming::WebSocket;
+                Ok(ChannelSpec::TcpServer(cfg))
+            }
             other => other.unsupported(),
         }
     }
 
     /// The [`ChannelSpec`] of a client sending to this endpoint (the host is resolved
     /// now, which may block on DNS). A Unix datagram client is unbound: to receive
-    /// replies, bind a path of its own ([`UnixDatagramConfig::peer`]). WebSocket and serial endpoints are refused with
-    /// [`ChannelError::Unsupported`].
+    /// replies, bind a path of its own ([`UnixDatagramConfig::peer`]). `wss://` and serial
+    /// endpoints are refused with [`ChannelError::Unsupported`].
     ///
     /// ```
     /// use osc_channel::{ChannelSpec, Endpoint, StreamFraming};
     /// let spec = "osc.slip://127.0.0.1:9000".parse::<Endpoint>()?.client_spec()?;
     /// assert!(matches!(&spec, ChannelSpec::TcpClient(c) if c.framing == StreamFraming::Slip));
-    /// let ws = "ws://127.0.0.1:8080/osc".parse::<Endpoint>()?;
-    /// assert!(ws.client_spec().is_err()); // parsed, not implemented yet
+    /// let ws = "ws://127.0.0.1:8080/osc".parse::<Endpoint>()?.client_spec()?;
+    /// assert!(matches!(&ws, ChannelSpec::TcpClient(c) if c.framing == StreamFraming::WebSocket && c.ws_path == "/osc"));
+    /// let wss = "wss://127.0.0.1:8443/osc".parse::<Endpoint>()?;
+    /// assert!(wss.client_spec().is_err()); // parsed, TLS not implemented yet
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn client_spec(&self) -> Result<ChannelSpec, ChannelError> {
@@ -524,13 +538,24 @@ impl Endpoint {
                 cfg.framing = *framing;
                 Ok(ChannelSpec::UnixClient(cfg))
             }
+            Endpoint::WebSocket {
+                secure: false,
+                host,
+                port,
+                path,
+            } => {
+                let mut cfg = TcpClientConfig::new(resolve(host, *port, IpVersion::Any)?);
+                cfg.framing = StreamFraming::WebSocket;
+                cfg.ws_path = path.clone();
+                Ok(ChannelSpec::TcpClient(cfg))
+            }
             other => other.unsupported(),
         }
     }
 
     fn unsupported(&self) -> Result<ChannelSpec, ChannelError> {
         Err(ChannelError::Unsupported(match self {
-            Endpoint::WebSocket { .. } => "WebSocket channels are not implemented yet",
+            Endpoint::WebSocket { .. } => "wss:// (WebSocket over TLS) is not implemented yet",
             Endpoint::Serial { .. } => "serial channels are not implemented yet",
             _ => "this transport is not implemented yet",
         }))

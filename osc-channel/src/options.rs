@@ -218,9 +218,14 @@ pub enum StreamFraming {
     /// OSC 1.1: SLIP, `END packet END` (`packet END` accepted).
     Slip,
     /// Servers only: decided from the first byte each connection sends (0x00: length
-    /// prefix; 0xC0, `/` or `#`: SLIP). Replies use the detected framing; replies sent
-    /// before the peer's first byte use the length prefix.
+    /// prefix; 0xC0, `/` or `#`: SLIP; `G`, the start of `GET`: a WebSocket handshake).
+    /// Replies use the detected framing; replies sent before the peer's first byte use
+    /// the length prefix.
     Auto,
+    /// WebSocket (RFC 6455): one OSC packet per binary message, as osc.js and browser
+    /// pages send them. A server answers the handshake; a client sends it for
+    /// [`TcpClientConfig::ws_path`].
+    WebSocket,
 }
 
 /// Reconnection policy of a TCP client: wait `initial`, then double up to `max`.
@@ -362,6 +367,9 @@ pub struct TcpClientConfig {
     pub reconnect: Option<Backoff>,
     /// Deliver packets the server sends back (default on).
     pub read: bool,
+    /// With [`StreamFraming::WebSocket`]: the path of the handshake request (default
+    /// `/`).
+    pub ws_path: String,
     /// Size limits.
     pub limits: StreamLimits,
     /// Event callback.
@@ -375,6 +383,8 @@ impl std::fmt::Debug for TcpClientConfig {
             .field("framing", &self.framing)
             .field("reconnect", &self.reconnect)
             .field("read", &self.read)
+            .field("ws_path", &self.ws_path)
+            .field("ws_path", &self.ws_path)
             .field("limits", &self.limits)
             .field("events", &self.events.is_some())
             .finish()
@@ -389,6 +399,7 @@ impl TcpClientConfig {
             framing: StreamFraming::LengthPrefix,
             reconnect: None,
             read: true,
+            ws_path: "/".to_owned(),
             limits: StreamLimits::default(),
             events: None,
         }

@@ -33,10 +33,13 @@ pub enum DropReason {
     /// A connection closed because the server's memory budget for buffered data was
     /// spent, or a send refused for that reason.
     MemoryBudget,
+    /// A WebSocket text message: OSC packets travel in binary messages. Ignored; the
+    /// connection goes on.
+    NotBinary,
 }
 
 /// How many [`DropReason`]s there are.
-const REASONS: usize = 11;
+const REASONS: usize = 12;
 
 impl DropReason {
     /// Every reason, in counter order.
@@ -52,6 +55,7 @@ impl DropReason {
         DropReason::TimedOut,
         DropReason::Evicted,
         DropReason::MemoryBudget,
+        DropReason::NotBinary,
     ];
 
     fn index(self) -> usize {
@@ -72,6 +76,7 @@ impl DropReason {
             DropReason::TimedOut => "timed out",
             DropReason::Evicted => "evicted",
             DropReason::MemoryBudget => "memory budget",
+            DropReason::NotBinary => "not a binary message",
         }
     }
 }

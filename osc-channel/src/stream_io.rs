@@ -211,6 +211,14 @@ impl ClientCfg {
         }
     }
 
+    /// The handshake URL of a WebSocket client.
+    pub(crate) fn ws_url(&self) -> String {
+        match self {
+            ClientCfg::Tcp(c) => format!("ws://{}{}", c.dest, c.ws_path),
+            ClientCfg::Unix(_) => "ws://localhost/".to_owned(),
+        }
+    }
+
     /// The destination, for logs.
     pub(crate) fn target(&self) -> String {
         match self {
@@ -385,6 +393,11 @@ impl StreamRead {
     fn absorb(&mut self, fed: Deframed) -> bool {
         self.deframed.packets += fed.packets;
         self.deframed.oversized += fed.oversized;
+        self.deframed.not_binary += fed.not_binary;
+        if fed.ended {
+            self.closed = Some("closed by peer");
+            return true;
+        }
         if fed.malformed.is_some() {
             self.deframed.malformed = fed.malformed;
             self.closed = Some("malformed frame");

@@ -21,6 +21,7 @@ mod reconnect;
 mod stream;
 mod timers;
 mod udp;
+mod ws;
 
 pub use admission::{Admission, Admit};
 pub use reconnect::{ClientState, Lost, Reconnect};

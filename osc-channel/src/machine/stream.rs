@@ -19,6 +19,7 @@ enum Deframer {
     Detect,
     Length(LengthDecoder),
     Slip(SlipDecoder),
+    WebSocket(Box<super::ws::WsFramer>),
 }
 
 /// What a [`StreamMachine::on_bytes`] call found besides the packets it delivered.
@@ -36,6 +37,10 @@ pub struct Deframed {
     /// The packet budget of the call ran out: input is kept for the next call
     /// ([`StreamMachine::has_leftover`]).
     pub more: bool,
+    /// WebSocket text messages, ignored (OSC packets travel in binary messages).
+    pub not_binary: usize,
+    /// The peer ended the stream cleanly (a WebSocket close): close it.
+    pub ended: bool,
 }
 
 /// The time limits of a stream connection; `None` is no limit.
@@ -127,6 +132,9 @@ impl StreamMachine {
                 Deframer::Length(LengthDecoder::new(limits.max_packet_size))
             }
             StreamFraming::Slip => Deframer::Slip(SlipDecoder::new(limits.max_packet_size)),
+            StreamFraming::WebSocket => Deframer::WebSocket(Box::new(super::ws::WsFramer::server(
+                limits.max_packet_size,
+            ))),
         };
         StreamMachine {
             peer,
@@ -142,6 +150,31 @@ impl StreamMachine {
             frame_since: None,
             packets: 0,
         }
+    }
+
+    /// The client side of a WebSocket connection to `url` (`ws://host:port/path`): the
+    /// handshake request waits in [`to_write`](Self::to_write) at once; packets queued
+    /// before the answer leave after it.
+    ///
+    /// ```
+    /// use osc_channel::machine::StreamMachine;
+    /// use osc_channel::StreamLimits;
+    /// let peer = "127.0.0.1:9000".parse().unwrap();
+    /// let m = StreamMachine::websocket_client(peer, "ws://127.0.0.1:9000/osc", StreamLimits::default())?;
+    /// assert!(m.to_write().starts_with(b"GET /osc HTTP/1.1\r\n"));
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn websocket_client(
+        peer: SocketAddr,
+        url: &str,
+        limits: StreamLimits,
+    ) -> Result<Self, String> {
+        let framer = super::ws::WsFramer::client(url, limits.max_packet_size)?;
+        let mut m = StreamMachine::new(peer, StreamFraming::LengthPrefix, limits);
+        framer.take_output(&mut m.wbuf);
+        m.deframer = Deframer::WebSocket(Box::new(framer));
+        m.framing = StreamFraming::WebSocket;
+        Ok(m)
     }
 
     /// Starts the clocks of `timeouts` at `now` (the connection opened then).
@@ -218,13 +251,17 @@ impl StreamMachine {
             Deframer::Detect => 0,
             Deframer::Length(d) => d.capacity(),
             Deframer::Slip(d) => d.capacity(),
+            Deframer::WebSocket(w) => w.held(),
         };
         deframer + self.leftover.capacity() + self.wbuf.capacity()
     }
 
     /// Whether input is kept for the next [`on_bytes`](Self::on_bytes) call.
     pub fn has_leftover(&self) -> bool {
-        !self.leftover.is_empty()
+        match &self.deframer {
+            Deframer::WebSocket(w) => w.has_input(),
+            _ => !self.leftover.is_empty(),
+        }
     }
 
     /// The peer.
@@ -274,7 +311,8 @@ impl StreamMachine {
         }
         let framed = match self.framing {
             StreamFraming::Slip => osc_codec::framing::slip_encoded_len(data),
-            _ => data.len().saturating_add(4),
+            // A binary message's header is at most 14 bytes.
+            _ => data.len().saturating_add(14),
         };
         if self.pending().saturating_add(framed) > self.limits.max_write_buffer {
             return Err(Refusal::QueueFull {
@@ -285,6 +323,14 @@ impl StreamMachine {
         if self.wpos > 0 && self.wpos.saturating_mul(2) >= self.wbuf.len() {
             self.wbuf.drain(..self.wpos);
             self.wpos = 0;
+        }
+        if let Deframer::WebSocket(w) = &mut self.deframer {
+            w.send(data).map_err(|_| Refusal::QueueFull {
+                limit: self.limits.max_write_buffer,
+                unit: "bytes",
+            })?;
+            w.take_output(&mut self.wbuf);
+            return Ok(());
         }
         match self.framing {
             StreamFraming::Slip => slip_encode(data, &mut self.wbuf),
@@ -306,6 +352,7 @@ impl StreamMachine {
             Deframer::Detect => 0,
             Deframer::Length(d) => d.buffered(),
             Deframer::Slip(d) => d.buffered(),
+            Deframer::WebSocket(w) => w.buffered(),
         }
     }
 
@@ -331,6 +378,30 @@ impl StreamMachine {
         if !input.is_empty() {
             self.last_input = Some(now);
         }
+        if let Deframer::Detect = self.deframer {
+            if input.first() == Some(&b'G') {
+                self.deframer = Deframer::WebSocket(Box::new(super::ws::WsFramer::server(
+                    self.limits.max_packet_size,
+                )));
+                self.framing = StreamFraming::WebSocket;
+            }
+        }
+        if let Deframer::WebSocket(w) = &mut self.deframer {
+            let fed = w.feed(input, budget, &mut on_packet);
+            w.take_output(&mut self.wbuf);
+            self.packets += fed.packets as u64;
+            out.packets = fed.packets;
+            out.more = fed.more;
+            out.not_binary = fed.text;
+            out.ended = fed.closed;
+            out.malformed = fed.error;
+            self.frame_since = match (self.buffered(), self.frame_since) {
+                (0, _) => None,
+                (_, None) => Some(now),
+                (_, since) => since,
+            };
+            return out;
+        }
         let kept = std::mem::take(&mut self.leftover);
         let mut rest = self.deframe(&kept, budget, &mut out, &mut on_packet);
         let stopped = out.more || out.malformed.is_some();
@@ -353,7 +424,7 @@ impl StreamMachine {
             (_, since) => since,
         };
         match &mut self.deframer {
-            Deframer::Detect => {}
+            Deframer::Detect | Deframer::WebSocket(_) => {}
             Deframer::Length(d) => d.shrink(),
             Deframer::Slip(d) => d.shrink(),
         }
@@ -384,7 +455,7 @@ impl StreamMachine {
                 return input;
             }
             let step = match &mut self.deframer {
-                Deframer::Detect => return input,
+                Deframer::Detect | Deframer::WebSocket(_) => return input,
                 Deframer::Length(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
                 Deframer::Slip(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
             };
@@ -450,6 +521,7 @@ impl Deframed {
                 DropReason::MalformedFrame,
                 usize::from(self.malformed.is_some()),
             ),
+            (DropReason::NotBinary, self.not_binary),
         ]
         .into_iter()
         .filter(|&(_, n)| n > 0)
@@ -758,5 +830,44 @@ mod tests {
         let r = m.on_bytes(Instant::now(), b"xyz\0", 64, |_| panic!("no packet"));
         assert!(r.malformed.unwrap().contains("0x78"));
         assert_eq!(m.framing(), StreamFraming::Auto);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod ws_tests {
+    use super::*;
+
+    fn peer() -> SocketAddr {
+        "127.0.0.1:9".parse().unwrap()
+    }
+
+    /// Moves what `from` has to write into `to`, delivering packets to `got`.
+    fn pump(from: &mut StreamMachine, to: &mut StreamMachine, got: &mut Vec<Vec<u8>>) -> Deframed {
+        let bytes = from.to_write().to_vec();
+        from.wrote(bytes.len());
+        to.on_bytes(Instant::now(), &bytes, usize::MAX, |p| got.push(p.to_vec()))
+    }
+
+    #[test]
+    fn a_websocket_client_and_server_machine_talk_without_sockets() {
+        let limits = StreamLimits::default();
+        let mut client =
+            StreamMachine::websocket_client(peer(), "ws://127.0.0.1:9/osc", limits).unwrap();
+        let mut server = StreamMachine::new(peer(), StreamFraming::Auto, limits);
+        client.queue(b"/early\0\0,\0\0\0").unwrap();
+        let (mut at_server, mut at_client) = (Vec::new(), Vec::new());
+        for _ in 0..4 {
+            let r = pump(&mut client, &mut server, &mut at_server);
+            assert!(r.malformed.is_none(), "{r:?}");
+            let r = pump(&mut server, &mut client, &mut at_client);
+            assert!(r.malformed.is_none(), "{r:?}");
+        }
+        assert_eq!(server.framing(), StreamFraming::WebSocket);
+        assert_eq!(at_server, [b"/early\0\0,\0\0\0".to_vec()]);
+        server.queue(b"/back\0\0\0,\0\0\0").unwrap();
+        pump(&mut server, &mut client, &mut at_client);
+        assert_eq!(at_client, [b"/back\0\0\0,\0\0\0".to_vec()]);
+        assert_eq!((server.buffered(), client.buffered()), (0, 0));
     }
 }

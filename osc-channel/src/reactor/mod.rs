@@ -384,16 +384,23 @@ impl Reactor {
                 Interest::READABLE | Interest::WRITABLE,
             )
             .map_err(|e| ChannelError::io("register", &channel.name, e))?;
-        let framing = match cfg.framing() {
-            StreamFraming::Slip => StreamFraming::Slip,
-            _ => StreamFraming::LengthPrefix,
-        };
         let timeouts = StreamTimeouts {
             frame: cfg.limits().frame_timeout,
             ..StreamTimeouts::default()
         };
-        let machine =
-            StreamMachine::new(peer, framing, cfg.limits()).with_timeouts(Instant::now(), timeouts);
+        let machine = match cfg.framing() {
+            StreamFraming::WebSocket => {
+                StreamMachine::websocket_client(peer, &cfg.ws_url(), cfg.limits()).map_err(
+                    |why| {
+                        log::warn!("channel {}: {why}", channel.name);
+                        ChannelError::Config("the WebSocket path does not make a ws:// URL")
+                    },
+                )?
+            }
+            StreamFraming::Slip => StreamMachine::new(peer, StreamFraming::Slip, cfg.limits()),
+            _ => StreamMachine::new(peer, StreamFraming::LengthPrefix, cfg.limits()),
+        }
+        .with_timeouts(Instant::now(), timeouts);
         *io = Some(StreamIo::new(stream, machine));
         Ok(())
     }

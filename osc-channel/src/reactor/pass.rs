@@ -183,6 +183,16 @@ impl Reactor {
                         data,
                     });
                 });
+                // Reading may have produced bytes to write (a WebSocket handshake
+                // answer, a pong, a close): the socket has long been writable, so no
+                // writable event will come for them.
+                let mut read = read;
+                if io.machine.pending() > 0 && read.closed.is_none() {
+                    if let Err(e) = io.flush() {
+                        log::debug!("channel {}: write after read failed: {e}", ch.name);
+                        read.closed = Some("write error");
+                    }
+                }
                 let who = (read.truncated > 0).then(|| io.describe());
                 for (reason, n) in read.deframed.drops() {
                     for _ in 0..n {

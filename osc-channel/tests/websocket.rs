@@ -1,0 +1,162 @@
+//! WebSocket channels (RFC 6455, one OSC packet per binary message, as osc.js sends
+//! them) on loopback: our server and client together, a tungstenite peer against our
+//! server (declared, and detected by `Auto`), text frames and oversized messages,
+//! ping/pong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{collect, local, pkt};
+use osc_channel::{Reactor, StreamFraming, StreamLimits, TcpClientConfig, TcpServerConfig};
+use tungstenite::Message;
+
+fn ws_server(
+    r: &mut Reactor,
+    framing: StreamFraming,
+    limits: StreamLimits,
+) -> std::net::SocketAddr {
+    let mut cfg = TcpServerConfig::new(local(0));
+    cfg.framing = framing;
+    cfg.limits = limits;
+    let id = r.open_tcp_server("ws", cfg).unwrap();
+    r.local_addr(id).unwrap()
+}
+
+#[test]
+fn our_client_and_server_exchange_packets_both_ways() {
+    let mut r = Reactor::new().unwrap();
+    let addr = ws_server(&mut r, StreamFraming::WebSocket, StreamLimits::default());
+    let mut cfg = TcpClientConfig::new(addr);
+    cfg.framing = StreamFraming::WebSocket;
+    cfg.ws_path = "/osc".into();
+    let client = r.open_tcp_client("cli", cfg).unwrap();
+    // Sent before the handshake is done: kept, then sent in order.
+    for i in 0..3 {
+        r.send(client, pkt(&format!("/to/server/{i}")), None)
+            .unwrap();
+    }
+    let got = collect(&mut r, 3);
+    assert_eq!(got.len(), 3);
+    for (i, g) in got.iter().enumerate() {
+        assert_eq!(g.data, pkt(&format!("/to/server/{i}")).to_vec());
+        assert!(g.name.starts_with("ws/127.0.0.1:"));
+    }
+    // The server answers on the connection.
+    let conn = r.id_of(&got[0].name).unwrap();
+    r.send(conn, pkt("/to/client"), None).unwrap();
+    let back = collect(&mut r, 1);
+    assert_eq!(back[0].name, "cli");
+    assert_eq!(back[0].data, pkt("/to/client").to_vec());
+}
+
+/// What arrived: channel name and bytes.
+type Log = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Runs the reactor in a thread, collecting what arrives.
+fn running(mut r: Reactor) -> (osc_channel::ReactorHandle, Log) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = Arc::clone(&got);
+    let handle = r.handle();
+    std::thread::spawn(move || {
+        r.run(|p| g.lock().unwrap().push((p.name.to_owned(), p.data.to_vec())))
+            .unwrap();
+    });
+    (handle, got)
+}
+
+fn wait_for(got: &Mutex<Vec<(String, Vec<u8>)>>, n: usize) -> Vec<(String, Vec<u8>)> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got.lock().unwrap().len() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    got.lock().unwrap().clone()
+}
+
+#[test]
+fn a_tungstenite_client_talks_to_our_server_declared_and_detected() {
+    for framing in [StreamFraming::WebSocket, StreamFraming::Auto] {
+        let mut r = Reactor::new().unwrap();
+        let addr = ws_server(&mut r, framing, StreamLimits::default());
+        let (handle, got) = running(r);
+        let (mut ws, _) =
+            tungstenite::client(format!("ws://{addr}/"), TcpStream::connect(addr).unwrap())
+                .unwrap();
+        ws.send(Message::Binary(pkt("/from/browser").to_vec().into()))
+            .unwrap();
+        // A text message is ignored and counted; the connection goes on.
+        ws.send(Message::Text("hello".into())).unwrap();
+        ws.send(Message::Binary(pkt("/after/text").to_vec().into()))
+            .unwrap();
+        let seen = wait_for(&got, 2);
+        assert_eq!(seen.len(), 2, "{framing:?}");
+        assert_eq!(seen[0].1, pkt("/from/browser").to_vec());
+        assert_eq!(seen[1].1, pkt("/after/text").to_vec());
+        // The server replies to this connection, by name, from another thread.
+        handle.send_named(&seen[0].0, pkt("/reply"), None).unwrap();
+        ws.get_mut()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        loop {
+            match ws.read().unwrap() {
+                Message::Binary(b) => {
+                    assert_eq!(b.to_vec(), pkt("/reply").to_vec());
+                    break;
+                }
+                Message::Ping(_) | Message::Pong(_) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        // Ping is answered.
+        ws.send(Message::Ping(b"are you there".to_vec().into()))
+            .unwrap();
+        let pong = loop {
+            if let Message::Pong(p) = ws.read().unwrap() {
+                break p;
+            }
+        };
+        assert_eq!(&pong[..], b"are you there");
+        handle.stop().unwrap();
+    }
+}
+
+#[test]
+fn an_oversized_message_closes_the_connection_and_the_server_goes_on() {
+    let mut r = Reactor::new().unwrap();
+    let limits = StreamLimits {
+        max_packet_size: 64,
+        ..StreamLimits::default()
+    };
+    let addr = ws_server(&mut r, StreamFraming::WebSocket, limits);
+    let (_handle, got) = running(r);
+    let (mut big, _) =
+        tungstenite::client(format!("ws://{addr}/"), TcpStream::connect(addr).unwrap()).unwrap();
+    big.send(Message::Binary(vec![b'/'; 1000].into())).unwrap();
+    big.get_mut()
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // The server closes (1009, message too big) or drops the connection.
+    let ended = loop {
+        match big.read() {
+            Ok(Message::Close(_)) | Err(_) => break true,
+            Ok(_) => {}
+        }
+    };
+    assert!(ended);
+    // Another client is still served.
+    let (mut ok, _) =
+        tungstenite::client(format!("ws://{addr}/"), TcpStream::connect(addr).unwrap()).unwrap();
+    ok.send(Message::Binary(pkt("/small").to_vec().into()))
+        .unwrap();
+    let seen = wait_for(&got, 1);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].1, pkt("/small").to_vec());
+}
