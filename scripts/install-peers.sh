@@ -2,6 +2,7 @@
 # Installs the third-party OSC peers used by the interop vectors and tests:
 #   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
 #   - python-osc and osc4py3 (PyPI) in a venv at .venv in the repository root
+#   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
 # with CPython 3 and pip, reaching only the package registries.
 # Exit codes: 0 = everything installed; 3 = a peer could not be installed (callers should
@@ -9,6 +10,8 @@
 set -uo pipefail
 
 PYTHON_OSC_VERSION="1.9.3"
+OSCJS_VERSION="2.4.5"
+WS_VERSION="8.18.0"
 OSC4PY3_VERSION="1.0.8"
 
 cd "$(dirname "$0")/.." || exit 3
@@ -77,6 +80,22 @@ fi
 "$VPY" -c 'import pythonosc.osc_message_builder, osc4py3.as_eventloop' \
     || fail "python-osc / osc4py3 installed but cannot be imported"
 
+# --- osc.js and ws (npm), for the WebSocket interop ----------------------------
+NODE_DIR="$ROOT/.node"
+command -v node >/dev/null 2>&1 || fail "node not found (osc.js needs Node.js)"
+command -v npm >/dev/null 2>&1 || fail "npm not found"
+if [ -f "$NODE_DIR/node_modules/osc/package.json" ] && [ -f "$NODE_DIR/node_modules/ws/package.json" ]; then
+    say "osc.js and ws already installed"
+else
+    mkdir -p "$NODE_DIR"
+    say "npm install osc@$OSCJS_VERSION ws@$WS_VERSION"
+    npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" \
+        "osc@$OSCJS_VERSION" "ws@$WS_VERSION" >/dev/null 2>&1 \
+        || fail "npm install osc ws"
+fi
+(cd "$NODE_DIR" && node -e 'require("osc"); require("ws")') \
+    || fail "osc.js / ws installed but cannot be loaded"
+
 # --- Report -----------------------------------------------------------------
 say "installed:"
 printf '  liblo-tools %s\n' "$(dpkg-query -W -f='${Version}' liblo-tools 2>/dev/null)"
@@ -84,4 +103,6 @@ printf '  liblo7      %s\n' "$(dpkg-query -W -f='${Version}' 'liblo7*' 2>/dev/nu
 printf '  python      %s (%s)\n' "$("$VPY" -c 'import platform; print(platform.python_version())')" "$VPY"
 printf '  python-osc  %s\n' "$("$VPY" -m pip show python-osc | sed -n 's/^Version: //p')"
 printf '  osc4py3     %s\n' "$("$VPY" -m pip show osc4py3 | sed -n 's/^Version: //p')"
+printf '  osc.js      %s\n' "$(cd "$NODE_DIR" && node -p 'require("osc/package.json").version')"
+printf '  ws          %s\n' "$(cd "$NODE_DIR" && node -p 'require("ws/package.json").version')"
 exit 0

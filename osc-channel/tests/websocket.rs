@@ -160,3 +160,89 @@ fn an_oversized_message_closes_the_connection_and_the_server_goes_on() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].1, pkt("/small").to_vec());
 }
+
+/// osc.js (npm `osc`, with `ws`) in Node.js as a WebSocket client of our server: its
+/// message with every type it writes arrives decoded exactly; our reply reaches it.
+#[test]
+fn oscjs_client_to_our_server() {
+    let Some(mut node) = osc_test_support::oscjs() else {
+        return;
+    };
+    let mut r = Reactor::new().unwrap();
+    let addr = ws_server(&mut r, StreamFraming::Auto, StreamLimits::default());
+    let (handle, got) = running(r);
+    let child = node
+        .args(["client", &format!("ws://{addr}/")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peer = osc_test_support::Reaped(child);
+    let seen = wait_for(&got, 1);
+    assert_eq!(seen.len(), 1, "osc.js sent nothing");
+    let packet = osc_codec::Packet::decode(&seen[0].1).unwrap();
+    assert_eq!(
+        packet.to_string(),
+        "/oscjs/hello ,ifsbdTFNcrm 42 0.5 \"from osc.js\" <010203> 3.25 true false nil \"A\" ff8000ff 00903c64"
+    );
+    let reply = osc_codec::Packet::from(osc_codec::Message::new("/reply").arg("ok").arg(7));
+    handle
+        .send_named(&seen[0].0, reply.to_bytes().unwrap().into(), None)
+        .unwrap();
+    let out = {
+        let status = peer.0.wait().unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut peer.0.stdout.take().unwrap(), &mut s).unwrap();
+        assert!(status.success(), "{s}");
+        s
+    };
+    assert_eq!(
+        out.trim(),
+        r#"{"address":"/reply","args":[{"type":"s","value":"ok"},{"type":"i","value":7}]}"#
+    );
+    handle.stop().unwrap();
+}
+
+/// Our WebSocket client to an osc.js server in Node.js: what we send is what osc.js
+/// reads, and its echo comes back byte for byte.
+#[test]
+fn our_client_to_an_oscjs_server() {
+    use std::io::BufRead;
+    let Some(mut node) = osc_test_support::oscjs() else {
+        return;
+    };
+    let port = osc_test_support::free_port();
+    let child = node
+        .args(["server", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peer = osc_test_support::Reaped(child);
+    let mut lines = std::io::BufReader::new(peer.0.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "listening");
+    let mut r = Reactor::new().unwrap();
+    let mut cfg = TcpClientConfig::new(local(port));
+    cfg.framing = StreamFraming::WebSocket;
+    let client = r.open_tcp_client("cli", cfg).unwrap();
+    let sent = osc_codec::Packet::from(
+        osc_codec::Message::new("/rust/hello")
+            .arg(-3)
+            .arg(1.5f32)
+            .arg("from osc4rs")
+            .arg(vec![9u8, 8, 7])
+            .arg(true)
+            .arg(osc_codec::Value::Nil),
+    );
+    r.send(client, sent.to_bytes().unwrap().into(), None)
+        .unwrap();
+    let echo = collect(&mut r, 1);
+    assert_eq!(echo.len(), 1, "no echo from osc.js");
+    let back = osc_codec::Packet::decode(&echo[0].data).unwrap();
+    assert_eq!(
+        back.to_string(),
+        "/echo/rust/hello ,ifsbTN -3 1.5 \"from osc4rs\" <090807> true nil"
+    );
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        r#"{"address":"/rust/hello","args":[{"type":"i","value":-3},{"type":"f","value":1.5},{"type":"s","value":"from osc4rs"},{"type":"b","value":[9,8,7]},{"type":"T","value":true},{"type":"N","value":null}]}"#
+    );
+}

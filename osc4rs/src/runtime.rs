@@ -253,6 +253,34 @@ impl Osc {
         )
     }
 
+    /// A WebSocket server on `addr`: browsers and osc.js send one OSC packet per binary
+    /// message. Each connection is a channel `NAME/PEER` (answer it with
+    /// [`reply`](Osc::reply) or by that name), with the TCP server's limits.
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    /// let osc = Osc::builder().start()?;
+    /// osc.ws_server("web", "127.0.0.1:0")?;
+    /// let addr = osc.local_addr("web").unwrap();
+    /// osc.ws_client("page", addr, "/")?;
+    /// osc.send(Message::new("/from/page"), "page")?; // sent once the handshake is done
+    /// # osc.terminate()?;
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    pub fn ws_server(&self, name: &str, addr: impl IntoAddr) -> Result<()> {
+        let mut cfg = TcpServerConfig::new(addr.into_addr()?);
+        cfg.framing = osc_channel::StreamFraming::WebSocket;
+        self.channel(name, ChannelSpec::TcpServer(cfg))
+    }
+
+    /// A WebSocket client of the server at `addr`, requesting `path` in its handshake.
+    pub fn ws_client(&self, name: &str, addr: impl IntoAddr, path: &str) -> Result<()> {
+        let mut cfg = TcpClientConfig::new(addr.into_addr()?);
+        cfg.framing = osc_channel::StreamFraming::WebSocket;
+        cfg.ws_path = path.to_owned();
+        self.channel(name, ChannelSpec::TcpClient(cfg))
+    }
+
     /// A Unix domain stream socket server at `path` (framing detected per connection;
     /// connections are channels `NAME/1`, `NAME/2`, ...). The socket file is created with
     /// mode 0o660 and removed on close; a stale file from a dead process is replaced.

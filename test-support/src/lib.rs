@@ -121,3 +121,22 @@ pub fn python() -> Option<PathBuf> {
 pub fn peer_script() -> PathBuf {
     workspace_root().join("scripts/peer.py")
 }
+
+/// A command running `scripts/oscjs-peer.js` with Node.js and the osc.js and ws
+/// packages that `scripts/install-peers.sh` puts in `.node/` (else [`skip`]s).
+pub fn oscjs() -> Option<Command> {
+    let modules = workspace_root().join(".node/node_modules");
+    let ok = have("node")
+        && modules.join("osc/package.json").exists()
+        && modules.join("ws/package.json").exists();
+    if !ok {
+        skip(
+            "osc.js interop: Node.js with osc and ws not installed in .node (scripts/install-peers.sh)",
+        );
+        return None;
+    }
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace_root().join("scripts/oscjs-peer.js"))
+        .env("NODE_PATH", modules);
+    Some(cmd)
+}
