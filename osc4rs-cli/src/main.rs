@@ -5,6 +5,7 @@
 //! packets and connections.
 
 mod bench;
+mod bridge;
 mod convert;
 mod demo;
 mod dump;
@@ -37,6 +38,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Send packets written in OSC text notation.
     Send(send::SendArgs),
+    /// Relay every packet between endpoints, in every direction (a browser page on a
+    /// WebSocket and a synth on UDP, say), with counts per direction.
+    Bridge(bridge::BridgeArgs),
     /// Text notation to hex, one packet per line.
     Encode(convert::EncodeArgs),
     /// Hex to text notation, one packet per line.
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a, false),
         Command::Record(a) => dump::run(a, true),
         Command::Replay(a) => replay::run(a),
+        Command::Bridge(a) => bridge::run(a),
         Command::Send(a) => send::run(a),
         Command::Encode(a) => convert::encode(a),
         Command::Decode(a) => convert::decode(a),

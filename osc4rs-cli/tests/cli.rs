@@ -764,3 +764,117 @@ fn dump_and_send_take_endpoint_urls_unix_and_udp() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad --url"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn osc_bytes(text: &str) -> Vec<u8> {
+    text.parse::<osc4rs::Packet>().unwrap().to_bytes().unwrap()
+}
+
+#[test]
+fn bridge_relays_udp_both_ways_with_a_filter_and_counts() {
+    let (a, b) = (free_port(), free_port());
+    let synth = UdpSocket::bind(("127.0.0.1", b)).unwrap();
+    synth
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let bridge = bin()
+        .args([
+            "bridge",
+            &format!("listen:osc.udp://127.0.0.1:{a}"),
+            &format!("osc.udp://127.0.0.1:{b}"),
+            "--filter",
+            "/keep/*",
+            "--timeout",
+            "2",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let surface = UdpSocket::bind("127.0.0.1:0").unwrap();
+    surface
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    surface
+        .send_to(&osc_bytes("/drop/me ,"), ("127.0.0.1", a))
+        .unwrap();
+    surface
+        .send_to(&osc_bytes("/keep/fader ,f 0.5"), ("127.0.0.1", a))
+        .unwrap();
+    let mut buf = [0u8; 128];
+    let (n, bridge_addr) = synth.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &osc_bytes("/keep/fader ,f 0.5")[..]);
+    // The synth answers the bridge; the surface that spoke gets it.
+    synth
+        .send_to(&osc_bytes("/keep/ack ,i 1"), bridge_addr)
+        .unwrap();
+    let n = surface.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &osc_bytes("/keep/ack ,i 1")[..]);
+    let out = bridge.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "listen:osc.udp://127.0.0.1:{a} -> osc.udp://127.0.0.1:{b}: 1 relayed, 0 dropped"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn bridge_joins_a_websocket_page_and_a_udp_synth() {
+    let (w, b) = (free_port(), free_port());
+    let synth = UdpSocket::bind(("127.0.0.1", b)).unwrap();
+    synth
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let bridge = bin()
+        .args([
+            "bridge",
+            &format!("listen:ws://127.0.0.1:{w}/"),
+            &format!("osc.udp://127.0.0.1:{b}"),
+            "--timeout",
+            "3",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // The page: a WebSocket client.
+    let mut page = osc_channel::Reactor::new().unwrap();
+    let mut cfg = osc_channel::TcpClientConfig::new(format!("127.0.0.1:{w}").parse().unwrap());
+    cfg.framing = osc_channel::StreamFraming::WebSocket;
+    let id = page.open_tcp_client("page", cfg).unwrap();
+    page.send(id, osc_bytes("/page/slider ,f 0.75").into(), None)
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let mut buf = [0u8; 128];
+    synth.set_nonblocking(true).unwrap();
+    let (n, bridge_addr) = loop {
+        page.poll(Some(Duration::from_millis(10)), |_| {}).unwrap();
+        if let Ok(x) = synth.recv_from(&mut buf) {
+            break x;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the synth got nothing"
+        );
+    };
+    assert_eq!(&buf[..n], &osc_bytes("/page/slider ,f 0.75")[..]);
+    synth
+        .send_to(&osc_bytes("/synth/level ,f 0.2"), bridge_addr)
+        .unwrap();
+    let mut back = Vec::new();
+    while back.is_empty() && std::time::Instant::now() < deadline {
+        page.poll(Some(Duration::from_millis(10)), |p| {
+            back.push(p.data.to_vec())
+        })
+        .unwrap();
+    }
+    assert_eq!(back, [osc_bytes("/synth/level ,f 0.2")]);
+    let out = bridge.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
