@@ -28,9 +28,12 @@
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use osc_codec::{PacketRef, decode, from_hex};
+use osc_codec::{Packet, PacketRef, decode, from_hex};
+
+use crate::{ChannelHooks, Decoded, Osc, Result, Target};
 
 /// The first line of every recording; the number is the format's version.
 pub const HEADER: &str = "# osc4rs recording 1";
@@ -170,6 +173,159 @@ fn parse_line(line: usize, text: &str) -> Result<Record, RecordError> {
         channel: channel.to_owned(),
         data,
     })
+}
+
+/// Records a runtime's traffic from code: the decode hooks it makes write every packet
+/// a channel receives (exactly as received, before decoding) with its time.
+///
+/// ```
+/// use osc4rs::record::{read_recording, Recorder};
+/// use osc4rs::{Message, Osc};
+/// use std::sync::{Arc, Mutex};
+///
+/// let file = Arc::new(Mutex::new(Vec::new()));
+/// let recorder = Recorder::new(SharedBuf(file.clone()))?;
+/// let osc = Osc::builder().start()?;
+/// osc.udp_server("in", "127.0.0.1:0")?;
+/// osc.set_hooks("in", Some(recorder.hooks("in")));
+/// osc.udp_client("out", osc.local_addr("in").unwrap())?;
+/// osc.send(Message::new("/take/1").arg(1), "out")?;
+/// osc.process_timeout(std::time::Duration::from_secs(1))?;
+/// let text = file.lock().unwrap().clone();
+/// let records: Vec<_> = read_recording(&text[..]).collect::<Result<_, _>>()?;
+/// assert_eq!(records.len(), 1);
+/// assert_eq!(records[0].channel, "in");
+///
+/// # #[derive(Clone)] struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+/// # impl std::io::Write for SharedBuf {
+/// #     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().extend_from_slice(b); Ok(b.len()) }
+/// #     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Recorder {
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("started", &self.started)
+            .finish()
+    }
+}
+
+impl Recorder {
+    /// A recording into `out`, starting now (the header is written at once).
+    ///
+    /// # Errors
+    /// What the writer returns.
+    pub fn new(out: impl Write + Send + 'static) -> std::io::Result<Self> {
+        let mut out: Box<dyn Write + Send> = Box::new(out);
+        write_header(&mut out)?;
+        Ok(Recorder {
+            out: Arc::new(Mutex::new(out)),
+            started: Instant::now(),
+        })
+    }
+
+    /// Records one packet received on `channel` (a write error is logged; the
+    /// traffic goes on).
+    pub fn record(&self, channel: &str, peer: Option<SocketAddr>, data: &[u8]) {
+        let r = Record {
+            at: self.started.elapsed(),
+            peer,
+            channel: channel.to_owned(),
+            data: data.to_vec(),
+        };
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = write_record(&mut *out, &r).and_then(|()| out.flush()) {
+            log::warn!("recording: cannot write: {e}");
+        }
+    }
+
+    /// Hooks for [`Osc::set_hooks`] that record what `channel` receives (the sender
+    /// is not known to a decode hook: recorded as `-`).
+    pub fn hooks(&self, channel: &str) -> ChannelHooks {
+        let (me, name) = (self.clone(), channel.to_owned());
+        ChannelHooks {
+            encode: None,
+            decode: Some(Arc::new(move |bytes: &[u8]| {
+                me.record(&name, None, bytes);
+                Decoded::default()
+            })),
+        }
+    }
+}
+
+/// Replays records into a runtime with their original timing (divided by `speed`):
+/// each packet is sent to `target` as it was received; to `_local` it is dispatched
+/// to the runtime's own methods, which is how a test of an application replays a
+/// captured session. Malformed packets are skipped. Returns how many were sent.
+///
+/// # Errors
+/// The first send that fails (an unknown target, a terminated runtime).
+///
+/// ```
+/// use osc4rs::record::{replay_into, Record};
+/// use osc4rs::{Message, Osc, Packet};
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+/// use std::time::Duration;
+///
+/// let osc = Osc::builder().start()?;
+/// let seen = Arc::new(AtomicUsize::new(0));
+/// let s = seen.clone();
+/// osc.method("/take/*", move |_m: &Message| { s.fetch_add(1, Ordering::SeqCst); })?;
+/// let records: Vec<Record> = (0..3)
+///     .map(|i| Record {
+///         at: Duration::from_millis(5 * i),
+///         peer: None,
+///         channel: "in".into(),
+///         data: Packet::from(Message::new(format!("/take/{i}"))).to_bytes().unwrap(),
+///     })
+///     .collect();
+/// assert_eq!(replay_into(&osc, &records, "_local", 1.0)?, 3);
+/// osc.process()?;
+/// assert_eq!(seen.load(Ordering::SeqCst), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn replay_into(
+    osc: &Osc,
+    records: &[Record],
+    target: impl Into<Target>,
+    speed: f64,
+) -> Result<usize> {
+    let target = target.into();
+    let speed = if speed.is_finite() && speed > 0.0 {
+        speed
+    } else {
+        1.0
+    };
+    let first = records.first().map_or(Duration::ZERO, |r| r.at);
+    let start = Instant::now();
+    let mut sent = 0;
+    for r in records {
+        let gap = r.at.saturating_sub(first).as_secs_f64() / speed;
+        let due = start + Duration::from_secs_f64(gap.min(1e9));
+        while let Some(left) = due.checked_duration_since(Instant::now()) {
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(5)));
+        }
+        let Ok(packet) = Packet::decode(&r.data) else {
+            log::debug!("replay: a malformed packet skipped");
+            continue;
+        };
+        osc.send_unchecked(packet, target.clone())?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]
