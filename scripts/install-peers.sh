@@ -3,6 +3,7 @@
 #   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
 #   - python-osc and osc4py3 (PyPI) in a venv at .venv in the repository root
 #   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
+#   - chromium (Debian), for the browser page of the WebSocket bridge test
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
 # with CPython 3 and pip, reaching only the package registries.
 # Exit codes: 0 = everything installed; 3 = a peer could not be installed (callers should
@@ -47,6 +48,19 @@ else
     $SUDO apt-get install -y -q --no-install-recommends liblo-tools >/dev/null \
         || fail "apt-get install liblo-tools"
     command -v oscsend >/dev/null 2>&1 || fail "liblo-tools installed but oscsend is not on PATH"
+fi
+
+# --- Chromium (Debian), for the browser test of the WebSocket bridge -----------
+if command -v chromium >/dev/null 2>&1; then
+    say "chromium already installed"
+else
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-cache show chromium >/dev/null 2>&1; then
+        $SUDO apt-get update -q >/dev/null || fail "apt-get update"
+    fi
+    say "apt-get install -y chromium"
+    $SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null \
+        || fail "apt-get install chromium"
 fi
 
 # --- Python venv with python-osc and osc4py3 (PyPI) --------------------------

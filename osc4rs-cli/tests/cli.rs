@@ -878,3 +878,101 @@ fn bridge_joins_a_websocket_page_and_a_udp_synth() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A real browser in the loop: liblo's oscsend (UDP) -> osc4rs bridge -> a page in
+/// headless Chromium (osc.js over WebSocket) -> the bridge -> liblo's oscdump (UDP).
+#[test]
+fn liblo_to_a_browser_page_and_back_through_the_bridge() {
+    use std::io::BufRead;
+    let (Some(chromium), true) = (osc_test_support::chromium(), osc_test_support::liblo()) else {
+        return;
+    };
+    if osc_test_support::oscjs().is_none() {
+        return;
+    }
+    let (a, w, d) = (free_port(), free_port(), free_port());
+    let mut dump = osc_test_support::Reaped(
+        Command::new("oscdump")
+            .args(["-L", &d.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let _bridge = osc_test_support::Reaped(
+        bin()
+            .args([
+                "bridge",
+                &format!("listen:osc.udp://127.0.0.1:{a}"),
+                &format!("listen:ws://127.0.0.1:{w}/"),
+                &format!("osc.udp://127.0.0.1:{d}"),
+                "--timeout",
+                "30",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let page = osc_test_support::testdata("browser/echo.html");
+    let profile = std::env::temp_dir().join(format!("osc4rs-chromium-{}", std::process::id()));
+    let _browser = osc_test_support::Reaped(
+        Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--allow-file-access-from-files",
+                &format!("--user-data-dir={}", profile.display()),
+                "--remote-debugging-port=0",
+                &format!("file://{}#ws://127.0.0.1:{w}/", page.display()),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let l = std::sync::Arc::clone(&lines);
+    let out = dump.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            l.lock().unwrap().push(line);
+        }
+    });
+    // Until the page has connected and answered: liblo sends again every half second.
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    let echoed = loop {
+        let st = Command::new("oscsend")
+            .args(["localhost", &a.to_string(), "/from/liblo", "is", "42", "hi"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        std::thread::sleep(Duration::from_millis(500));
+        let seen = lines.lock().unwrap().clone();
+        // oscdump prints each message after a timestamp (SSSSSSSS.FFFFFFFF).
+        if let Some(line) = seen.iter().find(|l| l.contains(" /page/")) {
+            break line.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never answered; oscdump saw {seen:?}"
+        );
+    };
+    let message = |l: &str| l.split_once(' ').map(|(_, m)| m.to_owned());
+    assert_eq!(
+        message(&echoed).as_deref(),
+        Some("/page/from/liblo is 42 \"hi\"")
+    );
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| message(l).as_deref() == Some("/from/liblo is 42 \"hi\""))
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+}

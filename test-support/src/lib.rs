@@ -140,3 +140,15 @@ pub fn oscjs() -> Option<Command> {
         .env("NODE_PATH", modules);
     Some(cmd)
 }
+
+/// Debian's Chromium for the browser test, if installed (else [`skip`]s).
+pub fn chromium() -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| have(c))
+        .map(PathBuf::from);
+    if found.is_none() {
+        skip("browser interop: chromium not installed (scripts/install-peers.sh)");
+    }
+    found
+}
