@@ -308,6 +308,12 @@ pub struct TcpServerConfig {
     /// server's buffers never hold more than this plus one packet and one read
     /// (`2 x max_packet_size + 64 KiB`), whatever the number of connections.
     pub memory_budget: usize,
+    /// WebSocket connections ([`StreamFraming::WebSocket`], or detected by `Auto`):
+    /// the `Origin` headers accepted (for example `http://localhost:8080`); `None`
+    /// (the default) accepts any. A refused handshake gets `403 Forbidden` and the
+    /// connection closes. Browsers send `Origin`; other clients may not, and are
+    /// refused when a list is set.
+    pub ws_origins: Option<Vec<String>>,
     /// Size limits.
     pub limits: StreamLimits,
     /// Event callback (also used by the connection channels).
@@ -327,6 +333,7 @@ impl std::fmt::Debug for TcpServerConfig {
             .field("first_packet_timeout", &self.first_packet_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("memory_budget", &self.memory_budget)
+            .field("ws_origins", &self.ws_origins)
             .field("limits", &self.limits)
             .field("events", &self.events.is_some())
             .finish()
@@ -350,6 +357,7 @@ impl TcpServerConfig {
             first_packet_timeout: Some(Duration::from_secs(60)),
             idle_timeout: None,
             memory_budget: 32 << 20,
+            ws_origins: None,
             limits: StreamLimits::default(),
             events: None,
         }

@@ -198,6 +198,7 @@ impl UnixServerConfig {
             memory_budget: self.memory_budget,
             limits: self.limits,
             events: self.events.clone(),
+            ws_origins: None,
         }
     }
 }

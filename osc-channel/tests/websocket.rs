@@ -246,3 +246,35 @@ fn our_client_to_an_oscjs_server() {
         r#"{"address":"/rust/hello","args":[{"type":"i","value":-3},{"type":"f","value":1.5},{"type":"s","value":"from osc4rs"},{"type":"b","value":[9,8,7]},{"type":"T","value":true},{"type":"N","value":null}]}"#
     );
 }
+
+#[test]
+#[allow(clippy::result_large_err)]
+fn an_origin_list_refuses_other_pages() {
+    use tungstenite::client::IntoClientRequest;
+    let mut r = Reactor::new().unwrap();
+    let mut cfg = TcpServerConfig::new(local(0));
+    cfg.framing = StreamFraming::Auto;
+    cfg.ws_origins = Some(vec!["http://localhost:8000".into()]);
+    let id = r.open_tcp_server("ws", cfg).unwrap();
+    let addr = r.local_addr(id).unwrap();
+    let (_handle, got) = running(r);
+    let with_origin = |origin: Option<&str>| {
+        let mut req = format!("ws://{addr}/").into_client_request().unwrap();
+        if let Some(o) = origin {
+            req.headers_mut().insert("Origin", o.parse().unwrap());
+        }
+        tungstenite::client(req, TcpStream::connect(addr).unwrap())
+    };
+    for refused in [None, Some("http://evil.example")] {
+        match with_origin(refused) {
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => {
+                assert_eq!(resp.status(), 403, "{refused:?}");
+            }
+            other => panic!("{refused:?} was not refused: {:?}", other.map(|_| ())),
+        }
+    }
+    let (mut ok, _) = with_origin(Some("http://localhost:8000")).unwrap();
+    ok.send(Message::Binary(pkt("/allowed").to_vec().into()))
+        .unwrap();
+    assert_eq!(wait_for(&got, 1).len(), 1);
+}

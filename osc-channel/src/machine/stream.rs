@@ -120,6 +120,8 @@ pub struct StreamMachine {
     /// When the frame in progress started (its first byte arrived).
     frame_since: Option<Instant>,
     packets: u64,
+    /// A WebSocket server's accepted `Origin`s (`None`: any).
+    ws_origins: Option<std::sync::Arc<[String]>>,
 }
 
 impl StreamMachine {
@@ -134,6 +136,7 @@ impl StreamMachine {
             StreamFraming::Slip => Deframer::Slip(SlipDecoder::new(limits.max_packet_size)),
             StreamFraming::WebSocket => Deframer::WebSocket(Box::new(super::ws::WsFramer::server(
                 limits.max_packet_size,
+                Default::default(),
             ))),
         };
         StreamMachine {
@@ -149,7 +152,23 @@ impl StreamMachine {
             last_input: None,
             frame_since: None,
             packets: 0,
+            ws_origins: None,
         }
+    }
+
+    /// As a WebSocket server (declared or detected), accepts only handshakes whose
+    /// `Origin` is one of `origins` (`None`: any); others get `403 Forbidden`.
+    pub fn with_ws_origins(mut self, origins: Option<Vec<String>>) -> Self {
+        self.ws_origins = origins.map(std::sync::Arc::from);
+        if let (Deframer::WebSocket(_), StreamFraming::WebSocket) = (&self.deframer, self.framing) {
+            if self.ws_origins.is_some() && self.packets == 0 {
+                self.deframer = Deframer::WebSocket(Box::new(super::ws::WsFramer::server(
+                    self.limits.max_packet_size,
+                    super::ws::OriginCheck(self.ws_origins.clone()),
+                )));
+            }
+        }
+        self
     }
 
     /// The client side of a WebSocket connection to `url` (`ws://host:port/path`): the
@@ -382,6 +401,7 @@ impl StreamMachine {
             if input.first() == Some(&b'G') {
                 self.deframer = Deframer::WebSocket(Box::new(super::ws::WsFramer::server(
                     self.limits.max_packet_size,
+                    super::ws::OriginCheck(self.ws_origins.clone()),
                 )));
                 self.framing = StreamFraming::WebSocket;
             }

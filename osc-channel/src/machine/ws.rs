@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tungstenite::handshake::client::ClientHandshake;
-use tungstenite::handshake::server::{NoCallback, ServerHandshake};
+use tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response, ServerHandshake};
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::{WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
@@ -64,8 +64,30 @@ impl Write for Pipe {
     }
 }
 
+/// Checks a handshake's `Origin` against the allowed list (`None`: any).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OriginCheck(pub(crate) Option<Arc<[String]>>);
+
+impl Callback for OriginCheck {
+    fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        let Some(allowed) = self.0 else {
+            return Ok(response);
+        };
+        let origin = request
+            .headers()
+            .get("origin")
+            .and_then(|v| v.to_str().ok());
+        if origin.is_some_and(|o| allowed.iter().any(|a| a == o)) {
+            return Ok(response);
+        }
+        let mut refusal = ErrorResponse::new(Some("origin not allowed".to_owned()));
+        *refusal.status_mut() = tungstenite::http::StatusCode::FORBIDDEN;
+        Err(refusal)
+    }
+}
+
 enum Conn {
-    Server(MidHandshake<ServerHandshake<Pipe, NoCallback>>),
+    Server(MidHandshake<ServerHandshake<Pipe, OriginCheck>>),
     Client(MidHandshake<ClientHandshake<Pipe>>),
     Open(Box<WebSocket<Pipe>>),
     Done,
@@ -111,12 +133,13 @@ fn config(max_packet: usize) -> WebSocketConfig {
 }
 
 impl WsFramer {
-    /// The server side: waits for the client's handshake request.
-    pub(crate) fn server(max_packet: usize) -> Self {
+    /// The server side: waits for the client's handshake request, accepting the
+    /// origins `origins` lets in.
+    pub(crate) fn server(max_packet: usize, origins: OriginCheck) -> Self {
         let pipe = Pipe::default();
         let conn = Conn::Server(ServerHandshake::start(
             pipe.clone(),
-            NoCallback,
+            origins,
             Some(config(max_packet)),
         ));
         WsFramer {

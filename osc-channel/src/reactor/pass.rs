@@ -409,6 +409,7 @@ impl Reactor {
                 idle: cfg.idle_timeout,
             };
             let framing = cfg.framing;
+            let origins = cfg.ws_origins.clone();
             let admitted = admission.admit(source(peer));
             if !self.admitted(id, admitted, peer) {
                 continue;
@@ -441,6 +442,7 @@ impl Reactor {
             }
             log::debug!("channel {name}: accepted");
             let machine = StreamMachine::new(peer.unwrap_or(UNIX_PEER), framing, limits)
+                .with_ws_origins(origins)
                 .with_timeouts(Instant::now(), timeouts);
             let io = StreamIo::new(stream, machine);
             crate::event::emit(events.as_ref(), &name, io.connected());
