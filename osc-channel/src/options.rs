@@ -286,7 +286,7 @@ pub struct TcpServerConfig {
     /// Most simultaneous connections (osc4py3 `read_maxsources`; default 500). When
     /// full, a newcomer takes the place of the connection that has waited longest
     /// without sending a complete packet or while in the middle of a frame, else of one
-    /// silent for 10 s ([`machine::EVICT_IDLE_AFTER`](crate::machine::EVICT_IDLE_AFTER));
+    /// silent for 10 s (`EVICT_IDLE_AFTER` in the `machine` module);
     /// with no such connection, the newcomer is closed at once. Both are logged,
     /// counted ([`DropReason::Evicted`](crate::DropReason::Evicted),
     /// [`DropReason::TooManyConnections`](crate::DropReason::TooManyConnections)) and

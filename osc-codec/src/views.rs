@@ -35,7 +35,7 @@ pub(crate) struct Positions {
 
 impl Positions {
     /// Positions from `usize` values that index a packet (at most `u32::MAX` bytes,
-    /// checked by [`check_packet_size`](crate::decoder::check_packet_size)).
+    /// checked by `check_packet_size`).
     #[inline(always)]
     pub(crate) fn new(base: usize, tags: usize, tags_end: usize, data: usize) -> Self {
         Positions {
@@ -48,7 +48,7 @@ impl Positions {
 }
 
 /// A position in a packet, which is at most `u32::MAX` bytes long (checked by
-/// [`check_packet_size`](crate::decoder::check_packet_size) before any view is built), so it never truncates.
+/// `check_packet_size` before any view is built), so it never truncates.
 #[inline(always)]
 pub(crate) fn to_u32(x: usize) -> u32 {
     x as u32
