@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::SinkExt;
 use osc_codec::{Message, Packet};
 use osc_dispatch::{Dispatcher, DispatcherConfig, Handler, MethodOptions};
-use osc_test_support::{Reaped, free_port, liblo, local, peer_script, python};
+use osc_test_support::{Reaped, free_port, liblo, listening_on_tcp, local, peer_script, python};
 use osc4rs_tokio::{OscCodec, OscServer, OscSocket, StreamFraming};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -119,11 +119,18 @@ async fn liblo_sends_to_our_udp_and_tcp_server() {
 
 /// Spawns a printing peer and returns it with a channel of its stdout lines.
 fn printing(cmd: &mut std::process::Command) -> (Reaped, mpsc::UnboundedReceiver<String>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Reaped(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_of(&mut child.0);
+    (child, lines)
+}
+
+/// The lines a child prints on its piped stdout, as they come.
+fn lines_of(child: &mut std::process::Child) -> mpsc::UnboundedReceiver<String> {
     let out = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
@@ -135,7 +142,7 @@ fn printing(cmd: &mut std::process::Command) -> (Reaped, mpsc::UnboundedReceiver
             }
         }
     });
-    (Reaped(child), rx)
+    rx
 }
 
 /// Sends with `send` every 50 ms (the peer may not listen yet) until it prints a line.
@@ -181,10 +188,15 @@ async fn we_send_to_liblo_over_udp_and_both_tcp_framings() {
     );
 
     for framing in [StreamFraming::LengthPrefix, StreamFraming::Slip] {
-        let port = free_port();
-        let (_dump, mut lines) = printing(
-            std::process::Command::new("oscdump").args(["-L", &format!("osc.tcp://:{port}")]),
-        );
+        let (mut dump, port) = listening_on_tcp(|port| {
+            let mut c = std::process::Command::new("oscdump");
+            c.args(["-L", &format!("osc.tcp://:{port}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null());
+            c
+        })
+        .expect("oscdump listens on TCP");
+        let mut lines = lines_of(&mut dump.0);
         let mut conn: Option<Framed<TcpStream, OscCodec>> = None;
         let mut line = None;
         for _ in 0..200 {

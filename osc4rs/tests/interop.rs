@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use osc_test_support::{Reaped, liblo, peer_script, python};
+use osc_test_support::{Reaped, liblo, listening_on_tcp, peer_script, python};
 use osc4rs::channel::{ChannelSpec, StreamFraming, TcpClientConfig};
 use osc4rs::{Message, Mode, Osc};
 
@@ -172,19 +172,13 @@ fn we_send_to_peers_in_every_mode() {
                 "{mode:?}: {line}"
             );
             // TCP (liblo's length-prefix framing), once oscdump listens.
-            let port = free_port();
-            let mut dump = Reaped(
-                Command::new("oscdump")
-                    .args(["-L", &format!("osc.tcp://:{port}")])
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap(),
-            );
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "oscdump never listened on TCP");
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            let (mut dump, port) = listening_on_tcp(|port| {
+                let mut c = Command::new("oscdump");
+                c.args(["-L", &format!("osc.tcp://:{port}")])
+                    .stdout(Stdio::piped());
+                c
+            })
+            .expect("oscdump listens on TCP");
             osc.tcp_client("liblo-tcp", ("127.0.0.1", port)).unwrap();
             let line = send_until_printed(&osc, "liblo-tcp", &msg, &mut dump.0);
             assert!(

@@ -54,6 +54,36 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Starts a peer that listens on TCP on the port it is given, and returns it with
+/// its port once it accepts connections. A port found free can be taken by another
+/// test before the peer binds it (liblo then prints "cannot find free port" and
+/// exits): the peer is started again on another port, up to five times. `None` if
+/// it never listened.
+///
+/// ```no_run
+/// use osc_test_support::listening_on_tcp;
+/// let (_dump, port) = listening_on_tcp(|port| {
+///     let mut c = std::process::Command::new("oscdump");
+///     c.args(["-L", &format!("osc.tcp://:{port}")]);
+///     c
+/// })
+/// .expect("oscdump listens on TCP");
+/// assert_ne!(port, 0);
+/// ```
+pub fn listening_on_tcp(mut command: impl FnMut(u16) -> Command) -> Option<(Reaped, u16)> {
+    for _ in 0..5 {
+        let port = free_port();
+        let Ok(child) = command(port).spawn() else {
+            break;
+        };
+        let mut peer = Reaped(child);
+        if peer.accepts_on(port) {
+            return Some((peer, port));
+        }
+    }
+    None
+}
+
 /// A child process that is killed and waited for when dropped, so that a failed test
 /// leaves no process behind.
 ///
@@ -65,6 +95,26 @@ pub fn free_port() -> u16 {
 /// ```
 #[derive(Debug)]
 pub struct Reaped(pub Child);
+
+impl Reaped {
+    /// Waits up to 10 s until this process accepts TCP connections on `port` of
+    /// 127.0.0.1; false if it exits first.
+    fn accepts_on(&mut self, port: u16) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return false;
+            }
+            if std::net::TcpStream::connect(local(port)).is_ok() {
+                // Whoever answered, the process must still be alive to own the port.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                return matches!(self.0.try_wait(), Ok(None));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
+}
 
 impl Drop for Reaped {
     fn drop(&mut self) {
