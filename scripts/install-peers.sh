@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the third-party OSC peers used by the interop vectors and tests:
 #   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
-#   - python-osc and osc4py3 (PyPI) in a venv at .venv in the repository root
+#   - socat (Debian): pseudo-terminal pairs standing in for a serial cable
+#   - python-osc, osc4py3 and pyserial (PyPI) in a venv at .venv in the repository root
 #   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
 #   - chromium (Debian), for the browser page of the WebSocket bridge test
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
@@ -14,6 +15,7 @@ PYTHON_OSC_VERSION="1.9.3"
 OSCJS_VERSION="2.4.5"
 WS_VERSION="8.18.0"
 OSC4PY3_VERSION="1.0.8"
+PYSERIAL_VERSION="3.5"
 
 cd "$(dirname "$0")/.." || exit 3
 ROOT="$(pwd)"
@@ -48,6 +50,19 @@ else
     $SUDO apt-get install -y -q --no-install-recommends liblo-tools >/dev/null \
         || fail "apt-get install liblo-tools"
     command -v oscsend >/dev/null 2>&1 || fail "liblo-tools installed but oscsend is not on PATH"
+fi
+
+# --- socat (Debian), for the serial tests: a pseudo-terminal pair as the cable ---
+if command -v socat >/dev/null 2>&1; then
+    say "socat already installed"
+else
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-cache show socat >/dev/null 2>&1; then
+        $SUDO apt-get update -q >/dev/null || fail "apt-get update"
+    fi
+    say "apt-get install -y socat"
+    $SUDO apt-get install -y -q --no-install-recommends socat >/dev/null \
+        || fail "apt-get install socat"
 fi
 
 # --- Chromium (Debian), for the browser test of the WebSocket bridge -----------
@@ -91,8 +106,16 @@ else
         || fail "pip install osc4py3==$OSC4PY3_VERSION"
 fi
 
-"$VPY" -c 'import pythonosc.osc_message_builder, osc4py3.as_eventloop' \
-    || fail "python-osc / osc4py3 installed but cannot be imported"
+if have_pkg pyserial "$PYSERIAL_VERSION"; then
+    say "pyserial $PYSERIAL_VERSION already installed"
+else
+    say "pip install pyserial==$PYSERIAL_VERSION"
+    "$VPY" -m pip install -q --disable-pip-version-check "pyserial==$PYSERIAL_VERSION" \
+        || fail "pip install pyserial==$PYSERIAL_VERSION"
+fi
+
+"$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial' \
+    || fail "python-osc / osc4py3 / pyserial installed but cannot be imported"
 
 # --- osc.js and ws (npm), for the WebSocket interop ----------------------------
 NODE_DIR="$ROOT/.node"
@@ -117,6 +140,8 @@ printf '  liblo7      %s\n' "$(dpkg-query -W -f='${Version}' 'liblo7*' 2>/dev/nu
 printf '  python      %s (%s)\n' "$("$VPY" -c 'import platform; print(platform.python_version())')" "$VPY"
 printf '  python-osc  %s\n' "$("$VPY" -m pip show python-osc | sed -n 's/^Version: //p')"
 printf '  osc4py3     %s\n' "$("$VPY" -m pip show osc4py3 | sed -n 's/^Version: //p')"
+printf '  pyserial    %s\n' "$("$VPY" -m pip show pyserial | sed -n 's/^Version: //p')"
+printf '  socat       %s\n' "$(dpkg-query -W -f='${Version}' socat 2>/dev/null)"
 printf '  osc.js      %s\n' "$(cd "$NODE_DIR" && node -p 'require("osc/package.json").version')"
 printf '  ws          %s\n' "$(cd "$NODE_DIR" && node -p 'require("ws/package.json").version')"
 exit 0

@@ -5,6 +5,10 @@
     peer.py send-tcp HOST PORT MODE ADDRESS [ARG...]   MODE is 1.0 (length prefix) or 1.1 (SLIP)
     peer.py serve-udp COUNT                            prints "READY <port>", then COUNT messages
     peer.py serve-tcp MODE COUNT                       same over TCP
+    peer.py serial DEVICE ADDRESS [ARG...]             a board on a serial line: opens DEVICE
+                                                       with pyserial (115200 8N1), sends the
+                                                       message SLIP-framed by python-osc, then
+                                                       prints the first message that comes back
 
 Arguments: ints, floats (with a dot) and anything else as strings. Received messages
 print as `ADDRESS ARG...` with repr() of each argument, one line each, flushed.
@@ -51,6 +55,29 @@ def serve(server, done):
     server.shutdown()
 
 
+def serial_board(device, address, args):
+    import serial  # pyserial
+    from pythonosc import osc_message, osc_message_builder, slip
+
+    builder = osc_message_builder.OscMessageBuilder(address)
+    for a in args:
+        builder.add_arg(typed(a))
+    with serial.Serial(device, 115200, timeout=10) as port:
+        port.write(slip.encode(builder.build().dgram))
+        port.flush()
+        frame = bytearray()
+        while True:
+            b = port.read(1)
+            if not b:
+                sys.exit("no answer on the serial line")
+            if b[0] != slip.END[0]:
+                frame += b
+            elif frame:
+                msg = osc_message.OscMessage(slip.decode(slip.END + bytes(frame) + slip.END))
+                print(msg.address, *[repr(a) for a in msg.params], flush=True)
+                return
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == "send-udp":
@@ -69,6 +96,9 @@ def main(argv):
         done = threading.Event()
         server = osc_tcp_server.ThreadingOSCTCPServer(("127.0.0.1", 0), printer(count, done), mode=mode)
         serve(server, done)
+    elif cmd == "serial":
+        device, address, *args = argv[1:]
+        serial_board(device, address, args)
     else:
         sys.exit(f"unknown command {cmd}")
 

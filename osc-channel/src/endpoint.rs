@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::{
-    ChannelError, ChannelSpec, IpVersion, StreamFraming, TcpClientConfig, TcpServerConfig,
-    UdpConfig, UnixClientConfig, UnixDatagramConfig, UnixServerConfig, UrlError, resolve,
+    ChannelError, ChannelSpec, DEFAULT_BAUD, IpVersion, SerialConfig, StreamFraming,
+    TcpClientConfig, TcpServerConfig, UdpConfig, UnixClientConfig, UnixDatagramConfig,
+    UnixServerConfig, UrlError, resolve,
 };
 
 /// Where a channel goes, written as a URL.
@@ -26,8 +27,8 @@ use crate::{
 /// | `osc.tcp://HOST:PORT?framing=slip\|length\|auto` | TCP, framing named (`auto`: servers detect it per connection) |
 /// | `osc.unix:///PATH` | Unix datagram socket (liblo's form: one packet per datagram) |
 /// | `osc.unix+stream:///PATH[?framing=...]` | Unix stream socket (length prefix by default) |
-/// | `ws://HOST[:PORT][/PATH]`, `wss://...` | WebSocket: **parsed only**, not implemented yet |
-/// | `serial:///DEVICE[?baud=N]` | serial port, SLIP: **parsed only**, not implemented yet |
+/// | `ws://HOST[:PORT][/PATH]` | WebSocket, one packet per binary frame (`wss://` is parsed only: TLS is not implemented yet) |
+/// | `serial:///DEVICE[?baud=N]` | serial port, OSC 1.1 SLIP (baud 115200 unless given); the same for servers and clients |
 ///
 /// `HOST` is a name, an IPv4 address, an IPv6 address in brackets (`[::1]`), or empty
 /// or `*` for the wildcard address (servers: `osc.udp://:9000`). Paths are absolute
@@ -88,7 +89,7 @@ pub enum Endpoint {
         /// The path, with any query, as written (`/` when empty).
         path: String,
     },
-    /// `serial:///DEVICE` (parsed only: serial ports are not implemented yet).
+    /// `serial:///DEVICE`: a serial port with SLIP framing.
     Serial {
         /// The device.
         device: PathBuf,
@@ -450,8 +451,9 @@ impl fmt::Display for Endpoint {
 
 impl Endpoint {
     /// The [`ChannelSpec`] of a server listening at this endpoint (the host is
-    /// resolved now, which may block on DNS). WebSocket and serial endpoints are
-    /// refused with [`ChannelError::Unsupported`].
+    /// resolved now, which may block on DNS). A serial device has no server or
+    /// client side: it gives the same spec both ways. `wss://` endpoints are refused
+    /// with [`ChannelError::Unsupported`].
     ///
     /// ```
     /// use osc_channel::{ChannelSpec, Endpoint, Reactor};
@@ -495,13 +497,14 @@ impl Endpoint {
                 cfg.framing = StreamFraming::WebSocket;
                 Ok(ChannelSpec::TcpServer(cfg))
             }
+            Endpoint::Serial { .. } => Ok(self.serial_spec()),
             other => other.unsupported(),
         }
     }
 
     /// The [`ChannelSpec`] of a client sending to this endpoint (the host is resolved
     /// now, which may block on DNS). A Unix datagram client is unbound: to receive
-    /// replies, bind a path of its own ([`UnixDatagramConfig::peer`]). `wss://` and serial
+    /// replies, bind a path of its own ([`UnixDatagramConfig::peer`]). `wss://`
     /// endpoints are refused with [`ChannelError::Unsupported`].
     ///
     /// ```
@@ -549,14 +552,23 @@ impl Endpoint {
                 cfg.ws_path = path.clone();
                 Ok(ChannelSpec::TcpClient(cfg))
             }
+            Endpoint::Serial { .. } => Ok(self.serial_spec()),
             other => other.unsupported(),
         }
+    }
+
+    fn serial_spec(&self) -> ChannelSpec {
+        let mut cfg = SerialConfig::new(PathBuf::new());
+        if let Endpoint::Serial { device, baud } = self {
+            cfg.path.clone_from(device);
+            cfg.baud = baud.unwrap_or(DEFAULT_BAUD);
+        }
+        ChannelSpec::Serial(cfg)
     }
 
     fn unsupported(&self) -> Result<ChannelSpec, ChannelError> {
         Err(ChannelError::Unsupported(match self {
             Endpoint::WebSocket { .. } => "wss:// (WebSocket over TLS) is not implemented yet",
-            Endpoint::Serial { .. } => "serial channels are not implemented yet",
             _ => "this transport is not implemented yet",
         }))
     }
@@ -863,10 +875,21 @@ mod tests {
         assert!(
             matches!(s.client_spec().unwrap(), ChannelSpec::UnixClient(c) if c.path.as_os_str() == "/tmp/x")
         );
-        for e in ["wss://h/x", "serial:///dev/ttyACM0"] {
-            let e: Endpoint = e.parse().unwrap();
-            assert!(matches!(e.server_spec(), Err(ChannelError::Unsupported(_))));
-            assert!(matches!(e.client_spec(), Err(ChannelError::Unsupported(_))));
+        let wss: Endpoint = "wss://h/x".parse().unwrap();
+        assert!(matches!(
+            wss.server_spec(),
+            Err(ChannelError::Unsupported(_))
+        ));
+        assert!(matches!(
+            wss.client_spec(),
+            Err(ChannelError::Unsupported(_))
+        ));
+        let serial: Endpoint = "serial:///dev/ttyACM0".parse().unwrap();
+        for spec in [serial.server_spec(), serial.client_spec()] {
+            assert!(matches!(spec.unwrap(),
+                ChannelSpec::Serial(c) if c.baud == 115_200 && c.path.as_os_str() == "/dev/ttyACM0"));
         }
+        let slow: Endpoint = "serial:///dev/x?baud=9600".parse().unwrap();
+        assert!(matches!(slow.client_spec().unwrap(), ChannelSpec::Serial(c) if c.baud == 9600));
     }
 }

@@ -55,6 +55,16 @@ pub enum ChannelEvent<'a> {
         /// Why ("closed by peer", "reset", ...).
         reason: &'a str,
     },
+    /// A serial device is open (at the start, or again after it came back).
+    SerialOpened(&'a Path),
+    /// A serial device failed or went away (a USB cable pulled); the channel reopens
+    /// it if its `reconnect` is set.
+    SerialClosed {
+        /// The device.
+        path: &'a Path,
+        /// Why ("hung up", "read error", ...).
+        reason: &'a str,
+    },
     /// A packet or connection was dropped (also counted in the stats).
     Dropped {
         /// Why.
@@ -110,6 +120,10 @@ impl fmt::Display for ChannelEvent<'_> {
             ChannelEvent::UnixConnected(p) => write!(f, "connected at {}", p.display()),
             ChannelEvent::UnixDisconnected { path, reason } => {
                 write!(f, "disconnected at {}: {reason}", path.display())
+            }
+            ChannelEvent::SerialOpened(p) => write!(f, "opened {}", p.display()),
+            ChannelEvent::SerialClosed { path, reason } => {
+                write!(f, "closed {}: {reason}", path.display())
             }
             ChannelEvent::Dropped {
                 reason,

@@ -59,6 +59,7 @@ mod id;
 pub mod machine;
 mod options;
 mod reactor;
+mod serial_options;
 mod socket;
 mod spec;
 mod stats;
@@ -81,6 +82,7 @@ pub use options::{
     resolve,
 };
 pub use reactor::Reactor;
+pub use serial_options::{DEFAULT_BAUD, SerialConfig};
 pub use socket::{SocketInfo, send_batch};
 pub use spec::ChannelSpec;
 pub use stats::{ChannelStats, DropReason, StatsSnapshot};

@@ -1,10 +1,11 @@
 //! What to open: the configuration of a channel of any kind.
 
 use crate::options::{TcpClientConfig, TcpServerConfig, UdpConfig};
+use crate::serial_options::SerialConfig;
 use crate::unix_options::{UnixClientConfig, UnixDatagramConfig, UnixServerConfig};
 
 /// What to open: a UDP channel, a TCP server or client, a Unix datagram channel, a
-/// Unix stream server or client. New transports add variants: match with a `_` arm.
+/// Unix stream server or client, a serial device. New transports add variants: match with a `_` arm.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ChannelSpec {
@@ -20,6 +21,8 @@ pub enum ChannelSpec {
     UnixServer(UnixServerConfig),
     /// A Unix stream client.
     UnixClient(UnixClientConfig),
+    /// A serial device (SLIP frames).
+    Serial(SerialConfig),
 }
 
 impl ChannelSpec {
@@ -46,6 +49,7 @@ impl ChannelSpec {
             ChannelSpec::UnixDatagram(c) => &mut c.events,
             ChannelSpec::UnixServer(c) => &mut c.events,
             ChannelSpec::UnixClient(c) => &mut c.events,
+            ChannelSpec::Serial(c) => &mut c.events,
         };
         *slot = Some(events);
         self

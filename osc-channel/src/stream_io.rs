@@ -1,16 +1,20 @@
-//! A stream connection's socket (TCP or Unix), driven by the reactor: reads fed to
+//! A stream connection's socket (TCP, Unix or a serial device), driven by the reactor: reads fed to
 //! its [`StreamMachine`], the bytes it hands out written; the listeners that accept
 //! them and the clients' destinations.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::machine::{Deframed, StreamMachine};
 use crate::unix_socket::SocketFile;
-use crate::{ChannelEvent, StreamFraming, StreamLimits, TcpClientConfig, UnixClientConfig};
+use crate::{
+    ChannelEvent, SerialConfig, StreamFraming, StreamLimits, TcpClientConfig, UnixClientConfig,
+};
+use mio::unix::SourceFd;
 
 /// What a Unix stream connection's [`StreamMachine`] is given as its peer: such
 /// peers have no IP address (and are usually unnamed). It never leaves the crate:
@@ -30,6 +34,8 @@ pub(crate) enum Stream {
     Tcp(mio::net::TcpStream),
     /// A Unix stream and the server's socket path (for events and logs).
     Unix(mio::net::UnixStream, Arc<Path>),
+    /// A serial device, non-blocking, and its path.
+    Serial(std::fs::File, Arc<Path>),
 }
 
 impl Read for Stream {
@@ -37,6 +43,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s, _) => s.read(buf),
+            Stream::Serial(f, _) => f.read(buf),
         }
     }
 }
@@ -46,6 +53,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s, _) => s.write(buf),
+            Stream::Serial(f, _) => f.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -63,6 +71,7 @@ impl mio::event::Source for Stream {
         match self {
             Stream::Tcp(s) => s.register(registry, token, interests),
             Stream::Unix(s, _) => s.register(registry, token, interests),
+            Stream::Serial(f, _) => SourceFd(&f.as_raw_fd()).register(registry, token, interests),
         }
     }
     fn reregister(
@@ -74,12 +83,14 @@ impl mio::event::Source for Stream {
         match self {
             Stream::Tcp(s) => s.reregister(registry, token, interests),
             Stream::Unix(s, _) => s.reregister(registry, token, interests),
+            Stream::Serial(f, _) => SourceFd(&f.as_raw_fd()).reregister(registry, token, interests),
         }
     }
     fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.deregister(registry),
             Stream::Unix(s, _) => s.deregister(registry),
+            Stream::Serial(f, _) => SourceFd(&f.as_raw_fd()).deregister(registry),
         }
     }
 }
@@ -89,7 +100,7 @@ impl Stream {
     pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         match self {
             Stream::Tcp(s) => s.local_addr().ok(),
-            Stream::Unix(..) => None,
+            Stream::Unix(..) | Stream::Serial(..) => None,
         }
     }
 
@@ -99,6 +110,8 @@ impl Stream {
         let (error, peer) = match self {
             Stream::Tcp(s) => (s.take_error(), s.peer_addr().map(drop)),
             Stream::Unix(s, _) => (s.take_error(), s.peer_addr().map(drop)),
+            // A device is open as soon as `open` returns.
+            Stream::Serial(..) => return Ok(true),
         };
         match (error?, peer) {
             (Some(e), _) => Err(e),
@@ -194,6 +207,7 @@ impl mio::event::Source for Listener {
 pub(crate) enum ClientCfg {
     Tcp(TcpClientConfig),
     Unix(UnixClientConfig),
+    Serial(SerialConfig),
 }
 
 impl ClientCfg {
@@ -201,6 +215,7 @@ impl ClientCfg {
         match self {
             ClientCfg::Tcp(c) => c.framing,
             ClientCfg::Unix(c) => c.framing,
+            ClientCfg::Serial(_) => StreamFraming::Slip,
         }
     }
 
@@ -208,6 +223,7 @@ impl ClientCfg {
         match self {
             ClientCfg::Tcp(c) => c.limits,
             ClientCfg::Unix(c) => c.limits,
+            ClientCfg::Serial(c) => c.limits,
         }
     }
 
@@ -215,7 +231,7 @@ impl ClientCfg {
     pub(crate) fn ws_url(&self) -> String {
         match self {
             ClientCfg::Tcp(c) => format!("ws://{}{}", c.dest, c.ws_path),
-            ClientCfg::Unix(_) => "ws://localhost/".to_owned(),
+            ClientCfg::Unix(_) | ClientCfg::Serial(_) => "ws://localhost/".to_owned(),
         }
     }
 
@@ -224,6 +240,7 @@ impl ClientCfg {
         match self {
             ClientCfg::Tcp(c) => c.dest.to_string(),
             ClientCfg::Unix(c) => c.path.display().to_string(),
+            ClientCfg::Serial(c) => c.path.display().to_string(),
         }
     }
 
@@ -234,6 +251,13 @@ impl ClientCfg {
             ClientCfg::Unix(c) => Ok((
                 Stream::Unix(
                     mio::net::UnixStream::connect(&c.path)?,
+                    Arc::from(c.path.as_path()),
+                ),
+                UNIX_PEER,
+            )),
+            ClientCfg::Serial(c) => Ok((
+                Stream::Serial(
+                    crate::sys::open_serial(&c.path, c.baud)?,
                     Arc::from(c.path.as_path()),
                 ),
                 UNIX_PEER,
@@ -272,11 +296,11 @@ impl StreamIo {
         StreamIo { stream, machine }
     }
 
-    /// The peer's IP address (`None` for a Unix stream).
+    /// The peer's IP address (`None` for a Unix stream or a device).
     pub(crate) fn peer(&self) -> Option<SocketAddr> {
         match self.stream {
             Stream::Tcp(_) => Some(self.machine.peer()),
-            Stream::Unix(..) => None,
+            Stream::Unix(..) | Stream::Serial(..) => None,
         }
     }
 
@@ -284,7 +308,7 @@ impl StreamIo {
     pub(crate) fn describe(&self) -> String {
         match &self.stream {
             Stream::Tcp(_) => self.machine.peer().to_string(),
-            Stream::Unix(_, path) => path.display().to_string(),
+            Stream::Unix(_, path) | Stream::Serial(_, path) => path.display().to_string(),
         }
     }
 
@@ -293,6 +317,7 @@ impl StreamIo {
         match &self.stream {
             Stream::Tcp(_) => ChannelEvent::Connected(self.machine.peer()),
             Stream::Unix(_, path) => ChannelEvent::UnixConnected(path),
+            Stream::Serial(_, path) => ChannelEvent::SerialOpened(path),
         }
     }
 
@@ -304,6 +329,7 @@ impl StreamIo {
                 reason,
             },
             Stream::Unix(_, path) => ChannelEvent::UnixDisconnected { path, reason },
+            Stream::Serial(_, path) => ChannelEvent::SerialClosed { path, reason },
         }
     }
 

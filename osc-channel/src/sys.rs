@@ -290,3 +290,37 @@ pub(crate) fn send_batch(
     }
     Ok(usize::try_from(rc).unwrap_or(0))
 }
+
+/// Opens the serial device `path` at `baud` (8N1, raw, exclusive, by the
+/// `serialport` crate) and hands it back as a non-blocking file for the poll.
+/// `serialport` reads and writes in blocking mode with a timeout; the reactor needs
+/// the descriptor itself, non-blocking, with raw mode's `VMIN = 1` so that a read of
+/// 0 bytes means the device hung up (a USB cable pulled), not "no data yet".
+pub(crate) fn open_serial(path: &std::path::Path, baud: u32) -> io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+    let port = serialport::new(path.to_string_lossy(), baud)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .open_native()
+        .map_err(io::Error::from)?;
+    // SAFETY: `into_raw_fd` gives up the port's ownership of its open descriptor
+    // (its destructor does not run), so the file becomes its only owner.
+    let file = unsafe { std::fs::File::from_raw_fd(port.into_raw_fd()) };
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is open and owned by `file` for both calls, which only read and
+    // set its status flags.
+    let rc = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 {
+            flags
+        } else {
+            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK)
+        }
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
+}

@@ -34,7 +34,8 @@ pub(crate) struct DumpArgs {
     port: Option<u16>,
     /// Where to listen, as an endpoint URL instead of --proto/--host/--port:
     /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://` (add `?framing=auto` to detect
-    /// it per connection), `osc.unix:///PATH`, `osc.unix+stream:///PATH`.
+    /// it per connection), `ws://HOST:PORT/PATH`, `osc.unix:///PATH`,
+    /// `osc.unix+stream:///PATH`, `serial:///DEVICE?baud=115200`.
     #[arg(long, conflicts_with_all = ["port", "group", "broadcast"])]
     url: Option<String>,
     /// TCP: detect the framing of each connection from its first byte.

@@ -27,8 +27,8 @@ pub(crate) struct SendArgs {
     #[arg(long, required_unless_present = "url")]
     port: Option<u16>,
     /// Where to send, as an endpoint URL instead of --proto/--host/--port:
-    /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://`, `osc.unix:///PATH`,
-    /// `osc.unix+stream:///PATH`.
+    /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://`, `ws://HOST:PORT/PATH`,
+    /// `osc.unix:///PATH`, `osc.unix+stream:///PATH`, `serial:///DEVICE?baud=115200`.
     #[arg(long, conflicts_with = "port")]
     url: Option<String>,
     /// Resolve the host to IPv6 only.

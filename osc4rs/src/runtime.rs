@@ -311,8 +311,37 @@ impl Osc {
         )
     }
 
+    /// A serial device at `baud` (115200 for most boards): OSC 1.1 SLIP frames both
+    /// ways, the device opened exclusively and reopened with a backoff when it goes
+    /// away and comes back (a USB cable pulled). Handlers reply to the board with
+    /// [`reply`](Self::reply) or by sending to `name`. For
+    /// other settings, pass an [`osc_channel::SerialConfig`] to
+    /// [`channel`](Self::channel).
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    /// use std::io::Read;
+    /// // A pseudo-terminal pair stands in for a board on a USB cable.
+    /// let (mut board, tty) = serialport::TTYPort::pair()?;
+    /// let device = serialport::SerialPort::name(&tty).unwrap();
+    /// let osc = Osc::builder().start()?;
+    /// osc.serial("board", &device, 115_200)?;
+    /// osc.send(Message::new("/led").arg(1), "board")?;
+    /// let mut frame = [0u8; 18]; // END, 16 bytes of packet, END
+    /// board.read_exact(&mut frame)?;
+    /// assert_eq!((frame[0], &frame[1..5], frame[17]), (0xC0, &b"/led"[..], 0xC0));
+    /// # osc.terminate()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn serial(&self, name: &str, device: impl AsRef<std::path::Path>, baud: u32) -> Result<()> {
+        let mut cfg = osc_channel::SerialConfig::new(device.as_ref());
+        cfg.baud = baud;
+        self.channel(name, ChannelSpec::Serial(cfg))
+    }
+
     /// A channel from an endpoint URL (`osc.udp://host:port`, `osc.tcp://`,
-    /// `osc.slip://`, `osc.unix:///path`, `osc.unix+stream:///path`; see
+    /// `osc.slip://`, `ws://`, `osc.unix:///path`, `osc.unix+stream:///path`,
+    /// `serial:///dev/ttyACM0?baud=115200`; see
     /// [`osc_channel::Endpoint`]): the server side of it (`listen`) or the client side.
     ///
     /// ```

@@ -167,6 +167,29 @@ pub fn python() -> Option<PathBuf> {
     ok.then_some(py)
 }
 
+/// A serial cable made by socat: a pseudo-terminal pair whose ends appear as the
+/// symbolic links `a` and `b` once it is up (waits up to 5 s). Killing the process
+/// pulls the cable: both links disappear. `None` (after [`skip`]) when socat is
+/// missing.
+pub fn socat_cable(a: &std::path::Path, b: &std::path::Path) -> Option<Reaped> {
+    if !have("socat") {
+        skip("serial interop: socat not installed (scripts/install-peers.sh)");
+        return None;
+    }
+    let end = |p: &std::path::Path| format!("pty,raw,echo=0,link={}", p.display());
+    let child = Command::new("socat")
+        .args([end(a), end(b)])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let cable = Reaped(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !(a.exists() && b.exists()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    (a.exists() && b.exists()).then_some(cable)
+}
+
 /// `scripts/peer.py`, the Python peer the interop tests drive.
 pub fn peer_script() -> PathBuf {
     workspace_root().join("scripts/peer.py")

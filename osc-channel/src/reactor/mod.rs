@@ -23,7 +23,8 @@ use crate::stream_io::{ClientCfg, Listener, StreamIo, source};
 use crate::udp_io::{NotSent, Sent, UdpIo};
 use crate::{
     ChannelError, ChannelEvent, ChannelId, ChannelSpec, ChannelStats, DropReason, ReactorConfig,
-    Received, Result, StreamFraming, TcpClientConfig, TcpServerConfig, UdpConfig, UdpWriter,
+    Received, Result, SerialConfig, StreamFraming, TcpClientConfig, TcpServerConfig, UdpConfig,
+    UdpWriter,
 };
 
 const WAKER: Token = Token(usize::MAX);
@@ -247,6 +248,7 @@ impl Reactor {
             ChannelSpec::UnixDatagram(c) => self.open_unix_datagram(name, c),
             ChannelSpec::UnixServer(c) => self.open_unix_server(name, c),
             ChannelSpec::UnixClient(c) => self.open_unix_client(name, c),
+            ChannelSpec::Serial(c) => self.open_serial(name, c),
         }
     }
 
@@ -327,6 +329,37 @@ impl Reactor {
         let events = cfg.events.clone();
         let reconnect = Reconnect::new(cfg.reconnect);
         self.open_client(name, ClientCfg::Tcp(cfg), reconnect, events)
+    }
+
+    /// Opens a serial device: OSC 1.1 SLIP frames both ways (see [`SerialConfig`]).
+    /// The device must exist now; when it later fails or goes away, the channel
+    /// reopens it with the configured backoff ([`ChannelEvent::SerialClosed`], then
+    /// [`ChannelEvent::SerialOpened`]).
+    ///
+    /// ```
+    /// use osc_channel::{Reactor, SerialConfig};
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    ///
+    /// // A pseudo-terminal pair stands in for a board on a USB cable.
+    /// let (mut board, tty) = serialport::TTYPort::pair()?;
+    /// let device = serialport::SerialPort::name(&tty).unwrap();
+    /// let mut reactor = Reactor::new()?;
+    /// reactor.open_serial("board", SerialConfig::new(&device))?;
+    /// // What CNMAT's SLIPEncodedSerial sends: END, the packet, END.
+    /// board.write_all(b"\xc0/knob\0\0\0,i\0\0\0\0\0\x07\xc0")?;
+    /// let mut got = Vec::new();
+    /// while got.is_empty() {
+    ///     reactor.poll(Some(Duration::from_millis(50)), |p| got = p.data.to_vec())?;
+    /// }
+    /// assert!(got.starts_with(b"/knob"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_serial(&mut self, name: &str, cfg: SerialConfig) -> Result<ChannelId> {
+        self.check_name(name)?;
+        let events = cfg.events.clone();
+        let reconnect = Reconnect::new(cfg.reconnect);
+        self.open_client(name, ClientCfg::Serial(cfg), reconnect, events)
     }
 
     fn open_client(
@@ -535,6 +568,7 @@ impl Reactor {
                 io.machine
                     .queue(&data)
                     .map_err(|r| r.into_error(&ch.name, None))?;
+                ch.stats.count_out(len);
                 io.flush()
                     .map_err(|e| ChannelError::io("send", &ch.name, e))
             }
@@ -568,6 +602,7 @@ impl Reactor {
         io.machine
             .queue(data)
             .map_err(|r| r.into_error(&ch.name, None))?;
+        ch.stats.count_out(data.len());
         let written = io
             .flush()
             .map_err(|e| ChannelError::io("send", &ch.name, e));
