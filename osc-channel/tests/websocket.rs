@@ -278,3 +278,65 @@ fn an_origin_list_refuses_other_pages() {
         .unwrap();
     assert_eq!(wait_for(&got, 1).len(), 1);
 }
+
+/// Waits until server `srv` has a connection that delivered a packet, sending
+/// `packet` from `client` meanwhile (it is refused while the client is away).
+fn until_delivered(r: &mut Reactor, client: osc_channel::ChannelId, packet: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let _ = r.send(client, pkt(packet), None);
+        let got = common::collect_for(r, 1, Duration::from_millis(50));
+        if let Some(g) = got.into_iter().find(|g| g.name.starts_with("ws/")) {
+            return g.data;
+        }
+        assert!(Instant::now() < deadline, "{packet} never arrived");
+    }
+}
+
+#[test]
+fn a_websocket_client_reconnects_with_back_off_and_shakes_hands_again() {
+    let mut r = Reactor::new().unwrap();
+    let port = std::net::TcpListener::bind(local(0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = TcpClientConfig::new(local(port));
+    cfg.framing = StreamFraming::WebSocket;
+    cfg.ws_path = "/osc".into();
+    cfg.reconnect = Some(osc_channel::Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(80),
+    });
+    let (events, log) = common::recorder(false);
+    cfg.events = Some(events);
+    // Nobody listens yet: the client keeps trying.
+    let cli = r.open_tcp_client("page", cfg).unwrap();
+    let _ = common::settle(&mut r, Duration::from_millis(100));
+    let open = |r: &mut Reactor| {
+        let mut s = TcpServerConfig::new(local(port));
+        s.framing = StreamFraming::WebSocket;
+        r.open_tcp_server("ws", s).unwrap()
+    };
+    let srv = open(&mut r);
+    assert_eq!(
+        until_delivered(&mut r, cli, "/first"),
+        pkt("/first").to_vec()
+    );
+    // The server goes away and comes back: a new TCP connection and a new handshake.
+    r.close(srv).unwrap();
+    let _ = common::settle(&mut r, Duration::from_millis(100));
+    let srv = open(&mut r);
+    assert_eq!(
+        until_delivered(&mut r, cli, "/again"),
+        pkt("/again").to_vec()
+    );
+    assert_eq!(r.connections(srv).len(), 1);
+    let connected = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("page: connected to"))
+        .count();
+    assert_eq!(connected, 2, "{:?}", log.lock().unwrap());
+}

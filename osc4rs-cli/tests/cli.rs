@@ -914,27 +914,8 @@ fn liblo_to_a_browser_page_and_back_through_the_bridge() {
     );
     let page = osc_test_support::testdata("browser/echo.html");
     let profile = std::env::temp_dir().join(format!("osc4rs-chromium-{}", std::process::id()));
-    let _browser = osc_test_support::Reaped(
-        Command::new(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--allow-file-access-from-files",
-                &format!("--user-data-dir={}", profile.display()),
-                "--remote-debugging-port=0",
-                &format!("file://{}#ws://127.0.0.1:{w}/", page.display()),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let url = format!("file://{}#ws://127.0.0.1:{w}/", page.display());
+    let _browser = osc_test_support::headless(&chromium, &url, &profile).unwrap();
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let l = std::sync::Arc::clone(&lines);
     let out = dump.0.stdout.take().unwrap();
@@ -975,4 +956,64 @@ fn liblo_to_a_browser_page_and_back_through_the_bridge() {
             .any(|l| message(l).as_deref() == Some("/from/liblo is 42 \"hi\""))
     );
     let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// The example control surface of the docs (examples/browser/faders.html) in headless
+/// Chromium: its fader, moved by the page's `demo` option through the same input
+/// event a hand makes, reaches liblo's oscdump through the bridge.
+#[test]
+fn the_example_fader_page_reaches_a_synth_through_the_bridge() {
+    let (Some(chromium), true) = (osc_test_support::chromium(), osc_test_support::liblo()) else {
+        return;
+    };
+    if osc_test_support::oscjs().is_none() {
+        return;
+    }
+    let (w, d) = (free_port(), free_port());
+    let (mut dump, lines) = printing_oscdump(d);
+    let _bridge = osc_test_support::Reaped(
+        bin()
+            .args([
+                "bridge",
+                &format!("listen:ws://127.0.0.1:{w}/"),
+                &format!("osc.udp://127.0.0.1:{d}"),
+                "--timeout",
+                "30",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let page = osc_test_support::workspace_root().join("examples/browser/faders.html");
+    let profile = std::env::temp_dir().join(format!("osc4rs-faders-{}", std::process::id()));
+    let url = format!("file://{}?url=ws://127.0.0.1:{w}/&demo", page.display());
+    let _browser = osc_test_support::headless(&chromium, &url, &profile).unwrap();
+    let line = lines
+        .recv_timeout(Duration::from_secs(25))
+        .expect("oscdump printed the fader's message");
+    assert!(line.ends_with(" /fader/1 f 0.500000"), "{line}");
+    let _ = dump.0.kill();
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// liblo's oscdump listening on UDP `port`, and the lines it prints, as they come.
+fn printing_oscdump(port: u16) -> (osc_test_support::Reaped, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut dump = osc_test_support::Reaped(
+        Command::new("oscdump")
+            .args(["-L", &port.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let out = dump.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (dump, rx)
 }

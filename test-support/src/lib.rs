@@ -225,3 +225,40 @@ pub fn chromium() -> Option<PathBuf> {
     }
     found
 }
+
+/// Headless Chromium showing `url` with a fresh profile in `profile`, with the flags
+/// that keep it off the network (no background requests, no QUIC) and let a
+/// `file://` page load scripts beside it. Killed when dropped.
+///
+/// ```no_run
+/// use osc_test_support::{chromium, headless};
+/// let profile = std::env::temp_dir().join("osc4rs-doc-chromium");
+/// if let Some(browser) = chromium() {
+///     let _page = headless(&browser, "about:blank", &profile).expect("chromium starts");
+/// }
+/// ```
+pub fn headless(
+    chromium: &std::path::Path,
+    url: &str,
+    profile: &std::path::Path,
+) -> std::io::Result<Reaped> {
+    let child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            &format!("--user-data-dir={}", profile.display()),
+            "--remote-debugging-port=0",
+            url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    Ok(Reaped(child))
+}
