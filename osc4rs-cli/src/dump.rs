@@ -298,10 +298,11 @@ pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
         skipped: 0,
         recording: record.then(std::time::SystemTime::now),
     };
-    if record {
-        if let Err(e) = osc4rs::record::write_header(&mut printer.out) {
-            return Err(Failure::runtime(format!("cannot write the recording: {e}")));
-        }
+    if let Some(start) = printer.recording {
+        let started = osc4rs::TimeTag::from_system_time(start);
+        osc4rs::record::write_header(&mut printer.out)
+            .and_then(|()| osc4rs::record::write_started(&mut printer.out, started))
+            .map_err(|e| Failure::runtime(format!("cannot write the recording: {e}")))?;
     }
     while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = deadline.map_or(Duration::from_millis(100), |d| {

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use osc_channel::Reactor;
 use osc_pattern::Filter;
-use osc4rs::record::{Record, read_recording};
+use osc4rs::TimeTag;
+use osc4rs::record::{Record, read_recording, read_started, shift_timetags};
 
 use crate::Failure;
 use crate::net::{Proto, address};
@@ -53,6 +54,10 @@ pub(crate) struct ReplayArgs {
     /// Skip lines that cannot be read (each is reported) instead of stopping there.
     #[arg(long)]
     skip_bad: bool,
+    /// Move bundle timetags to the time of the replay: each bundle keeps the lead it
+    /// had over its arrival (needs the recording's `# started` line).
+    #[arg(long)]
+    retime: bool,
 }
 
 /// Reads the recording, keeping the records the options select.
@@ -81,6 +86,19 @@ fn load(a: &ReplayArgs) -> Result<Vec<Record>, Failure> {
         }
     }
     Ok(records)
+}
+
+/// When the recording at `path` started, for `--retime`.
+fn recording_start(path: &std::path::Path) -> Result<TimeTag, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
+    read_started(BufReader::new(file)).ok_or_else(|| {
+        Failure::input(format!(
+            "{}: no '# started' line after the header, so --retime cannot tell how far \
+             ahead each bundle was (record again with this version of osc4rs record)",
+            path.display()
+        ))
+    })
 }
 
 /// Whether a packet has a message whose address `filter` matches.
@@ -115,6 +133,11 @@ pub(crate) fn run(a: ReplayArgs) -> Result<ExitCode, Failure> {
         return Err(Failure::input("--speed must be a positive number"));
     }
     let records = load(&a)?;
+    let started = if a.retime {
+        Some(recording_start(&a.file)?)
+    } else {
+        None
+    };
     let mut reactor = Reactor::new()?;
     let (id, dest) = match &a.url {
         Some(url) => open_url(&mut reactor, url)?,
@@ -133,7 +156,11 @@ pub(crate) fn run(a: ReplayArgs) -> Result<ExitCode, Failure> {
         for r in &records {
             let gap = r.at.saturating_sub(offset).as_secs_f64() / a.speed;
             wait_until(start + Duration::from_secs_f64(gap.min(1e9)));
-            reactor.send(id, Arc::from(&r.data[..]), None)?;
+            let mut data = r.data.clone();
+            if let Some(started) = started {
+                shift_timetags(&mut data, started + r.at, TimeTag::now());
+            }
+            reactor.send(id, Arc::from(data), None)?;
             sent += 1;
         }
     }

@@ -640,12 +640,15 @@ fn record_then_replay_gives_the_same_bytes_in_order_with_the_same_gaps() {
     }
     let _ = finish(recorder);
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# osc4rs recording 1\n"), "{text}");
-    assert_eq!(text.lines().count(), 21, "{text}");
+    assert!(
+        text.starts_with("# osc4rs recording 1\n# started "),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 22, "{text}");
     // `osc4rs decode` reads a recording.
     let decoded = bin()
         .args(["decode"])
-        .arg(text.lines().nth(1).unwrap())
+        .arg(text.lines().nth(2).unwrap())
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&decoded.stdout).trim(), "/n/0 ,i 0");
@@ -718,6 +721,86 @@ fn record_then_replay_gives_the_same_bytes_in_order_with_the_same_gaps() {
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("replayed 19 packets"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `replay --retime` moves bundle timetags to the time of the replay, keeping each
+/// bundle's lead over its arrival; without it the bytes are the recorded ones; a
+/// recording without its `# started` line cannot be retimed.
+#[test]
+fn replay_retime_keeps_each_bundles_lead_over_its_arrival() {
+    use osc4rs::record::{Record, write_header, write_record, write_started};
+    use osc4rs::{Bundle, Message, Packet, TimeTag};
+    let dir = std::env::temp_dir().join(format!("osc4rs-retime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Recorded an hour ago: a bundle that arrived 0.1 s in, due 0.5 s after arriving,
+    // holding an immediate bundle.
+    let started = TimeTag::now() - Duration::from_secs(3600);
+    let due = started + Duration::from_millis(600);
+    let inner = Bundle::immediate().add(Message::new("/inner"));
+    let bundle = Packet::from(
+        Bundle::new(due)
+            .add(Message::new("/note").arg(60))
+            .add(inner),
+    );
+    let record = Record {
+        at: Duration::from_millis(100),
+        peer: None,
+        channel: "in".into(),
+        data: bundle.to_bytes().unwrap(),
+    };
+    let mut text = Vec::new();
+    write_header(&mut text).unwrap();
+    write_started(&mut text, started).unwrap();
+    write_record(&mut text, &record).unwrap();
+    let file = dir.join("bundle.rec");
+    std::fs::write(&file, &text).unwrap();
+
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let to = rx.local_addr().unwrap().port().to_string();
+    let replay = |extra: &[&str]| {
+        let out = bin()
+            .args(["replay", file.to_str().unwrap(), "--port", &to])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut buf = [0u8; 256];
+        let n = rx.recv(&mut buf).unwrap();
+        (TimeTag::now(), Packet::decode(&buf[..n]).unwrap())
+    };
+    let (_, as_recorded) = replay(&[]);
+    assert_eq!(as_recorded, bundle);
+    let (arrived, retimed) = replay(&["--retime"]);
+    let Packet::Bundle(b) = retimed else {
+        panic!("not a bundle: {retimed:?}")
+    };
+    let lead = b.timetag.duration_since(arrived).unwrap_or_default();
+    assert!(
+        (Duration::from_millis(400)..=Duration::from_millis(500)).contains(&lead),
+        "lead {lead:?}"
+    );
+    let Packet::Bundle(inner) = &b.content[1] else {
+        panic!("{b:?}")
+    };
+    assert!(inner.timetag.is_immediate());
+
+    let mut bare = Vec::new();
+    write_header(&mut bare).unwrap();
+    write_record(&mut bare, &record).unwrap();
+    let old = dir.join("old.rec");
+    std::fs::write(&old, &bare).unwrap();
+    let out = bin()
+        .args(["replay", old.to_str().unwrap(), "--port", &to, "--retime"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no '# started' line"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

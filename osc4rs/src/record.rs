@@ -11,6 +11,9 @@
 //! recording started (9 decimals), the sender (`-` when unknown), the channel name
 //! (no spaces), the packet in hex (spaces inside the hex are not allowed). Lines
 //! starting with `#` are comments; the first must be the header with the version.
+//! A comment `# started NTP` (the wall-clock time the recording started, as a
+//! 64-bit NTP timetag in hex) may follow the header: with it, a replay can move
+//! bundle timetags to the time of the replay ([`shift_timetags`]).
 //!
 //! ```
 //! use osc4rs::record::{read_recording, write_header, write_record, Record};
@@ -31,7 +34,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use osc_codec::{Packet, PacketRef, decode, from_hex};
+use osc_codec::{BUNDLE_TAG, Packet, PacketRef, TimeTag, decode, from_hex};
 
 use crate::{ChannelHooks, Decoded, Osc, Result, Target};
 
@@ -67,6 +70,103 @@ pub struct RecordError {
 /// What the writer returns.
 pub fn write_header(out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")
+}
+
+/// The start of the comment line that gives the wall-clock time a recording started.
+pub const STARTED: &str = "# started ";
+
+/// Writes the `# started` line: `at` as an NTP timetag in hex, then, for people, the
+/// same time in Unix seconds.
+///
+/// # Errors
+/// What the writer returns.
+pub fn write_started(out: &mut impl Write, at: TimeTag) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{STARTED}{:016x}  (unix {:.6})",
+        at.to_bits(),
+        at.to_unix_secs_f64()
+    )
+}
+
+/// The time a recording started, from its `# started` line (`None` when the
+/// comments before the first record have none).
+///
+/// ```
+/// use osc4rs::record::{read_started, write_header, write_started};
+/// use osc4rs::TimeTag;
+/// let mut file = Vec::new();
+/// write_header(&mut file)?;
+/// write_started(&mut file, TimeTag::new(3_900_000_000, 1 << 31))?;
+/// assert_eq!(read_started(&file[..]), Some(TimeTag::new(3_900_000_000, 1 << 31)));
+/// assert_eq!(read_started(&b"# osc4rs recording 1\n0.1 - in 2f6100002c000000\n"[..]), None);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn read_started(input: impl BufRead) -> Option<TimeTag> {
+    for line in input.lines().map_while(std::result::Result::ok) {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix(STARTED) {
+            let hex = rest.split_whitespace().next()?;
+            return u64::from_str_radix(hex, 16).ok().map(TimeTag::from_bits);
+        }
+        if !line.is_empty() && !line.starts_with('#') {
+            return None;
+        }
+    }
+    None
+}
+
+/// Moves every bundle timetag in `packet` (nested bundles too) by the time from
+/// `from` to `to`, in place; "immediately" stays as it is. Returns how many were
+/// moved. Bytes that do not hold a well-formed bundle are left as they are.
+///
+/// A replay calls it with `from` = when the packet was recorded (the recording's
+/// start plus [`Record::at`]) and `to` = now, so that each bundle keeps the lead it
+/// had over its arrival: a bundle recorded 50 ms ahead of its time is again 50 ms
+/// ahead when replayed, at any speed.
+///
+/// ```
+/// use osc4rs::record::shift_timetags;
+/// use osc4rs::{Bundle, Message, Packet, TimeTag};
+/// let t = TimeTag::new(3_900_000_000, 0);
+/// let inner = Bundle::new(TimeTag::IMMEDIATELY).add(Message::new("/b"));
+/// let mut bytes = Packet::from(Bundle::new(t).add(Message::new("/a")).add(inner)).to_bytes()?;
+/// let moved = shift_timetags(&mut bytes, t, TimeTag::new(3_900_000_010, 0));
+/// assert_eq!(moved, 1); // the inner bundle is immediate
+/// let Packet::Bundle(b) = Packet::decode(&bytes)? else { unreachable!() };
+/// assert_eq!(b.timetag, TimeTag::new(3_900_000_010, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn shift_timetags(packet: &mut [u8], from: TimeTag, to: TimeTag) -> usize {
+    shift_within(packet, to.to_bits().wrapping_sub(from.to_bits()), 0)
+}
+
+fn shift_within(packet: &mut [u8], delta: u64, depth: usize) -> usize {
+    if depth > osc_codec::DEPTH_CAP || !packet.starts_with(BUNDLE_TAG.as_slice()) {
+        return 0;
+    }
+    let Some(tag) = packet.get_mut(8..16) else {
+        return 0;
+    };
+    let mut moved = 0;
+    let bits = u64::from_be_bytes(tag.try_into().unwrap_or([0; 8]));
+    if bits != TimeTag::IMMEDIATELY.to_bits() {
+        tag.copy_from_slice(&bits.wrapping_add(delta).to_be_bytes());
+        moved += 1;
+    }
+    let mut rest = packet.get_mut(16..).unwrap_or_default();
+    while let Some((size, after)) = rest.split_first_chunk_mut::<4>() {
+        let Ok(size) = usize::try_from(i32::from_be_bytes(*size)) else {
+            break;
+        };
+        if size > after.len() {
+            break;
+        }
+        let (element, next) = after.split_at_mut(size);
+        moved += shift_within(element, delta, depth + 1);
+        rest = next;
+    }
+    moved
 }
 
 /// Writes one record as a line, with the packet in the text notation as a comment (or
@@ -225,6 +325,7 @@ impl Recorder {
     pub fn new(out: impl Write + Send + 'static) -> std::io::Result<Self> {
         let mut out: Box<dyn Write + Send> = Box::new(out);
         write_header(&mut out)?;
+        write_started(&mut out, TimeTag::now())?;
         Ok(Recorder {
             out: Arc::new(Mutex::new(out)),
             started: Instant::now(),
@@ -354,6 +455,37 @@ mod tests {
         let last = items[5].as_ref().unwrap();
         assert_eq!(last.at, Duration::from_secs(2));
         assert_eq!(last.peer, Some("127.0.0.1:9".parse().unwrap()));
+    }
+
+    #[test]
+    fn timetags_move_at_every_depth_and_damaged_bundles_are_left_alone() {
+        use crate::{Bundle, Message};
+        let t = TimeTag::new(3_900_000_000, 7);
+        let to = TimeTag::new(3_900_000_100, 7);
+        let deep = Bundle::new(t).add(Message::new("/c"));
+        let mid = Bundle::new(t).add(deep).add(Bundle::immediate());
+        let top = Packet::from(Bundle::new(t).add(Message::new("/a")).add(mid));
+        let mut bytes = top.to_bytes().unwrap();
+        assert_eq!(shift_timetags(&mut bytes, t, to), 3);
+        let back = Packet::decode(&bytes).unwrap().to_string();
+        assert_eq!(
+            back,
+            top.to_string().replace(&t.to_string(), &to.to_string())
+        );
+        // Messages, a truncated bundle, an absurd element size: nothing panics, the
+        // damaged part stays as it was.
+        let mut message = Packet::from(Message::new("/m")).to_bytes().unwrap();
+        let before = message.clone();
+        assert_eq!(shift_timetags(&mut message, t, to), 0);
+        assert_eq!(message, before);
+        let mut cut = top.to_bytes().unwrap();
+        cut.truncate(30);
+        assert_eq!(shift_timetags(&mut cut, t, to), 1);
+        let mut absurd = top.to_bytes().unwrap();
+        absurd[16..20].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert_eq!(shift_timetags(&mut absurd, t, to), 1);
+        let mut short = b"#bundle\0\0\0".to_vec();
+        assert_eq!(shift_timetags(&mut short, t, to), 0);
     }
 
     #[test]
