@@ -7,12 +7,23 @@
 const osc = require("osc");
 const WebSocket = require("ws");
 
+// One argument for printing: blobs as byte arrays, int64 as a decimal string (osc.js
+// reads it as {high, low}), arrays element by element.
+function plain(a) {
+    if (Array.isArray(a)) {
+        return a.map(plain);
+    }
+    let value = a.value;
+    if (value instanceof Uint8Array) {
+        value = Array.from(value);
+    } else if (a.type === "h") {
+        value = (BigInt(value.high) * 4294967296n + BigInt(value.low >>> 0)).toString();
+    }
+    return { type: a.type, value: value };
+}
+
 function show(msg) {
-    const args = (msg.args || []).map((a) => ({
-        type: a.type,
-        value: a.value instanceof Uint8Array ? Array.from(a.value) : a.value,
-    }));
-    console.log(JSON.stringify({ address: msg.address, args: args }));
+    console.log(JSON.stringify({ address: msg.address, args: (msg.args || []).map(plain) }));
 }
 
 const hello = {
@@ -29,6 +40,11 @@ const hello = {
         { type: "c", value: "A" },
         { type: "r", value: { r: 255, g: 128, b: 0, a: 1.0 } }, // osc.js: alpha in 0..1
         { type: "m", value: new Uint8Array([0, 144, 60, 100]) },
+        { type: "h", value: { high: 1, low: 2 } },
+        { type: "S", value: "sym" },
+        { type: "t", value: { raw: [3900000000, 2147483648] } },
+        { type: "I", value: 1.0 },
+        [{ type: "i", value: 1 }, { type: "s", value: "in an array" }],
     ],
 };
 

@@ -182,7 +182,7 @@ fn oscjs_client_to_our_server() {
     let packet = osc_codec::Packet::decode(&seen[0].1).unwrap();
     assert_eq!(
         packet.to_string(),
-        "/oscjs/hello ,ifsbdTFNcrm 42 0.5 \"from osc.js\" <010203> 3.25 true false nil \"A\" ff8000ff 00903c64"
+        "/oscjs/hello ,ifsbdTFNcrmhStI[is] 42 0.5 \"from osc.js\" <010203> 3.25 true false nil \"A\" ff8000ff 00903c64 4294967298 \"sym\" e8754700.80000000 infinitum [ 1 \"in an array\" ]"
     );
     let reply = osc_codec::Packet::from(osc_codec::Message::new("/reply").arg("ok").arg(7));
     handle
@@ -202,8 +202,9 @@ fn oscjs_client_to_our_server() {
     handle.stop().unwrap();
 }
 
-/// Our WebSocket client to an osc.js server in Node.js: what we send is what osc.js
-/// reads, and its echo comes back byte for byte.
+/// Our WebSocket client to an osc.js server in Node.js: a message with every type
+/// osc.js reads (int64, timetag, symbol, infinitum, char, arrays too) is what osc.js
+/// reads, and its echo comes back with the same content.
 #[test]
 fn our_client_to_an_oscjs_server() {
     use std::io::BufRead;
@@ -230,7 +231,17 @@ fn our_client_to_an_oscjs_server() {
             .arg("from osc4rs")
             .arg(vec![9u8, 8, 7])
             .arg(true)
-            .arg(osc_codec::Value::Nil),
+            .arg(osc_codec::Value::Nil)
+            .arg(-5_000_000_000i64)
+            .arg(2.5f64)
+            .arg(osc_codec::Value::Symbol("sym".into()))
+            .arg(osc_codec::TimeTag::new(3_900_000_000, 1 << 31))
+            .arg(osc_codec::Value::Inf)
+            .arg(osc_codec::Value::Char('Z'))
+            .arg(osc_codec::Value::Array(vec![
+                osc_codec::Value::Int(1),
+                osc_codec::Value::String("in an array".into()),
+            ])),
     );
     r.send(client, sent.to_bytes().unwrap().into(), None)
         .unwrap();
@@ -239,11 +250,18 @@ fn our_client_to_an_oscjs_server() {
     let back = osc_codec::Packet::decode(&echo[0].data).unwrap();
     assert_eq!(
         back.to_string(),
-        "/echo/rust/hello ,ifsbTN -3 1.5 \"from osc4rs\" <090807> true nil"
+        "/echo/rust/hello ,ifsbTNhdStIc[is] -3 1.5 \"from osc4rs\" <090807> true nil -5000000000 2.5 \"sym\" e8754700.80000000 infinitum \"Z\" [ 1 \"in an array\" ]"
     );
     assert_eq!(
         lines.next().unwrap().unwrap(),
-        r#"{"address":"/rust/hello","args":[{"type":"i","value":-3},{"type":"f","value":1.5},{"type":"s","value":"from osc4rs"},{"type":"b","value":[9,8,7]},{"type":"T","value":true},{"type":"N","value":null}]}"#
+        concat!(
+            r#"{"address":"/rust/hello","args":[{"type":"i","value":-3},{"type":"f","value":1.5},"#,
+            r#"{"type":"s","value":"from osc4rs"},{"type":"b","value":[9,8,7]},{"type":"T","value":true},"#,
+            r#"{"type":"N","value":null},{"type":"h","value":"-5000000000"},{"type":"d","value":2.5},"#,
+            r#"{"type":"S","value":"sym"},{"type":"t","value":{"raw":[3900000000,2147483648],"native":1691011200500}},"#,
+            r#"{"type":"I","value":1},{"type":"c","value":"Z"},"#,
+            r#"[{"type":"i","value":1},{"type":"s","value":"in an array"}]]}"#
+        )
     );
 }
 
