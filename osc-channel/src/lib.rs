@@ -45,7 +45,7 @@
 //! [`ChannelEvent::Dropped`]; the channel keeps serving everyone else. Nothing a peer
 //! sends can make the reactor panic or grow without bound.
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod backlog;
@@ -64,7 +64,6 @@ mod socket;
 mod spec;
 mod stats;
 mod stream_io;
-mod sys;
 mod udp_io;
 mod unix_io;
 mod unix_options;

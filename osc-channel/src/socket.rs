@@ -91,7 +91,7 @@ fn set_recv_buffer(socket: &Socket, size: usize) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        if crate::sys::force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
+        if osc_sys::force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
             return Ok(());
         }
     }
@@ -125,7 +125,7 @@ pub(crate) fn send_batch_raw<S: std::os::fd::AsRawFd>(
     socket: &S,
     packets: &[(&[u8], SocketAddr)],
 ) -> io::Result<usize> {
-    crate::sys::send_batch(socket.as_raw_fd(), packets)
+    osc_sys::send_batch(socket.as_raw_fd(), packets)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -172,7 +172,7 @@ pub fn send_batch(
                 Err(e) if sent == 0 => return Err(e),
                 Err(_) => break,
             }
-            if sent % crate::sys::SEND_BATCH != 0 {
+            if sent % osc_sys::SEND_BATCH != 0 {
                 break;
             }
         }

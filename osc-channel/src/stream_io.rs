@@ -257,7 +257,7 @@ impl ClientCfg {
             )),
             ClientCfg::Serial(c) => Ok((
                 Stream::Serial(
-                    crate::sys::open_serial(&c.path, c.baud)?,
+                    osc_sys::open_serial(&c.path, c.baud)?,
                     Arc::from(c.path.as_path()),
                 ),
                 UNIX_PEER,

@@ -181,12 +181,12 @@ impl UdpIo {
         let (mut packets, mut bytes) = (0, 0);
         while self.machine.wants_write() {
             // On the stack: a flush allocates nothing.
-            let mut batch: [(&[u8], SocketAddr); crate::sys::SEND_BATCH] =
-                [(&[], SocketAddr::from(([0, 0, 0, 0], 0))); crate::sys::SEND_BATCH];
+            let mut batch: [(&[u8], SocketAddr); osc_sys::SEND_BATCH] =
+                [(&[], SocketAddr::from(([0, 0, 0, 0], 0))); osc_sys::SEND_BATCH];
             let mut n = 0;
             for (slot, item) in batch
                 .iter_mut()
-                .zip(self.machine.batch(crate::sys::SEND_BATCH))
+                .zip(self.machine.batch(osc_sys::SEND_BATCH))
             {
                 *slot = item;
                 n += 1;
@@ -268,7 +268,7 @@ impl UdpIo {
         &self,
         id: ChannelId,
         name: &str,
-        batch: &mut crate::sys::RecvBatch,
+        batch: &mut osc_sys::RecvBatch,
         cap: usize,
         sink: &mut F,
     ) -> UdpRead {
@@ -298,7 +298,7 @@ impl UdpIo {
                     log::warn!(
                         "channel {name}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
                         d.peer,
-                        crate::sys::SLOT_SIZE
+                        osc_sys::SLOT_SIZE
                     );
                     out.cut.push(d.peer);
                     continue;

@@ -65,7 +65,7 @@ pub struct Reactor {
     buf: Vec<u8>,
     /// `recvmmsg` buffers, allocated at the first batched UDP read.
     #[cfg(target_os = "linux")]
-    batch: Option<crate::sys::RecvBatch>,
+    batch: Option<osc_sys::RecvBatch>,
     sends: Receiver<QueuedSend>,
     control: Receiver<Control>,
     handle: ReactorHandle,

@@ -127,9 +127,9 @@ impl Reactor {
                 #[cfg(target_os = "linux")]
                 let read = if self.options.batch_receive > 1 {
                     let slots = self.options.batch_receive;
-                    let batch = self.batch.get_or_insert_with(|| {
-                        crate::sys::RecvBatch::new(slots, crate::sys::SLOT_SIZE)
-                    });
+                    let batch = self
+                        .batch
+                        .get_or_insert_with(|| osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE));
                     u.read_batch(cid, &ch.name, batch, cap, sink)
                 } else {
                     u.read(cid, &ch.name, &mut self.buf, cap, sink)

@@ -1,14 +1,32 @@
-//! The few socket calls the standard library and socket2 do not offer. This is the only
-//! module of the crate with `unsafe` code.
+//! The few system calls that the standard library, socket2 and mio do not offer, for
+//! osc4rs's channel crates (the mio reactor of `osc-channel` and the tokio driver of
+//! `osc4rs-tokio`): batched UDP receive and send (`recvmmsg`, `sendmmsg`), a receive
+//! buffer beyond `net.core.rmem_max` (`SO_RCVBUFFORCE`), and a serial device as a
+//! non-blocking descriptor for a poll. This crate is the only place of the workspace
+//! with `unsafe` code; every block says why it is sound.
+//!
+//! Everything takes a raw descriptor that the caller owns for the duration of the
+//! call, so it works with std, mio and tokio sockets alike.
 #![allow(unsafe_code)]
+#![deny(missing_docs)]
 
 use std::io;
 
 /// Asks for a receive buffer of `size` bytes with `SO_RCVBUFFORCE`, which (as root or
 /// with `CAP_NET_ADMIN`) is not capped by `net.core.rmem_max`. Returns an error where
 /// that is not allowed, so the caller can fall back to `SO_RCVBUF`.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// match osc_sys::force_recv_buffer(socket.as_raw_fd(), 4 << 20) {
+///     Ok(()) => {}                      // root: 4 MiB whatever rmem_max says
+///     Err(e) => eprintln!("not allowed here ({e}): use SO_RCVBUF"),
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[cfg(target_os = "linux")]
-pub(crate) fn force_recv_buffer(fd: std::os::fd::RawFd, size: usize) -> io::Result<()> {
+pub fn force_recv_buffer(fd: std::os::fd::RawFd, size: usize) -> io::Result<()> {
     let value = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
     // SAFETY: `fd` is an open socket owned by the caller for the duration of the call;
     // `value` lives on this stack frame and its exact size is passed as the option
@@ -31,29 +49,46 @@ pub(crate) fn force_recv_buffer(fd: std::os::fd::RawFd, size: usize) -> io::Resu
 
 /// Not available off Linux: always fails so the caller falls back to `SO_RCVBUF`.
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn force_recv_buffer(_fd: i32, _size: usize) -> io::Result<()> {
+pub fn force_recv_buffer(_fd: i32, _size: usize) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 /// Bytes per receive slot: room for the largest UDP payload (65,527 bytes over IPv6),
 /// so a datagram is never cut.
-pub(crate) const SLOT_SIZE: usize = 1 << 16;
+pub const SLOT_SIZE: usize = 1 << 16;
 
 /// One datagram of a [`RecvBatch`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Datagram<'a> {
+pub struct Datagram<'a> {
     /// The payload (when `truncated`, only its first bytes).
-    pub(crate) data: &'a [u8],
+    pub data: &'a [u8],
     /// The sender, when the kernel gave an IPv4 or IPv6 address.
-    pub(crate) peer: Option<std::net::SocketAddr>,
+    pub peer: Option<std::net::SocketAddr>,
     /// The kernel cut the datagram to fit its slot (`MSG_TRUNC`).
-    pub(crate) truncated: bool,
+    pub truncated: bool,
 }
 
 /// Buffers for receiving many datagrams with one `recvmmsg` call: `slots` buffers of
 /// `slot_size` bytes, one address per slot, allocated once.
+///
+/// ```
+/// use osc_sys::{RecvBatch, SLOT_SIZE};
+/// use std::os::fd::AsRawFd;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let me = socket.local_addr()?;
+/// socket.send_to(b"/a\0\0,\0\0\0", me)?;
+/// socket.send_to(b"/b\0\0,\0\0\0", me)?;
+/// let mut batch = RecvBatch::new(8, SLOT_SIZE);
+/// let mut got = Vec::new();
+/// while got.len() < 2 {
+///     let n = batch.recv(socket.as_raw_fd(), 8)?; // blocking socket: waits for one
+///     got.extend((0..n).filter_map(|i| batch.get(i)).map(|d| (d.data.to_vec(), d.peer)));
+/// }
+/// assert_eq!(got[1], (b"/b\0\0,\0\0\0".to_vec(), Some(me)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[cfg(target_os = "linux")]
-pub(crate) struct RecvBatch {
+pub struct RecvBatch {
     slot_size: usize,
     bufs: Vec<u8>,
     addrs: Vec<libc::sockaddr_storage>,
@@ -84,7 +119,7 @@ impl std::fmt::Debug for RecvBatch {
 #[cfg(target_os = "linux")]
 impl RecvBatch {
     /// Buffers for `slots` datagrams (at least 1) of up to `slot_size` bytes each.
-    pub(crate) fn new(slots: usize, slot_size: usize) -> Self {
+    pub fn new(slots: usize, slot_size: usize) -> Self {
         let slots = slots.max(1);
         // SAFETY: `sockaddr_storage`, `iovec` and `mmsghdr` are plain C structs of
         // integers and raw pointers, for which all-zero bytes are a valid value.
@@ -106,7 +141,7 @@ impl RecvBatch {
     }
 
     /// How many datagrams one call can receive.
-    pub(crate) fn slots(&self) -> usize {
+    pub fn slots(&self) -> usize {
         self.addrs.len()
     }
 
@@ -114,7 +149,7 @@ impl RecvBatch {
     /// non-blocking UDP socket `fd` with one `recvmmsg` call; returns how many came.
     /// Fewer than asked means the socket had no more (or an error is pending, which
     /// the next call reports). No datagram at all is `WouldBlock`.
-    pub(crate) fn recv(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
+    pub fn recv(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
         self.filled = 0;
         let n = max.clamp(1, self.slots());
         let slot_size = self.slot_size;
@@ -162,7 +197,7 @@ impl RecvBatch {
     }
 
     /// The `i`-th datagram of the last [`recv`](Self::recv).
-    pub(crate) fn get(&self, i: usize) -> Option<Datagram<'_>> {
+    pub fn get(&self, i: usize) -> Option<Datagram<'_>> {
         if i >= self.filled {
             return None;
         }
@@ -182,9 +217,10 @@ impl RecvBatch {
     }
 }
 
-/// Converts an address the kernel wrote into a `sockaddr_storage` of `len` bytes.
+/// Converts an address the kernel wrote into a `sockaddr_storage` of `len` bytes
+/// (`None` for families other than IPv4 and IPv6, or a length too short for one).
 #[cfg(target_os = "linux")]
-pub(crate) fn socket_addr(
+fn socket_addr(
     storage: &libc::sockaddr_storage,
     len: libc::socklen_t,
 ) -> Option<std::net::SocketAddr> {
@@ -225,13 +261,25 @@ pub(crate) fn socket_addr(
 }
 
 /// Most datagrams one [`send_batch`] call hands to `sendmmsg`.
-pub(crate) const SEND_BATCH: usize = 64;
+pub const SEND_BATCH: usize = 64;
 
 /// Sends datagrams with one `sendmmsg` call (at most [`SEND_BATCH`]); returns how
 /// many the kernel took, in order. An error on the first datagram is returned; an
 /// error on a later one ends the batch early (the next call reports it).
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let tx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let to = rx.local_addr()?;
+/// let sent = osc_sys::send_batch(tx.as_raw_fd(), &[(&b"one"[..], to), (&b"two"[..], to)])?;
+/// assert_eq!(sent, 2);
+/// let mut buf = [0u8; 8];
+/// assert_eq!(rx.recv(&mut buf)?, 3);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[cfg(target_os = "linux")]
-pub(crate) fn send_batch(
+pub fn send_batch(
     fd: std::os::fd::RawFd,
     packets: &[(&[u8], std::net::SocketAddr)],
 ) -> io::Result<usize> {
@@ -296,7 +344,21 @@ pub(crate) fn send_batch(
 /// `serialport` reads and writes in blocking mode with a timeout; the reactor needs
 /// the descriptor itself, non-blocking, with raw mode's `VMIN = 1` so that a read of
 /// 0 bytes means the device hung up (a USB cable pulled), not "no data yet".
-pub(crate) fn open_serial(path: &std::path::Path, baud: u32) -> io::Result<std::fs::File> {
+///
+/// ```
+/// use std::io::{Read, Write};
+/// // A pseudo-terminal pair stands in for a board on a USB cable.
+/// let (mut board, tty) = serialport::TTYPort::pair()?;
+/// let device = serialport::SerialPort::name(&tty).unwrap();
+/// let mut port = osc_sys::open_serial(device.as_ref(), 115_200)?;
+/// let mut buf = [0u8; 4];
+/// assert_eq!(port.read(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+/// board.write_all(b"\xc0")?;
+/// # std::thread::sleep(std::time::Duration::from_millis(50));
+/// assert_eq!(port.read(&mut buf)?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn open_serial(path: &std::path::Path, baud: u32) -> io::Result<std::fs::File> {
     use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
     let port = serialport::new(path.to_string_lossy(), baud)
         .data_bits(serialport::DataBits::Eight)
