@@ -81,7 +81,9 @@ pub use error::{Error, Result};
 pub use handler::async_handler;
 pub use reply::Replier;
 pub use server::{OscServer, ServerConfig, Stopper};
-pub use udp::{MAX_DATAGRAM, OscSocket};
+#[cfg(target_os = "linux")]
+pub use udp::{Batch, RecvBatch};
+pub use udp::{DEFAULT_RECV_BUFFER, MAX_DATAGRAM, OscSocket};
 #[cfg(unix)]
 pub use unix::OscUnixSocket;
 

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
-use crate::{MAX_DATAGRAM, OscCodec, OscSocket, Replier, StreamFraming, TokioClock};
+use crate::{OscCodec, OscSocket, Replier, StreamFraming, TokioClock};
 
 /// Settings of an [`OscServer`].
 ///
@@ -326,22 +326,27 @@ async fn drive_scheduler(dispatcher: &Dispatcher, clock: &TokioClock, stop: &Can
     }
 }
 
+/// Reads a UDP channel until stopped: on Linux a batch of datagrams per system call
+/// (`recvmmsg`), elsewhere one.
 async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut reader = UdpReader::new();
     loop {
         let received = tokio::select! {
             biased;
             () = s.stop.cancelled() => break,
-            r = socket.recv_from(&mut buf) => r,
+            r = reader.recv(&socket) => r,
         };
         match received {
-            Ok((n, peer)) => {
+            Ok(n) => {
                 let now = s.clock.now();
-                let ctx = Context::new(now).with_channel(name.clone()).with_peer(peer);
-                let bytes = buf.get(..n).unwrap_or_default();
-                // Decode errors are logged and counted by the dispatcher.
-                if let Err(DispatchError::ShutDown) = s.dispatcher.dispatch_bytes(bytes, ctx, now) {
-                    break;
+                for (bytes, peer) in reader.datagrams(n, &name) {
+                    let ctx = Context::new(now).with_channel(name.clone()).with_peer(peer);
+                    // Decode errors are logged and counted by the dispatcher.
+                    if let Err(DispatchError::ShutDown) =
+                        s.dispatcher.dispatch_bytes(bytes, ctx, now)
+                    {
+                        return;
+                    }
                 }
             }
             // An ICMP error for an earlier send, or a transient failure: keep reading,
@@ -353,6 +358,76 @@ async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
         }
     }
 }
+
+/// The receive side of a UDP channel: a `recvmmsg` batch on Linux.
+#[cfg(target_os = "linux")]
+struct UdpReader(crate::udp::RecvBatch);
+
+#[cfg(target_os = "linux")]
+impl UdpReader {
+    fn new() -> Self {
+        UdpReader(crate::udp::RecvBatch::new(UDP_BATCH))
+    }
+
+    async fn recv(&mut self, socket: &UdpSocket) -> std::io::Result<usize> {
+        crate::udp::recv_raw_batch(socket, &mut self.0).await
+    }
+
+    /// The first `n` datagrams received, with their senders; a datagram cut to fit
+    /// its slot is logged and skipped.
+    fn datagrams<'a>(
+        &'a self,
+        n: usize,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a [u8], SocketAddr)> + 'a {
+        (0..n).filter_map(move |i| {
+            let d = self.0.datagram(i)?;
+            let peer = d.peer?;
+            if d.truncated {
+                log::warn!("osc4rs-tokio: {name}: a datagram from {peer} was cut; skipped");
+                return None;
+            }
+            Some((d.data, peer))
+        })
+    }
+}
+
+/// The receive side of a UDP channel: one datagram per call.
+#[cfg(not(target_os = "linux"))]
+struct UdpReader {
+    buf: Vec<u8>,
+    peer: Option<SocketAddr>,
+}
+
+#[cfg(not(target_os = "linux"))]
+impl UdpReader {
+    fn new() -> Self {
+        UdpReader {
+            buf: vec![0u8; crate::MAX_DATAGRAM],
+            peer: None,
+        }
+    }
+
+    async fn recv(&mut self, socket: &UdpSocket) -> std::io::Result<usize> {
+        let (n, peer) = socket.recv_from(&mut self.buf).await?;
+        self.peer = Some(peer);
+        Ok(n)
+    }
+
+    fn datagrams<'a>(
+        &'a self,
+        n: usize,
+        _name: &'a str,
+    ) -> impl Iterator<Item = (&'a [u8], SocketAddr)> + 'a {
+        self.peer
+            .map(|p| (self.buf.get(..n).unwrap_or_default(), p))
+            .into_iter()
+    }
+}
+
+/// Datagrams per `recvmmsg` of a server's UDP channel (2 MiB of buffers).
+#[cfg(target_os = "linux")]
+const UDP_BATCH: usize = 32;
 
 async fn accept_tcp(
     name: Arc<str>,

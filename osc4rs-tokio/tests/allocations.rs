@@ -105,3 +105,53 @@ fn borrowed_udp_receive_allocates_nothing_per_message() {
         );
     });
 }
+
+/// The same for `recv_batch`: a reused `RecvBatch`, many datagrams per system call.
+#[cfg(target_os = "linux")]
+#[test]
+fn batched_udp_receive_allocates_nothing_per_message() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let socket = OscSocket::bind("127.0.0.1:0").await.unwrap();
+        let to = socket.local_addr().unwrap();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let bytes = Message::new("/synth/1/freq")
+            .arg(440.0f32)
+            .arg(7)
+            .to_bytes()
+            .unwrap();
+        let mut batch = osc4rs_tokio::RecvBatch::new(16);
+        const BURST: usize = 64;
+        const ROUNDS: usize = 40;
+        const WARM_UP: usize = 4;
+        let (mut counted, mut received, mut calls) = (0usize, 0usize, 0usize);
+        for round in 0..ROUNDS {
+            for _ in 0..BURST {
+                sender.send_to(&bytes, to).unwrap();
+            }
+            let before = allocs();
+            let mut got = 0;
+            while got < BURST {
+                calls += 1;
+                for item in socket.recv_batch(&mut batch).await.unwrap() {
+                    let (packet, _) = item.unwrap();
+                    assert!(matches!(packet, PacketRef::Message(_)));
+                    got += 1;
+                }
+            }
+            received += got;
+            if round >= WARM_UP {
+                counted += allocs() - before;
+            }
+        }
+        assert_eq!(received, ROUNDS * BURST);
+        assert!(
+            calls < received,
+            "{calls} calls for {received} datagrams: no batching"
+        );
+        assert_eq!(counted, 0, "allocations over batched receives");
+    });
+}

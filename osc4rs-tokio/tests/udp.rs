@@ -93,3 +93,40 @@ async fn relay_a_borrowed_packet_and_share_the_socket_between_tasks() {
     assert_eq!(got.to_owned(), Packet::from(msg));
     task.await.unwrap();
 }
+
+/// `recv_batch`: every datagram of a burst, in order, each validated on its own; a
+/// malformed one in the middle is an error item with its sender, and the rest arrive.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_batch_holds_a_burst_in_order_and_a_bad_datagram_costs_only_itself() {
+    let socket = osc4rs_tokio::OscSocket::bind("127.0.0.1:0").await.unwrap();
+    let to = socket.local_addr().unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let me = sender.local_addr().unwrap();
+    for i in 0..10 {
+        if i == 4 {
+            sender.send_to(b"not osc", to).unwrap();
+        }
+        let bytes = osc_codec::Message::new("/n").arg(i).to_bytes().unwrap();
+        sender.send_to(&bytes, to).unwrap();
+    }
+    let mut batch = osc4rs_tokio::RecvBatch::new(4);
+    let (mut good, mut bad) = (Vec::new(), 0);
+    while good.len() + bad < 11 {
+        for item in socket.recv_batch(&mut batch).await.unwrap() {
+            match item {
+                Ok((packet, from)) => {
+                    assert_eq!(from, me);
+                    good.push(packet.to_string());
+                }
+                Err(osc4rs_tokio::Error::Malformed { peer, .. }) => {
+                    assert_eq!(peer, Some(me));
+                    bad += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    let want: Vec<String> = (0..10).map(|i| format!("/n ,i {i}")).collect();
+    assert_eq!((good, bad), (want, 1));
+}
