@@ -18,9 +18,10 @@ use crate::{OscCodec, OscSocket, Replier, StreamFraming, TokioClock};
 /// Settings of an [`OscServer`].
 ///
 /// ```
-/// let cfg = osc4rs_tokio::ServerConfig::default();
-/// assert_eq!(cfg.reply_queue, 1024);
+/// let mut cfg = osc4rs_tokio::ServerConfig::default();
+/// assert_eq!((cfg.reply_queue, cfg.max_connections), (1024, 500));
 /// assert!(!cfg.shutdown.flush_pending);
+/// cfg.idle_timeout = Some(std::time::Duration::from_secs(300));
 /// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -31,6 +32,19 @@ pub struct ServerConfig {
     pub shutdown: ShutdownOptions,
     /// Replies queued per stream connection before [`Replier`] drops them.
     pub reply_queue: usize,
+    /// Most TCP connections open at once over all TCP channels (default 500, as the
+    /// sync server); a connection beyond it is accepted and closed at once, logged.
+    pub max_connections: usize,
+    /// Most TCP connections from one IP address (default 64).
+    pub max_connections_per_source: usize,
+    /// A connection must deliver its first packet within this (default 60 s; `None`:
+    /// no limit), or it is closed: idle connections cannot hold the slots.
+    pub first_packet_timeout: Option<Duration>,
+    /// A connection that delivers no packet for this long is closed (default `None`).
+    pub idle_timeout: Option<Duration>,
+    /// A frame that has started must be complete within about this (default 10 s;
+    /// `None`: no limit); a peer that sends part of a packet and stalls is closed.
+    pub frame_timeout: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +52,11 @@ impl Default for ServerConfig {
         ServerConfig {
             shutdown: ShutdownOptions::default(),
             reply_queue: 1024,
+            max_connections: 500,
+            max_connections_per_source: 64,
+            first_packet_timeout: Some(Duration::from_secs(60)),
+            idle_timeout: None,
+            frame_timeout: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -251,6 +270,7 @@ impl OscServer {
             replier: replier.clone(),
             stop: stop.clone(),
             reply_queue: config.reply_queue.max(1),
+            limits: Arc::new(ConnLimits::new(&config)),
         };
         let mut tasks = JoinSet::new();
         for source in sources {
@@ -297,6 +317,69 @@ struct Shared {
     replier: Replier,
     stop: CancellationToken,
     reply_queue: usize,
+    limits: Arc<ConnLimits>,
+}
+
+/// The TCP connection rules of a server, and the connections it has open (shared by
+/// all its TCP channels).
+#[derive(Debug)]
+struct ConnLimits {
+    max: usize,
+    per_source: usize,
+    first_packet: Option<Duration>,
+    idle: Option<Duration>,
+    frame: Option<Duration>,
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+impl ConnLimits {
+    fn new(c: &ServerConfig) -> Self {
+        ConnLimits {
+            max: c.max_connections,
+            per_source: c.max_connections_per_source,
+            first_packet: c.first_packet_timeout,
+            idle: c.idle_timeout,
+            frame: c.frame_timeout,
+            open: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Takes a slot for a connection from `ip`, or says which limit is full.
+    fn admit(self: &Arc<Self>, ip: std::net::IpAddr) -> Result<Slot, &'static str> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if open.values().sum::<usize>() >= self.max {
+            return Err("the connection limit is reached");
+        }
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.per_source {
+            return Err("the per-address connection limit is reached");
+        }
+        *n += 1;
+        Ok(Slot(Arc::clone(self), ip))
+    }
+}
+
+/// A connection's place in [`ConnLimits`], given back when dropped.
+#[derive(Debug)]
+struct Slot(Arc<ConnLimits>, std::net::IpAddr);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self
+            .0
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// The longest single sleep (a timetag far ahead is re-checked at least this often).
@@ -443,11 +526,17 @@ async fn accept_tcp(
             () = s.stop.cancelled() => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             r = listener.accept() => match r {
-                Ok((stream, peer)) => {
-                    let codec = OscCodec::with_limit(framing, max_packet)
-                        .with_options(s.dispatcher.config().codec.clone());
-                    conns.spawn(connection(name.clone(), stream, peer, codec, s.clone()));
-                }
+                Ok((stream, peer)) => match s.limits.admit(peer.ip()) {
+                    Ok(slot) => {
+                        let codec = OscCodec::with_limit(framing, max_packet)
+                            .with_options(s.dispatcher.config().codec.clone());
+                        conns.spawn(connection(name.clone(), stream, peer, codec, s.clone(), slot));
+                    }
+                    Err(why) => {
+                        log::warn!("osc4rs-tokio: {name}: {peer} refused: {why}");
+                        drop(stream);
+                    }
+                },
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before accept.
                     log::warn!("osc4rs-tokio: {name}: accept: {e}");
@@ -466,12 +555,15 @@ async fn connection(
     peer: SocketAddr,
     codec: OscCodec,
     s: Shared,
+    _slot: Slot,
 ) {
     let (tx, mut rx) = mpsc::channel(s.reply_queue);
     s.replier.add_stream(name.clone(), peer, tx);
     let mut framed = Framed::new(stream, codec);
     let mut writable = true;
+    let mut timer = ConnTimer::new(&s.limits, tokio::time::Instant::now());
     let stopped = loop {
+        let wake = timer.next_check();
         tokio::select! {
             biased;
             () = s.stop.cancelled() => break true,
@@ -486,6 +578,7 @@ async fn connection(
             item = next_item(&mut framed) => match item {
                 None => break false,
                 Some(Ok(Ok(packet))) => {
+                    timer.packet(tokio::time::Instant::now());
                     let now = s.clock.now();
                     let ctx = Context::new(now).with_channel(name.clone()).with_peer(peer);
                     if let Err(DispatchError::ShutDown) = s.dispatcher.dispatch_packet(packet, ctx, now) {
@@ -498,6 +591,14 @@ async fn connection(
                     break false;
                 }
             },
+            () = sleep_until(wake) => {
+                // Part of a frame waits in the codec's deframer or in Framed's buffer.
+                let partial = framed.codec().buffered() > 0 || !framed.read_buffer().is_empty();
+                if let Some(why) = timer.expired(tokio::time::Instant::now(), partial) {
+                    log::warn!("osc4rs-tokio: {name}: {peer}: {why}; closing");
+                    break false;
+                }
+            }
         }
     };
     if !stopped {
@@ -513,6 +614,86 @@ async fn connection(
         }
     }
     log::debug!("osc4rs-tokio: {name}: {peer}: closed");
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A connection's deadlines: its first packet, its idleness, and a frame that
+/// started and stalls (seen by sampling the read buffer, a quarter of the frame
+/// timeout apart).
+#[derive(Debug)]
+struct ConnTimer {
+    first_packet: Option<Duration>,
+    idle: Option<Duration>,
+    frame: Option<Duration>,
+    started: tokio::time::Instant,
+    last_packet: Option<tokio::time::Instant>,
+    partial_since: Option<tokio::time::Instant>,
+}
+
+impl ConnTimer {
+    fn new(limits: &ConnLimits, now: tokio::time::Instant) -> Self {
+        ConnTimer {
+            first_packet: limits.first_packet,
+            idle: limits.idle,
+            frame: limits.frame,
+            started: now,
+            last_packet: None,
+            partial_since: None,
+        }
+    }
+
+    fn packet(&mut self, now: tokio::time::Instant) {
+        self.last_packet = Some(now);
+        self.partial_since = None;
+    }
+
+    /// When to look again (`None`: no rule applies).
+    fn next_check(&self) -> Option<tokio::time::Instant> {
+        let first = match self.last_packet {
+            None => self.first_packet.map(|t| self.started + t),
+            Some(_) => None,
+        };
+        let idle = self
+            .idle
+            .map(|t| self.last_packet.unwrap_or(self.started) + t);
+        // A started frame's deadline, or the next look at the buffers.
+        let frame = self.frame.map(|t| match self.partial_since {
+            Some(since) => since + t,
+            None => tokio::time::Instant::now() + (t / 4).max(Duration::from_millis(10)),
+        });
+        [first, idle, frame].into_iter().flatten().min()
+    }
+
+    /// Why the connection must close now, if it must; `partial` says whether part
+    /// of a frame waits in the read buffer.
+    fn expired(&mut self, now: tokio::time::Instant, partial: bool) -> Option<&'static str> {
+        if self.last_packet.is_none() && self.first_packet.is_some_and(|t| now >= self.started + t)
+        {
+            return Some("no packet within the first-packet timeout");
+        }
+        if self
+            .idle
+            .is_some_and(|t| now >= self.last_packet.unwrap_or(self.started) + t)
+        {
+            return Some("idle timeout");
+        }
+        if !partial {
+            self.partial_since = None;
+            return None;
+        }
+        let since = *self.partial_since.get_or_insert(now);
+        match self.frame {
+            Some(t) if now >= since + t => Some("a frame stalled (frame timeout)"),
+            _ => None,
+        }
+    }
 }
 
 /// The two `Framed` calls the server needs, through the `Stream` and `Sink` traits

@@ -475,3 +475,139 @@ async fn reply_without_a_route_is_an_error() {
         .unwrap_err();
     assert!(matches!(err, osc4rs_tokio::Error::NoRoute { .. }), "{err}");
 }
+
+/// A TCP server with `config` counting `/n` messages; its address.
+async fn tcp_counting_server(
+    config: ServerConfig,
+) -> (
+    osc4rs_tokio::Stopper,
+    tokio::task::JoinHandle<osc_dispatch::ShutdownSummary>,
+    std::net::SocketAddr,
+    mpsc::UnboundedReceiver<i32>,
+) {
+    let d = dispatcher(SchedulerConfig::default());
+    let (tx, rx) = mpsc::unbounded_channel();
+    d.register("/n", Handler::typed(move |n: i32| tx.send(n).unwrap()))
+        .unwrap();
+    let mut server = OscServer::with_config(d, config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    server.add_tcp("tcp", listener, StreamFraming::LengthPrefix, 1024);
+    let stopper = server.stopper();
+    (stopper, tokio::spawn(server.run()), addr, rx)
+}
+
+/// Whether the server closes `stream` within `limit` (reads nothing but an EOF).
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 16];
+    matches!(
+        tokio::time::timeout(limit, stream.read(&mut buf)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limits_are_closed_and_slots_come_back() {
+    let mut config = ServerConfig::default();
+    config.max_connections = 3;
+    config.max_connections_per_source = 2;
+    let (stopper, run, addr, mut rx) = tcp_counting_server(config).await;
+    let connect = || async {
+        Framed::new(
+            TcpStream::connect(addr).await.unwrap(),
+            OscCodec::new(StreamFraming::LengthPrefix),
+        )
+    };
+    let mut a = connect().await;
+    let mut b = connect().await;
+    a.send(Packet::from(Message::new("/n").arg(1)))
+        .await
+        .unwrap();
+    b.send(Packet::from(Message::new("/n").arg(2)))
+        .await
+        .unwrap();
+    let mut got = vec![rx.recv().await.unwrap(), rx.recv().await.unwrap()];
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+    // A third from 127.0.0.1 is over the per-address limit: closed at once.
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    assert!(closed_within(&mut third, Duration::from_secs(5)).await);
+    // A slot comes back when a connection ends.
+    drop(a);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut c = loop {
+        let mut c = connect().await;
+        c.send(Packet::from(Message::new("/n").arg(3)))
+            .await
+            .unwrap();
+        if let Ok(Some(3)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the slot never came back");
+    };
+    c.send(Packet::from(Message::new("/n").arg(4)))
+        .await
+        .unwrap();
+    assert_eq!(rx.recv().await, Some(4));
+    stopper.stop();
+    run.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_idle_and_stalled_connections_are_closed_and_the_others_go_on() {
+    let mut config = ServerConfig::default();
+    config.first_packet_timeout = Some(Duration::from_millis(300));
+    config.idle_timeout = Some(Duration::from_millis(1500));
+    config.frame_timeout = Some(Duration::from_millis(300));
+    let (stopper, run, addr, mut rx) = tcp_counting_server(config).await;
+    // Never sends: closed after the first-packet timeout.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    // Sends two bytes of a length prefix, then stalls: closed after the frame timeout.
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    let mut good = Framed::new(
+        TcpStream::connect(addr).await.unwrap(),
+        OscCodec::new(StreamFraming::LengthPrefix),
+    );
+    good.send(Packet::from(Message::new("/n").arg(1)))
+        .await
+        .unwrap();
+    assert_eq!(rx.recv().await, Some(1));
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut one = bytes::BytesMut::new();
+        tokio_util::codec::Encoder::encode(
+            &mut OscCodec::new(StreamFraming::LengthPrefix),
+            Packet::from(Message::new("/n").arg(2)),
+            &mut one,
+        )
+        .unwrap();
+        stalled.write_all(&one).await.unwrap();
+        stalled.write_all(&[0, 0]).await.unwrap();
+    }
+    assert_eq!(rx.recv().await, Some(2));
+    let t0 = Instant::now();
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3)).await,
+        "silent"
+    );
+    assert!(
+        closed_within(&mut stalled, Duration::from_secs(3)).await,
+        "stalled"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    // The good connection keeps working while it talks...
+    for i in 3..6 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        good.send(Packet::from(Message::new("/n").arg(i)))
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(got, Ok(Some(i)), "the good connection was cut");
+    }
+    // ...and is closed once idle for longer than the idle timeout.
+    let end = tokio::time::timeout(Duration::from_secs(5), good.next()).await;
+    assert!(matches!(end, Ok(None)), "idle connection closed");
+    stopper.stop();
+    run.await.unwrap();
+}
