@@ -2,7 +2,8 @@
 //! the receivers taking turns: `rosc` is the loop a tokio user writes today
 //! (`UdpSocket::recv_from` + `rosc::decoder::decode_udp` + a match on the address);
 //! `osc-socket` is `osc4rs_tokio::OscSocket::recv` (a borrowed, validated view) + the
-//! same match; `osc-server` is `OscServer` dispatching to an osc-dispatch method;
+//! same match; `osc-socket-batch` is `OscSocket::recv_batch` (`recvmmsg`, 32 slots) +
+//! the same match; `osc-server` is `OscServer` dispatching to an osc-dispatch method;
 //! `eventloop` is the osc4rs facade's `process()` loop (no tokio); `floor` is a tokio
 //! loop that only receives (no decoding): what no tokio receiver can go below. Each receiver runs
 //! on one thread (a current-thread runtime); its CPU time is that thread's, from the
@@ -20,6 +21,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use osc_codec::{Message, Packet, PacketRef};
+
+/// A UDP socket with the same 4 MiB receive buffer `OscSocket::bind` asks for, so
+/// that every receiver gets the same chance and CPU per message is compared on the
+/// same traffic, not on what one of them lost.
+fn bound_socket() -> UdpSocket {
+    use std::os::fd::AsRawFd;
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    if osc_sys::force_recv_buffer(sock.as_raw_fd(), osc4rs_tokio::DEFAULT_RECV_BUFFER).is_err() {
+        let _ =
+            socket2::SockRef::from(&sock).set_recv_buffer_size(osc4rs_tokio::DEFAULT_RECV_BUFFER);
+    }
+    sock
+}
 
 fn thread_cpu() -> Duration {
     cpu_time::ThreadTime::try_now().map_or(Duration::ZERO, |t| t.as_duration())
@@ -53,7 +67,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Waits for datagrams until `count` or an idle second, on a tokio socket.
 fn rosc_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
-    let std_sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let std_sock = bound_socket();
     let addr = std_sock.local_addr().unwrap();
     let t = std::thread::spawn(move || {
         runtime().block_on(async move {
@@ -82,7 +96,7 @@ fn rosc_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
 
 /// The floor of any tokio receive loop: `recv_from` and nothing else (no decoding).
 fn floor_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
-    let std_sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let std_sock = bound_socket();
     let addr = std_sock.local_addr().unwrap();
     let t = std::thread::spawn(move || {
         runtime().block_on(async move {
@@ -123,6 +137,36 @@ fn osc_socket_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
                 if let PacketRef::Message(m) = p {
                     if m.address() == "/test/here" {
                         got += 1;
+                    }
+                }
+            }
+            (got, thread_cpu() - start.unwrap_or_default())
+        })
+    });
+    (rx.recv().unwrap(), t)
+}
+
+/// `OscSocket::recv_batch`: every queued datagram with one `recvmmsg` (Linux).
+fn osc_socket_batch_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let sock = osc4rs_tokio::OscSocket::bind("127.0.0.1:0").await.unwrap();
+            tx.send(sock.local_addr().unwrap()).unwrap();
+            let mut batch = osc4rs_tokio::RecvBatch::new(32);
+            let (mut got, mut start) = (0u64, None);
+            while got < count {
+                let Ok(Ok(items)) =
+                    tokio::time::timeout(Duration::from_secs(1), sock.recv_batch(&mut batch)).await
+                else {
+                    break;
+                };
+                start.get_or_insert_with(thread_cpu);
+                for (p, _) in items.flatten() {
+                    if let PacketRef::Message(m) = p {
+                        if m.address() == "/test/here" {
+                            got += 1;
+                        }
                     }
                 }
             }
@@ -206,10 +250,11 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let count: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let receivers: [(&str, Receiver); 5] = [
+    let receivers: [(&str, Receiver); 6] = [
         ("rosc", rosc_loop),
         ("floor", floor_loop),
         ("osc-socket", osc_socket_loop),
+        ("osc-socket-batch", osc_socket_batch_loop),
         ("osc-server", osc_server_loop),
         ("eventloop", eventloop_loop),
     ];
@@ -222,7 +267,7 @@ fn main() {
             tx.join().unwrap();
             let (got, cpu) = handle.join().unwrap();
             let ns = cpu.as_secs_f64() * 1e9 / got.max(1) as f64;
-            eprintln!("round {round}: {name:<10} received {got:>7} of {count}, {ns:6.0} ns/msg");
+            eprintln!("round {round}: {name:<16} received {got:>7} of {count}, {ns:6.0} ns/msg");
             results[i].push((got, ns));
         }
     }
