@@ -348,15 +348,15 @@ impl StreamIo {
         Ok(())
     }
 
-    /// Reads what the socket has, up to `bytes` bytes and `packets` packets (input
-    /// kept from the last turn goes first), and hands each complete packet to
-    /// `on_packet`.
+    /// Reads what the socket has, up to `budget` (bytes, packets) (input kept from
+    /// the last turn goes first), and hands each complete packet to `on_packet`.
+    /// Unless `drain`, a short read ends it: the socket's queue was empty.
     pub(crate) fn read(
         &mut self,
         now: Instant,
         buf: &mut [u8],
-        bytes: usize,
-        packets: usize,
+        (bytes, packets): (usize, usize),
+        drain: bool,
         mut on_packet: impl FnMut(&[u8]),
     ) -> StreamRead {
         let mut out = StreamRead::default();
@@ -391,6 +391,12 @@ impl StreamIo {
             let chunk = buf.get(..n).unwrap_or_default();
             let fed = self.machine.on_bytes(now, chunk, left, &mut on_packet);
             if out.absorb(fed) {
+                return out;
+            }
+            // A short read emptied the socket's receive queue: reading again would
+            // only see `WouldBlock` (one system call per message for nothing). Bytes
+            // that arrive after it raise a new edge, as tokio relies on too.
+            if n < buf.len() && !drain {
                 return out;
             }
         }

@@ -29,6 +29,18 @@ use crate::{
 
 const WAKER: Token = Token(usize::MAX);
 
+/// What one readiness event (or a channel left with input to read) asks of a pass.
+#[derive(Debug, Clone, Copy)]
+struct Ready {
+    id: u64,
+    readable: bool,
+    writable: bool,
+    /// Read until `WouldBlock` even after a short read: the peer closed its side or
+    /// the socket has an error (a short read would leave the end unseen), or input
+    /// was left over from the last pass.
+    drain: bool,
+}
+
 fn token(id: u64) -> Token {
     Token(id as usize)
 }
@@ -72,7 +84,7 @@ pub struct Reactor {
     /// Channels whose last read stopped at its bound: read again next pass.
     more_to_read: Vec<u64>,
     /// The channels found ready in a pass (kept to reuse its allocation).
-    ready: Vec<(u64, bool, bool)>,
+    ready: Vec<Ready>,
     /// Clients' reconnection deadlines.
     timers: crate::machine::Timers,
     options: ReactorConfig,

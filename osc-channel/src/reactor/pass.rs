@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mio::Interest;
 
-use super::{Reactor, WAKER, token, watch_udp};
+use super::{Reactor, Ready, WAKER, token, watch_udp};
 use crate::channel::{Channel, Kind};
 use std::net::SocketAddr;
 
@@ -35,22 +35,29 @@ impl Reactor {
                 woken = true;
                 continue;
             }
-            ready.push((
-                ev.token().0 as u64,
-                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
-                ev.is_writable(),
-            ));
+            let drain = ev.is_read_closed() || ev.is_error();
+            ready.push(Ready {
+                id: ev.token().0 as u64,
+                readable: ev.is_readable() || drain,
+                writable: ev.is_writable(),
+                drain,
+            });
         }
         let mut delivered = 0;
         for id in self.more_to_read.drain(..) {
-            ready.push((id, true, false));
+            ready.push(Ready {
+                id,
+                readable: true,
+                writable: false,
+                drain: true,
+            });
         }
-        for &(id, readable, writable) in &ready {
-            if writable {
-                self.on_writable(id);
+        for r in &ready {
+            if r.writable {
+                self.on_writable(r.id);
             }
-            if readable {
-                delivered += self.on_readable(id, sink);
+            if r.readable {
+                delivered += self.on_readable(r.id, r.drain, sink);
             }
         }
         self.ready = ready;
@@ -116,7 +123,7 @@ impl Reactor {
     }
 
     /// Handles a readable event; returns the packets delivered.
-    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, sink: &mut F) -> usize {
+    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, drain: bool, sink: &mut F) -> usize {
         let Some(ch) = self.channels.get_mut(&id) else {
             return 0;
         };
@@ -172,7 +179,7 @@ impl Reactor {
                 let stats = &ch.stats;
                 let peer = io.peer();
                 let now = Instant::now();
-                let read = io.read(now, &mut self.buf, bytes, packets, |data| {
+                let read = io.read(now, &mut self.buf, (bytes, packets), drain, |data| {
                     stats.count_in(data.len());
                     sink(Received {
                         channel: cid,
