@@ -82,12 +82,12 @@ impl Channel {
         match &self.kind {
             Kind::Udp(u) => u.queued(),
             Kind::UnixDatagram(u) => u.queued(),
-            Kind::Conn { io, .. } => io.machine.pending(),
+            Kind::Conn { io, .. } => io.machine.unsent(),
             Kind::Client {
                 io: Some(c),
                 reconnect,
                 ..
-            } if reconnect.is_live() => c.machine.pending(),
+            } if reconnect.is_live() => c.machine.unsent(),
             _ => 0,
         }
     }

@@ -1100,3 +1100,67 @@ fn printing_oscdump(port: u16) -> (osc_test_support::Reaped, std::sync::mpsc::Re
     });
     (dump, rx)
 }
+
+/// Record and replay over the stream transports: packets sent over TCP (length
+/// prefix), SLIP and WebSocket are recorded, then replayed over the same transport
+/// to a dump, which sees every packet, in order, in the exact notation.
+#[test]
+fn record_and_replay_over_tcp_slip_and_websocket() {
+    let dir = std::env::temp_dir().join(format!("osc4rs-rec-streams-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let packets: Vec<String> = corpus().into_iter().take(12).collect();
+    let text = packets.join("\n") + "\n";
+    for scheme in ["osc.tcp", "osc.slip", "ws"] {
+        let file = dir.join(format!("{}.rec", scheme.replace('.', "-")));
+        let url = format!("{scheme}://127.0.0.1:{}", free_port());
+        let recorder = start_dump_like(
+            "record",
+            &[
+                "--url",
+                &url,
+                "--out",
+                file.to_str().unwrap(),
+                "--timeout",
+                "2",
+            ],
+        );
+        let sent = run_with_stdin(cmd(&["send", "--url", &url]), &text);
+        assert!(
+            sent.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
+        let _ = finish(recorder);
+        let recording = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            recording.lines().count(),
+            2 + packets.len(),
+            "{scheme}: {recording}"
+        );
+
+        let url = format!("{scheme}://127.0.0.1:{}", free_port());
+        let dump = start_dump(&["--url", &url, "--packets", "--timeout", "2"]);
+        let replay = bin()
+            .args([
+                "replay",
+                file.to_str().unwrap(),
+                "--url",
+                &url,
+                "--speed",
+                "10",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            replay.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&replay.stderr)
+        );
+        assert_eq!(
+            finish(dump).lines().collect::<Vec<_>>(),
+            packets,
+            "{scheme}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -303,6 +303,28 @@ impl StreamMachine {
         self.wbuf.len().saturating_sub(self.wpos)
     }
 
+    /// Bytes not yet sent: those waiting to be written, and the packets a WebSocket
+    /// client queued before its handshake completed (not framed yet).
+    ///
+    /// ```
+    /// use osc_channel::StreamLimits;
+    /// use osc_channel::machine::StreamMachine;
+    /// let peer = "127.0.0.1:9000".parse().unwrap();
+    /// let mut client = StreamMachine::websocket_client(peer, "ws://127.0.0.1:9000/", StreamLimits::default())?;
+    /// let request = client.pending(); // the handshake request
+    /// client.queue(b"/a\0\0,\0\0\0").unwrap();
+    /// assert_eq!(client.pending(), request); // held until the server answers
+    /// assert_eq!(client.unsent(), request + 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unsent(&self) -> usize {
+        let early = match &self.deframer {
+            Deframer::WebSocket(w) => w.early_bytes(),
+            _ => 0,
+        };
+        self.pending() + early
+    }
+
     /// The bytes to write next (empty when nothing waits).
     pub fn to_write(&self) -> &[u8] {
         self.wbuf.get(self.wpos..).unwrap_or_default()

@@ -176,6 +176,11 @@ impl WsFramer {
     }
 
     /// Whether input waits in the pipe (the packet budget stopped reading).
+    /// Bytes of the packets a client queued before its handshake completed.
+    pub(crate) fn early_bytes(&self) -> usize {
+        self.early.iter().map(Vec::len).sum()
+    }
+
     pub(crate) fn has_input(&self) -> bool {
         let b = self.pipe.lock();
         b.pos < b.input.len()
