@@ -213,13 +213,13 @@ impl Drop for Link {
     }
 }
 
-#[test]
-fn a_device_that_goes_away_is_reopened_when_it_comes_back() {
-    let link = Link::new("replug");
-    let (mut board, device) = self::board();
-    link.point_to(&device);
+/// A reactor with a serial channel `board` on `device` that reopens it quickly, and
+/// the log of its events.
+fn reopening(
+    device: &std::path::Path,
+) -> (Reactor, osc_channel::ChannelId, Arc<Mutex<Vec<String>>>) {
     let mut r = Reactor::new().unwrap();
-    let mut cfg = SerialConfig::new(&link.0);
+    let mut cfg = SerialConfig::new(device);
     cfg.reconnect = Some(Backoff {
         initial: Duration::from_millis(20),
         max: Duration::from_millis(100),
@@ -227,6 +227,15 @@ fn a_device_that_goes_away_is_reopened_when_it_comes_back() {
     let (events, log) = recorder(false);
     cfg.events = Some(events);
     let id = r.open_serial("board", cfg).unwrap();
+    (r, id, log)
+}
+
+#[test]
+fn a_device_that_goes_away_is_reopened_when_it_comes_back() {
+    let link = Link::new("replug");
+    let (mut board, device) = self::board();
+    link.point_to(&device);
+    let (mut r, id, log) = reopening(&link.0);
     board.write_all(&slip(&pkt("/before"), true)).unwrap();
     assert_eq!(collect(&mut r, 1)[0].data, pkt("/before").to_vec());
 
@@ -286,15 +295,7 @@ fn a_pyserial_board_on_a_socat_cable_both_ways_and_after_a_replug() {
     let Some(cable) = osc_test_support::socat_cable(&host_end, &board_end) else {
         return;
     };
-    let mut r = Reactor::new().unwrap();
-    let mut cfg = SerialConfig::new(&host_end);
-    cfg.reconnect = Some(Backoff {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(100),
-    });
-    let (events, log) = recorder(false);
-    cfg.events = Some(events);
-    let id = r.open_serial("board", cfg).unwrap();
+    let (mut r, id, log) = reopening(&host_end);
 
     let exchange = |r: &mut Reactor, n: i32| {
         let board = std::process::Command::new(&py)

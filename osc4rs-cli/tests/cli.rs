@@ -981,20 +981,11 @@ fn liblo_to_a_browser_page_and_back_through_the_bridge() {
             .spawn()
             .unwrap(),
     );
-    let _bridge = osc_test_support::Reaped(
-        bin()
-            .args([
-                "bridge",
-                &format!("listen:osc.udp://127.0.0.1:{a}"),
-                &format!("listen:ws://127.0.0.1:{w}/"),
-                &format!("osc.udp://127.0.0.1:{d}"),
-                "--timeout",
-                "30",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _bridge = bridge(&[
+        &format!("listen:osc.udp://127.0.0.1:{a}"),
+        &format!("listen:ws://127.0.0.1:{w}/"),
+        &format!("osc.udp://127.0.0.1:{d}"),
+    ]);
     let page = osc_test_support::testdata("browser/echo.html");
     let profile = std::env::temp_dir().join(format!("osc4rs-chromium-{}", std::process::id()));
     let url = format!("file://{}#ws://127.0.0.1:{w}/", page.display());
@@ -1054,19 +1045,10 @@ fn the_example_fader_page_reaches_a_synth_through_the_bridge() {
     }
     let (w, d) = (free_port(), free_port());
     let (mut dump, lines) = printing_oscdump(d);
-    let _bridge = osc_test_support::Reaped(
-        bin()
-            .args([
-                "bridge",
-                &format!("listen:ws://127.0.0.1:{w}/"),
-                &format!("osc.udp://127.0.0.1:{d}"),
-                "--timeout",
-                "30",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _bridge = bridge(&[
+        &format!("listen:ws://127.0.0.1:{w}/"),
+        &format!("osc.udp://127.0.0.1:{d}"),
+    ]);
     let page = osc_test_support::workspace_root().join("examples/browser/faders.html");
     let profile = std::env::temp_dir().join(format!("osc4rs-faders-{}", std::process::id()));
     let url = format!("file://{}?url=ws://127.0.0.1:{w}/&demo", page.display());
@@ -1163,4 +1145,17 @@ fn record_and_replay_over_tcp_slip_and_websocket() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `osc4rs bridge` between `endpoints`, for at most 30 s.
+fn bridge(endpoints: &[&str]) -> osc_test_support::Reaped {
+    osc_test_support::Reaped(
+        bin()
+            .arg("bridge")
+            .args(endpoints)
+            .args(["--timeout", "30"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
