@@ -212,3 +212,27 @@ def test_keyboard_interrupt_in_a_handler_reaches_the_loop(lib, mode, osc):
     osc.osc_send(obp.OSCMessage("/stop", None, []), "cli")
     with pytest.raises(KeyboardInterrupt):
         run_until(osc, lambda: False, timeout=2)
+
+
+@pytest.mark.parametrize("lib", ["osc4rs"])
+def test_runtime_log_records_reach_the_python_logger(lib, mode, caplog):
+    import socket
+
+    logger = logging.getLogger("osc-log-test")
+    logger.setLevel(logging.DEBUG)
+    m = load(lib, "as_" + mode)
+    with caplog.at_level(logging.DEBUG, logger="osc-log-test"):
+        m.osc_startup(logger=logger)
+        port = free_port()
+        m.osc_udp_server("127.0.0.1", port, "srv")
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"/bad\0\0\0\0,i\0\0", ("127.0.0.1", port))
+        s.close()
+        run_until(m, lambda: any("malformed" in r.getMessage() for r in caplog.records),
+                  timeout=3)
+        m.osc_terminate()
+    texts = [r.getMessage() for r in caplog.records if r.name == "osc-log-test"]
+    assert any("runtime started" in t for t in texts)
+    assert any("malformed packet" in t and "srv" in t for t in texts)
+    assert any(r.levelno == logging.WARNING and "malformed" in r.getMessage()
+               for r in caplog.records)
