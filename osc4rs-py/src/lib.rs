@@ -45,6 +45,8 @@ mod logbridge;
 #[cfg(feature = "python")]
 mod module;
 #[cfg(feature = "python")]
+mod pyosc;
+#[cfg(feature = "python")]
 mod runtime;
 
 /// The codec options of the Python package, for `encode_packet`, `decode_packet` and

@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::{codec, handler, runtime};
+use crate::{codec, handler, pyosc, runtime};
 
 /// `osc4rs._osc4rs`: the Rust side of the `osc4rs` Python package. Its functions are
 /// reached through `osc4rs.oscbuildparse`, `osc4rs.oscmethod` and the `as_*` modules.
@@ -20,6 +20,7 @@ fn _osc4rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runtime::_send, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_channel, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_local_addr, m)?)?;
+    m.add_class::<pyosc::PyOsc>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

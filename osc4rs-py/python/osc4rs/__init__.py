@@ -12,9 +12,13 @@ Modules:
   OSCError exception classes;
 - :mod:`osc4rs.oscmethod`: the OSCARG_* handler argument schemes;
 - :mod:`osc4rs.as_eventloop`, :mod:`osc4rs.as_comthreads`,
-  :mod:`osc4rs.as_allthreads`: the osc_* functions, one scheduling mode each.
+  :mod:`osc4rs.as_allthreads`: the osc_* functions, one scheduling mode each;
+- :class:`osc4rs.Osc`: a runtime object for new code (context manager, decorator for
+  methods, several at once).
 """
 
 from ._osc4rs import __version__
+from .osc import Osc
+from .oscbuildparse import OSCBundle, OSCMessage, OSCtimetag, OSC_IMMEDIATELY
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "Osc", "OSCMessage", "OSCBundle", "OSCtimetag", "OSC_IMMEDIATELY"]
