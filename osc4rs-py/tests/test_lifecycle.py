@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -46,3 +47,37 @@ def test_terminate_then_start_again(mode):
         mod.osc_terminate()  # twice is harmless
     with pytest.raises(RuntimeError):
         mod.osc_send(oscbuildparse.OSCMessage("/a", None, []), "srv")
+
+
+CTRL_C_PROGRAM = textwrap.dedent("""
+    import sys, time
+    mod = __import__("osc4rs.as_" + sys.argv[1], fromlist=["x"])
+    mod.osc_startup()
+    mod.osc_udp_server("127.0.0.1", int(sys.argv[2]), "srv")
+    print("looping", flush=True)
+    try:
+        while True:
+            mod.osc_process()
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    mod.osc_terminate()
+""")
+
+
+@pytest.mark.parametrize("mode", ["eventloop", "comthreads", "allthreads"])
+def test_ctrl_c_in_a_loop_around_osc_process(mode):
+    import signal
+
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_PROGRAM, mode, str(free_port())],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "looping"
+        time.sleep(0.2)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert "interrupted" in out, err
+    assert child.returncode == 0, err
