@@ -1,0 +1,121 @@
+//! DNS-SD over mDNS, which must never reach a real network: each test re-runs itself
+//! inside a private network namespace (`unshare -n`, as root) holding only `lo` and a
+//! veth pair `v0`/`v1` whose ends are both inside it (`v0` has 192.0.2.1, a
+//! documentation address), and is skipped with a message where that is impossible.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::IpAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use osc_query::{Advertisement, OSC_UDP, OSCJSON_TCP, Transport, browse};
+
+const INSIDE: &str = "OSC4RS_IN_NETNS";
+
+/// Runs inside the new namespace, then runs the test (`$0` is the test binary, `$1`
+/// the test's name). Exit code 77 means the set-up failed.
+const SETUP: &str = "{ ip link set lo up && ip link set lo multicast on \
+    && ip link add v0 type veth peer name v1 \
+    && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up; } || exit 77; \
+    exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
+
+/// True when the caller should run the test body (we are inside the namespace). From
+/// outside, runs this test inside a fresh namespace and returns false.
+fn inside_private_netns(test: &str) -> bool {
+    if std::env::var_os(INSIDE).is_some() {
+        return true;
+    }
+    let probe = Command::new("unshare")
+        .args(["-n", "--", "ip", "link", "set", "lo", "up"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            eprintln!(
+                "skipping {test}: cannot create a network namespace ({}); needs root, unshare and ip",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return false;
+        }
+        Err(e) => {
+            eprintln!("skipping {test}: cannot run unshare ({e})");
+            return false;
+        }
+    }
+    let status = Command::new("unshare")
+        .args(["-n", "--", "sh", "-c", SETUP])
+        .arg(std::env::current_exe().unwrap())
+        .arg(test)
+        .env(INSIDE, "1")
+        .status()
+        .unwrap();
+    if status.code() == Some(77) {
+        eprintln!("skipping {test}: the namespace's veth pair could not be set up");
+        return false;
+    }
+    assert!(
+        status.success(),
+        "{test} failed inside its network namespace"
+    );
+    false
+}
+
+#[test]
+fn advertised_services_are_found_and_withdrawn() {
+    if !inside_private_netns("advertised_services_are_found_and_withdrawn") {
+        return;
+    }
+    let ad = Advertisement::publish("netns synth", 45_678, Some((9_000, Transport::Udp))).unwrap();
+    assert_eq!(
+        ad.fullnames(),
+        [
+            "netns synth._oscjson._tcp.local.",
+            "netns synth._osc._udp.local."
+        ]
+    );
+    let v0: IpAddr = "192.0.2.1".parse().unwrap();
+
+    let found = browse(OSCJSON_TCP, Duration::from_secs(3)).unwrap();
+    let s = found
+        .iter()
+        .find(|s| s.instance == "netns synth")
+        .unwrap_or_else(|| panic!("not found: {found:?}"));
+    assert_eq!(s.port, 45_678);
+    // The namespace's own addresses only (which ones depends on the interface the
+    // answer came in on).
+    let lo: IpAddr = "127.0.0.1".parse().unwrap();
+    assert!(!s.addresses.is_empty(), "{s:?}");
+    assert!(
+        s.addresses
+            .iter()
+            .all(|a| *a == v0 || *a == lo || a.is_ipv6()),
+        "{s:?}"
+    );
+    let url = s.url().unwrap();
+    assert!(
+        url.starts_with("http://") && url.ends_with(":45678"),
+        "{url}"
+    );
+
+    let osc = browse(OSC_UDP, Duration::from_secs(3)).unwrap();
+    assert!(
+        osc.iter()
+            .any(|s| s.instance == "netns synth" && s.port == 9_000),
+        "{osc:?}"
+    );
+
+    // Withdrawn while a browser watches: the browser sees it go.
+    let watcher = std::thread::spawn(|| browse(OSCJSON_TCP, Duration::from_secs(4)).unwrap());
+    std::thread::sleep(Duration::from_millis(2_000));
+    ad.withdraw();
+    let after = watcher.join().unwrap();
+    assert!(
+        after.iter().all(|s| s.instance != "netns synth"),
+        "{after:?}"
+    );
+}
