@@ -119,3 +119,85 @@ fn advertised_services_are_found_and_withdrawn() {
         "{after:?}"
     );
 }
+
+/// The project's venv Python with `zeroconf`, or `None` with a skip message.
+fn zeroconf_python() -> Option<std::path::PathBuf> {
+    let py = osc_test_support::workspace_root().join(".venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import zeroconf"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        osc_test_support::skip(
+            "zeroconf interop: not installed in .venv (scripts/install-peers.sh)",
+        );
+    }
+    ok.then_some(py)
+}
+
+fn peer() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zeroconf_peer.py")
+}
+
+#[test]
+fn python_zeroconf_finds_us_and_we_find_it() {
+    if !inside_private_netns("python_zeroconf_finds_us_and_we_find_it") {
+        return;
+    }
+    let Some(py) = zeroconf_python() else {
+        return;
+    };
+    // zeroconf discovers our advertisement.
+    let ad = Advertisement::publish("rust synth", 45_679, Some((9_001, Transport::Udp))).unwrap();
+    let out = Command::new(&py)
+        .arg(peer())
+        .args(["browse", OSCJSON_TCP, "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "rust synth._oscjson._tcp.local.")
+        .unwrap_or_else(|| panic!("zeroconf did not find us: {found}"));
+    assert_eq!(ours["port"], 45_679);
+    assert!(!ours["addresses"].as_array().unwrap().is_empty());
+    drop(ad);
+
+    // We discover what zeroconf advertises.
+    let mut child = osc_test_support::Reaped(
+        Command::new(&py)
+            .arg(peer())
+            .args([
+                "register",
+                "python synth",
+                OSC_UDP,
+                "9002",
+                "192.0.2.1",
+                "6",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "registered");
+    let services = browse(OSC_UDP, Duration::from_secs(3)).unwrap();
+    let theirs = services
+        .iter()
+        .find(|s| s.instance == "python synth")
+        .unwrap_or_else(|| panic!("we did not find zeroconf's service: {services:?}"));
+    assert_eq!(theirs.port, 9002);
+    assert_eq!(theirs.addresses, ["192.0.2.1".parse::<IpAddr>().unwrap()]);
+}
