@@ -65,6 +65,10 @@ pub enum QueryError {
     /// The osc4rs runtime refused a call (or has terminated).
     #[error(transparent)]
     Osc(#[from] osc4rs::OscError),
+    /// A WebSocket exchange as a client failed (handshake refused, connection lost,
+    /// a frame that is not OSCQuery's).
+    #[error("WebSocket: {0}")]
+    WebSocket(String),
     /// DNS-SD (mDNS) advertising or browsing failed.
     #[error("DNS-SD: {0}")]
     DnsSd(String),

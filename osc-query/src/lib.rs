@@ -57,6 +57,7 @@
 #![deny(missing_docs)]
 
 mod attr;
+mod client;
 mod dnssd;
 mod error;
 mod events;
@@ -69,6 +70,7 @@ mod server;
 mod ws;
 
 pub use attr::{ATTRIBUTES, Access, ClipMode, IMPLEMENTED, NOT_IMPLEMENTED, Range, Slot};
+pub use client::{Listener, QueryClient, Update};
 pub use dnssd::{Advertisement, OSC_TCP, OSC_UDP, OSCJSON_TCP, Service, browse};
 pub use error::{QueryError, Result};
 pub use json::{value_to_json, values_from_json, values_to_json};
