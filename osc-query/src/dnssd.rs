@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
+use mdns_sd::{DaemonEvent, Receiver, ServiceDaemon, ServiceEvent, ServiceInfo};
+use parking_lot::Mutex;
 
 use crate::node::Transport;
 use crate::{QueryError, Result};
@@ -62,13 +63,19 @@ fn host_name(instance: &str) -> String {
 /// ```
 pub struct Advertisement {
     daemon: ServiceDaemon,
+    /// The names registered (what withdrawing names).
     fullnames: Vec<String>,
+    /// The names in use: the registered ones, or the new ones chosen after a
+    /// conflict.
+    current: Mutex<Vec<String>>,
+    monitor: Option<Receiver<DaemonEvent>>,
 }
 
 impl std::fmt::Debug for Advertisement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Advertisement")
             .field("fullnames", &self.fullnames)
+            .field("current", &*self.current.lock())
             .finish()
     }
 }
@@ -87,6 +94,7 @@ impl Advertisement {
         osc: Option<(u16, Transport)>,
     ) -> Result<Advertisement> {
         let daemon = ServiceDaemon::new().map_err(dns)?;
+        let monitor = daemon.monitor().ok();
         let host = host_name(instance);
         let mut services = vec![(OSCJSON_TCP, http_port)];
         if let Some((port, transport)) = osc {
@@ -106,7 +114,12 @@ impl Advertisement {
             daemon.register(info).map_err(dns)?;
         }
         log::info!("osc-query: advertising {fullnames:?}");
-        Ok(Advertisement { daemon, fullnames })
+        Ok(Advertisement {
+            daemon,
+            current: Mutex::new(fullnames.clone()),
+            fullnames,
+            monitor,
+        })
     }
 
     /// The full DNS-SD names advertised (`instance._oscjson._tcp.local.`, ...).
@@ -119,6 +132,37 @@ impl Advertisement {
     #[must_use]
     pub fn fullnames(&self) -> &[String] {
         &self.fullnames
+    }
+
+    /// The names in use now: as registered, unless another host on the network had
+    /// one of them, in which case DNS-SD's conflict resolution chose a new one
+    /// (`synth (2)._oscjson._tcp.local.`), which clients see and this returns.
+    ///
+    /// ```no_run
+    /// let ad = osc_query::Advertisement::publish("x", 8080, None)?;
+    /// println!("advertised as {:?}", ad.current_names());
+    /// # Ok::<(), osc_query::QueryError>(())
+    /// ```
+    #[must_use]
+    pub fn current_names(&self) -> Vec<String> {
+        let mut current = self.current.lock();
+        if let Some(monitor) = &self.monitor {
+            while let Ok(event) = monitor.try_recv() {
+                if let DaemonEvent::NameChange(change) = event {
+                    log::info!(
+                        "osc-query: name conflict: {} is now {}",
+                        change.original,
+                        change.new_name
+                    );
+                    for name in current.iter_mut() {
+                        if *name == change.original {
+                            name.clone_from(&change.new_name);
+                        }
+                    }
+                }
+            }
+        }
+        current.clone()
     }
 
     /// Announces the services as gone and stops the daemon.

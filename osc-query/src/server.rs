@@ -504,14 +504,21 @@ fn upgrade(req: &mut Request<Incoming>, shared: &Arc<Shared>) -> Answer {
     } else {
         None
     };
+    // A refused upgrade closes the connection: the client meant to leave HTTP.
+    let refuse = |status, text: String| {
+        let mut r = plain(status, text);
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
     if let Some(p) = problem {
-        return plain(
+        return refuse(
             StatusCode::BAD_REQUEST,
             format!("bad WebSocket upgrade: {p}"),
         );
     }
     let Ok(permit) = Arc::clone(&shared.websockets).try_acquire_owned() else {
-        return plain(
+        return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{} WebSocket clients already", shared.config.max_websockets),
         );

@@ -201,3 +201,31 @@ fn python_zeroconf_finds_us_and_we_find_it() {
     assert_eq!(theirs.port, 9002);
     assert_eq!(theirs.addresses, ["192.0.2.1".parse::<IpAddr>().unwrap()]);
 }
+
+#[test]
+fn a_name_conflict_gives_a_new_name_the_application_can_read() {
+    if !inside_private_netns("a_name_conflict_gives_a_new_name_the_application_can_read") {
+        return;
+    }
+    let first = Advertisement::publish("twin", 40_001, None).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let second = Advertisement::publish("twin", 40_002, None).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    let renamed = loop {
+        let names = second.current_names();
+        if names[0] != "twin._oscjson._tcp.local." {
+            break names;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no conflict resolution seen"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(renamed[0], "twin (2)._oscjson._tcp.local.");
+    assert_eq!(first.current_names(), ["twin._oscjson._tcp.local."]);
+    let found = browse(OSCJSON_TCP, Duration::from_secs(3)).unwrap();
+    let ports: Vec<(String, u16)> = found.iter().map(|s| (s.instance.clone(), s.port)).collect();
+    assert!(ports.contains(&("twin".into(), 40_001)), "{ports:?}");
+    assert!(ports.contains(&("twin (2)".into(), 40_002)), "{ports:?}");
+}

@@ -355,11 +355,15 @@ fn bad_upgrades_and_too_many_websockets_are_refused() {
     assert_eq!(status, 400);
     assert!(body.contains("13"));
     let _first = ws_connect(a);
-    let (status, _, _) = raw(
+    let start = Instant::now();
+    let (status, head, _) = raw(
         a,
         b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     );
     assert_eq!(status, 503);
+    // Refused upgrades close the connection at once.
+    assert!(head.contains("connection: close"));
+    assert!(start.elapsed() < Duration::from_secs(2));
 }
 
 #[test]

@@ -81,6 +81,32 @@ fn discover_read_send_and_listen() {
     assert!(tree.find("/synth/*/any").is_none());
     assert_eq!(query.namespace().filters(), ["/synth/*/any"]);
 
+    // Hostile HTTP clients hanging on the query server do not stop OSC traffic.
+    let mut hanging = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(http).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+            .unwrap();
+        hanging.push(s);
+    }
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..50u16 {
+        let b = Packet::from(Message::new("/synth/1/freq").arg(1_000.0f32 + f32::from(i)))
+            .to_bytes()
+            .unwrap();
+        sender.send_to(&b, osc_to).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while freq.get() != 1_049.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "OSC stalled: {}",
+            freq.get()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(hanging);
+
     // Listen, then send a typed message to the parameter.
     let s = TcpStream::connect(http).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
