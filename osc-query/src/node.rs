@@ -141,6 +141,7 @@ impl Node {
     ///     r#"{"FULL_PATH":"/","CONTENTS":{"baz":{"FULL_PATH":"/baz","CONTENTS":{"qux":{"FULL_PATH":"/baz/qux"}}}}}"#)?;
     /// assert_eq!(root.find("/baz/qux").map(|n| n.full_path.as_str()), Some("/baz/qux"));
     /// assert!(root.find("/nope").is_none());
+    /// assert!(root.find("/baz//qux").is_none());
     /// # Ok::<(), osc_query::QueryError>(())
     /// ```
     #[must_use]
@@ -150,9 +151,12 @@ impl Node {
         if !rest.is_empty() && !rest.starts_with('/') {
             return None;
         }
-        rest.split('/')
-            .filter(|p| !p.is_empty())
-            .try_fold(self, |n, part| n.child(part))
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        if rest.is_empty() {
+            return Some(self);
+        }
+        // An empty part (`/baz//qux`) names nothing.
+        rest.split('/').try_fold(self, |n, part| n.child(part))
     }
 
     /// Every node of the subtree, this one first, depth first in name order.

@@ -170,6 +170,34 @@ fn errors_have_the_documented_statuses() {
     assert_eq!(status, 405);
     assert!(head.contains("allow: get, head"));
     assert_eq!(get(a, "/%FF%FE").0, 400);
+    assert_eq!(get(a, "/baz//qux").0, 404);
+    assert_eq!(get(a, "/foo?VALUE=1").0, 400);
+}
+
+#[test]
+fn a_request_body_is_never_buffered() {
+    let f = fixture(|_| {});
+    let a = f.server.local_addr();
+    // Announces 1 GiB, sends a little, and waits: the answer comes without the body
+    // being read, and the connection does not wait for the rest.
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /foo?VALUE HTTP/1.1\r\nHost: t\r\nContent-Length: 1073741824\r\n\r\n")
+        .unwrap();
+    s.write_all(&[b'x'; 4096]).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.ends_with(r#"{"VALUE":[0.5]}"#), "{text}");
+    // HEAD answers the headers of GET without a body.
+    let (status, head, body) = raw(
+        a,
+        b"HEAD /foo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("application/json"));
+    assert!(body.is_empty(), "{body}");
 }
 
 #[test]
