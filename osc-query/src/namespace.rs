@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use osc_dispatch::{Dispatcher, MethodInfo};
+use osc_dispatch::{Dispatcher, MethodHandle, MethodInfo};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::broadcast;
 
 use crate::attr::Access;
-use crate::events::{Event, Hub};
+use crate::events::{Event, Hub, ListenHook};
 use crate::node::Node;
 use crate::parameter::{ParamNode, ParamSpec, ParamValue, Parameter};
 use crate::{QueryError, Result};
@@ -158,6 +158,9 @@ pub struct Namespace {
     params: RwLock<BTreeMap<String, Arc<dyn ParamNode>>>,
     param_generation: AtomicU64,
     declared: RwLock<HashMap<String, MethodDescription>>,
+    /// Methods that are not the application's (the taps that stream what plain
+    /// methods receive): never listed.
+    hidden: RwLock<BTreeSet<MethodHandle>>,
     synced: Mutex<Synced>,
     hub: Arc<Hub>,
 }
@@ -204,6 +207,7 @@ impl Namespace {
             params: RwLock::new(BTreeMap::new()),
             param_generation: AtomicU64::new(0),
             declared: RwLock::new(HashMap::new()),
+            hidden: RwLock::new(BTreeSet::new()),
             synced: Mutex::new(Synced::default()),
             hub: Arc::new(Hub::new()),
         }
@@ -444,6 +448,39 @@ impl Namespace {
     /// A receiver of changes, for one streaming client.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.hub.subscribe()
+    }
+
+    /// A streaming client listens to / ignores `path`.
+    pub(crate) fn listen(&self, path: &str, on: bool) {
+        if on {
+            self.hub.listen(path);
+        } else {
+            self.hub.unlisten(path);
+        }
+    }
+
+    /// Who is told of a path's first and last listener.
+    pub(crate) fn set_listen_hook(&self, hook: Option<ListenHook>) {
+        self.hub.set_hook(hook);
+    }
+
+    /// Whether `path` holds a parameter (which streams its own values).
+    pub(crate) fn is_parameter(&self, path: &str) -> bool {
+        self.params.read().contains_key(path)
+    }
+
+    /// Keeps a method out of the listing (or, with `false`, lets it back).
+    pub(crate) fn hide(&self, handle: MethodHandle, hidden: bool) {
+        if hidden {
+            self.hidden.write().insert(handle);
+        } else {
+            self.hidden.write().remove(&handle);
+        }
+    }
+
+    /// Streams a message that a plain method at `path` received.
+    pub(crate) fn forward(&self, path: &str, args: Vec<osc_codec::Value>) {
+        self.hub.value(path, args);
     }
 }
 

@@ -1,11 +1,13 @@
 //! Publishing an osc4rs runtime: its methods and the parameters declared here are
 //! served over HTTP/WebSocket (and, optionally, advertised with DNS-SD).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use osc_dispatch::MethodInfo;
-use osc4rs::{Osc, OscHandle};
+use osc4rs::{Handler, Message, MethodHandle, Osc, OscHandle};
+use parking_lot::Mutex;
 
 use crate::dnssd::Advertisement;
 use crate::namespace::{MethodDescription, MethodSource, Namespace};
@@ -136,6 +138,12 @@ impl OscQueryBuilder {
             self.name.clone(),
             RuntimeMethods(osc.handle()),
         ));
+        let taps: Taps = Arc::new(Mutex::new(HashMap::new()));
+        ns.set_listen_hook(Some(tap_hook(
+            Arc::downgrade(&ns),
+            osc.handle(),
+            Arc::clone(&taps),
+        )));
         let server = QueryServer::start(Arc::clone(&ns), self.server.clone())?;
         let advert = if self.advertise {
             let osc_service = self
@@ -155,6 +163,7 @@ impl OscQueryBuilder {
             server,
             osc: osc.handle(),
             advert,
+            taps,
         })
     }
 }
@@ -197,6 +206,55 @@ pub struct OscQuery {
     server: QueryServer,
     osc: OscHandle,
     advert: Option<Advertisement>,
+    taps: Taps,
+}
+
+/// The methods that stream what plain methods receive, by path.
+type Taps = Arc<Mutex<HashMap<String, MethodHandle>>>;
+
+/// Streams the messages a plain method receives while someone listens to it: on a
+/// path's first listener a hidden method (a tap) is registered at that address,
+/// forwarding each message's arguments to the listeners; on its last, it goes.
+/// Parameters stream their values themselves.
+fn tap_hook(ns: Weak<Namespace>, osc: OscHandle, taps: Taps) -> crate::events::ListenHook {
+    Arc::new(move |path: &str, on: bool| {
+        let (Some(ns), Some(osc)) = (ns.upgrade(), osc.get()) else {
+            return;
+        };
+        if on {
+            if ns.is_parameter(path) || taps.lock().contains_key(path) {
+                return;
+            }
+            let weak = Arc::downgrade(&ns);
+            let at: Arc<str> = path.into();
+            let tap = Handler::new(move |m: &Message| {
+                if let Some(ns) = weak.upgrade() {
+                    ns.forward(&at, m.args.clone());
+                }
+            });
+            match osc.method(path, tap) {
+                Ok(h) => {
+                    ns.hide(h, true);
+                    taps.lock().insert(path.to_owned(), h);
+                }
+                Err(e) => log::warn!("osc-query: cannot stream {path}: {e}"),
+            }
+        } else if let Some(h) = taps.lock().remove(path) {
+            osc.remove_method(h);
+            ns.hide(h, false);
+        }
+    })
+}
+
+impl Drop for OscQuery {
+    fn drop(&mut self) {
+        self.ns.set_listen_hook(None);
+        if let Some(osc) = self.osc.get() {
+            for (_, h) in self.taps.lock().drain() {
+                osc.remove_method(h);
+            }
+        }
+    }
 }
 
 impl OscQuery {

@@ -64,11 +64,15 @@ fn on_text(text: &str, ns: &Namespace, listening: &mut HashSet<String>) -> Reply
                     &format!("LISTEN: more than {MAX_LISTENS} paths"),
                 ));
             }
-            listening.insert(path.to_owned());
+            if listening.insert(path.to_owned()) {
+                ns.listen(path, true);
+            }
             Reply::None
         }
         "IGNORE" => {
-            listening.remove(path);
+            if listening.remove(path) {
+                ns.listen(path, false);
+            }
             Reply::None
         }
         other => {
@@ -113,7 +117,9 @@ where
                 Ok(Event::Value { .. }) => continue,
                 Ok(Event::PathAdded(p)) => notice("PATH_ADDED", &p),
                 Ok(Event::PathRemoved(p)) => {
-                    listening.remove(&*p);
+                    if listening.remove(&*p) {
+                        ns.listen(&p, false);
+                    }
                     notice("PATH_REMOVED", &p)
                 }
                 Err(RecvError::Lagged(n)) => {
@@ -134,5 +140,8 @@ where
                 break;
             }
         }
+    }
+    for path in listening {
+        ns.listen(&path, false);
     }
 }

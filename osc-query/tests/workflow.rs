@@ -143,5 +143,62 @@ fn discover_read_send_and_listen() {
         panic!("expected the value")
     };
     assert_eq!(Message::decode(&b).unwrap().args, vec![Value::Float(100.0)]);
+
+    // A plain method: while listened to, the messages it receives are streamed too.
+    let methods_before = osc.dispatcher().methods().len();
+    ws.send(Ws::text(
+        json!({"COMMAND": "LISTEN", "DATA": "/synth/1/note"}).to_string(),
+    ))
+    .unwrap();
+    ws.send(Ws::text(
+        json!({"COMMAND": "SYNC", "DATA": "/"}).to_string(),
+    ))
+    .unwrap();
+    assert!(matches!(ws.read().unwrap(), Ws::Text(_)));
+    assert_eq!(osc.dispatcher().methods().len(), methods_before + 1);
+    let note = Packet::from(Message::new("/synth/*/note").arg(60).arg(0.5f32))
+        .to_bytes()
+        .unwrap();
+    udp.send_to(&note, osc_to).unwrap();
+    let Ws::Binary(b) = ws.read().unwrap() else {
+        panic!("expected the note")
+    };
+    let m = Message::decode(&b).unwrap();
+    assert_eq!(m.address, "/synth/1/note");
+    assert_eq!(m.args, vec![Value::Int(60), Value::Float(0.5)]);
+    // The tap is not a node of its own and does not change the method's TYPE.
+    let tree = Node::from_json(&get(http, "/")).unwrap();
+    assert_eq!(
+        tree.find("/synth/1/note").unwrap().types.as_deref(),
+        Some("if")
+    );
+    // After IGNORE the tap is gone.
+    ws.send(Ws::text(
+        json!({"COMMAND": "IGNORE", "DATA": "/synth/1/note"}).to_string(),
+    ))
+    .unwrap();
+    ws.send(Ws::text(
+        json!({"COMMAND": "SYNC", "DATA": "/"}).to_string(),
+    ))
+    .unwrap();
+    assert!(matches!(ws.read().unwrap(), Ws::Text(_)));
+    assert_eq!(osc.dispatcher().methods().len(), methods_before);
+    // A client that goes away without IGNORE takes its taps with it.
+    ws.send(Ws::text(
+        json!({"COMMAND": "LISTEN", "DATA": "/synth/1/note"}).to_string(),
+    ))
+    .unwrap();
+    ws.send(Ws::text(
+        json!({"COMMAND": "SYNC", "DATA": "/"}).to_string(),
+    ))
+    .unwrap();
+    assert!(matches!(ws.read().unwrap(), Ws::Text(_)));
+    assert_eq!(osc.dispatcher().methods().len(), methods_before + 1);
+    drop(ws);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while osc.dispatcher().methods().len() != methods_before {
+        assert!(std::time::Instant::now() < deadline, "the tap stayed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     osc.terminate().unwrap();
 }
