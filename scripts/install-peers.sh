@@ -2,7 +2,7 @@
 # Installs the third-party OSC peers used by the interop vectors and tests:
 #   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
 #   - socat (Debian): pseudo-terminal pairs standing in for a serial cable
-#   - python-osc, osc4py3 and pyserial (PyPI) in a venv at .venv in the repository root
+#   - python-osc, osc4py3, pyserial and zeroconf (PyPI) in a venv at .venv in the repository root
 #   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
 #   - chromium (Debian), for the browser page of the WebSocket bridge test
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
@@ -16,6 +16,7 @@ OSCJS_VERSION="2.4.5"
 WS_VERSION="8.18.0"
 OSC4PY3_VERSION="1.0.8"
 PYSERIAL_VERSION="3.5"
+ZEROCONF_VERSION="0.154.0"
 
 cd "$(dirname "$0")/.." || exit 3
 ROOT="$(pwd)"
@@ -114,8 +115,17 @@ else
         || fail "pip install pyserial==$PYSERIAL_VERSION"
 fi
 
-"$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial' \
-    || fail "python-osc / osc4py3 / pyserial installed but cannot be imported"
+# zeroconf: the DNS-SD peer of osc-query's discovery tests (inside a network namespace).
+if have_pkg zeroconf "$ZEROCONF_VERSION"; then
+    say "zeroconf $ZEROCONF_VERSION already installed"
+else
+    say "pip install zeroconf==$ZEROCONF_VERSION"
+    "$VPY" -m pip install -q --disable-pip-version-check "zeroconf==$ZEROCONF_VERSION" \
+        || fail "pip install zeroconf==$ZEROCONF_VERSION"
+fi
+
+"$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial, zeroconf' \
+    || fail "python-osc / osc4py3 / pyserial / zeroconf installed but cannot be imported"
 
 # --- osc.js and ws (npm), for the WebSocket interop ----------------------------
 NODE_DIR="$ROOT/.node"
@@ -141,6 +151,7 @@ printf '  python      %s (%s)\n' "$("$VPY" -c 'import platform; print(platform.p
 printf '  python-osc  %s\n' "$("$VPY" -m pip show python-osc | sed -n 's/^Version: //p')"
 printf '  osc4py3     %s\n' "$("$VPY" -m pip show osc4py3 | sed -n 's/^Version: //p')"
 printf '  pyserial    %s\n' "$("$VPY" -m pip show pyserial | sed -n 's/^Version: //p')"
+printf '  zeroconf    %s\n' "$("$VPY" -m pip show zeroconf | sed -n 's/^Version: //p')"
 printf '  socat       %s\n' "$(dpkg-query -W -f='${Version}' socat 2>/dev/null)"
 printf '  osc.js      %s\n' "$(cd "$NODE_DIR" && node -p 'require("osc/package.json").version')"
 printf '  ws          %s\n' "$(cd "$NODE_DIR" && node -p 'require("ws/package.json").version')"

@@ -45,6 +45,18 @@ use crate::{DispatchError, Result};
 /// # Ok::<(), DispatchError>(())
 /// ```
 pub trait FromValue: Sized {
+    /// The OSC type tag this type stands for in a method's signature (what OSCQuery
+    /// publishes as `TYPE`): `i32` is `"i"`, `f32` is `"f"`, `bool` is `"T"`, ...; `None`
+    /// when no single tag describes it (`Value`, arrays of any `Value`).
+    ///
+    /// ```
+    /// use osc_dispatch::FromValue;
+    /// assert_eq!(<f32 as FromValue>::OSC_TYPE, Some("f"));
+    /// assert_eq!(<Option<i64> as FromValue>::OSC_TYPE, Some("h"));
+    /// assert_eq!(<osc_codec::Value as FromValue>::OSC_TYPE, None);
+    /// ```
+    const OSC_TYPE: Option<&'static str> = None;
+
     /// Converts the argument at position `index`.
     ///
     /// # Errors
@@ -80,6 +92,8 @@ fn mismatch<T>(index: usize, expected: &'static str, v: &Value) -> Result<T> {
 }
 
 impl FromValue for i32 {
+    const OSC_TYPE: Option<&'static str> = Some("i");
+
     fn from_value(v: &Value, index: usize) -> Result<Self> {
         match *v {
             Value::Int(i) => Ok(i),
@@ -94,12 +108,16 @@ impl FromValue for i32 {
 }
 
 impl FromValue for i64 {
+    const OSC_TYPE: Option<&'static str> = Some("h");
+
     fn from_value(v: &Value, index: usize) -> Result<Self> {
         v.as_i64().map_or_else(|| mismatch(index, "i64", v), Ok)
     }
 }
 
 impl FromValue for f32 {
+    const OSC_TYPE: Option<&'static str> = Some("f");
+
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     fn from_value(v: &Value, index: usize) -> Result<Self> {
         match *v {
@@ -113,6 +131,8 @@ impl FromValue for f32 {
 }
 
 impl FromValue for f64 {
+    const OSC_TYPE: Option<&'static str> = Some("d");
+
     #[allow(clippy::cast_precision_loss)]
     fn from_value(v: &Value, index: usize) -> Result<Self> {
         match *v {
@@ -126,8 +146,10 @@ impl FromValue for f64 {
 }
 
 macro_rules! simple {
-    ($($t:ty, $name:literal, $pat:pat => $out:expr;)*) => {$(
+    ($($t:ty, $name:literal, $tag:expr, $pat:pat => $out:expr;)*) => {$(
         impl FromValue for $t {
+            const OSC_TYPE: Option<&'static str> = $tag;
+
             fn from_value(v: &Value, index: usize) -> Result<Self> {
                 match v {
                     $pat => Ok($out),
@@ -139,14 +161,14 @@ macro_rules! simple {
 }
 
 simple! {
-    bool, "bool", Value::Bool(b) => *b;
-    String, "String", Value::String(s) | Value::Symbol(s) => s.clone();
-    char, "char", Value::Char(c) => *c;
-    Vec<u8>, "Vec<u8> (blob)", Value::Blob(b) => b.clone();
-    TimeTag, "TimeTag", Value::TimeTag(t) => *t;
-    Rgba, "Rgba", Value::Rgba(c) => *c;
-    Midi, "Midi", Value::Midi(m) => *m;
-    Vec<Value>, "Vec<Value> (array)", Value::Array(a) => a.clone();
+    bool, "bool", Some("T"), Value::Bool(b) => *b;
+    String, "String", Some("s"), Value::String(s) | Value::Symbol(s) => s.clone();
+    char, "char", Some("c"), Value::Char(c) => *c;
+    Vec<u8>, "Vec<u8> (blob)", Some("b"), Value::Blob(b) => b.clone();
+    TimeTag, "TimeTag", Some("t"), Value::TimeTag(t) => *t;
+    Rgba, "Rgba", Some("r"), Value::Rgba(c) => *c;
+    Midi, "Midi", Some("m"), Value::Midi(m) => *m;
+    Vec<Value>, "Vec<Value> (array)", None, Value::Array(a) => a.clone();
 }
 
 impl FromValue for Value {
@@ -156,6 +178,8 @@ impl FromValue for Value {
 }
 
 impl<T: FromValue> FromValue for Option<T> {
+    const OSC_TYPE: Option<&'static str> = T::OSC_TYPE;
+
     fn from_value(v: &Value, index: usize) -> Result<Self> {
         match v {
             Value::Nil => Ok(None),
@@ -194,6 +218,18 @@ pub trait FromArgs: Sized {
     /// [`DispatchError::ArgCount`], [`DispatchError::ArgType`] or
     /// [`DispatchError::ArgRange`].
     fn from_args(args: &[Value]) -> Result<Self>;
+
+    /// The OSC type tag string of the arguments (without the leading `,`), when every
+    /// element has one ([`FromValue::OSC_TYPE`]): `(f32, i32)` is `"fi"`, `()` is `""`.
+    ///
+    /// ```
+    /// use osc_dispatch::FromArgs;
+    /// assert_eq!(<(f32, i32, String)>::osc_types().as_deref(), Some("fis"));
+    /// assert_eq!(<(f32, osc_codec::Value)>::osc_types(), None);
+    /// ```
+    fn osc_types() -> Option<String> {
+        None
+    }
 }
 
 impl<T: FromValue> FromArgs for T {
@@ -205,6 +241,10 @@ impl<T: FromValue> FromArgs for T {
             });
         }
         T::from_slot(args.first(), 0, 1, args.len())
+    }
+
+    fn osc_types() -> Option<String> {
+        T::OSC_TYPE.map(String::from)
     }
 }
 
@@ -219,6 +259,10 @@ impl FromArgs for () {
             })
         }
     }
+
+    fn osc_types() -> Option<String> {
+        Some(String::new())
+    }
 }
 
 macro_rules! tuple {
@@ -231,6 +275,12 @@ macro_rules! tuple {
                 }
                 let mut it = args.iter();
                 Ok(($($t::from_slot(it.next(), $i, $n, found)?,)+))
+            }
+
+            fn osc_types() -> Option<String> {
+                let mut tags = String::new();
+                $(tags.push_str($t::OSC_TYPE?);)+
+                Some(tags)
             }
         }
     };

@@ -1,7 +1,7 @@
 //! The dispatcher: registry + scheduler + executors, driven by the caller's thread(s).
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -126,6 +126,31 @@ pub struct Dispatcher {
     pool: OnceLock<Option<WorkerPool>>,
     waker: RwLock<Option<WakerBox>>,
     shut: AtomicBool,
+    /// Bumped by every registration and removal ([`generation`](Self::generation)).
+    generation: AtomicU64,
+}
+
+/// A registered method as [`Dispatcher::methods`] lists it.
+///
+/// ```
+/// use osc_dispatch::{Dispatcher, DispatcherConfig, Handler};
+/// let d = Dispatcher::new(DispatcherConfig::default());
+/// d.register("/synth/1/freq", Handler::typed(|f: f32| drop(f)))?;
+/// let m = &d.methods()[0];
+/// assert_eq!((m.address.as_str(), m.literal, m.osc_types.as_deref()), ("/synth/1/freq", true, Some("f")));
+/// # Ok::<(), osc_dispatch::DispatchError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MethodInfo {
+    /// The handle [`Dispatcher::unregister`] takes.
+    pub handle: MethodHandle,
+    /// The address, or the filter's source text, it was registered with.
+    pub address: String,
+    /// True for a literal address (a method in OSC's sense), false for a filter.
+    pub literal: bool,
+    /// The handler's OSC type tags, when known ([`Handler::osc_types`]).
+    pub osc_types: Option<String>,
 }
 
 struct WakerBox(Waker);
@@ -148,6 +173,7 @@ impl Dispatcher {
             pool: OnceLock::new(),
             waker: RwLock::new(None),
             shut: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
             config,
         };
         if d.config.default_executor == Executor::Pool {
@@ -229,6 +255,7 @@ impl Dispatcher {
             let filter = Filter::osc(address)?;
             self.space.write().insert_filter(filter, method)
         };
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(MethodHandle(id))
     }
 
@@ -241,13 +268,53 @@ impl Dispatcher {
         options: MethodOptions,
     ) -> MethodHandle {
         let method = self.method(filter.as_str(), handler.into_handler(), options);
-        MethodHandle(self.space.write().insert_filter(filter, method))
+        let id = self.space.write().insert_filter(filter, method);
+        self.generation.fetch_add(1, Ordering::Release);
+        MethodHandle(id)
     }
 
     /// Unregisters a method; false if it was not (or no longer) registered. A call
     /// already under way, or already queued on the pool, still happens.
     pub fn unregister(&self, handle: MethodHandle) -> bool {
-        self.space.write().remove(handle.0).is_some()
+        let removed = self.space.write().remove(handle.0).is_some();
+        if removed {
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        removed
+    }
+
+    /// Every registered method (addresses and filters, not the fallback), in
+    /// registration order, with what discovery needs: address, kind, type tags.
+    #[must_use]
+    pub fn methods(&self) -> Vec<MethodInfo> {
+        self.space
+            .read()
+            .iter()
+            .map(|(id, m)| MethodInfo {
+                handle: MethodHandle(id),
+                address: m.source.to_string(),
+                literal: is_literal_address(&m.source),
+                osc_types: m.handler.osc_types().map(String::from),
+            })
+            .collect()
+    }
+
+    /// A number that changes whenever a method is registered or removed: a cheap way
+    /// for an observer (an OSCQuery server) to know that [`methods`](Self::methods)
+    /// has changed.
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let before = d.generation();
+    /// let h = d.register("/a", |_m: &Message| {})?;
+    /// assert_ne!(d.generation(), before);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Number of registered methods.

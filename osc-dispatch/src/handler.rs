@@ -32,6 +32,8 @@ type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
 #[derive(Clone)]
 pub struct Handler {
     f: Arc<Callback>,
+    /// The OSC type tags the handler takes, when known (typed handlers) or declared.
+    types: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Handler {
@@ -113,12 +115,22 @@ pub trait TypedFn<Args>: Send + Sync + 'static {
     /// # Errors
     /// When the arguments do not fit (see [`FromArgs`]).
     fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()>;
+
+    /// The OSC type tags of the arguments, when every one has a tag (see
+    /// [`FromArgs::osc_types`]).
+    fn osc_types() -> Option<String>
+    where
+        Self: Sized;
 }
 
 impl<A: FromArgs, F: Fn(A) + Send + Sync + 'static> TypedFn<(A,)> for F {
     fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()> {
         self(A::from_args(args)?);
         Ok(())
+    }
+
+    fn osc_types() -> Option<String> {
+        A::osc_types()
     }
 }
 
@@ -131,6 +143,10 @@ macro_rules! typed_fn {
                 self($($t),+);
                 Ok(())
             }
+
+            fn osc_types() -> Option<String> {
+                <($($t,)+)>::osc_types()
+            }
         }
     };
 }
@@ -139,6 +155,11 @@ typed_fn!(A, B, C);
 typed_fn!(A, B, C, D);
 typed_fn!(A, B, C, D, E);
 typed_fn!(A, B, C, D, E, G);
+
+/// The type tags of a [`TypedFn`] whose type cannot be named (an `impl` argument).
+fn osc_types_of<Args, F: TypedFn<Args>>(_: &F) -> Option<String> {
+    F::osc_types()
+}
 
 impl Handler {
     /// A handler over the message (address, type tags and arguments).
@@ -195,7 +216,12 @@ impl Handler {
     /// ```
     #[must_use]
     pub fn typed<Args>(f: impl TypedFn<Args>) -> Self {
-        Handler::fallible(move |m, _| f.call_typed(&m.args))
+        let types = osc_types_of(&f);
+        let h = Handler::fallible(move |m, _| f.call_typed(&m.args));
+        match types {
+            Some(t) => h.with_osc_types(&t),
+            None => h,
+        }
     }
 
     /// A handler over typed arguments, the message and its context.
@@ -203,10 +229,14 @@ impl Handler {
     pub fn typed_with_context<A: FromArgs>(
         f: impl Fn(A, &Message, &Context) + Send + Sync + 'static,
     ) -> Self {
-        Handler::fallible(move |m, c| {
+        let h = Handler::fallible(move |m, c| {
             f(A::from_args(&m.args)?, m, c);
             Ok(())
-        })
+        });
+        match A::osc_types() {
+            Some(t) => h.with_osc_types(&t),
+            None => h,
+        }
     }
 
     /// A handler with extra data bound at registration (osc4py3's `extra`), passed by
@@ -233,7 +263,41 @@ impl Handler {
     /// argument extraction with [`FromArgs`].
     #[must_use]
     pub fn fallible(f: impl Fn(&Message, &Context) -> Result<()> + Send + Sync + 'static) -> Self {
-        Handler { f: Arc::new(f) }
+        Handler {
+            f: Arc::new(f),
+            types: None,
+        }
+    }
+
+    /// The OSC type tag string (without the leading `,`) of the arguments the handler
+    /// takes: known for [`typed`](Self::typed) handlers whose argument types all have a
+    /// tag, declared with [`with_osc_types`](Self::with_osc_types) for the others,
+    /// `None` otherwise. Discovery (OSCQuery's `TYPE`) publishes it.
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// assert_eq!(Handler::typed(|f: f32, a: i32| drop((f, a))).osc_types(), Some("fi"));
+    /// assert_eq!(Handler::typed(|(f, on): (f64, bool)| drop((f, on))).osc_types(), Some("dT"));
+    /// assert_eq!(Handler::new(|_m| {}).osc_types(), None);
+    /// ```
+    #[must_use]
+    pub fn osc_types(&self) -> Option<&str> {
+        self.types.as_deref()
+    }
+
+    /// Declares the OSC type tags (without the leading `,`) a handler expects, for
+    /// handlers that read the [`Message`] themselves. It only describes the handler;
+    /// messages of other types still reach it.
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// let h = Handler::new(|m| log::info!("{m}")).with_osc_types("ff");
+    /// assert_eq!(h.osc_types(), Some("ff"));
+    /// ```
+    #[must_use]
+    pub fn with_osc_types(mut self, tags: &str) -> Self {
+        self.types = Some(tags.trim_start_matches(',').into());
+        self
     }
 
     pub(crate) fn call(&self, msg: &Message, ctx: &Context) -> Result<()> {

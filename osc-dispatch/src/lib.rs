@@ -79,7 +79,7 @@ pub use args::{FromArgs, FromValue};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use context::{Context, LOCAL_CHANNEL};
 pub use dispatcher::{
-    Dispatcher, DispatcherConfig, MethodHandle, ShutdownOptions, ShutdownSummary,
+    Dispatcher, DispatcherConfig, MethodHandle, MethodInfo, ShutdownOptions, ShutdownSummary,
 };
 pub use error::{DispatchError, Result};
 pub use handler::{Executor, Handler, IntoHandler, MethodOptions, TypedFn};

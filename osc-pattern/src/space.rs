@@ -320,6 +320,30 @@ impl<T> AddressSpace<T> {
         }
     }
 
+    /// Every registered method (addresses and filters) with its payload, in
+    /// registration order.
+    ///
+    /// ```
+    /// use osc_pattern::{AddressSpace, Filter};
+    ///
+    /// let mut space = AddressSpace::new();
+    /// let a = space.insert("/a/b", "b")?;
+    /// let f = space.insert_filter(Filter::osc("/a/*")?, "any");
+    /// let all: Vec<_> = space.iter().collect();
+    /// assert_eq!(all, vec![(a, &"b"), (f, &"any")]);
+    /// # Ok::<(), osc_pattern::PatternError>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (MethodId, &T)> {
+        let mut all: Vec<(MethodId, &T)> = self
+            .slots
+            .iter()
+            .flatten()
+            .map(|e| (e.id, &e.payload))
+            .collect();
+        all.sort_by_key(|(id, _)| *id);
+        all.into_iter()
+    }
+
     /// The address, or the filter's source text, a method was registered
     /// with.
     ///
