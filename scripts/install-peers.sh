@@ -36,48 +36,29 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 
-# --- liblo-tools (Debian) ---------------------------------------------------
-if command -v oscsend >/dev/null 2>&1 && dpkg -s liblo-tools >/dev/null 2>&1; then
-    say "liblo-tools already installed"
-else
-    command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: liblo-tools needs a Debian-like system"
+# --- Debian packages -------------------------------------------------------------
+# apt_install PACKAGE COMMAND: installs PACKAGE unless COMMAND is already on the PATH,
+# refreshing the package lists only when apt does not know the package yet.
+apt_install() {
+    if command -v "$2" >/dev/null 2>&1 && dpkg -s "$1" >/dev/null 2>&1; then
+        say "$1 already installed"
+        return
+    fi
+    command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: $1 needs a Debian-like system"
     export DEBIAN_FRONTEND=noninteractive
-    # Only refresh the package lists when apt does not know the package yet.
-    if ! apt-cache show liblo-tools >/dev/null 2>&1; then
+    if ! apt-cache show "$1" >/dev/null 2>&1; then
         say "apt-get update"
         $SUDO apt-get update -q >/dev/null || fail "apt-get update"
     fi
-    say "apt-get install -y liblo-tools"
-    $SUDO apt-get install -y -q --no-install-recommends liblo-tools >/dev/null \
-        || fail "apt-get install liblo-tools"
-    command -v oscsend >/dev/null 2>&1 || fail "liblo-tools installed but oscsend is not on PATH"
-fi
+    say "apt-get install -y $1"
+    $SUDO apt-get install -y -q --no-install-recommends "$1" >/dev/null \
+        || fail "apt-get install $1"
+    command -v "$2" >/dev/null 2>&1 || fail "$1 installed but $2 is not on PATH"
+}
 
-# --- socat (Debian), for the serial tests: a pseudo-terminal pair as the cable ---
-if command -v socat >/dev/null 2>&1; then
-    say "socat already installed"
-else
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-cache show socat >/dev/null 2>&1; then
-        $SUDO apt-get update -q >/dev/null || fail "apt-get update"
-    fi
-    say "apt-get install -y socat"
-    $SUDO apt-get install -y -q --no-install-recommends socat >/dev/null \
-        || fail "apt-get install socat"
-fi
-
-# --- Chromium (Debian), for the browser test of the WebSocket bridge -----------
-if command -v chromium >/dev/null 2>&1; then
-    say "chromium already installed"
-else
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-cache show chromium >/dev/null 2>&1; then
-        $SUDO apt-get update -q >/dev/null || fail "apt-get update"
-    fi
-    say "apt-get install -y chromium"
-    $SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null \
-        || fail "apt-get install chromium"
-fi
+apt_install liblo-tools oscsend   # liblo's oscsend, oscdump, oscsendfile
+apt_install socat socat           # the serial tests' cable: a pseudo-terminal pair
+apt_install chromium chromium     # the browser tests of the WebSocket bridge
 
 # --- Python venv with python-osc and osc4py3 (PyPI) --------------------------
 PY="${PYTHON:-python3}"
@@ -92,37 +73,20 @@ have_pkg() { # name version
     [ "$("$VPY" -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]
 }
 
-if have_pkg python-osc "$PYTHON_OSC_VERSION"; then
-    say "python-osc $PYTHON_OSC_VERSION already installed"
-else
-    say "pip install python-osc==$PYTHON_OSC_VERSION"
-    "$VPY" -m pip install -q --disable-pip-version-check "python-osc==$PYTHON_OSC_VERSION" \
-        || fail "pip install python-osc==$PYTHON_OSC_VERSION"
-fi
-if have_pkg osc4py3 "$OSC4PY3_VERSION"; then
-    say "osc4py3 $OSC4PY3_VERSION already installed"
-else
-    say "pip install osc4py3==$OSC4PY3_VERSION"
-    "$VPY" -m pip install -q --disable-pip-version-check "osc4py3==$OSC4PY3_VERSION" \
-        || fail "pip install osc4py3==$OSC4PY3_VERSION"
-fi
+# pip_install NAME VERSION: installs NAME==VERSION into the venv unless it is there.
+pip_install() {
+    if have_pkg "$1" "$2"; then
+        say "$1 $2 already installed"
+        return
+    fi
+    say "pip install $1==$2"
+    "$VPY" -m pip install -q --disable-pip-version-check "$1==$2" || fail "pip install $1==$2"
+}
 
-if have_pkg pyserial "$PYSERIAL_VERSION"; then
-    say "pyserial $PYSERIAL_VERSION already installed"
-else
-    say "pip install pyserial==$PYSERIAL_VERSION"
-    "$VPY" -m pip install -q --disable-pip-version-check "pyserial==$PYSERIAL_VERSION" \
-        || fail "pip install pyserial==$PYSERIAL_VERSION"
-fi
-
-# zeroconf: the DNS-SD peer of osc-query's discovery tests (inside a network namespace).
-if have_pkg zeroconf "$ZEROCONF_VERSION"; then
-    say "zeroconf $ZEROCONF_VERSION already installed"
-else
-    say "pip install zeroconf==$ZEROCONF_VERSION"
-    "$VPY" -m pip install -q --disable-pip-version-check "zeroconf==$ZEROCONF_VERSION" \
-        || fail "pip install zeroconf==$ZEROCONF_VERSION"
-fi
+pip_install python-osc "$PYTHON_OSC_VERSION"
+pip_install osc4py3 "$OSC4PY3_VERSION"
+pip_install pyserial "$PYSERIAL_VERSION"   # the board at the far end of the serial tests
+pip_install zeroconf "$ZEROCONF_VERSION"   # the DNS-SD peer of osc-query's discovery tests
 
 "$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial, zeroconf' \
     || fail "python-osc / osc4py3 / pyserial / zeroconf installed but cannot be imported"
