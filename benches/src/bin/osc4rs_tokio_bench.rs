@@ -5,7 +5,8 @@
 //! same match; `osc-socket-batch` is `OscSocket::recv_batch` (`recvmmsg`, 32 slots) +
 //! the same match; `osc-server` is `OscServer` dispatching to an osc-dispatch method;
 //! `eventloop` is the osc4rs facade's `process()` loop (no tokio); `floor` is a tokio
-//! loop that only receives (no decoding): what no tokio receiver can go below. Each receiver runs
+//! loop that only receives (no decoding): what no tokio receiver can go below;
+//! `floor-batch` the same with `recvmmsg` (32 slots). Each receiver runs
 //! on one thread (a current-thread runtime); its CPU time is that thread's, from the
 //! first datagram to the last. The sender is another thread sending COUNT datagrams of
 //! `/test/here ,ii` with `sendmmsg`, in bursts of 64.
@@ -146,6 +147,36 @@ fn osc_socket_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
     (rx.recv().unwrap(), t)
 }
 
+/// The batched floor: `recvmmsg` (32 slots) on a tokio socket, nothing decoded.
+fn floor_batch_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
+    use std::os::fd::AsRawFd;
+    let std_sock = bound_socket();
+    let addr = std_sock.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            std_sock.set_nonblocking(true).unwrap();
+            let sock = tokio::net::UdpSocket::from_std(std_sock).unwrap();
+            let fd = sock.as_raw_fd();
+            let mut batch = osc_sys::RecvBatch::new(32, osc_sys::SLOT_SIZE);
+            let (mut got, mut start) = (0u64, None);
+            while got < count {
+                let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(1), sock.readable()).await
+                else {
+                    break;
+                };
+                let Ok(n) = sock.try_io(tokio::io::Interest::READABLE, || batch.recv(fd, 32))
+                else {
+                    continue;
+                };
+                start.get_or_insert_with(thread_cpu);
+                got += n as u64;
+            }
+            (got, thread_cpu() - start.unwrap_or_default())
+        })
+    });
+    (addr, t)
+}
+
 /// `OscSocket::recv_batch`: every queued datagram with one `recvmmsg` (Linux).
 fn osc_socket_batch_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -250,9 +281,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let count: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let receivers: [(&str, Receiver); 6] = [
+    let receivers: [(&str, Receiver); 7] = [
         ("rosc", rosc_loop),
         ("floor", floor_loop),
+        ("floor-batch", floor_batch_loop),
         ("osc-socket", osc_socket_loop),
         ("osc-socket-batch", osc_socket_batch_loop),
         ("osc-server", osc_server_loop),
