@@ -160,7 +160,8 @@ fn floor_batch_loop(count: u64) -> (SocketAddr, std::thread::JoinHandle<Run>) {
             let mut batch = osc_sys::RecvBatch::new(32, osc_sys::SLOT_SIZE);
             let (mut got, mut start) = (0u64, None);
             while got < count {
-                let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(1), sock.readable()).await
+                let Ok(Ok(())) =
+                    tokio::time::timeout(Duration::from_secs(1), sock.readable()).await
                 else {
                     break;
                 };
