@@ -16,7 +16,7 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// packets carry an END at both ends. When the device goes away (a USB cable pulled)
 /// the channel reopens it with [`SerialConfig::reconnect`]'s backoff until it comes
 /// back; sends made meanwhile are refused with
-/// [`ChannelError::NotWritable`](crate::ChannelError::NotWritable).
+/// `ChannelError::NotWritable`.
 ///
 /// ```
 /// use osc_channel::SerialConfig;
@@ -31,10 +31,8 @@ pub struct SerialConfig {
     /// Baud rate (default [`DEFAULT_BAUD`]).
     pub baud: u32,
     /// Reopen the device after it fails or disappears (default: on, with the default
-    /// [`Backoff`]). The first open is not retried: it fails [`open`] at once, so a
-    /// wrong path is reported.
-    ///
-    /// [`open`]: crate::Reactor::open_serial
+    /// [`Backoff`]). The first open is not retried: `Reactor::open_serial` fails at
+    /// once, so a wrong path is reported.
     pub reconnect: Option<Backoff>,
     /// Size limits (the packet size limit applies to SLIP frames).
     pub limits: StreamLimits,
