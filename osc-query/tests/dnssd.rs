@@ -15,55 +15,7 @@ use std::time::Duration;
 
 use osc_query::{Advertisement, OSC_UDP, OSCJSON_TCP, Transport, browse};
 
-const INSIDE: &str = "OSC4RS_IN_NETNS";
-
-/// Runs inside the new namespace, then runs the test (`$0` is the test binary, `$1`
-/// the test's name). Exit code 77 means the set-up failed.
-const SETUP: &str = "{ ip link set lo up && ip link set lo multicast on \
-    && ip link add v0 type veth peer name v1 \
-    && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up; } || exit 77; \
-    exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
-
-/// True when the caller should run the test body (we are inside the namespace). From
-/// outside, runs this test inside a fresh namespace and returns false.
-fn inside_private_netns(test: &str) -> bool {
-    if std::env::var_os(INSIDE).is_some() {
-        return true;
-    }
-    let probe = Command::new("unshare")
-        .args(["-n", "--", "ip", "link", "set", "lo", "up"])
-        .output();
-    match probe {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => {
-            eprintln!(
-                "skipping {test}: cannot create a network namespace ({}); needs root, unshare and ip",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return false;
-        }
-        Err(e) => {
-            eprintln!("skipping {test}: cannot run unshare ({e})");
-            return false;
-        }
-    }
-    let status = Command::new("unshare")
-        .args(["-n", "--", "sh", "-c", SETUP])
-        .arg(std::env::current_exe().unwrap())
-        .arg(test)
-        .env(INSIDE, "1")
-        .status()
-        .unwrap();
-    if status.code() == Some(77) {
-        eprintln!("skipping {test}: the namespace's veth pair could not be set up");
-        return false;
-    }
-    assert!(
-        status.success(),
-        "{test} failed inside its network namespace"
-    );
-    false
-}
+use osc_test_support::inside_private_netns;
 
 /// Browses `ty` until a service satisfies `want` (up to three browses of 3 s: one
 /// may miss an answer on a loaded machine); returns the last list.

@@ -262,3 +262,76 @@ pub fn headless(
         .spawn()?;
     Ok(Reaped(child))
 }
+
+/// The environment variable that marks a test re-run inside its private network
+/// namespace by [`inside_private_netns`].
+const INSIDE_NETNS: &str = "OSC4RS_IN_NETNS";
+
+/// Run inside the new namespace, then the test (`$0` is the test binary, `$1` the
+/// test's name): `lo` up with multicast, and a veth pair `v0`/`v1` whose ends both
+/// stay inside (`v0` has 192.0.2.1, a documentation address). Exit code 77 means the
+/// set-up failed.
+const NETNS_SETUP: &str = "{ ip link set lo up && ip link set lo multicast on \
+    && ip link add v0 type veth peer name v1 \
+    && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up; } || exit 77; \
+    exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
+
+/// For tests whose traffic must never reach a real network (mDNS, multicast): true
+/// when the caller should run the test body, because this process is already inside
+/// a private network namespace (`unshare -n`, as root). From outside, it runs the
+/// test `test` (its full name, as `--exact` takes it) inside a fresh namespace and
+/// returns false; it skips with a message when no namespace can be made (not root, no
+/// `unshare` or `ip`), and fails when the test fails inside.
+///
+/// ```no_run
+/// #[test]
+/// fn mdns_stays_inside() {
+///     if !osc_test_support::inside_private_netns("mdns_stays_inside") {
+///         return;
+///     }
+///     // ... multicast here reaches only this namespace
+/// }
+/// ```
+///
+/// # Panics
+/// When the test failed inside its namespace.
+#[allow(clippy::panic)]
+pub fn inside_private_netns(test: &str) -> bool {
+    if std::env::var_os(INSIDE_NETNS).is_some() {
+        return true;
+    }
+    let probe = Command::new("unshare")
+        .args(["-n", "--", "ip", "link", "set", "lo", "up"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            eprintln!(
+                "skipping {test}: cannot create a network namespace ({}); needs root, unshare and ip",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return false;
+        }
+        Err(e) => {
+            eprintln!("skipping {test}: cannot run unshare ({e})");
+            return false;
+        }
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        panic!("{test}: the test binary's path is unknown");
+    };
+    let status = Command::new("unshare")
+        .args(["-n", "--", "sh", "-c", NETNS_SETUP])
+        .arg(exe)
+        .arg(test)
+        .env(INSIDE_NETNS, "1")
+        .status();
+    match status {
+        Ok(s) if s.code() == Some(77) => {
+            eprintln!("skipping {test}: the namespace's veth pair could not be set up");
+        }
+        Ok(s) if s.success() => {}
+        other => panic!("{test} failed inside its network namespace: {other:?}"),
+    }
+    false
+}
