@@ -11,6 +11,7 @@ mod demo;
 mod dump;
 mod matching;
 mod net;
+mod query;
 mod replay;
 mod send;
 
@@ -51,6 +52,11 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Throughput and round-trip latency between an osc4rs sender and receiver on loopback.
     Bench(bench::BenchArgs),
+    /// Read an OSCQuery server's address space: a table of paths, types, access,
+    /// values, ranges, units and descriptions (or the JSON with --json).
+    Query(query::QueryArgs),
+    /// List the OSCQuery and OSC services advertised on the local network (DNS-SD).
+    Discover(query::DiscoverArgs),
 }
 
 /// A failure the user can act on, with the exit code it maps to.
@@ -98,6 +104,8 @@ fn main() -> ExitCode {
         Command::Match(a) => matching::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Query(a) => query::run_query(a),
+        Command::Discover(a) => query::run_discover(a),
     };
     match result {
         Ok(code) => code,
