@@ -56,6 +56,7 @@ mod error;
 mod event;
 mod handle;
 mod id;
+mod interest;
 pub mod machine;
 mod options;
 mod reactor;

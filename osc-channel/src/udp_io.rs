@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::backlog::Backlog;
+use crate::interest::{datagram_interest, rewatch, unwatch};
 use crate::machine::{Refusal, UdpMachine};
 use crate::socket::{SocketInfo, send_batch_raw};
 use crate::{ChannelId, Received, UdpConfig};
@@ -92,39 +93,22 @@ impl UdpIo {
     }
 
     /// Registers the socket for what it needs now, when that changed: readable when the
-    /// channel reads, writable only while datagrams wait in its queue.
-    ///
-    /// Writability is not watched otherwise. With edge-triggered polling, every datagram
-    /// the socket sends raises a writable edge when the kernel frees it, so a reactor
-    /// that always watched it would wake for each send (the facade's writers send from
-    /// other threads) and a reading socket would report a writable-only event, one
-    /// wasted `epoll_wait` return, whenever a datagram arrived while the last read was
-    /// still running. A write-only channel with nothing queued is not registered at all.
+    /// channel reads, writable only while datagrams wait in its queue
+    /// (see `interest::datagram_interest`).
     pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
-        let wanted = match (self.machine.wants_read(), self.machine.wants_write()) {
-            (true, false) => Some(mio::Interest::READABLE),
-            (true, true) => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
-            (false, false) => None,
-            (false, true) => Some(mio::Interest::WRITABLE),
-        };
-        if wanted == self.registered {
-            return Ok(());
-        }
-        match (self.registered, wanted) {
-            (None, Some(i)) => registry.register(&mut self.socket, token, i)?,
-            (Some(_), Some(i)) => registry.reregister(&mut self.socket, token, i)?,
-            (Some(_), None) => registry.deregister(&mut self.socket)?,
-            (None, None) => {}
-        }
-        self.registered = wanted;
-        Ok(())
+        let wanted = datagram_interest(self.machine.wants_read(), self.machine.wants_write());
+        rewatch(
+            registry,
+            token,
+            &mut self.socket,
+            &mut self.registered,
+            wanted,
+        )
     }
 
     /// Takes the socket out of the reactor's poll, if it is in it.
     pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
-        if self.registered.take().is_some() {
-            let _ = registry.deregister(&mut self.socket);
-        }
+        unwatch(registry, &mut self.socket, &mut self.registered);
     }
 
     /// The socket for writers: a duplicate descriptor (same socket, non-blocking).

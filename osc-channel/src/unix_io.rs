@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::interest::{datagram_interest, rewatch, unwatch};
 use crate::machine::UdpMachine;
 use crate::udp_io::{NotSent, Sent, UdpRead};
 use crate::unix_options::MAX_UNIX_DATAGRAM;
@@ -60,33 +61,23 @@ impl UnixDatagramIo {
         self.machine.queued()
     }
 
-    /// Registers the socket for what it needs now (as [`UdpIo::watch`](crate::udp_io::UdpIo::watch)):
-    /// readable when the channel reads, writable only while datagrams wait.
+    /// Registers the socket for what it needs now, when that changed: readable when the
+    /// channel reads, writable only while datagrams wait in its queue
+    /// (see `interest::datagram_interest`).
     pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
-        let wanted = match (self.machine.wants_read(), self.machine.wants_write()) {
-            (true, false) => Some(mio::Interest::READABLE),
-            (true, true) => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
-            (false, false) => None,
-            (false, true) => Some(mio::Interest::WRITABLE),
-        };
-        if wanted == self.registered {
-            return Ok(());
-        }
-        match (self.registered, wanted) {
-            (None, Some(i)) => registry.register(&mut self.socket, token, i)?,
-            (Some(_), Some(i)) => registry.reregister(&mut self.socket, token, i)?,
-            (Some(_), None) => registry.deregister(&mut self.socket)?,
-            (None, None) => {}
-        }
-        self.registered = wanted;
-        Ok(())
+        let wanted = datagram_interest(self.machine.wants_read(), self.machine.wants_write());
+        rewatch(
+            registry,
+            token,
+            &mut self.socket,
+            &mut self.registered,
+            wanted,
+        )
     }
 
     /// Takes the socket out of the reactor's poll, if it is in it.
     pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
-        if self.registered.take().is_some() {
-            let _ = registry.deregister(&mut self.socket);
-        }
+        unwatch(registry, &mut self.socket, &mut self.registered);
     }
 
     /// Sends now if the queue is empty and the socket takes it, else queues.

@@ -14,21 +14,11 @@
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Command;
 use std::time::Duration;
 
 use common::{collect, collect_for, pkt};
 use osc_channel::{Reactor, UdpConfig};
-
-const INSIDE: &str = "OSC4RS_IN_NETNS";
-
-/// Runs inside the new namespace, then runs the test (`$0` is the test binary, `$1`
-/// the test's name). Exit code 77 means the set-up failed.
-const SETUP: &str = "{ ip link set lo up && ip link set lo multicast on \
-    && sysctl -qw net.ipv6.conf.default.accept_dad=0 \
-    && ip link add v0 type veth peer name v1 \
-    && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up; } || exit 77; \
-    OSC4RS_V0_INDEX=$(ip -o link show v0 | cut -d: -f1) exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
+use osc_test_support::inside_private_netns;
 
 const V0: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
@@ -38,48 +28,6 @@ fn v0_index() -> u32 {
         .trim()
         .parse()
         .unwrap()
-}
-
-/// True when the caller should run the test body (we are inside the namespace). From
-/// outside, runs this test inside a fresh namespace and returns false.
-fn inside_private_netns(test: &str) -> bool {
-    if std::env::var_os(INSIDE).is_some() {
-        return true;
-    }
-    let probe = Command::new("unshare")
-        .args(["-n", "--", "ip", "link", "set", "lo", "up"])
-        .output();
-    match probe {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => {
-            eprintln!(
-                "skipping {test}: cannot create a network namespace ({}); needs root, unshare and ip",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return false;
-        }
-        Err(e) => {
-            eprintln!("skipping {test}: cannot run unshare ({e})");
-            return false;
-        }
-    }
-    let exe = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
-        .args(["-n", "--", "sh", "-c", SETUP])
-        .arg(exe)
-        .arg(test)
-        .env(INSIDE, "1")
-        .status()
-        .unwrap();
-    if status.code() == Some(77) {
-        eprintln!("skipping {test}: the namespace's veth pair could not be set up");
-        return false;
-    }
-    assert!(
-        status.success(),
-        "{test} failed inside its network namespace"
-    );
-    false
 }
 
 #[test]

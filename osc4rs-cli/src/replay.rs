@@ -156,11 +156,12 @@ pub(crate) fn run(a: ReplayArgs) -> Result<ExitCode, Failure> {
         for r in &records {
             let gap = r.at.saturating_sub(offset).as_secs_f64() / a.speed;
             wait_until(start + Duration::from_secs_f64(gap.min(1e9)));
-            let mut data = r.data.clone();
-            if let Some(started) = started {
-                shift_timetags(&mut data, started + r.at, TimeTag::now());
+            // One copy per packet, into the buffer the reactor sends from.
+            let mut data: Arc<[u8]> = Arc::from(&r.data[..]);
+            if let (Some(started), Some(bytes)) = (started, Arc::get_mut(&mut data)) {
+                shift_timetags(bytes, started + r.at, TimeTag::now());
             }
-            reactor.send(id, Arc::from(data), None)?;
+            reactor.send(id, data, None)?;
             sent += 1;
         }
     }

@@ -269,12 +269,14 @@ const INSIDE_NETNS: &str = "OSC4RS_IN_NETNS";
 
 /// Run inside the new namespace, then the test (`$0` is the test binary, `$1` the
 /// test's name): `lo` up with multicast, and a veth pair `v0`/`v1` whose ends both
-/// stay inside (`v0` has 192.0.2.1, a documentation address). Exit code 77 means the
-/// set-up failed.
+/// stay inside (`v0` has 192.0.2.1, a documentation address; IPv6 addresses usable at
+/// once, without duplicate detection). The test finds `v0`'s interface index in
+/// `OSC4RS_V0_INDEX`. Exit code 77 means the set-up failed.
 const NETNS_SETUP: &str = "{ ip link set lo up && ip link set lo multicast on \
+    && sysctl -qw net.ipv6.conf.default.accept_dad=0 \
     && ip link add v0 type veth peer name v1 \
     && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up; } || exit 77; \
-    exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
+    OSC4RS_V0_INDEX=$(ip -o link show v0 | cut -d: -f1) exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
 
 /// For tests whose traffic must never reach a real network (mDNS, multicast): true
 /// when the caller should run the test body, because this process is already inside
