@@ -2,7 +2,8 @@
 # Installs the third-party OSC peers used by the interop vectors and tests:
 #   - liblo-tools (Debian): oscsend, oscdump, oscsendfile
 #   - socat (Debian): pseudo-terminal pairs standing in for a serial cable
-#   - python-osc, osc4py3, pyserial and zeroconf (PyPI) in a venv at .venv in the repository root
+#   - python-osc, osc4py3, pyserial, zeroconf and python-oscquery (PyPI) in a venv at .venv in the
+#     repository root
 #   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
 #   - chromium (Debian), for the browser page of the WebSocket bridge test
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
@@ -17,6 +18,7 @@ WS_VERSION="8.18.0"
 OSC4PY3_VERSION="1.0.8"
 PYSERIAL_VERSION="3.5"
 ZEROCONF_VERSION="0.154.0"
+PYTHON_OSCQUERY_VERSION="0.4.0"
 
 cd "$(dirname "$0")/.." || exit 3
 ROOT="$(pwd)"
@@ -87,9 +89,10 @@ pip_install python-osc "$PYTHON_OSC_VERSION"
 pip_install osc4py3 "$OSC4PY3_VERSION"
 pip_install pyserial "$PYSERIAL_VERSION"   # the board at the far end of the serial tests
 pip_install zeroconf "$ZEROCONF_VERSION"   # the DNS-SD peer of osc-query's discovery tests
+pip_install python-oscquery "$PYTHON_OSCQUERY_VERSION"   # an OSCQuery server and client nobody here wrote
 
-"$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial, zeroconf' \
-    || fail "python-osc / osc4py3 / pyserial / zeroconf installed but cannot be imported"
+"$VPY" -c 'import pythonosc.osc_message_builder, pythonosc.slip, osc4py3.as_eventloop, serial, zeroconf, pythonoscquery.osc_query_service' \
+    || fail "python-osc / osc4py3 / pyserial / zeroconf / python-oscquery installed but cannot be imported"
 
 # --- osc.js and ws (npm), for the WebSocket interop ----------------------------
 NODE_DIR="$ROOT/.node"
@@ -116,6 +119,7 @@ printf '  python-osc  %s\n' "$("$VPY" -m pip show python-osc | sed -n 's/^Versio
 printf '  osc4py3     %s\n' "$("$VPY" -m pip show osc4py3 | sed -n 's/^Version: //p')"
 printf '  pyserial    %s\n' "$("$VPY" -m pip show pyserial | sed -n 's/^Version: //p')"
 printf '  zeroconf    %s\n' "$("$VPY" -m pip show zeroconf | sed -n 's/^Version: //p')"
+printf '  python-oscquery %s\n' "$("$VPY" -m pip show python-oscquery | sed -n 's/^Version: //p')"
 printf '  socat       %s\n' "$(dpkg-query -W -f='${Version}' socat 2>/dev/null)"
 printf '  osc.js      %s\n' "$(cd "$NODE_DIR" && node -p 'require("osc/package.json").version')"
 printf '  ws          %s\n' "$(cd "$NODE_DIR" && node -p 'require("ws/package.json").version')"
