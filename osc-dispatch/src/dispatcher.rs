@@ -283,6 +283,46 @@ impl Dispatcher {
         removed
     }
 
+    /// Moves a registered method to another literal address, keeping its handler and
+    /// options: the move of a renamed node. Returns its new handle (the old one no
+    /// longer names anything).
+    ///
+    /// # Errors
+    /// [`DispatchError::Address`] when `address` is not a plain OSC address (the
+    /// method stays where it was); [`DispatchError::NoSuchMethod`] when `handle`
+    /// names no method.
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let h = d.register("/synth/1/freq", |_m: &Message| {})?;
+    /// let moved = d.readdress(h, "/synth/lead/freq")?;
+    /// assert_eq!(d.methods()[0].address, "/synth/lead/freq");
+    /// assert!(d.readdress(moved, "/synth/*/freq").is_err()); // not a plain address
+    /// assert!(d.readdress(h, "/x").is_err()); // h names nothing now
+    /// assert!(d.unregister(moved));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn readdress(&self, handle: MethodHandle, address: &str) -> Result<MethodHandle> {
+        let mut space = self.space.write();
+        let old = space
+            .get(handle.0)
+            .cloned()
+            .ok_or(DispatchError::NoSuchMethod)?;
+        let moved = Arc::new(Method {
+            source: address.into(),
+            handler: old.handler.clone(),
+            lock: old.lock.clone(),
+            on_pool: old.on_pool,
+        });
+        let id = space.insert(address, moved)?;
+        space.remove(handle.0);
+        drop(space);
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(MethodHandle(id))
+    }
+
     /// Every registered method (addresses and filters, not the fallback), in
     /// registration order, with what discovery needs: address, kind, type tags.
     #[must_use]

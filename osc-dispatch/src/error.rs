@@ -62,6 +62,10 @@ pub enum DispatchError {
     /// A worker thread could not be started.
     #[error("cannot start a worker thread: {0}")]
     Spawn(#[source] std::io::Error),
+    /// A method handle that names no registered method (never registered, or
+    /// unregistered since).
+    #[error("no such method")]
+    NoSuchMethod,
     /// The dispatcher (or worker pool) was shut down; nothing more is dispatched.
     #[error("the dispatcher is shut down")]
     ShutDown,
