@@ -33,7 +33,7 @@ pub const ATTRIBUTES: &[&str] = &[
 ///
 /// ```
 /// assert!(osc_query::IMPLEMENTED.contains(&"LISTEN"));
-/// assert!(!osc_query::IMPLEMENTED.contains(&"PATH_RENAMED"));
+/// assert!(osc_query::IMPLEMENTED.contains(&"PATH_RENAMED"));
 /// ```
 pub const IMPLEMENTED: &[&str] = &[
     "ACCESS",
@@ -45,6 +45,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "LISTEN",
     "PATH_ADDED",
     "PATH_REMOVED",
+    "PATH_CHANGED",
+    "PATH_RENAMED",
 ];
 
 /// Optional features of the proposal this crate does not implement (listed as false).
@@ -52,15 +54,7 @@ pub const IMPLEMENTED: &[&str] = &[
 /// ```
 /// assert!(osc_query::NOT_IMPLEMENTED.contains(&"HTML"));
 /// ```
-pub const NOT_IMPLEMENTED: &[&str] = &[
-    "TAGS",
-    "EXTENDED_TYPE",
-    "CRITICAL",
-    "OVERLOADS",
-    "HTML",
-    "PATH_CHANGED",
-    "PATH_RENAMED",
-];
+pub const NOT_IMPLEMENTED: &[&str] = &["TAGS", "EXTENDED_TYPE", "CRITICAL", "OVERLOADS", "HTML"];
 
 /// `ACCESS`: whether a node's value may be read, written, both, or neither (a
 /// container, or a method without a value). On the wire it is the integer 0 to 3.

@@ -204,8 +204,39 @@ pub enum Update {
     PathAdded(String),
     /// `PATH_REMOVED`.
     PathRemoved(String),
-    /// Any other JSON notice (`ERROR`, `PATH_CHANGED`, ...).
+    /// `PATH_CHANGED`: the node's attributes changed; fetch it again.
+    PathChanged(String),
+    /// `PATH_RENAMED`: what was at `old` (and under it) is at `new`.
+    PathRenamed {
+        /// The old path.
+        old: String,
+        /// The new path.
+        new: String,
+    },
+    /// Any other JSON notice (`ERROR`, ...).
     Notice(serde_json::Value),
+}
+
+/// What a JSON notice from the server says.
+fn notice(v: serde_json::Value) -> Update {
+    let data = v.get("DATA");
+    let text = |d: Option<&serde_json::Value>| d.and_then(|d| d.as_str()).map(str::to_owned);
+    let path = text(data);
+    match (v.get("COMMAND").and_then(|c| c.as_str()), path) {
+        (Some("PATH_ADDED"), Some(p)) => Update::PathAdded(p),
+        (Some("PATH_REMOVED"), Some(p)) => Update::PathRemoved(p),
+        (Some("PATH_CHANGED"), Some(p)) => Update::PathChanged(p),
+        (Some("PATH_RENAMED"), None) => {
+            match (
+                text(data.and_then(|d| d.get("OLD"))),
+                text(data.and_then(|d| d.get("NEW"))),
+            ) {
+                (Some(old), Some(new)) => Update::PathRenamed { old, new },
+                _ => Update::Notice(v),
+            }
+        }
+        _ => Update::Notice(v),
+    }
 }
 
 /// A WebSocket connection to a query server: `LISTEN`, `IGNORE`, and what comes back.
@@ -285,14 +316,7 @@ impl Listener {
                 Ws::Text(t) => {
                     let v: serde_json::Value = serde_json::from_str(t.as_str())
                         .map_err(|e| QueryError::WebSocket(format!("not JSON: {e}")))?;
-                    let data = v.get("DATA").and_then(|d| d.as_str()).map(str::to_owned);
-                    Ok(Some(
-                        match (v.get("COMMAND").and_then(|c| c.as_str()), data) {
-                            (Some("PATH_ADDED"), Some(p)) => Update::PathAdded(p),
-                            (Some("PATH_REMOVED"), Some(p)) => Update::PathRemoved(p),
-                            _ => Update::Notice(v),
-                        },
-                    ))
+                    Ok(Some(notice(v)))
                 }
                 Ws::Close(f) => Err(QueryError::WebSocket(format!(
                     "closed by the server: {f:?}"
@@ -300,5 +324,32 @@ impl Listener {
                 _ => continue,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Update, notice};
+    use serde_json::json;
+
+    #[test]
+    fn namespace_notices_are_read() {
+        let n = |v| notice(v);
+        assert_eq!(
+            n(json!({"COMMAND": "PATH_CHANGED", "DATA": "/a"})),
+            Update::PathChanged("/a".into())
+        );
+        assert_eq!(
+            n(json!({"COMMAND": "PATH_RENAMED", "DATA": {"OLD": "/a", "NEW": "/b"}})),
+            Update::PathRenamed {
+                old: "/a".into(),
+                new: "/b".into()
+            }
+        );
+        // Malformed notices are passed on as they are.
+        let odd = json!({"COMMAND": "PATH_RENAMED", "DATA": {"OLD": "/a"}});
+        assert_eq!(n(odd.clone()), Update::Notice(odd));
+        let err = json!({"COMMAND": "ERROR", "DATA": "x"});
+        assert_eq!(n(err.clone()), Update::Notice(err));
     }
 }

@@ -26,6 +26,10 @@ pub(crate) enum Event {
     PathAdded(Arc<str>),
     /// A method or parameter went away.
     PathRemoved(Arc<str>),
+    /// A node's attributes changed (its description, type tags or access).
+    PathChanged(Arc<str>),
+    /// What was at `old` (and under it) now lives at `new`.
+    PathRenamed { old: Arc<str>, new: Arc<str> },
 }
 
 /// The sending end, shared by the namespace and its parameters.

@@ -142,7 +142,7 @@ struct Synced {
 /// let ns = Namespace::with_source("synth", Arc::clone(&d));
 /// ns.describe("/synth/1/gate", MethodDescription::new().description("note on/off"));
 /// let freq = ns.add_parameter(ParamSpec::new("/synth/1/freq", 440.0f32))?;
-/// d.register(freq.path(), freq.handler())?;
+/// d.register(&freq.path(), freq.handler())?;
 ///
 /// let tree = ns.tree();
 /// let gate = tree.find("/synth/1/gate").unwrap();
@@ -161,6 +161,8 @@ pub struct Namespace {
     /// Methods that are not the application's (the taps that stream what plain
     /// methods receive): never listed.
     hidden: RwLock<BTreeSet<MethodHandle>>,
+    /// Renames announced since the last refresh: (old, new).
+    renames: Mutex<Vec<(String, String)>>,
     synced: Mutex<Synced>,
     hub: Arc<Hub>,
 }
@@ -208,6 +210,7 @@ impl Namespace {
             param_generation: AtomicU64::new(0),
             declared: RwLock::new(HashMap::new()),
             hidden: RwLock::new(BTreeSet::new()),
+            renames: Mutex::new(Vec::new()),
             synced: Mutex::new(Synced::default()),
             hub: Arc::new(Hub::new()),
         }
@@ -248,7 +251,7 @@ impl Namespace {
             });
         }
         let p = Parameter::create(spec, Arc::clone(&self.hub));
-        params.insert(p.path().to_owned(), p.as_node());
+        params.insert(p.path().to_string(), p.as_node());
         drop(params);
         self.param_generation.fetch_add(1, Ordering::Release);
         self.refresh();
@@ -275,18 +278,120 @@ impl Namespace {
     }
 
     /// Declares what the dispatcher cannot know about the method(s) at `path`.
+    /// Streaming clients hear `PATH_CHANGED` when this changes a listed node.
     ///
     /// ```
     /// let ns = osc_query::Namespace::new("demo");
     /// ns.describe("/a", osc_query::MethodDescription::new().types("s"));
     /// ```
     pub fn describe(&self, path: &str, description: MethodDescription) {
-        self.declared.write().insert(path.to_owned(), description);
+        let old = self
+            .declared
+            .write()
+            .insert(path.to_owned(), description.clone());
+        if old.as_ref() != Some(&description) && self.synced.lock().paths.contains(path) {
+            self.hub.send(Event::PathChanged(path.into()));
+        }
+    }
+
+    /// Renames a node: the parameters and declared descriptions at `old` and under
+    /// it move to `new`, and streaming clients hear one `PATH_RENAMED` (`{"OLD":
+    /// old, "NEW": new}`) instead of a `PATH_REMOVED` and a `PATH_ADDED` per path;
+    /// clients that listened at the old paths keep listening at the new ones.
+    /// The method source's methods are not moved: move them with
+    /// [`rename_moving`](Self::rename_moving) ([`OscQuery::rename`](crate::OscQuery::rename)
+    /// does, for a runtime's methods).
+    ///
+    /// # Errors
+    /// [`QueryError::Address`] when a path is not a plain address, is the root, or
+    /// `new` already holds a parameter.
+    ///
+    /// ```
+    /// let ns = osc_query::Namespace::new("demo");
+    /// let freq = ns.add_parameter(osc_query::ParamSpec::new("/synth/1/freq", 440.0f32))?;
+    /// ns.rename("/synth/1", "/synth/lead")?;
+    /// assert_eq!(&*freq.path(), "/synth/lead/freq");
+    /// assert_eq!(ns.paths(), ["/synth/lead/freq"]);
+    /// # Ok::<(), osc_query::QueryError>(())
+    /// ```
+    pub fn rename(&self, old: &str, new: &str) -> Result<()> {
+        self.rename_moving(old, new, || Ok(()))
+    }
+
+    /// [`rename`](Self::rename), with the method source's own move (`move_methods`,
+    /// which moves the dispatcher's methods) done while no refresh can run, so that
+    /// no client sees half a move.
+    ///
+    /// # Errors
+    /// As [`rename`](Self::rename), and what `move_methods` returns (then nothing
+    /// else moves).
+    ///
+    /// ```
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::Arc;
+    /// let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+    /// let gate = d.register("/synth/1/gate", Handler::typed(|on: bool| drop(on)))?;
+    /// let ns = osc_query::Namespace::with_source("synth", Arc::clone(&d));
+    /// ns.rename_moving("/synth/1", "/synth/lead", || {
+    ///     d.readdress(gate, "/synth/lead/gate").map_err(osc4rs::OscError::from)?;
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(ns.paths(), ["/synth/lead/gate"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rename_moving(
+        &self,
+        old: &str,
+        new: &str,
+        move_methods: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        check_path(old)?;
+        check_path(new)?;
+        if under(new, old) || under(old, new) {
+            return Err(QueryError::Address {
+                path: new.to_owned(),
+                reason: format!("cannot move {old} inside itself or its own container"),
+            });
+        }
+        let mut synced = self.synced.lock();
+        let mut params = self.params.write();
+        let moving: Vec<String> = params.keys().filter(|p| under(p, old)).cloned().collect();
+        if let Some(taken) = moving
+            .iter()
+            .map(|p| rebase(p, old, new))
+            .find(|p| params.contains_key(p))
+        {
+            return Err(QueryError::Address {
+                path: taken,
+                reason: "already a parameter".into(),
+            });
+        }
+        move_methods()?;
+        for path in moving {
+            if let Some(node) = params.remove(&path) {
+                let to = rebase(&path, old, new);
+                node.move_to(&to);
+                params.insert(to, node);
+            }
+        }
+        drop(params);
+        let mut declared = self.declared.write();
+        let described: Vec<String> = declared.keys().filter(|p| under(p, old)).cloned().collect();
+        for path in described {
+            if let Some(d) = declared.remove(&path) {
+                declared.insert(rebase(&path, old, new), d);
+            }
+        }
+        drop(declared);
+        self.renames.lock().push((old.to_owned(), new.to_owned()));
+        self.param_generation.fetch_add(1, Ordering::Release);
+        self.sync(&mut synced);
+        Ok(())
     }
 
     /// Brings the list of paths up to date with the method source and the parameters,
-    /// and tells streaming clients which paths came and went (`PATH_ADDED`,
-    /// `PATH_REMOVED`). Cheap when nothing changed (two atomic loads). The server
+    /// and tells streaming clients which paths came, went, moved or changed
+    /// (`PATH_ADDED`, `PATH_REMOVED`, `PATH_RENAMED`, `PATH_CHANGED`). Cheap when nothing changed (two atomic loads). The server
     /// calls it before each answer and periodically.
     ///
     /// ```
@@ -304,9 +409,13 @@ impl Namespace {
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
     pub fn refresh(&self) {
+        self.sync(&mut self.synced.lock());
+    }
+
+    /// [`refresh`](Self::refresh) with the lock held.
+    fn sync(&self, synced: &mut Synced) {
         let source_generation = self.source.as_ref().map(|s| s.generation());
         let param_generation = self.param_generation.load(Ordering::Acquire);
-        let mut synced = self.synced.lock();
         if synced.initialized
             && synced.source_generation == source_generation
             && synced.param_generation == param_generation
@@ -332,12 +441,7 @@ impl Namespace {
         }
         let mut paths: BTreeSet<String> = methods.keys().cloned().collect();
         paths.extend(self.params.read().keys().cloned());
-        for gone in synced.paths.difference(&paths) {
-            self.hub.send(Event::PathRemoved(gone.as_str().into()));
-        }
-        for new in paths.difference(&synced.paths) {
-            self.hub.send(Event::PathAdded(new.as_str().into()));
-        }
+        self.announce(synced, &paths, &methods);
         *synced = Synced {
             initialized: true,
             source_generation,
@@ -346,6 +450,48 @@ impl Namespace {
             filters,
             paths,
         };
+    }
+
+    /// Tells streaming clients how the listing moves from `before` to `paths`:
+    /// announced renames first, then what else went and came, then the methods whose
+    /// type tags changed.
+    fn announce(
+        &self,
+        before: &Synced,
+        paths: &BTreeSet<String>,
+        methods: &BTreeMap<String, Option<String>>,
+    ) {
+        let mut gone: BTreeSet<&String> = before.paths.difference(paths).collect();
+        let mut came: BTreeSet<&String> = paths.difference(&before.paths).collect();
+        for (old, new) in std::mem::take(&mut *self.renames.lock()) {
+            let moved: Vec<&String> = gone
+                .iter()
+                .filter(|p| under(p, &old) && came.contains(&rebase(p, &old, &new)))
+                .copied()
+                .collect();
+            if moved.is_empty() {
+                continue;
+            }
+            for p in moved {
+                gone.remove(p);
+                came.remove(&rebase(p, &old, &new));
+            }
+            self.hub.send(Event::PathRenamed {
+                old: old.into(),
+                new: new.into(),
+            });
+        }
+        for p in gone {
+            self.hub.send(Event::PathRemoved(p.as_str().into()));
+        }
+        for p in came {
+            self.hub.send(Event::PathAdded(p.as_str().into()));
+        }
+        for (path, types) in methods {
+            if before.methods.get(path).is_some_and(|t| t != types) {
+                self.hub.send(Event::PathChanged(path.as_str().into()));
+            }
+        }
     }
 
     /// The plain addresses listed as nodes (methods and parameters), sorted.
@@ -469,6 +615,11 @@ impl Namespace {
         self.params.read().contains_key(path)
     }
 
+    /// Whether a method is kept out of the listing (a tap).
+    pub(crate) fn is_hidden(&self, handle: MethodHandle) -> bool {
+        self.hidden.read().contains(&handle)
+    }
+
     /// Keeps a method out of the listing (or, with `false`, lets it back).
     pub(crate) fn hide(&self, handle: MethodHandle, hidden: bool) {
         if hidden {
@@ -494,6 +645,17 @@ fn check_path(path: &str) -> Result<()> {
         return Err(bad("a pattern is not a node".into()));
     }
     Ok(())
+}
+
+/// Whether `path` is `root` or lies under it.
+pub(crate) fn under(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `path` (which lies under `old`) moved under `new`.
+pub(crate) fn rebase(path: &str, old: &str, new: &str) -> String {
+    format!("{new}{}", path.get(old.len()..).unwrap_or_default())
 }
 
 fn container(path: &str) -> Node {

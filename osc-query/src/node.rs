@@ -269,7 +269,8 @@ impl HostInfo {
     /// ```
     /// let ext = osc_query::HostInfo::our_extensions();
     /// assert_eq!(ext.get("LISTEN"), Some(&true));
-    /// assert_eq!(ext.get("PATH_RENAMED"), Some(&false));
+    /// assert_eq!(ext.get("PATH_RENAMED"), Some(&true));
+    /// assert_eq!(ext.get("HTML"), Some(&false));
     /// ```
     #[must_use]
     pub fn our_extensions() -> BTreeMap<String, bool> {

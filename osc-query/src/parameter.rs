@@ -212,10 +212,12 @@ fn arity<T: FromArgs>() -> usize {
 pub(crate) trait ParamNode: Send + Sync {
     /// The node (without `CONTENTS`).
     fn node(&self) -> Node;
+    /// Moves the parameter to another address (a renamed node).
+    fn move_to(&self, path: &str);
 }
 
 struct Inner<T> {
-    path: String,
+    path: RwLock<Arc<str>>,
     types: String,
     value: RwLock<T>,
     meta: ParamMeta,
@@ -251,7 +253,7 @@ impl<T> Clone for Parameter<T> {
 impl<T: ParamValue + fmt::Debug> fmt::Debug for Parameter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Parameter")
-            .field("path", &self.inner.path)
+            .field("path", &*self.inner.path.read())
             .field("types", &self.inner.types)
             .field("value", &*self.inner.value.read())
             .finish()
@@ -262,7 +264,7 @@ impl<T: ParamValue> Parameter<T> {
     pub(crate) fn create(spec: ParamSpec<T>, hub: Arc<Hub>) -> Self {
         let types = T::osc_types().unwrap_or_default();
         let inner = Inner {
-            path: spec.path,
+            path: RwLock::new(spec.path.into()),
             types,
             value: RwLock::new(spec.initial.clone()),
             meta: spec.meta,
@@ -281,17 +283,18 @@ impl<T: ParamValue> Parameter<T> {
         Arc::clone(&self.inner) as Arc<dyn ParamNode>
     }
 
-    /// Its OSC address.
+    /// Its OSC address (which [`Namespace::rename`](crate::Namespace::rename) may
+    /// change).
     ///
     /// ```
     /// let ns = osc_query::Namespace::new("demo");
     /// let p = ns.add_parameter(osc_query::ParamSpec::new("/a", 1))?;
-    /// assert_eq!(p.path(), "/a");
+    /// assert_eq!(&*p.path(), "/a");
     /// # Ok::<(), osc_query::QueryError>(())
     /// ```
     #[must_use]
-    pub fn path(&self) -> &str {
-        &self.inner.path
+    pub fn path(&self) -> Arc<str> {
+        Arc::clone(&self.inner.path.read())
     }
 
     /// Its OSC type tags (`TYPE`).
@@ -336,7 +339,7 @@ impl<T: ParamValue> Parameter<T> {
         // unclipped value if it ever did.
         let stored = T::from_args(&args).unwrap_or(value);
         *self.inner.value.write() = stored;
-        self.inner.hub.value(&self.inner.path, args);
+        self.inner.hub.value(&self.path(), args);
     }
 
     /// The handler that lets incoming messages set the parameter: arguments that do
@@ -360,7 +363,10 @@ impl<T: ParamValue> Parameter<T> {
         let inner = Arc::clone(&self.inner);
         let h = Handler::fallible(move |m: &Message, _| {
             if !inner.meta.access.writable() {
-                log::debug!("osc-query: {} is read-only; message ignored", inner.path);
+                log::debug!(
+                    "osc-query: {} is read-only; message ignored",
+                    inner.path.read()
+                );
                 return Ok(());
             }
             let value = T::from_args(&m.args)?;
@@ -370,7 +376,8 @@ impl<T: ParamValue> Parameter<T> {
                 found: m.args.len(),
             })?;
             *inner.value.write() = stored;
-            inner.hub.value(&inner.path, args);
+            let path = Arc::clone(&inner.path.read());
+            inner.hub.value(&path, args);
             Ok(())
         });
         if self.inner.types.is_empty() {
@@ -439,7 +446,7 @@ fn clip_value(v: &mut Value, mode: ClipMode, (min, max): (Option<f64>, Option<f6
 impl<T: ParamValue> ParamNode for Inner<T> {
     fn node(&self) -> Node {
         let value = self.value.read().to_args();
-        let mut node = Node::new(self.path.clone());
+        let mut node = Node::new(self.path.read().to_string());
         node.description.clone_from(&self.meta.description);
         node.access = Some(self.meta.access);
         node.types = Some(self.types.clone());
@@ -448,6 +455,10 @@ impl<T: ParamValue> ParamNode for Inner<T> {
         node.unit.clone_from(&self.meta.unit);
         node.clipmode.clone_from(&self.meta.clipmode);
         node
+    }
+
+    fn move_to(&self, path: &str) {
+        *self.path.write() = path.into();
     }
 }
 

@@ -10,7 +10,7 @@ use osc4rs::{Handler, Message, MethodHandle, Osc, OscHandle};
 use parking_lot::Mutex;
 
 use crate::dnssd::Advertisement;
-use crate::namespace::{MethodDescription, MethodSource, Namespace};
+use crate::namespace::{MethodDescription, MethodSource, Namespace, rebase, under};
 use crate::node::Transport;
 use crate::parameter::{ParamSpec, ParamValue, Parameter};
 use crate::server::{QueryServer, ServerConfig};
@@ -295,8 +295,8 @@ impl OscQuery {
         let p = self.ns.add_parameter(spec)?;
         if writable {
             let osc = self.osc.get().ok_or(osc4rs::OscError::Terminated)?;
-            if let Err(e) = osc.method(p.path(), p.handler()) {
-                self.ns.remove_parameter(p.path());
+            if let Err(e) = osc.method(&p.path(), p.handler()) {
+                self.ns.remove_parameter(&p.path());
                 return Err(e.into());
             }
         }
@@ -317,6 +317,42 @@ impl OscQuery {
     /// ```
     pub fn parameter<T: ParamValue>(&self, path: &str, initial: T) -> Result<Parameter<T>> {
         self.add_parameter(ParamSpec::new(path, initial))
+    }
+
+    /// Renames a node: the runtime's methods at `old` and under it move to the same
+    /// paths under `new` (handlers and options kept), and so do parameters and
+    /// declared descriptions; streaming clients hear one `PATH_RENAMED` and keep
+    /// their subscriptions. Methods registered with a pattern do not move.
+    ///
+    /// # Errors
+    /// As [`Namespace::rename`]; [`QueryError::Osc`] when the runtime is terminated
+    /// or refuses a new address.
+    ///
+    /// ```
+    /// # let osc = osc4rs::Osc::builder().start()?;
+    /// let q = osc_query::OscQuery::builder("x").http_addr("127.0.0.1:0".parse()?).start(&osc)?;
+    /// osc.method("/synth/1/gate", |_m: &osc4rs::Message| {})?;
+    /// let freq = q.parameter("/synth/1/freq", 440.0f32)?;
+    /// q.rename("/synth/1", "/synth/lead")?;
+    /// assert_eq!(q.namespace().paths(), ["/synth/lead/freq", "/synth/lead/gate"]);
+    /// osc.send(osc4rs::Message::new("/synth/lead/freq").arg(220.0f32), "_local")?;
+    /// osc.process()?;
+    /// assert_eq!(freq.get(), 220.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rename(&self, old: &str, new: &str) -> Result<()> {
+        let osc = self.osc.get().ok_or(osc4rs::OscError::Terminated)?;
+        let dispatcher = osc.dispatcher();
+        self.ns.rename_moving(old, new, || {
+            for m in dispatcher.methods() {
+                if m.literal && under(&m.address, old) && !self.ns.is_hidden(m.handle) {
+                    dispatcher
+                        .readdress(m.handle, &rebase(&m.address, old, new))
+                        .map_err(osc4rs::OscError::from)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Declares a method's description, type tags or access.

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::events::Event;
-use crate::namespace::Namespace;
+use crate::namespace::{Namespace, rebase, under};
 
 /// The most paths one client may listen to at once.
 pub(crate) const MAX_LISTENS: usize = 4096;
@@ -29,8 +29,26 @@ struct Command {
     data: serde_json::Value,
 }
 
-fn notice(command: &str, data: &str) -> Ws {
+fn notice(command: &str, data: impl serde::Serialize) -> Ws {
     Ws::text(serde_json::json!({"COMMAND": command, "DATA": data}).to_string())
+}
+
+/// Moves a client's subscriptions under `old` to the same paths under `new`, and
+/// returns the `PATH_RENAMED` notice.
+fn renamed(old: &str, new: &str, ns: &Namespace, listening: &mut HashSet<String>) -> Ws {
+    let moved: Vec<String> = listening
+        .iter()
+        .filter(|p| under(p, old))
+        .cloned()
+        .collect();
+    for path in moved {
+        listening.remove(&path);
+        ns.listen(&path, false);
+        let to = rebase(&path, old, new);
+        ns.listen(&to, true);
+        listening.insert(to);
+    }
+    notice("PATH_RENAMED", serde_json::json!({"OLD": old, "NEW": new}))
 }
 
 /// What to do with one text message from the client.
@@ -50,18 +68,18 @@ fn on_text(text: &str, ns: &Namespace, listening: &mut HashSet<String>) -> Reply
     let Some(path) = cmd.data.as_str() else {
         return Reply::Send(notice(
             "ERROR",
-            &format!("{}: DATA must be a string (an OSC address)", cmd.command),
+            format!("{}: DATA must be a string (an OSC address)", cmd.command),
         ));
     };
     match cmd.command.as_str() {
         "LISTEN" => {
             if ns.node(path).is_none() {
-                return Reply::Send(notice("ERROR", &format!("LISTEN: no OSC node at {path}")));
+                return Reply::Send(notice("ERROR", format!("LISTEN: no OSC node at {path}")));
             }
             if listening.len() >= MAX_LISTENS && !listening.contains(path) {
                 return Reply::Send(notice(
                     "ERROR",
-                    &format!("LISTEN: more than {MAX_LISTENS} paths"),
+                    format!("LISTEN: more than {MAX_LISTENS} paths"),
                 ));
             }
             if listening.insert(path.to_owned()) {
@@ -77,7 +95,7 @@ fn on_text(text: &str, ns: &Namespace, listening: &mut HashSet<String>) -> Reply
         }
         other => {
             log::debug!("osc-query: unknown WebSocket command {other:?}");
-            Reply::Send(notice("ERROR", &format!("unknown COMMAND {other:?}")))
+            Reply::Send(notice("ERROR", format!("unknown COMMAND {other:?}")))
         }
     }
 }
@@ -115,13 +133,15 @@ where
             event = events.recv() => match event {
                 Ok(Event::Value { path, packet }) if listening.contains(&*path) => Ws::binary(packet.to_vec()),
                 Ok(Event::Value { .. }) => continue,
-                Ok(Event::PathAdded(p)) => notice("PATH_ADDED", &p),
+                Ok(Event::PathAdded(p)) => notice("PATH_ADDED", &*p),
                 Ok(Event::PathRemoved(p)) => {
                     if listening.remove(&*p) {
                         ns.listen(&p, false);
                     }
-                    notice("PATH_REMOVED", &p)
+                    notice("PATH_REMOVED", &*p)
                 }
+                Ok(Event::PathChanged(p)) => notice("PATH_CHANGED", &*p),
+                Ok(Event::PathRenamed { old, new }) => renamed(&old, &new, &ns, &mut listening),
                 Err(RecvError::Lagged(n)) => {
                     log::warn!("osc-query: a slow WebSocket client missed {n} updates");
                     continue;

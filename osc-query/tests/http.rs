@@ -211,7 +211,8 @@ fn host_info_says_where_osc_goes_and_what_is_implemented() {
     assert_eq!(info["OSC_TRANSPORT"], "UDP");
     assert_eq!(info["EXTENSIONS"]["LISTEN"], true);
     assert_eq!(info["EXTENSIONS"]["VALUE"], true);
-    assert_eq!(info["EXTENSIONS"]["PATH_RENAMED"], false);
+    assert_eq!(info["EXTENSIONS"]["PATH_RENAMED"], true);
+    assert_eq!(info["EXTENSIONS"]["TAGS"], false);
     assert!(info.get("WS_PORT").is_none());
 }
 
@@ -328,6 +329,89 @@ fn path_added_and_removed_are_announced() {
         next_text(&mut ws),
         json!({"COMMAND": "PATH_REMOVED", "DATA": "/m"})
     );
+}
+
+#[test]
+fn path_changed_and_renamed_are_announced_and_listeners_follow_a_rename() {
+    let f = fixture(|_| {});
+    let mut ws = ws_connect(f.server.local_addr());
+    command(&mut ws, "LISTEN", "/bar");
+    command(&mut ws, "PROBE", "/");
+    next_text(&mut ws);
+
+    // A new description: PATH_CHANGED (the same one again: nothing).
+    f.ns.describe(
+        "/synth/note",
+        MethodDescription::new().description("a long note"),
+    );
+    f.ns.describe(
+        "/synth/note",
+        MethodDescription::new().description("a long note"),
+    );
+    assert_eq!(
+        next_text(&mut ws),
+        json!({"COMMAND": "PATH_CHANGED", "DATA": "/synth/note"})
+    );
+    // New type tags at a path: PATH_CHANGED.
+    let first = f
+        .dispatcher
+        .register("/level", Handler::typed(|v: f32| assert!(v.is_finite())))
+        .unwrap();
+    assert_eq!(
+        next_text(&mut ws),
+        json!({"COMMAND": "PATH_ADDED", "DATA": "/level"})
+    );
+    f.dispatcher
+        .register("/level", Handler::typed(|v: i32| assert_ne!(v, 7)))
+        .unwrap();
+    f.dispatcher.unregister(first);
+    assert_eq!(
+        next_text(&mut ws),
+        json!({"COMMAND": "PATH_CHANGED", "DATA": "/level"})
+    );
+    assert_eq!(
+        get_json(f.server.local_addr(), "/level?TYPE"),
+        json!({"TYPE": "i"})
+    );
+
+    // A rename: one PATH_RENAMED, and the listener of /bar now hears /bars/main.
+    let handle = f
+        .dispatcher
+        .methods()
+        .into_iter()
+        .find(|m| m.address == "/bar")
+        .unwrap()
+        .handle;
+    f.ns.rename_moving("/bar", "/bars/main", || {
+        f.dispatcher
+            .readdress(handle, "/bars/main")
+            .map_err(osc4rs::OscError::from)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        next_text(&mut ws),
+        json!({"COMMAND": "PATH_RENAMED", "DATA": {"OLD": "/bar", "NEW": "/bars/main"}})
+    );
+    assert_eq!(&*f.bar.path(), "/bars/main");
+    f.bar.set((3, 70));
+    let Ws::Binary(b) = ws.read().unwrap() else {
+        panic!("expected an OSC packet")
+    };
+    let m = Message::decode(&b).unwrap();
+    assert_eq!(m.address, "/bars/main");
+    assert_eq!(m.args, vec![Value::Int(3), Value::Int(70)]);
+    assert_eq!(get(f.server.local_addr(), "/bar").0, 404);
+    assert_eq!(
+        get_json(f.server.local_addr(), "/bars/main?VALUE"),
+        json!({"VALUE": [3, 70]})
+    );
+
+    // Renames that cannot be done change nothing.
+    assert!(f.ns.rename("/bars", "/bars/inner").is_err());
+    assert!(f.ns.rename("/foo", "/bars/main").is_err()); // a parameter there
+    assert!(f.ns.rename("/ba*", "/x").is_err());
+    assert!(f.ns.paths().contains(&"/foo".to_owned()));
 }
 
 #[test]

@@ -156,13 +156,15 @@ fn host_info_example_reads_and_our_extensions_are_exact() {
             "DESCRIPTION",
             "LISTEN",
             "PATH_ADDED",
+            "PATH_CHANGED",
             "PATH_REMOVED",
+            "PATH_RENAMED",
             "RANGE",
             "UNIT",
             "VALUE"
         ]
     );
-    assert_eq!(ours.get("PATH_CHANGED"), Some(&false));
+    assert_eq!(ours.get("HTML"), Some(&false));
 }
 
 #[test]
