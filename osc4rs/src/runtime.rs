@@ -17,6 +17,7 @@ use parking_lot::RwLock;
 
 use crate::driver::Driver;
 use crate::hooks::{self, ChannelHooks};
+use crate::kind::ChannelKind;
 use crate::state::Engine;
 use crate::stats::{Counters, RuntimeStats};
 use crate::target::{ALL, LOCAL};
@@ -25,6 +26,7 @@ use crate::{Config, Mode, OscError, Result, Target};
 #[derive(Debug, Clone)]
 struct ChannelInfo {
     id: ChannelId,
+    kind: ChannelKind,
     writes: bool,
     /// Thread modes, UDP channels with a destination: writes from the sending thread
     /// instead of waking an I/O thread.
@@ -181,11 +183,13 @@ impl Osc {
             ChannelSpec::UnixDatagram(c) => c.dest.is_some(),
             _ => true,
         };
+        let kind = ChannelKind::of(&spec);
         let opened = self.inner.driver.open(name, spec)?;
         self.inner.channels.write().insert(
             name.to_owned(),
             ChannelInfo {
                 id: opened.id,
+                kind,
                 writes,
                 writer: opened.writer,
                 stats: opened.stats,
@@ -401,6 +405,30 @@ impl Osc {
     pub fn channel_stats(&self, name: &str) -> Option<StatsSnapshot> {
         let channels = self.inner.channels.read();
         channels.get(name)?.stats.as_ref().map(|s| s.snapshot())
+    }
+
+    /// The channels opened (and not closed), in the order they were opened, with
+    /// their kinds.
+    ///
+    /// ```
+    /// use osc4rs::{ChannelKind, Osc};
+    /// let osc = Osc::builder().start()?;
+    /// osc.udp_server("in", "127.0.0.1:0")?;
+    /// osc.udp_client("out", osc.local_addr("in").unwrap())?;
+    /// assert_eq!(osc.channels(), [("in".to_owned(), ChannelKind::UdpServer), ("out".to_owned(), ChannelKind::UdpClient)]);
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    #[must_use]
+    pub fn channels(&self) -> Vec<(String, ChannelKind)> {
+        let channels = self.inner.channels.read();
+        let mut all: Vec<(ChannelId, String, ChannelKind)> = channels
+            .iter()
+            .map(|(name, c)| (c.id, name.clone(), c.kind))
+            .collect();
+        all.sort_by_key(|(id, _, _)| *id);
+        all.into_iter()
+            .map(|(_, name, kind)| (name, kind))
+            .collect()
     }
 
     /// The local address of a channel (useful after binding port 0); `None` for an
