@@ -244,13 +244,130 @@ impl Service {
 /// # Ok::<(), osc_query::QueryError>(())
 /// ```
 pub fn browse(service_type: &str, wait: Duration) -> Result<Vec<Service>> {
-    let daemon = ServiceDaemon::new().map_err(dns)?;
-    let events = daemon.browse(service_type).map_err(dns)?;
+    let mut watcher = Watcher::new(&[service_type])?;
     let until = Instant::now() + wait;
-    let mut found: BTreeMap<String, Service> = BTreeMap::new();
     while let Some(left) = until.checked_duration_since(Instant::now()) {
-        match events.recv_timeout(left) {
-            Ok(ServiceEvent::ServiceResolved(r)) => {
+        watcher.next(left)?;
+    }
+    Ok(watcher.services())
+}
+
+/// A service that came or went, as a [`Watcher`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Advertised and resolved to addresses (again, when its records changed).
+    Found(Service),
+    /// Withdrawn, or its records expired.
+    Lost {
+        /// Its instance name.
+        instance: String,
+        /// Its service type.
+        service_type: String,
+    },
+}
+
+/// Follows the advertisements of several service types at once, as they come and
+/// go (what `osc4rs discover --watch` prints).
+///
+/// ```no_run
+/// use osc_query::{Change, Watcher, OSCJSON_TCP, OSC_UDP};
+/// let mut watcher = Watcher::new(&[OSCJSON_TCP, OSC_UDP])?;
+/// while let Some(change) = watcher.next(std::time::Duration::from_secs(10))? {
+///     match change {
+///         Change::Found(s) => println!("+ {} {:?}:{}", s.instance, s.addresses, s.port),
+///         Change::Lost { instance, .. } => println!("- {instance}"),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), osc_query::QueryError>(())
+/// ```
+pub struct Watcher {
+    daemon: ServiceDaemon,
+    browsing: Vec<(String, Receiver<ServiceEvent>)>,
+    /// What is advertised now, by full name.
+    known: BTreeMap<String, Service>,
+    /// Which receiver is read first next time (so that none starves).
+    turn: usize,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field(
+                "types",
+                &self.browsing.iter().map(|b| &b.0).collect::<Vec<_>>(),
+            )
+            .field("known", &self.known.len())
+            .finish()
+    }
+}
+
+/// How long [`Watcher::next`] sleeps between looks at its receivers.
+const POLL: Duration = Duration::from_millis(10);
+
+impl Watcher {
+    /// Starts browsing for each of `service_types`.
+    ///
+    /// # Errors
+    /// [`QueryError::DnsSd`] when the mDNS daemon cannot start or browse.
+    pub fn new(service_types: &[&str]) -> Result<Watcher> {
+        let daemon = ServiceDaemon::new().map_err(dns)?;
+        let mut browsing = Vec::new();
+        for ty in service_types {
+            browsing.push(((*ty).to_owned(), daemon.browse(ty).map_err(dns)?));
+        }
+        Ok(Watcher {
+            daemon,
+            browsing,
+            known: BTreeMap::new(),
+            turn: 0,
+        })
+    }
+
+    /// The next change, waiting up to `wait`; `None` when nothing changed by then.
+    ///
+    /// # Errors
+    /// [`QueryError::DnsSd`] when the daemon stopped.
+    pub fn next(&mut self, wait: Duration) -> Result<Option<Change>> {
+        let until = Instant::now() + wait;
+        loop {
+            let n = self.browsing.len();
+            for i in 0..n {
+                let at = (self.turn + i) % n;
+                let Some((_, events)) = self.browsing.get(at) else {
+                    continue;
+                };
+                match events.try_recv() {
+                    Ok(event) => {
+                        self.turn = (at + 1) % n;
+                        if let Some(change) = self.learn(event) {
+                            return Ok(Some(change));
+                        }
+                    }
+                    Err(mdns_sd::TryRecvError::Empty) => {}
+                    Err(e) => return Err(dns(e)),
+                }
+            }
+            let Some(left) = until.checked_duration_since(Instant::now()) else {
+                return Ok(None);
+            };
+            std::thread::sleep(left.min(POLL));
+        }
+    }
+
+    /// What is advertised now, by instance name (and type).
+    #[must_use]
+    pub fn services(&self) -> Vec<Service> {
+        let mut all: Vec<Service> = self.known.values().cloned().collect();
+        all.sort_by(|a, b| (&a.instance, &a.service_type).cmp(&(&b.instance, &b.service_type)));
+        all
+    }
+
+    /// Updates what is known; the change, if it is one.
+    fn learn(&mut self, event: ServiceEvent) -> Option<Change> {
+        match event {
+            ServiceEvent::ServiceResolved(r) => {
                 let suffix = format!(".{}", r.ty_domain);
                 let instance = r
                     .fullname
@@ -260,27 +377,34 @@ pub fn browse(service_type: &str, wait: Duration) -> Result<Vec<Service>> {
                 let mut addresses: Vec<IpAddr> =
                     r.addresses.iter().map(|a| a.to_ip_addr()).collect();
                 addresses.sort_by_key(|a| (a.is_ipv6(), *a));
-                found.insert(
-                    instance.clone(),
-                    Service {
-                        instance,
-                        service_type: r.ty_domain.clone(),
-                        host: r.host.clone(),
-                        addresses,
-                        port: r.port,
-                    },
-                );
+                let service = Service {
+                    instance,
+                    service_type: r.ty_domain.clone(),
+                    host: r.host.clone(),
+                    addresses,
+                    port: r.port,
+                };
+                let old = self.known.insert(r.fullname.clone(), service.clone());
+                (old.as_ref() != Some(&service)).then_some(Change::Found(service))
             }
-            Ok(ServiceEvent::ServiceRemoved(_, fullname)) => {
-                found.retain(|_, s| format!("{}.{}", s.instance, s.service_type) != fullname);
+            ServiceEvent::ServiceRemoved(_, fullname) => {
+                self.known.remove(&fullname).map(|s| Change::Lost {
+                    instance: s.instance,
+                    service_type: s.service_type,
+                })
             }
-            Ok(_) => {}
-            Err(_) => break,
+            _ => None,
         }
     }
-    let _ = daemon.stop_browse(service_type);
-    if let Ok(done) = daemon.shutdown() {
-        let _ = done.recv_timeout(Duration::from_secs(1));
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        for (ty, _) in &self.browsing {
+            let _ = self.daemon.stop_browse(ty);
+        }
+        if let Ok(done) = self.daemon.shutdown() {
+            let _ = done.recv_timeout(Duration::from_secs(1));
+        }
     }
-    Ok(found.into_values().collect())
 }

@@ -69,6 +69,9 @@ pub enum QueryError {
     /// a frame that is not OSCQuery's).
     #[error("WebSocket: {0}")]
     WebSocket(String),
+    /// No service by that instance name answered on the local network in time.
+    #[error("no OSC or OSCQuery service named {0:?} answered on the local network")]
+    NoService(String),
     /// DNS-SD (mDNS) advertising or browsing failed.
     #[error("DNS-SD: {0}")]
     DnsSd(String),

@@ -61,23 +61,27 @@ mod client;
 mod dnssd;
 mod error;
 mod events;
+mod ext;
 mod json;
 mod namespace;
 mod node;
 mod parameter;
 mod publish;
+mod resolve;
 mod server;
 mod ws;
 
 pub use attr::{ATTRIBUTES, Access, ClipMode, IMPLEMENTED, NOT_IMPLEMENTED, Range, Slot};
 pub use client::{Listener, QueryClient, Update};
-pub use dnssd::{Advertisement, OSC_TCP, OSC_UDP, OSCJSON_TCP, Service, browse};
+pub use dnssd::{Advertisement, Change, OSC_TCP, OSC_UDP, OSCJSON_TCP, Service, Watcher, browse};
 pub use error::{QueryError, Result};
+pub use ext::OscQueryExt;
 pub use json::{value_to_json, values_from_json, values_to_json};
 pub use namespace::{MethodDescription, MethodSource, Namespace};
 pub use node::{HostInfo, Node, Transport};
 pub use parameter::{ParamScalar, ParamSpec, ParamValue, Parameter};
 pub use publish::{OscQuery, OscQueryBuilder};
+pub use resolve::{OscTarget, resolve};
 pub use server::{QueryServer, ServerConfig};
 
 /// The discovery guide (`docs/discovery.md`), compiled as doctests.

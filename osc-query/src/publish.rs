@@ -120,6 +120,16 @@ impl OscQueryBuilder {
         self
     }
 
+    /// The publication's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether [`osc_channel`](Self::osc_channel) was called.
+    pub(crate) fn names_channel(&self) -> bool {
+        self.osc_channel.is_some()
+    }
+
     /// Starts serving the runtime's namespace.
     ///
     /// # Errors

@@ -202,3 +202,96 @@ fn discover_read_send_and_listen() {
     }
     osc.terminate().unwrap();
 }
+
+/// The same workflow by name, with DNS-SD inside a private network namespace: app A
+/// publishes with `osc.oscquery("synth")`; app B finds it by that name, opens a
+/// channel to it with `connect_service`, reads its tree, listens to a parameter,
+/// sends it a typed message and hears the new value; a rename on A reaches B.
+#[test]
+fn by_name_publish_connect_send_and_listen() {
+    use osc_query::{OscQueryExt, QueryClient, Update};
+    if !osc_test_support::inside_private_netns("by_name_publish_connect_send_and_listen") {
+        return;
+    }
+    // App A.
+    let a = Osc::builder().start().unwrap();
+    assert!(matches!(
+        a.oscquery("synth"),
+        Err(osc_query::QueryError::Address { .. })
+    ));
+    a.udp_server("in", "0.0.0.0:0").unwrap();
+    a.method(
+        "/synth/1/gate",
+        Handler::typed(|on: bool| println!("gate {on}")),
+    )
+    .unwrap();
+    let query = a.oscquery("synth").unwrap();
+    let freq = query
+        .add_parameter(ParamSpec::new("/synth/1/freq", 440.0f32).range(Range::new(20.0, 20_000.0)))
+        .unwrap();
+    let a_runs = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let pump = {
+        let runs = std::sync::Arc::clone(&a_runs);
+        std::thread::spawn(move || {
+            while runs.load(std::sync::atomic::Ordering::Relaxed) {
+                a.process_timeout(Duration::from_millis(20)).unwrap();
+            }
+        })
+    };
+
+    // App B.
+    let b = Osc::builder().start().unwrap();
+    let target = b
+        .connect_service("synth", "synth", Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(target.transport, osc_query::Transport::Udp);
+    let client = QueryClient::new(target.query.expect("an OSCQuery server")).unwrap();
+    let tree = client.tree().unwrap();
+    assert_eq!(
+        tree.find("/synth/1/gate").unwrap().types.as_deref(),
+        Some("T")
+    );
+    assert_eq!(
+        tree.find("/synth/1/freq").unwrap().types.as_deref(),
+        Some("f")
+    );
+    let mut listener = client.stream().unwrap();
+    listener.listen("/synth/1/freq").unwrap();
+    listener.listen("/nope").unwrap(); // its ERROR says LISTEN above is in
+    assert!(matches!(
+        listener.next(Duration::from_secs(5)).unwrap(),
+        Some(Update::Notice(_))
+    ));
+    b.send(Message::new("/synth/1/freq").arg(880.0f32), "synth")
+        .unwrap();
+    let Some(Update::Value(m)) = listener.next(Duration::from_secs(5)).unwrap() else {
+        panic!("expected the new value")
+    };
+    assert_eq!(m.args, vec![Value::Float(880.0)]);
+    assert_eq!(freq.get(), 880.0);
+
+    // A renames the synth's voice: B is told, and still hears the parameter.
+    query.rename("/synth/1", "/synth/lead").unwrap();
+    assert_eq!(
+        listener.next(Duration::from_secs(5)).unwrap(),
+        Some(Update::PathRenamed {
+            old: "/synth/1".into(),
+            new: "/synth/lead".into()
+        })
+    );
+    b.send(Message::new("/synth/lead/freq").arg(220.0f32), "synth")
+        .unwrap();
+    let Some(Update::Value(m)) = listener.next(Duration::from_secs(5)).unwrap() else {
+        panic!("expected the value at the new path")
+    };
+    assert_eq!(m.address, "/synth/lead/freq");
+    assert_eq!(freq.get(), 220.0);
+
+    a_runs.store(false, std::sync::atomic::Ordering::Relaxed);
+    pump.join().unwrap();
+    drop(query);
+    assert!(matches!(
+        b.connect_service("gone", "nobody here", Duration::from_millis(500)),
+        Err(osc_query::QueryError::NoService(_))
+    ));
+}
