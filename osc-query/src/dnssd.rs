@@ -31,6 +31,14 @@ pub const OSC_UDP: &str = "_osc._udp.local.";
 /// ```
 pub const OSC_TCP: &str = "_osc._tcp.local.";
 
+/// `wait` from now; a wait too long for the clock (`Duration::MAX`) is a year.
+pub(crate) fn deadline(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 fn dns(e: impl std::fmt::Display) -> QueryError {
     QueryError::DnsSd(e.to_string())
 }
@@ -245,7 +253,7 @@ impl Service {
 /// ```
 pub fn browse(service_type: &str, wait: Duration) -> Result<Vec<Service>> {
     let mut watcher = Watcher::new(&[service_type])?;
-    let until = Instant::now() + wait;
+    let until = deadline(wait);
     while let Some(left) = until.checked_duration_since(Instant::now()) {
         watcher.next(left)?;
     }
@@ -330,7 +338,7 @@ impl Watcher {
     /// # Errors
     /// [`QueryError::DnsSd`] when the daemon stopped.
     pub fn next(&mut self, wait: Duration) -> Result<Option<Change>> {
-        let until = Instant::now() + wait;
+        let until = deadline(wait);
         loop {
             let n = self.browsing.len();
             for i in 0..n {
@@ -406,5 +414,17 @@ impl Drop for Watcher {
         if let Ok(done) = self.daemon.shutdown() {
             let _ = done.recv_timeout(Duration::from_secs(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deadline;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_deadline_never_overflows() {
+        assert!(deadline(Duration::MAX) > Instant::now() + Duration::from_secs(3600));
+        assert!(deadline(Duration::ZERO) <= Instant::now());
     }
 }

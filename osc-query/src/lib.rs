@@ -81,7 +81,7 @@ pub use namespace::{MethodDescription, MethodSource, Namespace};
 pub use node::{HostInfo, Node, Transport};
 pub use parameter::{ParamScalar, ParamSpec, ParamValue, Parameter};
 pub use publish::{OscQuery, OscQueryBuilder};
-pub use resolve::{OscTarget, resolve};
+pub use resolve::{OscTarget, resolve, resolve_query};
 pub use server::{QueryServer, ServerConfig};
 
 /// The discovery guide (`docs/discovery.md`), compiled as doctests.

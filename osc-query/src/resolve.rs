@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::client::QueryClient;
-use crate::dnssd::{Change, OSC_TCP, OSC_UDP, OSCJSON_TCP, Service, Watcher};
+use crate::dnssd::{Change, OSC_TCP, OSC_UDP, OSCJSON_TCP, Service, Watcher, deadline};
 use crate::node::Transport;
 use crate::{QueryError, Result};
 
@@ -54,12 +54,13 @@ impl OscTarget {
 
 /// How long a plain `_osc._*` answer waits for the same instance's OSCQuery one,
 /// which says more (the transport and address the application chose).
-const PREFER_QUERY: Duration = Duration::from_millis(300);
+const PREFER_QUERY: Duration = Duration::from_secs(1);
 
 /// Finds the service advertised as `instance` within `wait`: through its OSCQuery
 /// server's `HOST_INFO` (`OSC_IP`, `OSC_PORT`, `OSC_TRANSPORT`; absent ones as the
 /// proposal says: the server's address, the HTTP port, UDP) when it advertises
-/// `_oscjson._tcp`, else through its `_osc._udp` or `_osc._tcp` record.
+/// `_oscjson._tcp`, else through its `_osc._udp` or `_osc._tcp` record (after
+/// waiting up to a second more for an OSCQuery record).
 ///
 /// # Errors
 /// [`QueryError::NoService`] when nothing by that name answered in time;
@@ -73,12 +74,32 @@ const PREFER_QUERY: Duration = Duration::from_millis(300);
 /// # Ok::<(), osc_query::QueryError>(())
 /// ```
 pub fn resolve(instance: &str, wait: Duration) -> Result<OscTarget> {
-    let mut watcher = Watcher::new(&[OSCJSON_TCP, OSC_UDP, OSC_TCP])?;
-    let until = Instant::now() + wait;
+    find(instance, wait, &[OSCJSON_TCP, OSC_UDP, OSC_TCP])
+}
+
+/// [`resolve`] for a service that must have an OSCQuery server (its
+/// [`OscTarget::query`] is then always there): plain `_osc._*` records are ignored.
+///
+/// # Errors
+/// As [`resolve`].
+///
+/// ```no_run
+/// let synth = osc_query::resolve_query("synth", std::time::Duration::from_secs(3))?;
+/// let tree = osc_query::QueryClient::new(synth.query.unwrap())?.tree()?;
+/// # Ok::<(), osc_query::QueryError>(())
+/// ```
+pub fn resolve_query(instance: &str, wait: Duration) -> Result<OscTarget> {
+    find(instance, wait, &[OSCJSON_TCP])
+}
+
+fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
+    let mut watcher = Watcher::new(kinds)?;
+    let until = deadline(wait);
+    // The latest plain record of the instance, and until when it waits.
     let mut plain: Option<(Service, Instant)> = None;
     loop {
-        let deadline = plain.as_ref().map_or(until, |(_, by)| (*by).min(until));
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+        let by = plain.as_ref().map_or(until, |(_, by)| (*by).min(until));
+        let Some(left) = by.checked_duration_since(Instant::now()) else {
             break;
         };
         match watcher.next(left)? {
@@ -87,9 +108,10 @@ pub fn resolve(instance: &str, wait: Duration) -> Result<OscTarget> {
                 if s.service_type == OSCJSON_TCP {
                     return from_query(&s);
                 }
-                if plain.is_none() {
-                    plain = Some((s, Instant::now() + PREFER_QUERY));
-                }
+                let by = plain
+                    .take()
+                    .map_or_else(|| deadline(PREFER_QUERY), |(_, by)| by);
+                plain = Some((s, by));
             }
             Some(_) => {}
             None => break,

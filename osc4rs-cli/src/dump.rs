@@ -30,7 +30,7 @@ pub(crate) struct DumpArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Port to listen on.
-    #[arg(long, required_unless_present = "url")]
+    #[arg(long, required_unless_present_any = ["url", "service"])]
     port: Option<u16>,
     /// Where to listen, as an endpoint URL instead of --proto/--host/--port:
     /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://` (add `?framing=auto` to detect
@@ -68,6 +68,14 @@ pub(crate) struct DumpArgs {
     /// Receive broadcasts (UDP; SO_BROADCAST).
     #[arg(long)]
     broadcast: bool,
+    /// Instead of listening: print the values that the service advertised on the
+    /// local network under this name streams (OSCQuery LISTEN on every method and
+    /// parameter it lists).
+    #[arg(long, conflicts_with_all = ["url", "port", "group", "broadcast", "packets", "hex", "source"])]
+    service: Option<String>,
+    /// How long to look for --service on the local network, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    discover_wait: f64,
     /// Share the port with other sockets (SO_REUSEADDR; implied by --group). Off by
     /// default: another local socket on the port could take the unicast traffic.
     #[arg(long)]
@@ -218,6 +226,28 @@ impl Printer {
     }
 }
 
+/// `dump --service NAME` (not `record`: a recording holds packets as they arrived).
+fn dump_service(name: &str, a: &DumpArgs, record: bool) -> Result<ExitCode, Failure> {
+    if record {
+        return Err(Failure::input(
+            "record --service: a recording holds packets as they arrive; record the \
+             service's traffic with --url instead",
+        ));
+    }
+    let wait = crate::service::seconds("--discover-wait", a.discover_wait)?;
+    let timeout = a
+        .timeout
+        .map(|s| crate::service::seconds("--timeout", s))
+        .transpose()?;
+    let mut out: Box<dyn Write> = match &a.out {
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
+            Failure::runtime(format!("cannot write {}: {e}", path.display()))
+        })?)),
+        None => Box::new(std::io::stdout()),
+    };
+    crate::service::dump(name, wait, timeout, &mut out)
+}
+
 /// Opens the listening channel of --proto/--host/--port.
 fn open_listener(reactor: &mut Reactor, a: &DumpArgs, events: EventHandler) -> Result<(), Failure> {
     let bind = address(&a.host, a.port.unwrap_or(0), a.ipv6)?;
@@ -255,6 +285,9 @@ fn open_listener(reactor: &mut Reactor, a: &DumpArgs, events: EventHandler) -> R
 
 /// Listens and prints (or, `record`, writes a recording) until a signal or the timeout.
 pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
+    if let Some(name) = &a.service {
+        return dump_service(name, &a, record);
+    }
     let filter = a
         .filter
         .as_deref()

@@ -14,6 +14,7 @@ mod net;
 mod query;
 mod replay;
 mod send;
+mod service;
 
 use std::process::ExitCode;
 

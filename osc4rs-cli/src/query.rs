@@ -1,6 +1,7 @@
 //! `osc4rs query` and `osc4rs discover`: read an OSCQuery server's address space, and
 //! list the OSC services advertised on the local network (DNS-SD).
 
+use std::io::Write;
 use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,9 +29,73 @@ pub(crate) struct QueryArgs {
 /// Arguments of `osc4rs discover`.
 #[derive(Debug, Args)]
 pub(crate) struct DiscoverArgs {
-    /// How long to listen for advertisements, in seconds.
+    /// How long to listen for advertisements before printing them, in seconds.
     #[arg(long, default_value_t = 2.0)]
     wait: f64,
+    /// Follow arrivals (`+`) and departures (`-`) as they happen, until Ctrl-C or
+    /// --timeout, instead of printing one list.
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: stop after this many seconds.
+    #[arg(long, requires = "watch")]
+    timeout: Option<f64>,
+}
+
+/// The three kinds of service `discover` browses.
+const KINDS: [&str; 3] = [
+    osc_query::OSCJSON_TCP,
+    osc_query::OSC_UDP,
+    osc_query::OSC_TCP,
+];
+
+/// One service as a line: type, instance, first address and port.
+fn service_line(s: &osc_query::Service) -> String {
+    let addr = s.addresses.first().map_or_else(
+        || "?".to_owned(),
+        |ip| std::net::SocketAddr::new(*ip, s.port).to_string(),
+    );
+    format!(
+        "{:<14} {:<30} {addr}",
+        s.service_type.trim_end_matches(".local."),
+        s.instance
+    )
+}
+
+fn dns_failure(e: osc_query::QueryError) -> Failure {
+    Failure::runtime(format!("DNS-SD: {e}"))
+}
+
+/// `discover --watch`: a line per change, flushed as it happens.
+fn watch(mut watcher: osc_query::Watcher, timeout: Option<Duration>) -> Result<ExitCode, Failure> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+            .map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
+    }
+    let started = std::time::Instant::now();
+    let mut out = std::io::stdout();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed)
+        && timeout.is_none_or(|t| started.elapsed() < t)
+    {
+        let line = match watcher
+            .next(Duration::from_millis(100))
+            .map_err(dns_failure)?
+        {
+            Some(osc_query::Change::Found(s)) => format!("+ {}", service_line(&s)),
+            Some(osc_query::Change::Lost {
+                instance,
+                service_type,
+            }) => format!(
+                "- {:<14} {instance}",
+                service_type.trim_end_matches(".local.")
+            ),
+            _ => continue,
+        };
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            break; // the reader went away
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The socket address of `http://HOST:PORT[/...]` or `HOST:PORT`.
@@ -178,45 +243,26 @@ fn unit_text(slot: &Slot<String>) -> String {
 }
 
 pub(crate) fn run_discover(a: DiscoverArgs) -> Result<ExitCode, Failure> {
-    if !(a.wait.is_finite() && a.wait > 0.0) {
-        return Err(Failure::input(
-            "--wait must be a positive number of seconds",
-        ));
+    let wait = crate::service::seconds("--wait", a.wait)?;
+    let timeout = a
+        .timeout
+        .map(|t| crate::service::seconds("--timeout", t))
+        .transpose()?;
+    let mut watcher = osc_query::Watcher::new(&KINDS).map_err(dns_failure)?;
+    if a.watch {
+        return watch(watcher, timeout);
     }
-    let wait = Duration::from_secs_f64(a.wait.min(3600.0));
-    // The three kinds are browsed at once, each for `wait`.
-    let kinds = [
-        osc_query::OSCJSON_TCP,
-        osc_query::OSC_UDP,
-        osc_query::OSC_TCP,
-    ];
-    let results: Vec<_> = std::thread::scope(|scope| {
-        let browsing: Vec<_> = kinds
-            .iter()
-            .map(|kind| scope.spawn(move || osc_query::browse(kind, wait)))
-            .collect();
-        browsing.into_iter().map(|h| h.join()).collect()
-    });
-    let mut found = 0;
-    for (kind, result) in kinds.iter().zip(results) {
-        let services = result
-            .map_err(|_| Failure::runtime("DNS-SD: a browsing thread panicked"))?
-            .map_err(|e| Failure::runtime(format!("DNS-SD: {e}")))?;
-        for s in services {
-            let addr = s
-                .addresses
-                .first()
-                .map_or_else(|| "?".to_owned(), ToString::to_string);
-            println!(
-                "{:<14} {:<30} {addr}:{}",
-                kind.trim_end_matches(".local."),
-                s.instance,
-                s.port
-            );
-            found += 1;
-        }
+    let until = std::time::Instant::now()
+        .checked_add(wait)
+        .ok_or_else(|| Failure::input("--wait is too long"))?;
+    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+        watcher.next(left).map_err(dns_failure)?;
     }
-    if found == 0 {
+    let services = watcher.services();
+    for s in &services {
+        println!("{}", service_line(s));
+    }
+    if services.is_empty() {
         eprintln!("osc4rs: no OSCQuery or OSC service answered within {wait:?}");
     }
     Ok(ExitCode::SUCCESS)

@@ -24,13 +24,21 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Destination port.
-    #[arg(long, required_unless_present = "url")]
+    #[arg(long, required_unless_present_any = ["url", "service"])]
     port: Option<u16>,
     /// Where to send, as an endpoint URL instead of --proto/--host/--port:
     /// `osc.udp://HOST:PORT`, `osc.tcp://`, `osc.slip://`, `ws://HOST:PORT/PATH`,
     /// `osc.unix:///PATH`, `osc.unix+stream:///PATH`, `serial:///DEVICE?baud=115200`.
     #[arg(long, conflicts_with = "port")]
     url: Option<String>,
+    /// Where to send, as the name of a service advertised on the local network
+    /// (DNS-SD): its OSCQuery server's HOST_INFO, or its `_osc._udp`/`_osc._tcp`
+    /// record, says the address and transport.
+    #[arg(long, conflicts_with_all = ["url", "port", "broadcast"])]
+    service: Option<String>,
+    /// How long to look for --service on the local network, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    discover_wait: f64,
     /// Resolve the host to IPv6 only.
     #[arg(long)]
     ipv6: bool,
@@ -167,7 +175,14 @@ pub(crate) fn open_url(reactor: &mut Reactor, url: &str) -> Result<(ChannelId, S
 pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
     let packets = read_packets(&a)?;
     let mut reactor = Reactor::new()?;
-    let (id, state, dest) = match &a.url {
+    let url = match &a.service {
+        Some(name) => {
+            let wait = crate::service::seconds("--discover-wait", a.discover_wait)?;
+            Some(crate::service::resolve(name, wait)?.url())
+        }
+        None => a.url.clone(),
+    };
+    let (id, state, dest) = match &url {
         Some(url) => {
             let (id, label) = open_url(&mut reactor, url)?;
             (id, None, label)

@@ -133,3 +133,138 @@ fn discover_lists_what_is_advertised() {
     assert!(line("_oscjson._tcp").ends_with(":45690"), "{out}");
     assert!(line("_osc._udp").ends_with(":9090"), "{out}");
 }
+
+#[test]
+fn discover_watch_follows_arrivals_and_departures() {
+    if !osc_test_support::inside_private_netns("discover_watch_follows_arrivals_and_departures") {
+        return;
+    }
+    let mut child = osc_test_support::Reaped(
+        bin()
+            .args(["discover", "--watch", "--timeout", "20"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(child.0.stdout.take().unwrap()));
+    std::thread::sleep(Duration::from_millis(500));
+    let ad = Advertisement::publish("cli watch", 45_691, None).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |want: &str| loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(15))
+            .unwrap_or_else(|_| panic!("no line with {want:?}"));
+        if line.contains("cli watch") && line.starts_with(want) {
+            return line;
+        }
+    };
+    let came = wait_for("+ _oscjson._tcp");
+    assert!(came.ends_with(":45691"), "{came}");
+    ad.withdraw();
+    let went = wait_for("- _oscjson._tcp");
+    assert!(went.contains("cli watch"), "{went}");
+}
+
+#[test]
+fn send_and_dump_take_a_service_name() {
+    use osc_query::OscQueryExt;
+    if !osc_test_support::inside_private_netns("send_and_dump_take_a_service_name") {
+        return;
+    }
+    let osc = Osc::builder()
+        .mode(osc4rs::Mode::AllThreads)
+        .start()
+        .unwrap();
+    osc.udp_server("in", "0.0.0.0:0").unwrap();
+    let query = osc.oscquery("cli service").unwrap();
+    let freq = query
+        .add_parameter(ParamSpec::new("/synth/freq", 440.0f32).range(Range::new(20.0, 20_000.0)))
+        .unwrap();
+
+    // send --service: to where HOST_INFO says.
+    let (ok, _, err) = run(&[
+        "send",
+        "--service",
+        "cli service",
+        "--discover-wait",
+        "10",
+        "/synth/freq ,f 880.0",
+    ]);
+    assert!(ok, "{err}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while freq.get() != 880.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "send --service did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // dump --service: the values the service streams.
+    let mut child = osc_test_support::Reaped(
+        bin()
+            .args([
+                "dump",
+                "--service",
+                "cli service",
+                "--discover-wait",
+                "10",
+                "--timeout",
+                "20",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = std::io::BufReader::new(child.0.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("listening to 1 paths"), "{line}");
+    // The LISTEN may still be on its way: set the value until it is streamed.
+    let setting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let setter = {
+        let (setting, freq) = (std::sync::Arc::clone(&setting), freq.clone());
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                if !setting.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                freq.set(220.0);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let mut value = String::new();
+    std::io::BufRead::read_line(&mut out, &mut value).unwrap();
+    setting.store(false, std::sync::atomic::Ordering::Relaxed);
+    setter.join().unwrap();
+    assert_eq!(value.trim(), "/synth/freq ,f 220.0");
+
+    // A name nobody advertises: a clear error, exit 1.
+    let out = bin()
+        .args([
+            "send",
+            "--service",
+            "nobody",
+            "--discover-wait",
+            "0.5",
+            "/a",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no OSC or OSCQuery service named"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
