@@ -168,6 +168,13 @@ impl OscQueryBuilder {
         } else {
             None
         };
+        let advert = Arc::new(Mutex::new(advert));
+        let withdrawn = Arc::downgrade(&advert);
+        osc.on_terminate(move || {
+            if let Some(ad) = withdrawn.upgrade().and_then(|a| a.lock().take()) {
+                ad.withdraw();
+            }
+        });
         Ok(OscQuery {
             ns,
             server,
@@ -215,7 +222,8 @@ pub struct OscQuery {
     ns: Arc<Namespace>,
     server: QueryServer,
     osc: OscHandle,
-    advert: Option<Advertisement>,
+    /// Withdrawn (taken) when the runtime terminates.
+    advert: Arc<Mutex<Option<Advertisement>>>,
     taps: Taps,
 }
 
@@ -405,16 +413,22 @@ impl OscQuery {
         self.server.local_addr()
     }
 
-    /// The DNS-SD advertisement, when [`advertise`](OscQueryBuilder::advertise) was on.
+    /// The DNS-SD names clients see now ([`Advertisement::current_names`]: after a
+    /// conflict on the network, not the ones asked for), while advertised: `None`
+    /// when [`advertise`](OscQueryBuilder::advertise) was off, and once the runtime
+    /// has terminated (which withdraws the advertisement).
     ///
     /// ```
     /// # let osc = osc4rs::Osc::builder().start()?;
     /// let q = osc_query::OscQuery::builder("x").http_addr("127.0.0.1:0".parse()?).start(&osc)?;
-    /// assert!(q.advertisement().is_none());
+    /// assert!(q.advertised_names().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn advertisement(&self) -> Option<&Advertisement> {
-        self.advert.as_ref()
+    pub fn advertised_names(&self) -> Option<Vec<String>> {
+        self.advert
+            .lock()
+            .as_ref()
+            .map(Advertisement::current_names)
     }
 }

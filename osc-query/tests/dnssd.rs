@@ -202,3 +202,35 @@ fn a_name_conflict_gives_a_new_name_the_application_can_read() {
     }
     assert!(want.iter().all(|w| ports.contains(w)), "{ports:?}");
 }
+
+#[test]
+fn terminating_the_runtime_withdraws_its_advertisement() {
+    use osc_query::{Change, OscQueryExt, Watcher};
+    if !inside_private_netns("terminating_the_runtime_withdraws_its_advertisement") {
+        return;
+    }
+    let osc = osc4rs::Osc::builder().start().unwrap();
+    osc.udp_server("in", "0.0.0.0:0").unwrap();
+    let query = osc.oscquery("short lived").unwrap();
+    assert_eq!(
+        query.advertised_names().unwrap()[0],
+        "short lived._oscjson._tcp.local."
+    );
+    let mut watcher = Watcher::new(&[OSCJSON_TCP]).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    let mut seen = false;
+    while !seen && std::time::Instant::now() < until {
+        seen = matches!(watcher.next(Duration::from_millis(200)).unwrap(),
+            Some(Change::Found(s)) if s.instance == "short lived");
+    }
+    assert!(seen, "the advertisement was not found");
+
+    osc.terminate().unwrap();
+    assert!(query.advertised_names().is_none());
+    let mut gone = false;
+    while !gone && std::time::Instant::now() < until {
+        gone = matches!(watcher.next(Duration::from_millis(200)).unwrap(),
+            Some(Change::Lost { instance, .. }) if instance == "short lived");
+    }
+    assert!(gone, "the advertisement was not withdrawn");
+}

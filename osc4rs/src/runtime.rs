@@ -13,7 +13,7 @@ use osc_channel::{
 };
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{Context, IntoHandler, MethodHandle, MethodOptions};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::driver::Driver;
 use crate::hooks::{self, ChannelHooks};
@@ -74,6 +74,8 @@ struct Runtime {
     /// The channels opened by name (a TCP server's connections are the reactor's).
     channels: RwLock<HashMap<String, ChannelInfo>>,
     terminated: AtomicBool,
+    /// What [`Osc::on_terminate`] asked to run at termination.
+    at_exit: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
 impl std::fmt::Debug for Osc {
@@ -143,6 +145,7 @@ impl Osc {
                 engine,
                 driver,
                 channels: RwLock::new(HashMap::new()),
+                at_exit: Mutex::new(Vec::new()),
                 terminated: AtomicBool::new(false),
             }),
             owner: true,
@@ -686,8 +689,38 @@ impl Osc {
         }
         self.inner.driver.terminate(&self.inner.engine);
         self.inner.engine.core.shutdown();
+        let at_exit = std::mem::take(&mut *self.inner.at_exit.lock());
+        for f in at_exit {
+            f();
+        }
         log::debug!("osc4rs runtime terminated");
         Ok(())
+    }
+
+    /// Runs `f` once when the runtime terminates (by [`terminate`](Self::terminate)
+    /// or by dropping its owner), after its channels are closed: what an extension
+    /// that lives beside the runtime (an advertisement on the network, say) uses to
+    /// go with it. Runs at once if the runtime has terminated already.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// let osc = osc4rs::Osc::builder().start()?;
+    /// let gone = Arc::new(AtomicBool::new(false));
+    /// let flag = Arc::clone(&gone);
+    /// osc.on_terminate(move || flag.store(true, Ordering::Relaxed));
+    /// osc.terminate()?;
+    /// assert!(gone.load(Ordering::Relaxed));
+    /// # Ok::<(), osc4rs::OscError>(())
+    /// ```
+    pub fn on_terminate(&self, f: impl FnOnce() + Send + 'static) {
+        let mut at_exit = self.inner.at_exit.lock();
+        if self.inner.terminated.load(Ordering::Acquire) {
+            drop(at_exit);
+            f();
+        } else {
+            at_exit.push(Box::new(f));
+        }
     }
 }
 
