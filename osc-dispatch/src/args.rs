@@ -248,6 +248,7 @@ impl<T: FromValue> FromArgs for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl FromArgs for () {
     fn from_args(args: &[Value]) -> Result<Self> {
         if args.is_empty() {
@@ -267,6 +268,7 @@ impl FromArgs for () {
 
 macro_rules! tuple {
     ($n:literal; $($t:ident $i:literal),+) => {
+        #[diagnostic::do_not_recommend]
         impl<$($t: FromValue),+> FromArgs for ($($t,)+) {
             fn from_args(args: &[Value]) -> Result<Self> {
                 let found = args.len();

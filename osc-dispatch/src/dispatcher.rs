@@ -10,7 +10,7 @@ use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
 use crate::exec::{Call, ExecState, Method, invoke, run_calls, submit_bundle};
-use crate::handler::IntoHandler;
+use crate::handler::{IntoHandler, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
@@ -233,7 +233,7 @@ impl Dispatcher {
     pub fn register<Form>(
         &self,
         address: &str,
-        handler: impl IntoHandler<Form>,
+        handler: impl ThreadSafe + IntoHandler<Form>,
     ) -> Result<MethodHandle> {
         self.register_with(address, handler, MethodOptions::default())
     }
@@ -245,7 +245,7 @@ impl Dispatcher {
     pub fn register_with<Form>(
         &self,
         address: &str,
-        handler: impl IntoHandler<Form>,
+        handler: impl ThreadSafe + IntoHandler<Form>,
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         let method = self.method(address, handler.into_handler(), options);
@@ -264,7 +264,7 @@ impl Dispatcher {
     pub fn register_filter<Form>(
         &self,
         filter: Filter,
-        handler: impl IntoHandler<Form>,
+        handler: impl ThreadSafe + IntoHandler<Form>,
         options: MethodOptions,
     ) -> MethodHandle {
         let method = self.method(filter.as_str(), handler.into_handler(), options);

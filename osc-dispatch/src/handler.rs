@@ -89,13 +89,35 @@ impl IntoHandler<Handler> for Handler {
     }
 }
 
-impl<F: Fn(&Message) + Send + Sync + 'static> IntoHandler<fn(&Message)> for F {
+/// What every handler must be: `Send + Sync` (the method registry is shared with the
+/// I/O threads in every mode). A trait of its own so that a handler capturing an
+/// `Rc` or a `RefCell` is told what to use instead, rather than only that `Rc` is
+/// not `Send`.
+///
+/// ```
+/// fn check<T: osc_dispatch::ThreadSafe>(_: &T) {}
+/// let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<f32>::new()));
+/// check(&move |v: f32| seen.lock().unwrap().push(v));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a method handler must be `Send + Sync`, and this one is not",
+    label = "this handler captures something that cannot be shared with the I/O threads (`Rc`, `RefCell`, `Cell`, ...)",
+    note = "the method registry is shared with the I/O threads in every mode, even where handlers run in your thread (eventloop, comthreads)",
+    note = "share state with `Arc<Mutex<_>>`, `Arc<RwLock<_>>` or atomics (`Arc<AtomicU64>`) instead of `Rc<RefCell<_>>` or `Cell`; reach the runtime through `Osc::handle()`",
+    note = "the user guide explains it: docs/guide.md, \"Every handler is `Send + Sync + 'static`\" (section 3) and the threading table (section 8)"
+)]
+pub trait ThreadSafe: Send + Sync {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Send + Sync + ?Sized> ThreadSafe for T {}
+
+impl<F: Fn(&Message) + ThreadSafe + 'static> IntoHandler<fn(&Message)> for F {
     fn into_handler(self) -> Handler {
         Handler::new(self)
     }
 }
 
-impl<F: Fn(&Message, &Context) + Send + Sync + 'static> IntoHandler<fn(&Message, &Context)> for F {
+impl<F: Fn(&Message, &Context) + ThreadSafe + 'static> IntoHandler<fn(&Message, &Context)> for F {
     fn into_handler(self) -> Handler {
         Handler::with_context(self)
     }
@@ -123,7 +145,7 @@ pub trait TypedFn<Args>: Send + Sync + 'static {
         Self: Sized;
 }
 
-impl<A: FromArgs, F: Fn(A) + Send + Sync + 'static> TypedFn<(A,)> for F {
+impl<A: FromArgs, F: Fn(A) + ThreadSafe + 'static> TypedFn<(A,)> for F {
     fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()> {
         self(A::from_args(args)?);
         Ok(())
@@ -136,7 +158,7 @@ impl<A: FromArgs, F: Fn(A) + Send + Sync + 'static> TypedFn<(A,)> for F {
 
 macro_rules! typed_fn {
     ($($t:ident),+) => {
-        impl<$($t: crate::FromValue,)+ F: Fn($($t),+) + Send + Sync + 'static> TypedFn<($($t,)+ ())> for F {
+        impl<$($t: crate::FromValue,)+ F: Fn($($t),+) + ThreadSafe + 'static> TypedFn<($($t,)+ ())> for F {
             #[allow(non_snake_case)]
             fn call_typed(&self, args: &[osc_codec::Value]) -> Result<()> {
                 let ($($t,)+) = <($($t,)+)>::from_args(args)?;

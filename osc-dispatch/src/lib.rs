@@ -82,7 +82,7 @@ pub use dispatcher::{
     Dispatcher, DispatcherConfig, MethodHandle, MethodInfo, ShutdownOptions, ShutdownSummary,
 };
 pub use error::{DispatchError, Result};
-pub use handler::{Executor, Handler, IntoHandler, MethodOptions, TypedFn};
+pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn};
 pub use pool::{Job, OverflowPolicy, PoolConfig, PoolStats, ShutdownReport, WorkerPool};
 pub use scheduler::{
     BundleDrop, Decision, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,

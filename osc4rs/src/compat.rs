@@ -75,7 +75,7 @@ macro_rules! osc4py3_module {
             /// address, so a method on `/test` also receives `/test/me` and `/testing`
             /// (osc4py3's documentation relies on it). [`osc_method_spec`] matches as
             /// the OSC specification says instead.
-            pub fn osc_method<Form>(addrpattern: &str, function: impl IntoHandler<Form>) -> Result<MethodHandle> {
+            pub fn osc_method<Form>(addrpattern: &str, function: impl $crate::dispatch::ThreadSafe + IntoHandler<Form>) -> Result<MethodHandle> {
                 let filter = osc_pattern::Filter::osc4py3_prefix(addrpattern)?;
                 Ok(global()?.dispatcher().register_filter(
                     filter,
@@ -87,7 +87,7 @@ macro_rules! osc4py3_module {
             /// Registers a handler matched as the OSC specification says (the whole
             /// address, `*` never crossing a `/`): what [`Osc::method`](crate::Osc::method)
             /// does.
-            pub fn osc_method_spec<Form>(addrpattern: &str, function: impl IntoHandler<Form>) -> Result<MethodHandle> {
+            pub fn osc_method_spec<Form>(addrpattern: &str, function: impl $crate::dispatch::ThreadSafe + IntoHandler<Form>) -> Result<MethodHandle> {
                 global()?.method(addrpattern, function)
             }
 

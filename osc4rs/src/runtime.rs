@@ -452,7 +452,7 @@ impl Osc {
     pub fn method<Form>(
         &self,
         address: &str,
-        handler: impl IntoHandler<Form>,
+        handler: impl osc_dispatch::ThreadSafe + IntoHandler<Form>,
     ) -> Result<MethodHandle> {
         self.method_with(address, handler, MethodOptions::default())
     }
@@ -461,7 +461,7 @@ impl Osc {
     pub fn method_with<Form>(
         &self,
         address: &str,
-        handler: impl IntoHandler<Form>,
+        handler: impl osc_dispatch::ThreadSafe + IntoHandler<Form>,
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         self.check_alive()?;
