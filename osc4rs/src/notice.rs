@@ -9,7 +9,7 @@ use osc_dispatch::Stats;
 use crate::RuntimeStats;
 
 /// The kinds told about, with what a user can do.
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "a received message matched no method (register one, or a fallback with osc.dispatcher().set_fallback)",
     "a received address was refused as a pattern (for example a trailing '/')",
     "a typed handler could not take a message's arguments (wrong types or count)",
@@ -17,6 +17,7 @@ const KINDS: [&str; 7] = [
     "a handler panicked; dispatch went on",
     "received packets were dropped: process() was not called often enough",
     "a bundle was dropped (late, beyond the horizon, or too many pending)",
+    "a channel dropped a packet or a connection (an oversized or malformed frame, a full queue, a timed-out or evicted connection; Osc::channel_stats(name).drops(reason) counts each reason)",
 ];
 
 /// Which kinds were told already.
@@ -43,7 +44,7 @@ impl Notices {
     }
 
     /// Tells each kind of failure the counters show for the first time.
-    pub(crate) fn check(&self, dispatch: &Stats, runtime: &RuntimeStats) {
+    pub(crate) fn check(&self, dispatch: &Stats, runtime: &RuntimeStats, channel_drops: u64) {
         let counts = [
             dispatch.unmatched,
             dispatch.bad_address,
@@ -52,6 +53,7 @@ impl Notices {
             dispatch.handler_panics,
             runtime.incoming_dropped,
             dispatch.bundles_dropped(),
+            channel_drops,
         ];
         for ((count, told), what) in counts.into_iter().zip(&self.told).zip(KINDS) {
             if count > 0 && !told.swap(true, Ordering::Relaxed) {

@@ -188,6 +188,9 @@ impl Osc {
         };
         let kind = ChannelKind::of(&spec);
         let opened = self.inner.driver.open(name, spec)?;
+        if let Some(stats) = &opened.stats {
+            self.inner.engine.watch(stats);
+        }
         self.inner.channels.write().insert(
             name.to_owned(),
             ChannelInfo {
@@ -387,12 +390,17 @@ impl Osc {
             .remove(name)
             .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
         self.inner.engine.hooks.remove(name);
+        if let Some(stats) = &info.stats {
+            self.inner.engine.unwatch(stats);
+        }
         self.inner.driver.close(info.id)
     }
 
-    /// A channel's counters: packets and bytes in and out, and drops by reason (a TCP
-    /// server's include sends to its connections that had gone). `None` for an
-    /// unknown name.
+    /// A channel's counters: packets and bytes in and out, and drops by reason (a TCP,
+    /// WebSocket or Unix stream server's include everything its connections received,
+    /// sent and dropped, and sends to connections that had gone). `None` for an
+    /// unknown name. Drops are also told once on standard error when no logger is
+    /// installed (see `Config::notices`).
     ///
     /// ```
     /// use osc4rs::{Message, Osc};

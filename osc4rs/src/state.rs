@@ -19,6 +19,8 @@ pub(crate) struct Engine {
     pub(crate) hooks: HookTable,
     pub(crate) counters: Counters,
     notices: Notices,
+    /// The open channels' counters, for the notices.
+    channel_stats: parking_lot::RwLock<Vec<Arc<ChannelStats>>>,
 }
 
 impl Engine {
@@ -30,14 +32,36 @@ impl Engine {
             core,
             hooks: HookTable::default(),
             counters: Counters::default(),
+            channel_stats: parking_lot::RwLock::new(Vec::new()),
         })
+    }
+
+    /// Counts a channel's drops in the notices (until [`unwatch`](Self::unwatch)).
+    pub(crate) fn watch(&self, stats: &Arc<ChannelStats>) {
+        self.channel_stats.write().push(Arc::clone(stats));
+    }
+
+    /// A channel closed.
+    pub(crate) fn unwatch(&self, stats: &Arc<ChannelStats>) {
+        self.channel_stats
+            .write()
+            .retain(|s| !Arc::ptr_eq(s, stats));
     }
 
     /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch.
     pub(crate) fn notice(&self) {
         if self.notices.wanted() {
-            self.notices
-                .check(&self.core.dispatcher().stats(), &self.counters.snapshot());
+            let channel_drops = self
+                .channel_stats
+                .read()
+                .iter()
+                .map(|s| s.snapshot().total_drops())
+                .sum();
+            self.notices.check(
+                &self.core.dispatcher().stats(),
+                &self.counters.snapshot(),
+                channel_drops,
+            );
         }
     }
 

@@ -436,6 +436,8 @@ impl Reactor {
                 }
             }
             let events = ch.events.clone();
+            // A connection counts in its server's counters.
+            let stats = std::sync::Arc::clone(&ch.stats);
             let name = format!("{}/{suffix}", ch.name);
             let conn_id = self.take_id();
             if let Err(e) = self.poll.registry().register(
@@ -459,7 +461,9 @@ impl Reactor {
                 held: 0,
                 armed: None,
             };
-            self.insert(conn_id, Channel::new(&name, kind, events));
+            let mut conn = Channel::new(&name, kind, events);
+            conn.stats = stats;
+            self.insert(conn_id, conn);
             self.arm(conn_id.0);
         }
     }
