@@ -33,6 +33,9 @@ pub struct Context {
     pub channel: Option<Arc<str>>,
     /// The peer that sent it (UDP source or TCP peer), if known.
     pub peer: Option<SocketAddr>,
+    /// The path of the Unix datagram socket that sent it, when that socket was bound
+    /// to one (what a reply on a Unix datagram channel goes to).
+    pub peer_path: Option<Arc<std::path::Path>>,
     /// When the packet arrived (the driver's clock).
     pub arrival: TimeTag,
     /// The timetag of the innermost bundle that carried the message; `None` for a
@@ -72,6 +75,18 @@ impl Context {
     #[must_use]
     pub fn with_peer(mut self, peer: SocketAddr) -> Self {
         self.peer = Some(peer);
+        self
+    }
+
+    /// Sets the sending Unix datagram socket's path (builder style).
+    ///
+    /// ```
+    /// let ctx = osc_dispatch::Context::new(osc_codec::TimeTag::new(1, 0)).with_peer_path("/tmp/asker.sock");
+    /// assert_eq!(ctx.peer_path.as_deref(), Some(std::path::Path::new("/tmp/asker.sock")));
+    /// ```
+    #[must_use]
+    pub fn with_peer_path(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.peer_path = Some(Arc::from(path.as_ref()));
         self
     }
 

@@ -176,6 +176,9 @@ impl<'a> Sink<'a> {
         if let Some(peer) = p.peer {
             ctx = ctx.with_peer(peer);
         }
+        if let Some(path) = p.peer_path {
+            ctx = ctx.with_peer_path(path);
+        }
         match &mut self.to {
             Deliver::Queue(tx) => {
                 if tx.try_send((packet, ctx)).is_err() {

@@ -548,18 +548,66 @@ impl Osc {
 
     /// Answers the packet a handler is running for, to whoever sent it, on the channel
     /// it came in on ([`send_to`](Self::send_to) with the context's channel and peer):
-    /// from a UDP server's own socket, or on the TCP connection it arrived on. A
-    /// `_local` packet has no one to answer: [`OscError::UnknownTarget`].
+    /// from a UDP server's own socket, on the TCP, WebSocket or Unix stream connection
+    /// it arrived on, or from a Unix datagram server's socket to the sender's path
+    /// ([`send_to_path`](Self::send_to_path)). A `_local` packet has no one to answer:
+    /// [`OscError::UnknownTarget`].
     pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
         let channel = ctx
             .channel
             .as_deref()
             .filter(|c| *c != LOCAL)
             .ok_or_else(|| OscError::UnknownTarget("no channel to reply on".into()))?;
-        match ctx.peer {
-            Some(peer) => self.send_to(packet, channel, peer),
-            None => self.send(packet, channel),
+        match (ctx.peer, &ctx.peer_path) {
+            (Some(peer), _) => self.send_to(packet, channel, peer),
+            (None, Some(path)) => self.send_to_path(packet, channel, path),
+            (None, None) => self.send(packet, channel),
         }
+    }
+
+    /// Sends on a Unix datagram channel (`osc.unix://`) to the socket bound at `path`:
+    /// how a Unix datagram server answers (the sender's path is the context's
+    /// `peer_path`; [`reply`](Self::reply) uses it).
+    ///
+    /// ```
+    /// use osc4rs::{Message, Osc};
+    /// let dir = std::env::temp_dir().join(format!("osc4rs-doc-send-to-path-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let osc = Osc::builder().start()?;
+    /// osc.endpoint("in", &format!("osc.unix://{}", dir.join("server.sock").display()), true)?;
+    /// let asker = std::os::unix::net::UnixDatagram::bind(dir.join("asker.sock"))?;
+    /// osc.send_to_path(Message::new("/hello"), "in", &dir.join("asker.sock"))?;
+    /// let mut buf = [0u8; 32];
+    /// assert_eq!(asker.recv(&mut buf)?, 12);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn send_to_path(
+        &self,
+        packet: impl Into<Packet>,
+        channel: &str,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        self.check_alive()?;
+        let packet = packet.into();
+        check_addresses(&packet)?;
+        let id = self
+            .inner
+            .channels
+            .read()
+            .get(channel)
+            .map(|c| c.id)
+            .ok_or_else(|| OscError::UnknownTarget(channel.to_owned()))?;
+        let data = self.hooked(
+            channel,
+            &packet,
+            encode_shared(&packet, &self.inner.engine.config.codec)?,
+        )?;
+        log::trace!("send on {channel} to {}: {packet}", path.display());
+        let mut outbox = self.inner.driver.outbox(&self.inner.engine.counters);
+        let sent = outbox.send_to_path(id, data, path);
+        outbox.finish();
+        sent
     }
 
     /// Sends a message or bundle to a target: a channel name, a group of names (nested

@@ -224,6 +224,19 @@ impl Outbox<'_> {
         Ok(())
     }
 
+    /// A Unix datagram channel, to the socket at `path` (through the I/O thread).
+    pub(super) fn send_to_path(
+        &mut self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        self.counters
+            .send_result(self.relay.handle.send_to_path(id, data, path))?;
+        self.queued = true;
+        Ok(())
+    }
+
     /// A TCP connection channel (`SERVER/PEER`), known to the reactor only.
     pub(super) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
         self.counters

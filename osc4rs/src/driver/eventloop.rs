@@ -185,6 +185,20 @@ impl Outbox<'_> {
         self.counters.send_result(r)
     }
 
+    /// A Unix datagram channel, to the socket at `path`.
+    pub(super) fn send_to_path(
+        &mut self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+            Some(reactor) => reactor.send_to_path(id, data, path),
+            None => self.handle.send_to_path(id, data, path),
+        };
+        self.counters.send_result(r)
+    }
+
     /// A TCP connection channel (`SERVER/PEER`), known to the reactor only.
     pub(super) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
         let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {

@@ -148,6 +148,19 @@ impl Outbox<'_> {
         }
     }
 
+    /// Sends on a Unix datagram channel to the socket at `path` (a reply).
+    pub(crate) fn send_to_path(
+        &mut self,
+        id: ChannelId,
+        data: Arc<[u8]>,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        match &mut self.0 {
+            Out::EventLoop(o) => o.send_to_path(id, data, path),
+            Out::Threads(o) => o.send_to_path(id, data, path),
+        }
+    }
+
     /// Sends on a TCP connection channel (`SERVER/PEER`), known to the reactor only.
     pub(crate) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
         match &mut self.0 {
