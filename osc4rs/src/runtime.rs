@@ -860,6 +860,18 @@ impl OscHandle {
             .send_to(packet, channel, peer)
     }
 
+    /// [`Osc::send_to_path`] through the handle.
+    pub fn send_to_path(
+        &self,
+        packet: impl Into<Packet>,
+        channel: &str,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        self.get()
+            .ok_or(OscError::Terminated)?
+            .send_to_path(packet, channel, path)
+    }
+
     /// [`Osc::reply`] through the handle.
     pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
         self.get().ok_or(OscError::Terminated)?.reply(ctx, packet)
