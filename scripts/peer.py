@@ -5,6 +5,12 @@
     peer.py send-tcp HOST PORT MODE ADDRESS [ARG...]   MODE is 1.0 (length prefix) or 1.1 (SLIP)
     peer.py serve-udp COUNT                            prints "READY <port>", then COUNT messages
     peer.py serve-tcp MODE COUNT                       same over TCP
+    peer.py ask-udp HOST PORT ADDRESS [ARG...]         a request from a socket connect()ed to the
+                                                       server (it sees replies from that address
+                                                       only): sends until the first reply comes
+                                                       (5 s at most) and prints it
+    peer.py encode ADDRESS [ARG...]                    writes the message python-osc builds, raw,
+                                                       to standard output
     peer.py serial DEVICE ADDRESS [ARG...]             a board on a serial line: opens DEVICE
                                                        with pyserial (115200 8N1), sends the
                                                        message SLIP-framed by python-osc, then
@@ -78,6 +84,35 @@ def serial_board(device, address, args):
                 return
 
 
+def build(address, args):
+    from pythonosc import osc_message_builder
+
+    builder = osc_message_builder.OscMessageBuilder(address)
+    for a in args:
+        builder.add_arg(typed(a))
+    return builder.build()
+
+
+def ask_udp(host, port, address, args):
+    import time
+    from pythonosc import osc_message
+
+    request = build(address, args).dgram
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.connect((host, port))
+    sock.settimeout(0.1)
+    until = time.monotonic() + 5
+    while time.monotonic() < until:
+        try:
+            sock.send(request)
+            reply = osc_message.OscMessage(sock.recv(65536))
+        except (socket.timeout, ConnectionRefusedError):
+            continue  # not listening yet
+        print(reply.address, *[repr(a) for a in reply.params], flush=True)
+        return
+    sys.exit("no reply within 5 s")
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == "send-udp":
@@ -96,6 +131,12 @@ def main(argv):
         done = threading.Event()
         server = osc_tcp_server.ThreadingOSCTCPServer(("127.0.0.1", 0), printer(count, done), mode=mode)
         serve(server, done)
+    elif cmd == "ask-udp":
+        host, port, address, *args = argv[1:]
+        ask_udp(host, int(port), address, args)
+    elif cmd == "encode":
+        address, *args = argv[1:]
+        sys.stdout.buffer.write(build(address, args).dgram)
     elif cmd == "serial":
         device, address, *args = argv[1:]
         serial_board(device, address, args)

@@ -1,13 +1,42 @@
 //! A tour of the codec: build a message and a bundle, encode them, hex-dump the bytes,
 //! decode them back (borrowed and owned) and print them in OSC text notation.
 //!
-//! Run with `cargo run -p osc-codec --example codec_tour`.
+//! Run with `cargo run -p osc-codec --example codec_tour`. Given files of raw packet
+//! bytes (what another program sent: `cargo run -p osc-codec --example codec_tour --
+//! packet.bin`), it parses each one instead and prints it in text notation.
 
 use std::time::Duration;
 
 use osc_codec::{ArgRef, Bundle, Packet, PacketRef, Rgba, TimeTag, decode, dumphex, osc_message};
 
-fn main() -> Result<(), osc_codec::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files: Vec<String> = std::env::args().skip(1).collect();
+    if !files.is_empty() {
+        return parse_files(&files);
+    }
+    tour()?;
+    Ok(())
+}
+
+/// Parses packets that other programs wrote (one raw packet per file).
+fn parse_files(files: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    for file in files {
+        let bytes = std::fs::read(file)?;
+        // Zero-copy: the view borrows `bytes`; every argument is checked.
+        let packet = decode(&bytes).map_err(|e| format!("{file}: {e}"))?;
+        println!("{packet}");
+        if let PacketRef::Message(m) = packet {
+            println!(
+                "  {} argument(s), type tags {}",
+                m.args().count(),
+                m.type_tags()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn tour() -> Result<(), osc_codec::Error> {
     let msg = osc_message!("/synth/1/freq", 440, 0.5f32, "sine");
     let bundle = Bundle::new(TimeTag::now() + Duration::from_millis(250))
         .add(msg.clone())

@@ -62,6 +62,83 @@ fn logger_warns_about_a_malformed_datagram_with_its_peer() {
     assert!(stderr.contains("osc4rs runtime started"), "{stderr}");
 }
 
+/// The `osc4rs` command-line tool, built beside this test by `cargo test --workspace`
+/// (else through `cargo run`).
+fn osc4rs_tool() -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let built = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join(format!("osc4rs{}", std::env::consts::EXE_SUFFIX)))
+        .filter(|p| p.exists());
+    match built {
+        Some(path) => Command::new(path),
+        None => {
+            let mut c = Command::new(env!("CARGO"));
+            c.args(["run", "-q", "-p", "osc4rs-cli", "--"]);
+            c
+        }
+    }
+}
+
+/// The `/status` example answers peers nobody here wrote, in every mode: python-osc
+/// from a `connect()`ed socket, and `osc4rs send --wait-reply` over UDP and TCP.
+#[test]
+fn status_server_answers_python_osc_and_osc4rs_send_in_every_mode() {
+    let Some(py) = osc_test_support::python() else {
+        return;
+    };
+    for mode in ["eventloop", "comthreads", "allthreads"] {
+        let port = osc_test_support::free_port();
+        let child = example_command("status_server")
+            .args([mode, &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let _server = osc_test_support::Reaped(child);
+        let out = Command::new(&py)
+            .arg(osc_test_support::peer_script())
+            .args(["ask-udp", "127.0.0.1", &port.to_string(), "/status"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{mode}: python-osc got no reply: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.starts_with("/status.reply 'running' "),
+            "{mode}: {stdout}"
+        );
+        for proto in ["udp", "tcp"] {
+            let out = osc4rs_tool()
+                .args([
+                    "send",
+                    "--proto",
+                    proto,
+                    "--port",
+                    &port.to_string(),
+                    "--wait-reply",
+                    "1",
+                    "/status",
+                ])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{mode} {proto}: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("/status.reply ,sf \"running\""),
+                "{mode} {proto}: {stdout}"
+            );
+        }
+    }
+}
+
 #[test]
 fn status_server_answers_a_connected_client_in_every_mode() {
     use std::time::Duration;
@@ -164,4 +241,69 @@ fn fader_bridge_relays_timed_bundles_from_oscsend_to_oscdump() {
     assert!(got[1].ends_with(" /synth/7/amp f 0.250000"), "{got:?}");
     assert_eq!(got[0].split(' ').next().unwrap().len(), 17, "{got:?}");
     assert!(bridge.0.wait().unwrap().success());
+}
+
+/// osc4py3's "Simple use" through `as_eventloop` (`examples/simple_use.rs`) receives
+/// its own message and the same message from liblo's `oscsend` and from python-osc.
+#[test]
+fn simple_use_receives_from_itself_liblo_and_python_osc() {
+    use std::io::BufRead;
+    use std::time::Duration;
+    let (Some(py), true) = (osc_test_support::python(), osc_test_support::liblo()) else {
+        return;
+    };
+    let port = osc_test_support::free_port();
+    let mut child = osc_test_support::Reaped(
+        example_command("simple_use")
+            .args([&port.to_string(), "--count", "3"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufReader::new(child.0.stdout.take().unwrap()).lines();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        format!("listening on udp port {port}")
+    );
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "/test received: \"text\" 672 8.871"
+    );
+    let st = Command::new("oscsend")
+        .args([
+            "localhost",
+            &port.to_string(),
+            "/test",
+            "sif",
+            "liblo",
+            "1",
+            "0.5",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "/test received: \"liblo\" 1 0.5"
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    let st = Command::new(py)
+        .arg(osc_test_support::peer_script())
+        .args([
+            "send-udp",
+            "127.0.0.1",
+            &port.to_string(),
+            "/test",
+            "python",
+            "2",
+            "0.25",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "/test received: \"python\" 2 0.25"
+    );
+    assert!(child.0.wait().unwrap().success());
 }

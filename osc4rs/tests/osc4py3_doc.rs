@@ -87,6 +87,40 @@ fn hex_column(dump: &str) -> String {
 }
 
 #[test]
+fn array_arguments() {
+    // Type tags ',ii[iiii]', arguments [3, 1, [4, 2, 8, 9]]
+    let msg = Message::with_tags(
+        "/array",
+        ",ii[iiii]",
+        vec![3.into(), 1.into(), vec![4, 2, 8, 9].into()],
+    )
+    .unwrap();
+    let raw = encode_packet(&msg.clone().into()).unwrap();
+    // The same message with automatic typing: a vector is an array.
+    let auto = Message::new("/array").arg(3).arg(1).arg(vec![4, 2, 8, 9]);
+    assert_eq!(encode_packet(&auto.into()).unwrap(), raw);
+    // Decoded, the array comes back as one argument holding four (osc4py3: a tuple).
+    let Packet::Message(back) = decode_packet(&raw).unwrap() else {
+        panic!("not a message")
+    };
+    assert_eq!(back.type_tags(), ",ii[iiii]");
+    assert_eq!(
+        back.args,
+        vec![
+            Value::Int(3),
+            Value::Int(1),
+            Value::Array(vec![
+                Value::Int(4),
+                Value::Int(2),
+                Value::Int(8),
+                Value::Int(9)
+            ])
+        ]
+    );
+    assert_eq!(back, msg);
+}
+
+#[test]
 fn message_with_explicit_tags() {
     // msg = OSCMessage('/my/pattern',',iisf',[1,3,"a string",11.3])
     let msg = Message::with_tags(
