@@ -44,7 +44,7 @@ pub(crate) enum Control {
     Stop,
 }
 
-/// A cheap, cloneable handle to a [`Reactor`] running in another thread: queue
+/// A cheap, cloneable handle to a `Reactor` running in another thread: queue
 /// sends, open and close channels, stop it. Every call wakes the reactor (wake-ups are
 /// coalesced: many sends in a row cost one wake).
 #[derive(Clone)]
@@ -84,10 +84,10 @@ impl ReactorHandle {
         rx.recv_timeout(wait).map_err(|_| ChannelError::Stopped)
     }
 
-    /// Queues a packet for a channel (see [`Reactor::send`]). Errors found later in the
+    /// Queues a packet for a channel (see `Reactor::send`). Errors found later in the
     /// reactor (queue of the channel full, datagram too large, no route) are logged,
     /// counted in the channel's stats and reported as
-    /// [`ChannelEvent::Dropped`]; this call fails only when the reactor's command queue
+    /// `ChannelEvent::Dropped`; this call fails only when the reactor's command queue
     /// is full or the reactor is gone.
     pub fn send(&self, id: ChannelId, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         self.sends.submit(QueuedSend {
@@ -103,7 +103,7 @@ impl ReactorHandle {
     /// (so it reaches channels this thread has not seen opened, such as a TCP server's
     /// connection channels `SERVER/PEER`). An unknown name is logged and dropped; for a
     /// `SERVER/PEER` name the drop is counted in the server's stats
-    /// ([`DropReason::NoRoute`]).
+    /// (`DropReason::NoRoute`).
     pub fn send_named(&self, name: &str, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         self.sends.submit(QueuedSend {
             to: SendTo::Name(name.to_owned()),
@@ -169,7 +169,7 @@ impl ReactorHandle {
     }
 
     /// A channel's counters, shared with the reactor (they keep counting); `None` for
-    /// an unknown channel. See [`Reactor::stats`].
+    /// an unknown channel. See `Reactor::stats`.
     pub fn stats(&self, id: ChannelId) -> Result<Option<Arc<ChannelStats>>> {
         self.request(|reply| Control::Stats { id, reply }, REPLY_TIMEOUT)
     }
@@ -188,7 +188,7 @@ impl ReactorHandle {
         self.request(|reply| Control::Flush { timeout, reply }, wait)
     }
 
-    /// Asks [`Reactor::run`] to return after the current pass.
+    /// Asks `Reactor::run` to return after the current pass.
     pub fn stop(&self) -> Result<()> {
         self.control
             .send(Control::Stop)

@@ -25,7 +25,7 @@ pub enum DropReason {
     /// A packet addressed to a connection or peer that does not exist (any more).
     NoRoute,
     /// A connection closed by a timeout: a frame left unfinished, no packet at all, or
-    /// idle (see [`StreamTimeouts`](crate::StreamTimeouts)).
+    /// idle (see `StreamTimeouts`).
     TimedOut,
     /// A connection closed to make room for a new one when the server was full (the
     /// one idle or partial the longest).

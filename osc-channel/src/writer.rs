@@ -20,7 +20,7 @@ use crate::{
 
 /// Writes one UDP channel's datagrams from any thread (see the module docs). Obtained
 /// from [`Reactor::udp_writer`](crate::Reactor::udp_writer) or
-/// [`ReactorHandle::udp_writer`]; cheap to clone.
+/// `ReactorHandle::udp_writer`; cheap to clone.
 ///
 /// ```
 /// use osc_channel::{Reactor, UdpConfig};

@@ -40,9 +40,9 @@ pub enum ArgRef<'a> {
     ArrayOpen,
     /// `]`
     ArrayClose,
-    /// `s` whose bytes the [`StringPolicy`] kept raw (not valid text).
+    /// `s` whose bytes the `StringPolicy` kept raw (not valid text).
     RawStr(&'a [u8]),
-    /// `S` whose bytes the [`StringPolicy`] kept raw (not valid text).
+    /// `S` whose bytes the `StringPolicy` kept raw (not valid text).
     RawSymbol(&'a [u8]),
 }
 

@@ -120,7 +120,7 @@ pub enum Error {
         /// Offset of the offending bracket (or of the end of the tags).
         offset: usize,
     },
-    /// A tag refused by [`allowed_tags`](crate::DecodeOptions::allowed_tags).
+    /// A tag refused by `DecodeOptions::allowed_tags`.
     #[error("type tag {tag} is not allowed by the codec options (offset {offset})")]
     TagNotAllowed {
         /// Offset of the tag (for encoding: index of the argument).

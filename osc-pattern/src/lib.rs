@@ -60,7 +60,7 @@
 //!
 //! # Features
 //!
-//! - `regex`: [`FilterKind::Regex`], filters written as regular expressions
+//! - `regex`: `FilterKind::Regex`, filters written as regular expressions
 //!   (the `regex` crate, linear time).
 //!
 //! The precise matching rules, and how they differ from osc4py3, liblo,

@@ -5,7 +5,7 @@
 //! - `i h`: decimal. `f d`: a decimal that reads back to the same value (`nan`, `inf`,
 //!   `-inf`, `-0.0`; a NaN with an unusual bit pattern prints as `nan:XXXXXXXX`).
 //! - `s S c`: a JSON string literal (`c` holds one character). Strings that are not
-//!   valid text ([`Value::RawString`]) print as `<hex>`; a `<hex>` string that is valid
+//!   valid text (`Value::RawString`) print as `<hex>`; a `<hex>` string that is valid
 //!   UTF-8 parses as a plain string.
 //! - `b`: `<hex>` (`<>` when empty). `r m`: 8 hex digits (`rrggbbaa`; port, status,
 //!   data1, data2). `t`: `SSSSSSSS.FFFFFFFF` (hex seconds and fraction).
