@@ -7,28 +7,10 @@ use std::process::Command;
 
 /// The built example (examples are compiled by `cargo test`), else `cargo run`.
 fn tour() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let built = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples").join("codec_tour"))
-        .filter(|p| p.exists());
-    match built {
-        Some(path) => Command::new(path),
-        None => {
-            let mut c = Command::new(env!("CARGO"));
-            c.args([
-                "run",
-                "-q",
-                "-p",
-                "osc-codec",
-                "--example",
-                "codec_tour",
-                "--",
-            ]);
-            c
-        }
-    }
+    osc_test_support::cargo_built(
+        "examples/codec_tour",
+        &["-p", "osc-codec", "--example", "codec_tour"],
+    )
 }
 
 #[test]

@@ -87,17 +87,7 @@ fn advertised_services_are_found_and_withdrawn() {
 
 /// The project's venv Python with `zeroconf`, or `None` with a skip message.
 fn zeroconf_python() -> Option<std::path::PathBuf> {
-    let py = osc_test_support::workspace_root().join(".venv/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import zeroconf"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        osc_test_support::skip(
-            "zeroconf interop: not installed in .venv (scripts/install-peers.sh)",
-        );
-    }
-    ok.then_some(py)
+    osc_test_support::venv_python("zeroconf", "zeroconf")
 }
 
 fn peer() -> std::path::PathBuf {

@@ -18,20 +18,12 @@ use osc_query::{
     Access, ClipMode, MethodDescription, OSCJSON_TCP, OscQuery, ParamSpec, QueryClient, Range,
     browse,
 };
-use osc_test_support::{Reaped, inside_private_netns, skip, workspace_root};
+use osc_test_support::{Reaped, inside_private_netns};
 use osc4rs::{Handler, Osc};
 
 /// The project's venv Python with python-oscquery, or `None` with a skip message.
 fn oscquery_python() -> Option<std::path::PathBuf> {
-    let py = workspace_root().join(".venv/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import pythonoscquery.osc_query_service"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip("python-oscquery interop: not installed in .venv (scripts/install-peers.sh)");
-    }
-    ok.then_some(py)
+    osc_test_support::venv_python("pythonoscquery.osc_query_service", "python-oscquery")
 }
 
 fn peer() -> std::path::PathBuf {

@@ -4,28 +4,15 @@
 //! rather than going through `cargo run`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::process::Command;
-
-/// `target/<profile>/examples/<name>`, next to this test's own `deps` directory.
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?.join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    path.exists().then_some(path)
-}
 
 /// The command that runs an example: the built binary, or (not built: a filtered test
 /// run) `cargo run`.
 fn example_command(name: &str) -> Command {
-    match example(name) {
-        Some(path) => Command::new(path),
-        None => {
-            let mut c = Command::new(env!("CARGO"));
-            c.args(["run", "-q", "-p", "osc4rs", "--example", name, "--"]);
-            c
-        }
-    }
+    osc_test_support::cargo_built(
+        &format!("examples/{name}"),
+        &["-p", "osc4rs", "--example", name],
+    )
 }
 
 fn run_example(name: &str, args: &[&str]) -> std::process::Output {
@@ -65,20 +52,7 @@ fn logger_warns_about_a_malformed_datagram_with_its_peer() {
 /// The `osc4rs` command-line tool, built beside this test by `cargo test --workspace`
 /// (else through `cargo run`).
 fn osc4rs_tool() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let built = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join(format!("osc4rs{}", std::env::consts::EXE_SUFFIX)))
-        .filter(|p| p.exists());
-    match built {
-        Some(path) => Command::new(path),
-        None => {
-            let mut c = Command::new(env!("CARGO"));
-            c.args(["run", "-q", "-p", "osc4rs-cli", "--"]);
-            c
-        }
-    }
+    osc_test_support::cargo_built("osc4rs", &["-p", "osc4rs-cli"])
 }
 
 /// The `/status` example answers peers nobody here wrote, in every mode: python-osc

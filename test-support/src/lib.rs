@@ -156,15 +156,55 @@ pub fn liblo() -> bool {
 /// The project's virtual environment's Python, if python-osc is installed in it
 /// (else [`skip`]s).
 pub fn python() -> Option<PathBuf> {
+    venv_python("pythonosc", "python-osc")
+}
+
+/// The project's virtual environment's Python, if it can import `module` (the PyPI
+/// package `package`; else [`skip`]s, naming it).
+///
+/// ```no_run
+/// if let Some(py) = osc_test_support::venv_python("zeroconf", "zeroconf") {
+///     assert!(py.ends_with(".venv/bin/python"));
+/// }
+/// ```
+pub fn venv_python(module: &str, package: &str) -> Option<PathBuf> {
     let py = workspace_root().join(".venv/bin/python");
     let ok = Command::new(&py)
-        .args(["-c", "import pythonosc"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        skip("python-osc interop: not installed in .venv (scripts/install-peers.sh)");
+        skip(&format!(
+            "{package} interop: not installed in .venv (scripts/install-peers.sh)"
+        ));
     }
     ok.then_some(py)
+}
+
+/// A command running a binary cargo built for this test run: `rel` below
+/// `target/<profile>/` (`"osc4rs"`, `"examples/codec_tour"`), found beside the
+/// running test binary; when it was not built (a filtered run), `cargo run -q`
+/// with `cargo_run` (`["-p", "osc-codec", "--example", "codec_tour"]`) instead.
+///
+/// ```no_run
+/// let out = osc_test_support::cargo_built("osc4rs", &["-p", "osc4rs-cli"]).arg("--help").output()?;
+/// assert!(out.status.success());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn cargo_built(rel: &str, cargo_run: &[&str]) -> Command {
+    let built = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join(rel)))
+        .map(|p| p.with_extension(std::env::consts::EXE_EXTENSION))
+        .filter(|p| p.exists());
+    match built {
+        Some(path) => Command::new(path),
+        None => {
+            let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+            c.args(["run", "-q"]).args(cargo_run).arg("--");
+            c
+        }
+    }
 }
 
 /// A serial cable made by socat: a pseudo-terminal pair whose ends appear as the
