@@ -1,0 +1,433 @@
+//! The monitor over loopback: OSC over UDP in, a WebSocket client (tungstenite, the
+//! library under tokio-tungstenite) reading snapshots and driving the send panel and
+//! the record button, and hostile WebSocket input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use osc_codec::{Bundle, Message, Packet, TimeTag};
+use osc_monitor::{MonitorConfig, MonitorServer};
+use serde_json::{Value, json};
+use tungstenite::Message as Ws;
+
+type Client = tungstenite::WebSocket<TcpStream>;
+
+fn start(dir: &std::path::Path) -> (MonitorServer, SocketAddr) {
+    let mut cfg = MonitorConfig::new(vec!["osc.udp://127.0.0.1:0".into()]);
+    // A long rate window: every message sent by the test is inside it whatever the
+    // machine's speed, so the rates are exact.
+    cfg.limits.rate_window = 60.0;
+    cfg.record_dir = dir.to_owned();
+    let m = MonitorServer::start(cfg).unwrap();
+    let osc = m.endpoints()[0].1.unwrap();
+    (m, osc)
+}
+
+fn connect(addr: SocketAddr) -> Client {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (mut ws, resp) = tungstenite::client::client(format!("ws://{addr}/ws"), s).unwrap();
+    assert_eq!(resp.status(), 101);
+    let hello = next(&mut ws, "hello");
+    assert!(
+        hello["endpoints"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("osc.udp://")
+    );
+    ws
+}
+
+fn cmd(ws: &mut Client, v: Value) {
+    ws.send(Ws::text(v.to_string())).unwrap();
+}
+
+/// The next message of this type (others skipped).
+fn next(ws: &mut Client, kind: &str) -> Value {
+    loop {
+        match ws.read().unwrap() {
+            Ws::Text(t) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == kind {
+                    return v;
+                }
+            }
+            Ws::Ping(_) | Ws::Pong(_) => {}
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+/// Snapshots until one satisfies `ok`.
+fn snapshot_until(ws: &mut Client, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let give_up = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = next(ws, "snapshot");
+        if ok(&s) {
+            return s;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "never saw {what}; last snapshot: {s}"
+        );
+    }
+}
+
+fn row<'a>(s: &'a Value, addr: &str) -> &'a Value {
+    s["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == addr)
+        .unwrap_or_else(|| panic!("no row {addr} in {s}"))
+}
+
+fn bytes(p: impl Into<Packet>) -> Vec<u8> {
+    p.into().to_bytes().unwrap()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("osc-monitor-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn snapshots_show_rows_values_rates_bundles_malformed_and_plots() {
+    let dir = tempdir("snap");
+    let (m, osc) = start(&dir);
+    let mut ws = connect(m.http_addr());
+    cmd(
+        &mut ws,
+        json!({"cmd": "view", "sort": "count", "desc": true}),
+    );
+    cmd(
+        &mut ws,
+        json!({"cmd": "plot", "addresses": ["/fader/1"], "window": 60, "points": 500}),
+    );
+    assert_eq!(next(&mut ws, "plot")["addresses"], json!(["/fader/1"]));
+
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..50u8 {
+        tx.send_to(
+            &bytes(Message::new("/fader/1").arg(f32::from(i) / 4.0)),
+            osc,
+        )
+        .unwrap();
+    }
+    for i in 0..20 {
+        tx.send_to(&bytes(Message::new("/knob/2").arg(i).arg("x")), osc)
+            .unwrap();
+    }
+    let due =
+        TimeTag::from_unix_secs_f64(osc_monitor::unix_secs(std::time::SystemTime::now()) - 1.0);
+    tx.send_to(
+        &bytes(Bundle::new(due).add(Message::new("/b/x").arg(1.5f64))),
+        osc,
+    )
+    .unwrap();
+    tx.send_to(b"/broken\0,i\0\0", osc).unwrap();
+
+    let s = snapshot_until(&mut ws, "every packet", |s| s["totals"]["packets"] == 72);
+    assert_eq!(s["totals"]["messages"], 71);
+    assert_eq!(s["totals"]["addresses"], 3);
+    assert_eq!(s["matching"], 3);
+    assert_eq!(
+        s["rows"][0]["address"], "/fader/1",
+        "sorted by count, largest first"
+    );
+    let fader = row(&s, "/fader/1");
+    assert_eq!(fader["count"], 50);
+    assert_eq!(fader["tags"], ",f");
+    assert_eq!(fader["value"], "12.25");
+    assert_eq!(fader["sources"][0], tx.local_addr().unwrap().to_string());
+    assert!(
+        (fader["rate"].as_f64().unwrap() - 50.0 / 60.0).abs() < 1e-9,
+        "{fader}"
+    );
+    let knob = row(&s, "/knob/2");
+    assert_eq!(
+        (knob["count"].as_u64(), knob["value"].as_str()),
+        (Some(20), Some("19 \"x\""))
+    );
+    assert!((knob["rate"].as_f64().unwrap() - 20.0 / 60.0).abs() < 1e-9);
+    assert!((s["totals"]["rate"].as_f64().unwrap() - 71.0 / 60.0).abs() < 1e-9);
+
+    let plot = &s["plots"][0];
+    assert_eq!(plot["address"], "/fader/1");
+    assert_eq!(plot["series"][0]["tag"], "f");
+    assert_eq!(plot["series"][0]["points"].as_array().unwrap().len(), 50);
+    assert_eq!(plot["series"][0]["points"][49][1], 12.25);
+
+    // A fresh page gets the kept bundles and malformed packets in its first snapshot.
+    let mut ws2 = connect(m.http_addr());
+    let s2 = next(&mut ws2, "snapshot");
+    let b = &s2["bundles"][0];
+    assert_eq!(b["elements"], 1);
+    let late = b["late"].as_f64().unwrap();
+    assert!(late > 0.9, "arrived about 1 s after its timetag: {late}");
+    let bad = &s2["malformed"][0];
+    assert!(!bad["error"].as_str().unwrap().is_empty());
+    assert!(bad["hex"].as_str().unwrap().contains("2f62726f"), "{bad}");
+    // ...and only once.
+    let s3 = next(&mut ws2, "snapshot");
+    assert!(s3["bundles"].as_array().unwrap().is_empty());
+
+    // The filter is an OSC pattern, matched by the server.
+    cmd(&mut ws, json!({"cmd": "view", "filter": "/{knob,b}/*"}));
+    let s = snapshot_until(&mut ws, "the filtered table", |s| s["matching"] == 2);
+    assert!(
+        s["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["address"] != "/fader/1")
+    );
+    cmd(&mut ws, json!({"cmd": "view", "filter": "/[oops"}));
+    assert!(
+        next(&mut ws, "error")["error"]
+            .as_str()
+            .unwrap()
+            .contains("bad filter")
+    );
+    m.stop();
+}
+
+#[test]
+fn the_send_panel_sends_to_an_endpoint_and_reports() {
+    let dir = tempdir("send");
+    let (m, _osc) = start(&dir);
+    let mut ws = connect(m.http_addr());
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let url = format!("osc.udp://{}", rx.local_addr().unwrap());
+    cmd(
+        &mut ws,
+        json!({"cmd": "send", "id": 7, "url": url, "packet": "/hello ,is 1 \"x\""}),
+    );
+    let r = next(&mut ws, "sent");
+    assert_eq!(
+        (r["id"].as_u64(), r["ok"].as_bool()),
+        (Some(7), Some(true)),
+        "{r}"
+    );
+    let mut buf = [0u8; 1024];
+    let (n, _) = rx.recv_from(&mut buf).unwrap();
+    assert_eq!(
+        Packet::decode(&buf[..n]).unwrap().to_string(),
+        "/hello ,is 1 \"x\""
+    );
+    // A bare address, as `osc4rs send` takes it.
+    cmd(
+        &mut ws,
+        json!({"cmd": "send", "id": 8, "url": url, "packet": "/status"}),
+    );
+    assert_eq!(next(&mut ws, "sent")["ok"], true);
+    let (n, _) = rx.recv_from(&mut buf).unwrap();
+    assert_eq!(Packet::decode(&buf[..n]).unwrap().to_string(), "/status ,");
+    // Mistakes are reported, not sent.
+    cmd(
+        &mut ws,
+        json!({"cmd": "send", "id": 9, "url": url, "packet": "/a ,i notanumber"}),
+    );
+    let r = next(&mut ws, "sent");
+    assert_eq!(
+        (r["id"].as_u64(), r["ok"].as_bool()),
+        (Some(9), Some(false))
+    );
+    assert!(r["error"].as_str().unwrap().contains("column"), "{r}");
+    cmd(
+        &mut ws,
+        json!({"cmd": "send", "id": 10, "url": "gopher://x", "packet": "/a"}),
+    );
+    let r = next(&mut ws, "sent");
+    assert_eq!(r["ok"], false);
+    assert!(r["error"].as_str().unwrap().contains("gopher"), "{r}");
+    m.stop();
+}
+
+#[test]
+fn the_record_button_writes_a_recording_replay_can_read() {
+    let dir = tempdir("rec");
+    let (m, osc) = start(&dir);
+    let mut ws = connect(m.http_addr());
+    cmd(
+        &mut ws,
+        json!({"cmd": "record", "action": "start", "name": "session.rec"}),
+    );
+    let r = next(&mut ws, "record");
+    assert_eq!(r["ok"], true, "{r}");
+    cmd(&mut ws, json!({"cmd": "record", "action": "start"}));
+    assert!(
+        next(&mut ws, "record")["error"]
+            .as_str()
+            .unwrap()
+            .contains("already")
+    );
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sent: Vec<Vec<u8>> = (0..3).map(|i| bytes(Message::new("/rec").arg(i))).collect();
+    for p in &sent {
+        tx.send_to(p, osc).unwrap();
+    }
+    tx.send_to(b"garbage", osc).unwrap();
+    let s = snapshot_until(&mut ws, "4 packets recorded", |s| {
+        s["recording"]["records"] == 4
+    });
+    assert_eq!(s["recording"]["active"], true);
+    cmd(&mut ws, json!({"cmd": "record", "action": "stop"}));
+    let r = next(&mut ws, "record");
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["text"].as_str().unwrap().starts_with("4 packets"));
+    let s = next(&mut ws, "snapshot");
+    assert_eq!(s["recording"]["active"], false);
+
+    let file = std::fs::File::open(dir.join("session.rec")).unwrap();
+    let records: Vec<_> = osc4rs::record::read_recording(std::io::BufReader::new(file))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 4);
+    for (r, p) in records.iter().zip(&sent) {
+        assert_eq!(&r.data, p);
+        assert_eq!(r.peer, Some(tx.local_addr().unwrap()));
+        assert!(r.channel.starts_with("osc.udp://"));
+    }
+    assert_eq!(records[3].data, b"garbage");
+    // Names that would leave the directory, and existing files, are refused.
+    for name in ["../x.rec", "session.rec"] {
+        cmd(
+            &mut ws,
+            json!({"cmd": "record", "action": "start", "name": name}),
+        );
+        assert_eq!(next(&mut ws, "record")["ok"], false, "{name}");
+    }
+    m.stop();
+}
+
+#[test]
+fn hostile_pages_get_errors_and_traffic_is_still_counted() {
+    let dir = tempdir("hostile");
+    let (m, osc) = start(&dir);
+    let mut ws = connect(m.http_addr());
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for text in [
+        "{not json",
+        "[1,2,3]",
+        r#"{"cmd":"dance"}"#,
+        r#"{"cmd":"plot","addresses":"x"}"#,
+        r#"{"cmd":"record","action":"explode"}"#,
+    ] {
+        ws.send(Ws::text(text)).unwrap();
+        let e = next(&mut ws, "error");
+        assert!(!e["error"].as_str().unwrap().is_empty(), "{text}: {e}");
+        tx.send_to(&bytes(Message::new("/still")), osc).unwrap();
+    }
+    ws.send(Ws::binary(vec![1, 2, 3])).unwrap();
+    assert!(
+        next(&mut ws, "error")["error"]
+            .as_str()
+            .unwrap()
+            .contains("binary")
+    );
+    let s = snapshot_until(&mut ws, "the traffic sent meanwhile", |s| {
+        s["totals"]["messages"] == 5
+    });
+    assert_eq!(row(&s, "/still")["count"], 5);
+
+    // A message over the limit closes that page only.
+    ws.send(Ws::text("x".repeat(100_000))).unwrap();
+    let closed =
+        (0..1000).any(|_| !matches!(ws.read(), Ok(Ws::Text(_) | Ws::Ping(_) | Ws::Pong(_))));
+    assert!(closed);
+    tx.send_to(&bytes(Message::new("/still")), osc).unwrap();
+    let mut ws = connect(m.http_addr());
+    snapshot_until(&mut ws, "counting after the closed page", |s| {
+        s["totals"]["messages"] == 6
+    });
+
+    // A page of another origin may not drive the monitor.
+    let s = TcpStream::connect(m.http_addr()).unwrap();
+    let req = tungstenite::handshake::client::Request::builder()
+        .uri(format!("ws://{}/ws", m.http_addr()))
+        .header("Host", m.http_addr().to_string())
+        .header("Origin", "http://evil.example")
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header(
+            "Sec-WebSocket-Key",
+            tungstenite::handshake::client::generate_key(),
+        )
+        .body(())
+        .unwrap();
+    match tungstenite::client::client(req, s) {
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(r))) => {
+            assert_eq!(r.status(), 403)
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    m.stop();
+}
+
+fn http(addr: SocketAddr, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn the_page_and_its_assets_are_served_from_the_binary() {
+    let dir = tempdir("http");
+    let (m, _) = start(&dir);
+    let a = m.http_addr();
+    let page = http(a, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200"));
+    assert!(page.contains("osc4rs monitor") && page.contains("monitor.js"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no outside resource"
+    );
+    for (path, kind) in [
+        ("/monitor.js", "text/javascript"),
+        ("/monitor.css", "text/css"),
+    ] {
+        let r = http(
+            a,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(r.starts_with("HTTP/1.1 200") && r.contains(kind), "{path}");
+    }
+    assert!(
+        http(
+            a,
+            "GET /etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .starts_with("HTTP/1.1 404")
+    );
+    assert!(
+        http(
+            a,
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .starts_with("HTTP/1.1 405")
+    );
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    assert!(http(a, &huge).starts_with("HTTP/1.1 431"));
+    let ws_elsewhere = "GET /other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    assert!(http(a, ws_elsewhere).starts_with("HTTP/1.1 400"));
+    m.stop();
+}
