@@ -36,6 +36,9 @@ pub(crate) struct MonitorArgs {
     /// Addresses in the table at most (messages to more are counted as "others").
     #[arg(long, default_value_t = 10_000)]
     max_addresses: usize,
+    /// The window of the message rates, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    rate_window: f64,
     /// Stop after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
@@ -55,6 +58,12 @@ pub(crate) fn run(a: MonitorArgs) -> Result<ExitCode, Failure> {
     cfg.http = a.http;
     cfg.record_dir = a.record_dir;
     cfg.limits.max_addresses = a.max_addresses;
+    if !(a.rate_window.is_finite() && a.rate_window > 0.0) {
+        return Err(Failure::input(
+            "--rate-window must be a positive number of seconds",
+        ));
+    }
+    cfg.limits.rate_window = a.rate_window;
     cfg.parser = parse_like_send;
     let monitor = MonitorServer::start(cfg).map_err(|e| match e {
         MonitorError::Endpoint { .. } => Failure::input(e.to_string()),
