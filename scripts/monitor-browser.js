@@ -8,7 +8,7 @@
 //   {"step":"sent", "ok":bool, "text":...}                          the send panel's answer
 //   {"step":"screenshot", "path":...}
 //   {"step":"stats", ...}                                           updates, frames, latency (bench)
-// Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--select ADDRESS]
+// Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--select ADDRESS[,ADDRESS...]]
 //   [--expect-points N] [--send-url URL --send PACKET] [--screenshot PATH]
 //   [--measure SECONDS] [--chromium PATH]
 "use strict";
@@ -72,8 +72,15 @@ async function main() {
     }
 
     if (a.select) {
-      await page.click(`#addresses tr[data-address="${a.select}"]`);
-      await page.waitForSelector(`canvas.plot[data-address="${a.select}"]`, { timeout: TIMEOUT });
+      // One address, or several separated by commas (all plotted; the first checked).
+      const all = a.select.split(",");
+      a.select = all[0];
+      for (const addr of all) {
+        const row = `#addresses tr[data-address="${addr}"]`;
+        await page.waitForSelector(row, { timeout: TIMEOUT });
+        await page.click(row);
+        await page.waitForSelector(`canvas.plot[data-address="${addr}"]`, { timeout: TIMEOUT });
+      }
       out({ step: "selected", address: a.select });
       if (a["expect-points"]) {
         const want = Number(a["expect-points"]);
@@ -107,12 +114,13 @@ async function main() {
 
     if (a.measure) {
       // Frames and updates the page handled while the monitor is under load.
-      const before = await page.evaluate(() => ({ u: window.monitor.updates, f: window.monitor.frames, d: window.monitor.draws, n: window.monitor.latencies.length }));
+      const before = await page.evaluate(() => ({ u: window.monitor.updates, f: window.monitor.frames, d: window.monitor.draws, b: window.monitor.bytes }));
       const t0 = Date.now();
       await page.waitForTimeout(Number(a.measure) * 1000);
       const secs = (Date.now() - t0) / 1000;
       const after = await page.evaluate(() => ({
         u: window.monitor.updates, f: window.monitor.frames, d: window.monitor.draws,
+        b: window.monitor.bytes, largest: window.monitor.largest,
         lat: window.monitor.latencies.slice(), last: window.monitor.lastSnapshot,
       }));
       const lat = after.lat.slice(-Math.min(after.lat.length, after.u - before.u)).sort((x, y) => x - y);
@@ -122,6 +130,7 @@ async function main() {
         updatesPerSec: (after.u - before.u) / secs,
         framesPerSec: (after.f - before.f) / secs,
         drawsPerSec: (after.d - before.d) / secs,
+        bytesPerUpdate: (after.b - before.b) / Math.max(1, after.u - before.u), largestUpdate: after.largest,
         latencyMedianMs: q(0.5), latencyP99Ms: q(0.99), latencyMaxMs: lat.length ? lat[lat.length - 1] : null,
         last: after.last,
       });

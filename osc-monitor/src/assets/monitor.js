@@ -10,7 +10,7 @@ const KEEP_MALFORMED = 20;
 
 // What tests and the load bench read (playwright: window.monitor).
 const stats = {
-  updates: 0, frames: 0, draws: 0, latencyMs: 0, maxLatencyMs: 0, latencies: [],
+  updates: 0, frames: 0, draws: 0, bytes: 0, largest: 0, latencyMs: 0, maxLatencyMs: 0, latencies: [],
   connected: false, lastSnapshot: null,
 };
 window.monitor = stats;
@@ -55,6 +55,8 @@ function connect() {
     setTimeout(connect, 1000);
   };
   ws.onmessage = (ev) => {
+    stats.bytes += ev.data.length;
+    stats.largest = Math.max(stats.largest, ev.data.length);
     let msg;
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     switch (msg.type) {
@@ -110,24 +112,39 @@ function onSnapshot(s) {
   }
 }
 
+// Rows are updated in place (the same <tr> for the same position), so that a row
+// under the mouse is still there when the click ends, and the page only touches
+// the text that changed.
+const ROW_CELLS = ["address", "sources", "tags", "value", "count num", "rate num", "age num"];
+
+function setText(td, text) {
+  if (td.textContent !== text) td.textContent = text;
+}
+
 function renderRows(rows) {
-  const body = document.createElement("tbody");
-  for (const r of rows) {
-    const tr = document.createElement("tr");
-    tr.dataset.address = r.address;
-    if (state.selected.includes(r.address)) tr.className = "selected";
-    cell(tr, r.address, "address");
-    cell(tr, r.sources.join(", "), "sources").title = r.sources.concat(r.channels).join("\n");
-    cell(tr, r.tags, "tags");
-    cell(tr, r.value, "value").title = r.value;
-    cell(tr, String(r.count), "count num");
-    const rate = cell(tr, fmtRate(r.rate), "rate num");
-    rate.dataset.rate = String(r.rate);
-    cell(tr, fmtAge(r.age), "age num");
-    body.appendChild(tr);
-  }
-  const table = $("addresses");
-  table.replaceChild(body, table.tBodies[0]);
+  const body = $("addresses").tBodies[0];
+  rows.forEach((r, i) => {
+    let tr = body.rows[i];
+    if (!tr) {
+      tr = document.createElement("tr");
+      for (const cls of ROW_CELLS) cell(tr, "", cls);
+      body.appendChild(tr);
+    }
+    if (tr.dataset.address !== r.address) tr.dataset.address = r.address;
+    tr.classList.toggle("selected", state.selected.includes(r.address));
+    const c = tr.cells;
+    setText(c[0], r.address);
+    setText(c[1], r.sources.join(", "));
+    c[1].title = r.sources.concat(r.channels).join("\n");
+    setText(c[2], r.tags);
+    setText(c[3], r.value);
+    c[3].title = r.value;
+    setText(c[4], String(r.count));
+    setText(c[5], fmtRate(r.rate));
+    c[5].dataset.rate = String(r.rate);
+    setText(c[6], fmtAge(r.age));
+  });
+  while (body.rows.length > rows.length) body.deleteRow(body.rows.length - 1);
 }
 
 function renderBundles(list, t) {
