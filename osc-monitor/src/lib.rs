@@ -56,6 +56,11 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
+/// The user guide (`docs/monitor.md`), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/monitor.md")]
+pub struct UserGuide;
+
 pub use aggregate::{Limits, Monitor, unix_secs};
 pub use config::HttpLimits;
 pub use hub::RecordingStatus;
