@@ -8,7 +8,8 @@
 //   {"step":"sent", "ok":bool, "text":...}                          the send panel's answer
 //   {"step":"screenshot", "path":...}
 //   {"step":"stats", ...}                                           updates, frames, latency (bench)
-// Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--select ADDRESS[,ADDRESS...]]
+// Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--window SECONDS]
+//   [--select ADDRESS[,ADDRESS...]]
 //   [--expect-points N] [--send-url URL --send PACKET] [--screenshot PATH]
 //   [--measure SECONDS] [--chromium PATH]
 "use strict";
@@ -69,6 +70,11 @@ async function main() {
         })),
       );
       out({ step: "rows", rows });
+    }
+
+    if (a.window) {
+      // The plots' time window (an option of the menu, in seconds).
+      await page.selectOption("#window", a.window);
     }
 
     if (a.select) {

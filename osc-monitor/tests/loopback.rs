@@ -431,3 +431,77 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
     assert!(http(a, ws_elsewhere).starts_with("HTTP/1.1 400"));
     m.stop();
 }
+
+/// Several endpoints at once (UDP and TCP): one table, each row naming the endpoints
+/// its messages came in on; and the send panel reaches a TCP destination.
+#[test]
+fn several_endpoints_feed_one_table_and_the_panel_sends_over_tcp() {
+    let mut cfg = MonitorConfig::new(vec![
+        "osc.udp://127.0.0.1:0".into(),
+        "osc.tcp://127.0.0.1:0".into(),
+    ]);
+    cfg.record_dir = tempdir("multi");
+    let m = MonitorServer::start(cfg).unwrap();
+    let udp = m.endpoints()[0].1.unwrap();
+    let tcp = m.endpoints()[1].1.unwrap();
+    let mut ws = connect(m.http_addr());
+    let hello_endpoints: Vec<String> = m.endpoints().iter().map(|e| e.0.clone()).collect();
+
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(&bytes(Message::new("/both").arg(1)), udp)
+        .unwrap();
+    tx.send_to(&bytes(Message::new("/udp/only")), udp).unwrap();
+    let mut stream = TcpStream::connect(tcp).unwrap();
+    for p in [
+        bytes(Message::new("/both").arg(2)),
+        bytes(Message::new("/tcp/only")),
+    ] {
+        // OSC 1.0 over TCP: an int32 length before each packet.
+        let len = u32::try_from(p.len()).unwrap().to_be_bytes();
+        stream.write_all(&len).unwrap();
+        stream.write_all(&p).unwrap();
+    }
+    let s = snapshot_until(&mut ws, "both endpoints' messages", |s| {
+        s["totals"]["messages"] == 4
+    });
+    let mut channels: Vec<String> = row(&s, "/both")["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    channels.sort();
+    let mut want = hello_endpoints.clone();
+    want.sort();
+    assert_eq!(channels, want);
+    assert_eq!(row(&s, "/both")["value"], "2");
+    assert_eq!(
+        row(&s, "/tcp/only")["channels"],
+        json!([hello_endpoints[1]])
+    );
+    assert_eq!(
+        row(&s, "/udp/only")["channels"],
+        json!([hello_endpoints[0]])
+    );
+
+    // The panel sends over TCP too (the connection is made on the first send).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("osc.tcp://{}", listener.local_addr().unwrap());
+    cmd(
+        &mut ws,
+        json!({"cmd": "send", "id": 1, "url": url, "packet": "/over/tcp ,s \"yes\""}),
+    );
+    assert_eq!(next(&mut ws, "sent")["ok"], true);
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut len = [0u8; 4];
+    peer.read_exact(&mut len).unwrap();
+    let mut packet = vec![0u8; usize::try_from(u32::from_be_bytes(len)).unwrap()];
+    peer.read_exact(&mut packet).unwrap();
+    assert_eq!(
+        Packet::decode(&packet).unwrap().to_string(),
+        "/over/tcp ,s \"yes\""
+    );
+    m.stop();
+}
