@@ -7,11 +7,13 @@
 //   {"step":"plot", "points":N, "series":K}                         the plot drew `--expect-points` points
 //   {"step":"sent", "ok":bool, "text":...}                          the send panel's answer
 //   {"step":"screenshot", "path":...}
+//   {"step":"sorted", "order":[...]}                              after clicking a column header
+//   {"step":"filtered", "rows":[...]}                              after typing an OSC pattern in the filter
 //   {"step":"stats", ...}                                           updates, frames, latency (bench)
 // Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--window SECONDS]
 //   [--select ADDRESS[,ADDRESS...]]
 //   [--expect-points N] [--send-url URL --send PACKET] [--screenshot PATH]
-//   [--measure SECONDS] [--chromium PATH]
+//   [--measure SECONDS] [--sort COLUMN] [--filter PATTERN --filter-count N] [--chromium PATH]
 "use strict";
 
 const path = require("path");
@@ -146,6 +148,27 @@ async function main() {
       await page.waitForTimeout(300); // one more update and frame
       await page.screenshot({ path: a.screenshot, fullPage: true });
       out({ step: "screenshot", path: a.screenshot });
+    }
+    if (a.sort) {
+      // Click a column header (count and rate sort largest first), then read the order.
+      await page.click(`#addresses th[data-sort="${a.sort}"]`);
+      await page.waitForFunction((key) => {
+        const vals = Array.from(document.querySelectorAll("#addresses tbody td.count"), (td) => Number(td.textContent));
+        return key !== "count" || vals.every((v, i) => i === 0 || vals[i - 1] >= v);
+      }, a.sort, { timeout: TIMEOUT });
+      const order = await page.$$eval("#addresses tbody tr", (trs) => trs.map((tr) => tr.dataset.address));
+      out({ step: "sorted", order });
+    }
+
+    if (a.filter) {
+      // Type an OSC pattern in the filter; the rows left are those the monitor matched.
+      await page.fill("#filter", a.filter);
+      await page.waitForFunction((want) => {
+        const m = document.getElementById("matching").textContent;
+        return m.endsWith(` of ${want} rows`);
+      }, a["filter-count"] || "1", { timeout: TIMEOUT });
+      const rows = await page.$$eval("#addresses tbody tr", (trs) => trs.map((tr) => tr.dataset.address));
+      out({ step: "filtered", rows });
     }
   } finally {
     await browser.close();

@@ -92,8 +92,9 @@ fn playwright() -> bool {
 }
 
 /// The page in a real browser: the table's values and rates as sent, a clicked row's
-/// plot draws every point sent since, the send panel reaches liblo's oscdump, and a
-/// screenshot is kept (`artefacts/monitor.png`).
+/// plot draws every point sent since, the send panel reaches liblo's oscdump, a
+/// screenshot is kept (`artefacts/monitor.png`), a column header sorts and the
+/// filter takes an OSC pattern.
 #[test]
 fn the_page_in_chromium_shows_plots_and_sends() {
     let Some(chromium) = osc_test_support::chromium() else {
@@ -156,6 +157,14 @@ fn the_page_in_chromium_shows_plots_and_sends() {
                 "/from/page ,is 42 \"hi\"",
             ])
             .args(["--screenshot", shot.to_str().unwrap()])
+            .args([
+                "--sort",
+                "count",
+                "--filter",
+                "/{knob,cue}/*",
+                "--filter-count",
+                "2",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -260,11 +269,17 @@ fn ws(url: &str) -> Ws {
 
 fn next(ws: &mut Ws, kind: &str) -> Value {
     loop {
-        if let tungstenite::Message::Text(t) = ws.read().unwrap() {
-            let v: Value = serde_json::from_str(t.as_str()).unwrap();
-            if v["type"] == kind {
-                return v;
+        match ws.read() {
+            Ok(tungstenite::Message::Text(t)) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == kind {
+                    return v;
+                }
             }
+            Ok(_) => {}
+            // A signal to this process (the other tests' children come and go): read again.
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("reading the monitor's WebSocket: {e}"),
         }
     }
 }
@@ -338,7 +353,13 @@ fn recording_from_the_page_decodes_and_replays() {
     );
     let mut buf = [0u8; 2048];
     for p in &sent {
-        let (n, _) = rx.recv_from(&mut buf).unwrap();
+        let n = loop {
+            match rx.recv_from(&mut buf) {
+                Ok((n, _)) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => panic!("the replayed packets: {e}"),
+            }
+        };
         assert_eq!(&buf[..n], &p[..]);
     }
     assert!(replay.0.wait().unwrap().success());
