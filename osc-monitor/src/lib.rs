@@ -45,6 +45,7 @@
 mod aggregate;
 mod config;
 mod hub;
+mod limits;
 mod osc;
 mod protocol;
 mod rate;
@@ -61,9 +62,10 @@ mod tests;
 #[doc = include_str!("../../docs/monitor.md")]
 pub struct UserGuide;
 
-pub use aggregate::{Limits, Monitor, unix_secs};
+pub use aggregate::Monitor;
 pub use config::HttpLimits;
 pub use hub::RecordingStatus;
+pub use limits::{Limits, unix_secs};
 pub use rate::RateWindow;
 pub use series::{Series, decimate};
 pub use snapshot::{

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use osc_channel::{ChannelId, ChannelSpec, Endpoint, Reactor, Received};
 
-use crate::aggregate::unix_secs;
 use crate::hub::{Hub, Request};
+use crate::limits::unix_secs;
 
 /// Destinations of the send panel kept open at most (the oldest is closed).
 const DESTINATIONS: usize = 16;
@@ -61,93 +61,17 @@ impl OscSide {
         let mut recording: Option<Recording> = None;
         let mut destinations: VecDeque<(String, ChannelId)> = VecDeque::new();
         while !self.stop.load(Ordering::Relaxed) {
-            let hub = &self.hub;
-            let labels = &self.labels;
-            let mut failed = None;
-            let result = self.reactor.poll(Some(PASS), |p: Received<'_>| {
-                let channel = label(labels, p.name);
-                hub.monitor
-                    .lock()
-                    .observe(unix_secs(p.arrival), p.peer, channel, p.data);
-                if let Some(r) = recording.as_mut() {
-                    let rec = osc4rs::record::Record {
-                        at: p.arrival.duration_since(r.started).unwrap_or_default(),
-                        peer: p.peer,
-                        channel: channel.to_owned(),
-                        data: p.data.to_vec(),
-                    };
-                    match osc4rs::record::write_record(&mut r.out, &rec) {
-                        Ok(()) => r.records += 1,
-                        Err(e) => failed = Some(e.to_string()),
-                    }
-                }
-            });
-            if let Err(e) = result {
-                log::error!("osc-monitor: the reactor failed: {e}");
-                std::thread::sleep(PASS);
-            }
-            if let Some(r) = recording.as_mut() {
-                if let Err(e) = r.out.flush() {
-                    failed.get_or_insert(e.to_string());
-                }
-                let mut st = self.hub.recording.lock();
-                st.records = r.records;
-                if let Some(e) = failed {
-                    st.active = false;
-                    st.error = Some(format!("recording stopped: {e}"));
-                    recording = None;
-                }
-            }
+            self.pass(&mut recording);
             while let Ok(req) = self.requests.try_recv() {
                 match req {
                     Request::Send { url, bytes, answer } => {
                         let _ = answer.send(self.send(&mut destinations, &url, bytes));
                     }
                     Request::RecordStart { name, answer } => {
-                        let r = if recording.is_some() {
-                            Err("already recording".to_owned())
-                        } else {
-                            self.start_recording(name.as_deref()).map(|(r, path)| {
-                                recording = Some(r);
-                                path
-                            })
-                        };
-                        let mut st = self.hub.recording.lock();
-                        match &r {
-                            Ok(path) => {
-                                *st = crate::RecordingStatus {
-                                    active: true,
-                                    path: Some(path.clone()),
-                                    records: 0,
-                                    error: None,
-                                }
-                            }
-                            Err(e) if recording.is_none() => st.error = Some(e.clone()),
-                            Err(_) => {}
-                        }
-                        let _ = answer.send(r);
+                        let _ = answer.send(self.record_start(&mut recording, name.as_deref()));
                     }
                     Request::RecordStop { answer } => {
-                        let r = match recording.take() {
-                            None => Err("not recording".to_owned()),
-                            Some(mut r) => {
-                                let mut st = self.hub.recording.lock();
-                                st.active = false;
-                                st.records = r.records;
-                                match r.out.flush() {
-                                    Ok(()) => Ok(format!(
-                                        "{} packets in {}",
-                                        r.records,
-                                        st.path.as_deref().unwrap_or("?")
-                                    )),
-                                    Err(e) => {
-                                        st.error = Some(e.to_string());
-                                        Err(e.to_string())
-                                    }
-                                }
-                            }
-                        };
-                        let _ = answer.send(r);
+                        let _ = answer.send(self.record_stop(&mut recording));
                     }
                 }
             }
@@ -156,6 +80,94 @@ impl OscSide {
             let _ = r.out.flush();
         }
         let _ = self.reactor.flush(Duration::from_secs(1), |_| {});
+    }
+
+    /// One reactor pass: every packet read goes to the monitor (and the recording).
+    fn pass(&mut self, recording: &mut Option<Recording>) {
+        let hub = &self.hub;
+        let labels = &self.labels;
+        let mut failed = None;
+        let result = self.reactor.poll(Some(PASS), |p: Received<'_>| {
+            let channel = label(labels, p.name);
+            hub.monitor
+                .lock()
+                .observe(unix_secs(p.arrival), p.peer, channel, p.data);
+            if let Some(r) = recording.as_mut() {
+                let rec = osc4rs::record::Record {
+                    at: p.arrival.duration_since(r.started).unwrap_or_default(),
+                    peer: p.peer,
+                    channel: channel.to_owned(),
+                    data: p.data.to_vec(),
+                };
+                match osc4rs::record::write_record(&mut r.out, &rec) {
+                    Ok(()) => r.records += 1,
+                    Err(e) => failed = Some(e.to_string()),
+                }
+            }
+        });
+        if let Err(e) = result {
+            log::error!("osc-monitor: the reactor failed: {e}");
+            std::thread::sleep(PASS);
+        }
+        if let Some(r) = recording.as_mut() {
+            if let Err(e) = r.out.flush() {
+                failed.get_or_insert(e.to_string());
+            }
+            let mut st = self.hub.recording.lock();
+            st.records = r.records;
+            if let Some(e) = failed {
+                log::error!("osc-monitor: recording stopped: {e}");
+                st.active = false;
+                st.error = Some(format!("recording stopped: {e}"));
+                *recording = None;
+            }
+        }
+    }
+
+    fn record_start(
+        &self,
+        recording: &mut Option<Recording>,
+        name: Option<&str>,
+    ) -> Result<String, String> {
+        if recording.is_some() {
+            return Err("already recording".to_owned());
+        }
+        match self.start_recording(name) {
+            Ok((r, path)) => {
+                *recording = Some(r);
+                *self.hub.recording.lock() = crate::RecordingStatus {
+                    active: true,
+                    path: Some(path.clone()),
+                    records: 0,
+                    error: None,
+                };
+                Ok(path)
+            }
+            Err(e) => {
+                self.hub.recording.lock().error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn record_stop(&self, recording: &mut Option<Recording>) -> Result<String, String> {
+        let Some(mut r) = recording.take() else {
+            return Err("not recording".to_owned());
+        };
+        let mut st = self.hub.recording.lock();
+        st.active = false;
+        st.records = r.records;
+        match r.out.flush() {
+            Ok(()) => Ok(format!(
+                "{} packets in {}",
+                r.records,
+                st.path.as_deref().unwrap_or("?")
+            )),
+            Err(e) => {
+                st.error = Some(e.to_string());
+                Err(e.to_string())
+            }
+        }
     }
 
     fn start_recording(&self, name: Option<&str>) -> Result<(Recording, String), String> {

@@ -14,9 +14,9 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::aggregate::unix_secs;
 use crate::config::HttpLimits;
 use crate::hub::{Hub, RecordingStatus, Request};
+use crate::limits::unix_secs;
 use crate::protocol::{self, Command, MAX_POINTS, MAX_ROWS, MAX_WINDOW};
 use crate::snapshot::{Snapshot, SortKey, View};
 
