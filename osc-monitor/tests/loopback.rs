@@ -505,3 +505,86 @@ fn several_endpoints_feed_one_table_and_the_panel_sends_over_tcp() {
     );
     m.stop();
 }
+
+/// Connections that never send a request head are closed after the header timeout;
+/// beyond the connection limit, new ones are closed at once; either way the page
+/// can connect again afterwards and OSC traffic is counted throughout.
+#[test]
+fn slow_and_surplus_http_clients_are_closed() {
+    let mut cfg = MonitorConfig::new(vec!["osc.udp://127.0.0.1:0".into()]);
+    cfg.http_limits.max_connections = 3;
+    cfg.http_limits.header_timeout = Duration::from_millis(300);
+    cfg.record_dir = tempdir("slow");
+    let m = MonitorServer::start(cfg).unwrap();
+    let osc = m.endpoints()[0].1.unwrap();
+    let idle: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let s = TcpStream::connect(m.http_addr()).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s.write_all_or_ignore(b"GET / HT");
+            s
+        })
+        .collect();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(&bytes(Message::new("/meanwhile")), osc).unwrap();
+    for mut s in idle {
+        let mut rest = Vec::new();
+        // The server closes it (a 408 or nothing at all), never leaves it open.
+        let _ = s.read_to_end(&mut rest);
+        let text = String::from_utf8_lossy(&rest);
+        assert!(
+            rest.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+    }
+    let mut ws = connect(m.http_addr());
+    snapshot_until(&mut ws, "the message sent meanwhile", |s| {
+        s["totals"]["messages"] == 1
+    });
+    m.stop();
+}
+
+trait WriteOrIgnore {
+    fn write_all_or_ignore(&self, data: &[u8]);
+}
+
+impl WriteOrIgnore for TcpStream {
+    fn write_all_or_ignore(&self, data: &[u8]) {
+        let mut s = self;
+        let _ = s.write_all(data);
+    }
+}
+
+#[test]
+fn connections_beyond_the_limit_are_closed_at_once() {
+    let mut cfg = MonitorConfig::new(vec![]);
+    cfg.http_limits.max_connections = 2;
+    cfg.http_limits.header_timeout = Duration::from_secs(120);
+    cfg.record_dir = tempdir("surplus");
+    let m = MonitorServer::start(cfg).unwrap();
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let s = TcpStream::connect(m.http_addr()).unwrap();
+            s.write_all_or_ignore(b"GET / HT");
+            s
+        })
+        .collect();
+    let request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    // The two held connections are the limit: a third is closed unanswered.
+    let mut third = TcpStream::connect(m.http_addr()).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    third.write_all_or_ignore(request.as_bytes());
+    let mut answer = Vec::new();
+    let _ = third.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    // Once they go, the page is served again.
+    drop(held);
+    let served = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        http(m.http_addr(), request).starts_with("HTTP/1.1 200")
+    });
+    assert!(served);
+    m.stop();
+}
