@@ -180,7 +180,19 @@ impl MonitorConfig {
 /// A running monitor: the OSC thread and the web server. [`stop`](Self::stop) (or
 /// dropping it) stops both.
 ///
-/// See the [crate example](crate).
+/// ```
+/// use osc_monitor::{MonitorConfig, MonitorServer};
+///
+/// let mut cfg = MonitorConfig::new(vec!["osc.udp://127.0.0.1:0".into(), "osc.tcp://127.0.0.1:0".into()]);
+/// cfg.record_dir = std::env::temp_dir();
+/// let monitor = MonitorServer::start(cfg)?;
+/// println!("open {}", monitor.url());
+/// for (url, addr) in monitor.endpoints() {
+///     println!("{url} listens on {addr:?}");
+/// }
+/// drop(monitor); // stops both threads
+/// # Ok::<(), osc_monitor::MonitorError>(())
+/// ```
 #[derive(Debug)]
 pub struct MonitorServer {
     http: SocketAddr,
