@@ -588,3 +588,50 @@ fn connections_beyond_the_limit_are_closed_at_once() {
     assert!(served);
     m.stop();
 }
+
+/// The same WebSocket from an async client (tokio-tungstenite, as an application on
+/// tokio would use it): snapshots at the update rate, with the rows of the view asked.
+#[test]
+fn an_async_client_reads_snapshots() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as AsyncWs;
+
+    let dir = tempdir("async");
+    let (m, osc) = start(&dir);
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..10 {
+        tx.send_to(&bytes(Message::new(format!("/grid/{i}")).arg(i)), osc)
+            .unwrap();
+    }
+    let url = format!("ws://{}/ws", m.http_addr());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = runtime.block_on(async move {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let view = json!({"cmd": "view", "filter": "/grid/[0-4]", "sort": "address", "desc": true});
+        ws.send(AsyncWs::text(view.to_string())).await.unwrap();
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(20), ws.next()).await;
+            let Ok(Some(Ok(AsyncWs::Text(t)))) = next else {
+                panic!("no snapshot: {next:?}");
+            };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] == "snapshot" && v["matching"] == 5 && v["totals"]["messages"] == 10 {
+                break v["rows"].clone();
+            }
+        }
+    });
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["/grid/4", "/grid/3", "/grid/2", "/grid/1", "/grid/0"]
+    );
+    m.stop();
+}
