@@ -5,6 +5,7 @@
 //   {"step":"rows", "rows":[{address,count,value,rate,tags}...]}  the table, once `--wait-count` is reached
 //   {"step":"selected", "address":...}                              a row was clicked; its plot exists
 //   {"step":"plot", "points":N, "series":K}                         the plot drew `--expect-points` points
+//   {"step":"paused", "points":N} / {"step":"resumed", "whilePaused", "after", "window"}
 //   {"step":"sent", "ok":bool, "text":...}                          the send panel's answer
 //   {"step":"screenshot", "path":...}
 //   {"step":"sorted", "order":[...]}                              after clicking a column header
@@ -12,7 +13,8 @@
 //   {"step":"stats", ...}                                           updates, frames, latency (bench)
 // Usage: node scripts/monitor-browser.js URL [--wait-count ADDRESS=N] [--window SECONDS]
 //   [--select ADDRESS[,ADDRESS...]]
-//   [--expect-points N] [--send-url URL --send PACKET] [--screenshot PATH]
+//   [--expect-points N] [--pause-until ADDRESS=N --points-after N [--zoom SECONDS]]
+//   [--send-url URL --send PACKET] [--screenshot PATH]
 //   [--measure SECONDS] [--sort COLUMN] [--filter PATTERN --filter-count N] [--chromium PATH]
 "use strict";
 
@@ -106,6 +108,44 @@ async function main() {
         }));
         out({ step: "plot", ...p });
       }
+    }
+
+    if (a["pause-until"]) {
+      // Pause: the plot stays as it was while the table goes on (to ADDRESS=N), then
+      // resume; with --zoom, pick that window afterwards.
+      const [addr, n] = a["pause-until"].split("=");
+      const canvas = `canvas.plot[data-address="${a.select}"]`;
+      await page.click("#pause");
+      await page.waitForSelector(`${canvas}[data-paused="true"]`, { timeout: TIMEOUT });
+      const before = Number(await page.getAttribute(canvas, "data-points"));
+      out({ step: "paused", points: before });
+      await page.waitForFunction(
+        ([addr, n]) => {
+          const tr = document.querySelector(`#addresses tr[data-address="${CSS.escape(addr)}"]`);
+          return tr && tr.querySelector("td.count").textContent === n;
+        },
+        [addr, n],
+        { timeout: TIMEOUT },
+      );
+      const whilePaused = Number(await page.getAttribute(canvas, "data-points"));
+      await page.click("#pause");
+      const want = Number(a["points-after"] || 0);
+      await page.waitForFunction(
+        ([sel, want]) => {
+          const c = document.querySelector(sel);
+          return c.dataset.paused === "false" && Number(c.dataset.points) >= want;
+        },
+        [canvas, want],
+        { timeout: TIMEOUT },
+      );
+      const after = Number(await page.getAttribute(canvas, "data-points"));
+      let window = null;
+      if (a.zoom) {
+        await page.selectOption("#window", a.zoom);
+        await page.waitForSelector(`${canvas}[data-window="${a.zoom}"]`, { timeout: TIMEOUT });
+        window = Number(await page.getAttribute(canvas, "data-window"));
+      }
+      out({ step: "resumed", whilePaused, after, window });
     }
 
     if (a.send) {

@@ -150,6 +150,16 @@ fn the_page_in_chromium_shows_plots_and_sends() {
                 "--expect-points",
                 "40",
             ])
+            // A plot window longer than the test: every point sent stays in it.
+            .args(["--window", "300"])
+            .args([
+                "--pause-until",
+                "/fader/1=100",
+                "--points-after",
+                "70",
+                "--zoom",
+                "1",
+            ])
             .args([
                 "--send-url",
                 &format!("osc.udp://127.0.0.1:{d}"),
@@ -231,6 +241,18 @@ fn the_page_in_chromium_shows_plots_and_sends() {
         (Some(40), Some(1)),
         "{plot}"
     );
+
+    // Paused, the plot keeps its 40 points while the table counts 30 more; resumed,
+    // it draws all 70; zoomed to the last second, it shows that window.
+    assert_eq!(step("paused")["points"], 40);
+    for i in 0..30 {
+        tx.send_to(&bytes(Message::new("/fader/1").arg(i as f32)), osc)
+            .unwrap();
+    }
+    let resumed = step("resumed");
+    assert_eq!(resumed["whilePaused"], 40, "{resumed}");
+    assert_eq!(resumed["after"], 70, "{resumed}");
+    assert_eq!(resumed["window"], 1, "{resumed}");
 
     let sent = step("sent");
     assert_eq!(sent["ok"], true, "{sent}");

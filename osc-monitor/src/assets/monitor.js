@@ -286,6 +286,8 @@ function draw() {
     g.fillText(String(+lo.toPrecision(6)), w - 80, h - 3);
     g.fillText(`${+state.window.toPrecision(3)} s`, 4, h - 3);
     c.dataset.points = String(drawn);
+    c.dataset.window = String(state.window);
+    c.dataset.paused = String(state.paused);
     c.dataset.series = String(series.length);
   }
   stats.draws++;
