@@ -21,8 +21,13 @@ pub(crate) struct MonitorArgs {
     /// Endpoint URLs to listen on, several at once: `osc.udp://HOST:PORT`,
     /// `osc.tcp://`, `osc.slip://` (add `?framing=auto`), `ws://HOST:PORT/PATH`,
     /// `osc.unix:///PATH`, `osc.unix+stream:///PATH`, `serial:///DEVICE?baud=115200`.
-    #[arg(required_unless_present = "port")]
+    /// (`listen:URL`, as `bridge` writes it, is the same: the monitor listens on all).
+    #[arg(required_unless_present_any = ["port", "url"])]
     endpoints: Vec<String>,
+    /// An endpoint URL as `dump` and `record` take it (repeatable; the same as a
+    /// positional URL).
+    #[arg(long)]
+    url: Vec<String>,
     /// Also listen on UDP 127.0.0.1:PORT (shorthand for `osc.udp://127.0.0.1:PORT`).
     #[arg(long)]
     port: Option<u16>,
@@ -50,7 +55,12 @@ fn parse_like_send(text: &str) -> Result<osc_codec::Packet, String> {
 }
 
 pub(crate) fn run(a: MonitorArgs) -> Result<ExitCode, Failure> {
-    let mut endpoints = a.endpoints.clone();
+    let mut endpoints: Vec<String> = a
+        .endpoints
+        .iter()
+        .chain(&a.url)
+        .map(|e| e.strip_prefix("listen:").unwrap_or(e).to_owned())
+        .collect();
     if let Some(port) = a.port {
         endpoints.push(format!("osc.udp://127.0.0.1:{port}"));
     }

@@ -401,6 +401,34 @@ fn monitor_prints_its_url_and_refuses_bad_endpoints() {
     std::io::Read::read_to_string(&mut s, &mut page).unwrap();
     assert!(page.starts_with("HTTP/1.1 200") && page.contains("osc4rs monitor"));
 
+    // --url as dump and record take it, and bridge's listen: prefix, are the same.
+    let port = free_port();
+    let out = run(
+        &[
+            "monitor",
+            "--url",
+            &format!("osc.udp://127.0.0.1:{port}"),
+            &format!("listen:osc.tcp://127.0.0.1:{port}"),
+            "--timeout",
+            "0.2",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("listening on osc.udp://127.0.0.1:{port}")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("listening on osc.tcp://127.0.0.1:{port}")),
+        "{said}"
+    );
+
     let out = run(&["monitor", "gopher://nowhere", "--timeout", "1"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gopher"));
