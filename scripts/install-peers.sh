@@ -5,6 +5,8 @@
 #   - python-osc, osc4py3, pyserial, zeroconf and python-oscquery (PyPI) in a venv at .venv in the
 #     repository root
 #   - osc.js (`osc`) and `ws` (npm) in .node/node_modules, for the WebSocket interop
+#   - playwright-core (npm) in .node/node_modules, driving the system chromium for the
+#     monitor's browser test (scripts/monitor-browser.js; no browser is downloaded)
 #   - chromium (Debian), for the browser page of the WebSocket bridge test
 # Idempotent: steps already done are skipped. Meant to run as root on a Debian machine
 # with CPython 3 and pip, reaching only the package registries.
@@ -15,6 +17,7 @@ set -uo pipefail
 PYTHON_OSC_VERSION="1.9.3"
 OSCJS_VERSION="2.4.5"
 WS_VERSION="8.18.0"
+PLAYWRIGHT_CORE_VERSION="1.65.1"
 OSC4PY3_VERSION="1.0.8"
 PYSERIAL_VERSION="3.5"
 ZEROCONF_VERSION="0.154.0"
@@ -109,6 +112,18 @@ else
 fi
 (cd "$NODE_DIR" && node -e 'require("osc"); require("ws")') \
     || fail "osc.js / ws installed but cannot be loaded"
+# playwright-core alone: the library, without the browsers of the `playwright` package
+# (its install script would download them); it drives Debian's chromium.
+if [ -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+    say "playwright-core already installed"
+else
+    say "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" \
+        "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null 2>&1 \
+        || fail "npm install playwright-core"
+fi
+(cd "$NODE_DIR" && node -e 'require("playwright-core")') \
+    || fail "playwright-core installed but cannot be loaded"
 
 # --- Report -----------------------------------------------------------------
 say "installed:"
@@ -123,4 +138,5 @@ printf '  python-oscquery %s\n' "$("$VPY" -m pip show python-oscquery | sed -n '
 printf '  socat       %s\n' "$(dpkg-query -W -f='${Version}' socat 2>/dev/null)"
 printf '  osc.js      %s\n' "$(cd "$NODE_DIR" && node -p 'require("osc/package.json").version')"
 printf '  ws          %s\n' "$(cd "$NODE_DIR" && node -p 'require("ws/package.json").version')"
+printf '  playwright-core %s\n' "$(cd "$NODE_DIR" && node -p 'require("playwright-core/package.json").version')"
 exit 0

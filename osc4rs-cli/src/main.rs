@@ -10,6 +10,7 @@ mod convert;
 mod demo;
 mod dump;
 mod matching;
+mod monitor;
 mod net;
 mod query;
 mod replay;
@@ -36,6 +37,10 @@ enum Command {
     /// sender and channel (to --out, else standard output; the format is documented in
     /// `osc4rs::record`). Takes the options of `dump`.
     Record(dump::DumpArgs),
+    /// Serve a live view of the traffic on the endpoints to a browser (a table per
+    /// address, plots, bundles, malformed packets, a send panel, a record button);
+    /// prints the page's URL.
+    Monitor(monitor::MonitorArgs),
     /// Send a recording again with its original timing.
     Replay(replay::ReplayArgs),
     /// Send packets written in OSC text notation.
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dump(a) => dump::run(a, false),
         Command::Record(a) => dump::run(a, true),
+        Command::Monitor(a) => monitor::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Bridge(a) => bridge::run(a),
         Command::Send(a) => send::run(a),

@@ -1,0 +1,346 @@
+//! The web side: hyper (HTTP/1.1) on a single-threaded tokio runtime in a thread of
+//! its own, so that pages never delay OSC traffic. It serves the page and its assets
+//! (embedded in the binary) and upgrades `/ws` to the WebSocket the page talks over.
+//!
+//! | request | status |
+//! |---|---|
+//! | `GET /`, `/monitor.js`, `/monitor.css` | 200 |
+//! | another path | 404 |
+//! | a method other than GET or HEAD | 405 |
+//! | a WebSocket upgrade from a page of another origin | 403 |
+//! | a malformed WebSocket upgrade | 400 |
+//! | too many WebSocket clients | 503 |
+//! | headers over the limits | 431 (hyper) |
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use crate::config::HttpLimits;
+use crate::hub::Hub;
+
+const INDEX: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/monitor.js");
+const STYLE: &str = include_str!("assets/monitor.css");
+
+pub(crate) struct Web {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) limits: HttpLimits,
+    pub(crate) websockets: Arc<Semaphore>,
+}
+
+/// Binds the listener (so that errors reach the caller) and returns it with its
+/// address.
+pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<(StdListener, SocketAddr)> {
+    let listener = StdListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+pub(crate) async fn serve(
+    listener: StdListener,
+    web: Arc<Web>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            log::error!("osc-monitor: cannot use the listener: {e}");
+            return;
+        }
+    };
+    let connections = Arc::new(Semaphore::new(web.limits.max_connections));
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+                        log::warn!("osc-monitor: {} connections open; {peer} refused", web.limits.max_connections);
+                        drop(stream);
+                        continue;
+                    };
+                    let web = Arc::clone(&web);
+                    let stopped = stopped.clone();
+                    tokio::spawn(async move {
+                        connection(stream, peer, web, stopped).await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => {
+                    log::warn!("osc-monitor: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+/// A stream that notes when a byte last went either way, for the idle timeout.
+struct Tracked {
+    inner: TcpStream,
+    epoch: Instant,
+    last: Arc<AtomicU64>,
+}
+
+impl Tracked {
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    web: Arc<Web>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let epoch = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(Tracked {
+        inner: stream,
+        epoch,
+        last: Arc::clone(&last),
+    });
+    let limits = &web.limits;
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_headers(limits.max_headers)
+        .keep_alive(true);
+    let svc_web = Arc::clone(&web);
+    let svc_stopped = stopped.clone();
+    let svc = service_fn(move |req| {
+        let web = Arc::clone(&svc_web);
+        let stopped = svc_stopped.clone();
+        async move { Ok::<_, Infallible>(answer(req, &web, stopped)) }
+    });
+    let conn = builder.serve_connection(io, svc).with_upgrades();
+    tokio::pin!(conn);
+    let idle = limits.idle_timeout;
+    loop {
+        let quiet = epoch
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
+        let Some(left) = idle.checked_sub(quiet).filter(|d| !d.is_zero()) else {
+            log::info!("osc-monitor: {peer} idle for {idle:?}; closed");
+            return;
+        };
+        tokio::select! {
+            done = conn.as_mut() => {
+                if let Err(e) = done {
+                    log::info!("osc-monitor: connection from {peer} ended: {e}");
+                }
+                return;
+            }
+            _ = stopped.changed() => return,
+            () = tokio::time::sleep(left) => {}
+        }
+    }
+}
+
+type Answer = Response<Full<Bytes>>;
+
+fn body(status: StatusCode, kind: &'static str, text: impl Into<Bytes>) -> Answer {
+    let mut r = Response::new(Full::new(text.into()));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+fn plain(status: StatusCode, text: String) -> Answer {
+    body(status, "text/plain; charset=utf-8", text)
+}
+
+fn answer(mut req: Request<Incoming>, web: &Arc<Web>, stopped: watch::Receiver<bool>) -> Answer {
+    if req
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        return upgrade(&mut req, web, stopped);
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not served; use GET", req.method()),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    match req.uri().path() {
+        "/" | "/index.html" => body(StatusCode::OK, "text/html; charset=utf-8", INDEX),
+        "/monitor.js" => body(StatusCode::OK, "text/javascript; charset=utf-8", SCRIPT),
+        "/monitor.css" => body(StatusCode::OK, "text/css; charset=utf-8", STYLE),
+        other => plain(StatusCode::NOT_FOUND, format!("nothing at {other}")),
+    }
+}
+
+/// Whether a browser's `Origin` is this server's own (`http://` + the `Host`): a
+/// page of another site must not drive the monitor (send packets, write files).
+/// Clients that send no `Origin` (not browsers) are let in.
+fn same_origin(headers: &hyper::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
+    match (origin.as_bytes().strip_prefix(b"http://"), host) {
+        (Some(o), Some(h)) => o.eq_ignore_ascii_case(h),
+        _ => false,
+    }
+}
+
+/// Answers a WebSocket upgrade (RFC 6455 checks; the accept key by tungstenite) and
+/// starts the page's session once hyper hands the connection over.
+fn upgrade(req: &mut Request<Incoming>, web: &Arc<Web>, stopped: watch::Receiver<bool>) -> Answer {
+    let headers = req.headers();
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+                .unwrap_or(false)
+        })
+    };
+    let refuse = |status, text: String| {
+        let mut r = plain(status, text);
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
+    if !same_origin(headers) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "WebSocket from a page of another origin refused".to_owned(),
+        );
+    }
+    let problem = if req.method() != Method::GET {
+        Some("the upgrade request must be a GET")
+    } else if req.uri().path() != "/ws" {
+        Some("the WebSocket is at /ws")
+    } else if !has_token(header::CONNECTION, "upgrade") {
+        Some("Connection must include \"Upgrade\"")
+    } else if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|v| v.as_bytes() != b"13")
+    {
+        Some("Sec-WebSocket-Version must be 13")
+    } else if headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .is_none_or(|k| k.len() != 24)
+    {
+        Some("Sec-WebSocket-Key is missing or malformed")
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!("bad WebSocket upgrade: {p}"),
+        );
+    }
+    let Ok(permit) = Arc::clone(&web.websockets).try_acquire_owned() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{} pages already", web.limits.max_websockets),
+        );
+    };
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(|k| derive_accept_key(k.as_bytes()))
+        .unwrap_or_default();
+    let on_upgrade = hyper::upgrade::on(req);
+    let cfg = WebSocketConfig::default()
+        .max_message_size(Some(web.limits.max_ws_message))
+        .max_frame_size(Some(web.limits.max_ws_message));
+    let web = Arc::clone(web);
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(cfg),
+                )
+                .await;
+                crate::session::run(ws, web.hub.clone(), web.limits.clone(), stopped).await;
+            }
+            Err(e) => log::info!("osc-monitor: WebSocket upgrade failed: {e}"),
+        }
+        drop(permit);
+    });
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&key) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    r
+}
