@@ -97,8 +97,14 @@ fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
     let until = deadline(wait);
     // The latest plain record of the instance, and until when it waits.
     let mut plain: Option<(Service, Instant)> = None;
+    // Why the OSCQuery server could not be asked yet, and until when a record with
+    // more addresses may still come (records arrive address by address).
+    let mut failed: Option<(QueryError, Instant)> = None;
     loop {
-        let by = plain.as_ref().map_or(until, |(_, by)| (*by).min(until));
+        let by = [plain.as_ref().map(|p| p.1), failed.as_ref().map(|f| f.1)]
+            .into_iter()
+            .flatten()
+            .fold(until, Instant::min);
         let Some(left) = by.checked_duration_since(Instant::now()) else {
             break;
         };
@@ -106,7 +112,14 @@ fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
             // Records can come before their addresses: wait for one we can use.
             Some(Change::Found(s)) if s.instance == instance && !usable(&s).is_empty() => {
                 if s.service_type == OSCJSON_TCP {
-                    return from_query(&s);
+                    match from_query(&s) {
+                        Ok(target) => return Ok(target),
+                        Err(e) => {
+                            let by = failed.map_or_else(|| deadline(PREFER_QUERY), |f| f.1);
+                            failed = Some((e, by));
+                        }
+                    }
+                    continue;
                 }
                 let by = plain
                     .take()
@@ -117,9 +130,11 @@ fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
             None => break,
         }
     }
-    plain
-        .map(|(s, _)| from_record(&s))
-        .unwrap_or_else(|| Err(QueryError::NoService(instance.to_owned())))
+    match (plain, failed) {
+        (Some((s, _)), _) => from_record(&s),
+        (None, Some((e, _))) => Err(e),
+        (None, None) => Err(QueryError::NoService(instance.to_owned())),
+    }
 }
 
 /// The addresses a socket can reach as they are: IPv4 ones, then IPv6 ones that
