@@ -37,12 +37,7 @@ fn connect(addr: SocketAddr) -> Client {
     let (mut ws, resp) = tungstenite::client::client(format!("ws://{addr}/ws"), s).unwrap();
     assert_eq!(resp.status(), 101);
     let hello = next(&mut ws, "hello");
-    assert!(
-        hello["endpoints"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("osc.udp://")
-    );
+    assert!(hello["endpoints"][0].as_str().unwrap().contains("://"));
     ws
 }
 
@@ -633,5 +628,72 @@ fn an_async_client_reads_snapshots() {
         names,
         ["/grid/4", "/grid/3", "/grid/2", "/grid/1", "/grid/0"]
     );
+    m.stop();
+}
+
+/// WebSocket (`ws://`, as osc.js and browser pages send) and Unix datagram
+/// (`osc.unix://`, liblo's) endpoints feed the table like the others.
+#[test]
+fn websocket_and_unix_datagram_endpoints_are_monitored() {
+    let dir = tempdir("ws-unix");
+    let sock = dir.join("in.sock");
+    let cfg = MonitorConfig::new(vec![
+        "ws://127.0.0.1:0/".into(),
+        format!("osc.unix://{}", sock.display()),
+    ]);
+    let m = MonitorServer::start(cfg).unwrap();
+    let ws_in = m.endpoints()[0].1.unwrap();
+    let mut page = connect(m.http_addr());
+
+    // An OSC packet per binary WebSocket message.
+    let s = TcpStream::connect(ws_in).unwrap();
+    let (mut sender, _) = tungstenite::client::client(format!("ws://{ws_in}/"), s).unwrap();
+    sender
+        .send(Ws::binary(bytes(Message::new("/from/ws").arg(1.5f32))))
+        .unwrap();
+    let unix = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    unix.send_to(&bytes(Message::new("/from/unix").arg("x")), &sock)
+        .unwrap();
+    let s = snapshot_until(&mut page, "the WebSocket and Unix messages", |s| {
+        s["totals"]["messages"] == 2
+    });
+    assert_eq!(row(&s, "/from/ws")["value"], "1.5");
+    assert_eq!(row(&s, "/from/unix")["value"], "\"x\"");
+    m.stop();
+}
+
+/// A serial line (`serial://`, SLIP frames as microcontrollers send them), on a socat
+/// pseudo-terminal pair standing in for the cable.
+#[test]
+fn a_serial_endpoint_is_monitored() {
+    let dir = tempdir("serial");
+    let (host_end, board_end) = (dir.join("host"), dir.join("board"));
+    if !osc_test_support::have("socat") {
+        return osc_test_support::skip("serial monitor: socat not installed");
+    }
+    let _cable = osc_test_support::socat_cable(&host_end, &board_end).expect("socat's cable");
+    let cfg = MonitorConfig::new(vec![format!("serial://{}?baud=115200", host_end.display())]);
+    let m = MonitorServer::start(cfg).unwrap();
+    let mut page = connect(m.http_addr());
+    let mut board = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&board_end)
+        .unwrap();
+    let mut frame = Vec::new();
+    osc_codec::framing::slip_encode(&bytes(Message::new("/board/knob").arg(7)), &mut frame);
+    // The monitor opens the device in the background: send until it is counted.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        board.write_all(&frame).unwrap();
+        let s = next(&mut page, "snapshot");
+        if s["totals"]["messages"].as_u64().unwrap_or(0) > 0 {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing came over the serial line"
+        );
+    };
+    assert_eq!(row(&s, "/board/knob")["value"], "7");
     m.stop();
 }
