@@ -11,6 +11,13 @@ import sys
 import pytest
 
 LIBS = ["osc4py3", "osc4rs"]
+MODES = ["eventloop", "comthreads", "allthreads"]
+
+# osc4py3 1.0.8 bugs measured in this project (see the package README).
+OSC4PY3_BUGS = {
+    "comthreads": "osc4py3 1.0.8's comthreads mode never sends UDP",
+    "allthreads": "osc4py3 1.0.8's allthreads mode loses and duplicates sends",
+}
 
 
 def load(name, module):
@@ -94,5 +101,7 @@ def inside_private_netns(request):
     if run.returncode == 77:
         pytest.skip("the network namespace's lo could not be set up: " + run.stderr.strip())
     assert run.returncode == 0, "failed inside its network namespace:\n" + run.stdout + run.stderr
+    if "1 skipped" in run.stdout:
+        pytest.skip("skipped inside its network namespace: " + run.stdout.strip())
     assert "1 passed" in run.stdout, "did not run inside its namespace:\n" + run.stdout
     return False

@@ -21,9 +21,7 @@ from contextlib import contextmanager
 import pytest
 
 import peers
-from conftest import free_port, inside_private_netns, load
-
-MODES = ["eventloop", "comthreads", "allthreads"]
+from conftest import MODES, free_port, inside_private_netns, load
 PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py")
 NO_OSC4PY3_TCP = ("osc4py3 1.0.8 has no TCP channel in its as_* API (its osctcp module "
                   "is marked unfinished)")

@@ -97,17 +97,18 @@ def functions(mode):
         _osc4rs._channel("multicast_server", address, int(port), name)
 
     def osc_multicast_client(address, port, name, ttl=1):
-        """A multicast client sending to group ``address:port`` (``ttl`` accepted;
-        the channel's default hop limit is used)."""
-        _osc4rs._channel("multicast_client", address, int(port), name)
+        """A multicast client sending to group ``address:port``; ``ttl`` is the
+        multicast TTL (IPv6: hop limit) of its packets."""
+        _osc4rs._channel("multicast_client", address, int(port), name, int(ttl))
 
     def osc_broadcast_server(address, port, name):
         """A broadcast server reading on ``address:port``."""
         _osc4rs._channel("broadcast_server", address, int(port), name)
 
     def osc_broadcast_client(address, port, name, ttl=1):
-        """A broadcast client sending to ``address:port`` (``ttl`` accepted, unused)."""
-        _osc4rs._channel("broadcast_client", address, int(port), name)
+        """A broadcast client sending to ``address:port``; ``ttl`` is the TTL of its
+        packets."""
+        _osc4rs._channel("broadcast_client", address, int(port), name, int(ttl))
 
     def osc_tcp_server(address, port, name):
         """A TCP server listening on ``address:port``."""

@@ -69,17 +69,18 @@ class Osc(object):
         """A broadcast server channel."""
         self._rt.channel("broadcast_server", name, host, int(port))
 
-    def broadcast_client(self, name, host, port):
-        """A broadcast client channel."""
-        self._rt.channel("broadcast_client", name, host, int(port))
+    def broadcast_client(self, name, host, port, ttl=1):
+        """A broadcast client channel; ``ttl``: the TTL of its packets."""
+        self._rt.channel("broadcast_client", name, host, int(port), int(ttl))
 
     def multicast_server(self, name, group, port):
         """A multicast server joining ``group``."""
         self._rt.channel("multicast_server", name, group, int(port))
 
-    def multicast_client(self, name, group, port):
-        """A multicast client sending to ``group:port``."""
-        self._rt.channel("multicast_client", name, group, int(port))
+    def multicast_client(self, name, group, port, ttl=1):
+        """A multicast client sending to ``group:port``; ``ttl``: the multicast TTL
+        (IPv6: hop limit) of its packets."""
+        self._rt.channel("multicast_client", name, group, int(port), int(ttl))
 
     def tcp_server(self, name, host, port):
         """A TCP server listening on ``host:port``."""
