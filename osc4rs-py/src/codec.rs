@@ -15,7 +15,7 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
 
-use crate::CODEC;
+use crate::{CODEC, fast};
 
 /// Deepest nesting of bundles and arrays accepted when encoding (the decoder's own
 /// limit applies when decoding).
@@ -344,7 +344,8 @@ pub(crate) fn values_to_py<'py>(
 // ------------------------------------------------------------------ encoding
 
 /// `encode_packet(content, oob=None)`: the bytes of an `OSCMessage` or `OSCBundle`, as a
-/// `bytearray` (as osc4py3 returns them).
+/// `bytearray` (as osc4py3 returns them). Common messages take the allocation-free
+/// [`fast`] path.
 #[pyfunction]
 #[pyo3(signature = (content, oob = None))]
 pub(crate) fn encode_packet<'py>(
@@ -353,6 +354,13 @@ pub(crate) fn encode_packet<'py>(
     oob: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyByteArray>> {
     let c = classes(py)?;
+    if oob.is_none_or(|o| o.is_none())
+        && content.get_type_ptr().cast::<pyo3::ffi::PyObject>() == c.message.as_ptr()
+    {
+        if let Some(bytes) = fast::encode_message(py, content.cast::<PyTuple>()?) {
+            return Ok(bytes);
+        }
+    }
     let opts = options(oob)?;
     let packet = py_to_packet(py, c, content, 0)?;
     let bytes = packet

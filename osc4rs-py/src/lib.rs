@@ -42,6 +42,8 @@ use osc4rs::channel::{ChannelSpec, UdpConfig};
 #[cfg(feature = "python")]
 mod codec;
 #[cfg(feature = "python")]
+mod fast;
+#[cfg(feature = "python")]
 mod handler;
 #[cfg(feature = "python")]
 mod logbridge;
