@@ -8,8 +8,9 @@ scripts/install-peers.sh). liblo's oscsend and oscdump are run directly by the t
                                                      message received
     peers.py osc4py3-send PORT                       osc4py3 (eventloop) sends a bundle of
                                                      OSC4PY3_ARGS and "/interop/two" over UDP
-    peers.py osc4py3-serve PORT                      osc4py3 (eventloop) UDP server on PORT:
-                                                     prints "READY", then the first message
+    peers.py osc4py3-serve PORT [MODE]               osc4py3 (as_MODE, default eventloop) UDP
+                                                     server on PORT: prints "READY", then the
+                                                     first message
 
 A received message prints as one line, ``repr((address, typetags, args))`` with the
 arguments made plain (blobs as bytes; arrays, OSCmidi and OSCrgba as lists;
@@ -114,9 +115,12 @@ def osc4py3_send(port):
     osc.osc_terminate()
 
 
-def osc4py3_serve(port):
-    from osc4py3 import as_eventloop as osc
+def osc4py3_serve(port, mode="eventloop"):
+    import importlib
+
     from osc4py3 import oscmethod as om
+
+    osc = importlib.import_module("osc4py3.as_" + mode)
 
     got = []
     osc.osc_startup()
@@ -142,7 +146,7 @@ def main(argv):
     elif cmd == "osc4py3-send":
         osc4py3_send(int(argv[1]))
     elif cmd == "osc4py3-serve":
-        osc4py3_serve(int(argv[1]))
+        osc4py3_serve(int(argv[1]), *argv[2:3])
     else:
         sys.exit("unknown command %r" % cmd)
 
