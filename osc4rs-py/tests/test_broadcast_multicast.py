@@ -133,12 +133,15 @@ def test_client_ttl_is_the_packets_ttl(request, lib, mode, kind):
             client(dest, port, "default")  # osc4py3's default ttl is 1
             client(dest, port, "five", ttl=5)
             client(dest, port, "many", 200)
-            for name in ("default", "five", "many"):
+            client(dest, port, "system", None)  # the system's default
+            for name in ("default", "five", "many", "system"):
                 osc.osc_send(obp.OSCMessage("/" + name, None, []), name)
-            ttls = received_ttls(osc, sock, 3)
+            ttls = received_ttls(osc, sock, 4)
     finally:
         sock.close()
-    assert ttls == {"/default": 1, "/five": 5, "/many": 200}
+    # Linux's defaults: 1 for multicast, net.ipv4.ip_default_ttl (64) otherwise.
+    system = 1 if kind == "multicast" else 64
+    assert ttls == {"/default": 1, "/five": 5, "/many": 200, "/system": system}
 
 
 @pytest.mark.parametrize("kind", ["multicast", "broadcast"])

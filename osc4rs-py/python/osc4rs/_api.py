@@ -35,6 +35,12 @@ def _flatten(names, out):
     return out
 
 
+def _ttl(ttl):
+    """A client's ``ttl`` for the extension: an int, or None for the system's default
+    (osc4py3's ``udpwrite_ttl`` None)."""
+    return None if ttl is None else int(ttl)
+
+
 def _at_exit():
     if _state["started"]:
         try:
@@ -98,8 +104,8 @@ def functions(mode):
 
     def osc_multicast_client(address, port, name, ttl=1):
         """A multicast client sending to group ``address:port``; ``ttl`` is the
-        multicast TTL (IPv6: hop limit) of its packets."""
-        _osc4rs._channel("multicast_client", address, int(port), name, int(ttl))
+        multicast TTL (IPv6: hop limit) of its packets (None: the system's default)."""
+        _osc4rs._channel("multicast_client", address, int(port), name, _ttl(ttl))
 
     def osc_broadcast_server(address, port, name):
         """A broadcast server reading on ``address:port``."""
@@ -107,8 +113,8 @@ def functions(mode):
 
     def osc_broadcast_client(address, port, name, ttl=1):
         """A broadcast client sending to ``address:port``; ``ttl`` is the TTL of its
-        packets."""
-        _osc4rs._channel("broadcast_client", address, int(port), name, int(ttl))
+        packets (None: the system's default)."""
+        _osc4rs._channel("broadcast_client", address, int(port), name, _ttl(ttl))
 
     def osc_tcp_server(address, port, name):
         """A TCP server listening on ``address:port``."""
