@@ -138,8 +138,8 @@ pub(crate) fn _channel(
         .map_err(|e| runtime_error(py, e))
 }
 
-/// Opens the channel [`client_with_ttl`](crate::client_with_ttl) makes on `osc`; a `ValueError` for a kind
-/// that has no `ttl`.
+/// Opens the channel [`client_with_ttl`] makes on `osc`; a `ValueError` for a kind that
+/// has no `ttl`.
 pub(crate) fn open_with_ttl(
     py: Python<'_>,
     osc: &Osc,
