@@ -3,7 +3,8 @@
 the test's interpreter (the project's .venv: python-osc 1.9.3 and osc4py3 1.0.8, from
 scripts/install-peers.sh). liblo's oscsend and oscdump are run directly by the tests.
 
-    peers.py pythonosc-send udp|tcp1.0|tcp1.1 PORT   sends PYTHONOSC_ARGS to 127.0.0.1:PORT
+    peers.py pythonosc-send udp|tcp1.0|tcp1.1 PORT   sends a bundle of PYTHONOSC_ARGS and
+                                                     "/interop/two" to 127.0.0.1:PORT
     peers.py pythonosc-serve udp|tcp1.0|tcp1.1       prints "READY <port>", then the first
                                                      message received
     peers.py osc4py3-send PORT                       osc4py3 (eventloop) sends a bundle of
@@ -60,8 +61,15 @@ def pythonosc_message(address):
 
 def pythonosc_send(transport, port):
     from pythonosc import tcp_client, udp_client
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
 
-    msg = pythonosc_message(ADDRESS)
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    bundle.add_content(pythonosc_message(ADDRESS))
+    two = OscMessageBuilder("/interop/two")
+    two.add_arg(2)
+    bundle.add_content(two.build())
+    msg = bundle.build()
     if transport == "udp":
         udp_client.UDPClient("127.0.0.1", port).send(msg)
     else:

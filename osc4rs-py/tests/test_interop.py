@@ -172,10 +172,13 @@ PYTHONOSC_EXPECTED = (peers.PYTHONOSC_TAGS,
 def test_python_osc_process_sends_to_osc4rs(osc, transport):
     need_python_peer("pythonosc")
     port, got = receiver(osc, transport)
+    two = []
+    osc.osc_method("/interop/two", lambda *a: two.append(a))
     subprocess.run([sys.executable, PEERS, "pythonosc-send", transport, str(port)],
                    check=True, timeout=30)
-    run_until(osc, lambda: got)
+    run_until(osc, lambda: got and two)
     assert got == [PYTHONOSC_EXPECTED]
+    assert two == [(2,)]
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp1.0", "tcp1.1"])
