@@ -100,12 +100,13 @@ def ttl_listener(kind, port):
     return s
 
 
-def received_ttls(osc, sock, count):
-    """{OSC address: TTL} of the first ``count`` datagrams ``sock`` receives."""
+def received_ttls(process, sock, count):
+    """{OSC address: TTL} of the first ``count`` datagrams ``sock`` receives, calling
+    ``process()`` meanwhile (osc4py3's eventloop mode writes in osc_process())."""
     ttls = {}
     end = time.monotonic() + 5
     while len(ttls) < count and time.monotonic() < end:
-        osc.osc_process()
+        process()
         if not select.select([sock], [], [], 0.01)[0]:
             continue
         data, ancillary, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(4))
@@ -136,7 +137,7 @@ def test_client_ttl_is_the_packets_ttl(request, lib, mode, kind):
             client(dest, port, "system", None)  # the system's default
             for name in ("default", "five", "many", "system"):
                 osc.osc_send(obp.OSCMessage("/" + name, None, []), name)
-            ttls = received_ttls(osc, sock, 4)
+            ttls = received_ttls(osc.osc_process, sock, 4)
     finally:
         sock.close()
     # Linux's defaults: 1 for multicast, net.ipv4.ip_default_ttl (64) otherwise.
@@ -164,11 +165,7 @@ def test_osc_object_client_ttl(request, kind):
             end = time.monotonic() + 5
             while not got and time.monotonic() < end:
                 osc.process(timeout=0.01)
-
-            class AsModule(object):  # received_ttls calls osc_process()
-                osc_process = staticmethod(lambda: osc.process())
-
-            ttls = received_ttls(AsModule, sock, 1)
+            ttls = received_ttls(osc.process, sock, 1)
     finally:
         sock.close()
     assert got == [1]
