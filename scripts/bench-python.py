@@ -9,6 +9,10 @@ osc4rs, scripts/install-peers.sh the others):
 Each library encodes and decodes the same message (",sif": a string, an int, a float)
 and a bundle of two such messages; the best of 5 runs is printed.
 
+With --encode-detail, it prints instead the nanoseconds per encode_packet call for a
+few messages beside the floor of such a call (the extension's _call_floor, which only
+returns a bytearray of the same length).
+
 With --receive N, it also sends N such datagrams over loopback UDP at --rate per
 second to a receiver process running each library (osc4rs and osc4py3 in each mode,
 python-osc's BlockingOSCUDPServer) with a Python handler that counts, and prints what
@@ -17,6 +21,7 @@ asserted anywhere.
 """
 
 import argparse
+import functools
 import socket
 import subprocess
 import sys
@@ -42,11 +47,13 @@ def osc4_cases(mod):
     msg = obp.OSCMessage("/test/me", ",sif", ["text", 672, 8.871])
     bun = obp.OSCBundle(obp.OSC_IMMEDIATELY, [msg, msg])
     raw_msg, raw_bun = bytes(obp.encode_packet(msg)), bytes(obp.encode_packet(bun))
+    # functools.partial calls the function without a Python frame of its own, so
+    # the loop adds as little as possible to what is measured.
     return {
-        "encode message": lambda: obp.encode_packet(msg),
-        "decode message": lambda: obp.decode_packet(raw_msg),
-        "encode bundle": lambda: obp.encode_packet(bun),
-        "decode bundle": lambda: obp.decode_packet(raw_bun),
+        "encode message": functools.partial(obp.encode_packet, msg),
+        "decode message": functools.partial(obp.decode_packet, raw_msg),
+        "encode bundle": functools.partial(obp.encode_packet, bun),
+        "decode bundle": functools.partial(obp.decode_packet, raw_bun),
     }
 
 
@@ -161,6 +168,45 @@ def receive_bench(count, rate):
                                              100.0 * (count - received) / count, per))
 
 
+def encode_detail():
+    """Nanoseconds per encode_packet call from Python (timeit, best of 7) for a few
+    message shapes, beside the floor: the same call shape into the extension doing
+    nothing but return a bytearray as long as the encoded message."""
+    import timeit
+
+    from osc4rs import _osc4rs
+    from osc4rs import oscbuildparse as obp
+
+    sif = obp.OSCMessage("/test/me", ",sif", ["text", 672, 8.871])
+    size = len(obp.encode_packet(sif))
+    cases = [
+        ("encode ,sif", "enc(sif)"),
+        ("encode ,sif types detected", "enc(auto)"),
+        ("encode , (no argument)", "enc(empty)"),
+        ("encode ,i", "enc(one)"),
+        ("floor: _call_floor(msg) -> bytearray(%d)" % size, "floor(sif)"),
+        ("floor: bytearray(bytes of %d) (a C builtin)" % size, "bytearray(raw)"),
+    ]
+    g = {
+        "enc": obp.encode_packet, "floor": _osc4rs._call_floor, "sif": sif,
+        "auto": obp.OSCMessage("/test/me", None, ["text", 672, 8.871]),
+        "empty": obp.OSCMessage("/test/me", ",", []),
+        "one": obp.OSCMessage("/test/me", ",i", [672]),
+        "raw": bytes(obp.encode_packet(sif)),
+    }
+    try:
+        from osc4py3 import oscbuildparse as o3
+        g.update(o3=o3, sif3=o3.OSCMessage("/test/me", ",sif", ["text", 672, 8.871]))
+        cases.append(("osc4py3 encode ,sif", "o3.encode_packet(sif3)"))
+    except ImportError:
+        pass
+    print("ns per call (best of 7)")
+    for label, stmt in cases:
+        number = 20000 if stmt.startswith("o3") else 200000
+        best = min(timeit.repeat(stmt, globals=g, number=number, repeat=7)) / number
+        print("%-48s %8.1f" % (label, best * 1e9))
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--_receiver":
         lib, mode, port, count = sys.argv[2:6]
@@ -172,7 +218,13 @@ def main():
                     help="also measure receiving N UDP datagrams per library")
     ap.add_argument("--rate", type=float, default=20000.0,
                     help="datagrams per second sent with --receive")
+    ap.add_argument("--encode-detail", action="store_true",
+                    help="only print ns per encode_packet call for a few messages, "
+                         "and the floor of such a call")
     args = ap.parse_args()
+    if args.encode_detail:
+        encode_detail()
+        return
     libs = {}
     for name, make in [("osc4rs", lambda: osc4_cases("osc4rs")),
                        ("osc4py3", lambda: osc4_cases("osc4py3")),

@@ -225,9 +225,7 @@ fn message<'py>(
     m: &Message,
     data: Bound<'py, PyTuple>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    c.message
-        .bind(py)
-        .call1((m.address.as_str(), m.type_tags(), data))
+    c.make(py, &c.message, (m.address.as_str(), m.type_tags(), data))
 }
 
 fn reader_name<'py>(py: Python<'py>, ctx: &Context) -> PyResult<Bound<'py, PyAny>> {

@@ -34,10 +34,15 @@
 
 #![deny(missing_docs)]
 
+use std::net::SocketAddr;
+
 use osc_codec::{CharLayout, Options, StringPolicy};
+use osc4rs::channel::{ChannelSpec, UdpConfig};
 
 #[cfg(feature = "python")]
 mod codec;
+#[cfg(feature = "python")]
+mod fast;
 #[cfg(feature = "python")]
 mod handler;
 #[cfg(feature = "python")]
@@ -67,3 +72,36 @@ pub const CODEC: Options = Options {
     strict_padding: false,
     ..Options::DEFAULT
 };
+
+/// The channel of a broadcast or multicast client sending to `dest` with osc4py3's
+/// `ttl` (its `udpwrite_ttl`, documented as the "time to leave counter for packets,
+/// also used for multicast hops"): the multicast TTL (IPv6: hop limit) of a multicast
+/// client, the unicast TTL of a broadcast client's packets. `None` for any other
+/// `kind`.
+///
+/// ```
+/// use _osc4rs::client_with_ttl;
+/// use osc4rs::channel::ChannelSpec;
+///
+/// let Some(ChannelSpec::Udp(mc)) = client_with_ttl("multicast_client", "239.1.2.3:9000".parse()?, 4)
+/// else { unreachable!() };
+/// assert_eq!(mc.multicast.map(|m| m.ttl), Some(4));
+/// let Some(ChannelSpec::Udp(bc)) = client_with_ttl("broadcast_client", "127.255.255.255:9000".parse()?, 2)
+/// else { unreachable!() };
+/// assert!(bc.broadcast);
+/// assert_eq!(bc.ttl, Some(2));
+/// assert!(client_with_ttl("udp_client", "127.0.0.1:9000".parse()?, 2).is_none());
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+pub fn client_with_ttl(kind: &str, dest: SocketAddr, ttl: u32) -> Option<ChannelSpec> {
+    let mut cfg = match kind {
+        "broadcast_client" => UdpConfig::broadcast_client(dest),
+        "multicast_client" => UdpConfig::multicast_client(dest),
+        _ => return None,
+    };
+    match cfg.multicast.as_mut() {
+        Some(m) => m.ttl = ttl,
+        None => cfg.ttl = Some(ttl),
+    }
+    Some(ChannelSpec::Udp(cfg))
+}

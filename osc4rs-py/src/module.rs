@@ -12,6 +12,7 @@ fn _osc4rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(codec::encode_packet, m)?)?;
     m.add_function(wrap_pyfunction!(codec::decode_packet, m)?)?;
     m.add_function(wrap_pyfunction!(codec::_dumphex, m)?)?;
+    m.add_function(wrap_pyfunction!(codec::_call_floor, m)?)?;
     m.add_function(wrap_pyfunction!(handler::_register_method, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_startup, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_terminate, m)?)?;

@@ -10,6 +10,7 @@ use crate::CODEC;
 use crate::codec::{classes, py_to_packet, runtime_error};
 use crate::handler::{PyHandler, raise_pending};
 use crate::logbridge;
+use crate::runtime::open_with_ttl;
 
 /// The runtime behind `osc4rs.Osc`.
 #[pyclass(name = "Runtime", module = "osc4rs._osc4rs", frozen)]
@@ -54,7 +55,9 @@ impl PyOsc {
     }
 
     /// Opens a channel: `kind` is udp_server, udp_client, broadcast_server,
-    /// broadcast_client, multicast_server, multicast_client, tcp_server or tcp_client.
+    /// broadcast_client, multicast_server, multicast_client, tcp_server or tcp_client;
+    /// `ttl` is for broadcast and multicast clients.
+    #[pyo3(signature = (kind, name, host, port, ttl = None))]
     fn channel(
         &self,
         py: Python<'_>,
@@ -62,9 +65,13 @@ impl PyOsc {
         name: &str,
         host: &str,
         port: u16,
+        ttl: Option<u32>,
     ) -> PyResult<()> {
         let osc = &self.osc;
         let addr = (host, port);
+        if let Some(ttl) = ttl {
+            return open_with_ttl(py, osc, kind, name, addr, ttl);
+        }
         py.detach(|| match kind {
             "udp_server" => Some(osc.udp_server(name, addr)),
             "udp_client" => Some(osc.udp_client(name, addr)),

@@ -8,14 +8,14 @@
 //! `as_eventloop` names for everything but the start.
 
 use osc4rs::as_eventloop as global;
-use osc4rs::{Config, Context, Message, Mode, Target};
+use osc4rs::{Config, Context, IntoAddr, Message, Mode, Osc, Target};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::CODEC;
 use crate::codec::{classes, py_to_packet, runtime_error};
 use crate::handler::{PyHandler, raise_pending};
 use crate::logbridge;
+use crate::{CODEC, client_with_ttl};
 
 /// `_startup(mode, execthreadscount, logger)`: starts the global runtime.
 #[pyfunction]
@@ -103,15 +103,22 @@ pub(crate) fn _send(py: Python<'_>, packet: &Bound<'_, PyAny>, names: Vec<String
         .map_err(|e| runtime_error(py, e))
 }
 
-/// `_channel(kind, address, port, name)`: opens a named channel.
+/// `_channel(kind, address, port, name, ttl)`: opens a named channel; `ttl` applies
+/// to broadcast and multicast clients only (see [`crate::client_with_ttl`]).
 #[pyfunction]
+#[pyo3(signature = (kind, address, port, name, ttl = None))]
 pub(crate) fn _channel(
     py: Python<'_>,
     kind: &str,
     address: &str,
     port: u16,
     name: &str,
+    ttl: Option<u32>,
 ) -> PyResult<()> {
+    if let Some(ttl) = ttl {
+        let osc = global::osc_runtime().map_err(|e| runtime_error(py, e))?;
+        return open_with_ttl(py, &osc, kind, name, (address, port), ttl);
+    }
     let open: fn(&str, u16, &str) -> osc4rs::Result<()> = match kind {
         "udp_server" => global::osc_udp_server,
         "udp_client" => global::osc_udp_client,
@@ -129,6 +136,25 @@ pub(crate) fn _channel(
     };
     py.detach(|| open(address, port, name))
         .map_err(|e| runtime_error(py, e))
+}
+
+/// Opens the channel [`client_with_ttl`] makes on `osc`; a `ValueError` for a kind that
+/// has no `ttl`.
+pub(crate) fn open_with_ttl(
+    py: Python<'_>,
+    osc: &Osc,
+    kind: &str,
+    name: &str,
+    dest: (&str, u16),
+    ttl: u32,
+) -> PyResult<()> {
+    py.detach(|| {
+        let dest = dest.into_addr()?;
+        Ok(client_with_ttl(kind, dest, ttl).map(|spec| osc.channel(name, spec)))
+    })
+    .map_err(|e: osc4rs::OscError| runtime_error(py, e))?
+    .ok_or_else(|| PyValueError::new_err(format!("a {kind} channel has no ttl")))?
+    .map_err(|e| runtime_error(py, e))
 }
 
 /// `_local_addr(name)`: `(host, port)` a channel's socket is bound to, or `None`.

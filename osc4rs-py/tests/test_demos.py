@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -48,12 +50,40 @@ def switched(src, dst, port, mode=None):
 @pytest.mark.parametrize("mode", ["as_eventloop", "as_comthreads", "as_allthreads"])
 def test_rundemo(tmp_path, mode):
     switched(demos_dir(), str(tmp_path), free_port())
-    # Simple, multiple (5), bundle (3), local, 100 local, all targets: 111 handler calls.
-    out = subprocess.run([sys.executable, "rundemo.py", mode, "nolog"], cwd=str(tmp_path),
-                         input="s\nm\nb\nl\nk\na\n" + "\n" * 50 + "q\n",
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.count("handler function called with") == 111
+    demo = subprocess.Popen([sys.executable, "rundemo.py", mode, "nolog"],
+                            cwd=str(tmp_path), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    calls = []
+
+    def count_calls():
+        for line in demo.stdout:
+            if "handler function called with" in line:
+                calls.append(line)
+
+    reader = threading.Thread(target=count_calls, daemon=True)
+    reader.start()
+    try:
+        # Simple, multiple (5), bundle (3), local, 100 local, all targets: 111 handler
+        # calls. The demo runs osc_process() once per line it reads: Enter is pressed
+        # until every handler ran (on a loaded machine the I/O threads may be
+        # behind), then a little longer, to see duplicates.
+        demo.stdin.write("s\nm\nb\nl\nk\na\n")
+        end = time.monotonic() + 30
+        while len(calls) < 111 and time.monotonic() < end:
+            demo.stdin.write("\n")
+            demo.stdin.flush()
+            time.sleep(0.01)
+        demo.stdin.write("\n" * 20 + "q\n")
+        demo.stdin.close()
+        demo.wait(60)
+        err = demo.stderr.read()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    reader.join(10)
+    assert demo.returncode == 0, err
+    assert len(calls) == 111
 
 
 @pytest.mark.parametrize("mode", ["eventloop", "comthreads", "allthreads"])
@@ -71,7 +101,22 @@ def test_speedudp(tmp_path, mode):
         cli = subprocess.run([sys.executable, "speedudpcli.py"], cwd=str(tmp_path),
                              input="\n", capture_output=True, text=True, timeout=60)
         assert cli.returncode == 0, cli.stderr
+        # In allthreads mode the server waits for Enter while its workers run the
+        # handlers: press it once the last message was handled, not as soon as the
+        # client is done (on a loaded machine the handlers may still be behind).
+        seen = []
+
+        def read_until_done():
+            for line in srv.stdout:
+                seen.append(line)
+                if "Elapsed time" in line:
+                    return
+
+        reader = threading.Thread(target=read_until_done, daemon=True)
+        reader.start()
+        reader.join(60)
         rest, _ = srv.communicate(input="\n", timeout=60)
+        rest = "".join(seen) + rest
     finally:
         if srv.poll() is None:
             srv.kill()

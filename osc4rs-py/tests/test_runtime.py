@@ -6,15 +6,7 @@ import time
 
 import pytest
 
-from conftest import free_port, load
-
-MODES = ["eventloop", "comthreads", "allthreads"]
-
-# osc4py3 1.0.8 bugs measured in this project (see the package README).
-OSC4PY3_BUGS = {
-    "comthreads": "osc4py3 1.0.8's comthreads mode never sends UDP",
-    "allthreads": "osc4py3 1.0.8's allthreads mode loses and duplicates sends",
-}
+from conftest import MODES, OSC4PY3_BUGS, free_port, load
 
 
 @pytest.fixture(params=MODES)

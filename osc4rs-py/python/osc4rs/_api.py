@@ -35,6 +35,12 @@ def _flatten(names, out):
     return out
 
 
+def _ttl(ttl):
+    """A client's ``ttl`` for the extension: an int, or None for the system's default
+    (osc4py3's ``udpwrite_ttl`` None)."""
+    return None if ttl is None else int(ttl)
+
+
 def _at_exit():
     if _state["started"]:
         try:
@@ -97,17 +103,18 @@ def functions(mode):
         _osc4rs._channel("multicast_server", address, int(port), name)
 
     def osc_multicast_client(address, port, name, ttl=1):
-        """A multicast client sending to group ``address:port`` (``ttl`` accepted;
-        the channel's default hop limit is used)."""
-        _osc4rs._channel("multicast_client", address, int(port), name)
+        """A multicast client sending to group ``address:port``; ``ttl`` is the
+        multicast TTL (IPv6: hop limit) of its packets (None: the system's default)."""
+        _osc4rs._channel("multicast_client", address, int(port), name, _ttl(ttl))
 
     def osc_broadcast_server(address, port, name):
         """A broadcast server reading on ``address:port``."""
         _osc4rs._channel("broadcast_server", address, int(port), name)
 
     def osc_broadcast_client(address, port, name, ttl=1):
-        """A broadcast client sending to ``address:port`` (``ttl`` accepted, unused)."""
-        _osc4rs._channel("broadcast_client", address, int(port), name)
+        """A broadcast client sending to ``address:port``; ``ttl`` is the TTL of its
+        packets (None: the system's default)."""
+        _osc4rs._channel("broadcast_client", address, int(port), name, _ttl(ttl))
 
     def osc_tcp_server(address, port, name):
         """A TCP server listening on ``address:port``."""

@@ -27,6 +27,11 @@ from .oscmethod import OSCARG_DATAUNPACK, _SCHEMES
 __all__ = ["Osc"]
 
 
+def _ttl(ttl):
+    """A client's ``ttl``: an int, or None for the system's default."""
+    return None if ttl is None else int(ttl)
+
+
 def _names(target, out):
     if isinstance(target, str):
         if target not in out:
@@ -69,17 +74,19 @@ class Osc(object):
         """A broadcast server channel."""
         self._rt.channel("broadcast_server", name, host, int(port))
 
-    def broadcast_client(self, name, host, port):
-        """A broadcast client channel."""
-        self._rt.channel("broadcast_client", name, host, int(port))
+    def broadcast_client(self, name, host, port, ttl=1):
+        """A broadcast client channel; ``ttl``: the TTL of its packets (None: the
+        system's default)."""
+        self._rt.channel("broadcast_client", name, host, int(port), _ttl(ttl))
 
     def multicast_server(self, name, group, port):
         """A multicast server joining ``group``."""
         self._rt.channel("multicast_server", name, group, int(port))
 
-    def multicast_client(self, name, group, port):
-        """A multicast client sending to ``group:port``."""
-        self._rt.channel("multicast_client", name, group, int(port))
+    def multicast_client(self, name, group, port, ttl=1):
+        """A multicast client sending to ``group:port``; ``ttl``: the multicast TTL
+        (IPv6: hop limit) of its packets (None: the system's default)."""
+        self._rt.channel("multicast_client", name, group, int(port), _ttl(ttl))
 
     def tcp_server(self, name, host, port):
         """A TCP server listening on ``host:port``."""
