@@ -1159,3 +1159,71 @@ fn bridge(endpoints: &[&str]) -> osc_test_support::Reaped {
             .unwrap(),
     )
 }
+
+/// Runs `args` to completion within 10 s (killed otherwise); its output.
+fn run_bounded(args: &[&str]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn huge_and_infinite_durations_are_accepted_or_refused_without_a_panic() {
+    // `inf` is "never": dump runs until stopped and prints what comes.
+    let port = free_port().to_string();
+    let mut dump = start_dump(&["--port", &port, "--timeout", "inf"]);
+    let sent = run_bounded(&["send", "--port", &port, "--rate", "1e-300", "/inf ,i 1"]);
+    assert!(
+        sent.status.success(),
+        "send --rate 1e-300: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        dump.0.try_wait().unwrap().is_none(),
+        "dump --timeout inf ended"
+    );
+    let st = Command::new("kill")
+        .args(["-TERM", &dump.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(finish(dump), "/inf ,i 1\n");
+    // Values no `Duration` holds are bad input: exit 2 with the flag named.
+    for args in [
+        vec!["dump", "--port", &port, "--timeout", "1e20"],
+        vec!["dump", "--port", &port, "--timeout", "nan"],
+        vec!["send", "--port", &port, "--wait-reply", "1e20", "/a ,"],
+        vec!["send", "--port", &port, "--wait-reply", "NaN", "/a ,"],
+    ] {
+        let out = run_bounded(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let flag = args.iter().find(|a| a.starts_with("--") && **a != "--port");
+        assert!(err.contains(flag.unwrap()), "{args:?}: {err}");
+    }
+    let (a, b) = (free_port(), free_port());
+    let (la, lb) = (
+        format!("listen:osc.udp://127.0.0.1:{a}"),
+        format!("osc.udp://127.0.0.1:{b}"),
+    );
+    for flag in ["--timeout", "--status-every"] {
+        let out = run_bounded(&["bridge", &la, &lb, flag, "1e300"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "bridge {flag}: {err}");
+        assert!(err.contains(flag), "{err}");
+    }
+}
