@@ -1227,3 +1227,89 @@ fn huge_and_infinite_durations_are_accepted_or_refused_without_a_panic() {
         assert!(err.contains(flag), "{err}");
     }
 }
+
+#[test]
+fn dump_prints_an_error_line_for_an_oversized_tcp_or_slip_frame() {
+    use std::io::Write as _;
+    // One byte over the default limit (1 MiB), then a good packet: the big one is
+    // skipped with an `!error` line and the stream goes on.
+    let big = vec![b'a'; (1 << 20) + 4];
+    let ok = osc_bytes("/ok ,");
+    for proto in ["tcp", "slip"] {
+        let port = free_port();
+        let dump = start_dump(&[
+            "--proto",
+            proto,
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "3",
+        ]);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut wire = Vec::new();
+        for p in [&big, &ok] {
+            if proto == "tcp" {
+                wire.extend_from_slice(&u32::try_from(p.len()).unwrap().to_be_bytes());
+                wire.extend_from_slice(p);
+            } else {
+                // Neither packet holds END (0xc0) or ESC (0xdb).
+                wire.push(0xc0);
+                wire.extend_from_slice(p);
+                wire.push(0xc0);
+            }
+        }
+        s.write_all(&wire).unwrap();
+        let got = finish(dump);
+        // The error line may come before or after the packet read in the same pass.
+        let (errors, packets): (Vec<&str>, Vec<&str>) =
+            got.lines().partition(|l| l.starts_with("!error"));
+        assert_eq!(packets, ["/ok ,"], "{proto}: {got}");
+        assert_eq!(errors.len(), 1, "{proto}: {got}");
+        assert!(
+            errors[0].starts_with("!error ? dropped (oversized) from 127.0.0.1:"),
+            "{proto}: {got}"
+        );
+    }
+}
+
+#[test]
+fn dump_broadcast_does_not_share_its_port_unless_asked() {
+    // Without --reuse-addr a second socket cannot bind the port (with SO_REUSEADDR
+    // on both, another local socket could take the unicast traffic).
+    let port = free_port().to_string();
+    let first = start_dump(&["--port", &port, "--broadcast", "--timeout", "3"]);
+    let second = run_bounded(&["dump", "--port", &port, "--broadcast", "--timeout", "0.2"]);
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("port is already in use"));
+    drop(first);
+    // Asked for on both, the port is shared.
+    let port = free_port().to_string();
+    let first = start_dump(&[
+        "--port",
+        &port,
+        "--broadcast",
+        "--reuse-addr",
+        "--timeout",
+        "3",
+    ]);
+    let second = run_bounded(&[
+        "dump",
+        "--port",
+        &port,
+        "--broadcast",
+        "--reuse-addr",
+        "--timeout",
+        "0.2",
+    ]);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    drop(first);
+}
