@@ -264,7 +264,7 @@ impl OscServer {
             stop,
             sources,
         } = self;
-        let shared = Shared {
+        let context = TaskContext {
             dispatcher: dispatcher.clone(),
             clock,
             replier: replier.clone(),
@@ -276,10 +276,10 @@ impl OscServer {
         for source in sources {
             match source {
                 Source::Udp(name, socket) => {
-                    tasks.spawn(read_udp(name, socket, shared.clone()));
+                    tasks.spawn(read_udp(name, socket, context.clone()));
                 }
                 Source::Tcp(name, listener, framing, max) => {
-                    tasks.spawn(accept_tcp(name, listener, framing, max, shared.clone()));
+                    tasks.spawn(accept_tcp(name, listener, framing, max, context.clone()));
                 }
             }
         }
@@ -310,8 +310,11 @@ impl OscServer {
     }
 }
 
+/// What each channel task of a running server holds (cloned into every task): the
+/// dispatcher and clock it dispatches with, the replier its connections register
+/// with, the stop token, the reply queue length and the TCP connection limits.
 #[derive(Debug, Clone)]
-struct Shared {
+struct TaskContext {
     dispatcher: Arc<Dispatcher>,
     clock: TokioClock,
     replier: Replier,
@@ -411,7 +414,7 @@ async fn drive_scheduler(dispatcher: &Dispatcher, clock: &TokioClock, stop: &Can
 
 /// Reads a UDP channel until stopped: on Linux a batch of datagrams per system call
 /// (`recvmmsg`), elsewhere one.
-async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
+async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: TaskContext) {
     let mut reader = UdpReader::new();
     loop {
         let received = tokio::select! {
@@ -517,7 +520,7 @@ async fn accept_tcp(
     listener: TcpListener,
     framing: StreamFraming,
     max_packet: usize,
-    s: Shared,
+    s: TaskContext,
 ) {
     let mut conns = JoinSet::new();
     loop {
@@ -554,7 +557,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     codec: OscCodec,
-    s: Shared,
+    s: TaskContext,
     _slot: Slot,
 ) {
     let (tx, mut rx) = mpsc::channel(s.reply_queue);
