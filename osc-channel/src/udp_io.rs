@@ -198,8 +198,11 @@ impl UdpIo {
     }
 
     /// Reads datagrams one `recv_from` at a time until the socket would block or `cap`
-    /// were taken. A receive error (an ICMP error from an earlier send surfaces here)
-    /// is logged and counts towards `cap`, so a persistent one cannot hold the pass.
+    /// were taken. A receive error (an ICMP error from an earlier send surfaces here,
+    /// once) is logged and counts towards `cap`; a second error in a row, with no
+    /// datagram between, is persistent and ends the read as drained, so the reactor
+    /// does not come back to the socket pass after pass while it lasts (the next
+    /// readiness event does).
     pub(crate) fn read<F: FnMut(Received<'_>)>(
         &self,
         id: ChannelId,
@@ -208,35 +211,7 @@ impl UdpIo {
         cap: usize,
         sink: &mut F,
     ) -> UdpRead {
-        let mut out = UdpRead::default();
-        let mut taken = 0;
-        while taken < cap {
-            match self.socket.recv_from(buf) {
-                Ok((n, peer)) => {
-                    taken += 1;
-                    out.delivered += 1;
-                    out.bytes += n;
-                    sink(Received {
-                        channel: id,
-                        name,
-                        peer: Some(peer),
-                        peer_path: None,
-                        arrival: SystemTime::now(),
-                        data: buf.get(..n).unwrap_or_default(),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    out.drained = true;
-                    return out;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    taken += 1;
-                    log::debug!("channel {name}: receive error: {e}");
-                }
-            }
-        }
-        out
+        read_from(|b| self.socket.recv_from(b), id, name, buf, cap, sink)
     }
 
     /// Reads datagrams with `recvmmsg`, up to `cap` (a truncated datagram or an error
@@ -247,6 +222,7 @@ impl UdpIo {
     /// datagram that arrives later raises a new readiness edge. (The kernel also ends a
     /// batch early when an error is pending, such as an ICMP error from an earlier send;
     /// the arrival of that error raised an edge of its own, so the next pass reads on.)
+    /// Errors are handled as in [`UdpIo::read`]: two in a row end the read as drained.
     #[cfg(target_os = "linux")]
     pub(crate) fn read_batch<F: FnMut(Received<'_>)>(
         &self,
@@ -258,54 +234,122 @@ impl UdpIo {
     ) -> UdpRead {
         use std::os::fd::AsRawFd;
         let fd = self.socket.as_raw_fd();
-        let mut out = UdpRead::default();
-        let mut taken = 0;
-        while taken < cap {
-            let want = (cap - taken).min(batch.slots());
-            let n = match batch.recv(fd, want) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    out.drained = true;
-                    return out;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    taken += 1;
-                    log::debug!("channel {name}: receive error: {e}");
-                    continue;
-                }
-            };
-            let arrival = SystemTime::now();
-            for i in 0..n {
-                let Some(d) = batch.get(i) else { break };
-                if d.truncated {
-                    log::warn!(
-                        "channel {name}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
-                        d.peer,
-                        osc_sys::SLOT_SIZE
-                    );
-                    out.cut.push(d.peer);
-                    continue;
-                }
+        read_batch_from(|b, want| b.recv(fd, want), id, name, batch, cap, sink)
+    }
+}
+
+/// [`UdpIo::read`] with the receive call passed in (tests pass a failing one).
+fn read_from<F: FnMut(Received<'_>)>(
+    mut recv: impl FnMut(&mut [u8]) -> io::Result<(usize, SocketAddr)>,
+    id: ChannelId,
+    name: &str,
+    buf: &mut [u8],
+    cap: usize,
+    sink: &mut F,
+) -> UdpRead {
+    let mut out = UdpRead::default();
+    let mut taken = 0;
+    let mut failed = false;
+    while taken < cap {
+        match recv(buf) {
+            Ok((n, peer)) => {
+                failed = false;
+                taken += 1;
                 out.delivered += 1;
-                out.bytes += d.data.len();
+                out.bytes += n;
                 sink(Received {
                     channel: id,
                     name,
-                    peer: d.peer,
+                    peer: Some(peer),
                     peer_path: None,
-                    arrival,
-                    data: d.data,
+                    arrival: SystemTime::now(),
+                    data: buf.get(..n).unwrap_or_default(),
                 });
             }
-            taken += n;
-            if n < want {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 out.drained = true;
                 return out;
             }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                log::debug!("channel {name}: receive error: {e}");
+                if failed {
+                    out.drained = true;
+                    return out;
+                }
+                failed = true;
+                taken += 1;
+            }
         }
-        out
     }
+    out
+}
+
+/// [`UdpIo::read_batch`] with the `recvmmsg` call passed in (tests pass a failing
+/// one).
+#[cfg(target_os = "linux")]
+fn read_batch_from<F: FnMut(Received<'_>)>(
+    mut recv: impl FnMut(&mut osc_sys::RecvBatch, usize) -> io::Result<usize>,
+    id: ChannelId,
+    name: &str,
+    batch: &mut osc_sys::RecvBatch,
+    cap: usize,
+    sink: &mut F,
+) -> UdpRead {
+    let mut out = UdpRead::default();
+    let mut taken = 0;
+    let mut failed = false;
+    while taken < cap {
+        let want = (cap - taken).min(batch.slots());
+        let n = match recv(batch, want) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                out.drained = true;
+                return out;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::debug!("channel {name}: receive error: {e}");
+                if failed {
+                    out.drained = true;
+                    return out;
+                }
+                failed = true;
+                taken += 1;
+                continue;
+            }
+        };
+        failed = false;
+        let arrival = SystemTime::now();
+        for i in 0..n {
+            let Some(d) = batch.get(i) else { break };
+            if d.truncated {
+                log::warn!(
+                    "channel {name}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
+                    d.peer,
+                    osc_sys::SLOT_SIZE
+                );
+                out.cut.push(d.peer);
+                continue;
+            }
+            out.delivered += 1;
+            out.bytes += d.data.len();
+            sink(Received {
+                channel: id,
+                name,
+                peer: d.peer,
+                peer_path: None,
+                arrival,
+                data: d.data,
+            });
+        }
+        taken += n;
+        if n < want {
+            out.drained = true;
+            return out;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -398,5 +442,57 @@ mod tests {
             queued += usize::from(buf[1] == b'q');
         }
         assert_eq!(queued, 2);
+    }
+
+    #[test]
+    fn a_persistent_receive_error_ends_the_read_as_drained() {
+        let id = ChannelId(1);
+        let mut buf = [0u8; 64];
+        let mut calls = 0;
+        let failing = |_: &mut [u8]| -> io::Result<(usize, SocketAddr)> {
+            calls += 1;
+            Err(io::Error::from(io::ErrorKind::ConnectionRefused))
+        };
+        let read = read_from(failing, id, "t", &mut buf, 64, &mut |_| panic!("no data"));
+        // Drained: the reactor does not put the socket back on its list to read
+        // again at once (it would spin with a zero wait while the error lasts).
+        assert!(read.drained);
+        assert_eq!(calls, 2, "one retry, then the read ends");
+        // A one-time error (an ICMP error from an earlier send) does not hide the
+        // datagrams behind it.
+        let mut script = vec![
+            Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            Ok((8, "127.0.0.1:9".parse().unwrap())),
+            Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            Ok((8, "127.0.0.1:9".parse().unwrap())),
+            Err(io::Error::from(io::ErrorKind::WouldBlock)),
+        ]
+        .into_iter();
+        let mut got = 0;
+        let read = read_from(
+            |_| script.next().unwrap(),
+            id,
+            "t",
+            &mut buf,
+            64,
+            &mut |_| got += 1,
+        );
+        assert!(read.drained);
+        assert_eq!((read.delivered, got), (2, 2));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_persistent_batch_receive_error_ends_the_read_as_drained() {
+        let id = ChannelId(1);
+        let mut batch = osc_sys::RecvBatch::new(4, osc_sys::SLOT_SIZE);
+        let mut calls = 0;
+        let failing = |_: &mut osc_sys::RecvBatch, _: usize| -> io::Result<usize> {
+            calls += 1;
+            Err(io::Error::from(io::ErrorKind::ConnectionRefused))
+        };
+        let read = read_batch_from(failing, id, "t", &mut batch, 64, &mut |_| panic!("no data"));
+        assert!(read.drained);
+        assert_eq!(calls, 2, "one retry, then the read ends");
     }
 }

@@ -127,6 +127,7 @@ impl UnixDatagramIo {
 
     /// Reads datagrams until the socket would block or `cap` were taken. `buf` must
     /// be larger than [`MAX_UNIX_DATAGRAM`]: a datagram over it is dropped (in `cut`).
+    /// Two receive errors in a row end the read as drained, as for UDP.
     pub(crate) fn read<F: FnMut(Received<'_>)>(
         &self,
         id: ChannelId,
@@ -137,8 +138,13 @@ impl UnixDatagramIo {
     ) -> UdpRead {
         let mut out = UdpRead::default();
         let mut taken = 0;
+        let mut failed = false;
         while taken < cap {
-            match self.socket.recv_from(buf) {
+            let got = self.socket.recv_from(buf);
+            if got.is_ok() {
+                failed = false;
+            }
+            match got {
                 Ok((n, _)) if n > MAX_UNIX_DATAGRAM => {
                     taken += 1;
                     log::warn!(
@@ -165,8 +171,13 @@ impl UnixDatagramIo {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    taken += 1;
                     log::debug!("channel {name}: receive error: {e}");
+                    if failed {
+                        out.drained = true;
+                        return out;
+                    }
+                    failed = true;
+                    taken += 1;
                 }
             }
         }

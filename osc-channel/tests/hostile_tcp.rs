@@ -17,7 +17,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{collect, local, settle};
+use common::{collect, local, recorder, settle};
 use osc_channel::{DropReason, Reactor, StreamFraming, StreamLimits, TcpServerConfig};
 
 fn frame(p: &[u8]) -> Vec<u8> {
@@ -27,6 +27,7 @@ fn frame(p: &[u8]) -> Vec<u8> {
 }
 
 const PING: &[u8] = b"/ping\0\0\0,\0\0\0";
+const FRESH: &[u8] = b"/fresh\0\0,\0\0\0";
 
 fn drops(r: &Reactor, id: osc_channel::ChannelId, why: DropReason) -> u64 {
     r.stats(id).unwrap().snapshot().drops(why)
@@ -38,11 +39,14 @@ fn idle_partial_connections_cannot_lock_a_newcomer_out() {
     let mut cfg = TcpServerConfig::new(local(0));
     cfg.max_connections = 20;
     cfg.max_connections_per_source = 100;
+    let (events, log) = recorder(false);
+    cfg.events = Some(events);
     let srv = r.open_tcp_server("srv", cfg).unwrap();
     let addr = r.local_addr(srv).unwrap();
     // The attacker fills every place with two bytes of a length prefix each.
     let mut attackers: Vec<TcpStream> =
         (0..20).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let attacker_addrs: Vec<_> = attackers.iter().map(|a| a.local_addr().unwrap()).collect();
     for a in &mut attackers {
         a.write_all(&[0, 0]).unwrap();
     }
@@ -56,6 +60,19 @@ fn idle_partial_connections_cannot_lock_a_newcomer_out() {
     assert_eq!(got[0].data, PING);
     assert_eq!(r.connections(srv).len(), 20);
     assert_eq!(drops(&r, srv, DropReason::Evicted), 1);
+    // The eviction reached the event handler too, naming one of the attackers.
+    let log = log.lock().unwrap();
+    let evicted: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("dropped (evicted)"))
+        .collect();
+    assert_eq!(evicted.len(), 1, "{log:?}");
+    assert!(
+        attacker_addrs
+            .iter()
+            .any(|a| evicted[0].ends_with(&format!("dropped (evicted) from {a}"))),
+        "{evicted:?}"
+    );
 }
 
 #[test]
@@ -155,6 +172,32 @@ fn a_flooding_connection_gets_the_same_turn_as_the_others() {
     assert!(!per_channel.is_empty());
     assert!(per_channel.values().all(|&n| n <= 64), "{per_channel:?}");
     assert!(r.has_more_to_read());
+    // A fresh client arriving now is served within a few turns of the floods (its
+    // accept, then its read), long before they run dry: counted in packets, not time.
+    let before = per_channel.clone();
+    let mut fresh = TcpStream::connect(addr).unwrap();
+    fresh.write_all(&frame(FRESH)).unwrap();
+    let mut served = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !served && Instant::now() < deadline {
+        r.poll(Some(Duration::from_millis(20)), |p| {
+            if p.data == FRESH {
+                served = true;
+            } else {
+                *per_channel.entry(p.name.to_owned()).or_default() += 1;
+            }
+        })
+        .unwrap();
+    }
+    assert!(served, "the fresh client was never served");
+    let turns = 8 * 64;
+    for (name, n) in &per_channel {
+        let more = n - before.get(name).copied().unwrap_or(0);
+        assert!(
+            more <= turns,
+            "{name} was served {more} packets (more than 8 turns) before the fresh client"
+        );
+    }
     // Everything arrives in the end.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut total: usize = per_channel.values().sum();

@@ -132,13 +132,15 @@ pub(crate) fn run(a: BridgeArgs) -> Result<ExitCode, Failure> {
     let n = sides.len();
     let mut relayed = vec![vec![0u64; n]; n];
     let mut dropped = vec![vec![0u64; n]; n];
-    let deadline = a
-        .timeout
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.clamp(0.0, 1e9)));
-    let every = a
-        .status_every
-        .map(|s| Duration::from_secs_f64(s.clamp(0.01, 1e9)));
-    let mut next_status = every.map(|e| Instant::now() + e);
+    let deadline = match a.timeout {
+        Some(s) => crate::deadline_after(crate::seconds("--timeout", s)?),
+        None => None,
+    };
+    let every = match a.status_every {
+        Some(s) => Some(crate::seconds("--status-every", s)?.max(Duration::from_millis(10))),
+        None => None,
+    };
+    let mut next_status = every.and_then(crate::deadline_after);
     let mut inbox: Vec<(usize, Option<SocketAddr>, Vec<u8>)> = Vec::new();
     while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         reactor.poll(Some(Duration::from_millis(50)), |p| {
@@ -189,7 +191,7 @@ pub(crate) fn run(a: BridgeArgs) -> Result<ExitCode, Failure> {
         let due = next_status.is_some_and(|t| Instant::now() >= t);
         if status.swap(false, Ordering::Relaxed) || due {
             report(&sides, &relayed, &dropped);
-            next_status = every.map(|e| Instant::now() + e);
+            next_status = every.and_then(crate::deadline_after);
         }
     }
     let _ = reactor.flush(Duration::from_secs(2), |_| {});

@@ -317,9 +317,11 @@ pub(crate) fn run(a: DumpArgs, record: bool) -> Result<ExitCode, Failure> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
     }
-    let deadline = a
-        .timeout
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    // `None`: no timeout, or one too far to matter (`--timeout inf`).
+    let deadline = match a.timeout {
+        Some(s) => crate::deadline_after(crate::seconds("--timeout", s)?),
+        None => None,
+    };
     let mut printer = Printer {
         out,
         packets: a.packets,

@@ -90,6 +90,29 @@ impl Failure {
     }
 }
 
+/// A number of seconds given on the command line, as a `Duration`: a negative value is
+/// zero, `inf` is `Duration::MAX` ("never"); NaN or a finite value beyond what a
+/// `Duration` holds (about 5.8e11 years) is bad input (exit status 2).
+pub(crate) fn seconds(flag: &str, value: f64) -> Result<std::time::Duration, Failure> {
+    if value == f64::INFINITY {
+        return Ok(std::time::Duration::MAX);
+    }
+    std::time::Duration::try_from_secs_f64(value.max(0.0))
+        .ok()
+        .filter(|_| !value.is_nan())
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "{flag} {value}: not a number of seconds (0 to {}, or inf)",
+                u64::MAX
+            ))
+        })
+}
+
+/// `now + wait`, or `None` ("never") when that is beyond what an `Instant` holds.
+pub(crate) fn deadline_after(wait: std::time::Duration) -> Option<std::time::Instant> {
+    std::time::Instant::now().checked_add(wait)
+}
+
 impl From<osc_channel::ChannelError> for Failure {
     fn from(e: osc_channel::ChannelError) -> Self {
         Failure::runtime(net::explain(&e))

@@ -173,6 +173,10 @@ pub(crate) fn open_url(reactor: &mut Reactor, url: &str) -> Result<(ChannelId, S
 
 /// Sends, then optionally prints replies.
 pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
+    let wait_reply = match a.wait_reply {
+        Some(s) => Some((s, crate::seconds("--wait-reply", s)?)),
+        None => None,
+    };
     let packets = read_packets(&a)?;
     let mut reactor = Reactor::new()?;
     let url = match &a.service {
@@ -208,11 +212,14 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
     if !reactor.flush(Duration::from_secs(10), &mut printer)? {
         return Err(Failure::runtime("could not write everything within 10 s"));
     }
-    if let Some(secs) = a.wait_reply {
-        let until = Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 1e9));
-        while Instant::now() < until {
+    if let Some((secs, wait)) = wait_reply {
+        // `None`: wait for ever (`--wait-reply inf`).
+        let until = crate::deadline_after(wait);
+        while until.is_none_or(|u| Instant::now() < u) {
             reactor.poll(
-                Some(until.saturating_duration_since(Instant::now())),
+                Some(until.map_or(Duration::from_secs(3600), |u| {
+                    u.saturating_duration_since(Instant::now())
+                })),
                 &mut printer,
             )?;
         }
@@ -265,10 +272,16 @@ fn send_all(
     for _ in 0..a.repeat {
         for p in packets {
             if let Some(rate) = a.rate.filter(|r| *r > 0.0) {
-                let due = start + Duration::from_secs_f64(sent as f64 / rate);
-                while Instant::now() < due {
+                // `None`: due beyond what an `Instant` holds (a rate so low that the
+                // next packet never goes).
+                let due = Duration::try_from_secs_f64(sent as f64 / rate)
+                    .ok()
+                    .and_then(|d| start.checked_add(d));
+                while due.is_none_or(|d| Instant::now() < d) {
                     reactor.poll(
-                        Some(due.saturating_duration_since(Instant::now())),
+                        Some(due.map_or(Duration::from_secs(3600), |d| {
+                            d.saturating_duration_since(Instant::now())
+                        })),
                         &mut *printer,
                     )?;
                 }

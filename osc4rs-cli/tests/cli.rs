@@ -1159,3 +1159,157 @@ fn bridge(endpoints: &[&str]) -> osc_test_support::Reaped {
             .unwrap(),
     )
 }
+
+/// Runs `args` to completion within 10 s (killed otherwise); its output.
+fn run_bounded(args: &[&str]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn huge_and_infinite_durations_are_accepted_or_refused_without_a_panic() {
+    // `inf` is "never": dump runs until stopped and prints what comes.
+    let port = free_port().to_string();
+    let mut dump = start_dump(&["--port", &port, "--timeout", "inf"]);
+    let sent = run_bounded(&["send", "--port", &port, "--rate", "1e-300", "/inf ,i 1"]);
+    assert!(
+        sent.status.success(),
+        "send --rate 1e-300: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        dump.0.try_wait().unwrap().is_none(),
+        "dump --timeout inf ended"
+    );
+    let st = Command::new("kill")
+        .args(["-TERM", &dump.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(finish(dump), "/inf ,i 1\n");
+    // Values no `Duration` holds are bad input: exit 2 with the flag named.
+    for args in [
+        vec!["dump", "--port", &port, "--timeout", "1e20"],
+        vec!["dump", "--port", &port, "--timeout", "nan"],
+        vec!["send", "--port", &port, "--wait-reply", "1e20", "/a ,"],
+        vec!["send", "--port", &port, "--wait-reply", "NaN", "/a ,"],
+    ] {
+        let out = run_bounded(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let flag = args.iter().find(|a| a.starts_with("--") && **a != "--port");
+        assert!(err.contains(flag.unwrap()), "{args:?}: {err}");
+    }
+    let (a, b) = (free_port(), free_port());
+    let (la, lb) = (
+        format!("listen:osc.udp://127.0.0.1:{a}"),
+        format!("osc.udp://127.0.0.1:{b}"),
+    );
+    for flag in ["--timeout", "--status-every"] {
+        let out = run_bounded(&["bridge", &la, &lb, flag, "1e300"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "bridge {flag}: {err}");
+        assert!(err.contains(flag), "{err}");
+    }
+}
+
+#[test]
+fn dump_prints_an_error_line_for_an_oversized_tcp_or_slip_frame() {
+    use std::io::Write as _;
+    // One byte over the default limit (1 MiB), then a good packet: the big one is
+    // skipped with an `!error` line and the stream goes on.
+    let big = vec![b'a'; (1 << 20) + 4];
+    let ok = osc_bytes("/ok ,");
+    for proto in ["tcp", "slip"] {
+        let port = free_port();
+        let dump = start_dump(&[
+            "--proto",
+            proto,
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "3",
+        ]);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut wire = Vec::new();
+        for p in [&big, &ok] {
+            if proto == "tcp" {
+                wire.extend_from_slice(&u32::try_from(p.len()).unwrap().to_be_bytes());
+                wire.extend_from_slice(p);
+            } else {
+                // Neither packet holds END (0xc0) or ESC (0xdb).
+                wire.push(0xc0);
+                wire.extend_from_slice(p);
+                wire.push(0xc0);
+            }
+        }
+        s.write_all(&wire).unwrap();
+        let got = finish(dump);
+        // The error line may come before or after the packet read in the same pass.
+        let (errors, packets): (Vec<&str>, Vec<&str>) =
+            got.lines().partition(|l| l.starts_with("!error"));
+        assert_eq!(packets, ["/ok ,"], "{proto}: {got}");
+        assert_eq!(errors.len(), 1, "{proto}: {got}");
+        assert!(
+            errors[0].starts_with("!error ? dropped (oversized) from 127.0.0.1:"),
+            "{proto}: {got}"
+        );
+    }
+}
+
+#[test]
+fn dump_broadcast_does_not_share_its_port_unless_asked() {
+    // Without --reuse-addr a second socket cannot bind the port (with SO_REUSEADDR
+    // on both, another local socket could take the unicast traffic).
+    let port = free_port().to_string();
+    let first = start_dump(&["--port", &port, "--broadcast", "--timeout", "3"]);
+    let second = run_bounded(&["dump", "--port", &port, "--broadcast", "--timeout", "0.2"]);
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("port is already in use"));
+    drop(first);
+    // Asked for on both, the port is shared.
+    let port = free_port().to_string();
+    let first = start_dump(&[
+        "--port",
+        &port,
+        "--broadcast",
+        "--reuse-addr",
+        "--timeout",
+        "3",
+    ]);
+    let second = run_bounded(&[
+        "dump",
+        "--port",
+        &port,
+        "--broadcast",
+        "--reuse-addr",
+        "--timeout",
+        "0.2",
+    ]);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    drop(first);
+}

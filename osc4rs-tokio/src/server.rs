@@ -264,7 +264,7 @@ impl OscServer {
             stop,
             sources,
         } = self;
-        let shared = Shared {
+        let context = TaskContext {
             dispatcher: dispatcher.clone(),
             clock,
             replier: replier.clone(),
@@ -276,10 +276,10 @@ impl OscServer {
         for source in sources {
             match source {
                 Source::Udp(name, socket) => {
-                    tasks.spawn(read_udp(name, socket, shared.clone()));
+                    tasks.spawn(read_udp(name, socket, context.clone()));
                 }
                 Source::Tcp(name, listener, framing, max) => {
-                    tasks.spawn(accept_tcp(name, listener, framing, max, shared.clone()));
+                    tasks.spawn(accept_tcp(name, listener, framing, max, context.clone()));
                 }
             }
         }
@@ -310,8 +310,11 @@ impl OscServer {
     }
 }
 
+/// What each channel task of a running server holds (cloned into every task): the
+/// dispatcher and clock it dispatches with, the replier its connections register
+/// with, the stop token, the reply queue length and the TCP connection limits.
 #[derive(Debug, Clone)]
-struct Shared {
+struct TaskContext {
     dispatcher: Arc<Dispatcher>,
     clock: TokioClock,
     replier: Replier,
@@ -411,7 +414,7 @@ async fn drive_scheduler(dispatcher: &Dispatcher, clock: &TokioClock, stop: &Can
 
 /// Reads a UDP channel until stopped: on Linux a batch of datagrams per system call
 /// (`recvmmsg`), elsewhere one.
-async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: Shared) {
+async fn read_udp(name: Arc<str>, socket: Arc<UdpSocket>, s: TaskContext) {
     let mut reader = UdpReader::new();
     loop {
         let received = tokio::select! {
@@ -517,7 +520,7 @@ async fn accept_tcp(
     listener: TcpListener,
     framing: StreamFraming,
     max_packet: usize,
-    s: Shared,
+    s: TaskContext,
 ) {
     let mut conns = JoinSet::new();
     loop {
@@ -554,7 +557,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     codec: OscCodec,
-    s: Shared,
+    s: TaskContext,
     _slot: Slot,
 ) {
     let (tx, mut rx) = mpsc::channel(s.reply_queue);
@@ -654,19 +657,20 @@ impl ConnTimer {
         self.partial_since = None;
     }
 
-    /// When to look again (`None`: no rule applies).
+    /// When to look again (`None`: no rule applies). A deadline beyond what an
+    /// `Instant` can hold (a `Duration::MAX` timeout) is "never".
     fn next_check(&self) -> Option<tokio::time::Instant> {
         let first = match self.last_packet {
-            None => self.first_packet.map(|t| self.started + t),
+            None => self.first_packet.and_then(|t| self.started.checked_add(t)),
             Some(_) => None,
         };
         let idle = self
             .idle
-            .map(|t| self.last_packet.unwrap_or(self.started) + t);
+            .and_then(|t| self.last_packet.unwrap_or(self.started).checked_add(t));
         // A started frame's deadline, or the next look at the buffers.
-        let frame = self.frame.map(|t| match self.partial_since {
-            Some(since) => since + t,
-            None => tokio::time::Instant::now() + (t / 4).max(Duration::from_millis(10)),
+        let frame = self.frame.and_then(|t| match self.partial_since {
+            Some(since) => since.checked_add(t),
+            None => tokio::time::Instant::now().checked_add((t / 4).max(Duration::from_millis(10))),
         });
         [first, idle, frame].into_iter().flatten().min()
     }
@@ -674,14 +678,10 @@ impl ConnTimer {
     /// Why the connection must close now, if it must; `partial` says whether part
     /// of a frame waits in the read buffer.
     fn expired(&mut self, now: tokio::time::Instant, partial: bool) -> Option<&'static str> {
-        if self.last_packet.is_none() && self.first_packet.is_some_and(|t| now >= self.started + t)
-        {
+        if self.last_packet.is_none() && passed(now, self.started, self.first_packet) {
             return Some("no packet within the first-packet timeout");
         }
-        if self
-            .idle
-            .is_some_and(|t| now >= self.last_packet.unwrap_or(self.started) + t)
-        {
+        if passed(now, self.last_packet.unwrap_or(self.started), self.idle) {
             return Some("idle timeout");
         }
         if !partial {
@@ -689,11 +689,19 @@ impl ConnTimer {
             return None;
         }
         let since = *self.partial_since.get_or_insert(now);
-        match self.frame {
-            Some(t) if now >= since + t => Some("a frame stalled (frame timeout)"),
-            _ => None,
+        if passed(now, since, self.frame) {
+            return Some("a frame stalled (frame timeout)");
         }
+        None
     }
+}
+
+/// Whether `now` is at or past `since + limit` (never when there is no limit or the
+/// sum is beyond what an `Instant` can hold: `Duration::MAX` means "never").
+fn passed(now: tokio::time::Instant, since: tokio::time::Instant, limit: Option<Duration>) -> bool {
+    limit
+        .and_then(|t| since.checked_add(t))
+        .is_some_and(|deadline| now >= deadline)
 }
 
 /// The two `Framed` calls the server needs, through the `Stream` and `Sink` traits

@@ -611,3 +611,48 @@ async fn silent_idle_and_stalled_connections_are_closed_and_the_others_go_on() {
     stopper.stop();
     run.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duration_max_timeouts_mean_never_and_the_server_serves() {
+    // `Duration::MAX` added to an `Instant` overflows: each timeout must read it as
+    // "never" instead of panicking in the connection's task (which would drop it).
+    let mut config = ServerConfig::default();
+    config.first_packet_timeout = Some(Duration::MAX);
+    config.idle_timeout = Some(Duration::MAX);
+    config.frame_timeout = Some(Duration::MAX);
+    let (stopper, run, addr, mut rx) = tcp_counting_server(config).await;
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    let mut one = bytes::BytesMut::new();
+    tokio_util::codec::Encoder::encode(
+        &mut OscCodec::new(StreamFraming::LengthPrefix),
+        Packet::from(Message::new("/n").arg(1)),
+        &mut one,
+    )
+    .unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        // Half a frame first (the frame timer starts), then the rest.
+        let (head, tail) = one.split_at(3);
+        raw.write_all(head).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        raw.write_all(tail).await.unwrap();
+        raw.write_all(&one).await.unwrap();
+    }
+    for _ in 0..2 {
+        let got = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+        assert_eq!(got, Ok(Some(1)), "the connection's task died");
+    }
+    // A second connection is served as well (nothing broke in the accept loop).
+    let mut second = Framed::new(
+        TcpStream::connect(addr).await.unwrap(),
+        OscCodec::new(StreamFraming::LengthPrefix),
+    );
+    second
+        .send(Packet::from(Message::new("/n").arg(2)))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+    assert_eq!(got, Ok(Some(2)));
+    stopper.stop();
+    run.await.unwrap();
+}

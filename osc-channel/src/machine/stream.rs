@@ -112,8 +112,11 @@ pub struct StreamMachine {
     wbuf: Vec<u8>,
     wpos: usize,
     limits: StreamLimits,
-    /// Input read but not deframed yet: the packet budget of a call ran out.
+    /// Input read but not deframed yet: the packet budget of a call ran out. Its
+    /// first `leftover_pos` bytes were deframed since (a turn advances the position
+    /// instead of copying the rest again).
     leftover: Vec<u8>,
+    leftover_pos: usize,
     timeouts: StreamTimeouts,
     opened: Option<Instant>,
     last_input: Option<Instant>,
@@ -147,6 +150,7 @@ impl StreamMachine {
             wpos: 0,
             limits,
             leftover: Vec::new(),
+            leftover_pos: 0,
             timeouts: StreamTimeouts::default(),
             opened: None,
             last_input: None,
@@ -279,7 +283,7 @@ impl StreamMachine {
     pub fn has_leftover(&self) -> bool {
         match &self.deframer {
             Deframer::WebSocket(w) => w.has_input(),
-            _ => !self.leftover.is_empty(),
+            _ => self.leftover.len() > self.leftover_pos,
         }
     }
 
@@ -444,21 +448,38 @@ impl StreamMachine {
             };
             return out;
         }
-        let kept = std::mem::take(&mut self.leftover);
-        let mut rest = self.deframe(&kept, budget, &mut out, &mut on_packet);
+        let mut kept = std::mem::take(&mut self.leftover);
+        let from = std::mem::take(&mut self.leftover_pos).min(kept.len());
+        let rest = self
+            .deframe(
+                kept.get(from..).unwrap_or_default(),
+                budget,
+                &mut out,
+                &mut on_packet,
+            )
+            .len();
         let stopped = out.more || out.malformed.is_some();
         if stopped {
-            // `rest` of the kept input, then all of the new input, wait.
-            let mut left = rest.to_vec();
-            left.extend_from_slice(input);
-            self.leftover = left;
+            // The `rest` of the kept input, then all of the new input, wait. Without
+            // new input the kept buffer stays as it is and only the position moves:
+            // copying the rest on every turn would copy a large read once per 64
+            // packets.
+            let consumed = kept.len() - rest;
+            if input.is_empty() {
+                self.leftover_pos = consumed;
+            } else {
+                kept.drain(..consumed);
+                kept.extend_from_slice(input);
+            }
+            self.leftover = kept;
         } else {
             let left = budget.saturating_sub(out.packets);
-            rest = self.deframe(input, left, &mut out, &mut on_packet);
+            let rest = self.deframe(input, left, &mut out, &mut on_packet);
             self.leftover = rest.to_vec();
         }
         if out.malformed.is_some() {
             self.leftover = Vec::new();
+            self.leftover_pos = 0;
         }
         self.frame_since = match (self.buffered(), self.frame_since) {
             (0, _) => None,
@@ -767,6 +788,27 @@ mod tests {
         }
         assert_eq!(got, (0..100).map(|i| i as u8).collect::<Vec<_>>());
         assert_eq!(m.packets(), 100);
+    }
+
+    #[test]
+    fn a_turn_without_new_input_does_not_copy_what_is_kept() {
+        // Copying the rest of a large read on every turn of 64 packets cost a busy
+        // connection about 10 ns per packet; the kept buffer stays, its position moves.
+        let t = Instant::now();
+        let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
+        let bytes = frames(100);
+        let mut got = 0;
+        m.on_bytes(t, &bytes, 10, |_| got += 1);
+        let held = m.held();
+        while m.has_leftover() {
+            m.on_bytes(t, &[], 10, |_| got += 1);
+            if m.has_leftover() {
+                assert_eq!(m.held(), held, "the kept input was copied");
+            }
+        }
+        assert_eq!(got, 100);
+        // Once drained, the kept buffer is given back.
+        assert!(m.held() < held);
     }
 
     fn timed(t: Instant, timeouts: StreamTimeouts) -> StreamMachine {

@@ -76,7 +76,56 @@ fn ms(d: Option<Duration>) -> String {
     )
 }
 
-pub(crate) fn run(attack: &str, port: u16, command: &[String]) -> String {
+/// The longest a fresh client may wait, during an attack or after it, for the run to
+/// pass (the target).
+pub(crate) const MAX_WAIT: Duration = Duration::from_millis(500);
+
+/// The most resident memory the target may reach: its memory budget (32 MiB by
+/// default, dump's and the facade's) plus 32 MiB for the process itself.
+pub(crate) const MAX_RSS_MIB: f64 = 32.0 + 32.0;
+
+/// One attack's table row, and what went wrong (empty: the target passed).
+pub(crate) struct Outcome {
+    pub(crate) row: String,
+    pub(crate) failures: Vec<String>,
+}
+
+/// What makes a run fail: the target died, its peak RSS is over [`MAX_RSS_MIB`], or
+/// the fresh client waited more than [`MAX_WAIT`] (or was never served) during the
+/// attack or after it.
+fn verdict(
+    alive: bool,
+    peak_rss_mib: f64,
+    during: Option<Duration>,
+    after: Option<Option<Duration>>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !alive {
+        failures.push("the target died".to_owned());
+    }
+    if peak_rss_mib > MAX_RSS_MIB {
+        failures.push(format!(
+            "peak RSS {peak_rss_mib:.1} MiB is over {MAX_RSS_MIB:.0} MiB"
+        ));
+    }
+    let waits = [("during", Some(during)), ("after", after)];
+    for (when, wait) in waits {
+        match wait {
+            Some(Some(d)) if d > MAX_WAIT => failures.push(format!(
+                "the fresh client waited {} {when} the attack (limit {})",
+                ms(Some(d)),
+                ms(Some(MAX_WAIT))
+            )),
+            Some(None) => failures.push(format!(
+                "the fresh client was never served {when} the attack"
+            )),
+            _ => {}
+        }
+    }
+    failures
+}
+
+pub(crate) fn run(attack: &str, port: u16, command: &[String]) -> Outcome {
     let v4 = SocketAddr::from(([127, 0, 0, 1], port));
     let v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port);
     let mut t = Target::start(command);
@@ -94,14 +143,19 @@ pub(crate) fn run(attack: &str, port: u16, command: &[String]) -> String {
         "rst" => rst(&t, v4, 500),
         other => panic!("unknown attack {other}"),
     };
-    let survived = if t.alive() { "yes" } else { "**no**" };
-    format!(
+    let alive = t.alive();
+    let survived = if alive { "yes" } else { "**no**" };
+    let row = format!(
         "| {attack} | {note} | {survived} | {:.1} MiB | {} | {} | {:.1} s |",
         t.peak_rss_mib(),
         ms(during),
         after.map_or_else(|| "-".into(), ms),
         started.elapsed().as_secs_f64()
-    )
+    );
+    Outcome {
+        row,
+        failures: verdict(alive, t.peak_rss_mib(), during, after),
+    }
 }
 
 /// The fresh client's wait during the attack, after it (where measured), and a note.
@@ -269,4 +323,22 @@ fn rst(t: &Target, to: SocketAddr, n: usize) -> Waits {
         None,
         format!("{n} half frames then RST"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_fails_on_death_memory_and_slow_or_missing_service() {
+        let ok = Some(Duration::from_millis(20));
+        assert!(verdict(true, 40.0, ok, Some(ok)).is_empty());
+        assert!(verdict(true, 40.0, ok, None).is_empty());
+        assert_eq!(verdict(false, 40.0, ok, None).len(), 1);
+        assert_eq!(verdict(true, 64.5, ok, None).len(), 1);
+        let slow = Some(Duration::from_millis(501));
+        assert_eq!(verdict(true, 40.0, slow, Some(ok)).len(), 1);
+        assert_eq!(verdict(true, 40.0, ok, Some(slow)).len(), 1);
+        assert_eq!(verdict(true, 40.0, None, Some(None)).len(), 2);
+    }
 }

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! osc_flood ATTACK PORT -- TARGET COMMAND...   # starts the target, attacks it, prints a row
+//!                                              # exit 1 if the target died, its RSS went over
+//!                                              # budget + 32 MiB or a fresh client waited > 0.5 s
 //! osc_flood serve MODE PORT                    # a facade server (MODE: eventloop, comthreads, allthreads)
 //! ```
 //! The target prints one line per message it receives (`osc4rs dump --proto tcp --auto`
@@ -33,8 +35,16 @@ fn main() {
             let port: u16 = args.get(1).and_then(|p| p.parse().ok()).expect(usage);
             let sep = args.iter().position(|a| a == "--").expect(usage);
             let command = &args[sep + 1..];
-            let row = attacks::run(attack, port, command);
-            println!("{row}");
+            let outcome = attacks::run(attack, port, command);
+            println!("{}", outcome.row);
+            if !outcome.failures.is_empty() {
+                eprintln!(
+                    "FAIL {attack} ({}): {}",
+                    command.join(" "),
+                    outcome.failures.join("; ")
+                );
+                std::process::exit(1);
+            }
         }
         None => {
             eprintln!("{usage}");
