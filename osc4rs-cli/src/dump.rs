@@ -234,10 +234,10 @@ fn dump_service(name: &str, a: &DumpArgs, record: bool) -> Result<ExitCode, Fail
              service's traffic with --url instead",
         ));
     }
-    let wait = crate::service::seconds("--discover-wait", a.discover_wait)?;
+    let wait = crate::seconds("--discover-wait", a.discover_wait)?;
     let timeout = a
         .timeout
-        .map(|s| crate::service::seconds("--timeout", s))
+        .map(|s| crate::seconds("--timeout", s))
         .transpose()?;
     let mut out: Box<dyn Write> = match &a.out {
         Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {

@@ -243,10 +243,10 @@ fn unit_text(slot: &Slot<String>) -> String {
 }
 
 pub(crate) fn run_discover(a: DiscoverArgs) -> Result<ExitCode, Failure> {
-    let wait = crate::service::seconds("--wait", a.wait)?;
+    let wait = crate::seconds("--wait", a.wait)?;
     let timeout = a
         .timeout
-        .map(|t| crate::service::seconds("--timeout", t))
+        .map(|t| crate::seconds("--timeout", t))
         .transpose()?;
     let mut watcher = osc_query::Watcher::new(&KINDS).map_err(dns_failure)?;
     if a.watch {

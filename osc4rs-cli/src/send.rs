@@ -181,7 +181,7 @@ pub(crate) fn run(a: SendArgs) -> Result<ExitCode, Failure> {
     let mut reactor = Reactor::new()?;
     let url = match &a.service {
         Some(name) => {
-            let wait = crate::service::seconds("--discover-wait", a.discover_wait)?;
+            let wait = crate::seconds("--discover-wait", a.discover_wait)?;
             Some(crate::service::resolve(name, wait)?.url())
         }
         None => a.url.clone(),

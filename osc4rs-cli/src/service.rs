@@ -12,17 +12,6 @@ use osc_query::{Access, Node, OscTarget, QueryClient, Update};
 
 use crate::Failure;
 
-/// A number of seconds given on the command line, as a duration.
-///
-/// # Errors
-/// Exit 2 for a value that is not positive, not a number, or too long to count.
-pub(crate) fn seconds(what: &str, s: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Failure::input(format!("{what} must be a positive number of seconds")))
-}
-
 /// Where the service advertised as `name` takes OSC.
 pub(crate) fn resolve(name: &str, wait: Duration) -> Result<OscTarget, Failure> {
     osc_query::resolve(name, wait).map_err(|e| Failure::runtime(format!("{name:?}: {e}")))
