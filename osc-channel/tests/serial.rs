@@ -23,6 +23,18 @@ use osc_channel::{
 };
 use serialport::{SerialPort, TTYPort};
 
+/// The tests of this file, one at a time: pseudo-terminal numbers are reused as soon
+/// as a pair closes, and a test that reopens a device after a replug must never meet
+/// another test's new terminal under the same number (seen under load as "Unable to
+/// acquire exclusive lock" and pyserial's "multiple access on port").
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const END: u8 = 0xC0;
 const ESC: u8 = 0xDB;
 
@@ -83,6 +95,7 @@ fn tricky() -> Vec<u8> {
 
 #[test]
 fn frames_with_one_or_two_end_bytes_arrive_and_sends_are_slip_framed() {
+    let _serial = one_at_a_time();
     let (mut board, device) = board();
     let mut r = Reactor::new().unwrap();
     let id = r.open_serial("board", SerialConfig::new(&device)).unwrap();
@@ -107,6 +120,7 @@ fn frames_with_one_or_two_end_bytes_arrive_and_sends_are_slip_framed() {
 
 #[test]
 fn a_frame_split_at_every_byte_arrives_whole() {
+    let _serial = one_at_a_time();
     let (mut board, device) = board();
     let mut r = Reactor::new().unwrap();
     r.open_serial("board", SerialConfig::new(&device)).unwrap();
@@ -123,6 +137,7 @@ fn a_frame_split_at_every_byte_arrives_whole() {
 
 #[test]
 fn bad_escapes_and_oversized_frames_cost_only_their_frame() {
+    let _serial = one_at_a_time();
     let (mut board, device) = board();
     let mut r = Reactor::new().unwrap();
     let mut cfg = SerialConfig::new(&device);
@@ -164,6 +179,7 @@ fn bad_escapes_and_oversized_frames_cost_only_their_frame() {
 
 #[test]
 fn the_device_is_opened_exclusively_and_a_missing_one_is_an_error() {
+    let _serial = one_at_a_time();
     let (_board, device) = board();
     let mut r = Reactor::new().unwrap();
     r.open_serial("one", SerialConfig::new(&device)).unwrap();
@@ -178,6 +194,7 @@ fn the_device_is_opened_exclusively_and_a_missing_one_is_an_error() {
 
 #[test]
 fn an_endpoint_url_opens_a_serial_channel() {
+    let _serial = one_at_a_time();
     let (mut board, device) = board();
     let url = format!("serial://{}?baud=57600", device.display());
     let spec = url.parse::<Endpoint>().unwrap().client_spec().unwrap();
@@ -232,6 +249,7 @@ fn reopening(
 
 #[test]
 fn a_device_that_goes_away_is_reopened_when_it_comes_back() {
+    let _serial = one_at_a_time();
     let link = Link::new("replug");
     let (mut board, device) = self::board();
     link.point_to(&device);
@@ -286,6 +304,7 @@ fn a_device_that_goes_away_is_reopened_when_it_comes_back() {
 /// with the same links), and a message both ways again.
 #[test]
 fn a_pyserial_board_on_a_socat_cable_both_ways_and_after_a_replug() {
+    let _serial = one_at_a_time();
     let Some(py) = osc_test_support::python() else {
         return;
     };
