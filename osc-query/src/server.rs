@@ -110,7 +110,9 @@ impl ServerConfig {
     }
 }
 
-struct Shared {
+/// What every connection of one server reads: the namespace, the limits, and the
+/// WebSocket places.
+struct ServedNamespace {
     ns: Arc<Namespace>,
     config: ServerConfig,
     websockets: Arc<Semaphore>,
@@ -159,7 +161,7 @@ impl QueryServer {
             .enable_all()
             .build()?;
         let (stop, stopped) = watch::channel(false);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(ServedNamespace {
             websockets: Arc::new(Semaphore::new(config.max_websockets)),
             ns,
             config,
@@ -231,7 +233,11 @@ impl Drop for QueryServer {
 /// WebSocket clients hear of them without a request.
 const REFRESH_EVERY: Duration = Duration::from_millis(100);
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    shared: Arc<ServedNamespace>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let connections = Arc::new(Semaphore::new(shared.config.max_connections));
     let mut tick = tokio::time::interval(REFRESH_EVERY);
     loop {
@@ -312,7 +318,7 @@ impl AsyncWrite for Tracked {
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<ServedNamespace>) {
     let Ok(local) = stream.local_addr() else {
         return;
     };
@@ -394,7 +400,7 @@ fn no_content() -> Answer {
     r
 }
 
-fn answer(mut req: Request<Incoming>, shared: &Arc<Shared>, local: SocketAddr) -> Answer {
+fn answer(mut req: Request<Incoming>, shared: &Arc<ServedNamespace>, local: SocketAddr) -> Answer {
     if req
         .headers()
         .get(header::UPGRADE)
@@ -456,7 +462,7 @@ fn answer(mut req: Request<Incoming>, shared: &Arc<Shared>, local: SocketAddr) -
     json(&doc)
 }
 
-fn host_info(shared: &Shared, local: SocketAddr) -> HostInfo {
+fn host_info(shared: &ServedNamespace, local: SocketAddr) -> HostInfo {
     let cfg = &shared.config;
     let osc_ip = cfg.osc_addr.map(|a| {
         if a.ip().is_unspecified() {
@@ -478,7 +484,7 @@ fn host_info(shared: &Shared, local: SocketAddr) -> HostInfo {
 
 /// Answers a WebSocket upgrade (RFC 6455 checks; the accept key by tungstenite) and
 /// starts the client's session once hyper hands the connection over.
-fn upgrade(req: &mut Request<Incoming>, shared: &Arc<Shared>) -> Answer {
+fn upgrade(req: &mut Request<Incoming>, shared: &Arc<ServedNamespace>) -> Answer {
     let headers = req.headers();
     let has_token = |name: header::HeaderName, token: &str| {
         headers.get_all(name).iter().any(|v| {

@@ -15,8 +15,8 @@ use osc4rs::record::{Recorder, read_recording, replay_into};
 use osc4rs::{Message, Mode, Osc, Packet};
 
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-impl Write for Shared {
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+impl Write for SharedBuffer {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(b);
         Ok(b.len())
@@ -46,7 +46,7 @@ fn pump(osc: &Osc, seen: &Mutex<Vec<String>>, n: usize) {
 #[test]
 fn a_recorded_session_replays_into_another_runtime_in_every_mode() {
     for mode in Mode::ALL {
-        let file = Shared::default();
+        let file = SharedBuffer::default();
         let recorder = Recorder::new(file.clone()).unwrap();
         let live = Osc::builder().mode(mode).start().unwrap();
         live.udp_server("in", "127.0.0.1:0").unwrap();
