@@ -1,0 +1,212 @@
+//! How the reactor's cost grows with the work (issue #22's scale curves): CPU per
+//! received message with 1 to 1,000 TCP connections and 1 to 10,000 UDP sources, and
+//! the memory each idle connection or source holds.
+//!
+//! One thread: a turn writes 40-byte messages round-robin over the connections (32
+//! per connection) or sources (500 datagrams), then the reactor drains them; only
+//! the draining is timed, with the thread's CPU clock (so the senders' cost is not in
+//! it, and no turn is large enough for a socket buffer to drop). Memory per
+//! idle connection is the growth of the process's resident set while the
+//! connections are accepted and sit idle, divided by their number (kernel socket
+//! buffers are not in it: they are not the process's memory).
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use cpu_time::ThreadTime;
+use osc_channel::{Reactor, StreamFraming, TcpServerConfig, UdpConfig};
+
+use crate::measure::{median, message};
+
+/// Resident set size of this process, in KiB (`/proc/self/status`).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// UDP datagrams per turn (each is its own read whatever the number of sources).
+const BURST: u64 = 500;
+
+/// TCP messages per connection per turn.
+const PER_CONNECTION: u64 = 32;
+
+/// Polls until `received` reaches `want` (or 10 s pass without progress).
+fn drain(r: &mut Reactor, received: &AtomicU64, want: u64) {
+    let mut last = (received.load(Ordering::Relaxed), Instant::now());
+    while received.load(Ordering::Relaxed) < want {
+        r.poll(Some(Duration::from_millis(5)), |_| {
+            received.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("poll");
+        let now = received.load(Ordering::Relaxed);
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(10) {
+            panic!("stalled at {now} of {want} messages");
+        }
+    }
+}
+
+/// One measurement: (CPU ns per message, KiB per idle connection or source).
+fn tcp_round(conns: usize, count: u64) -> (f64, f64) {
+    let mut cfg = TcpServerConfig::new("127.0.0.1:0".parse().expect("address"));
+    cfg.framing = StreamFraming::LengthPrefix;
+    cfg.max_connections = conns + 16;
+    cfg.max_connections_per_source = conns + 16;
+    let mut r = Reactor::new().expect("reactor");
+    let id = r.open_tcp_server("in", cfg).expect("listen");
+    let addr = r.local_addr(id).expect("addr");
+    let rss0 = rss_kib();
+    // Connect in steps the listen backlog holds; each sends one message so that its
+    // acceptance is seen; then they sit idle.
+    let received = AtomicU64::new(0);
+    let hello = framed(&message(0));
+    let mut streams: Vec<TcpStream> = Vec::with_capacity(conns);
+    while streams.len() < conns {
+        let step = (conns - streams.len()).min(64);
+        for _ in 0..step {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.write_all(&hello).expect("hello");
+            streams.push(s);
+        }
+        drain(&mut r, &received, streams.len() as u64);
+    }
+    let per_conn = (rss_kib().saturating_sub(rss0)) as f64 / conns as f64;
+    received.store(0, Ordering::Relaxed);
+
+    let frames: Vec<Vec<u8>> = (0..64).map(|i| framed(&message(i))).collect();
+    // The same number of messages per connection per turn whatever their number, so
+    // that the table shows what many connections cost, not fewer messages per read.
+    let burst = PER_CONNECTION * conns as u64;
+    let count = count.div_ceil(burst) * burst; // 0 stays 0: memory only
+    let (mut cpu_ns, mut done, mut i) = (0u128, 0u64, 0usize);
+    while done < count {
+        for _ in 0..burst {
+            let n = streams.len();
+            streams[i % n]
+                .write_all(&frames[i % frames.len()])
+                .expect("write");
+            i += 1;
+        }
+        done += burst;
+        let cpu = ThreadTime::now();
+        drain(&mut r, &received, done);
+        cpu_ns += cpu.elapsed().as_nanos();
+    }
+    (cpu_ns as f64 / count.max(1) as f64, per_conn)
+}
+
+/// `packet` with OSC 1.0's length prefix.
+fn framed(packet: &[u8]) -> Vec<u8> {
+    let mut out = osc_codec::framing::length_prefix(packet.len())
+        .expect("small")
+        .to_vec();
+    out.extend_from_slice(packet);
+    out
+}
+
+/// One measurement with `sources` UDP senders: (CPU ns per message, KiB per source).
+fn udp_round(sources: usize, count: u64) -> (f64, f64) {
+    let mut r = Reactor::new().expect("reactor");
+    let id = r
+        .open_udp(
+            "in",
+            UdpConfig::server("127.0.0.1:0".parse().expect("addr")),
+        )
+        .expect("bind");
+    let addr: SocketAddr = r.local_addr(id).expect("addr");
+    let socks: Vec<UdpSocket> = (0..sources)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let received = AtomicU64::new(0);
+    let rss0 = rss_kib();
+    let hello = message(0);
+    for (n, s) in socks.iter().enumerate() {
+        s.send_to(&hello, addr).expect("hello");
+        if n % 500 == 499 {
+            drain(&mut r, &received, n as u64 + 1);
+        }
+    }
+    drain(&mut r, &received, sources as u64);
+    let per_source = (rss_kib().saturating_sub(rss0)) as f64 / sources as f64;
+    received.store(0, Ordering::Relaxed);
+
+    let frames: Vec<Vec<u8>> = (0..64).map(message).collect();
+    let mut cpu_ns = 0u128;
+    let mut done = 0u64;
+    let mut i = 0usize;
+    while done < count {
+        for _ in 0..BURST {
+            socks[i % sources]
+                .send_to(&frames[i % frames.len()], addr)
+                .expect("send");
+            i += 1;
+        }
+        done += BURST;
+        let cpu = ThreadTime::now();
+        drain(&mut r, &received, done);
+        cpu_ns += cpu.elapsed().as_nanos();
+    }
+    (cpu_ns as f64 / count.max(1) as f64, per_source)
+}
+
+/// `scale-mem tcp|udp N`: opens N idle connections (or sources) in this fresh process
+/// and prints the resident set's growth per connection, in KiB (a process of its own
+/// per measurement: memory freed by an earlier round would be reused unseen).
+pub(crate) fn memory(kind: &str, n: usize) {
+    let per = match kind {
+        "tcp" => tcp_round(n, 0).1,
+        _ => udp_round(n, 0).1,
+    };
+    println!("{per:.2}");
+}
+
+/// [`memory`] in a child process.
+fn memory_of(kind: &str, n: usize) -> f64 {
+    let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["scale-mem", kind, &n.to_string()])
+        .output()
+        .expect("child");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN)
+}
+
+/// `scale [COUNT [ROUNDS]]`: both tables, medians of ROUNDS.
+pub(crate) fn drive(count: u64, rounds: usize) {
+    let count = count.max(BURST) / BURST * BURST;
+    println!(
+        "TCP connections (length prefix), at least {count} messages of 40 bytes, {PER_CONNECTION} per connection per turn, medians of {rounds}:\n"
+    );
+    println!(
+        "| connections | receiver CPU ns/message | vs 1 connection | memory per idle connection |"
+    );
+    println!("|---:|---:|---:|---:|");
+    let mut base = None;
+    for conns in [1usize, 10, 100, 1000] {
+        let ns = median((0..rounds).map(|_| tcp_round(conns, count).0).collect());
+        let kib = memory_of("tcp", conns);
+        let b = *base.get_or_insert(ns);
+        println!("| {conns} | {ns:.0} | {:.2}x | {kib:.1} KiB |", ns / b);
+    }
+    println!("\nUDP sources, {count} datagrams of 40 bytes, medians of {rounds}:\n");
+    println!("| sources | receiver CPU ns/message | vs 1 source | memory per source |");
+    println!("|---:|---:|---:|---:|");
+    let mut base = None;
+    for sources in [1usize, 10, 100, 1000, 10_000] {
+        let ns = median((0..rounds).map(|_| udp_round(sources, count).0).collect());
+        let kib = memory_of("udp", sources);
+        let b = *base.get_or_insert(ns);
+        println!("| {sources} | {ns:.0} | {:.2}x | {kib:.2} KiB |", ns / b);
+    }
+}
