@@ -92,9 +92,10 @@ fn tcp_round(conns: usize, count: u64) -> (f64, f64) {
     while done < count {
         for _ in 0..burst {
             let n = streams.len();
-            streams[i % n]
-                .write_all(&frames[i % frames.len()])
-                .expect("write");
+            let (Some(stream), Some(frame)) = (streams.get_mut(i % n), frames.get(i % 64)) else {
+                unreachable!("indices modulo the lengths")
+            };
+            stream.write_all(frame).expect("write");
             i += 1;
         }
         done += burst;
@@ -146,9 +147,10 @@ fn udp_round(sources: usize, count: u64) -> (f64, f64) {
     let mut i = 0usize;
     while done < count {
         for _ in 0..BURST {
-            socks[i % sources]
-                .send_to(&frames[i % frames.len()], addr)
-                .expect("send");
+            let (Some(sock), Some(frame)) = (socks.get(i % sources), frames.get(i % 64)) else {
+                unreachable!("indices modulo the lengths")
+            };
+            sock.send_to(frame, addr).expect("send");
             i += 1;
         }
         done += BURST;
