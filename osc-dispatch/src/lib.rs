@@ -65,6 +65,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod args_ref;
 mod clock;
 mod context;
 mod dispatcher;
@@ -76,13 +77,14 @@ mod scheduler;
 mod stats;
 
 pub use args::{FromArgs, FromValue};
+pub use args_ref::{FromArgRef, FromArgRefs};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use context::{Context, LOCAL_CHANNEL};
 pub use dispatcher::{
     Dispatcher, DispatcherConfig, MethodHandle, MethodInfo, ShutdownOptions, ShutdownSummary,
 };
 pub use error::{DispatchError, Result};
-pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn};
+pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn, TypedRefFn};
 pub use pool::{Job, OverflowPolicy, PoolConfig, PoolStats, ShutdownReport, WorkerPool};
 pub use scheduler::{
     BundleDrop, Decision, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,
