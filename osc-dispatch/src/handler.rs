@@ -49,7 +49,10 @@ enum Form {
 /// ([`typed`](Self::typed)), message, address and type tags ([`new`](Self::new): read
 /// them from the [`Message`]), reader channel, source identity and read time
 /// ([`with_context`](Self::with_context)), extra parameters
-/// ([`with_extra`](Self::with_extra), or simply capture them in the closure).
+/// ([`with_extra`](Self::with_extra), or simply capture them in the closure). The
+/// borrowed forms ([`borrowed`](Self::borrowed), [`typed_ref`](Self::typed_ref)) take
+/// the zero-copy view instead of an owned [`Message`], so that a driver can dispatch
+/// a received message without allocating.
 ///
 /// ```
 /// use osc_codec::Message;
@@ -59,7 +62,9 @@ enum Form {
 /// let typed = Handler::typed(|(freq, amp): (f32, f32)| log::info!("{freq} {amp}"));
 /// let with_ctx = Handler::with_context(|msg, ctx| log::info!("{} from {:?}", msg.address, ctx.peer));
 /// let from_closure: Handler = (|_: &Message| {}).into();
-/// # let _ = (plain, typed, with_ctx, from_closure);
+/// let view = Handler::borrowed(|m, _ctx| log::info!("{} {}", m.address(), m.args().len()));
+/// let typed_view = Handler::typed_ref(|freq: f32, amp: f32| log::info!("{freq} {amp}"));
+/// # let _ = (plain, typed, with_ctx, from_closure, view, typed_view);
 /// ```
 #[derive(Clone)]
 pub struct Handler {
@@ -92,6 +97,8 @@ impl<F: Fn(&Message) + Send + Sync + 'static> From<F> for Handler {
 /// | typed arguments | `Handler::typed(\|v: f32\| ..)`, `Handler::typed(\|(f, a): (f32, f32)\| ..)`, `Handler::typed(\|f: f32, a: f32\| ..)` |
 /// | typed arguments and the context | `Handler::typed_with_context(\|(f,): (f32,), m, ctx\| ..)` |
 /// | extra data bound at registration | `Handler::with_extra(data, \|m, ctx, data\| ..)` |
+/// | the zero-copy view (nothing allocated) | `Handler::borrowed(\|m, ctx\| ..)` (`m: &MessageRef`) |
+/// | typed arguments read from the view | `Handler::typed_ref(\|f: f32, a: f32\| ..)`, `Handler::typed_ref(\|(f, a): (f32, f32)\| ..)` |
 ///
 /// ```
 /// use osc_codec::Message;

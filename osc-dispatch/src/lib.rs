@@ -46,6 +46,10 @@
 //! - [`Handler`] constructors and [`FromArgs`]/[`FromValue`] (typed arguments, with the
 //!   [coercion policy](args#coercion-policy)); [`Context`] (channel, peer, arrival,
 //!   bundle timetag); [`MethodOptions`] (lock, [`Executor`]).
+//! - Borrowed handlers over the zero-copy view ([`Handler::borrowed`],
+//!   [`Handler::typed_ref`] with [`FromArgRef`]/[`FromArgRefs`]) and
+//!   [`dispatch_message_ref`](Dispatcher::dispatch_message_ref): a message dispatched
+//!   from its view to them allocates nothing.
 //! - [`Scheduler`]: the bundle rules alone, usable by any driver.
 //! - [`WorkerPool`]: bounded, blocking-idle, panic-proof, with a deadline shutdown.
 //!
