@@ -15,7 +15,7 @@ RUNS=${2:-5}
 ROUNDS=${3:-2000}
 IDLE_SECS=${4:-2}
 cargo build --release -q -p osc4rs-benches --bin osc4rs_facade_bench
-BIN=target/release/osc4rs_facade_bench
+BIN="${CARGO_TARGET_DIR:-target}/release/osc4rs_facade_bench"
 echo "## Throughput"
 echo
 "$BIN" throughput "$COUNT" "$RUNS"
