@@ -47,6 +47,15 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
+    /// A batch with room for `items` packets and `bytes` bytes of messages kept for a
+    /// view, so that a thread's first large pass does not grow it.
+    pub(crate) fn with_capacity(items: usize, bytes: usize) -> Batch {
+        Batch {
+            items: Vec::with_capacity(items),
+            arena: Vec::with_capacity(bytes),
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -96,9 +105,17 @@ pub(crate) struct BufPool {
 impl BufPool {
     const KEPT: usize = 1024;
     const KEPT_BYTES: usize = 4096;
+    /// Buffers made at start (16 KiB in all), so that the I/O thread's first queued
+    /// messages do not allocate: which thread reads depends on timing, so a pool
+    /// filled only by use would grow at unpredictable moments.
+    const AT_START: usize = 64;
+    const AT_START_BYTES: usize = 256;
 
     pub(crate) fn new() -> BufPool {
         let (tx, rx) = crossbeam_channel::bounded(Self::KEPT);
+        for _ in 0..Self::AT_START {
+            let _ = tx.try_send(Vec::with_capacity(Self::AT_START_BYTES));
+        }
         BufPool { tx, rx }
     }
 

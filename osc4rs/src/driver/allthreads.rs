@@ -81,7 +81,9 @@ impl AllThreads {
 fn io_loop(e: &Engine, crew: &Crew) {
     let relay = &crew.relay;
     let mut standby = STANDBY_MIN;
-    let mut batch = Batch::default();
+    // Sized for a typical pass up front: each of the two I/O threads has its own, and
+    // either may read first long after the other.
+    let mut batch = Batch::with_capacity(256, 16 * 1024);
     while !relay.stopping() {
         let Some(mut baton) = relay.try_take() else {
             std::thread::park_timeout(standby);
