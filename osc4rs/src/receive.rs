@@ -371,3 +371,42 @@ pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &m
         std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_buffers_come_back_unless_large() {
+        let pool = BufPool::new();
+        let start = pool.rx.len();
+        assert_eq!(start, BufPool::AT_START);
+        let small = pool.copy(b"/a\0\0,\0\0\0");
+        assert_eq!(small.buf, b"/a\0\0,\0\0\0");
+        assert_eq!(pool.rx.len(), start - 1);
+        drop(small);
+        assert_eq!(pool.rx.len(), start);
+        let large = pool.copy(&[0u8; BufPool::KEPT_BYTES + 1]);
+        drop(large);
+        // The buffer it took grew past the limit: freed, not kept.
+        assert_eq!(pool.rx.len(), start - 1);
+    }
+
+    #[test]
+    fn the_batch_keeps_message_bytes_in_order() {
+        let mut batch = Batch::default();
+        let ctx = Context::new(TimeTag::new(1, 0));
+        batch.push_bytes(b"one", ctx.clone());
+        batch.push_bytes(b"three", ctx);
+        let spans: Vec<&[u8]> = batch
+            .items
+            .iter()
+            .map(|i| match i.item {
+                Item::Span { start, len } => batch.arena.get(start..start + len).unwrap(),
+                _ => &[],
+            })
+            .collect();
+        assert_eq!(spans, [&b"one"[..], &b"three"[..]]);
+    }
+}
