@@ -11,6 +11,18 @@ use crate::{Context, FromArgRefs, FromArgs, Result};
 type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
 type RefCallback = dyn for<'a> Fn(&MessageRef<'a>, &Context) -> Result<()> + Send + Sync;
 
+/// How a borrowed handler's view of an owned message is made: the message was decoded
+/// (or built) already, so its encoding is read back without refusing anything the
+/// first decode let through (raw strings, addresses, argument counts).
+const REREAD: osc_codec::Options = osc_codec::Options {
+    strings: osc_codec::StringPolicy::Raw,
+    check_address: false,
+    allow_missing_typetags: true,
+    max_args: usize::MAX,
+    max_depth: osc_codec::DEPTH_CAP,
+    ..osc_codec::Options::DEFAULT
+};
+
 /// What a handler is called with: the owned message, or the zero-copy view.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Msg<'m, 'a> {
@@ -544,8 +556,9 @@ impl Handler {
             (Form::Owned(f), Msg::View(v)) => f(&v.to_owned(), ctx),
             (Form::Borrowed(f), Msg::View(v)) => f(v, ctx),
             (Form::Borrowed(f), Msg::Owned(m)) => {
-                let bytes = m.to_bytes()?;
-                match osc_codec::decode(&bytes)? {
+                let mut bytes = Vec::new();
+                m.encode_to_vec(&mut bytes, &REREAD)?;
+                match osc_codec::decode_with(&bytes, &REREAD)? {
                     PacketRef::Message(v) => f(&v, ctx),
                     PacketRef::Bundle(_) => Ok(()),
                 }

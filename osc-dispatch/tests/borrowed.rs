@@ -231,3 +231,16 @@ fn panics_in_borrowed_handlers_are_caught() {
     send_view(&d, Message::new("/x"));
     assert_eq!(d.stats().handler_panics, 1);
 }
+
+#[test]
+fn owned_paths_give_borrowed_handlers_what_the_first_decode_accepted() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let l = log();
+    d.register("/r", viewer(&l, "v")).unwrap();
+    // Not valid UTF-8: kept raw by a lenient decode, then held in a bundle.
+    let m = Message::new("/r").arg(osc_codec::Value::RawString(vec![0xff, 0x41]));
+    let b = Bundle::immediate().add(m);
+    d.dispatch_packet(b.into(), Context::new(T0), T0).unwrap();
+    assert_eq!(taken(&l), ["v /r ,s [RawStr([255, 65])] None true"]);
+    assert_eq!(d.stats().handler_calls, 1);
+}
