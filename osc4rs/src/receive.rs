@@ -88,7 +88,7 @@ pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     let mut batch = BATCH.take();
     let out = f(&mut batch);
     batch.items.clear();
-    batch.arena.clear();
+    trim(&mut batch.arena);
     BATCH.set(batch);
     out
 }
@@ -145,6 +145,10 @@ impl Drop for PooledBuf {
     }
 }
 
+/// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
+/// typical messages; a burst of large ones is freed after its dispatch).
+const ARENA_KEPT: usize = 1 << 20;
+
 /// Most packets one `process()` call reads: it reads until nothing is pending, but a
 /// flood must not keep it busy forever.
 pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
@@ -167,9 +171,18 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
             Item::Pooled(buf) => dispatch_bytes(e, &buf.buf, ctx),
         }
     }
-    arena.clear();
+    trim(arena);
     e.notice();
     n
+}
+
+/// Empties a batch's arena, keeping at most [`ARENA_KEPT`] of its capacity: a burst of
+/// large datagrams must not leave its memory behind.
+fn trim(arena: &mut Vec<u8>) {
+    arena.clear();
+    if arena.capacity() > ARENA_KEPT {
+        arena.shrink_to(ARENA_KEPT);
+    }
 }
 
 /// Decodes a message kept as bytes into a view and dispatches it: the handlers that
@@ -391,6 +404,17 @@ mod tests {
         drop(large);
         // The buffer it took grew past the limit: freed, not kept.
         assert_eq!(pool.rx.len(), start - 1);
+    }
+
+    #[test]
+    fn a_large_arena_is_not_kept() {
+        let mut large = vec![1u8; 3 * ARENA_KEPT];
+        trim(&mut large);
+        assert!(large.is_empty() && large.capacity() <= ARENA_KEPT);
+        let mut small = Vec::with_capacity(100);
+        small.push(1u8);
+        trim(&mut small);
+        assert_eq!(small.capacity(), 100);
     }
 
     #[test]
