@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # osc4rs facade benches: receiver CPU per message, loss and messages/s against a
 # plain-socket baseline (and osc4py3 1.0.8 when .venv has it), idle CPU, and
-# ping-pong round trips. Sender and receiver are separate processes on 127.0.0.1;
+# ping-pong round trips. The throughput table has a `+view` row per receiver with a
+# borrowed handler (Handler::borrowed over the zero-copy view) and a table of borrowed
+# against owned, paired per run. Sender and receiver are separate processes on 127.0.0.1;
 # every kind runs interleaved in the same run; medians of RUNS runs; Markdown
 # tables on stdout, progress on stderr. See docs/performance.md, "## osc4rs".
 #
@@ -13,7 +15,7 @@ RUNS=${2:-5}
 ROUNDS=${3:-2000}
 IDLE_SECS=${4:-2}
 cargo build --release -q -p osc4rs-benches --bin osc4rs_facade_bench
-BIN=target/release/osc4rs_facade_bench
+BIN="${CARGO_TARGET_DIR:-target}/release/osc4rs_facade_bench"
 echo "## Throughput"
 echo
 "$BIN" throughput "$COUNT" "$RUNS"

@@ -1,6 +1,8 @@
 //! osc-dispatch benches: one decoded message dispatched to one of 1,000 methods
-//! (inline, and through the worker pool up to the handler's completion), and
-//! scheduling then releasing 100,000 future bundles.
+//! (inline, and through the worker pool up to the handler's completion), the bytes of
+//! one message decoded, dispatched and its two floats read by an owned typed handler
+//! against a borrowed one (`Handler::typed` over `Packet::decode`, `Handler::typed_ref`
+//! over the view), and scheduling then releasing 100,000 future bundles.
 //!
 //! Run: `cargo bench -p osc4rs-benches --bench dispatch -- --warm-up-time 1 --measurement-time 3`
 
@@ -91,6 +93,48 @@ fn dispatch_one(c: &mut Criterion) {
     group.finish();
 }
 
+/// Bytes to handler: decode, match among 1,000 methods, read `(f32, f32)`.
+fn bytes_to_handler(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bytes to handler");
+    let bytes = message().to_bytes().expect("encode");
+    let ctx = Context::new(T0).with_channel("in");
+    let sum = Arc::new(AtomicU64::new(0));
+    let one = |typed_ref: bool| {
+        let d = Dispatcher::new(DispatcherConfig::default());
+        for (i, param) in (0..1_000).zip(PARAMS.iter().cycle()) {
+            let addr = format!("/synth/{}/{param}", i / 4);
+            let s = sum.clone();
+            let add = move |f: f32, a: f32| {
+                s.fetch_add((f + a) as u64, Ordering::Relaxed);
+            };
+            let h = if typed_ref {
+                Handler::typed_ref(add)
+            } else {
+                Handler::typed(add)
+            };
+            d.register(&addr, h).expect("register");
+        }
+        d
+    };
+    let owned = one(false);
+    group.bench_function("owned: Packet::decode + dispatch_packet + typed", |b| {
+        b.iter(|| {
+            let p = Packet::decode(black_box(&bytes)).expect("decode");
+            owned.dispatch_packet(p, ctx.clone(), T0).expect("dispatch");
+        });
+    });
+    let borrowed = one(true);
+    group.bench_function("borrowed: decode + dispatch_message_ref + typed_ref", |b| {
+        b.iter(|| {
+            let Ok(osc_codec::PacketRef::Message(m)) = osc_codec::decode(black_box(&bytes)) else {
+                unreachable!()
+            };
+            borrowed.dispatch_message_ref(&m, &ctx).expect("dispatch");
+        });
+    });
+    group.finish();
+}
+
 fn schedule_release(c: &mut Criterion) {
     const N: u64 = 100_000;
     let mut group = c.benchmark_group("scheduler");
@@ -132,5 +176,5 @@ fn schedule_release(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, dispatch_one, schedule_release);
+criterion_group!(benches, dispatch_one, bytes_to_handler, schedule_release);
 criterion_main!(benches);

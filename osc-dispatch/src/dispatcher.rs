@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use osc_codec::{Bundle, Message, Packet, TimeTag};
+use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
 use crate::exec::{Call, ExecState, Method, invoke, run_calls, submit_bundle};
-use crate::handler::{IntoHandler, ThreadSafe};
+use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
@@ -128,6 +128,10 @@ pub struct Dispatcher {
     shut: AtomicBool,
     /// Bumped by every registration and removal ([`generation`](Self::generation)).
     generation: AtomicU64,
+    /// Registered methods whose handler takes the view, plus one for such a fallback
+    /// ([`takes_views`](Self::takes_views)).
+    views: AtomicUsize,
+    fallback_view: AtomicBool,
 }
 
 /// A registered method as [`Dispatcher::methods`] lists it.
@@ -174,6 +178,8 @@ impl Dispatcher {
             waker: RwLock::new(None),
             shut: AtomicBool::new(false),
             generation: AtomicU64::new(0),
+            views: AtomicUsize::new(0),
+            fallback_view: AtomicBool::new(false),
             config,
         };
         if d.config.default_executor == Executor::Pool {
@@ -249,13 +255,14 @@ impl Dispatcher {
         options: MethodOptions,
     ) -> Result<MethodHandle> {
         let method = self.method(address, handler.into_handler(), options);
+        let view = method.handler.takes_view();
         let id = if is_literal_address(address) {
             self.space.write().insert(address, method)?
         } else {
             let filter = Filter::osc(address)?;
             self.space.write().insert_filter(filter, method)
         };
-        self.generation.fetch_add(1, Ordering::Release);
+        self.registered(view);
         Ok(MethodHandle(id))
     }
 
@@ -268,19 +275,54 @@ impl Dispatcher {
         options: MethodOptions,
     ) -> MethodHandle {
         let method = self.method(filter.as_str(), handler.into_handler(), options);
+        let view = method.handler.takes_view();
         let id = self.space.write().insert_filter(filter, method);
-        self.generation.fetch_add(1, Ordering::Release);
+        self.registered(view);
         MethodHandle(id)
+    }
+
+    fn registered(&self, view: bool) {
+        if view {
+            self.views.fetch_add(1, Ordering::AcqRel);
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether any registered method (or the fallback) has a handler that takes the
+    /// zero-copy view ([`Handler::takes_view`]): a driver asks this before keeping a
+    /// received message as bytes for
+    /// [`dispatch_message_ref`](Self::dispatch_message_ref) rather than decoding it into
+    /// an owned [`Message`]. One atomic load.
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig, Handler};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/a", |_m: &Message| {})?;
+    /// assert!(!d.takes_views());
+    /// let h = d.register("/b", Handler::typed_ref(|f: f32| drop(f)))?;
+    /// assert!(d.takes_views());
+    /// d.unregister(h);
+    /// assert!(!d.takes_views());
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn takes_views(&self) -> bool {
+        self.views.load(Ordering::Acquire) > 0 || self.fallback_view.load(Ordering::Acquire)
     }
 
     /// Unregisters a method; false if it was not (or no longer) registered. A call
     /// already under way, or already queued on the pool, still happens.
     pub fn unregister(&self, handle: MethodHandle) -> bool {
-        let removed = self.space.write().remove(handle.0).is_some();
-        if removed {
-            self.generation.fetch_add(1, Ordering::Release);
+        let removed = self.space.write().remove(handle.0);
+        let Some(method) = removed else {
+            return false;
+        };
+        if method.handler.takes_view() {
+            self.views.fetch_sub(1, Ordering::AcqRel);
         }
-        removed
+        self.generation.fetch_add(1, Ordering::Release);
+        true
     }
 
     /// Moves a registered method to another literal address, keeping its handler and
@@ -366,7 +408,9 @@ impl Dispatcher {
     /// Sets (or with `None` removes) the handler for messages that select no method.
     pub fn set_fallback(&self, handler: Option<Handler>, options: MethodOptions) {
         let method = handler.map(|h| self.method("(fallback)", h, options));
+        let view = method.as_ref().is_some_and(|m| m.handler.takes_view());
         *self.fallback.write() = method;
+        self.fallback_view.store(view, Ordering::Release);
     }
 
     /// Sets a function called when a newly held bundle becomes the earliest pending
@@ -487,7 +531,7 @@ impl Dispatcher {
         };
         let Some(pool) = pool else {
             for m in &methods {
-                invoke(&self.shared, m, &msg, ctx);
+                invoke(&self.shared, m, Msg::Owned(&msg), ctx);
             }
             return;
         };
@@ -500,11 +544,70 @@ impl Dispatcher {
                     ctx.clone(),
                 );
                 // A refused job is logged and counted by the pool.
-                let _ = pool.submit(Box::new(move || invoke(&shared, &m, &msg, &ctx)));
+                let _ = pool.submit(Box::new(move || {
+                    invoke(&shared, &m, Msg::Owned(&msg), &ctx)
+                }));
             } else {
-                invoke(&self.shared, &m, &shared_msg, ctx);
+                invoke(&self.shared, &m, Msg::Owned(&shared_msg), ctx);
             }
         }
+    }
+
+    /// Dispatches one message from its zero-copy view, at once. Methods whose handler
+    /// takes the view ([`Handler::borrowed`], [`Handler::typed_ref`]) and run inline get
+    /// the view itself: matching a literal address, calling them and reading their
+    /// arguments allocates nothing. The others (owned handlers, methods on the worker
+    /// pool) get an owned copy, made once and only when one of them is selected; every
+    /// method is still called once, in registration order.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use osc_codec::{decode, Message, PacketRef, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let (a, b) = (seen.clone(), seen.clone());
+    /// d.register("/v/1", Handler::typed_ref(move |x: i32| a.lock().unwrap().push(format!("view {x}"))))?;
+    /// d.register("/v/*", move |m: &Message| b.lock().unwrap().push(format!("owned {}", m.address)))?;
+    /// let bytes = Message::new("/v/1").arg(7).to_bytes()?;
+    /// let PacketRef::Message(view) = decode(&bytes)? else { unreachable!() };
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// d.dispatch_message_ref(&view, &Context::new(now))?;
+    /// assert_eq!(*seen.lock().unwrap(), ["view 7", "owned /v/1"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dispatch_message_ref(&self, msg: &MessageRef<'_>, ctx: &Context) -> Result<()> {
+        self.check_open()?;
+        let mut methods = Methods::new();
+        self.resolve(msg.address(), &mut methods);
+        let pool = if methods.iter().any(|m| m.on_pool) {
+            self.pool()
+        } else {
+            None
+        };
+        let mut owned: Option<Arc<Message>> = None;
+        for m in methods {
+            let pooled = m.on_pool && pool.is_some();
+            if m.handler.takes_view() && !pooled {
+                invoke(&self.shared, &m, Msg::View(msg), ctx);
+                continue;
+            }
+            let o = Arc::clone(owned.get_or_insert_with(|| Arc::new(msg.to_owned())));
+            match pool.filter(|_| pooled) {
+                Some(pool) => {
+                    let (shared, ctx) = (Arc::clone(&self.shared), ctx.clone());
+                    // A refused job is logged and counted by the pool.
+                    let _ =
+                        pool.submit(Box::new(move || invoke(&shared, &m, Msg::Owned(&o), &ctx)));
+                }
+                None => invoke(&self.shared, &m, Msg::Owned(&o), ctx),
+            }
+        }
+        Ok(())
     }
 
     /// Dispatches a packet that arrived at `now`: a message runs at once; a bundle runs
@@ -514,7 +617,7 @@ impl Dispatcher {
     /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
     ///
     /// ```
-    /// use osc_codec::{Bundle, Message, Packet, TimeTag};
+    /// use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
     /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
     /// use std::time::Duration;
     ///
@@ -537,14 +640,27 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Decodes `bytes` (with [`DispatcherConfig::codec`]) and dispatches the packet.
+    /// Decodes `bytes` (with [`DispatcherConfig::codec`]) and dispatches the packet. When
+    /// some handler takes the view ([`takes_views`](Self::takes_views)), a message is
+    /// decoded into a view and dispatched by
+    /// [`dispatch_message_ref`](Self::dispatch_message_ref); a bundle is always decoded
+    /// into an owned one (it may be held for later).
     ///
     /// # Errors
     /// [`DispatchError::Decode`] (counted, nothing dispatched) or
     /// [`DispatchError::ShutDown`].
     pub fn dispatch_bytes(&self, bytes: &[u8], ctx: Context, now: TimeTag) -> Result<()> {
         self.check_open()?;
-        match Packet::decode_with(bytes, &self.config.codec) {
+        let decoded = if self.takes_views() {
+            match osc_codec::decode_with(bytes, &self.config.codec) {
+                Ok(PacketRef::Message(m)) => return self.dispatch_message_ref(&m, &ctx),
+                Ok(PacketRef::Bundle(b)) => Ok(Packet::Bundle(b.to_owned())),
+                Err(e) => Err(e),
+            }
+        } else {
+            Packet::decode_with(bytes, &self.config.codec)
+        };
+        match decoded {
             Ok(p) => self.dispatch_packet(p, ctx, now),
             Err(e) => {
                 bump(&self.shared.counters.decode_errors);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use osc_codec::Message;
 use parking_lot::{Mutex, ReentrantMutex};
 
+use crate::handler::Msg;
 use crate::stats::{Counters, bump};
 use crate::{Context, DispatchError, Handler, WorkerPool};
 
@@ -68,7 +69,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// Calls one handler: holds the method's lock, catches a panic, logs and counts.
-pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: &Message, ctx: &Context) {
+pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &Context) {
     let _guard = method.lock.as_ref().map(|l| l.lock());
     let c = &shared.counters;
     match catch_unwind(AssertUnwindSafe(|| method.handler.call(msg, ctx))) {
@@ -85,7 +86,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: &Message, ctx: &C
             }
             log::warn!(
                 "osc-dispatch: {} {} not handled by method {}: {e}",
-                msg.address,
+                msg.address(),
                 msg.type_tags(),
                 method.source
             );
@@ -95,7 +96,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: &Message, ctx: &C
             log::error!(
                 "osc-dispatch: handler of method {} panicked on {}: {}",
                 method.source,
-                msg.address,
+                msg.address(),
                 panic_text(payload.as_ref())
             );
         }
@@ -106,7 +107,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: &Message, ctx: &C
 pub(crate) fn run_calls(shared: &ExecState, calls: Vec<Call>) {
     let _gate = shared.serialize_bundles.then(|| shared.bundle_gate.lock());
     for call in calls {
-        invoke(shared, &call.method, &call.msg, &call.ctx);
+        invoke(shared, &call.method, Msg::Owned(&call.msg), &call.ctx);
     }
 }
 

@@ -3,12 +3,56 @@
 use std::fmt;
 use std::sync::Arc;
 
-use osc_codec::Message;
+use osc_codec::{Message, MessageRef, PacketRef};
 use parking_lot::Mutex;
 
-use crate::{Context, FromArgs, Result};
+use crate::{Context, FromArgRefs, FromArgs, Result};
 
 type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
+type RefCallback = dyn for<'a> Fn(&MessageRef<'a>, &Context) -> Result<()> + Send + Sync;
+
+/// How a borrowed handler's view of an owned message is made: the message was decoded
+/// (or built) already, so its encoding is read back without refusing anything the
+/// first decode let through (raw strings, addresses, argument counts).
+const REREAD: osc_codec::Options = osc_codec::Options {
+    strings: osc_codec::StringPolicy::Raw,
+    check_address: false,
+    allow_missing_typetags: true,
+    max_args: usize::MAX,
+    max_depth: osc_codec::DEPTH_CAP,
+    ..osc_codec::Options::DEFAULT
+};
+
+/// What a handler is called with: the owned message, or the zero-copy view.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Msg<'m, 'a> {
+    Owned(&'m Message),
+    View(&'m MessageRef<'a>),
+}
+
+impl Msg<'_, '_> {
+    pub(crate) fn address(&self) -> &str {
+        match self {
+            Msg::Owned(m) => &m.address,
+            Msg::View(v) => v.address(),
+        }
+    }
+
+    /// The type tags, for log lines (allocates for an owned message).
+    pub(crate) fn type_tags(&self) -> String {
+        match self {
+            Msg::Owned(m) => m.type_tags(),
+            Msg::View(v) => v.type_tags().to_owned(),
+        }
+    }
+}
+
+/// The two kinds of handler: over the owned message, or over the view.
+#[derive(Clone)]
+enum Form {
+    Owned(Arc<Callback>),
+    Borrowed(Arc<RefCallback>),
+}
 
 /// A method's handler: a closure called with the message (and, depending on the
 /// constructor, its context, typed arguments or extra data). Cheap to clone.
@@ -17,7 +61,10 @@ type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
 /// ([`typed`](Self::typed)), message, address and type tags ([`new`](Self::new): read
 /// them from the [`Message`]), reader channel, source identity and read time
 /// ([`with_context`](Self::with_context)), extra parameters
-/// ([`with_extra`](Self::with_extra), or simply capture them in the closure).
+/// ([`with_extra`](Self::with_extra), or simply capture them in the closure). The
+/// borrowed forms ([`borrowed`](Self::borrowed), [`typed_ref`](Self::typed_ref)) take
+/// the zero-copy view instead of an owned [`Message`], so that a driver can dispatch
+/// a received message without allocating.
 ///
 /// ```
 /// use osc_codec::Message;
@@ -27,11 +74,13 @@ type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
 /// let typed = Handler::typed(|(freq, amp): (f32, f32)| log::info!("{freq} {amp}"));
 /// let with_ctx = Handler::with_context(|msg, ctx| log::info!("{} from {:?}", msg.address, ctx.peer));
 /// let from_closure: Handler = (|_: &Message| {}).into();
-/// # let _ = (plain, typed, with_ctx, from_closure);
+/// let view = Handler::borrowed(|m, _ctx| log::info!("{} {}", m.address(), m.args().len()));
+/// let typed_view = Handler::typed_ref(|freq: f32, amp: f32| log::info!("{freq} {amp}"));
+/// # let _ = (plain, typed, with_ctx, from_closure, view, typed_view);
 /// ```
 #[derive(Clone)]
 pub struct Handler {
-    f: Arc<Callback>,
+    f: Form,
     /// The OSC type tags the handler takes, when known (typed handlers) or declared.
     types: Option<Arc<str>>,
 }
@@ -60,6 +109,8 @@ impl<F: Fn(&Message) + Send + Sync + 'static> From<F> for Handler {
 /// | typed arguments | `Handler::typed(\|v: f32\| ..)`, `Handler::typed(\|(f, a): (f32, f32)\| ..)`, `Handler::typed(\|f: f32, a: f32\| ..)` |
 /// | typed arguments and the context | `Handler::typed_with_context(\|(f,): (f32,), m, ctx\| ..)` |
 /// | extra data bound at registration | `Handler::with_extra(data, \|m, ctx, data\| ..)` |
+/// | the zero-copy view (nothing allocated) | `Handler::borrowed(\|m, ctx\| ..)` (`m: &MessageRef`) |
+/// | typed arguments read from the view | `Handler::typed_ref(\|f: f32, a: f32\| ..)`, `Handler::typed_ref(\|(f, a): (f32, f32)\| ..)` |
 ///
 /// ```
 /// use osc_codec::Message;
@@ -178,6 +229,71 @@ typed_fn!(A, B, C, D);
 typed_fn!(A, B, C, D, E);
 typed_fn!(A, B, C, D, E, G);
 
+/// A function of typed arguments that [`Handler::typed_ref`] takes: one argument of any
+/// [`FromArgRefs`] type (a bare `f32`, a tuple), or up to six arguments of
+/// [`FromArgRef`](crate::FromArgRef) types, one per OSC argument.
+///
+/// ```
+/// fn check<A, F: osc_dispatch::TypedRefFn<A>>(_: &F) {}
+/// check(&|freq: f32, amp: f32| drop((freq, amp)));
+/// check(&|(voice, on): (i32, bool)| drop((voice, on)));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`Handler::typed_ref` needs the argument types",
+    label = "annotate the arguments",
+    note = "write `|v: f32| ..`, `|(freq, amp): (f32, f32)| ..` or `|freq: f32, amp: f32| ..`; each type must be one that view arguments convert to (`FromArgRef`)"
+)]
+pub trait TypedRefFn<Args>: Send + Sync + 'static {
+    /// Converts the arguments from the view's iterator and calls the function.
+    ///
+    /// # Errors
+    /// When the arguments do not fit (see [`FromArgRefs`]).
+    fn call_typed_ref(&self, args: osc_codec::Args<'_>) -> Result<()>;
+
+    /// The OSC type tags of the arguments, when every one has a tag.
+    fn osc_types() -> Option<String>
+    where
+        Self: Sized;
+}
+
+impl<A: FromArgRefs, F: Fn(A) + ThreadSafe + 'static> TypedRefFn<(A,)> for F {
+    fn call_typed_ref(&self, args: osc_codec::Args<'_>) -> Result<()> {
+        self(A::from_arg_refs(args)?);
+        Ok(())
+    }
+
+    fn osc_types() -> Option<String> {
+        A::osc_types()
+    }
+}
+
+macro_rules! typed_ref_fn {
+    ($($t:ident),+) => {
+        impl<$($t: crate::FromArgRef,)+ F: Fn($($t),+) + ThreadSafe + 'static> TypedRefFn<($($t,)+ ())> for F {
+            #[allow(non_snake_case)]
+            fn call_typed_ref(&self, args: osc_codec::Args<'_>) -> Result<()> {
+                let ($($t,)+) = <($($t,)+)>::from_arg_refs(args)?;
+                self($($t),+);
+                Ok(())
+            }
+
+            fn osc_types() -> Option<String> {
+                <($($t,)+) as FromArgRefs>::osc_types()
+            }
+        }
+    };
+}
+typed_ref_fn!(A, B);
+typed_ref_fn!(A, B, C);
+typed_ref_fn!(A, B, C, D);
+typed_ref_fn!(A, B, C, D, E);
+typed_ref_fn!(A, B, C, D, E, G);
+
+/// The type tags of a [`TypedRefFn`] whose type cannot be named.
+fn osc_types_of_ref<Args, F: TypedRefFn<Args>>(_: &F) -> Option<String> {
+    F::osc_types()
+}
+
 /// The type tags of a [`TypedFn`] whose type cannot be named (an `impl` argument).
 fn osc_types_of<Args, F: TypedFn<Args>>(_: &F) -> Option<String> {
     F::osc_types()
@@ -280,13 +396,107 @@ impl Handler {
         })
     }
 
+    /// A handler over the zero-copy view of the message
+    /// ([`MessageRef`]: address, type tags, the lazy argument iterator
+    /// [`MessageRef::args`]) and its [`Context`]. Where the receive path allows it (a
+    /// message on its own whose selected methods all take the view, run inline), the
+    /// view borrows the received bytes and nothing is allocated between the socket and
+    /// the handler; a handler that must keep the message calls
+    /// [`MessageRef::to_owned`]. Inside a bundle, on the worker pool or for a local send
+    /// the handler gets a view of the message's encoding instead: same arguments.
+    ///
+    /// ```
+    /// use osc_codec::{ArgRef, Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let sum = Arc::new(AtomicU64::new(0));
+    /// let s = sum.clone();
+    /// d.register("/count/*", Handler::borrowed(move |m, _ctx| {
+    ///     for a in m.args() {
+    ///         if let ArgRef::Int(i) = a { s.fetch_add(i as u64, Ordering::Relaxed); }
+    ///     }
+    /// }))?;
+    /// let bytes = Message::new("/count/a").arg(2).arg(3).to_bytes()?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// d.dispatch_bytes(&bytes, Context::new(now), now)?;
+    /// assert_eq!(sum.load(Ordering::Relaxed), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn borrowed(f: impl Fn(&MessageRef<'_>, &Context) + Send + Sync + 'static) -> Self {
+        Handler::borrowed_fallible(move |m, c| {
+            f(m, c);
+            Ok(())
+        })
+    }
+
+    /// [`borrowed`](Self::borrowed) for a handler that may refuse a message with a
+    /// [`DispatchError`](crate::DispatchError) (logged and, for argument errors, counted),
+    /// for handlers that extract arguments themselves with
+    /// [`FromArgRefs`](crate::FromArgRefs).
+    ///
+    /// ```
+    /// use osc_dispatch::{FromArgRefs, Handler};
+    /// let h = Handler::borrowed_fallible(|m, _ctx| {
+    ///     let (freq, amp) = <(f32, f32)>::from_arg_refs(m.args())?;
+    ///     log::info!("{} {freq} {amp}", m.address());
+    ///     Ok(())
+    /// });
+    /// assert!(h.takes_view());
+    /// ```
+    #[must_use]
+    pub fn borrowed_fallible(
+        f: impl Fn(&MessageRef<'_>, &Context) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        Handler {
+            f: Form::Borrowed(Arc::new(f)),
+            types: None,
+        }
+    }
+
+    /// [`typed`](Self::typed) read from the zero-copy view: the arguments are converted
+    /// straight from the packet bytes ([`FromArgRef`](crate::FromArgRef), the same
+    /// coercion policy and errors), no `Value` is built, and a handler over numbers
+    /// allocates nothing. Arguments that do not fit are counted in
+    /// [`Stats::arg_errors`](crate::Stats::arg_errors), as for `typed`.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = got.clone();
+    /// d.register("/synth/freq", Handler::typed_ref(move |f: f32, a: f32| sink.lock().unwrap().push((f, a))))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let send = |m: Message| d.dispatch_bytes(&m.to_bytes().unwrap(), Context::new(now), now);
+    /// send(Message::new("/synth/freq").arg(440).arg(0.5f32))?; // i -> f is allowed
+    /// send(Message::new("/synth/freq").arg("loud"))?;          // does not fit: logged, counted
+    /// assert_eq!(*got.lock().unwrap(), [(440.0, 0.5)]);
+    /// assert_eq!(d.stats().arg_errors, 1);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn typed_ref<Args>(f: impl TypedRefFn<Args>) -> Self {
+        let types = osc_types_of_ref(&f);
+        let h = Handler::borrowed_fallible(move |m, _| f.call_typed_ref(m.args()));
+        match types {
+            Some(t) => h.with_osc_types(&t),
+            None => h,
+        }
+    }
+
     /// A handler that may refuse a message with a [`DispatchError`](crate::DispatchError)
     /// (logged and, for argument errors, counted), for handlers that do their own
     /// argument extraction with [`FromArgs`].
     #[must_use]
     pub fn fallible(f: impl Fn(&Message, &Context) -> Result<()> + Send + Sync + 'static) -> Self {
         Handler {
-            f: Arc::new(f),
+            f: Form::Owned(Arc::new(f)),
             types: None,
         }
     }
@@ -322,8 +532,38 @@ impl Handler {
         self
     }
 
-    pub(crate) fn call(&self, msg: &Message, ctx: &Context) -> Result<()> {
-        (self.f)(msg, ctx)
+    /// Whether the handler takes the zero-copy view ([`borrowed`](Self::borrowed),
+    /// [`borrowed_fallible`](Self::borrowed_fallible), [`typed_ref`](Self::typed_ref)):
+    /// a message whose methods all take it is dispatched without building an owned
+    /// [`Message`].
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// assert!(Handler::typed_ref(|f: f32| drop(f)).takes_view());
+    /// assert!(!Handler::typed(|f: f32| drop(f)).takes_view());
+    /// ```
+    #[must_use]
+    pub fn takes_view(&self) -> bool {
+        matches!(self.f, Form::Borrowed(_))
+    }
+
+    /// Calls the handler. An owned handler given a view gets an owned copy; a borrowed
+    /// handler given an owned message gets a view of its encoding (the paths that hold
+    /// messages: bundles, pool jobs, local sends).
+    pub(crate) fn call(&self, msg: Msg<'_, '_>, ctx: &Context) -> Result<()> {
+        match (&self.f, msg) {
+            (Form::Owned(f), Msg::Owned(m)) => f(m, ctx),
+            (Form::Owned(f), Msg::View(v)) => f(&v.to_owned(), ctx),
+            (Form::Borrowed(f), Msg::View(v)) => f(v, ctx),
+            (Form::Borrowed(f), Msg::Owned(m)) => {
+                let mut bytes = Vec::new();
+                m.encode_to_vec(&mut bytes, &REREAD)?;
+                match osc_codec::decode_with(&bytes, &REREAD)? {
+                    PacketRef::Message(v) => f(&v, ctx),
+                    PacketRef::Bundle(_) => Ok(()),
+                }
+            }
+        }
     }
 }
 

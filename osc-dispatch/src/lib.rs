@@ -46,6 +46,10 @@
 //! - [`Handler`] constructors and [`FromArgs`]/[`FromValue`] (typed arguments, with the
 //!   [coercion policy](args#coercion-policy)); [`Context`] (channel, peer, arrival,
 //!   bundle timetag); [`MethodOptions`] (lock, [`Executor`]).
+//! - Borrowed handlers over the zero-copy view ([`Handler::borrowed`],
+//!   [`Handler::typed_ref`] with [`FromArgRef`]/[`FromArgRefs`]) and
+//!   [`dispatch_message_ref`](Dispatcher::dispatch_message_ref): a message dispatched
+//!   from its view to them allocates nothing.
 //! - [`Scheduler`]: the bundle rules alone, usable by any driver.
 //! - [`WorkerPool`]: bounded, blocking-idle, panic-proof, with a deadline shutdown.
 //!
@@ -65,6 +69,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod args_ref;
 mod clock;
 mod context;
 mod dispatcher;
@@ -76,13 +81,14 @@ mod scheduler;
 mod stats;
 
 pub use args::{FromArgs, FromValue};
+pub use args_ref::{FromArgRef, FromArgRefs};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use context::{Context, LOCAL_CHANNEL};
 pub use dispatcher::{
     Dispatcher, DispatcherConfig, MethodHandle, MethodInfo, ShutdownOptions, ShutdownSummary,
 };
 pub use error::{DispatchError, Result};
-pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn};
+pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn, TypedRefFn};
 pub use pool::{Job, OverflowPolicy, PoolConfig, PoolStats, ShutdownReport, WorkerPool};
 pub use scheduler::{
     BundleDrop, Decision, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,

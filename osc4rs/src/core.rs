@@ -60,6 +60,13 @@ impl Core {
         }
     }
 
+    /// Dispatches a received message from its zero-copy view.
+    pub(crate) fn dispatch_ref(&self, msg: &osc_codec::MessageRef<'_>, ctx: &Context) {
+        if let Err(e) = self.d.dispatch_message_ref(msg, ctx) {
+            log::warn!("dispatch: {e}");
+        }
+    }
+
     /// Dispatches a packet sent to `_local`.
     pub(crate) fn dispatch_local(&self, packet: Packet, now: TimeTag) {
         if let Err(e) = self.d.dispatch_local(packet, now) {

@@ -75,7 +75,8 @@ pub use osc_channel::{DropReason, StatsSnapshot};
 pub use osc_codec::{Bundle, Message, Packet, TimeTag, Value, osc_message};
 #[doc(inline)]
 pub use osc_dispatch::{
-    Context, Executor, FromArgs, Handler, IntoHandler, MethodHandle, MethodOptions, TypedFn,
+    Context, Executor, FromArgRef, FromArgRefs, FromArgs, Handler, IntoHandler, MethodHandle,
+    MethodOptions, TypedFn, TypedRefFn,
 };
 
 /// Transport channels.

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{ChannelId, Reactor, Received};
-use osc_codec::{Packet, TimeTag};
+use osc_codec::{Packet, PacketRef, TimeTag};
 use osc_dispatch::Context;
 
 use crate::Result;
@@ -17,22 +17,137 @@ use crate::hooks::{self, ChannelHooks, Decoded};
 use crate::state::Engine;
 use crate::stats::Counters;
 
-/// A decoded packet with its context, waiting to be dispatched.
-pub(crate) type Incoming = (Packet, Context);
+/// A received packet with its context, waiting to be dispatched.
+pub(crate) struct Incoming {
+    item: Item,
+    ctx: Context,
+}
+
+/// A received packet: decoded into an owned packet, or, when the dispatcher has
+/// handlers that take the zero-copy view ([`osc_dispatch::Dispatcher::takes_views`]), a
+/// message kept as its bytes, decoded into a view when dispatched.
+enum Item {
+    Decoded(Packet),
+    /// Bytes at `start..start + len` of the batch's arena (collected packets).
+    Span {
+        start: usize,
+        len: usize,
+    },
+    /// Bytes in a pooled buffer (packets queued from comthreads' I/O thread).
+    Pooled(PooledBuf),
+}
+
+/// What one `process()` call (or one allthreads pass) dispatches: the packets, and
+/// the arena that holds the bytes of the messages kept for a view. Both are kept for
+/// their capacity, so collecting allocates nothing in steady state.
+#[derive(Default)]
+pub(crate) struct Batch {
+    items: Vec<Incoming>,
+    arena: Vec<u8>,
+}
+
+impl Batch {
+    /// A batch with room for `items` packets and `bytes` bytes of messages kept for a
+    /// view, so that a thread's first large pass does not grow it.
+    pub(crate) fn with_capacity(items: usize, bytes: usize) -> Batch {
+        Batch {
+            items: Vec::with_capacity(items),
+            arena: Vec::with_capacity(bytes),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Appends packets queued by another thread.
+    pub(crate) fn extend(&mut self, queued: impl IntoIterator<Item = Incoming>) {
+        self.items.extend(queued);
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8], ctx: Context) {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(bytes);
+        self.items.push(Incoming {
+            item: Item::Span {
+                start,
+                len: bytes.len(),
+            },
+            ctx,
+        });
+    }
+}
 
 thread_local! {
     /// The packets one `process()` call dispatches (kept for its capacity).
-    static BATCH: Cell<Vec<Incoming>> = const { Cell::new(Vec::new()) };
+    static BATCH: Cell<Batch> = Cell::new(Batch::default());
 }
 
-/// Runs `f` with this thread's (empty) batch vector, kept for its capacity.
-pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Vec<Incoming>) -> T) -> T {
+/// Runs `f` with this thread's (empty) batch, kept for its capacity.
+pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     let mut batch = BATCH.take();
     let out = f(&mut batch);
-    batch.clear();
+    batch.items.clear();
+    trim(&mut batch.arena);
     BATCH.set(batch);
     out
 }
+
+/// Buffers that carry received messages from comthreads' I/O thread to `process()`,
+/// returned when dispatched, so the hand-off allocates nothing in steady state.
+/// Bounded: at most [`BufPool::KEPT`] buffers of at most [`BufPool::KEPT_BYTES`] each
+/// are kept; beyond that a buffer is allocated and freed per packet.
+pub(crate) struct BufPool {
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl BufPool {
+    const KEPT: usize = 1024;
+    const KEPT_BYTES: usize = 4096;
+    /// Buffers made at start (16 KiB in all), so that the I/O thread's first queued
+    /// messages do not allocate: which thread reads depends on timing, so a pool
+    /// filled only by use would grow at unpredictable moments.
+    const AT_START: usize = 64;
+    const AT_START_BYTES: usize = 256;
+
+    pub(crate) fn new() -> BufPool {
+        let (tx, rx) = crossbeam_channel::bounded(Self::KEPT);
+        for _ in 0..Self::AT_START {
+            let _ = tx.try_send(Vec::with_capacity(Self::AT_START_BYTES));
+        }
+        BufPool { tx, rx }
+    }
+
+    /// A buffer holding a copy of `bytes`, which returns to the pool when dropped.
+    fn copy(&self, bytes: &[u8]) -> PooledBuf {
+        let mut buf = self.rx.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        PooledBuf {
+            buf,
+            home: self.tx.clone(),
+        }
+    }
+}
+
+/// A buffer of a [`BufPool`]; dropping it returns it (when the pool has room).
+struct PooledBuf {
+    buf: Vec<u8>,
+    home: Sender<Vec<u8>>,
+}
+
+impl Drop for PooledBuf {
+    fn drop(&mut self) {
+        if self.buf.capacity() <= BufPool::KEPT_BYTES {
+            let _ = self.home.try_send(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+/// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
+/// typical messages; a burst of large ones is freed after its dispatch).
+const ARENA_KEPT: usize = 1 << 20;
 
 /// Most packets one `process()` call reads: it reads until nothing is pending, but a
 /// flood must not keep it busy forever.
@@ -42,14 +157,50 @@ pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
 /// runtime); returns the number of packets. Each packet is scheduled against its
 /// arrival time (no clock read here): a bundle due since then is held for a moment and
 /// runs in the caller's `run_due`.
-pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Vec<Incoming>) -> usize {
-    let n = batch.len();
-    for (packet, ctx) in batch.drain(..) {
+pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
+    let n = batch.items.len();
+    let Batch { items, arena } = batch;
+    for Incoming { item, ctx } in items.drain(..) {
         let arrival = ctx.arrival;
-        e.core.dispatch(packet, ctx, arrival);
+        match item {
+            Item::Decoded(packet) => e.core.dispatch(packet, ctx, arrival),
+            Item::Span { start, len } => {
+                let bytes = arena.get(start..start + len).unwrap_or(&[]);
+                dispatch_bytes(e, bytes, ctx);
+            }
+            Item::Pooled(buf) => dispatch_bytes(e, &buf.buf, ctx),
+        }
     }
+    trim(arena);
     e.notice();
     n
+}
+
+/// Empties a batch's arena, keeping at most [`ARENA_KEPT`] of its capacity: a burst of
+/// large datagrams must not leave its memory behind.
+fn trim(arena: &mut Vec<u8>) {
+    arena.clear();
+    if arena.capacity() > ARENA_KEPT {
+        arena.shrink_to(ARENA_KEPT);
+    }
+}
+
+/// Decodes a message kept as bytes into a view and dispatches it: the handlers that
+/// take the view get it, borrowing `bytes`.
+fn dispatch_bytes(e: &Engine, bytes: &[u8], ctx: Context) {
+    match osc_codec::decode_with(bytes, &e.config.codec) {
+        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(&m, &ctx),
+        Ok(PacketRef::Bundle(b)) => {
+            let arrival = ctx.arrival;
+            e.core.dispatch(Packet::Bundle(b.to_owned()), ctx, arrival);
+        }
+        Err(err) => {
+            Counters::bump(&e.counters.decode_errors);
+            let peer = ctx.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
+            let channel = ctx.channel.as_deref().unwrap_or("?");
+            log::warn!("malformed packet from {peer} on {channel}: {err}");
+        }
+    }
 }
 
 /// One reactor pass of up to `wait`, then passes that do not wait while the reactor
@@ -84,10 +235,11 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
     /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
-    Queue(&'a Sender<Incoming>),
+    /// Messages kept for a view travel in the pool's buffers.
+    Queue(&'a Sender<Incoming>, &'a BufPool),
     /// Collect, to dispatch after the pass and with the reactor released (comthreads'
     /// `process()` thread, allthreads' I/O threads).
-    Collect(&'a mut Vec<Incoming>),
+    Collect(&'a mut Batch),
 }
 
 /// Decodes received packets and hands them on.
@@ -142,7 +294,7 @@ impl<'a> Sink<'a> {
     /// How many packets `Deliver::Collect` holds (0 for the other kinds).
     pub(crate) fn collected(&self) -> usize {
         match &self.to {
-            Deliver::Collect(batch) => batch.len(),
+            Deliver::Collect(batch) => batch.items.len(),
             _ => 0,
         }
     }
@@ -159,6 +311,23 @@ impl<'a> Sink<'a> {
             log::debug!("decode hook of {} dropped a packet", p.name);
             return;
         }
+        if hooks.as_ref().is_none_or(|h| h.decode.is_none())
+            && p.data.first() == Some(&b'/')
+            && s.core.dispatcher().takes_views()
+        {
+            // A message on its own, and handlers that take a view: keep the bytes,
+            // decoded when dispatched.
+            log::trace!("message from {:?} on {}: kept for a view", p.peer, p.name);
+            let ctx = self.context(name, &p);
+            match &mut self.to {
+                Deliver::Queue(tx, pool) => {
+                    let item = Item::Pooled(pool.copy(p.data));
+                    queue(s, tx, Incoming { item, ctx }, p.name);
+                }
+                Deliver::Collect(batch) => batch.push_bytes(p.data, ctx),
+            }
+            return;
+        }
         let bytes = decoded.bytes.as_deref().unwrap_or(p.data);
         let mut packet = match osc_codec::Packet::decode_with(bytes, &s.config.codec) {
             Ok(packet) => packet,
@@ -171,6 +340,19 @@ impl<'a> Sink<'a> {
         };
         hooks::apply(&mut packet, decoded.options);
         log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
+        let ctx = self.context(name, &p);
+        let incoming = Incoming {
+            item: Item::Decoded(packet),
+            ctx,
+        };
+        match &mut self.to {
+            Deliver::Queue(tx, _) => queue(s, tx, incoming, p.name),
+            Deliver::Collect(batch) => batch.items.push(incoming),
+        }
+    }
+
+    /// The context of a received packet.
+    fn context(&mut self, name: Arc<str>, p: &Received<'_>) -> Context {
         let arrival = self.arrival(p.arrival);
         let mut ctx = Context::new(arrival).with_channel(name);
         if let Some(peer) = p.peer {
@@ -179,15 +361,15 @@ impl<'a> Sink<'a> {
         if let Some(path) = p.peer_path {
             ctx = ctx.with_peer_path(path);
         }
-        match &mut self.to {
-            Deliver::Queue(tx) => {
-                if tx.try_send((packet, ctx)).is_err() {
-                    Counters::bump(&s.counters.incoming_dropped);
-                    log::warn!("process() is behind: dropped a packet from {}", p.name);
-                }
-            }
-            Deliver::Collect(batch) => batch.push((packet, ctx)),
-        }
+        ctx
+    }
+}
+
+/// Queues for `process()`; full: dropped and counted.
+fn queue(s: &Engine, tx: &Sender<Incoming>, incoming: Incoming, channel: &str) {
+    if tx.try_send(incoming).is_err() {
+        Counters::bump(&s.counters.incoming_dropped);
+        log::warn!("process() is behind: dropped a packet from {channel}");
     }
 }
 
@@ -200,5 +382,55 @@ pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &m
     if let Err(e) = reactor.poll(timeout, |p| sink.packet(p)) {
         log::error!("I/O thread: {e}");
         std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_buffers_come_back_unless_large() {
+        let pool = BufPool::new();
+        let start = pool.rx.len();
+        assert_eq!(start, BufPool::AT_START);
+        let small = pool.copy(b"/a\0\0,\0\0\0");
+        assert_eq!(small.buf, b"/a\0\0,\0\0\0");
+        assert_eq!(pool.rx.len(), start - 1);
+        drop(small);
+        assert_eq!(pool.rx.len(), start);
+        let large = pool.copy(&[0u8; BufPool::KEPT_BYTES + 1]);
+        drop(large);
+        // The buffer it took grew past the limit: freed, not kept.
+        assert_eq!(pool.rx.len(), start - 1);
+    }
+
+    #[test]
+    fn a_large_arena_is_not_kept() {
+        let mut large = vec![1u8; 3 * ARENA_KEPT];
+        trim(&mut large);
+        assert!(large.is_empty() && large.capacity() <= ARENA_KEPT);
+        let mut small = Vec::with_capacity(100);
+        small.push(1u8);
+        trim(&mut small);
+        assert_eq!(small.capacity(), 100);
+    }
+
+    #[test]
+    fn the_batch_keeps_message_bytes_in_order() {
+        let mut batch = Batch::default();
+        let ctx = Context::new(TimeTag::new(1, 0));
+        batch.push_bytes(b"one", ctx.clone());
+        batch.push_bytes(b"three", ctx);
+        let spans: Vec<&[u8]> = batch
+            .items
+            .iter()
+            .map(|i| match i.item {
+                Item::Span { start, len } => batch.arena.get(start..start + len).unwrap(),
+                _ => &[],
+            })
+            .collect();
+        assert_eq!(spans, [&b"one"[..], &b"three"[..]]);
     }
 }

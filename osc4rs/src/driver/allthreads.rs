@@ -22,7 +22,7 @@ use osc_channel::Reactor;
 use parking_lot::Mutex;
 
 use crate::Result;
-use crate::receive::{Deliver, IO_PASS, Incoming, Sink, dispatch_batch, io_pass};
+use crate::receive::{Batch, Deliver, IO_PASS, Sink, dispatch_batch, io_pass};
 use crate::state::Engine;
 
 use super::baton::{Baton, Relay, STANDBY_MAX, STANDBY_MIN};
@@ -81,7 +81,9 @@ impl AllThreads {
 fn io_loop(e: &Engine, crew: &Crew) {
     let relay = &crew.relay;
     let mut standby = STANDBY_MIN;
-    let mut batch = Vec::new();
+    // Sized for a typical pass up front: each of the two I/O threads has its own, and
+    // either may read first long after the other.
+    let mut batch = Batch::with_capacity(256, 16 * 1024);
     while !relay.stopping() {
         let Some(mut baton) = relay.try_take() else {
             std::thread::park_timeout(standby);
@@ -103,7 +105,7 @@ fn io_loop(e: &Engine, crew: &Crew) {
 
 /// One reactor pass (waking for the next due bundle), collecting decoded packets;
 /// `false` once the channels are closed.
-fn read_once(e: &Engine, baton: &mut Baton, batch: &mut Vec<Incoming>) -> bool {
+fn read_once(e: &Engine, baton: &mut Baton, batch: &mut Batch) -> bool {
     let Baton { reactor, cache } = baton;
     let Some(reactor) = reactor.as_mut() else {
         return false;
@@ -119,8 +121,8 @@ impl Crew {
     /// in this thread (unless the other I/O thread hands them to the workers), or, if
     /// the other I/O thread is running jobs already, on the workers: one thread must
     /// stay free to read.
-    fn run(&self, e: &Engine, batch: &mut Vec<Incoming>) {
-        let dispatch = |batch: &mut Vec<Incoming>| {
+    fn run(&self, e: &Engine, batch: &mut Batch) {
+        let dispatch = |batch: &mut Batch| {
             dispatch_batch(e, batch);
             e.core.run_due();
         };

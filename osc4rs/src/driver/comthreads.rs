@@ -31,7 +31,8 @@ use osc_channel::Reactor;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::receive::{
-    Deliver, IO_PASS, Incoming, Sink, dispatch_batch, io_pass, read_pending, with_batch,
+    Batch, BufPool, Deliver, IO_PASS, Incoming, Sink, dispatch_batch, io_pass, read_pending,
+    with_batch,
 };
 use crate::state::Engine;
 use crate::{OscError, Result};
@@ -47,6 +48,9 @@ struct Hub {
     /// `Config::incoming_queue`: beyond it they are dropped, logged and counted).
     tx: Sender<Incoming>,
     rx: Receiver<Incoming>,
+    /// The buffers that carry messages kept for a view (borrowed handlers) to
+    /// `process()`.
+    bufs: BufPool,
 }
 
 /// The comthreads driver.
@@ -63,6 +67,7 @@ impl CommThreads {
             wanted: AtomicBool::new(false),
             tx,
             rx,
+            bufs: BufPool::new(),
         });
         let (e, h) = (Arc::clone(engine), Arc::clone(&hub));
         let thread = hub.relay.spawn_io_threads(1, move || io_loop(&e, &h))?;
@@ -103,7 +108,7 @@ impl CommThreads {
 impl Hub {
     /// Moves what the I/O thread queued into `batch` (at most a queue's worth, so a
     /// flood cannot keep one call busy forever).
-    fn take_queued(&self, e: &Engine, batch: &mut Vec<Incoming>) {
+    fn take_queued(&self, e: &Engine, batch: &mut Batch) {
         batch.extend(self.rx.try_iter().take(e.config.incoming_queue.max(1)));
     }
 
@@ -112,7 +117,7 @@ impl Hub {
     /// was nothing, what a reactor pass of up to `wait` receives (and the passes that
     /// read what it left pending). The baton is released on return, so the caller
     /// dispatches without holding it.
-    fn pass(&self, e: &Engine, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
+    fn pass(&self, e: &Engine, wait: Duration, batch: &mut Batch) -> Result<()> {
         let relay = &self.relay;
         let mut baton = match relay.try_take() {
             Some(baton) => baton,
@@ -147,7 +152,7 @@ impl Hub {
         let Some(reactor) = reactor.as_mut() else {
             return;
         };
-        let mut sink = Sink::new(e, cache, Deliver::Queue(&self.tx));
+        let mut sink = Sink::new(e, cache, Deliver::Queue(&self.tx, &self.bufs));
         while !self.relay.stopping() && !self.wanted.load(Ordering::Acquire) {
             io_pass(reactor, Some(IO_PASS), &mut sink);
         }

@@ -18,7 +18,7 @@ use osc_channel::{ChannelId, ChannelSpec, Reactor, ReactorHandle};
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::receive::{
-    ChannelCache, Deliver, Incoming, Sink, dispatch_batch, read_pending, with_batch,
+    Batch, ChannelCache, Deliver, Sink, dispatch_batch, read_pending, with_batch,
 };
 use crate::state::{Engine, Opened};
 use crate::stats::Counters;
@@ -61,7 +61,7 @@ impl EventLoop {
 
     /// Waits up to `wait`, then reads until nothing is pending (at most
     /// `PROCESS_MAX_PACKETS`), collecting into `batch`.
-    fn pass(&self, e: &Engine, wait: Duration, batch: &mut Vec<Incoming>) -> Result<()> {
+    fn pass(&self, e: &Engine, wait: Duration, batch: &mut Batch) -> Result<()> {
         self.let_waiters_go_first();
         let mut guard = self.reactor.lock();
         let Some(reactor) = guard.as_mut() else {
@@ -150,7 +150,7 @@ impl EventLoop {
             return;
         };
         let flush = e.config.flush_timeout;
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         let flushed = {
             let mut cache = self.cache.lock();
             let mut sink = Sink::new(e, &mut cache, Deliver::Collect(&mut batch));

@@ -63,16 +63,25 @@ fn cpu_target(kind: &str) -> Option<f64> {
         "eventloop" => Some(1.3),
         "comthreads" => Some(1.5),
         "allthreads" => Some(2.0),
+        // Issue #22's targets, for the receive path of borrowed handlers.
+        "eventloop+view" => Some(1.1),
+        "comthreads+view" => Some(1.2),
         _ => None,
     }
 }
 
-/// `throughput COUNT RUNS`: every receiver kind against the same plain sender, RUNS times
-/// interleaved.
-pub(crate) fn throughput(count: u64, runs: usize) {
+/// `throughput COUNT RUNS [KINDS]`: every receiver kind (or the comma-separated
+/// `only`, the baseline first) against the same plain sender, RUNS times interleaved.
+pub(crate) fn throughput(count: u64, runs: usize, only: &str) {
     let py = osc4py3_python();
-    let mut kinds: Vec<&str> = KINDS.to_vec();
-    if py.is_some() {
+    let mut kinds: Vec<&str> = if only.is_empty() {
+        KINDS.to_vec()
+    } else {
+        only.split(',').collect()
+    };
+    if !only.is_empty() {
+        // Only what was asked for.
+    } else if py.is_some() {
         kinds.push("osc4py3");
     } else {
         eprintln!("osc4py3 is not installed in .venv (scripts/install-peers.sh): skipped");
@@ -152,6 +161,28 @@ pub(crate) fn throughput(count: u64, runs: usize) {
         println!(
             "| {kind} | {srate:.0} | {received:.0} | {lost:.0} | {rate:.0} | {cpu:.0} ns | {ratio:.2}x | {target} | {met} |"
         );
+    }
+    // Borrowed against owned handlers of the same receiver, paired per run.
+    let rows = |kind: &str| -> Option<Vec<Fields>> {
+        let i = kinds.iter().position(|k| *k == kind)?;
+        Some(results.get(i)?.iter().map(|(r, _)| r.clone()).collect())
+    };
+    let pairs: Vec<(&str, Vec<Fields>, Vec<Fields>)> = kinds
+        .iter()
+        .filter_map(|k| {
+            let owned = k.strip_suffix("+view")?;
+            Some((*k, rows(k)?, rows(owned)?))
+        })
+        .collect();
+    if !pairs.is_empty() {
+        println!(
+            "\n| borrowed handler | CPU per message against the owned handler (paired runs, median) |"
+        );
+        println!("|---|---|");
+        for (kind, view, owned) in pairs {
+            let ratio = paired_ratio(&view, &owned, cpu_per_msg);
+            println!("| {kind} | {ratio:.2}x |");
+        }
     }
 }
 

@@ -5,11 +5,11 @@
 //! `docs/performance.md`, section `## osc4rs`.
 //!
 //! ```text
-//! osc4rs_facade_bench throughput [COUNT [RUNS]]          # driver: every receiver, RUNS times
+//! osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]]  # driver: every receiver (or KINDS, comma-separated), RUNS times
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS [split]]]    # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
-//! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads
+//! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
 //! osc4rs_facade_bench idle KIND SECS
@@ -33,7 +33,7 @@ fn main() {
     let cmd = args.first().map_or("", String::as_str);
     let text = |i: usize| args.get(i).cloned().unwrap_or_default();
     match cmd {
-        "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3)),
+        "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3), &text(3)),
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
         "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), text(3) == "split"),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
@@ -49,7 +49,7 @@ fn main() {
         "pong" => latency::pong(&text(1), arg(&args, 2, 0)),
         _ => {
             eprintln!(
-                "usage: osc4rs_facade_bench throughput [COUNT [RUNS]] | idle-all [SECS [RUNS]] \
+                "usage: osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]] | idle-all [SECS [RUNS]] \
                  | latency [ROUNDS [RUNS [split]]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
                  | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"

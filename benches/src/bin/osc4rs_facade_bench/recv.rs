@@ -15,8 +15,18 @@ use crate::measure::{cpu_ns, message_bytes, nanos, report};
 const FIRST_WAIT: Duration = Duration::from_secs(10);
 
 /// The receiver kinds of the throughput table, in table order (osc4py3 is added by the
-/// driver when it is installed).
-pub(crate) const KINDS: [&str; 4] = ["baseline", "eventloop", "comthreads", "allthreads"];
+/// driver when it is installed). `+view`: the same receiver with a borrowed handler
+/// (`Handler::borrowed` over the zero-copy view; the baseline decodes a view with
+/// `osc_codec::decode` instead of an owned packet).
+pub(crate) const KINDS: [&str; 7] = [
+    "baseline",
+    "baseline+view",
+    "eventloop",
+    "eventloop+view",
+    "comthreads",
+    "comthreads+view",
+    "allthreads",
+];
 
 /// The facade mode of a kind name.
 pub(crate) fn mode(kind: &str) -> Option<Mode> {
@@ -86,7 +96,10 @@ fn counting_handler(n: &AtomicU64) -> impl Fn(&Message) + '_ {
 pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
     let counter = Arc::new(AtomicU64::new(0));
     let mut p = Progress::new();
-    if kind == "baseline" {
+    let (base, view) = kind
+        .strip_suffix("+view")
+        .map_or((kind, false), |k| (k, true));
+    if base == "baseline" {
         // A blocking std socket with the same receive buffer request as the facade's
         // default (osc_channel::DEFAULT_RECV_BUFFER), decoded with osc_codec into an
         // owned packet, and the same counting handler.
@@ -104,14 +117,22 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
         sock.set_read_timeout(Some(FIRST_WAIT)).expect("timeout");
         println!("READY {}", sock.local_addr().expect("addr").port());
         let handler = counting_handler(&counter);
+        let view_handler = |_m: &osc_codec::MessageRef<'_>| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        };
         let mut buf = vec![0u8; 1 << 16];
         let cpu0 = cpu_ns();
         let mut n = 0;
         loop {
             match sock.recv_from(&mut buf) {
                 Ok((len, _peer)) => {
-                    if let Ok(osc_codec::Packet::Message(m)) =
-                        osc_codec::Packet::decode(buf.get(..len).unwrap_or_default())
+                    let bytes = buf.get(..len).unwrap_or_default();
+                    if view {
+                        if let Ok(osc_codec::PacketRef::Message(m)) = osc_codec::decode(bytes) {
+                            view_handler(&m);
+                        }
+                    } else if let Ok(osc_codec::Packet::Message(m)) =
+                        osc_codec::Packet::decode(bytes)
                     {
                         handler(&m);
                     }
@@ -130,15 +151,25 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
         p.finish(kind, count, cpu_ns().saturating_sub(cpu0));
         return;
     }
-    let mode = mode(kind).unwrap_or_else(|| panic!("unknown receiver kind {kind}"));
+    let mode = mode(base).unwrap_or_else(|| panic!("unknown receiver kind {kind}"));
     // Default options: exec_threads 10 in allthreads, as osc4py3.
     let osc = Osc::builder().mode(mode).start().expect("start");
     osc.udp_server("in", "127.0.0.1:0").expect("server");
     let c = Arc::clone(&counter);
-    osc.method("/test/here/*", move |_m: &Message| {
-        c.fetch_add(1, Ordering::Relaxed);
-    })
-    .expect("method");
+    if view {
+        osc.method(
+            "/test/here/*",
+            osc4rs::Handler::borrowed(move |_m, _ctx| {
+                c.fetch_add(1, Ordering::Relaxed);
+            }),
+        )
+        .expect("method");
+    } else {
+        osc.method("/test/here/*", move |_m: &Message| {
+            c.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("method");
+    }
     println!("READY {}", osc.local_addr("in").expect("addr").port());
     let cpu0 = cpu_ns();
     loop {

@@ -1,0 +1,206 @@
+//! Zero allocations per received message for borrowed handlers
+//! (`Handler::typed_ref`, `Handler::borrowed`): UDP datagrams received, decoded into a
+//! view, matched and handled, in eventloop and comthreads mode, counted by a counting
+//! global allocator over every thread of the process, in steady state.
+//!
+//! The warm-up rounds are not counted: the first packet from a new channel caches the
+//! channel's name, and the batch, its byte arena and comthreads' buffer pool grow to
+//! their working size. parking_lot's table of parked threads, allocated at the first
+//! contended lock of the process, is made before counting (`warm_parking_lot`).
+//! Allthreads is counted with its handlers inline (run by the I/O thread that read
+//! the message): pool jobs take an owned copy.
+//!
+//! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary, like
+//! osc-codec's and osc4rs-tokio's `tests/allocations.rs`, is the one place in the crate
+//! that needs it (the library forbids unsafe code).
+#![allow(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use osc_codec::{ArgRef, Message};
+use osc4rs::{Executor, Handler, MethodOptions, Mode, Osc};
+
+/// Counts allocations in every thread (comthreads' I/O thread reads and queues).
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const BATCH: u64 = 64;
+const ROUNDS: u64 = 30;
+const WARM_UP: u64 = 5;
+
+/// Receives `ROUNDS` rounds of `BATCH` datagrams, each handled by a typed borrowed
+/// handler on its literal address and a borrowed handler on a filter (or, with
+/// `owned`, their owned counterparts, the control); returns the allocations counted
+/// after the warm-up and the messages they cover.
+fn run(mode: Mode, let_io_thread_read: bool, owned: bool) -> (usize, u64) {
+    let osc = Osc::builder().mode(mode).start().unwrap();
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    let to = osc.local_addr("in").unwrap();
+    let typed = Arc::new(AtomicU64::new(0));
+    let seen = Arc::new(AtomicU64::new(0));
+    let t = Arc::clone(&typed);
+    let add = move |freq: f32, voice: i32, shape: Option<f32>| {
+        assert!(shape.is_none());
+        t.fetch_add(freq as u64 + voice as u64, Ordering::Relaxed);
+    };
+    let s = Arc::clone(&seen);
+    let count = move |seven: bool| {
+        if seven {
+            s.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    if owned {
+        osc.method("/synth/1/freq", Handler::typed(add)).unwrap();
+        osc.method("/synth/*/freq", move |m: &Message| {
+            count(m.args.iter().any(|a| a.as_i32() == Some(7)));
+        })
+        .unwrap();
+    } else {
+        // Inline: in allthreads, run by the I/O thread that read the message rather
+        // than handed to the pool (the default in eventloop and comthreads).
+        let inline = || MethodOptions::new().executor(Executor::Inline);
+        osc.method_with("/synth/1/freq", Handler::typed_ref(add), inline())
+            .unwrap();
+        let h = Handler::borrowed(move |m, ctx| {
+            assert!(ctx.peer.is_some() && ctx.channel.is_some());
+            count(m.args().any(|a| matches!(a, ArgRef::Int(7))));
+        });
+        osc.method_with("/synth/*/freq", h, inline()).unwrap();
+    }
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bytes = Message::new("/synth/1/freq")
+        .arg(440.0f32)
+        .arg(7)
+        .to_bytes()
+        .unwrap();
+    let mut counted = 0;
+    let mut messages = 0;
+    let mut sent = 0;
+    for round in 0..ROUNDS {
+        // Warm-up rounds send twice as much, half of them read by comthreads' I/O
+        // thread: the batch, its arena and the buffer pool reach a size that the
+        // counted rounds never exceed, whichever thread reads them.
+        let warm_up = round < WARM_UP;
+        let burst = if warm_up { 2 * BATCH } else { BATCH };
+        let before = ALLOCS.load(Ordering::SeqCst);
+        for _ in 0..burst {
+            sender.send_to(&bytes, to).unwrap();
+        }
+        sent += burst;
+        if let_io_thread_read || (warm_up && round % 2 == 0) {
+            // Not an assertion: gives comthreads' I/O thread the time to read and
+            // queue (the count must be zero whichever thread reads).
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        while seen.load(Ordering::Relaxed) < sent {
+            // (allthreads: only sleeps; the I/O threads dispatch)
+            osc.process_timeout(Duration::from_millis(5)).unwrap();
+        }
+        let after = ALLOCS.load(Ordering::SeqCst);
+        if !warm_up {
+            counted += after - before;
+            messages += BATCH;
+            if after != before && !owned {
+                eprintln!("{mode:?} round {round}: {} allocations", after - before);
+            }
+        }
+    }
+    assert_eq!(typed.load(Ordering::Relaxed), sent * 447);
+    assert_eq!(osc.stats().decode_errors, 0);
+    osc.terminate().unwrap();
+    (counted, messages)
+}
+
+/// parking_lot (the runtime's locks) allocates its process-wide table of parked
+/// threads at the first contended lock, and grows it with the number of threads: a
+/// one-time cost, paid here rather than in whichever round first contends the reactor
+/// baton (comthreads' `process_timeout` against its I/O thread). The sleeps only let
+/// the threads park.
+fn warm_parking_lot() {
+    let lock = Arc::new(parking_lot::Mutex::new(()));
+    let held = lock.lock();
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let l = Arc::clone(&lock);
+            std::thread::spawn(move || drop(l.lock()))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    drop(held);
+    for w in waiters {
+        w.join().unwrap();
+    }
+    // This thread parks once too.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l = Arc::clone(&lock);
+    let holder = std::thread::spawn(move || {
+        let _g = l.lock();
+        tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    });
+    rx.recv().unwrap();
+    drop(lock.lock());
+    holder.join().unwrap();
+}
+
+#[test]
+fn borrowed_handlers_allocate_nothing_per_received_message() {
+    warm_parking_lot();
+    // One test: the counter is global, so the modes must not run at the same time.
+    for (mode, io_thread) in [
+        (Mode::EventLoop, false),
+        (Mode::CommThreads, false),
+        (Mode::CommThreads, true),
+        (Mode::AllThreads, false),
+    ] {
+        let (allocs, messages) = run(mode, io_thread, false);
+        eprintln!(
+            "{mode:?} (I/O thread reads: {io_thread}), borrowed: {allocs} allocations for {messages} messages"
+        );
+        assert_eq!(
+            allocs, 0,
+            "{mode:?}: {allocs} allocations for {messages} messages"
+        );
+        // The control: owned handlers allocate per message, and the counter sees it.
+        let (allocs, messages) = run(mode, io_thread, true);
+        eprintln!(
+            "{mode:?} (I/O thread reads: {io_thread}), owned: {allocs} allocations for {messages} messages"
+        );
+        assert!(
+            allocs >= messages as usize,
+            "{mode:?}: the control counted {allocs}"
+        );
+    }
+}
