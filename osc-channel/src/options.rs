@@ -471,6 +471,11 @@ pub struct ReactorConfig {
     /// The reactor allocates this many 64 KiB slots once (2 MiB for 32), so no
     /// datagram is ever cut.
     pub batch_receive: usize,
+    /// With `batch_receive` above 1: read each UDP socket in whichever way has cost
+    /// less per datagram lately, a batch (`recvmmsg`) or one datagram at a time
+    /// (`recv_from`), trying the other way now and then (default true). Which is
+    /// cheaper depends on the kernel and the host's state; false always batches.
+    pub adaptive_receive: bool,
     /// Busy polling before blocking (default zero: off). When a pass would wait, it
     /// first polls without waiting, again and again, for up to this long, and blocks
     /// only if nothing arrived. A packet then finds the thread running instead of
@@ -490,6 +495,7 @@ impl Default for ReactorConfig {
             command_queue: 65_536,
             events_capacity: 256,
             batch_receive: 32,
+            adaptive_receive: true,
             busy_poll: Duration::ZERO,
         }
     }

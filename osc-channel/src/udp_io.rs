@@ -55,6 +55,8 @@ pub(crate) struct UdpIo {
     writer_socket: Option<Arc<std::net::UdpSocket>>,
     /// What the socket is registered for in the reactor's poll (`None`: not registered).
     registered: Option<mio::Interest>,
+    /// Whether this socket is read a datagram or a batch at a time.
+    chooser: crate::machine::ReceiveChooser,
 }
 
 impl Drop for UdpIo {
@@ -73,7 +75,13 @@ impl UdpIo {
             backlog: Arc::default(),
             writer_socket: None,
             registered: None,
+            chooser: crate::machine::ReceiveChooser::new(),
         }
+    }
+
+    /// How this socket's next read is made, and where its cost is told.
+    pub(crate) fn chooser(&mut self) -> &mut crate::machine::ReceiveChooser {
+        &mut self.chooser
     }
 
     pub(crate) fn info(&self) -> SocketInfo {

@@ -15,8 +15,10 @@
 //! | [`Reconnect`] | a client's connection state and reconnection backoff |
 //! | [`Admission`] | a server's connection count against its limit |
 //! | [`Timers`] | deadlines of many channels in one heap |
+//! | [`ReceiveChooser`] | whether a UDP socket is read one datagram or a batch at a time, by what each costs here |
 
 mod admission;
+mod receive;
 mod reconnect;
 mod stream;
 mod timers;
@@ -24,6 +26,7 @@ mod udp;
 mod ws;
 
 pub use admission::{Admission, Admit};
+pub use receive::{PROBE_EVERY, ReadMode, ReceiveChooser};
 pub use reconnect::{ClientState, Lost, Reconnect};
 pub use stream::{Deframed, EVICT_IDLE_AFTER, StreamMachine, StreamTimeouts, Timeout};
 pub use timers::Timers;

@@ -133,11 +133,26 @@ impl Reactor {
                 let cap = self.options.max_datagrams_per_event;
                 #[cfg(target_os = "linux")]
                 let read = if self.options.batch_receive > 1 {
-                    let slots = self.options.batch_receive;
-                    let batch = self
-                        .batch
-                        .get_or_insert_with(|| osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE));
-                    u.read_batch(cid, &ch.name, batch, cap, sink)
+                    let adaptive = self.options.adaptive_receive;
+                    let mode = if adaptive {
+                        u.chooser().mode()
+                    } else {
+                        crate::machine::ReadMode::Batch
+                    };
+                    let started = adaptive.then(Instant::now);
+                    let read = if mode == crate::machine::ReadMode::Batch {
+                        let slots = self.options.batch_receive;
+                        let batch = self.batch.get_or_insert_with(|| {
+                            osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE)
+                        });
+                        u.read_batch(cid, &ch.name, batch, cap, sink)
+                    } else {
+                        u.read(cid, &ch.name, &mut self.buf, cap, sink)
+                    };
+                    if let Some(t) = started {
+                        u.chooser().observed(mode, read.delivered, t.elapsed());
+                    }
+                    read
                 } else {
                     u.read(cid, &ch.name, &mut self.buf, cap, sink)
                 };

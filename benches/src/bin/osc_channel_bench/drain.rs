@@ -37,6 +37,7 @@ impl Receiver {
         }
         let opts = ReactorConfig {
             batch_receive: if mode == "reactor" { 0 } else { batch },
+            adaptive_receive: mode == "reactor-adaptive",
             ..ReactorConfig::default()
         };
         let mut r = Reactor::with_options(opts).expect("reactor");

@@ -10,7 +10,13 @@ use osc_channel::{Reactor, ReactorConfig, UdpConfig};
 use crate::measure::{Cpu, median, message, nanos, parse_result, report};
 
 /// The receiver modes, in table order.
-pub(crate) const RECV_MODES: [&str; 4] = ["plain", "plain-defaultbuf", "reactor", "reactor-batch"];
+pub(crate) const RECV_MODES: [&str; 5] = [
+    "plain",
+    "plain-defaultbuf",
+    "reactor",
+    "reactor-batch",
+    "reactor-adaptive",
+];
 /// The sender modes.
 pub(crate) const SEND_MODES: [&str; 2] = ["plain", "sendmmsg"];
 
@@ -140,9 +146,10 @@ pub(crate) fn recv(mode: &str, count: u64, idle: Duration, batch: usize, period:
             t.end(timed_out);
             finish(mode, count, &t, cpu, rcvbuf);
         }
-        "reactor" | "reactor-batch" => {
+        "reactor" | "reactor-batch" | "reactor-adaptive" => {
             let opts = ReactorConfig {
                 batch_receive: if mode == "reactor" { 0 } else { batch },
+                adaptive_receive: mode == "reactor-adaptive",
                 ..ReactorConfig::default()
             };
             let mut r = Reactor::with_options(opts).expect("reactor");
