@@ -39,6 +39,15 @@ impl ReadMode {
 /// known again when the host changes.
 pub const PROBE_EVERY: u32 = 64;
 
+/// Reads that are all timed, at first.
+const WARM_UP: u32 = 16;
+
+/// Afterwards, one read of the mode in use in this many is timed.
+const TIME_EVERY: u32 = 8;
+
+/// How much cheaper the other way must be for a switch (5%).
+const HYSTERESIS: f64 = 0.05;
+
 /// The weight of a new observation in a mode's running cost.
 const WEIGHT: f64 = 0.125;
 
@@ -52,8 +61,8 @@ const WEIGHT: f64 = 0.125;
 /// use std::time::Duration;
 ///
 /// let mut c = ReceiveChooser::new();
-/// // Both modes are tried first, then the cheaper one is used.
-/// for _ in 0..4 {
+/// // Both modes take turns at first, then the cheaper one is used.
+/// for _ in 0..40 {
 ///     let mode = c.mode();
 ///     let per_datagram = if mode == ReadMode::Single { 700 } else { 900 };
 ///     c.observed(mode, 10, Duration::from_nanos(10 * per_datagram));
@@ -64,8 +73,16 @@ const WEIGHT: f64 = 0.125;
 pub struct ReceiveChooser {
     /// Running nanoseconds per datagram, by mode (`None`: not measured yet).
     cost: [Option<f64>; 2],
+    /// Observations so far, by mode (saturating).
+    samples: [u32; 2],
     /// Reads since the other mode was last tried.
     since_probe: u32,
+    /// Reads so far (saturating).
+    reads: u32,
+    /// The mode in use (what the probes are compared with).
+    current: ReadMode,
+    /// Whether the read [`mode`](Self::mode) just chose is worth timing.
+    timed: bool,
 }
 
 impl Default for ReceiveChooser {
@@ -85,7 +102,11 @@ impl ReceiveChooser {
     pub fn new() -> Self {
         ReceiveChooser {
             cost: [None, None],
+            samples: [0, 0],
             since_probe: 0,
+            reads: 0,
+            current: ReadMode::Batch,
+            timed: true,
         }
     }
 
@@ -94,22 +115,61 @@ impl ReceiveChooser {
     /// ```
     /// use osc_channel::machine::{ReadMode, ReceiveChooser};
     /// let mut c = ReceiveChooser::new();
-    /// assert_eq!(c.mode(), ReadMode::Batch); // unmeasured: batch first
+    /// assert_eq!(c.mode(), ReadMode::Batch); // the first read batches
+    /// assert_eq!(c.mode(), ReadMode::Single); // then the two take turns a while
     /// ```
     pub fn mode(&mut self) -> ReadMode {
-        let (single, batch) = (self.cost[0], self.cost[1]);
-        let best = match (single, batch) {
-            (_, None) => return ReadMode::Batch,
-            (None, _) => return ReadMode::Single,
-            (Some(s), Some(b)) if s < b => ReadMode::Single,
-            _ => ReadMode::Batch,
+        self.reads = self.reads.saturating_add(1);
+        self.timed = true;
+        // At first the two ways take turns, a few reads each (the first read of a
+        // socket pays for cold caches, whichever way it is made).
+        if self.reads <= WARM_UP {
+            return if self.reads % 2 == 1 {
+                ReadMode::Batch
+            } else {
+                ReadMode::Single
+            };
+        }
+        let (Some(s), Some(b)) = (self.cost[0], self.cost[1]) else {
+            return if self.cost[1].is_none() {
+                ReadMode::Batch
+            } else {
+                ReadMode::Single
+            };
         };
+        // Switch only for a clear gain: two ways within a few percent would otherwise
+        // alternate on noise, each switch paying for the colder path.
+        let (mine, theirs) = match self.current {
+            ReadMode::Single => (s, b),
+            ReadMode::Batch => (b, s),
+        };
+        if theirs < mine * (1.0 - HYSTERESIS) {
+            self.current = self.current.other();
+        }
+        let best = self.current;
         self.since_probe += 1;
         if self.since_probe >= PROBE_EVERY {
             self.since_probe = 0;
             return best.other();
         }
+        // Once both are known, one read in TIME_EVERY of the mode in use is enough to
+        // follow it (a probe is always timed).
+        self.timed = self.reads % TIME_EVERY == 0;
         best
+    }
+
+    /// Whether the read [`mode`](Self::mode) just chose should be timed and told to
+    /// [`observed`](Self::observed): every probe and every read at first, then one in
+    /// eight, so that the clock is read on few readiness events.
+    ///
+    /// ```
+    /// let mut c = osc_channel::machine::ReceiveChooser::new();
+    /// c.mode();
+    /// assert!(c.wants_timing());
+    /// ```
+    #[must_use]
+    pub fn wants_timing(&self) -> bool {
+        self.timed
     }
 
     /// A read in `mode` delivered `datagrams` and took `elapsed` (system calls
@@ -131,12 +191,18 @@ impl ReceiveChooser {
             return;
         }
         let per = elapsed.as_nanos() as f64 / datagrams as f64;
-        let slot = self.cost.get_mut(mode.index());
-        if let Some(cost) = slot {
+        let i = mode.index();
+        let seen = self.samples.get(i).copied().unwrap_or(0);
+        if let Some(cost) = self.cost.get_mut(i) {
             *cost = Some(match *cost {
-                Some(c) => c + WEIGHT * (per - c),
-                None => per,
+                // The first observation is replaced by the second (cold caches).
+                Some(c) if seen >= 2 => c + WEIGHT * (per - c),
+                Some(c) if seen == 1 => per.min(c),
+                _ => per,
             });
+        }
+        if let Some(n) = self.samples.get_mut(i) {
+            *n = n.saturating_add(1);
         }
     }
 
@@ -175,9 +241,10 @@ mod tests {
     fn the_cheaper_mode_is_used_and_the_other_probed_now_and_then() {
         let mut c = ReceiveChooser::new();
         let used = feed(&mut c, 640, 600, 800);
-        // Two first tries, then one probe of the batch every PROBE_EVERY reads.
-        assert!(used[1] <= 1 + 640 / PROBE_EVERY as usize, "{used:?}");
-        assert!(used[0] >= 640 - 1 - 640 / PROBE_EVERY as usize, "{used:?}");
+        // Turns at first, then one probe of the batch every PROBE_EVERY reads.
+        let at_most = (WARM_UP / 2) as usize + 1 + 640 / PROBE_EVERY as usize;
+        assert!(used[1] <= at_most, "{used:?}");
+        assert!(used[0] >= 640 - at_most, "{used:?}");
     }
 
     #[test]

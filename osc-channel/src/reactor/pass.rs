@@ -139,7 +139,7 @@ impl Reactor {
                     } else {
                         crate::machine::ReadMode::Batch
                     };
-                    let started = adaptive.then(Instant::now);
+                    let started = (adaptive && u.chooser().wants_timing()).then(Instant::now);
                     let read = if mode == crate::machine::ReadMode::Batch {
                         let slots = self.options.batch_receive;
                         let batch = self.batch.get_or_insert_with(|| {
