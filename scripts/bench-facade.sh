@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # osc4rs facade benches: receiver CPU per message, loss and messages/s against a
-# plain-socket baseline (and osc4py3 1.0.8 when .venv has it), idle CPU, and
+# plain-socket baseline (and osc4py3 1.0.8 when .venv has it, and liblo's C receiver,
+# built here against Debian's liblo-dev), idle CPU, and
 # ping-pong round trips. The throughput table has a `+view` row per receiver with a
 # borrowed handler (Handler::borrowed over the zero-copy view) and a table of borrowed
 # against owned, paired per run. Sender and receiver are separate processes on 127.0.0.1;
@@ -16,6 +17,14 @@ ROUNDS=${3:-2000}
 IDLE_SECS=${4:-2}
 cargo build --release -q -p osc4rs-benches --bin osc4rs_facade_bench
 BIN="${CARGO_TARGET_DIR:-target}/release/osc4rs_facade_bench"
+# liblo's receiver beside ours: a small C program against Debian's liblo-dev.
+if ! dpkg -s liblo-dev >/dev/null 2>&1; then
+  apt-get install -y -q liblo-dev >/dev/null 2>&1 || echo "liblo-dev could not be installed: no liblo row" >&2
+fi
+LIBLO_RECV="${CARGO_TARGET_DIR:-target}/release/liblo_recv"
+if cc -O2 -o "$LIBLO_RECV" benches/c/liblo_recv.c -llo 2>/dev/null; then
+  export OSC4RS_LIBLO_RECV="$LIBLO_RECV"
+fi
 echo "## Throughput"
 echo
 "$BIN" throughput "$COUNT" "$RUNS"

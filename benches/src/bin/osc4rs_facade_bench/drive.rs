@@ -79,18 +79,36 @@ pub(crate) fn throughput(count: u64, runs: usize, only: &str) {
     } else {
         only.split(',').collect()
     };
+    // liblo's receiver: a C program that scripts/bench-facade.sh builds with liblo-dev.
+    let liblo = std::env::var_os("OSC4RS_LIBLO_RECV")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists());
     if !only.is_empty() {
         // Only what was asked for.
-    } else if py.is_some() {
-        kinds.push("osc4py3");
     } else {
-        eprintln!("osc4py3 is not installed in .venv (scripts/install-peers.sh): skipped");
+        if py.is_some() {
+            kinds.push("osc4py3");
+        } else {
+            eprintln!("osc4py3 is not installed in .venv (scripts/install-peers.sh): skipped");
+        }
+        if liblo.is_some() {
+            kinds.push("liblo");
+        } else {
+            eprintln!(
+                "no liblo receiver (OSC4RS_LIBLO_RECV; scripts/bench-facade.sh builds it): skipped"
+            );
+        }
     }
     let mut results: Vec<Vec<(Fields, Fields)>> = vec![Vec::new(); kinds.len()];
     for run in 0..runs {
         for (i, kind) in kinds.iter().enumerate() {
-            let cmd = match (*kind, &py) {
-                ("osc4py3", Some(py)) => osc4py3_command(py, count, 1000),
+            let cmd = match (*kind, &py, &liblo) {
+                ("osc4py3", Some(py), _) => osc4py3_command(py, count, 1000),
+                ("liblo", _, Some(bin)) => {
+                    let mut c = Command::new(bin);
+                    c.args([count.to_string(), "1000".to_owned()]);
+                    c
+                }
                 _ => own(&strings(&["recv", kind, &count.to_string(), "1000"])),
             };
             let (mut rx, out, port) = spawn_ready(cmd);
@@ -167,6 +185,29 @@ pub(crate) fn throughput(count: u64, runs: usize, only: &str) {
         let i = kinds.iter().position(|k| *k == kind)?;
         Some(results.get(i)?.iter().map(|(r, _)| r.clone()).collect())
     };
+    // The facade against liblo's C receiver, paired per run (#22: at most 0.6x).
+    if let Some(lo) = rows("liblo") {
+        println!("\n| receiver | CPU per message against liblo's (paired runs, median) | target |");
+        println!("|---|---|---|");
+        for kind in [
+            "eventloop",
+            "eventloop+view",
+            "comthreads",
+            "comthreads+view",
+        ] {
+            if let Some(r) = rows(kind) {
+                let target = if kind.starts_with("eventloop") {
+                    "≤ 0.6x"
+                } else {
+                    ""
+                };
+                println!(
+                    "| {kind} | {:.2}x | {target} |",
+                    paired_ratio(&r, &lo, cpu_per_msg)
+                );
+            }
+        }
+    }
     let pairs: Vec<(&str, Vec<Fields>, Vec<Fields>)> = kinds
         .iter()
         .filter_map(|k| {
