@@ -12,27 +12,22 @@
 //! | too many WebSocket clients | 503 |
 //! | headers over the limits | 431 (hyper) |
 
-use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use osc_query::guard::{ConnectionLimits, serve_connection};
 
 use crate::config::HttpLimits;
 use crate::hub::Hub;
@@ -95,107 +90,24 @@ pub(crate) async fn serve(
     }
 }
 
-/// A stream that notes when a byte last went either way, for the idle timeout.
-struct Tracked {
-    inner: TcpStream,
-    epoch: Instant,
-    last: Arc<AtomicU64>,
-}
-
-impl Tracked {
-    fn touch(&self) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last.store(ms, Ordering::Relaxed);
-    }
-}
-
-impl AsyncRead for Tracked {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.touch();
-        }
-        r
-    }
-}
-
-impl AsyncWrite for Tracked {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.touch();
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     web: Arc<Web>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    let epoch = Instant::now();
-    let last = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(Tracked {
-        inner: stream,
-        epoch,
-        last: Arc::clone(&last),
-    });
-    let limits = &web.limits;
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192))
-        .max_headers(limits.max_headers)
-        .keep_alive(true);
-    let svc_web = Arc::clone(&web);
-    let svc_stopped = stopped.clone();
-    let svc = service_fn(move |req| {
-        let web = Arc::clone(&svc_web);
-        let stopped = svc_stopped.clone();
-        async move { Ok::<_, Infallible>(answer(req, &web, stopped)) }
-    });
-    let conn = builder.serve_connection(io, svc).with_upgrades();
-    tokio::pin!(conn);
-    let idle = limits.idle_timeout;
-    loop {
-        let quiet = epoch
-            .elapsed()
-            .saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
-        let Some(left) = idle.checked_sub(quiet).filter(|d| !d.is_zero()) else {
-            log::info!("osc-monitor: {peer} idle for {idle:?}; closed");
-            return;
-        };
-        tokio::select! {
-            done = conn.as_mut() => {
-                if let Err(e) = done {
-                    log::info!("osc-monitor: connection from {peer} ended: {e}");
-                }
-                return;
-            }
-            _ = stopped.changed() => return,
-            () = tokio::time::sleep(left) => {}
-        }
-    }
+    let l = &web.limits;
+    let limits = ConnectionLimits::new(
+        l.max_header_bytes,
+        l.max_headers,
+        l.header_timeout,
+        l.idle_timeout,
+    );
+    let (served, page_stopped) = (Arc::clone(&web), stopped.clone());
+    serve_connection(stream, peer, limits, "osc-monitor", stopped, move |req| {
+        answer(req, &served, page_stopped.clone())
+    })
+    .await;
 }
 
 type Answer = Response<Full<Bytes>>;

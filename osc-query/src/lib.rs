@@ -62,6 +62,7 @@ mod dnssd;
 mod error;
 mod events;
 mod ext;
+pub mod guard;
 mod json;
 mod namespace;
 mod node;

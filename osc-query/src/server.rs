@@ -18,23 +18,16 @@
 //! | too many WebSocket clients | 503 |
 //! | headers over `max_header_bytes` or `max_headers` | 431 (hyper) |
 
-use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
@@ -42,6 +35,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::attr::{ATTRIBUTES, IMPLEMENTED};
+use crate::guard::{ConnectionLimits, serve_connection};
 use crate::namespace::Namespace;
 use crate::node::{HostInfo, Transport};
 use crate::{QueryError, Result};
@@ -252,8 +246,9 @@ async fn serve(
                         continue;
                     };
                     let shared = Arc::clone(&shared);
+                    let stopped = stopped.clone();
                     tokio::spawn(async move {
-                        connection(stream, peer, shared).await;
+                        connection(stream, peer, shared, stopped).await;
                         drop(permit);
                     });
                 }
@@ -267,102 +262,27 @@ async fn serve(
     }
 }
 
-/// A stream that notes when a byte last went either way, for the idle timeout.
-struct Tracked {
-    inner: TcpStream,
-    epoch: Instant,
-    last: Arc<AtomicU64>,
-}
-
-impl Tracked {
-    fn touch(&self) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last.store(ms, Ordering::Relaxed);
-    }
-}
-
-impl AsyncRead for Tracked {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.touch();
-        }
-        r
-    }
-}
-
-impl AsyncWrite for Tracked {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.touch();
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<ServedNamespace>) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<ServedNamespace>,
+    stopped: watch::Receiver<bool>,
+) {
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let epoch = Instant::now();
-    let last = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(Tracked {
-        inner: stream,
-        epoch,
-        last: Arc::clone(&last),
-    });
     let cfg = &shared.config;
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_timeout)
-        .max_buf_size(cfg.max_header_bytes.max(8192))
-        .max_headers(cfg.max_headers)
-        .keep_alive(true);
-    let svc_shared = Arc::clone(&shared);
-    let svc = service_fn(move |req| {
-        let shared = Arc::clone(&svc_shared);
-        async move { Ok::<_, Infallible>(answer(req, &shared, local)) }
-    });
-    let conn = builder.serve_connection(io, svc).with_upgrades();
-    tokio::pin!(conn);
-    let idle = shared.config.idle_timeout;
-    loop {
-        let quiet = epoch
-            .elapsed()
-            .saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
-        let Some(left) = idle.checked_sub(quiet).filter(|d| !d.is_zero()) else {
-            log::info!("osc-query: {peer} idle for {idle:?}; closed");
-            return;
-        };
-        tokio::select! {
-            done = conn.as_mut() => {
-                if let Err(e) = done {
-                    log::info!("osc-query: connection from {peer} ended: {e}");
-                }
-                return;
-            }
-            () = tokio::time::sleep(left) => {}
-        }
-    }
+    let limits = ConnectionLimits::new(
+        cfg.max_header_bytes,
+        cfg.max_headers,
+        cfg.header_timeout,
+        cfg.idle_timeout,
+    );
+    let served = Arc::clone(&shared);
+    serve_connection(stream, peer, limits, "osc-query", stopped, move |req| {
+        answer(req, &served, local)
+    })
+    .await;
 }
 
 type Answer = Response<Full<Bytes>>;

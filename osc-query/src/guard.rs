@@ -1,0 +1,215 @@
+//! One HTTP/1.1 connection served with the limits a server on an open network needs:
+//! hyper's header timeout and head-size limits, and an idle timeout (no byte either
+//! way for that long closes it). The OSCQuery server and osc-monitor's web page serve
+//! every connection through [`serve_connection`].
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// The limits of one connection.
+///
+/// ```
+/// let l = osc_query::guard::ConnectionLimits::default();
+/// assert_eq!(l.max_headers, 32);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionLimits {
+    /// The request head's size at most (at least 8192, hyper's minimum); beyond: 431.
+    pub max_header_bytes: usize,
+    /// Header lines at most; beyond: 431.
+    pub max_headers: usize,
+    /// The whole request head must arrive within this time (slowloris).
+    pub header_timeout: Duration,
+    /// No byte in either direction for this long closes the connection.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_header_bytes: 8192,
+            max_headers: 32,
+            header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// Limits from their four values.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = osc_query::guard::ConnectionLimits::new(16 << 10, 64, Duration::from_secs(2), Duration::from_secs(60));
+    /// assert_eq!(l.idle_timeout, Duration::from_secs(60));
+    /// ```
+    #[must_use]
+    pub fn new(
+        max_header_bytes: usize,
+        max_headers: usize,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Self {
+        ConnectionLimits {
+            max_header_bytes,
+            max_headers,
+            header_timeout,
+            idle_timeout,
+        }
+    }
+}
+
+/// A stream that notes when a byte last went either way, for the idle timeout.
+struct Tracked {
+    inner: TcpStream,
+    epoch: Instant,
+    last: Arc<AtomicU64>,
+}
+
+impl Tracked {
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Serves one connection (`peer`, for the log lines of `who`) with `answer`, HTTP
+/// upgrades allowed (a WebSocket handshake answered by `answer` continues on the
+/// upgraded stream), until the client goes, an error, the idle timeout, or `stopped`
+/// changes.
+///
+/// ```
+/// use http_body_util::Full;
+/// use hyper::body::Bytes;
+/// use osc_query::guard::{ConnectionLimits, serve_connection};
+/// use std::io::{Read, Write};
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let client = std::thread::spawn(move || {
+///     let mut s = std::net::TcpStream::connect(addr).unwrap();
+///     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+///     let mut answer = String::new();
+///     s.read_to_string(&mut answer).unwrap();
+///     answer
+/// });
+/// rt.block_on(async {
+///     listener.set_nonblocking(true)?;
+///     let listener = tokio::net::TcpListener::from_std(listener)?;
+///     let (stream, peer) = listener.accept().await?;
+///     let (_tx, stopped) = tokio::sync::watch::channel(false);
+///     serve_connection(stream, peer, ConnectionLimits::default(), "doc", stopped, |_req| {
+///         hyper::Response::new(Full::new(Bytes::from("hello")))
+///     })
+///     .await;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// assert!(client.join().unwrap().ends_with("hello"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn serve_connection<F>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    limits: ConnectionLimits,
+    who: &'static str,
+    mut stopped: watch::Receiver<bool>,
+    answer: F,
+) where
+    F: Fn(Request<Incoming>) -> Response<Full<Bytes>> + Send + Sync + 'static,
+{
+    let epoch = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(Tracked {
+        inner: stream,
+        epoch,
+        last: Arc::clone(&last),
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_headers(limits.max_headers)
+        .keep_alive(true);
+    let answer = Arc::new(answer);
+    let svc = service_fn(move |req| {
+        let answer = Arc::clone(&answer);
+        async move { Ok::<_, Infallible>(answer(req)) }
+    });
+    let conn = builder.serve_connection(io, svc).with_upgrades();
+    tokio::pin!(conn);
+    let idle = limits.idle_timeout;
+    loop {
+        let quiet = epoch
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
+        let Some(left) = idle.checked_sub(quiet).filter(|d| !d.is_zero()) else {
+            log::info!("{who}: {peer} idle for {idle:?}; closed");
+            return;
+        };
+        tokio::select! {
+            done = conn.as_mut() => {
+                if let Err(e) = done {
+                    log::info!("{who}: connection from {peer} ended: {e}");
+                }
+                return;
+            }
+            _ = stopped.changed() => return,
+            () = tokio::time::sleep(left) => {}
+        }
+    }
+}
