@@ -854,8 +854,10 @@ fn osc_bytes(text: &str) -> Vec<u8> {
 
 #[test]
 fn bridge_relays_udp_both_ways_with_a_filter_and_counts() {
-    let (a, b) = (free_port(), free_port());
-    let synth = UdpSocket::bind(("127.0.0.1", b)).unwrap();
+    // The synth binds a port of its own choosing: a port found free a moment ago
+    // can be taken by another test in between.
+    let synth = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (a, b) = (free_port(), synth.local_addr().unwrap().port());
     synth
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
@@ -905,8 +907,8 @@ fn bridge_relays_udp_both_ways_with_a_filter_and_counts() {
 
 #[test]
 fn bridge_joins_a_websocket_page_and_a_udp_synth() {
-    let (w, b) = (free_port(), free_port());
-    let synth = UdpSocket::bind(("127.0.0.1", b)).unwrap();
+    let synth = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (w, b) = (free_port(), synth.local_addr().unwrap().port());
     synth
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
