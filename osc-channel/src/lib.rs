@@ -60,6 +60,7 @@ mod interest;
 pub mod machine;
 mod options;
 mod reactor;
+mod recv_errors;
 mod serial_options;
 mod socket;
 mod spec;

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use crate::backlog::Backlog;
 use crate::interest::{datagram_interest, rewatch, unwatch};
 use crate::machine::{Refusal, UdpMachine};
+use crate::recv_errors::{AfterError, RecvErrors};
 use crate::socket::{SocketInfo, send_batch_raw};
 use crate::{ChannelId, Received, UdpConfig};
 
@@ -257,11 +258,11 @@ fn read_from<F: FnMut(Received<'_>)>(
 ) -> UdpRead {
     let mut out = UdpRead::default();
     let mut taken = 0;
-    let mut failed = false;
+    let mut errors = RecvErrors::default();
     while taken < cap {
         match recv(buf) {
             Ok((n, peer)) => {
-                failed = false;
+                errors.ok();
                 taken += 1;
                 out.delivered += 1;
                 out.bytes += n;
@@ -274,20 +275,14 @@ fn read_from<F: FnMut(Received<'_>)>(
                     data: buf.get(..n).unwrap_or_default(),
                 });
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                out.drained = true;
-                return out;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                log::debug!("channel {name}: receive error: {e}");
-                if failed {
+            Err(e) => match errors.failed(name, &e) {
+                AfterError::Retry => {}
+                AfterError::Skip => taken += 1,
+                AfterError::Stop => {
                     out.drained = true;
                     return out;
                 }
-                failed = true;
-                taken += 1;
-            }
+            },
         }
     }
     out
@@ -306,28 +301,24 @@ fn read_batch_from<F: FnMut(Received<'_>)>(
 ) -> UdpRead {
     let mut out = UdpRead::default();
     let mut taken = 0;
-    let mut failed = false;
+    let mut errors = RecvErrors::default();
     while taken < cap {
         let want = (cap - taken).min(batch.slots());
         let n = match recv(batch, want) {
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                out.drained = true;
-                return out;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                log::debug!("channel {name}: receive error: {e}");
-                if failed {
+            Err(e) => match errors.failed(name, &e) {
+                AfterError::Retry => continue,
+                AfterError::Skip => {
+                    taken += 1;
+                    continue;
+                }
+                AfterError::Stop => {
                     out.drained = true;
                     return out;
                 }
-                failed = true;
-                taken += 1;
-                continue;
-            }
+            },
         };
-        failed = false;
+        errors.ok();
         let arrival = SystemTime::now();
         for i in 0..n {
             let Some(d) = batch.get(i) else { break };

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use crate::interest::{datagram_interest, rewatch, unwatch};
 use crate::machine::UdpMachine;
+use crate::recv_errors::{AfterError, RecvErrors};
 use crate::udp_io::{NotSent, Sent, UdpRead};
 use crate::unix_options::MAX_UNIX_DATAGRAM;
 use crate::unix_socket::{SocketFile, clear};
@@ -138,11 +139,11 @@ impl UnixDatagramIo {
     ) -> UdpRead {
         let mut out = UdpRead::default();
         let mut taken = 0;
-        let mut failed = false;
+        let mut errors = RecvErrors::default();
         while taken < cap {
             let got = self.socket.recv_from(buf);
             if got.is_ok() {
-                failed = false;
+                errors.ok();
             }
             match got {
                 Ok((n, _)) if n > MAX_UNIX_DATAGRAM => {
@@ -165,20 +166,14 @@ impl UnixDatagramIo {
                         data: buf.get(..n).unwrap_or_default(),
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    out.drained = true;
-                    return out;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    log::debug!("channel {name}: receive error: {e}");
-                    if failed {
+                Err(e) => match errors.failed(name, &e) {
+                    AfterError::Retry => {}
+                    AfterError::Skip => taken += 1,
+                    AfterError::Stop => {
                         out.drained = true;
                         return out;
                     }
-                    failed = true;
-                    taken += 1;
-                }
+                },
             }
         }
         out

@@ -14,20 +14,19 @@
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::Arc;
-use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use osc_query::guard::{ConnectionLimits, serve_connection};
+use osc_query::guard::{ConnectionLimits, serve_listener};
 
 use crate::config::HttpLimits;
 use crate::hub::Hub;
@@ -51,11 +50,7 @@ pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<(StdListener, SocketAddr
     Ok((listener, local))
 }
 
-pub(crate) async fn serve(
-    listener: StdListener,
-    web: Arc<Web>,
-    mut stopped: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(listener: StdListener, web: Arc<Web>, stopped: watch::Receiver<bool>) {
     let listener = match TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
@@ -63,39 +58,6 @@ pub(crate) async fn serve(
             return;
         }
     };
-    let connections = Arc::new(Semaphore::new(web.limits.max_connections));
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-                        log::warn!("osc-monitor: {} connections open; {peer} refused", web.limits.max_connections);
-                        drop(stream);
-                        continue;
-                    };
-                    let web = Arc::clone(&web);
-                    let stopped = stopped.clone();
-                    tokio::spawn(async move {
-                        connection(stream, peer, web, stopped).await;
-                        drop(permit);
-                    });
-                }
-                Err(e) => {
-                    log::warn!("osc-monitor: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-    }
-}
-
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    web: Arc<Web>,
-    stopped: watch::Receiver<bool>,
-) {
     let l = &web.limits;
     let limits = ConnectionLimits::new(
         l.max_header_bytes,
@@ -103,10 +65,18 @@ async fn connection(
         l.header_timeout,
         l.idle_timeout,
     );
-    let (served, page_stopped) = (Arc::clone(&web), stopped.clone());
-    serve_connection(stream, peer, limits, "osc-monitor", stopped, move |req| {
-        answer(req, &served, page_stopped.clone())
-    })
+    let (served, pages_stopped) = (Arc::clone(&web), stopped.clone());
+    serve_listener(
+        listener,
+        l.max_connections,
+        limits,
+        "osc-monitor",
+        stopped,
+        move |_| {
+            let (web, stopped) = (Arc::clone(&served), pages_stopped.clone());
+            move |req| answer(req, &web, stopped.clone())
+        },
+    )
     .await;
 }
 

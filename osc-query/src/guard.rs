@@ -1,7 +1,7 @@
 //! One HTTP/1.1 connection served with the limits a server on an open network needs:
 //! hyper's header timeout and head-size limits, and an idle timeout (no byte either
-//! way for that long closes it). The OSCQuery server and osc-monitor's web page serve
-//! every connection through [`serve_connection`].
+//! way for that long closes it), and a listener with a cap on open connections. The
+//! OSCQuery server and osc-monitor's web page serve through [`serve_listener`].
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,8 +18,8 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
 
 /// The limits of one connection.
 ///
@@ -210,6 +210,80 @@ pub async fn serve_connection<F>(
             }
             _ = stopped.changed() => return,
             () = tokio::time::sleep(left) => {}
+        }
+    }
+}
+
+/// Accepts connections on `listener` until `stopped` changes, at most
+/// `max_connections` open at once (more are closed at once, with a log line), and
+/// serves each with [`serve_connection`] and the answer `answer_for` makes for it
+/// (from its stream: its local address, say). An accept error (out of descriptors)
+/// waits 50 ms instead of spinning.
+///
+/// ```
+/// use http_body_util::Full;
+/// use hyper::body::Bytes;
+/// use osc_query::guard::{ConnectionLimits, serve_listener};
+/// use std::io::{Read, Write};
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// listener.set_nonblocking(true)?;
+/// let (stop, stopped) = tokio::sync::watch::channel(false);
+/// let client = std::thread::spawn(move || {
+///     let mut s = std::net::TcpStream::connect(addr).unwrap();
+///     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+///     let mut answer = String::new();
+///     s.read_to_string(&mut answer).unwrap();
+///     stop.send(true).unwrap();
+///     answer
+/// });
+/// rt.block_on(async {
+///     let listener = tokio::net::TcpListener::from_std(listener)?;
+///     serve_listener(listener, 4, ConnectionLimits::default(), "doc", stopped, |_stream| {
+///         |_req| hyper::Response::new(Full::new(Bytes::from("hello")))
+///     })
+///     .await;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// assert!(client.join().unwrap().ends_with("hello"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn serve_listener<M, F>(
+    listener: TcpListener,
+    max_connections: usize,
+    limits: ConnectionLimits,
+    who: &'static str,
+    mut stopped: watch::Receiver<bool>,
+    answer_for: M,
+) where
+    M: Fn(&TcpStream) -> F,
+    F: Fn(Request<Incoming>) -> Response<Full<Bytes>> + Send + Sync + 'static,
+{
+    let connections = Arc::new(Semaphore::new(max_connections));
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+                        log::warn!("{who}: {max_connections} connections open; {peer} refused");
+                        drop(stream);
+                        continue;
+                    };
+                    let answer = answer_for(&stream);
+                    let stopped = stopped.clone();
+                    tokio::spawn(async move {
+                        serve_connection(stream, peer, limits, who, stopped, answer).await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => {
+                    log::warn!("{who}: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
         }
     }
 }

@@ -28,14 +28,14 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::attr::{ATTRIBUTES, IMPLEMENTED};
-use crate::guard::{ConnectionLimits, serve_connection};
+use crate::guard::{ConnectionLimits, serve_listener};
 use crate::namespace::Namespace;
 use crate::node::{HostInfo, Transport};
 use crate::{QueryError, Result};
@@ -230,46 +230,19 @@ const REFRESH_EVERY: Duration = Duration::from_millis(100);
 async fn serve(
     listener: TcpListener,
     shared: Arc<ServedNamespace>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let connections = Arc::new(Semaphore::new(shared.config.max_connections));
-    let mut tick = tokio::time::interval(REFRESH_EVERY);
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => break,
-            _ = tick.tick() => shared.ns.refresh(),
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-                        log::warn!("osc-query: {} connections open; {peer} refused", shared.config.max_connections);
-                        drop(stream);
-                        continue;
-                    };
-                    let shared = Arc::clone(&shared);
-                    let stopped = stopped.clone();
-                    tokio::spawn(async move {
-                        connection(stream, peer, shared, stopped).await;
-                        drop(permit);
-                    });
-                }
-                Err(e) => {
-                    // Out of descriptors and the like: wait instead of spinning.
-                    log::warn!("osc-query: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-    }
-}
-
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    shared: Arc<ServedNamespace>,
     stopped: watch::Receiver<bool>,
 ) {
-    let Ok(local) = stream.local_addr() else {
-        return;
+    let refresher = {
+        let (shared, mut stopped) = (Arc::clone(&shared), stopped.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REFRESH_EVERY);
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    _ = tick.tick() => shared.ns.refresh(),
+                }
+            }
+        })
     };
     let cfg = &shared.config;
     let limits = ConnectionLimits::new(
@@ -279,10 +252,22 @@ async fn connection(
         cfg.idle_timeout,
     );
     let served = Arc::clone(&shared);
-    serve_connection(stream, peer, limits, "osc-query", stopped, move |req| {
-        answer(req, &served, local)
-    })
+    // The address a client reached (for HOST_INFO's OSC_IP); the listener's own if the
+    // system cannot tell.
+    let bound = listener.local_addr().unwrap_or(cfg.addr);
+    serve_listener(
+        listener,
+        cfg.max_connections,
+        limits,
+        "osc-query",
+        stopped,
+        move |stream| {
+            let (shared, local) = (Arc::clone(&served), stream.local_addr().unwrap_or(bound));
+            move |req| answer(req, &shared, local)
+        },
+    )
     .await;
+    refresher.abort();
 }
 
 type Answer = Response<Full<Bytes>>;
