@@ -311,6 +311,10 @@ impl std::fmt::Debug for Watcher {
     }
 }
 
+/// Most services a [`Watcher`] keeps track of (any host on the network can advertise
+/// as many as it likes); more are ignored, with a log line.
+const MAX_KNOWN: usize = 4096;
+
 /// How long [`Watcher::next`] sleeps between looks at its receivers.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -392,8 +396,7 @@ impl Watcher {
                     addresses,
                     port: r.port,
                 };
-                let old = self.known.insert(r.fullname.clone(), service.clone());
-                (old.as_ref() != Some(&service)).then_some(Change::Found(service))
+                remember(&mut self.known, r.fullname.clone(), service)
             }
             ServiceEvent::ServiceRemoved(_, fullname) => {
                 self.known.remove(&fullname).map(|s| Change::Lost {
@@ -404,6 +407,21 @@ impl Watcher {
             _ => None,
         }
     }
+}
+
+/// Notes a resolved service; the change, if it is one. Past [`MAX_KNOWN`] services,
+/// new ones are ignored: anyone on the network can advertise, memory stays bounded.
+fn remember(
+    known: &mut BTreeMap<String, Service>,
+    fullname: String,
+    service: Service,
+) -> Option<Change> {
+    if known.len() >= MAX_KNOWN && !known.contains_key(&fullname) {
+        log::warn!("osc-query: {MAX_KNOWN} services known already; {fullname} ignored");
+        return None;
+    }
+    let old = known.insert(fullname, service.clone());
+    (old.as_ref() != Some(&service)).then_some(Change::Found(service))
 }
 
 impl Drop for Watcher {
@@ -419,7 +437,29 @@ impl Drop for Watcher {
 
 #[cfg(test)]
 mod tests {
-    use super::deadline;
+    use super::{MAX_KNOWN, Service, deadline, remember};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_flood_of_advertisements_is_bounded_and_changes_are_told_once() {
+        let service = |i: usize| Service {
+            instance: format!("s{i}"),
+            service_type: "_osc._udp.local.".into(),
+            host: "h.local.".into(),
+            addresses: vec!["192.0.2.1".parse().unwrap()],
+            port: 9000,
+        };
+        let mut known = BTreeMap::new();
+        for i in 0..MAX_KNOWN + 100 {
+            remember(&mut known, format!("s{i}._osc._udp.local."), service(i));
+        }
+        assert_eq!(known.len(), MAX_KNOWN);
+        // A known one still updates; the same record again is no change.
+        let mut moved = service(0);
+        moved.port = 9001;
+        assert!(remember(&mut known, "s0._osc._udp.local.".into(), moved.clone()).is_some());
+        assert!(remember(&mut known, "s0._osc._udp.local.".into(), moved).is_none());
+    }
     use std::time::{Duration, Instant};
 
     #[test]
