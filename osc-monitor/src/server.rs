@@ -19,14 +19,10 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use osc_query::guard::{ConnectionLimits, serve_listener};
+use osc_query::guard::{ConnectionLimits, accept_upgrade, serve_listener, upgrade_problem};
 
 use crate::config::HttpLimits;
 use crate::hub::Hub;
@@ -141,44 +137,22 @@ fn same_origin(headers: &hyper::HeaderMap) -> bool {
 /// Answers a WebSocket upgrade (RFC 6455 checks; the accept key by tungstenite) and
 /// starts the page's session once hyper hands the connection over.
 fn upgrade(req: &mut Request<Incoming>, web: &Arc<Web>, stopped: watch::Receiver<bool>) -> Answer {
-    let headers = req.headers();
-    let has_token = |name: header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str()
-                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-                .unwrap_or(false)
-        })
-    };
     let refuse = |status, text: String| {
         let mut r = plain(status, text);
         r.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         r
     };
-    if !same_origin(headers) {
+    if !same_origin(req.headers()) {
         return refuse(
             StatusCode::FORBIDDEN,
             "WebSocket from a page of another origin refused".to_owned(),
         );
     }
-    let problem = if req.method() != Method::GET {
-        Some("the upgrade request must be a GET")
-    } else if req.uri().path() != "/ws" {
+    let problem = if req.method() == Method::GET && req.uri().path() != "/ws" {
         Some("the WebSocket is at /ws")
-    } else if !has_token(header::CONNECTION, "upgrade") {
-        Some("Connection must include \"Upgrade\"")
-    } else if headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .is_none_or(|v| v.as_bytes() != b"13")
-    {
-        Some("Sec-WebSocket-Version must be 13")
-    } else if headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .is_none_or(|k| k.len() != 24)
-    {
-        Some("Sec-WebSocket-Key is missing or malformed")
     } else {
-        None
+        upgrade_problem(req)
     };
     if let Some(p) = problem {
         return refuse(
@@ -192,37 +166,10 @@ fn upgrade(req: &mut Request<Incoming>, web: &Arc<Web>, stopped: watch::Receiver
             format!("{} pages already", web.limits.max_websockets),
         );
     };
-    let key = headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .map(|k| derive_accept_key(k.as_bytes()))
-        .unwrap_or_default();
-    let on_upgrade = hyper::upgrade::on(req);
-    let cfg = WebSocketConfig::default()
-        .max_message_size(Some(web.limits.max_ws_message))
-        .max_frame_size(Some(web.limits.max_ws_message));
     let web = Arc::clone(web);
-    tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(cfg),
-                )
-                .await;
-                crate::session::run(ws, web.hub.clone(), web.limits.clone(), stopped).await;
-            }
-            Err(e) => log::info!("osc-monitor: WebSocket upgrade failed: {e}"),
-        }
+    let max = web.limits.max_ws_message;
+    accept_upgrade(req, max, "osc-monitor", move |ws| async move {
+        crate::session::run(ws, web.hub.clone(), web.limits.clone(), stopped).await;
         drop(permit);
-    });
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = r.headers_mut();
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    if let Ok(v) = HeaderValue::from_str(&key) {
-        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
-    }
-    r
+    })
 }

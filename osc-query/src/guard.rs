@@ -13,13 +13,18 @@ use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::upgrade::Upgraded;
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 /// The limits of one connection.
 ///
@@ -286,4 +291,112 @@ pub async fn serve_listener<M, F>(
             },
         }
     }
+}
+
+/// A WebSocket on the server side of an upgraded HTTP connection.
+pub type ServerWebSocket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Why `req` is not a WebSocket upgrade (RFC 6455: a GET, `Connection: Upgrade`,
+/// version 13, a 24-byte key), or `None` when it is one.
+///
+/// ```
+/// use osc_query::guard::upgrade_problem;
+/// let req = |key: &str| hyper::Request::get("/ws")
+///     .header("connection", "keep-alive, Upgrade")
+///     .header("upgrade", "websocket")
+///     .header("sec-websocket-version", "13")
+///     .header("sec-websocket-key", key)
+///     .body(())
+///     .unwrap();
+/// assert_eq!(upgrade_problem(&req("dGhlIHNhbXBsZSBub25jZQ==")), None);
+/// assert_eq!(upgrade_problem(&req("short")), Some("Sec-WebSocket-Key is missing or malformed"));
+/// ```
+pub fn upgrade_problem<B>(req: &Request<B>) -> Option<&'static str> {
+    let headers = req.headers();
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+                .unwrap_or(false)
+        })
+    };
+    if req.method() != Method::GET {
+        Some("the upgrade request must be a GET")
+    } else if !has_token(header::CONNECTION, "upgrade") {
+        Some("Connection must include \"Upgrade\"")
+    } else if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|v| v.as_bytes() != b"13")
+    {
+        Some("Sec-WebSocket-Version must be 13")
+    } else if headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .is_none_or(|k| k.len() != 24)
+    {
+        Some("Sec-WebSocket-Key is missing or malformed")
+    } else {
+        None
+    }
+}
+
+/// Answers a WebSocket upgrade that [`upgrade_problem`] found good: 101 with the
+/// accept key (tungstenite derives it); once hyper hands the connection over,
+/// `session` runs with the WebSocket, its messages and frames at most `max_message`
+/// bytes. A failed hand-over is logged for `who`. Call it inside a tokio runtime.
+///
+/// ```
+/// use osc_query::guard::accept_upgrade;
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let mut req = hyper::Request::get("/")
+///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .body(())?;
+/// let answer = rt.block_on(async { accept_upgrade(&mut req, 1 << 16, "doc", |_ws| async {}) });
+/// assert_eq!(answer.status(), 101);
+/// // RFC 6455's example key and its accept value.
+/// assert_eq!(answer.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn accept_upgrade<B, S, Fut>(
+    req: &mut Request<B>,
+    max_message: usize,
+    who: &'static str,
+    session: S,
+) -> Response<Full<Bytes>>
+where
+    B: Send + 'static,
+    S: FnOnce(ServerWebSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let key = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(|k| derive_accept_key(k.as_bytes()))
+        .unwrap_or_default();
+    let on_upgrade = hyper::upgrade::on(req);
+    let cfg = WebSocketConfig::default()
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message));
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(cfg),
+                )
+                .await;
+                session(ws).await;
+            }
+            Err(e) => log::info!("{who}: WebSocket upgrade failed: {e}"),
+        }
+    });
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&key) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    r
 }

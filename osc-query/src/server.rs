@@ -27,15 +27,11 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::attr::{ATTRIBUTES, IMPLEMENTED};
-use crate::guard::{ConnectionLimits, serve_listener};
+use crate::guard::{ConnectionLimits, accept_upgrade, serve_listener, upgrade_problem};
 use crate::namespace::Namespace;
 use crate::node::{HostInfo, Transport};
 use crate::{QueryError, Result};
@@ -390,31 +386,6 @@ fn host_info(shared: &ServedNamespace, local: SocketAddr) -> HostInfo {
 /// Answers a WebSocket upgrade (RFC 6455 checks; the accept key by tungstenite) and
 /// starts the client's session once hyper hands the connection over.
 fn upgrade(req: &mut Request<Incoming>, shared: &Arc<ServedNamespace>) -> Answer {
-    let headers = req.headers();
-    let has_token = |name: header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str()
-                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-                .unwrap_or(false)
-        })
-    };
-    let problem = if req.method() != Method::GET {
-        Some("the upgrade request must be a GET".to_owned())
-    } else if !has_token(header::CONNECTION, "upgrade") {
-        Some("Connection must include \"Upgrade\"".to_owned())
-    } else if headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .is_none_or(|v| v.as_bytes() != b"13")
-    {
-        Some("Sec-WebSocket-Version must be 13".to_owned())
-    } else if headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .is_none_or(|k| k.len() != 24)
-    {
-        Some("Sec-WebSocket-Key is missing or malformed".to_owned())
-    } else {
-        None
-    };
     // A refused upgrade closes the connection: the client meant to leave HTTP.
     let refuse = |status, text: String| {
         let mut r = plain(status, text);
@@ -422,7 +393,7 @@ fn upgrade(req: &mut Request<Incoming>, shared: &Arc<ServedNamespace>) -> Answer
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         r
     };
-    if let Some(p) = problem {
+    if let Some(p) = upgrade_problem(req) {
         return refuse(
             StatusCode::BAD_REQUEST,
             format!("bad WebSocket upgrade: {p}"),
@@ -434,38 +405,15 @@ fn upgrade(req: &mut Request<Incoming>, shared: &Arc<ServedNamespace>) -> Answer
             format!("{} WebSocket clients already", shared.config.max_websockets),
         );
     };
-    let key = headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .map(|k| derive_accept_key(k.as_bytes()))
-        .unwrap_or_default();
-    let on_upgrade = hyper::upgrade::on(req);
     let ns = Arc::clone(&shared.ns);
-    let cfg = WebSocketConfig::default()
-        .max_message_size(Some(shared.config.max_ws_message))
-        .max_frame_size(Some(shared.config.max_ws_message));
     let write_timeout = shared.config.ws_write_timeout;
-    tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(cfg),
-                )
-                .await;
-                crate::ws::session(ws, ns, write_timeout).await;
-            }
-            Err(e) => log::info!("osc-query: WebSocket upgrade failed: {e}"),
-        }
-        drop(permit);
-    });
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = r.headers_mut();
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    if let Ok(v) = HeaderValue::from_str(&key) {
-        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
-    }
-    r
+    accept_upgrade(
+        req,
+        shared.config.max_ws_message,
+        "osc-query",
+        move |ws| async move {
+            crate::ws::session(ws, ns, write_timeout).await;
+            drop(permit);
+        },
+    )
 }
