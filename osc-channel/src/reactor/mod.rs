@@ -83,6 +83,8 @@ pub struct Reactor {
     handle: ReactorHandle,
     /// Channels whose last read stopped at its bound: read again next pass.
     more_to_read: Vec<u64>,
+    /// The datagram channels busy polling reads (kept to reuse its allocation).
+    spin_readers: Vec<u64>,
     /// The channels found ready in a pass (kept to reuse its allocation).
     ready: Vec<Ready>,
     /// Clients' reconnection deadlines.
@@ -129,6 +131,7 @@ impl Reactor {
             control,
             handle,
             more_to_read: Vec::new(),
+            spin_readers: Vec::new(),
             ready: Vec::new(),
             timers: crate::machine::Timers::default(),
             options,
