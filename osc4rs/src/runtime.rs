@@ -637,6 +637,11 @@ impl Osc {
 
     fn send_checked(&self, packet: Packet, target: Target) -> Result<()> {
         self.check_alive()?;
+        if let Target::Name(name) = &target {
+            if let Some(sent) = self.send_direct(&packet, name) {
+                return sent;
+            }
+        }
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
             if let Some(b) = &bytes {
@@ -690,6 +695,40 @@ impl Osc {
                 .dispatch_local(packet, TimeTag::now());
         }
         Ok(())
+    }
+
+    /// A send to one UDP channel that the calling thread may write itself (the thread
+    /// modes' [`osc_channel::UdpWriter`]) and that has no encode hook: the packet is
+    /// encoded into this thread's scratch buffer and written at once, so the bytes are
+    /// not copied into a shared buffer and nothing is allocated. `None` when the general
+    /// path must send it: another kind of target or channel, a hook, or a socket that
+    /// would block or has packets waiting (they keep their order in the queue).
+    fn send_direct(&self, packet: &Packet, name: &str) -> Option<Result<()>> {
+        if name == LOCAL || name == ALL {
+            return None;
+        }
+        let writer = self.inner.channels.read().get(name)?.writer.clone()?;
+        if self
+            .inner
+            .engine
+            .hooks
+            .get(name)
+            .is_some_and(|h| h.encode.is_some())
+        {
+            return None;
+        }
+        let counters = &self.inner.engine.counters;
+        let written = with_encoded(packet, &self.inner.engine.config.codec, |bytes| {
+            counters.send_result(writer.try_send(bytes, None))
+        });
+        match written {
+            Ok(Ok(true)) => {
+                log::trace!("send on {name}: {packet}");
+                Some(Ok(()))
+            }
+            Ok(Ok(false)) => None,
+            Ok(Err(e)) | Err(e) => Some(Err(e)),
+        }
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.
@@ -896,6 +935,45 @@ fn check_addresses(packet: &Packet) -> Result<()> {
 /// Encodes a packet once, straight into the buffer every destination shares: one
 /// allocation and no copy (`Arc::from(Vec)` would allocate twice and copy). The
 /// zero-filled buffer comes from an exact-size iterator, which `Arc` allocates once.
+/// The largest packet [`with_encoded`] encodes into its thread's scratch buffer (the
+/// largest UDP payload); larger ones are encoded into a buffer of their own.
+const SCRATCH_LIMIT: usize = 65_507;
+
+thread_local! {
+    /// Each thread's buffer for [`with_encoded`]: it grows to the largest packet the
+    /// thread sent, at most [`SCRATCH_LIMIT`] bytes.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the encoding of `packet`, written into the calling thread's scratch
+/// buffer (a buffer of its own when the packet is larger, or when `f` sends again from
+/// inside, as an encode hook could).
+fn with_encoded<R>(
+    packet: &Packet,
+    opts: &osc_codec::Options,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R> {
+    let len = packet.encoded_len()?;
+    // The closure gives `f` back when the scratch buffer cannot be used.
+    let scratch = SCRATCH.with(move |cell| {
+        let Some(mut buf) = cell.try_borrow_mut().ok().filter(|_| len <= SCRATCH_LIMIT) else {
+            return Err(f);
+        };
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let n = packet.encode_into_with(&mut buf, opts).ok();
+        match n.and_then(|n| buf.get(..n)) {
+            Some(bytes) => Ok(f(bytes)),
+            None => Err(f),
+        }
+    });
+    match scratch {
+        Ok(r) => Ok(r),
+        Err(f) => Ok(f(&packet.to_bytes_with(opts)?)),
+    }
+}
+
 fn encode_shared(packet: &Packet, opts: &osc_codec::Options) -> Result<Arc<[u8]>> {
     let len = packet.encoded_len()?;
     let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
