@@ -1,6 +1,7 @@
 //! The public API: named channels, methods, send, process, terminate. What happens
 //! where is the driver's business (`driver/`); this file does not look at the mode.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -663,10 +664,10 @@ impl Osc {
                         names
                             .iter()
                             .filter(|(_, c)| c.writes)
-                            .map(|(n, c)| (c.id, n.clone(), c.writer.clone())),
+                            .map(|(n, c)| (c.id, Cow::Owned(n.clone()), c.writer.clone())),
                     ),
                     other => match names.get(other) {
-                        Some(c) => ids.push((c.id, other.to_owned(), c.writer.clone())),
+                        Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
                         // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                         None if other.contains('/') => named.push(other.to_owned()),
                         None => return Err(OscError::UnknownTarget(other.to_owned())),
