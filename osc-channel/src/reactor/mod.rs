@@ -85,6 +85,11 @@ pub struct Reactor {
     more_to_read: Vec<u64>,
     /// The datagram channels busy polling reads (kept to reuse its allocation).
     spin_readers: Vec<u64>,
+    /// The datagram channels that delivered in this pass, and in the pass before.
+    delivered_now: Vec<u64>,
+    delivered_before: Vec<u64>,
+    /// Whether a pass reads `delivered_before` before it waits.
+    read_first: crate::machine::ReadFirst,
     /// The channels found ready in a pass (kept to reuse its allocation).
     ready: Vec<Ready>,
     /// Clients' reconnection deadlines.
@@ -132,6 +137,9 @@ impl Reactor {
             handle,
             more_to_read: Vec::new(),
             spin_readers: Vec::new(),
+            delivered_now: Vec::new(),
+            delivered_before: Vec::new(),
+            read_first: crate::machine::ReadFirst::default(),
             ready: Vec::new(),
             timers: crate::machine::Timers::default(),
             options,

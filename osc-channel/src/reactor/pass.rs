@@ -16,6 +16,21 @@ use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts, deadline
 /// datagram channels directly.
 const SPIN_POLL_EVERY: usize = 4;
 
+/// Why a channel is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A readiness event.
+    Ready,
+    /// A readiness event, or input left from the last pass, that must be read until
+    /// `WouldBlock` (see `Ready::drain`).
+    Drain,
+    /// Nothing announced it: a pass reading first, or busy polling.
+    Unprompted,
+}
+
+/// A pass reads first at most this many datagram channels.
+const READ_FIRST_CHANNELS: usize = 8;
+
 /// Busy polling reads at most this many datagram channels itself.
 const SPIN_READERS: usize = 8;
 
@@ -33,7 +48,20 @@ impl Reactor {
         // Sends queued without a wake-up (`ReactorHandle::send_deferred`) go out first.
         self.run_queued_sends();
         let timeout = self.bounded_wait(timeout);
-        let mut delivered = self.wait(timeout, sink)?;
+        std::mem::swap(&mut self.delivered_now, &mut self.delivered_before);
+        self.delivered_now.clear();
+        let mut delivered = self.read_first(sink);
+        if delivered > 0 {
+            // Served without waiting; epoll is still asked now and then.
+            if self.read_first.must_poll() {
+                self.poll_events(Some(Duration::ZERO))?;
+            } else {
+                self.events.clear();
+            }
+        } else {
+            self.read_first.polled();
+            delivered = self.wait(timeout, sink)?;
+        }
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
         let mut woken = false;
@@ -63,7 +91,8 @@ impl Reactor {
                 self.on_writable(r.id);
             }
             if r.readable {
-                delivered += self.on_readable(r.id, r.drain, sink);
+                let how = if r.drain { Read::Drain } else { Read::Ready };
+                delivered += self.on_readable(r.id, how, sink);
             }
         }
         self.ready = ready;
@@ -75,6 +104,28 @@ impl Reactor {
         self.fire_timers();
         self.answer_flush_waiters();
         Ok(delivered)
+    }
+
+    /// Reads the datagram channels that delivered in the last pass, before this pass
+    /// waits, when [`ReadFirst`](crate::machine::ReadFirst) says it pays: a reply or
+    /// the next datagram of a stream is often there already (the peer ran while this
+    /// thread handled the last one), and then this read replaces `epoll_wait` plus a
+    /// read. Returns the datagrams delivered.
+    fn read_first<F: FnMut(Received<'_>)>(&mut self, sink: &mut F) -> usize {
+        if !self.options.read_first
+            || self.delivered_before.is_empty()
+            || !self.read_first.try_now()
+        {
+            return 0;
+        }
+        let before = std::mem::take(&mut self.delivered_before);
+        let got: usize = before
+            .iter()
+            .map(|&id| self.on_readable(id, Read::Unprompted, sink))
+            .sum();
+        self.delivered_before = before;
+        self.read_first.found(got > 0);
+        got
     }
 
     /// The wait of this pass: `timeout`, shortened by unread input (no wait), flush
@@ -125,7 +176,7 @@ impl Reactor {
                 } else {
                     let got: usize = readers
                         .iter()
-                        .map(|&id| self.on_readable(id, false, sink))
+                        .map(|&id| self.on_readable(id, Read::Unprompted, sink))
                         .sum();
                     if got > 0 {
                         self.events.clear();
@@ -174,7 +225,7 @@ impl Reactor {
     }
 
     /// Handles a readable event; returns the packets delivered.
-    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, drain: bool, sink: &mut F) -> usize {
+    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, how: Read, sink: &mut F) -> usize {
         let Some(ch) = self.channels.get_mut(&id) else {
             return 0;
         };
@@ -184,8 +235,10 @@ impl Reactor {
                 let cap = self.options.max_datagrams_per_event;
                 #[cfg(target_os = "linux")]
                 let read = if self.options.batch_receive > 1 {
+                    // A read nothing announced may find the socket empty: only a batch
+                    // tells "drained" without a second call that says `EAGAIN`.
                     let adaptive = self.options.adaptive_receive;
-                    let mode = if adaptive {
+                    let mode = if adaptive && how != Read::Unprompted {
                         u.chooser().mode()
                     } else {
                         crate::machine::ReadMode::Batch
@@ -211,6 +264,7 @@ impl Reactor {
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
                 if read.delivered > 0 {
                     ch.stats.count_in_batch(read.delivered, read.bytes);
+                    note_delivery(&mut self.delivered_now, id);
                 }
                 for peer in read.cut {
                     ch.report_drop(DropReason::Oversized, peer);
@@ -225,6 +279,7 @@ impl Reactor {
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
                 if read.delivered > 0 {
                     ch.stats.count_in_batch(read.delivered, read.bytes);
+                    note_delivery(&mut self.delivered_now, id);
                 }
                 for peer in read.cut {
                     ch.report_drop(DropReason::Oversized, peer);
@@ -245,6 +300,7 @@ impl Reactor {
                 let stats = &ch.stats;
                 let peer = io.peer();
                 let now = Instant::now();
+                let drain = how == Read::Drain;
                 let read = io.read(now, &mut self.buf, (bytes, packets), drain, |data| {
                     stats.count_in(data.len());
                     sink(Received {
@@ -696,5 +752,13 @@ impl Reactor {
                 true
             }
         });
+    }
+}
+
+/// Notes in `delivered` that datagram channel `id` delivered in this pass (the first
+/// few such channels: reading first is for the sockets that are busy).
+fn note_delivery(delivered: &mut Vec<u64>, id: u64) {
+    if delivered.len() < READ_FIRST_CHANNELS && !delivered.contains(&id) {
+        delivered.push(id);
     }
 }
