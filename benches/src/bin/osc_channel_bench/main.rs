@@ -8,6 +8,7 @@
 //! osc_channel_bench tcp [COUNT [RUNS]]              # driver: both framings
 //! osc_channel_bench udp-drain [BURST [CYCLES [BATCH]]]  # one process: drain cost only
 //! osc_channel_bench scale [COUNT [ROUNDS [tcp|udp]]] # CPU and memory with 1-1,000 TCP connections (and a plain loop), 1-10,000 UDP sources
+//! osc_channel_bench scale-one reactor|floor CONNS COUNT  # one TCP round (to profile)
 //! osc_channel_bench udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US
 //! osc_channel_bench udp-send MODE PORT COUNT
 //! osc_channel_bench tcp-recv FRAMING COUNT IDLE_MS
@@ -39,6 +40,7 @@ fn main() {
         "udp-drain" => drain::drive(arg(&args, 1, 2000), arg(&args, 2, 200), arg(&args, 3, 32)),
         "tcp" => tcp::drive(arg(&args, 1, 1_000_000), arg(&args, 2, 3)),
         "scale" => scale::drive(arg(&args, 1, 200_000), arg(&args, 2, 3), &text(3)),
+        "scale-one" => scale::one(&text(1), arg(&args, 2, 1), arg(&args, 3, 200_000)),
         "scale-mem" => scale::memory(&text(1), arg(&args, 2, 1)),
         "udp-recv" => udp::recv(
             &text(1),

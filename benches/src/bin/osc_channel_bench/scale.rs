@@ -308,6 +308,12 @@ pub(crate) fn memory(kind: &str, n: usize) {
     println!("{per:.2}");
 }
 
+/// `scale-one reactor|floor CONNS COUNT`: one TCP round alone (to profile one side),
+/// printing the CPU ns per message.
+pub(crate) fn one(kind: &str, conns: usize, count: u64) {
+    println!("{:.0}", tcp_round(conns.max(1), count, kind == "floor").0);
+}
+
 /// [`memory`] in a child process.
 fn memory_of(kind: &str, n: usize) -> f64 {
     let out = std::process::Command::new(std::env::current_exe().expect("exe"))
