@@ -387,7 +387,7 @@ impl Reactor {
             name,
             Kind::Client {
                 io: None,
-                cfg,
+                cfg: Box::new(cfg),
                 reconnect,
             },
             events,
