@@ -535,6 +535,8 @@ impl StreamMachine {
                         on_packet(packet);
                         input = rest;
                         Ok(Some(()))
+                    } else if input.is_empty() && self.length_idle {
+                        Ok(None) // an idle decoder has nothing to hand out
                     } else {
                         let fed = !input.is_empty();
                         let step = d.decode(&mut input).map(|p| p.map(&mut *on_packet));
@@ -602,6 +604,7 @@ impl StreamMachine {
 /// The packet of the whole length-prefixed frame that starts `input`, and the bytes
 /// after it, when its size is one a [`LengthDecoder`] hands out as it is (1 to `max`
 /// bytes).
+#[inline]
 fn whole_frame(input: &[u8], max: usize) -> Option<(&[u8], &[u8])> {
     let (size, rest) = input.split_first_chunk::<4>()?;
     let size = usize::try_from(i32::from_be_bytes(*size))
