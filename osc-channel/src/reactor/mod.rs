@@ -4,6 +4,7 @@
 
 mod control;
 mod pass;
+mod table;
 mod unix;
 
 use std::collections::HashMap;
@@ -70,7 +71,7 @@ fn token(id: u64) -> Token {
 pub struct Reactor {
     poll: Poll,
     events: Events,
-    channels: HashMap<u64, Channel>,
+    channels: table::Channels,
     by_name: HashMap<String, u64>,
     next_id: u64,
     /// The receive buffer of single reads (64 KiB: no datagram is ever cut).
@@ -126,7 +127,7 @@ impl Reactor {
         Ok(Reactor {
             poll,
             events: Events::with_capacity(options.events_capacity.max(16)),
-            channels: HashMap::new(),
+            channels: table::Channels::default(),
             by_name: HashMap::new(),
             next_id: 1,
             buf: vec![0; 1 << 16],
@@ -238,7 +239,7 @@ impl Reactor {
 
     /// The local address a channel is bound to.
     pub fn local_addr(&self, id: ChannelId) -> Option<SocketAddr> {
-        self.channels.get(&id.0).and_then(Channel::local_addr)
+        self.channels.get(&id.0).and_then(|c| c.local_addr())
     }
 
     /// What a UDP socket got from the kernel (bound address, buffer sizes).
@@ -397,7 +398,7 @@ impl Reactor {
             name,
             Kind::Client {
                 io: None,
-                cfg,
+                cfg: Box::new(cfg),
                 reconnect,
             },
             events,
@@ -415,7 +416,7 @@ impl Reactor {
 
     fn insert(&mut self, id: ChannelId, channel: Channel) {
         self.by_name.insert(channel.name.clone(), id.0);
-        self.channels.insert(id.0, channel);
+        self.channels.insert(id.0, Box::new(channel));
     }
 
     /// Starts a client's (re)connection. Only an immediate failure is an error.
@@ -732,7 +733,7 @@ impl Reactor {
 
     /// Bytes and packets still waiting to be written, over all channels.
     pub fn pending_output(&self) -> usize {
-        self.channels.values().map(Channel::pending_output).sum()
+        self.channels.values().map(|c| c.pending_output()).sum()
     }
 
     /// Runs passes until nothing waits to be written (sends queued through handles
