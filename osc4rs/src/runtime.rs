@@ -698,17 +698,22 @@ impl Osc {
         Ok(())
     }
 
-    /// A send to one UDP channel that the calling thread may write itself (the thread
-    /// modes' [`osc_channel::UdpWriter`]) and that has no encode hook: the packet is
-    /// encoded into this thread's scratch buffer and written at once, so the bytes are
-    /// not copied into a shared buffer and nothing is allocated. `None` when the general
+    /// A send to one UDP channel that the calling thread may write itself (the event
+    /// loop's reactor when no other thread holds it, the thread modes'
+    /// [`osc_channel::UdpWriter`]) and that has no encode hook: the packet is encoded
+    /// into this thread's scratch buffer and written at once, so the bytes are not
+    /// copied into a shared buffer and nothing is allocated. `None` when the general
     /// path must send it: another kind of target or channel, a hook, or a socket that
     /// would block or has packets waiting (they keep their order in the queue).
     fn send_direct(&self, packet: &Packet, name: &str) -> Option<Result<()>> {
         if name == LOCAL || name == ALL {
             return None;
         }
-        let writer = self.inner.channels.read().get(name)?.writer.clone()?;
+        let (id, writer) = {
+            let channels = self.inner.channels.read();
+            let c = channels.get(name)?;
+            (c.id, c.writer.clone())
+        };
         if self
             .inner
             .engine
@@ -719,16 +724,21 @@ impl Osc {
             return None;
         }
         let counters = &self.inner.engine.counters;
+        let driver = &self.inner.driver;
         let written = with_encoded(packet, &self.inner.engine.config.codec, |bytes| {
-            counters.send_result(writer.try_send(bytes, None))
+            let now = match &writer {
+                Some(w) => Some(w.try_send(bytes, None)),
+                None => driver.try_send_now(id, bytes),
+            };
+            now.map(|r| counters.send_result(r))
         });
         match written {
-            Ok(Ok(true)) => {
+            Ok(Some(Ok(true))) => {
                 log::trace!("send on {name}: {packet}");
                 Some(Ok(()))
             }
-            Ok(Ok(false)) => None,
-            Ok(Err(e)) | Err(e) => Some(Err(e)),
+            Ok(Some(Ok(false)) | None) => None,
+            Ok(Some(Err(e))) | Err(e) => Some(Err(e)),
         }
     }
 

@@ -1,6 +1,7 @@
-//! A send to one UDP channel allocates nothing in the thread modes: the packet is
-//! encoded into the sending thread's scratch buffer and written by that thread
-//! (`Osc::send`'s direct path), with no shared copy of the bytes. Counted by a
+//! A send to one UDP channel allocates nothing, in every mode: the packet is encoded
+//! into the sending thread's scratch buffer and written by that thread (`Osc::send`'s
+//! direct path: the event loop's reactor, the thread modes' `UdpWriter`), with no
+//! shared copy of the bytes. Counted by a
 //! counting global allocator over the whole process, after a warm-up, against the
 //! control of making the same arguments without sending them.
 //!
@@ -98,10 +99,10 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
     (sending.saturating_sub(control), arrived)
 }
 
-/// One test for both modes: the counter is process-wide, so they must not overlap.
+/// One test for every mode: the counter is process-wide, so they must not overlap.
 #[test]
-fn sends_allocate_nothing_in_the_thread_modes() {
-    for mode in [Mode::CommThreads, Mode::AllThreads] {
+fn sends_allocate_nothing() {
+    for mode in [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads] {
         let (extra, arrived) = extra_allocations_per_send(mode);
         eprintln!("{mode:?}: {extra} allocations beyond the arguments' for {SENDS} sends");
         assert_eq!(

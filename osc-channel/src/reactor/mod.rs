@@ -541,6 +541,48 @@ impl Reactor {
         result
     }
 
+    /// Writes `data` on UDP channel `id` at once when nothing of the channel waits
+    /// and the socket takes it: `Ok(true)`, and the caller's bytes were never copied.
+    /// `Ok(false)` when it must go through [`send`](Self::send) instead (another kind
+    /// of channel, earlier packets queued, a socket that would block). Refusals are
+    /// errors, counted as by `send`.
+    ///
+    /// ```
+    /// use osc_channel::{Reactor, UdpConfig};
+    /// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let mut reactor = Reactor::new()?;
+    /// let out = reactor.open_udp("out", UdpConfig::client(rx.local_addr()?))?;
+    /// assert!(reactor.try_send_now(out, b"/a\0\0,\0\0\0", None)?);
+    /// let mut buf = [0u8; 16];
+    /// assert_eq!(rx.recv(&mut buf)?, 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_send_now(
+        &mut self,
+        id: ChannelId,
+        data: &[u8],
+        dest: Option<SocketAddr>,
+    ) -> Result<bool> {
+        let Some(ch) = self.channels.get_mut(&id.0) else {
+            return Err(ChannelError::UnknownChannel(format!("{id:?}")));
+        };
+        let Kind::Udp(u) = &mut ch.kind else {
+            return Ok(false);
+        };
+        let refused = match u.write_now(data, dest) {
+            Ok(None) => {
+                ch.stats.count_out(data.len());
+                return Ok(true);
+            }
+            Ok(Some(_)) => return Ok(false),
+            Err(NotSent::Refused(r, to)) => r.into_error(&ch.name, to),
+            Err(NotSent::Io(e)) => ChannelError::io("send", &ch.name, e),
+        };
+        let result = Err(refused);
+        self.count_refusal(id, &result, dest);
+        result.map(|()| false)
+    }
+
     /// Counts and reports a refused send as a drop, by its reason.
     fn count_refusal(&self, id: ChannelId, result: &Result<()>, dest: Option<SocketAddr>) {
         if let Err(e) = result {

@@ -134,6 +134,18 @@ impl EventLoop {
     /// The sending side of one `Osc::send` call: writes at once, with errors returned
     /// to the caller, unless another thread is in `process()` (then queues and wakes
     /// it).
+    /// [`Driver::try_send_now`](super::Driver::try_send_now): `None` when another
+    /// thread holds the reactor (or it is gone).
+    pub(super) fn try_send_now(
+        &self,
+        id: ChannelId,
+        data: &[u8],
+    ) -> Option<osc_channel::Result<bool>> {
+        let mut guard = self.reactor.try_lock()?;
+        let reactor = guard.as_mut()?;
+        Some(reactor.try_send_now(id, data, None))
+    }
+
     pub(super) fn outbox<'a>(&'a self, counters: &'a Counters) -> Outbox<'a> {
         Outbox {
             direct: self.reactor.try_lock(),
