@@ -208,6 +208,30 @@ pub(crate) fn throughput(count: u64, runs: usize, only: &str) {
             }
         }
     }
+    // The facade against the plain epoll loop (the floor of a receiver that watches
+    // more than one source), owned against owned and borrowed against borrowed.
+    if let (Some(ep), Some(ep_view)) = (rows("epoll"), rows("epoll+view")) {
+        println!(
+            "\n| receiver | CPU per message against the plain epoll loop (paired runs, median) |"
+        );
+        println!("|---|---|");
+        for kind in [
+            "eventloop",
+            "eventloop+view",
+            "comthreads",
+            "comthreads+view",
+            "allthreads",
+        ] {
+            if let Some(r) = rows(kind) {
+                let floor = if kind.ends_with("+view") {
+                    &ep_view
+                } else {
+                    &ep
+                };
+                println!("| {kind} | {:.2}x |", paired_ratio(&r, floor, cpu_per_msg));
+            }
+        }
+    }
     let pairs: Vec<(&str, Vec<Fields>, Vec<Fields>)> = kinds
         .iter()
         .filter_map(|k| {
