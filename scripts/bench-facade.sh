@@ -4,7 +4,9 @@
 # built here against Debian's liblo-dev), idle CPU, and
 # ping-pong round trips. The throughput table has a `+view` row per receiver with a
 # borrowed handler (Handler::borrowed over the zero-copy view) and a table of borrowed
-# against owned, paired per run. Sender and receiver are separate processes on 127.0.0.1;
+# against owned, paired per run, and each facade row against a plain epoll loop (the
+# floor of a receiver that watches several sources; the latency tables have the same
+# floor as `plain+epoll`). Sender and receiver are separate processes on 127.0.0.1;
 # every kind runs interleaved in the same run; medians of RUNS runs; Markdown
 # tables on stdout, progress on stderr. See docs/performance.md, "## osc4rs".
 #
@@ -36,6 +38,10 @@ echo
 echo "## Round trip, each end on its own CPU (an idle CPU must wake)"
 echo
 "$BIN" latency "$ROUNDS" "$RUNS" split
+echo
+echo "## Round trip, both ends on one CPU (a hop is a context switch)"
+echo
+"$BIN" latency "$ROUNDS" "$RUNS" same
 echo
 echo "## Round trip, placement left to the scheduler"
 echo
