@@ -110,22 +110,9 @@ fn ping_plain(kind: &str, spin: Duration) {
     let pong = SocketAddr::from(([127, 0, 0, 1], read_port_line()));
     sock.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
-    let mut buf = vec![0u8; 1 << 16];
-    let mut r = 0;
-    obey(kind, |n| {
-        (0..n)
-            .map(|_| {
-                let bytes = osc_codec::Packet::from(ping_message(r))
-                    .to_bytes()
-                    .expect("encode");
-                r += 1;
-                let t0 = Instant::now();
-                sock.send_to(&bytes, pong).expect("send");
-                let (n, _) = recv_spinning(&sock, &mut buf, spin).expect("reply within 5 s");
-                let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
-                t0.elapsed()
-            })
-            .collect()
+    ping_loop(kind, |ping, buf| {
+        sock.send_to(ping, pong).expect("send");
+        recv_spinning(&sock, buf, spin).expect("reply within 5 s").0
     });
 }
 
@@ -133,6 +120,17 @@ fn ping_plain(kind: &str, spin: Duration) {
 fn ping_epoll(kind: &str) {
     let mut sock = EpollSocket::new();
     let pong = SocketAddr::from(([127, 0, 0, 1], read_port_line()));
+    ping_loop(kind, |ping, buf| {
+        sock.sock.send_to(ping, pong).expect("send");
+        sock.recv_from(buf, Duration::from_secs(5))
+            .expect("reply within 5 s")
+            .0
+    });
+}
+
+/// The plain pings' loop: `hop` sends each encoded `/ping` and receives the reply into
+/// the buffer (returning its length), which is then decoded; each round trip is timed.
+fn ping_loop(kind: &str, mut hop: impl FnMut(&[u8], &mut [u8]) -> usize) {
     let mut buf = vec![0u8; 1 << 16];
     let mut r = 0;
     obey(kind, |n| {
@@ -143,10 +141,7 @@ fn ping_epoll(kind: &str) {
                     .expect("encode");
                 r += 1;
                 let t0 = Instant::now();
-                sock.sock.send_to(&bytes, pong).expect("send");
-                let (n, _) = sock
-                    .recv_from(&mut buf, Duration::from_secs(5))
-                    .expect("reply within 5 s");
+                let n = hop(&bytes, &mut buf);
                 let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
                 t0.elapsed()
             })

@@ -95,6 +95,22 @@ fn counting_handler(n: &AtomicU64) -> impl Fn(&Message) + '_ {
 /// the first, then prints a RESULT line. The receiving process's CPU time is counted
 /// from just after `READY PORT` is printed to the end (with no loss, to the last
 /// message).
+/// The baselines' socket: on 127.0.0.1, with the same receive buffer request as the
+/// facade's default (`osc_channel::DEFAULT_RECV_BUFFER`).
+fn baseline_socket() -> UdpSocket {
+    let sock = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )
+    .expect("socket");
+    sock.set_recv_buffer_size(osc4rs::channel::DEFAULT_RECV_BUFFER)
+        .expect("SO_RCVBUF");
+    sock.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    sock.into()
+}
+
 /// The `epoll` receivers: the baseline's socket, decode and handler, but the socket
 /// is non-blocking and read until `WouldBlock`, then waited for in `epoll_wait`, as
 /// any receiver that watches more than one source must: the floor of the facade's
@@ -107,18 +123,8 @@ fn recv_epoll(
     counter: &Arc<AtomicU64>,
     mut p: Progress,
 ) {
-    let sock = socket2::Socket::new(
-        socket2::Domain::IPV4,
-        socket2::Type::DGRAM,
-        Some(socket2::Protocol::UDP),
-    )
-    .expect("socket");
-    sock.set_recv_buffer_size(osc4rs::channel::DEFAULT_RECV_BUFFER)
-        .expect("SO_RCVBUF");
-    sock.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("bind");
-    sock.set_nonblocking(true).expect("non-blocking");
-    let std_sock: UdpSocket = sock.into();
+    let std_sock = baseline_socket();
+    std_sock.set_nonblocking(true).expect("non-blocking");
     println!("READY {}", std_sock.local_addr().expect("addr").port());
     let mut sock = mio::net::UdpSocket::from_std(std_sock);
     let mut poll = mio::Poll::new().expect("epoll");
@@ -165,17 +171,7 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
         // A blocking std socket with the same receive buffer request as the facade's
         // default (osc_channel::DEFAULT_RECV_BUFFER), decoded with osc_codec into an
         // owned packet, and the same counting handler.
-        let sock = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )
-        .expect("socket");
-        sock.set_recv_buffer_size(osc4rs::channel::DEFAULT_RECV_BUFFER)
-            .expect("SO_RCVBUF");
-        sock.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-            .expect("bind");
-        let sock: UdpSocket = sock.into();
+        let sock = baseline_socket();
         sock.set_read_timeout(Some(FIRST_WAIT)).expect("timeout");
         println!("READY {}", sock.local_addr().expect("addr").port());
         let handler = counting_handler(&counter);
