@@ -13,10 +13,33 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use parking_lot::{Mutex, RwLock};
 
+use crate::exec::PoolCall;
 use crate::{DispatchError, Result};
 
 /// A unit of work for the pool.
+///
+/// ```
+/// let job: osc_dispatch::Job = Box::new(|| println!("run by a worker"));
+/// job();
+/// ```
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// What the pool's queue carries: a boxed closure, or the dispatcher's call of one
+/// method, in a slot that returns to the dispatcher for reuse once run (no allocation
+/// per message).
+pub(crate) enum Task {
+    Job(Job),
+    Call(Box<PoolCall>),
+}
+
+impl Task {
+    fn run(self) {
+        match self {
+            Task::Job(job) => job(),
+            Task::Call(call) => call.run(),
+        }
+    }
+}
 
 /// What [`WorkerPool::submit`] does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,13 +126,18 @@ struct PoolState {
     dropped: AtomicU64,
 }
 
-/// Jobs kept back by [`WorkerPool::caller_runs`] scopes.
+/// Jobs kept back by [`WorkerPool::caller_runs`] scopes, and a second queue that
+/// [`WorkerPool::release_deferred`] swaps them into: both keep their capacity, so
+/// keeping jobs back allocates nothing in steady state.
 #[derive(Default)]
-struct Deferred(Mutex<VecDeque<Job>>);
+struct Deferred {
+    queue: Mutex<VecDeque<Task>>,
+    releasing: Mutex<VecDeque<Task>>,
+}
 
 impl std::fmt::Debug for Deferred {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Deferred({} jobs)", self.0.lock().len())
+        write!(f, "Deferred({} jobs)", self.queue.lock().len())
     }
 }
 
@@ -151,8 +179,8 @@ impl Drop for Scope<'_> {
 /// ```
 #[derive(Debug)]
 pub struct WorkerPool {
-    sender: RwLock<Option<Sender<Job>>>,
-    receiver: Receiver<Job>,
+    sender: RwLock<Option<Sender<Task>>>,
+    receiver: Receiver<Task>,
     /// Each worker sends its index as its last act.
     done: Receiver<usize>,
     handles: Mutex<Vec<JoinHandle<()>>>,
@@ -167,7 +195,7 @@ impl WorkerPool {
     /// [`DispatchError::Spawn`] if a thread cannot be started (those already started
     /// are stopped).
     pub fn new(config: PoolConfig) -> Result<Self> {
-        let (tx, rx) = bounded::<Job>(config.queue_capacity.max(1));
+        let (tx, rx) = bounded::<Task>(config.queue_capacity.max(1));
         let (done_tx, done) = bounded::<usize>(config.threads);
         let shared = Arc::new(PoolState::default());
         let pool = WorkerPool {
@@ -225,11 +253,20 @@ impl WorkerPool {
     /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown); the job is then
     /// dropped and counted.
     pub fn submit(&self, job: Job) -> Result<()> {
+        self.submit_task(Task::Job(job))
+    }
+
+    /// Queues the dispatcher's call of one method (as [`submit`](Self::submit)).
+    pub(crate) fn submit_call(&self, call: Box<PoolCall>) -> Result<()> {
+        self.submit_task(Task::Call(call))
+    }
+
+    fn submit_task(&self, task: Task) -> Result<()> {
         if DEFERRING.get() == self.id() {
-            self.shared.deferred.0.lock().push_back(job);
+            self.shared.deferred.queue.lock().push_back(task);
             return Ok(());
         }
-        self.enqueue(job)
+        self.enqueue(task)
     }
 
     /// Runs `f`; the jobs it submits to this pool from this thread are kept back and
@@ -267,9 +304,16 @@ impl WorkerPool {
     /// Hands the jobs kept back by [`caller_runs`](Self::caller_runs) scopes, and not
     /// yet started, to the workers; returns how many.
     pub fn release_deferred(&self) -> usize {
-        let jobs = std::mem::take(&mut *self.shared.deferred.0.lock());
+        let deferred = &self.shared.deferred;
+        if deferred.queue.lock().is_empty() {
+            return 0;
+        }
+        // One releaser at a time; the jobs are enqueued outside the queue's lock (an
+        // `OverflowPolicy::Block` enqueue may wait).
+        let mut jobs = deferred.releasing.lock();
+        std::mem::swap(&mut *jobs, &mut *deferred.queue.lock());
         let n = jobs.len();
-        for job in jobs {
+        for job in jobs.drain(..) {
             // A refused job is logged and counted by `enqueue`.
             let _ = self.enqueue(job);
         }
@@ -284,7 +328,7 @@ impl WorkerPool {
     /// included: they are all the pool's jobs).
     fn run_deferred(&self) {
         loop {
-            let next = self.shared.deferred.0.lock().pop_front();
+            let next = self.shared.deferred.queue.lock().pop_front();
             let Some(job) = next else { return };
             if self.shared.discard.load(Ordering::Relaxed) || self.sender.read().is_none() {
                 bump(&self.shared.dropped);
@@ -294,7 +338,7 @@ impl WorkerPool {
         }
     }
 
-    fn enqueue(&self, job: Job) -> Result<()> {
+    fn enqueue(&self, job: Task) -> Result<()> {
         if self.config.threads == 0 {
             if !self.sender.read().is_some() {
                 bump(&self.shared.dropped);
@@ -419,15 +463,15 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-fn run_job(job: Job, shared: &PoolState) {
-    if catch_unwind(AssertUnwindSafe(job)).is_err() {
+fn run_job(job: Task, shared: &PoolState) {
+    if catch_unwind(AssertUnwindSafe(|| job.run())).is_err() {
         bump(&shared.panicked);
         log::error!("osc-dispatch: a pool job panicked");
     }
     bump(&shared.completed);
 }
 
-fn worker(index: usize, rx: &Receiver<Job>, shared: &PoolState, done: &Sender<usize>) {
+fn worker(index: usize, rx: &Receiver<Task>, shared: &PoolState, done: &Sender<usize>) {
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
         if shared.discard.load(Ordering::Relaxed) {
