@@ -6,7 +6,7 @@
 //! prints what it counted (`cargo test -p osc4rs --test zero_alloc -- --nocapture`).
 //!
 //! The warm-up rounds are not counted: the first packet from a new channel caches the
-//! channel's name, and the batch, its byte arena and comthreads' buffer pool grow to
+//! channel's name, and the batches, their byte arenas and the pool-job slots grow to
 //! their working size. parking_lot's table of parked threads, allocated at the first
 //! contended lock of the process, is made before counting (`warm_parking_lot`).
 //! Allthreads is counted with its handlers inline (run by the I/O thread that read
@@ -116,7 +116,7 @@ fn run(mode: Mode, let_io_thread_read: bool, owned: bool, pool: bool) -> (usize,
     let mut sent = 0;
     for round in 0..ROUNDS {
         // Warm-up rounds send twice as much, half of them read by comthreads' I/O
-        // thread: the batch, its arena and the buffer pool reach a size that the
+        // thread: the batches, their arenas and the pool-job slots reach a size that the
         // counted rounds never exceed, whichever thread reads them.
         let warm_up = round < WARM_UP;
         let burst = if warm_up { 2 * BATCH } else { BATCH };
