@@ -463,8 +463,44 @@ impl Dispatcher {
         }
     }
 
-    /// Hands the pool jobs kept back by [`caller_runs`](Self::caller_runs) and not yet
-    /// started to the workers; returns how many.
+    /// Runs `f` (which dispatches); the pool jobs it submits from this thread go to the
+    /// workers together when `f` returns: one queue entry and one worker woken for all
+    /// of them, not one of each per message (see [`WorkerPool::hand_off`]). Without a
+    /// started pool, just runs `f`.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Executor};
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// let mut cfg = DispatcherConfig::default();
+    /// cfg.default_executor = Executor::Pool;
+    /// let d = Dispatcher::new(cfg);
+    /// let (tx, rx) = mpsc::sync_channel(8);
+    /// d.register("/a", move |m: &Message| tx.send(m.args[0].as_i32()).unwrap())?;
+    /// let now = TimeTag::now();
+    /// d.hand_off(|| {
+    ///     for i in 0..3 {
+    ///         let msg = Message::new("/a").arg(i).into();
+    ///         d.dispatch_packet(msg, Context::new(now), now)?;
+    ///     }
+    ///     Ok::<(), osc_dispatch::DispatchError>(())
+    /// })?;
+    /// let got: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+    /// assert_eq!(got, [Some(0), Some(1), Some(2)]);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn hand_off<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.pool.get() {
+            Some(Some(pool)) => pool.hand_off(f),
+            _ => f(),
+        }
+    }
+
+    /// Wakes workers for the pool jobs kept back by [`caller_runs`](Self::caller_runs)
+    /// and [`hand_off`](Self::hand_off) and not yet started (see
+    /// [`WorkerPool::release_deferred`]); returns how many were waiting.
     pub fn release_deferred(&self) -> usize {
         match self.pool.get() {
             Some(Some(pool)) => pool.release_deferred(),

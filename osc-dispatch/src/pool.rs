@@ -24,12 +24,14 @@ use crate::{DispatchError, Result};
 /// ```
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
 
-/// What the pool's queue carries: a boxed closure, or the dispatcher's call of one
-/// method, in a slot that returns to the dispatcher for reuse once run (no allocation
-/// per message).
+/// What the pool's queue carries: a boxed closure, the dispatcher's call of one
+/// method (in a slot that returns to the dispatcher for reuse once run: no allocation
+/// per message), or a request to run the kept-back jobs (a whole batch handed over
+/// with one queue entry and one wake-up, see [`WorkerPool::hand_off`]).
 pub(crate) enum Task {
     Job(Job),
     Call(Box<PoolCall>),
+    Drain,
 }
 
 impl Task {
@@ -37,6 +39,8 @@ impl Task {
         match self {
             Task::Job(job) => job(),
             Task::Call(call) => call.run(),
+            // Run by `worker` itself (it needs the pool's state).
+            Task::Drain => {}
         }
     }
 }
@@ -126,13 +130,13 @@ struct PoolState {
     dropped: AtomicU64,
 }
 
-/// Jobs kept back by [`WorkerPool::caller_runs`] scopes, and a second queue that
-/// [`WorkerPool::release_deferred`] swaps them into: both keep their capacity, so
-/// keeping jobs back allocates nothing in steady state.
+/// Jobs kept back by [`WorkerPool::caller_runs`] and [`WorkerPool::hand_off`] scopes,
+/// run by whoever gets to them first: the scope's thread or a worker woken for them.
+/// The queue keeps its capacity, so keeping jobs back allocates nothing in steady
+/// state.
 #[derive(Default)]
 struct Deferred {
     queue: Mutex<VecDeque<Task>>,
-    releasing: Mutex<VecDeque<Task>>,
 }
 
 impl std::fmt::Debug for Deferred {
@@ -155,6 +159,19 @@ impl Drop for Scope<'_> {
     fn drop(&mut self) {
         DEFERRING.set(0);
         self.0.run_deferred();
+    }
+}
+
+/// Ends a [`WorkerPool::hand_off`] scope, also when its closure panics: wakes one
+/// worker to run the jobs kept back.
+struct HandOff<'a>(&'a WorkerPool);
+
+impl Drop for HandOff<'_> {
+    fn drop(&mut self) {
+        DEFERRING.set(0);
+        if !self.0.shared.deferred.queue.lock().is_empty() {
+            self.0.wake_drainers(1);
+        }
     }
 }
 
@@ -301,23 +318,68 @@ impl WorkerPool {
         f()
     }
 
-    /// Hands the jobs kept back by [`caller_runs`](Self::caller_runs) scopes, and not
-    /// yet started, to the workers; returns how many.
-    pub fn release_deferred(&self) -> usize {
-        let deferred = &self.shared.deferred;
-        if deferred.queue.lock().is_empty() {
-            return 0;
+    /// Runs `f`; the jobs it submits to this pool from this thread are kept back and,
+    /// when `f` returns, handed to the workers all at once: one queue entry and one
+    /// worker woken for the lot, instead of one of each per job. That worker runs them
+    /// in order (with any other kept-back jobs); while they wait,
+    /// [`release_deferred`](Self::release_deferred) wakes more workers for them.
+    ///
+    /// A thread that receives a burst of messages and must not run their handlers
+    /// itself hands them over this way.
+    ///
+    /// ```
+    /// use osc_dispatch::{PoolConfig, WorkerPool};
+    /// use std::time::Duration;
+    ///
+    /// let pool = WorkerPool::new(PoolConfig { threads: 2, ..PoolConfig::default() })?;
+    /// let here = std::thread::current().id();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pool.hand_off(|| {
+    ///     for i in 0..3 {
+    ///         let tx = tx.clone();
+    ///         pool.submit(Box::new(move || tx.send((i, std::thread::current().id())).unwrap()))?;
+    ///     }
+    ///     Ok::<(), osc_dispatch::DispatchError>(())
+    /// })?;
+    /// let ran: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+    /// // In order, on a worker.
+    /// assert_eq!(ran.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
+    /// assert!(ran.iter().all(|r| r.1 != here));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn hand_off<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.config.threads == 0 || DEFERRING.get() != 0 {
+            return f();
         }
-        // One releaser at a time; the jobs are enqueued outside the queue's lock (an
-        // `OverflowPolicy::Block` enqueue may wait).
-        let mut jobs = deferred.releasing.lock();
-        std::mem::swap(&mut *jobs, &mut *deferred.queue.lock());
-        let n = jobs.len();
-        for job in jobs.drain(..) {
-            // A refused job is logged and counted by `enqueue`.
-            let _ = self.enqueue(job);
+        DEFERRING.set(self.id());
+        let _scope = HandOff(self);
+        f()
+    }
+
+    /// Wakes the workers for the jobs kept back by [`caller_runs`](Self::caller_runs)
+    /// and [`hand_off`](Self::hand_off) scopes and not yet started: one worker per job,
+    /// up to the pool's size, each running them one by one, in order, until none is
+    /// left; returns how many jobs were waiting.
+    pub fn release_deferred(&self) -> usize {
+        let n = self.shared.deferred.queue.lock().len();
+        if n > 0 {
+            self.wake_drainers(n.min(self.config.threads));
         }
         n
+    }
+
+    /// Queues `n` requests to run the kept-back jobs. One refused (queue full, or shut
+    /// down) leaves them kept back, for the scope that keeps them or the next release.
+    fn wake_drainers(&self, n: usize) {
+        let guard = self.sender.read();
+        let Some(tx) = guard.as_ref() else {
+            return;
+        };
+        for _ in 0..n {
+            if tx.try_send(Task::Drain).is_err() {
+                return;
+            }
+        }
     }
 
     fn id(&self) -> usize {
@@ -444,10 +506,17 @@ impl WorkerPool {
             );
         }
         if report.detached_threads == 0 {
-            while self.receiver.try_recv().is_ok() {
-                bump(&self.shared.dropped);
+            while let Ok(task) = self.receiver.try_recv() {
+                if !matches!(task, Task::Drain) {
+                    bump(&self.shared.dropped);
+                }
             }
         }
+        // Kept back and not run: no worker is left to run them.
+        let left = std::mem::take(&mut *self.shared.deferred.queue.lock());
+        self.shared
+            .dropped
+            .fetch_add(left.len() as u64, Ordering::Relaxed);
         report.dropped_jobs = self.shared.dropped.load(Ordering::Relaxed) - dropped_before;
         report
     }
@@ -474,6 +543,19 @@ fn run_job(job: Task, shared: &PoolState) {
 fn worker(index: usize, rx: &Receiver<Task>, shared: &PoolState, done: &Sender<usize>) {
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
+        if let Task::Drain = job {
+            // The kept-back jobs, one by one until none is left.
+            loop {
+                let next = shared.deferred.queue.lock().pop_front();
+                let Some(job) = next else { break };
+                if shared.discard.load(Ordering::Relaxed) {
+                    bump(&shared.dropped);
+                } else {
+                    run_job(job, shared);
+                }
+            }
+            continue;
+        }
         if shared.discard.load(Ordering::Relaxed) {
             bump(&shared.dropped);
             continue;
@@ -613,6 +695,48 @@ mod tests {
             assert!(!ran_here_unscoped(&q));
         });
         assert_eq!(ran.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_hand_off_runs_its_jobs_on_the_workers_in_order() {
+        let p = pool(2, 4, OverflowPolicy::Drop);
+        let here = std::thread::current().id();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // More jobs than the queue holds: they take one queue entry.
+        p.hand_off(|| {
+            for i in 0..100 {
+                let tx = tx.clone();
+                p.submit(Box::new(move || {
+                    tx.send((i, std::thread::current().id() == here)).unwrap();
+                }))
+                .unwrap();
+            }
+        });
+        let got: Vec<(usize, bool)> = (0..100)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        assert_eq!(got, (0..100).map(|i| (i, false)).collect::<Vec<_>>());
+        assert_eq!(p.stats().overflow, 0);
+        // Inside a caller-runs scope, a hand-off keeps its jobs for the caller.
+        let here_too = scoped_hand_off(&p);
+        assert!(here_too);
+        let r = p.shutdown(true, Duration::from_secs(5));
+        assert_eq!(r.dropped_jobs, 0);
+        assert_eq!(p.stats().completed, 101);
+    }
+
+    fn scoped_hand_off(p: &WorkerPool) -> bool {
+        let here = std::thread::current().id();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        p.caller_runs(|| {
+            p.hand_off(|| {
+                p.submit(Box::new(move || {
+                    tx.send(std::thread::current().id() == here).unwrap();
+                }))
+                .unwrap();
+            });
+        });
+        rx.try_recv().unwrap()
     }
 
     #[test]

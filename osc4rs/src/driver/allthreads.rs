@@ -9,7 +9,8 @@
 //! them the baton is free: if a handler takes long, the other I/O thread finds the
 //! baton at its next look, hands the jobs still waiting to the workers
 //! (`Dispatcher::release_deferred`) and reads meanwhile, handing what it reads to the
-//! workers too until the first is done: at most one I/O thread is ever inside
+//! workers too until the first is done (`Dispatcher::hand_off`: a pass's jobs in one
+//! hand-over, one worker woken for them): at most one I/O thread is ever inside
 //! handlers. So a slow handler delays reading, and the handlers behind it, by one look
 //! at most ([`STANDBY_MIN`] to [`STANDBY_MAX`]).
 
@@ -127,7 +128,8 @@ impl Crew {
             e.core.run_due();
         };
         if self.running_jobs.swap(true, Ordering::AcqRel) {
-            dispatch(batch);
+            // The pass's jobs go to the workers in one hand-over: one wake-up.
+            e.core.dispatcher().hand_off(|| dispatch(batch));
             return;
         }
         e.core.dispatcher().caller_runs(|| dispatch(batch));
