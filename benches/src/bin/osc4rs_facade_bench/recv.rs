@@ -18,7 +18,7 @@ const FIRST_WAIT: Duration = Duration::from_secs(10);
 /// driver when it is installed). `+view`: the same receiver with a borrowed handler
 /// (`Handler::borrowed` over the zero-copy view; the baseline decodes a view with
 /// `osc_codec::decode` instead of an owned packet).
-pub(crate) const KINDS: [&str; 7] = [
+pub(crate) const KINDS: [&str; 8] = [
     "baseline",
     "baseline+view",
     "eventloop",
@@ -26,6 +26,7 @@ pub(crate) const KINDS: [&str; 7] = [
     "comthreads",
     "comthreads+view",
     "allthreads",
+    "allthreads+view",
 ];
 
 /// The facade mode of a kind name.
