@@ -124,6 +124,9 @@ struct PoolState {
     /// Jobs kept back for their submitting thread (see [`WorkerPool::caller_runs`]).
     deferred: Deferred,
     discard: AtomicBool,
+    /// Shut down: kept-back jobs are no longer run (read per job, without the
+    /// sender's lock).
+    closed: AtomicBool,
     completed: AtomicU64,
     panicked: AtomicU64,
     overflow: AtomicU64,
@@ -392,7 +395,9 @@ impl WorkerPool {
         loop {
             let next = self.shared.deferred.queue.lock().pop_front();
             let Some(job) = next else { return };
-            if self.shared.discard.load(Ordering::Relaxed) || self.sender.read().is_none() {
+            if self.shared.discard.load(Ordering::Relaxed)
+                || self.shared.closed.load(Ordering::Acquire)
+            {
                 bump(&self.shared.dropped);
             } else {
                 run_job(job, &self.shared);
@@ -449,6 +454,7 @@ impl WorkerPool {
         let Some(tx) = self.sender.write().take() else {
             return ShutdownReport::default();
         };
+        self.shared.closed.store(true, Ordering::Release);
         drop(tx);
         let dropped_before = self.shared.dropped.load(Ordering::Relaxed);
         if !finish_queued {
