@@ -100,6 +100,11 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
     let (base, view) = kind
         .strip_suffix("+view")
         .map_or((kind, false), |k| (k, true));
+    // `comthreads+away`: the application calls `process()` every 2 ms instead of
+    // waiting in `process_timeout`, so the I/O thread reads and hands packets over.
+    let (base, away) = base
+        .strip_suffix("+away")
+        .map_or((base, false), |k| (k, true));
     if base == "baseline" {
         // A blocking std socket with the same receive buffer request as the facade's
         // default (osc_channel::DEFAULT_RECV_BUFFER), decoded with osc_codec into an
@@ -175,6 +180,11 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
     let cpu0 = cpu_ns();
     loop {
         match mode {
+            // The application away between calls: the I/O thread reads.
+            Mode::CommThreads if away => {
+                std::thread::sleep(Duration::from_millis(2));
+                osc.process().expect("process");
+            }
             // The application's loop: process, blocking up to 100 ms when idle.
             Mode::EventLoop | Mode::CommThreads => {
                 osc.process_timeout(Duration::from_millis(100))
