@@ -574,6 +574,20 @@ impl Dispatcher {
             }
             return;
         };
+        // One pool method, selected last: its job takes the message itself, after the
+        // inline methods before it (no `Arc` to share it).
+        if let [before @ .., last] = methods.as_slice() {
+            if last.on_pool && !before.iter().any(|m| m.on_pool) {
+                for m in before {
+                    invoke(&self.shared, m, Msg::Owned(&msg), ctx);
+                }
+                let mut call = self.shared.pool_call(Arc::clone(last), ctx);
+                call.alone = Some(msg.into_owned());
+                // A refused job is logged and counted by the pool.
+                let _ = pool.submit_call(call);
+                return;
+            }
+        }
         let shared_msg = Arc::new(msg.into_owned());
         for m in methods {
             if m.on_pool {

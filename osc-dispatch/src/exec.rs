@@ -105,8 +105,10 @@ pub(crate) struct PoolCall {
     /// Set while the slot is in use (a kept slot must not keep the dispatcher alive).
     shared: Option<Arc<ExecState>>,
     method: Option<Arc<Method>>,
-    /// The message, for an owned handler.
+    /// The message, for an owned handler, shared with other methods' jobs.
     pub(crate) msg: Option<Arc<Message>>,
+    /// The message, for an owned handler, when no other job needs it.
+    pub(crate) alone: Option<Message>,
     /// The message's bytes, for a borrowed handler (when `msg` is `None`).
     pub(crate) bytes: Vec<u8>,
     ctx: Context,
@@ -123,10 +125,13 @@ impl PoolCall {
         let (Some(shared), Some(method)) = (self.shared.take(), self.method.take()) else {
             return;
         };
-        match self.msg.take() {
-            Some(msg) => invoke(&shared, &method, Msg::Owned(&msg), &self.ctx),
+        if let Some(msg) = self.alone.take() {
+            invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
+        } else if let Some(msg) = self.msg.take() {
+            invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
+        } else {
             // The bytes of a message that was decoded with these options already.
-            None => match osc_codec::decode_with(&self.bytes, &shared.codec) {
+            match osc_codec::decode_with(&self.bytes, &shared.codec) {
                 Ok(PacketRef::Message(view)) => {
                     invoke(&shared, &method, Msg::View(&view), &self.ctx);
                 }
@@ -137,7 +142,7 @@ impl PoolCall {
                         method.source
                     );
                 }
-            },
+            }
         }
         drop(method);
         self.bytes.clear();
