@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints a Markdown table from criterion results (target/criterion/GROUP/FUNCTION/new/estimates.json).
 
-    scripts/bench-table.py codec     # the osc-codec vs rosc table of docs/performance.md
+    scripts/bench-table.py codec       # the osc-codec vs rosc table of docs/performance.md
+    scripts/bench-table.py codec-read  # decoding a view, then reading every argument
 
 For the codec table each row is one packet (criterion group); the columns are the
 median time per operation of each function, and ratios of rosc to osc4rs.
@@ -44,6 +45,21 @@ def codec():
     print("\nTimes are criterion medians in ns per operation.")
 
 
+def codec_read():
+    groups = ["typical_ifs", "floats16", "bundle10x16f", "blob1k"]
+    print("| packet | decode (view) | decode + read every argument | reading adds | read only (decoded view) "
+          "| read only, each `ArgRef` opaque |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for g in groups:
+        d = median_ns(g, "osc4rs_decode_borrowed")
+        dr = median_ns(g, "osc4rs_decode_read_args")
+        r = median_ns(g, "osc4rs_read_args")
+        ro = median_ns(g, "osc4rs_read_args_opaque")
+        adds = f"+{(dr / d - 1) * 100:.0f}%" if d and dr else "-"
+        print(f"| `{g}` | {fmt(d)} | {fmt(dr)} | {adds} | {fmt(r)} | {fmt(ro)} |")
+    print("\nTimes are criterion medians in ns per operation.")
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "codec"
-    {"codec": codec}[which]()
+    {"codec": codec, "codec-read": codec_read}[which]()

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use osc_codec::{Bundle, Message, Options, Packet, TimeTag, decode};
+use osc_codec::{ArgRef, Bundle, Message, Options, Packet, PacketRef, TimeTag, decode};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 
 struct Case {
@@ -88,6 +88,44 @@ fn cases() -> Vec<Case> {
     vec![typical, floats16, bundle10, blob1k]
 }
 
+/// Reads every argument of a decoded view (the messages of bundles too) the way a
+/// handler uses them: each argument's value goes into a digest, which is returned.
+fn read_all(p: &PacketRef<'_>) -> u64 {
+    match p {
+        PacketRef::Message(m) => m.args().fold(0, |acc, a| acc ^ weigh(a)),
+        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ read_all(&e)),
+    }
+}
+
+/// An argument's value as a number (a string or blob: where it is and how long).
+fn weigh(a: ArgRef<'_>) -> u64 {
+    match a {
+        ArgRef::Int(i) => u64::from(i as u32),
+        ArgRef::Float(f) => u64::from(f.to_bits()),
+        ArgRef::Str(s) | ArgRef::Symbol(s) => s.as_ptr() as u64 ^ s.len() as u64,
+        ArgRef::Blob(b) | ArgRef::RawStr(b) | ArgRef::RawSymbol(b) => {
+            b.as_ptr() as u64 ^ b.len() as u64
+        }
+        ArgRef::Long(l) => l as u64,
+        ArgRef::TimeTag(t) => t.to_bits(),
+        ArgRef::Double(d) => d.to_bits(),
+        ArgRef::Char(c) => u64::from(c),
+        ArgRef::Rgba(c) => u64::from(c.to_u32()),
+        ArgRef::Midi(m) => u64::from(m.to_u32()),
+        ArgRef::Bool(b) => u64::from(b),
+        _ => 1,
+    }
+}
+
+/// Reads every argument, each whole `ArgRef` through `black_box` (an upper bound: it
+/// makes the compiler build every enum in memory, which a handler's match avoids).
+fn read_all_opaque(p: &PacketRef<'_>) -> usize {
+    match p {
+        PacketRef::Message(m) => m.args().map(black_box).count(),
+        PacketRef::Bundle(b) => b.elements().map(|e| read_all_opaque(&e)).sum(),
+    }
+}
+
 fn bench_codec(c: &mut Criterion) {
     for case in cases() {
         let bytes = case.ours.to_bytes().expect("encodes");
@@ -100,6 +138,18 @@ fn bench_codec(c: &mut Criterion) {
         let mut g = c.benchmark_group(case.name);
         g.bench_function("osc4rs_decode_borrowed", |b| {
             b.iter(|| decode(black_box(&bytes)).as_ref().map(black_box).is_ok())
+        });
+        // Decoding validates everything; reading the arguments afterwards should add
+        // little (issue 22: at most 30% over the decode of the view).
+        g.bench_function("osc4rs_decode_read_args", |b| {
+            b.iter(|| decode(black_box(&bytes)).as_ref().map_or(0, read_all))
+        });
+        let view = decode(&bytes).expect("decodes");
+        g.bench_function("osc4rs_read_args", |b| {
+            b.iter(|| read_all(black_box(&view)))
+        });
+        g.bench_function("osc4rs_read_args_opaque", |b| {
+            b.iter(|| read_all_opaque(black_box(&view)))
         });
         g.bench_function("osc4rs_decode_owned", |b| {
             b.iter(|| {

@@ -37,7 +37,9 @@ pub(crate) enum Kind {
     },
     Client {
         io: Option<StreamIo>,
-        cfg: ClientCfg,
+        /// Boxed: inline, it made this the largest variant, and every channel (each
+        /// of a server's connections too) the size of the largest.
+        cfg: Box<ClientCfg>,
         reconnect: Reconnect,
     },
 }

@@ -39,7 +39,8 @@ pub struct Received<'a> {
     /// with [`Reactor::send_to_path`](crate::Reactor::send_to_path)); `None` for
     /// unbound senders, Unix stream connections (their channel names them) and IP.
     pub peer_path: Option<&'a Path>,
-    /// When the reactor read it.
+    /// When the reactor read it: packets of one readiness event (a batch of
+    /// datagrams, or the frames cut from one stream event's reads) share one time.
     pub arrival: SystemTime,
     /// The packet's bytes (one datagram, or one deframed stream packet).
     pub data: &'a [u8],

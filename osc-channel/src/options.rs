@@ -484,6 +484,12 @@ pub struct ReactorConfig {
     /// round-trip-bound work on a machine with a core to spare; on a busy machine the
     /// spinning takes CPU from the peers it waits for.
     pub busy_poll: Duration,
+    /// Read the datagram sockets that delivered in the last pass before waiting for
+    /// readiness (default true), when recent tries found data there more than a third
+    /// of the time (`machine::ReadFirst`). In a request-reply exchange the reply is
+    /// often in already when the handler of the last one returns, and then the read
+    /// saves the `epoll_wait` in front of it.
+    pub read_first: bool,
 }
 
 impl Default for ReactorConfig {
@@ -497,6 +503,7 @@ impl Default for ReactorConfig {
             batch_receive: 32,
             adaptive_receive: true,
             busy_poll: Duration::ZERO,
+            read_first: true,
         }
     }
 }

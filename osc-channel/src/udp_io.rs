@@ -145,23 +145,36 @@ impl UdpIo {
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
     ) -> Result<Sent, NotSent> {
-        let to = self
-            .machine
-            .route(data.len(), dest)
-            .map_err(|r| NotSent::Refused(r, dest.or(self.machine.dest())))?;
-        if self.machine.can_write_now() {
-            match self.socket.send_to(&data, to) {
-                Ok(_) => return Ok(Sent::Now),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(NotSent::Io(e)),
-            }
-        }
+        let Some(to) = self.write_now(&data, dest)? else {
+            return Ok(Sent::Now);
+        };
         self.machine
             .enqueue(data, to)
             .map_err(|r| NotSent::Refused(r, Some(to)))?;
         self.backlog.add();
         Ok(Sent::Queued)
+    }
+
+    /// Writes `data` at once if nothing waits before it and the socket takes it
+    /// (`Ok(None)`); else says where it must be queued for (`Ok(Some(to))`).
+    pub(crate) fn write_now(
+        &mut self,
+        data: &[u8],
+        dest: Option<SocketAddr>,
+    ) -> Result<Option<SocketAddr>, NotSent> {
+        let to = self
+            .machine
+            .route(data.len(), dest)
+            .map_err(|r| NotSent::Refused(r, dest.or(self.machine.dest())))?;
+        if self.machine.can_write_now() {
+            match self.socket.send_to(data, to) {
+                Ok(_) => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(NotSent::Io(e)),
+            }
+        }
+        Ok(Some(to))
     }
 
     /// Writes queued datagrams until the socket would block (many per `sendmmsg` call

@@ -57,9 +57,11 @@ impl<'a> Scanned<'a> {
         // SAFETY: `high` has a bit set for every byte >= 0x80 among the string's bytes
         // (the first `len` bytes of `rest`): the OR of those bytes masked to each
         // byte's top bit in `scan_words`, the OR of their top-bit masks in `scan_16`.
-        // So it is zero only when every one of them is below 0x80, and ASCII is valid
-        // UTF-8. `rest`, `len` and `high` are private to this module and set together
-        // by those two functions alone (unit tests check both against a byte loop).
+        // In `scan_validated` it is the OR of the top bits of the word's bytes below
+        // the NUL, which are the string's bytes. So it is zero only when every one of
+        // them is below 0x80, and ASCII is valid UTF-8. `rest`, `len` and `high` are
+        // private to this module and set together by those three functions alone (unit
+        // tests check them against a byte loop and against each other).
         Some(unsafe { core::str::from_utf8_unchecked(bytes) })
     }
 }
@@ -73,6 +75,32 @@ pub(crate) fn scan<const ADDR: bool>(buf: &[u8], pos: usize, strict: bool) -> Op
         return scan_16(buf, pos, strict, sse2::masks::<ADDR>);
     }
     scan_words::<ADDR>(buf, pos, strict)
+}
+
+/// [`scan`] of a string at the front of a validated message's data (not strict, no
+/// address checks), with one word read when the string ends in its first 8 bytes, as
+/// most argument strings do; longer strings go through [`scan`]. On data that was not
+/// validated it may find a different split, never read out of `buf`.
+#[inline(always)]
+pub(crate) fn scan_validated(buf: &[u8]) -> Option<Scanned<'_>> {
+    if let Some(c) = buf.first_chunk::<8>() {
+        let w = u64::from_le_bytes(*c);
+        let z = zero_bytes(w);
+        if z != 0 {
+            // The first NUL is byte k (shift = 8k); the string is the k bytes before it,
+            // and its padding ends the word half that holds the NUL.
+            let shift = z.trailing_zeros() & !7;
+            let below = (1u64 << shift) - 1;
+            return Some(Scanned {
+                rest: buf,
+                len: (shift / 8) as usize,
+                high: w & below & HI,
+                next: if shift < 32 { 4 } else { 8 },
+                bad: 0,
+            });
+        }
+    }
+    scan::<false>(buf, 0, false)
 }
 
 /// Bit masks over 16 bytes, bit `i` for byte `i`: the NUL bytes, the bytes >= 0x80, and
@@ -350,6 +378,33 @@ mod tests {
         }
         // Both outcomes are well represented.
         assert!(found[0] > rounds / 4 && found[1] > rounds / 4, "{found:?}");
+    }
+
+    #[test]
+    fn the_validated_scan_agrees_with_scan_on_every_short_string() {
+        // Every string of 0 to 11 bytes over the bytes that matter, padded as a valid
+        // message pads it, followed by more data.
+        const BYTES: [u8; 5] = [b'a', b'/', 0x7f, 0x80, 0xff];
+        for len in 0..12 {
+            for pick in 0..BYTES.len().pow(len.min(3) as u32) {
+                let mut buf = [0u8; 24];
+                for (i, b) in buf.iter_mut().take(len).enumerate() {
+                    *b = BYTES[(pick / BYTES.len().pow(i.min(2) as u32)) % BYTES.len()];
+                }
+                let padded = (len + 4) & !3;
+                buf[padded..].fill(b'x');
+                for end in padded..buf.len() {
+                    let view = &buf[..end];
+                    let s = scan_validated(view);
+                    assert_eq!(summary(s), summary(scan::<false>(view, 0, false)));
+                    assert_eq!(
+                        s.and_then(|s| s.ascii()).map(str::as_bytes),
+                        buf.get(..len).filter(|b| b.is_ascii()),
+                        "{view:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

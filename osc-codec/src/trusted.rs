@@ -4,7 +4,7 @@
 //! `None` or a different split, never undefined behaviour.
 
 use crate::read::{WireStr, check_str, pad4};
-use crate::scan::scan;
+use crate::scan::scan_validated;
 use crate::{BUNDLE_TAG, StringPolicy, TimeTag};
 
 /// The first `len` bytes of `region` as text. `region` holds the string and what
@@ -87,9 +87,9 @@ pub(crate) fn blob<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
 
 /// Reads a string of a validated message: its bytes as the policy gives them, and the
 /// data after it.
-#[inline]
+#[inline(always)]
 pub(crate) fn trusted_string(data: &[u8], strings: StringPolicy) -> Option<(WireStr<'_>, &[u8])> {
-    let s = scan::<false>(data, 0, false)?;
+    let s = scan_validated(data)?;
     let bytes = data.get(..s.len())?;
     let rest = data.get(s.next..)?;
     let text = match strings {

@@ -125,6 +125,7 @@ impl<'a> MessageRef<'a> {
     /// assert_eq!(args, [ArgRef::Int(440), ArgRef::Float(0.5), ArgRef::Str("sine")]);
     /// # Ok::<(), osc_codec::Error>(())
     /// ```
+    #[inline]
     pub fn args(&self) -> Args<'a> {
         Args {
             tags: self.tags(),
@@ -154,7 +155,7 @@ impl<'a> Iterator for Args<'a> {
 
     /// The message was validated when decoded, so reads cannot fail; if one did, the
     /// iterator would stop.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<ArgRef<'a>> {
         let (&tag, rest) = self.tags.split_first()?;
         self.tags = rest;

@@ -1,6 +1,7 @@
 //! The public API: named channels, methods, send, process, terminate. What happens
 //! where is the driver's business (`driver/`); this file does not look at the mode.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -637,6 +638,11 @@ impl Osc {
 
     fn send_checked(&self, packet: Packet, target: Target) -> Result<()> {
         self.check_alive()?;
+        if let Target::Name(name) = &target {
+            if let Some(sent) = self.send_direct(&packet, name) {
+                return sent;
+            }
+        }
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
             if let Some(b) = &bytes {
@@ -658,10 +664,10 @@ impl Osc {
                         names
                             .iter()
                             .filter(|(_, c)| c.writes)
-                            .map(|(n, c)| (c.id, n.clone(), c.writer.clone())),
+                            .map(|(n, c)| (c.id, Cow::Owned(n.clone()), c.writer.clone())),
                     ),
                     other => match names.get(other) {
-                        Some(c) => ids.push((c.id, other.to_owned(), c.writer.clone())),
+                        Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
                         // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                         None if other.contains('/') => named.push(other.to_owned()),
                         None => return Err(OscError::UnknownTarget(other.to_owned())),
@@ -690,6 +696,50 @@ impl Osc {
                 .dispatch_local(packet, TimeTag::now());
         }
         Ok(())
+    }
+
+    /// A send to one UDP channel that the calling thread may write itself (the event
+    /// loop's reactor when no other thread holds it, the thread modes'
+    /// [`osc_channel::UdpWriter`]) and that has no encode hook: the packet is encoded
+    /// into this thread's scratch buffer and written at once, so the bytes are not
+    /// copied into a shared buffer and nothing is allocated. `None` when the general
+    /// path must send it: another kind of target or channel, a hook, or a socket that
+    /// would block or has packets waiting (they keep their order in the queue).
+    fn send_direct(&self, packet: &Packet, name: &str) -> Option<Result<()>> {
+        if name == LOCAL || name == ALL {
+            return None;
+        }
+        let (id, writer) = {
+            let channels = self.inner.channels.read();
+            let c = channels.get(name)?;
+            (c.id, c.writer.clone())
+        };
+        if self
+            .inner
+            .engine
+            .hooks
+            .get(name)
+            .is_some_and(|h| h.encode.is_some())
+        {
+            return None;
+        }
+        let counters = &self.inner.engine.counters;
+        let driver = &self.inner.driver;
+        let written = with_encoded(packet, &self.inner.engine.config.codec, |bytes| {
+            let now = match &writer {
+                Some(w) => Some(w.try_send(bytes, None)),
+                None => driver.try_send_now(id, bytes),
+            };
+            now.map(|r| counters.send_result(r))
+        });
+        match written {
+            Ok(Some(Ok(true))) => {
+                log::trace!("send on {name}: {packet}");
+                Some(Ok(()))
+            }
+            Ok(Some(Ok(false)) | None) => None,
+            Ok(Some(Err(e))) | Err(e) => Some(Err(e)),
+        }
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.
@@ -896,6 +946,45 @@ fn check_addresses(packet: &Packet) -> Result<()> {
 /// Encodes a packet once, straight into the buffer every destination shares: one
 /// allocation and no copy (`Arc::from(Vec)` would allocate twice and copy). The
 /// zero-filled buffer comes from an exact-size iterator, which `Arc` allocates once.
+/// The largest packet [`with_encoded`] encodes into its thread's scratch buffer (the
+/// largest UDP payload); larger ones are encoded into a buffer of their own.
+const SCRATCH_LIMIT: usize = 65_507;
+
+thread_local! {
+    /// Each thread's buffer for [`with_encoded`]: it grows to the largest packet the
+    /// thread sent, at most [`SCRATCH_LIMIT`] bytes.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the encoding of `packet`, written into the calling thread's scratch
+/// buffer (a buffer of its own when the packet is larger, or when `f` sends again from
+/// inside, as an encode hook could).
+fn with_encoded<R>(
+    packet: &Packet,
+    opts: &osc_codec::Options,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R> {
+    let len = packet.encoded_len()?;
+    // The closure gives `f` back when the scratch buffer cannot be used.
+    let scratch = SCRATCH.with(move |cell| {
+        let Some(mut buf) = cell.try_borrow_mut().ok().filter(|_| len <= SCRATCH_LIMIT) else {
+            return Err(f);
+        };
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let n = packet.encode_into_with(&mut buf, opts).ok();
+        match n.and_then(|n| buf.get(..n)) {
+            Some(bytes) => Ok(f(bytes)),
+            None => Err(f),
+        }
+    });
+    match scratch {
+        Ok(r) => Ok(r),
+        Err(f) => Ok(f(&packet.to_bytes_with(opts)?)),
+    }
+}
+
 fn encode_shared(packet: &Packet, opts: &osc_codec::Options) -> Result<Arc<[u8]>> {
     let len = packet.encoded_len()?;
     let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();

@@ -18,6 +18,7 @@
 //! | [`ReceiveChooser`] | whether a UDP socket is read one datagram or a batch at a time, by what each costs here |
 
 mod admission;
+mod read_first;
 mod receive;
 mod reconnect;
 mod stream;
@@ -26,6 +27,7 @@ mod udp;
 mod ws;
 
 pub use admission::{Admission, Admit};
+pub use read_first::{POLL_AT_LEAST_EVERY, ReadFirst};
 pub use receive::{PROBE_EVERY, ReadMode, ReceiveChooser};
 pub use reconnect::{ClientState, Lost, Reconnect};
 pub use stream::{Deframed, EVICT_IDLE_AFTER, StreamMachine, StreamTimeouts, Timeout};

@@ -125,6 +125,9 @@ pub struct StreamMachine {
     packets: u64,
     /// A WebSocket server's accepted `Origin`s (`None`: any).
     ws_origins: Option<std::sync::Arc<[String]>>,
+    /// The length-prefix decoder stands between two frames (it returned a packet,
+    /// or none was started): whole frames in the input can be handed out in place.
+    length_idle: bool,
 }
 
 impl StreamMachine {
@@ -157,6 +160,7 @@ impl StreamMachine {
             frame_since: None,
             packets: 0,
             ws_origins: None,
+            length_idle: true,
         }
     }
 
@@ -519,7 +523,29 @@ impl StreamMachine {
             }
             let step = match &mut self.deframer {
                 Deframer::Detect | Deframer::WebSocket(_) => return input,
-                Deframer::Length(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
+                Deframer::Length(d) => {
+                    // Between frames, a whole frame in the input is handed out where it
+                    // lies (the decoder would copy it into its buffer first); anything
+                    // else (a part, an empty, oversized or negative size) goes to the
+                    // decoder, which is in the state it would be in anyway.
+                    let max = self.limits.max_packet_size;
+                    if let Some((packet, rest)) =
+                        whole_frame(input, max).filter(|_| self.length_idle)
+                    {
+                        on_packet(packet);
+                        input = rest;
+                        Ok(Some(()))
+                    } else if input.is_empty() && self.length_idle {
+                        Ok(None) // an idle decoder has nothing to hand out
+                    } else {
+                        let fed = !input.is_empty();
+                        let step = d.decode(&mut input).map(|p| p.map(&mut *on_packet));
+                        if fed {
+                            self.length_idle = matches!(step, Ok(Some(())));
+                        }
+                        step
+                    }
+                }
                 Deframer::Slip(d) => d.decode(&mut input).map(|p| p.map(&mut *on_packet)),
             };
             match step {
@@ -573,6 +599,18 @@ impl StreamMachine {
         );
         Ok(())
     }
+}
+
+/// The packet of the whole length-prefixed frame that starts `input`, and the bytes
+/// after it, when its size is one a [`LengthDecoder`] hands out as it is (1 to `max`
+/// bytes).
+#[inline]
+fn whole_frame(input: &[u8], max: usize) -> Option<(&[u8], &[u8])> {
+    let (size, rest) = input.split_first_chunk::<4>()?;
+    let size = usize::try_from(i32::from_be_bytes(*size))
+        .ok()
+        .filter(|&n| n > 0 && n <= max)?;
+    rest.split_at_checked(size)
 }
 
 impl Deframed {
@@ -660,6 +698,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn whole_length_frames_are_handed_out_in_place_and_the_rest_decoded() {
+        let frame = |body: &[u8]| {
+            let mut f = (body.len() as u32).to_be_bytes().to_vec();
+            f.extend_from_slice(body);
+            f
+        };
+        let [a, b, c]: [Vec<u8>; 3] = packets().try_into().unwrap();
+        // A whole frame, an empty one, one over the limit (64), a whole one, then the
+        // start of one that the next read completes.
+        let mut bytes = frame(&a);
+        bytes.extend(frame(&[]));
+        bytes.extend(frame(&[0; 65]));
+        bytes.extend(frame(&b));
+        let split = frame(&c);
+        bytes.extend_from_slice(&split[..6]);
+        let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
+        let (got, report) = deliver(&mut m, &[&bytes]);
+        assert_eq!(got, [a.clone(), b.clone()]);
+        assert_eq!(report.oversized, 1);
+        assert_eq!(m.buffered(), 6);
+        let (got, _) = deliver(&mut m, &[&split[6..], &frame(&a)]);
+        assert_eq!(got, [c, a]);
+        assert_eq!(m.buffered(), 0);
+        // A frame read whole is never copied: the connection holds no buffer for it.
+        let mut m = StreamMachine::new(peer(), StreamFraming::LengthPrefix, small_limits());
+        let (got, _) = deliver(&mut m, &[&frame(&b)]);
+        assert_eq!(got, [b]);
+        assert_eq!(m.held(), 0);
     }
 
     #[test]

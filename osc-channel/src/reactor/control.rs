@@ -110,7 +110,7 @@ impl Reactor {
         if let Some(crate::channel::Channel {
             kind: crate::channel::Kind::Udp(u),
             ..
-        }) = self.channels.get(&id.0)
+        }) = self.channels.get(&id.0).map(|c| &**c)
         {
             u.backlog().remove();
         }

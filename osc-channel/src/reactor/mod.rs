@@ -4,6 +4,7 @@
 
 mod control;
 mod pass;
+mod table;
 mod unix;
 
 use std::collections::HashMap;
@@ -70,7 +71,7 @@ fn token(id: u64) -> Token {
 pub struct Reactor {
     poll: Poll,
     events: Events,
-    channels: HashMap<u64, Channel>,
+    channels: table::Channels,
     by_name: HashMap<String, u64>,
     next_id: u64,
     /// The receive buffer of single reads (64 KiB: no datagram is ever cut).
@@ -83,6 +84,13 @@ pub struct Reactor {
     handle: ReactorHandle,
     /// Channels whose last read stopped at its bound: read again next pass.
     more_to_read: Vec<u64>,
+    /// The datagram channels busy polling reads (kept to reuse its allocation).
+    spin_readers: Vec<u64>,
+    /// The datagram channels that delivered in this pass, and in the pass before.
+    delivered_now: Vec<u64>,
+    delivered_before: Vec<u64>,
+    /// Whether a pass reads `delivered_before` before it waits.
+    read_first: crate::machine::ReadFirst,
     /// The channels found ready in a pass (kept to reuse its allocation).
     ready: Vec<Ready>,
     /// Clients' reconnection deadlines.
@@ -119,7 +127,7 @@ impl Reactor {
         Ok(Reactor {
             poll,
             events: Events::with_capacity(options.events_capacity.max(16)),
-            channels: HashMap::new(),
+            channels: table::Channels::default(),
             by_name: HashMap::new(),
             next_id: 1,
             buf: vec![0; 1 << 16],
@@ -129,6 +137,10 @@ impl Reactor {
             control,
             handle,
             more_to_read: Vec::new(),
+            spin_readers: Vec::new(),
+            delivered_now: Vec::new(),
+            delivered_before: Vec::new(),
+            read_first: crate::machine::ReadFirst::default(),
             ready: Vec::new(),
             timers: crate::machine::Timers::default(),
             options,
@@ -227,7 +239,7 @@ impl Reactor {
 
     /// The local address a channel is bound to.
     pub fn local_addr(&self, id: ChannelId) -> Option<SocketAddr> {
-        self.channels.get(&id.0).and_then(Channel::local_addr)
+        self.channels.get(&id.0).and_then(|c| c.local_addr())
     }
 
     /// What a UDP socket got from the kernel (bound address, buffer sizes).
@@ -386,7 +398,7 @@ impl Reactor {
             name,
             Kind::Client {
                 io: None,
-                cfg,
+                cfg: Box::new(cfg),
                 reconnect,
             },
             events,
@@ -404,7 +416,7 @@ impl Reactor {
 
     fn insert(&mut self, id: ChannelId, channel: Channel) {
         self.by_name.insert(channel.name.clone(), id.0);
-        self.channels.insert(id.0, channel);
+        self.channels.insert(id.0, Box::new(channel));
     }
 
     /// Starts a client's (re)connection. Only an immediate failure is an error.
@@ -527,6 +539,48 @@ impl Reactor {
         let result = self.send_inner(id.0, data, dest);
         self.count_refusal(id, &result, dest);
         result
+    }
+
+    /// Writes `data` on UDP channel `id` at once when nothing of the channel waits
+    /// and the socket takes it: `Ok(true)`, and the caller's bytes were never copied.
+    /// `Ok(false)` when it must go through [`send`](Self::send) instead (another kind
+    /// of channel, earlier packets queued, a socket that would block). Refusals are
+    /// errors, counted as by `send`.
+    ///
+    /// ```
+    /// use osc_channel::{Reactor, UdpConfig};
+    /// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let mut reactor = Reactor::new()?;
+    /// let out = reactor.open_udp("out", UdpConfig::client(rx.local_addr()?))?;
+    /// assert!(reactor.try_send_now(out, b"/a\0\0,\0\0\0", None)?);
+    /// let mut buf = [0u8; 16];
+    /// assert_eq!(rx.recv(&mut buf)?, 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_send_now(
+        &mut self,
+        id: ChannelId,
+        data: &[u8],
+        dest: Option<SocketAddr>,
+    ) -> Result<bool> {
+        let Some(ch) = self.channels.get_mut(&id.0) else {
+            return Err(ChannelError::UnknownChannel(format!("{id:?}")));
+        };
+        let Kind::Udp(u) = &mut ch.kind else {
+            return Ok(false);
+        };
+        let refused = match u.write_now(data, dest) {
+            Ok(None) => {
+                ch.stats.count_out(data.len());
+                return Ok(true);
+            }
+            Ok(Some(_)) => return Ok(false),
+            Err(NotSent::Refused(r, to)) => r.into_error(&ch.name, to),
+            Err(NotSent::Io(e)) => ChannelError::io("send", &ch.name, e),
+        };
+        let result = Err(refused);
+        self.count_refusal(id, &result, dest);
+        result.map(|()| false)
     }
 
     /// Counts and reports a refused send as a drop, by its reason.
@@ -721,7 +775,7 @@ impl Reactor {
 
     /// Bytes and packets still waiting to be written, over all channels.
     pub fn pending_output(&self) -> usize {
-        self.channels.values().map(Channel::pending_output).sum()
+        self.channels.values().map(|c| c.pending_output()).sum()
     }
 
     /// Runs passes until nothing waits to be written (sends queued through handles

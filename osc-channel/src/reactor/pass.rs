@@ -12,6 +12,28 @@ use std::net::SocketAddr;
 
 use crate::machine::{Admit, ClientState, StreamMachine, StreamTimeouts, deadline};
 
+/// Busy polling asks `epoll` once every this many turns; the turns between read the
+/// datagram channels directly.
+const SPIN_POLL_EVERY: usize = 4;
+
+/// Why a channel is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A readiness event.
+    Ready,
+    /// A readiness event, or input left from the last pass, that must be read until
+    /// `WouldBlock` (see `Ready::drain`).
+    Drain,
+    /// Nothing announced it: a pass reading first, or busy polling.
+    Unprompted,
+}
+
+/// A pass reads first at most this many datagram channels.
+const READ_FIRST_CHANNELS: usize = 8;
+
+/// Busy polling reads at most this many datagram channels itself.
+const SPIN_READERS: usize = 8;
+
 /// How soon a server tries `accept` again after it failed (out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 use crate::stream_io::{StreamIo, UNIX_PEER, source};
@@ -26,7 +48,20 @@ impl Reactor {
         // Sends queued without a wake-up (`ReactorHandle::send_deferred`) go out first.
         self.run_queued_sends();
         let timeout = self.bounded_wait(timeout);
-        self.wait(timeout)?;
+        std::mem::swap(&mut self.delivered_now, &mut self.delivered_before);
+        self.delivered_now.clear();
+        let mut delivered = self.read_first(sink);
+        if delivered > 0 {
+            // Served without waiting; epoll is still asked now and then.
+            if self.read_first.must_poll() {
+                self.poll_events(Some(Duration::ZERO))?;
+            } else {
+                self.events.clear();
+            }
+        } else {
+            self.read_first.polled();
+            delivered = self.wait(timeout, sink)?;
+        }
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
         let mut woken = false;
@@ -43,7 +78,6 @@ impl Reactor {
                 drain,
             });
         }
-        let mut delivered = 0;
         for id in self.more_to_read.drain(..) {
             ready.push(Ready {
                 id,
@@ -57,7 +91,8 @@ impl Reactor {
                 self.on_writable(r.id);
             }
             if r.readable {
-                delivered += self.on_readable(r.id, r.drain, sink);
+                let how = if r.drain { Read::Drain } else { Read::Ready };
+                delivered += self.on_readable(r.id, how, sink);
             }
         }
         self.ready = ready;
@@ -69,6 +104,28 @@ impl Reactor {
         self.fire_timers();
         self.answer_flush_waiters();
         Ok(delivered)
+    }
+
+    /// Reads the datagram channels that delivered in the last pass, before this pass
+    /// waits, when [`ReadFirst`](crate::machine::ReadFirst) says it pays: a reply or
+    /// the next datagram of a stream is often there already (the peer ran while this
+    /// thread handled the last one), and then this read replaces `epoll_wait` plus a
+    /// read. Returns the datagrams delivered.
+    fn read_first<F: FnMut(Received<'_>)>(&mut self, sink: &mut F) -> usize {
+        if !self.options.read_first
+            || self.delivered_before.is_empty()
+            || !self.read_first.try_now()
+        {
+            return 0;
+        }
+        let before = std::mem::take(&mut self.delivered_before);
+        let got: usize = before
+            .iter()
+            .map(|&id| self.on_readable(id, Read::Unprompted, sink))
+            .sum();
+        self.delivered_before = before;
+        self.read_first.found(got > 0);
+        got
     }
 
     /// The wait of this pass: `timeout`, shortened by unread input (no wait), flush
@@ -90,27 +147,72 @@ impl Reactor {
 
     /// Waits for readiness events: up to `timeout` (`None`: without limit), busy polling
     /// first when [`ReactorConfig::busy_poll`](crate::ReactorConfig::busy_poll) asks
-    /// for it.
-    fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
+    /// for it. Returns the datagrams delivered while busy polling.
+    ///
+    /// Busy polling reads the datagram channels themselves (a `recvmmsg` that finds
+    /// nothing costs what an `epoll_wait` that finds nothing does, and one that finds a
+    /// datagram saves the `epoll_wait` before it: one system call per hop, as a plain
+    /// spinning loop makes), and asks `epoll` every [`SPIN_POLL_EVERY`]th turn, for the
+    /// other channels and the waker.
+    fn wait<F: FnMut(Received<'_>)>(
+        &mut self,
+        timeout: Option<Duration>,
+        sink: &mut F,
+    ) -> Result<usize> {
         let spin = self.options.busy_poll;
         let mut timeout = timeout;
         if !spin.is_zero() && timeout != Some(Duration::ZERO) {
             let started = Instant::now();
             let spin = timeout.map_or(spin, |t| t.min(spin));
-            loop {
-                self.poll_events(Some(Duration::ZERO))?;
-                if !self.events.is_empty() {
-                    return Ok(());
+            let mut readers = std::mem::take(&mut self.spin_readers);
+            self.datagram_channels(&mut readers);
+            let mut turn = 0usize;
+            let found = loop {
+                if readers.is_empty() || turn % SPIN_POLL_EVERY == 0 {
+                    self.poll_events(Some(Duration::ZERO))?;
+                    if !self.events.is_empty() {
+                        break Some(0);
+                    }
+                } else {
+                    let got: usize = readers
+                        .iter()
+                        .map(|&id| self.on_readable(id, Read::Unprompted, sink))
+                        .sum();
+                    if got > 0 {
+                        self.events.clear();
+                        break Some(got);
+                    }
                 }
+                turn += 1;
                 let spent = started.elapsed();
                 if spent >= spin {
                     timeout = timeout.map(|t| t.saturating_sub(spent));
-                    break;
+                    break None;
                 }
                 std::hint::spin_loop();
+            };
+            self.spin_readers = readers;
+            if let Some(delivered) = found {
+                return Ok(delivered);
             }
         }
-        self.poll_events(timeout)
+        self.poll_events(timeout)?;
+        Ok(0)
+    }
+
+    /// The channels that busy polling reads itself: UDP and Unix datagram sockets (at
+    /// most [`SPIN_READERS`]; with more, it polls `epoll` alone).
+    fn datagram_channels(&self, out: &mut Vec<u64>) {
+        out.clear();
+        for (&id, ch) in &self.channels {
+            if matches!(ch.kind, Kind::Udp(_) | Kind::UnixDatagram(_)) {
+                if out.len() == SPIN_READERS {
+                    out.clear();
+                    return;
+                }
+                out.push(id);
+            }
+        }
     }
 
     fn poll_events(&mut self, timeout: Option<Duration>) -> Result<()> {
@@ -123,7 +225,7 @@ impl Reactor {
     }
 
     /// Handles a readable event; returns the packets delivered.
-    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, drain: bool, sink: &mut F) -> usize {
+    fn on_readable<F: FnMut(Received<'_>)>(&mut self, id: u64, how: Read, sink: &mut F) -> usize {
         let Some(ch) = self.channels.get_mut(&id) else {
             return 0;
         };
@@ -133,8 +235,10 @@ impl Reactor {
                 let cap = self.options.max_datagrams_per_event;
                 #[cfg(target_os = "linux")]
                 let read = if self.options.batch_receive > 1 {
+                    // A read nothing announced may find the socket empty: only a batch
+                    // tells "drained" without a second call that says `EAGAIN`.
                     let adaptive = self.options.adaptive_receive;
-                    let mode = if adaptive {
+                    let mode = if adaptive && how != Read::Unprompted {
                         u.chooser().mode()
                     } else {
                         crate::machine::ReadMode::Batch
@@ -160,6 +264,7 @@ impl Reactor {
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
                 if read.delivered > 0 {
                     ch.stats.count_in_batch(read.delivered, read.bytes);
+                    note_delivery(&mut self.delivered_now, id);
                 }
                 for peer in read.cut {
                     ch.report_drop(DropReason::Oversized, peer);
@@ -174,6 +279,7 @@ impl Reactor {
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
                 if read.delivered > 0 {
                     ch.stats.count_in_batch(read.delivered, read.bytes);
+                    note_delivery(&mut self.delivered_now, id);
                 }
                 for peer in read.cut {
                     ch.report_drop(DropReason::Oversized, peer);
@@ -194,17 +300,27 @@ impl Reactor {
                 let stats = &ch.stats;
                 let peer = io.peer();
                 let now = Instant::now();
+                let drain = how == Read::Drain;
+                // One arrival time for the packets cut from this event's reads, as
+                // for a batch of datagrams (a clock read per packet cost as much as
+                // cutting it out).
+                let arrival = std::time::SystemTime::now();
+                // Counted once per event, as for a batch of datagrams (two atomic
+                // additions per packet cost more than cutting it out).
+                let (mut got, mut got_bytes) = (0usize, 0usize);
                 let read = io.read(now, &mut self.buf, (bytes, packets), drain, |data| {
-                    stats.count_in(data.len());
+                    got += 1;
+                    got_bytes += data.len();
                     sink(Received {
                         channel: cid,
                         name,
                         peer,
                         peer_path: None,
-                        arrival: std::time::SystemTime::now(),
+                        arrival,
                         data,
                     });
                 });
+                stats.count_in_batch(got, got_bytes);
                 // Reading may have produced bytes to write (a WebSocket handshake
                 // answer, a pong, a close): the socket has long been writable, so no
                 // writable event will come for them.
@@ -315,6 +431,9 @@ impl Reactor {
                 }
                 broken.or_else(|| io.flush().err().map(|e| e.to_string()))
             }
+            // Edge-triggered events carry the writable bit with every readable one:
+            // a connection with nothing to write has nothing to do here.
+            Kind::Conn { io, .. } if io.machine.pending() == 0 => None,
             Kind::Conn { io, .. } => {
                 let broken = io.flush().err().map(|e| e.to_string());
                 if broken.is_none() {
@@ -645,5 +764,13 @@ impl Reactor {
                 true
             }
         });
+    }
+}
+
+/// Notes in `delivered` that datagram channel `id` delivered in this pass (the first
+/// few such channels: reading first is for the sockets that are busy).
+fn note_delivery(delivered: &mut Vec<u64>, id: u64) {
+    if delivered.len() < READ_FIRST_CHANNELS && !delivered.contains(&id) {
+        delivered.push(id);
     }
 }

@@ -75,7 +75,7 @@ impl Reactor {
     /// The socket path a Unix channel is bound to (`None` for other channels and
     /// unbound Unix clients).
     pub fn local_path(&self, id: ChannelId) -> Option<&Path> {
-        self.channels.get(&id.0).and_then(Channel::local_path)
+        self.channels.get(&id.0).and_then(|c| c.local_path())
     }
 
     /// Sends a packet on a Unix datagram channel to the socket at `path` (a reply to

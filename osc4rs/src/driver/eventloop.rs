@@ -83,6 +83,10 @@ impl EventLoop {
     /// A loop around `process()` would take the reactor back before a thread waiting
     /// for it gets a turn: yield while one waits (a few milliseconds at most).
     fn let_waiters_go_first(&self) {
+        // Most passes have no waiter: they skip the clock read.
+        if self.waiting.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let started = std::time::Instant::now();
         while self.waiting.load(Ordering::Acquire) > 0
             && started.elapsed() < Duration::from_millis(20)
@@ -134,6 +138,18 @@ impl EventLoop {
     /// The sending side of one `Osc::send` call: writes at once, with errors returned
     /// to the caller, unless another thread is in `process()` (then queues and wakes
     /// it).
+    /// [`Driver::try_send_now`](super::Driver::try_send_now): `None` when another
+    /// thread holds the reactor (or it is gone).
+    pub(super) fn try_send_now(
+        &self,
+        id: ChannelId,
+        data: &[u8],
+    ) -> Option<osc_channel::Result<bool>> {
+        let mut guard = self.reactor.try_lock()?;
+        let reactor = guard.as_mut()?;
+        Some(reactor.try_send_now(id, data, None))
+    }
+
     pub(super) fn outbox<'a>(&'a self, counters: &'a Counters) -> Outbox<'a> {
         Outbox {
             direct: self.reactor.try_lock(),

@@ -84,6 +84,21 @@ impl Driver {
         }
     }
 
+    /// Writes `data` on UDP channel `id` at once from this thread when the driver
+    /// lets it (the event loop, when no other thread holds its reactor): `Some(Ok(true))`
+    /// when written, `Some(Ok(false))` or `None` when it must be sent through the
+    /// outbox instead (the thread modes write through their `UdpWriter`s).
+    pub(crate) fn try_send_now(
+        &self,
+        id: ChannelId,
+        data: &[u8],
+    ) -> Option<osc_channel::Result<bool>> {
+        match self {
+            Driver::EventLoop(d) => d.try_send_now(id, data),
+            Driver::CommThreads(_) | Driver::AllThreads(_) => None,
+        }
+    }
+
     /// The sending side of one `Osc::send` call; failures are counted in `counters`.
     pub(crate) fn outbox<'a>(&'a self, counters: &'a Counters) -> Outbox<'a> {
         match self {

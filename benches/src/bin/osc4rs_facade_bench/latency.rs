@@ -94,7 +94,9 @@ fn ping_message(r: usize) -> Message {
 /// more thread wake-up per round trip, which is what that application pays for waiting
 /// in its own thread.
 pub(crate) fn ping(kind: &str) {
-    if let Some(spin) = plain_spin(kind) {
+    if kind == "plain+epoll" {
+        ping_epoll(kind);
+    } else if let Some(spin) = plain_spin(kind) {
         ping_plain(kind, spin);
     } else if kind.ends_with("+wait") {
         ping_waiting(kind);
@@ -120,6 +122,31 @@ fn ping_plain(kind: &str, spin: Duration) {
                 let t0 = Instant::now();
                 sock.send_to(&bytes, pong).expect("send");
                 let (n, _) = recv_spinning(&sock, &mut buf, spin).expect("reply within 5 s");
+                let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
+                t0.elapsed()
+            })
+            .collect()
+    });
+}
+
+/// The plain ping over an [`EpollSocket`].
+fn ping_epoll(kind: &str) {
+    let mut sock = EpollSocket::new();
+    let pong = SocketAddr::from(([127, 0, 0, 1], read_port_line()));
+    let mut buf = vec![0u8; 1 << 16];
+    let mut r = 0;
+    obey(kind, |n| {
+        (0..n)
+            .map(|_| {
+                let bytes = osc_codec::Packet::from(ping_message(r))
+                    .to_bytes()
+                    .expect("encode");
+                r += 1;
+                let t0 = Instant::now();
+                sock.sock.send_to(&bytes, pong).expect("send");
+                let (n, _) = sock
+                    .recv_from(&mut buf, Duration::from_secs(5))
+                    .expect("reply within 5 s");
                 let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
                 t0.elapsed()
             })
@@ -245,13 +272,55 @@ fn obey(kind: &str, mut block: impl FnMut(usize) -> Vec<Duration>) {
     ]);
 }
 
-/// The busy polling of a plain kind (`plain`: none, `plain+busy`: [`BUSY_POLL`]);
-/// `None` for the facade's kinds.
+/// The busy polling of a plain kind (`plain`, `plain+epoll`: none, `plain+busy`:
+/// [`BUSY_POLL`]); `None` for the facade's kinds.
 fn plain_spin(kind: &str) -> Option<Duration> {
     match kind {
-        "plain" => Some(Duration::ZERO),
+        "plain" | "plain+epoll" => Some(Duration::ZERO),
         "plain+busy" => Some(BUSY_POLL),
         _ => None,
+    }
+}
+
+/// A plain socket that waits in `epoll_wait` and then reads without blocking, as any
+/// receiver that watches more than one source must: the floor of a multiplexing
+/// loop, one system call per hop more than a blocking `recv_from`.
+struct EpollSocket {
+    sock: mio::net::UdpSocket,
+    poll: mio::Poll,
+    events: mio::Events,
+}
+
+impl EpollSocket {
+    fn new() -> Self {
+        let std_sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        std_sock.set_nonblocking(true).expect("non-blocking");
+        println!("READY {}", std_sock.local_addr().expect("addr").port());
+        let mut sock = mio::net::UdpSocket::from_std(std_sock);
+        let poll = mio::Poll::new().expect("epoll");
+        poll.registry()
+            .register(&mut sock, mio::Token(0), mio::Interest::READABLE)
+            .expect("register");
+        EpollSocket {
+            sock,
+            poll,
+            events: mio::Events::with_capacity(8),
+        }
+    }
+
+    /// Reads a datagram, waiting in `epoll_wait` whenever the socket is empty.
+    fn recv_from(&mut self, buf: &mut [u8], limit: Duration) -> io::Result<(usize, SocketAddr)> {
+        loop {
+            match self.sock.recv_from(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.poll.poll(&mut self.events, Some(limit))?;
+                    if self.events.is_empty() {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 }
 
@@ -308,9 +377,31 @@ fn pong_plain(spin: Duration) -> ! {
     }
 }
 
+/// The plain pong over an [`EpollSocket`].
+fn pong_epoll() -> ! {
+    let mut sock = EpollSocket::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let Ok((n, peer)) = sock.recv_from(&mut buf, Duration::from_secs(3600)) else {
+            continue;
+        };
+        if let Ok(osc_codec::Packet::Message(m)) =
+            osc_codec::Packet::decode(buf.get(..n).unwrap_or_default())
+        {
+            let mut reply = Message::new("/pong");
+            reply.args = m.args;
+            let bytes = osc_codec::Packet::from(reply).to_bytes().expect("encode");
+            let _ = sock.sock.send_to(&bytes, peer);
+        }
+    }
+}
+
 /// `pong KIND PING_PORT`: prints `READY PORT` and answers every `/ping` with a
 /// `/pong` carrying the same arguments, until killed.
 pub(crate) fn pong(kind: &str, ping_port: u16) {
+    if kind == "plain+epoll" {
+        pong_epoll();
+    }
     if let Some(spin) = plain_spin(kind) {
         pong_plain(spin);
     }

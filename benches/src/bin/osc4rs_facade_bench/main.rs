@@ -7,14 +7,14 @@
 //! ```text
 //! osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]]  # driver: every receiver (or KINDS, comma-separated), RUNS times
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
-//! osc4rs_facade_bench latency [ROUNDS [RUNS [split]]]    # driver: ping-pong per mode
+//! osc4rs_facade_bench latency [ROUNDS [RUNS [split|same]]]  # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler,
 //!                                                        # comthreads+away[+view]: process() every 2 ms (the I/O thread reads)
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
 //! osc4rs_facade_bench idle KIND SECS
-//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs,
+//! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|plain+epoll|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs,
 //!                                                 # allthreads+wait: the application thread waits for each reply
 //! osc4rs_facade_bench pong KIND PING_PORT
 //! ```
@@ -36,7 +36,7 @@ fn main() {
     match cmd {
         "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3), &text(3)),
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
-        "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), text(3) == "split"),
+        "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), &text(3)),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "recv" => recv::recv(
             &text(1),
@@ -51,7 +51,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]] | idle-all [SECS [RUNS]] \
-                 | latency [ROUNDS [RUNS [split]]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
+                 | latency [ROUNDS [RUNS [split|same]]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
                  | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"
             );

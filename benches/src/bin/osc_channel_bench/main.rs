@@ -7,7 +7,8 @@
 //! osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]]  # driver: every mode, RUNS times
 //! osc_channel_bench tcp [COUNT [RUNS]]              # driver: both framings
 //! osc_channel_bench udp-drain [BURST [CYCLES [BATCH]]]  # one process: drain cost only
-//! osc_channel_bench scale [COUNT [ROUNDS]]          # CPU and memory with 1-1,000 TCP connections, 1-10,000 UDP sources
+//! osc_channel_bench scale [COUNT [ROUNDS [tcp|udp]]] # CPU and memory with 1-1,000 TCP connections (and a plain loop), 1-10,000 UDP sources
+//! osc_channel_bench scale-one reactor|floor CONNS COUNT  # one TCP round (to profile)
 //! osc_channel_bench udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US
 //! osc_channel_bench udp-send MODE PORT COUNT
 //! osc_channel_bench tcp-recv FRAMING COUNT IDLE_MS
@@ -38,7 +39,8 @@ fn main() {
         ),
         "udp-drain" => drain::drive(arg(&args, 1, 2000), arg(&args, 2, 200), arg(&args, 3, 32)),
         "tcp" => tcp::drive(arg(&args, 1, 1_000_000), arg(&args, 2, 3)),
-        "scale" => scale::drive(arg(&args, 1, 200_000), arg(&args, 2, 3)),
+        "scale" => scale::drive(arg(&args, 1, 200_000), arg(&args, 2, 3), &text(3)),
+        "scale-one" => scale::one(&text(1), arg(&args, 2, 1), arg(&args, 3, 200_000)),
         "scale-mem" => scale::memory(&text(1), arg(&args, 2, 1)),
         "udp-recv" => udp::recv(
             &text(1),
@@ -57,7 +59,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]] | tcp [COUNT [RUNS]] \
-                 | udp-drain [BURST [CYCLES [BATCH]]] | scale [COUNT [ROUNDS]] \
+                 | udp-drain [BURST [CYCLES [BATCH]]] | scale [COUNT [ROUNDS [tcp|udp]]] \
                  | udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US | udp-send MODE PORT COUNT \
                  | tcp-recv FRAMING COUNT IDLE_MS | tcp-send FRAMING PORT COUNT"
             );

@@ -2,6 +2,10 @@
 //! received message with 1 to 1,000 TCP connections and 1 to 10,000 UDP sources, and
 //! the memory each idle connection or source holds.
 //!
+//! The TCP rows also measure the floor: a plain mio loop over the same sockets that
+//! only reads and cuts frames (`Floor`), so that the growth the kernel and the cache
+//! cause with many sockets is told apart from the reactor's own.
+//!
 //! One thread: a turn writes 40-byte messages round-robin over the connections (32
 //! per connection) or sources (500 datagrams), then the reactor drains them; only
 //! the draining is timed, with the thread's CPU clock (so the senders' cost is not in
@@ -10,7 +14,7 @@
 //! connections are accepted and sit idle, divided by their number (kernel socket
 //! buffers are not in it: they are not the process's memory).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -39,14 +43,150 @@ const BURST: u64 = 500;
 /// TCP messages per connection per turn.
 const PER_CONNECTION: u64 = 32;
 
+/// What drains the connections of a TCP round: the reactor, or the floor.
+enum Receiver {
+    Reactor(Box<Reactor>),
+    Floor(Box<Floor>),
+}
+
+impl Receiver {
+    /// A receiver listening on loopback, ready for `conns` connections.
+    fn new(conns: usize, floor: bool) -> (Receiver, SocketAddr) {
+        if floor {
+            let f = Floor::new();
+            let addr = f.addr;
+            return (Receiver::Floor(Box::new(f)), addr);
+        }
+        let mut cfg = TcpServerConfig::new("127.0.0.1:0".parse().expect("address"));
+        cfg.framing = StreamFraming::LengthPrefix;
+        cfg.max_connections = conns + 16;
+        cfg.max_connections_per_source = conns + 16;
+        let mut r = Reactor::new().expect("reactor");
+        let id = r.open_tcp_server("in", cfg).expect("listen");
+        let addr = r.local_addr(id).expect("addr");
+        (Receiver::Reactor(Box::new(r)), addr)
+    }
+
+    /// One pass (at most 5 ms of waiting): each packet adds one to `received`.
+    fn pass(&mut self, received: &AtomicU64) {
+        match self {
+            Receiver::Reactor(r) => {
+                r.poll(Some(Duration::from_millis(5)), |_| {
+                    received.fetch_add(1, Ordering::Relaxed);
+                })
+                .expect("poll");
+            }
+            Receiver::Floor(f) => f.pass(received),
+        }
+    }
+}
+
+/// The floor: a plain edge-triggered mio loop over the same sockets that reads, cuts
+/// the length-prefixed frames and counts them, which is all the reactor does for this
+/// bench's sink, with nothing else (no limits, timeouts, counters, events, memory
+/// budget or per-event bound; connections in a `Vec` indexed by token). What it
+/// costs per message as connections grow is the kernel's and the cache's share.
+struct Floor {
+    poll: mio::Poll,
+    events: mio::Events,
+    listener: mio::net::TcpListener,
+    addr: SocketAddr,
+    /// Each connection and the start of a frame its last read cut.
+    conns: Vec<(mio::net::TcpStream, Vec<u8>)>,
+    buf: Vec<u8>,
+}
+
+/// The floor's listener token (connections are their index in `Floor::conns`).
+const LISTENER: mio::Token = mio::Token(usize::MAX);
+
+impl Floor {
+    fn new() -> Floor {
+        let poll = mio::Poll::new().expect("poll");
+        let mut listener =
+            mio::net::TcpListener::bind("127.0.0.1:0".parse().expect("address")).expect("listen");
+        poll.registry()
+            .register(&mut listener, LISTENER, mio::Interest::READABLE)
+            .expect("register");
+        let addr = listener.local_addr().expect("addr");
+        Floor {
+            poll,
+            // The reactor's default capacity.
+            events: mio::Events::with_capacity(256),
+            listener,
+            addr,
+            conns: Vec::new(),
+            buf: vec![0; 1 << 16],
+        }
+    }
+
+    fn pass(&mut self, received: &AtomicU64) {
+        if let Err(e) = self
+            .poll
+            .poll(&mut self.events, Some(Duration::from_millis(5)))
+        {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+        }
+        let mut count = |_: &[u8]| {
+            received.fetch_add(1, Ordering::Relaxed);
+        };
+        for ev in self.events.iter() {
+            if ev.token() == LISTENER {
+                while let Ok((mut s, _)) = self.listener.accept() {
+                    let token = mio::Token(self.conns.len());
+                    self.poll
+                        .registry()
+                        .register(&mut s, token, mio::Interest::READABLE)
+                        .expect("register");
+                    self.conns.push((s, Vec::new()));
+                }
+                continue;
+            }
+            let Some((stream, partial)) = self.conns.get_mut(ev.token().0) else {
+                continue;
+            };
+            loop {
+                let n = match stream.read(&mut self.buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                let chunk = self.buf.get(..n).unwrap_or_default();
+                if partial.is_empty() {
+                    let used = frames(chunk, &mut count);
+                    partial.extend_from_slice(chunk.get(used..).unwrap_or_default());
+                } else {
+                    partial.extend_from_slice(chunk);
+                    let used = frames(partial, &mut count);
+                    partial.drain(..used);
+                }
+                // A short read emptied the socket (the reactor stops there too).
+                if n < self.buf.len() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Hands each whole length-prefixed frame of `data` to `on_packet`; the bytes used.
+fn frames(mut data: &[u8], on_packet: &mut impl FnMut(&[u8])) -> usize {
+    let start = data.len();
+    while let Some((len, rest)) = data.split_first_chunk::<4>() {
+        let Some((packet, rest)) = rest.split_at_checked(u32::from_be_bytes(*len) as usize) else {
+            break;
+        };
+        on_packet(packet);
+        data = rest;
+    }
+    start - data.len()
+}
+
 /// Polls until `received` reaches `want` (or 10 s pass without progress).
-fn drain(r: &mut Reactor, received: &AtomicU64, want: u64) {
+fn drain(r: &mut Receiver, received: &AtomicU64, want: u64) {
     let mut last = (received.load(Ordering::Relaxed), Instant::now());
     while received.load(Ordering::Relaxed) < want {
-        r.poll(Some(Duration::from_millis(5)), |_| {
-            received.fetch_add(1, Ordering::Relaxed);
-        })
-        .expect("poll");
+        r.pass(received);
         let now = received.load(Ordering::Relaxed);
         if now != last.0 {
             last = (now, Instant::now());
@@ -56,15 +196,10 @@ fn drain(r: &mut Reactor, received: &AtomicU64, want: u64) {
     }
 }
 
-/// One measurement: (CPU ns per message, KiB per idle connection or source).
-fn tcp_round(conns: usize, count: u64) -> (f64, f64) {
-    let mut cfg = TcpServerConfig::new("127.0.0.1:0".parse().expect("address"));
-    cfg.framing = StreamFraming::LengthPrefix;
-    cfg.max_connections = conns + 16;
-    cfg.max_connections_per_source = conns + 16;
-    let mut r = Reactor::new().expect("reactor");
-    let id = r.open_tcp_server("in", cfg).expect("listen");
-    let addr = r.local_addr(id).expect("addr");
+/// One measurement of the reactor (or, if `floor`, of the plain loop): (CPU ns per
+/// message, KiB per idle connection).
+fn tcp_round(conns: usize, count: u64, floor: bool) -> (f64, f64) {
+    let (mut r, addr) = Receiver::new(conns, floor);
     let rss0 = rss_kib();
     // Connect in steps the listen backlog holds; each sends one message so that its
     // acceptance is seen; then they sit idle.
@@ -125,6 +260,7 @@ fn udp_round(sources: usize, count: u64) -> (f64, f64) {
         )
         .expect("bind");
     let addr: SocketAddr = r.local_addr(id).expect("addr");
+    let mut r = Receiver::Reactor(Box::new(r));
     let socks: Vec<UdpSocket> = (0..sources)
         .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind"))
         .collect();
@@ -166,10 +302,30 @@ fn udp_round(sources: usize, count: u64) -> (f64, f64) {
 /// per measurement: memory freed by an earlier round would be reused unseen).
 pub(crate) fn memory(kind: &str, n: usize) {
     let per = match kind {
-        "tcp" => tcp_round(n, 0).1,
+        "tcp" => tcp_round(n, 0, false).1,
         _ => udp_round(n, 0).1,
     };
     println!("{per:.2}");
+}
+
+/// `scale-one reactor|floor CONNS COUNT`: one TCP round alone (to profile one side),
+/// printing the CPU ns per message.
+pub(crate) fn one(kind: &str, conns: usize, count: u64) {
+    println!("{:.0}", tcp_round(conns.max(1), count, kind == "floor").0);
+}
+
+/// The median of three [`memory_of`].
+fn memory_median(kind: &str, n: usize) -> f64 {
+    median((0..3).map(|_| memory_of(kind, n)).collect())
+}
+
+/// The memory each connection (or source) adds from `from` to `to` of them, in KiB,
+/// without the one-time costs that [`memory_of`] spreads over them (a page of
+/// resident memory is 4 KiB: only a large difference in number measures a small
+/// size).
+fn added(kind: &str, from: usize, to: usize) -> f64 {
+    let total = |n: usize| memory_median(kind, n) * n as f64;
+    (total(to) - total(from)) / (to - from) as f64
 }
 
 /// [`memory`] in a child process.
@@ -184,31 +340,65 @@ fn memory_of(kind: &str, n: usize) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// `scale [COUNT [ROUNDS]]`: both tables, medians of ROUNDS.
-pub(crate) fn drive(count: u64, rounds: usize) {
+/// `scale [COUNT [ROUNDS [tcp|udp]]]`: both tables (or the one named), medians of
+/// ROUNDS.
+pub(crate) fn drive(count: u64, rounds: usize, only: &str) {
     let count = count.max(BURST) / BURST * BURST;
+    if only != "udp" {
+        tcp_table(count, rounds);
+    }
+    if only != "tcp" {
+        udp_table(count, rounds);
+    }
+}
+
+/// The TCP table: the reactor and the floor at 1 to 1,000 connections.
+fn tcp_table(count: u64, rounds: usize) {
     println!(
         "TCP connections (length prefix), at least {count} messages of 40 bytes, {PER_CONNECTION} per connection per turn, medians of {rounds}:\n"
     );
     println!(
-        "| connections | receiver CPU ns/message | vs 1 connection | memory per idle connection |"
+        "| connections | reactor CPU ns/message | vs 1 connection | floor CPU ns/message | floor vs 1 connection | reactor / floor | memory per idle connection |"
     );
-    println!("|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut base = None;
     for conns in [1usize, 10, 100, 1000] {
-        let ns = median((0..rounds).map(|_| tcp_round(conns, count).0).collect());
-        let kib = memory_of("tcp", conns);
-        let b = *base.get_or_insert(ns);
-        println!("| {conns} | {ns:.0} | {:.2}x | {kib:.1} KiB |", ns / b);
+        // Rounds alternate the reactor and the floor, so that both see the same noise.
+        let (mut ours, mut floor) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            ours.push(tcp_round(conns, count, false).0);
+            floor.push(tcp_round(conns, count, true).0);
+        }
+        let (ns, floor_ns) = (median(ours), median(floor));
+        let kib = memory_median("tcp", conns);
+        let (b, fb) = *base.get_or_insert((ns, floor_ns));
+        println!(
+            "| {conns} | {ns:.0} | {:.2}x | {floor_ns:.0} | {:.2}x | {:.2}x | {kib:.2} KiB |",
+            ns / b,
+            floor_ns / fb,
+            ns / floor_ns
+        );
     }
+    println!(
+        "\nEach idle connection added from 1,000 to 4,000: {:.2} KiB",
+        added("tcp", 1000, 4000)
+    );
+}
+
+/// The UDP table: 1 to 10,000 sources.
+fn udp_table(count: u64, rounds: usize) {
     println!("\nUDP sources, {count} datagrams of 40 bytes, medians of {rounds}:\n");
     println!("| sources | receiver CPU ns/message | vs 1 source | memory per source |");
     println!("|---:|---:|---:|---:|");
     let mut base = None;
     for sources in [1usize, 10, 100, 1000, 10_000] {
         let ns = median((0..rounds).map(|_| udp_round(sources, count).0).collect());
-        let kib = memory_of("udp", sources);
+        let kib = memory_median("udp", sources);
         let b = *base.get_or_insert(ns);
         println!("| {sources} | {ns:.0} | {:.2}x | {kib:.2} KiB |", ns / b);
     }
+    println!(
+        "\nEach source added from 1,000 to 10,000: {:.2} KiB",
+        added("udp", 1000, 10_000)
+    );
 }

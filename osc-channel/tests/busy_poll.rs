@@ -1,0 +1,106 @@
+//! Busy polling (`ReactorConfig::busy_poll`): while a pass spins it reads the datagram
+//! sockets itself and asks `epoll` only now and then, so it must still deliver what
+//! every other source brings: datagrams on every UDP and Unix socket, TCP data, and
+//! sends queued by other threads. Loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Got, collect, local};
+use osc_channel::{Reactor, ReactorConfig, TcpServerConfig, UdpConfig};
+
+fn spinning() -> Reactor {
+    Reactor::with_options(ReactorConfig {
+        busy_poll: Duration::from_millis(50),
+        ..ReactorConfig::default()
+    })
+    .unwrap()
+}
+
+fn names(got: &[Got]) -> Vec<&str> {
+    got.iter().map(|g| g.name.as_str()).collect()
+}
+
+#[test]
+fn a_spinning_pass_reads_every_datagram_socket_and_tcp() {
+    let mut r = spinning();
+    let a = r.open_udp("a", UdpConfig::server(local(0))).unwrap();
+    let b = r.open_udp("b", UdpConfig::server(local(0))).unwrap();
+    let (a, b) = (r.local_addr(a).unwrap(), r.local_addr(b).unwrap());
+    let t = r
+        .open_tcp_server("t", TcpServerConfig::new(local(0)))
+        .unwrap();
+    let t = r.local_addr(t).unwrap();
+    // Each source in turn, sent while the reactor spins: a datagram to a, one to b,
+    // a framed packet over TCP.
+    let packet = common::pkt("/x");
+    let sent = packet.clone();
+    let sender = std::thread::spawn(move || {
+        let tx = UdpSocket::bind(local(0)).unwrap();
+        let mut tcp = TcpStream::connect(t).unwrap();
+        for round in 0..30 {
+            std::thread::sleep(Duration::from_millis(3));
+            match round % 3 {
+                0 => drop(tx.send_to(&sent, a).unwrap()),
+                1 => drop(tx.send_to(&sent, b).unwrap()),
+                _ => {
+                    let len = u32::try_from(sent.len()).unwrap().to_be_bytes();
+                    tcp.write_all(&len).unwrap();
+                    tcp.write_all(&sent).unwrap();
+                }
+            }
+        }
+        tcp
+    });
+    let mut got = Vec::new();
+    while got.len() < 30 {
+        let more = collect(&mut r, 1);
+        assert!(!more.is_empty(), "after {:?}: nothing more", names(&got));
+        got.extend(more);
+    }
+    let _tcp = sender.join().unwrap();
+    // Nothing lost, nothing twice, each source's packets in turn (a TCP server's
+    // connections are channels of their own, named after it).
+    assert_eq!(got.len(), 30);
+    for (round, g) in got.iter().enumerate() {
+        let want = ["a", "b", "t"][round % 3];
+        assert!(g.name.starts_with(want), "round {round}: {:?}", names(&got));
+        assert_eq!(g.data, packet.to_vec());
+    }
+}
+
+#[test]
+fn a_spinning_pass_sends_what_other_threads_queue() {
+    let mut r = spinning();
+    let rx = UdpSocket::bind(local(0)).unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+    let out = r
+        .open_udp("out", UdpConfig::client(rx.local_addr().unwrap()))
+        .unwrap();
+    // Something to read keeps the spin on the direct-read path.
+    r.open_udp("in", UdpConfig::server(local(0))).unwrap();
+    let handle = r.handle();
+    let sender = std::thread::spawn(move || {
+        for i in 0..10u8 {
+            std::thread::sleep(Duration::from_millis(5));
+            handle.send(out, Arc::from(vec![i; 8]), None).unwrap();
+        }
+    });
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    while seen.len() < 10 && Instant::now() < deadline {
+        r.poll(Some(Duration::from_millis(1)), |_| {}).unwrap();
+        if let Ok(n) = rx.recv(&mut buf) {
+            seen.push(buf[..n].to_vec());
+        }
+    }
+    sender.join().unwrap();
+    let want: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 8]).collect();
+    assert_eq!(seen, want);
+}

@@ -1,0 +1,121 @@
+//! Reading first (`ReactorConfig::read_first`): a pass reads the datagram sockets that
+//! delivered in the pass before, before it waits in `epoll`. It must lose nothing,
+//! keep order, and never leave the other channels behind a socket that always has
+//! data. Loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::local;
+use osc_channel::{Reactor, ReactorConfig, TcpServerConfig, UdpConfig};
+
+fn reactor(read_first: bool) -> Reactor {
+    Reactor::with_options(ReactorConfig {
+        read_first,
+        ..ReactorConfig::default()
+    })
+    .unwrap()
+}
+
+/// Request and reply with an echoing peer: every reply arrives once and in order,
+/// with reading first on and off.
+#[test]
+fn a_ping_pong_loses_and_reorders_nothing() {
+    for read_first in [true, false] {
+        let mut r = reactor(read_first);
+        let echo = UdpSocket::bind(local(0)).unwrap();
+        let echo_addr = echo.local_addr().unwrap();
+        let id = r.open_udp("c", UdpConfig::server(local(0))).unwrap();
+        let peer = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            for _ in 0..500 {
+                let (n, from) = echo.recv_from(&mut buf).unwrap();
+                echo.send_to(&buf[..n], from).unwrap();
+            }
+        });
+        for i in 0..500u32 {
+            r.send(id, Arc::from(i.to_be_bytes().to_vec()), Some(echo_addr))
+                .unwrap();
+            let mut got = None;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while got.is_none() && Instant::now() < deadline {
+                r.poll(Some(Duration::from_millis(50)), |p| {
+                    assert!(got.is_none(), "two replies in one round");
+                    got = Some(p.data.to_vec());
+                })
+                .unwrap();
+            }
+            assert_eq!(
+                got,
+                Some(i.to_be_bytes().to_vec()),
+                "round {i}, read_first {read_first}"
+            );
+        }
+        peer.join().unwrap();
+    }
+}
+
+/// A UDP socket that always has data keeps reading first busy; a TCP connection and
+/// a send queued by another thread are still served promptly.
+#[test]
+fn a_busy_socket_does_not_starve_the_others() {
+    let mut r = reactor(true);
+    let udp = r.open_udp("u", UdpConfig::server(local(0))).unwrap();
+    let udp = r.local_addr(udp).unwrap();
+    let tcp = r
+        .open_tcp_server("t", TcpServerConfig::new(local(0)))
+        .unwrap();
+    let tcp = r.local_addr(tcp).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let tx = UdpSocket::bind(local(0)).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..16 {
+                    let _ = tx.send_to(b"/flood\0\0,\0\0\0", udp);
+                }
+                std::thread::yield_now();
+            }
+        })
+    };
+    let mut conn = TcpStream::connect(tcp).unwrap();
+    let packet = b"/tcp\0\0\0\0,\0\0\0";
+    let mut tcp_seen = 0;
+    let mut udp_seen = 0u64;
+    // The flood first, until reading first keeps finding data.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while udp_seen < 2_000 && Instant::now() < deadline {
+        r.poll(Some(Duration::from_millis(10)), |_| udp_seen += 1)
+            .unwrap();
+    }
+    assert!(udp_seen >= 2_000, "the flood was not read");
+    let started = Instant::now();
+    for k in 0..10 {
+        conn.write_all(&u32::try_from(packet.len()).unwrap().to_be_bytes())
+            .unwrap();
+        conn.write_all(packet).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while tcp_seen <= k && Instant::now() < deadline {
+            r.poll(Some(Duration::from_millis(10)), |p| {
+                if p.data == packet {
+                    tcp_seen += 1;
+                } else {
+                    udp_seen += 1;
+                }
+            })
+            .unwrap();
+        }
+        assert!(tcp_seen > k, "TCP packet {k} not served within 2 s");
+    }
+    stop.store(true, Ordering::Relaxed);
+    flood.join().unwrap();
+    assert_eq!(tcp_seen, 10);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
