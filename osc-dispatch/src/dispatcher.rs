@@ -9,7 +9,7 @@ use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, ExecState, Method, invoke, run_calls, submit_bundle};
+use crate::exec::{Call, ExecState, Method, drain_lane, invoke, run_calls};
 use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
@@ -171,7 +171,10 @@ impl Dispatcher {
         let d = Dispatcher {
             scheduler: Mutex::new(Scheduler::new(config.scheduler)),
             pending: AtomicUsize::new(0),
-            shared: Arc::new(ExecState::new(config.serialize_bundles)),
+            shared: Arc::new(ExecState::new(
+                config.serialize_bundles,
+                config.codec.clone(),
+            )),
             space: RwLock::new(AddressSpace::new()),
             fallback: RwLock::new(None),
             pool: OnceLock::new(),
@@ -460,8 +463,44 @@ impl Dispatcher {
         }
     }
 
-    /// Hands the pool jobs kept back by [`caller_runs`](Self::caller_runs) and not yet
-    /// started to the workers; returns how many.
+    /// Runs `f` (which dispatches); the pool jobs it submits from this thread go to the
+    /// workers together when `f` returns: one queue entry and one worker woken for all
+    /// of them, not one of each per message (see [`WorkerPool::hand_off`]). Without a
+    /// started pool, just runs `f`.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Executor};
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// let mut cfg = DispatcherConfig::default();
+    /// cfg.default_executor = Executor::Pool;
+    /// let d = Dispatcher::new(cfg);
+    /// let (tx, rx) = mpsc::sync_channel(8);
+    /// d.register("/a", move |m: &Message| tx.send(m.args[0].as_i32()).unwrap())?;
+    /// let now = TimeTag::now();
+    /// d.hand_off(|| {
+    ///     for i in 0..3 {
+    ///         let msg = Message::new("/a").arg(i).into();
+    ///         d.dispatch_packet(msg, Context::new(now), now)?;
+    ///     }
+    ///     Ok::<(), osc_dispatch::DispatchError>(())
+    /// })?;
+    /// let got: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+    /// assert_eq!(got, [Some(0), Some(1), Some(2)]);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn hand_off<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.pool.get() {
+            Some(Some(pool)) => pool.hand_off(f),
+            _ => f(),
+        }
+    }
+
+    /// Wakes workers for the pool jobs kept back by [`caller_runs`](Self::caller_runs)
+    /// and [`hand_off`](Self::hand_off) and not yet started (see
+    /// [`WorkerPool::release_deferred`]); returns how many were waiting.
     pub fn release_deferred(&self) -> usize {
         match self.pool.get() {
             Some(Some(pool)) => pool.release_deferred(),
@@ -535,18 +574,27 @@ impl Dispatcher {
             }
             return;
         };
+        // One pool method, selected last: its job takes the message itself, after the
+        // inline methods before it (no `Arc` to share it).
+        if let [before @ .., last] = methods.as_slice() {
+            if last.on_pool && !before.iter().any(|m| m.on_pool) {
+                for m in before {
+                    invoke(&self.shared, m, Msg::Owned(&msg), ctx);
+                }
+                let mut call = self.shared.pool_call(Arc::clone(last), ctx);
+                call.alone = Some(msg.into_owned());
+                // A refused job is logged and counted by the pool.
+                let _ = pool.submit_call(call);
+                return;
+            }
+        }
         let shared_msg = Arc::new(msg.into_owned());
         for m in methods {
             if m.on_pool {
-                let (shared, msg, ctx) = (
-                    Arc::clone(&self.shared),
-                    Arc::clone(&shared_msg),
-                    ctx.clone(),
-                );
+                let mut call = self.shared.pool_call(m, ctx);
+                call.msg = Some(Arc::clone(&shared_msg));
                 // A refused job is logged and counted by the pool.
-                let _ = pool.submit(Box::new(move || {
-                    invoke(&shared, &m, Msg::Owned(&msg), &ctx)
-                }));
+                let _ = pool.submit_call(call);
             } else {
                 invoke(&self.shared, &m, Msg::Owned(&shared_msg), ctx);
             }
@@ -596,16 +644,23 @@ impl Dispatcher {
                 invoke(&self.shared, &m, Msg::View(msg), ctx);
                 continue;
             }
-            let o = Arc::clone(owned.get_or_insert_with(|| Arc::new(msg.to_owned())));
-            match pool.filter(|_| pooled) {
-                Some(pool) => {
-                    let (shared, ctx) = (Arc::clone(&self.shared), ctx.clone());
-                    // A refused job is logged and counted by the pool.
-                    let _ =
-                        pool.submit(Box::new(move || invoke(&shared, &m, Msg::Owned(&o), &ctx)));
+            if let Some(pool) = pool.filter(|_| pooled) {
+                // A borrowed handler's job carries the message's bytes (in its slot's
+                // reused buffer), not an owned copy.
+                let view = m.handler.takes_view();
+                let mut call = self.shared.pool_call(m, ctx);
+                if view {
+                    call.bytes.extend_from_slice(msg.as_bytes());
+                } else {
+                    let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+                    call.msg = Some(Arc::clone(o));
                 }
-                None => invoke(&self.shared, &m, Msg::Owned(&o), ctx),
+                // A refused job is logged and counted by the pool.
+                let _ = pool.submit_call(call);
+                continue;
             }
+            let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+            invoke(&self.shared, &m, Msg::Owned(o), ctx);
         }
         Ok(())
     }
@@ -879,5 +934,19 @@ impl Dispatcher {
             summary.pool = pool.shutdown(options.finish_queued, options.deadline);
         }
         summary
+    }
+}
+
+/// Queues a bundle's calls on the lane; starts a pool job to drain the lane unless one
+/// is already draining it. So pool-executed bundles run one at a time, in the order
+/// they were released.
+fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
+    if !shared.queue_bundle(calls) {
+        return;
+    }
+    let job_shared = Arc::clone(shared);
+    if let Err(e) = pool.submit(Box::new(move || drain_lane(&job_shared))) {
+        let dropped = shared.abandon_lane();
+        log::warn!("osc-dispatch: {dropped} bundle(s) not run: {e}");
     }
 }

@@ -1,16 +1,18 @@
-//! Calling handlers: per-method locks, panic catching, argument-error reporting, and the
-//! bundle lane that runs pool-executed bundles one after another, in release order.
+//! Calling handlers: per-method locks, panic catching, argument-error reporting, the
+//! bundle lane that runs pool-executed bundles one after another, in release order, and
+//! the reusable slots that carry one method's call to the worker pool.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use osc_codec::Message;
+use crossbeam_channel::{Receiver, Sender};
+use osc_codec::{Message, PacketRef};
 use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::handler::Msg;
 use crate::stats::{Counters, bump};
-use crate::{Context, DispatchError, Handler, WorkerPool};
+use crate::{Context, DispatchError, Handler};
 
 /// A registered method, as the dispatcher keeps it.
 #[derive(Debug)]
@@ -45,16 +47,111 @@ pub(crate) struct ExecState {
     bundle_gate: ReentrantMutex<()>,
     serialize_bundles: bool,
     lane: Mutex<LaneState>,
+    /// How the bytes of a message sent to the pool for a borrowed handler are decoded
+    /// again (the dispatcher's codec options).
+    codec: osc_codec::Options,
+    /// Run [`PoolCall`] slots, kept for the next call (at most [`PoolCall::KEPT`]).
+    free_tx: Sender<Box<PoolCall>>,
+    free_rx: Receiver<Box<PoolCall>>,
 }
 
 impl ExecState {
-    pub(crate) fn new(serialize_bundles: bool) -> Self {
+    pub(crate) fn new(serialize_bundles: bool, codec: osc_codec::Options) -> Self {
+        let (free_tx, free_rx) = crossbeam_channel::bounded(PoolCall::KEPT);
         ExecState {
             counters: Counters::default(),
             bundle_gate: ReentrantMutex::new(()),
             serialize_bundles,
             lane: Mutex::new(LaneState::default()),
+            codec,
+            free_tx,
+            free_rx,
         }
+    }
+
+    /// A slot for a pool job calling `method` in context `ctx` (a slot run before, when
+    /// one is free: no allocation); the caller puts the message in it.
+    pub(crate) fn pool_call(self: &Arc<Self>, method: Arc<Method>, ctx: &Context) -> Box<PoolCall> {
+        let mut call = self.free_rx.try_recv().unwrap_or_default();
+        call.shared = Some(Arc::clone(self));
+        call.method = Some(method);
+        call.ctx.clone_from(ctx);
+        call
+    }
+
+    /// Queues a bundle's calls on the lane; true if the caller must start a pool job
+    /// that drains it ([`drain_lane`]): none is draining it yet.
+    pub(crate) fn queue_bundle(&self, calls: Vec<Call>) -> bool {
+        let mut lane = self.lane.lock();
+        lane.queue.push_back(calls);
+        !std::mem::replace(&mut lane.draining, true)
+    }
+
+    /// Empties the lane when its draining job could not start; returns how many
+    /// bundles were dropped.
+    pub(crate) fn abandon_lane(&self) -> usize {
+        let mut lane = self.lane.lock();
+        lane.draining = false;
+        std::mem::take(&mut lane.queue).len()
+    }
+}
+
+/// One method's call on the worker pool, in a slot that returns to the dispatcher once
+/// run, so a pool job costs no allocation per message: not boxed, the message shared
+/// (owned handlers) or its bytes copied into the slot's own buffer (borrowed handlers,
+/// decoded into a view again when the job runs).
+#[derive(Debug, Default)]
+pub(crate) struct PoolCall {
+    /// Set while the slot is in use (a kept slot must not keep the dispatcher alive).
+    shared: Option<Arc<ExecState>>,
+    method: Option<Arc<Method>>,
+    /// The message, for an owned handler, shared with other methods' jobs.
+    pub(crate) msg: Option<Arc<Message>>,
+    /// The message, for an owned handler, when no other job needs it.
+    pub(crate) alone: Option<Message>,
+    /// The message's bytes, for a borrowed handler (when `msg` is `None`).
+    pub(crate) bytes: Vec<u8>,
+    ctx: Context,
+}
+
+impl PoolCall {
+    /// Slots kept for reuse: more are made when more jobs wait, and freed after.
+    const KEPT: usize = 1024;
+    /// A slot whose byte buffer grew past this frees the buffer before it is kept.
+    const KEPT_BYTES: usize = 4096;
+
+    /// Calls the method, then returns the slot to its dispatcher.
+    pub(crate) fn run(mut self: Box<Self>) {
+        let (Some(shared), Some(method)) = (self.shared.take(), self.method.take()) else {
+            return;
+        };
+        if let Some(msg) = self.alone.take() {
+            invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
+        } else if let Some(msg) = self.msg.take() {
+            invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
+        } else {
+            // The bytes of a message that was decoded with these options already.
+            match osc_codec::decode_with(&self.bytes, &shared.codec) {
+                Ok(PacketRef::Message(view)) => {
+                    invoke(&shared, &method, Msg::View(&view), &self.ctx);
+                }
+                _ => {
+                    bump(&shared.counters.decode_errors);
+                    log::error!(
+                        "osc-dispatch: method {}: a pool job's message did not decode again",
+                        method.source
+                    );
+                }
+            }
+        }
+        drop(method);
+        self.bytes.clear();
+        if self.bytes.capacity() > Self::KEPT_BYTES {
+            self.bytes = Vec::new();
+        }
+        self.ctx = Context::default();
+        // Full: freed.
+        let _ = shared.free_tx.try_send(self);
     }
 }
 
@@ -111,30 +208,8 @@ pub(crate) fn run_calls(shared: &ExecState, calls: Vec<Call>) {
     }
 }
 
-/// Queues a bundle's calls on the lane; starts a pool job to drain the lane unless one
-/// is already draining it. So pool-executed bundles run one at a time, in the order
-/// they were released.
-pub(crate) fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
-    let start = {
-        let mut lane = shared.lane.lock();
-        lane.queue.push_back(calls);
-        !std::mem::replace(&mut lane.draining, true)
-    };
-    if !start {
-        return;
-    }
-    let job_shared = Arc::clone(shared);
-    if let Err(e) = pool.submit(Box::new(move || drain_lane(&job_shared))) {
-        let dropped = {
-            let mut lane = shared.lane.lock();
-            lane.draining = false;
-            std::mem::take(&mut lane.queue)
-        };
-        log::warn!("osc-dispatch: {} bundle(s) not run: {e}", dropped.len());
-    }
-}
-
-fn drain_lane(shared: &ExecState) {
+/// Runs the bundles queued on the lane, one after another, until it is empty.
+pub(crate) fn drain_lane(shared: &ExecState) {
     loop {
         let batch = {
             let mut lane = shared.lane.lock();

@@ -13,10 +13,37 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use parking_lot::{Mutex, RwLock};
 
+use crate::exec::PoolCall;
 use crate::{DispatchError, Result};
 
 /// A unit of work for the pool.
+///
+/// ```
+/// let job: osc_dispatch::Job = Box::new(|| println!("run by a worker"));
+/// job();
+/// ```
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// What the pool's queue carries: a boxed closure, the dispatcher's call of one
+/// method (in a slot that returns to the dispatcher for reuse once run: no allocation
+/// per message), or a request to run the kept-back jobs (a whole batch handed over
+/// with one queue entry and one wake-up, see [`WorkerPool::hand_off`]).
+pub(crate) enum Task {
+    Job(Job),
+    Call(Box<PoolCall>),
+    Drain,
+}
+
+impl Task {
+    fn run(self) {
+        match self {
+            Task::Job(job) => job(),
+            Task::Call(call) => call.run(),
+            // Run by `worker` itself (it needs the pool's state).
+            Task::Drain => {}
+        }
+    }
+}
 
 /// What [`WorkerPool::submit`] does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,19 +124,27 @@ struct PoolState {
     /// Jobs kept back for their submitting thread (see [`WorkerPool::caller_runs`]).
     deferred: Deferred,
     discard: AtomicBool,
+    /// Shut down: kept-back jobs are no longer run (read per job, without the
+    /// sender's lock).
+    closed: AtomicBool,
     completed: AtomicU64,
     panicked: AtomicU64,
     overflow: AtomicU64,
     dropped: AtomicU64,
 }
 
-/// Jobs kept back by [`WorkerPool::caller_runs`] scopes.
+/// Jobs kept back by [`WorkerPool::caller_runs`] and [`WorkerPool::hand_off`] scopes,
+/// run by whoever gets to them first: the scope's thread or a worker woken for them.
+/// The queue keeps its capacity, so keeping jobs back allocates nothing in steady
+/// state.
 #[derive(Default)]
-struct Deferred(Mutex<VecDeque<Job>>);
+struct Deferred {
+    queue: Mutex<VecDeque<Task>>,
+}
 
 impl std::fmt::Debug for Deferred {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Deferred({} jobs)", self.0.lock().len())
+        write!(f, "Deferred({} jobs)", self.queue.lock().len())
     }
 }
 
@@ -127,6 +162,19 @@ impl Drop for Scope<'_> {
     fn drop(&mut self) {
         DEFERRING.set(0);
         self.0.run_deferred();
+    }
+}
+
+/// Ends a [`WorkerPool::hand_off`] scope, also when its closure panics: wakes one
+/// worker to run the jobs kept back.
+struct HandOff<'a>(&'a WorkerPool);
+
+impl Drop for HandOff<'_> {
+    fn drop(&mut self) {
+        DEFERRING.set(0);
+        if !self.0.shared.deferred.queue.lock().is_empty() {
+            self.0.wake_drainers(1);
+        }
     }
 }
 
@@ -151,8 +199,8 @@ impl Drop for Scope<'_> {
 /// ```
 #[derive(Debug)]
 pub struct WorkerPool {
-    sender: RwLock<Option<Sender<Job>>>,
-    receiver: Receiver<Job>,
+    sender: RwLock<Option<Sender<Task>>>,
+    receiver: Receiver<Task>,
     /// Each worker sends its index as its last act.
     done: Receiver<usize>,
     handles: Mutex<Vec<JoinHandle<()>>>,
@@ -167,7 +215,7 @@ impl WorkerPool {
     /// [`DispatchError::Spawn`] if a thread cannot be started (those already started
     /// are stopped).
     pub fn new(config: PoolConfig) -> Result<Self> {
-        let (tx, rx) = bounded::<Job>(config.queue_capacity.max(1));
+        let (tx, rx) = bounded::<Task>(config.queue_capacity.max(1));
         let (done_tx, done) = bounded::<usize>(config.threads);
         let shared = Arc::new(PoolState::default());
         let pool = WorkerPool {
@@ -225,11 +273,20 @@ impl WorkerPool {
     /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown); the job is then
     /// dropped and counted.
     pub fn submit(&self, job: Job) -> Result<()> {
+        self.submit_task(Task::Job(job))
+    }
+
+    /// Queues the dispatcher's call of one method (as [`submit`](Self::submit)).
+    pub(crate) fn submit_call(&self, call: Box<PoolCall>) -> Result<()> {
+        self.submit_task(Task::Call(call))
+    }
+
+    fn submit_task(&self, task: Task) -> Result<()> {
         if DEFERRING.get() == self.id() {
-            self.shared.deferred.0.lock().push_back(job);
+            self.shared.deferred.queue.lock().push_back(task);
             return Ok(());
         }
-        self.enqueue(job)
+        self.enqueue(task)
     }
 
     /// Runs `f`; the jobs it submits to this pool from this thread are kept back and
@@ -264,16 +321,68 @@ impl WorkerPool {
         f()
     }
 
-    /// Hands the jobs kept back by [`caller_runs`](Self::caller_runs) scopes, and not
-    /// yet started, to the workers; returns how many.
+    /// Runs `f`; the jobs it submits to this pool from this thread are kept back and,
+    /// when `f` returns, handed to the workers all at once: one queue entry and one
+    /// worker woken for the lot, instead of one of each per job. That worker runs them
+    /// in order (with any other kept-back jobs); while they wait,
+    /// [`release_deferred`](Self::release_deferred) wakes more workers for them.
+    ///
+    /// A thread that receives a burst of messages and must not run their handlers
+    /// itself hands them over this way.
+    ///
+    /// ```
+    /// use osc_dispatch::{PoolConfig, WorkerPool};
+    /// use std::time::Duration;
+    ///
+    /// let pool = WorkerPool::new(PoolConfig { threads: 2, ..PoolConfig::default() })?;
+    /// let here = std::thread::current().id();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pool.hand_off(|| {
+    ///     for i in 0..3 {
+    ///         let tx = tx.clone();
+    ///         pool.submit(Box::new(move || tx.send((i, std::thread::current().id())).unwrap()))?;
+    ///     }
+    ///     Ok::<(), osc_dispatch::DispatchError>(())
+    /// })?;
+    /// let ran: Vec<_> = (0..3).map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap()).collect();
+    /// // In order, on a worker.
+    /// assert_eq!(ran.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
+    /// assert!(ran.iter().all(|r| r.1 != here));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn hand_off<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.config.threads == 0 || DEFERRING.get() != 0 {
+            return f();
+        }
+        DEFERRING.set(self.id());
+        let _scope = HandOff(self);
+        f()
+    }
+
+    /// Wakes the workers for the jobs kept back by [`caller_runs`](Self::caller_runs)
+    /// and [`hand_off`](Self::hand_off) scopes and not yet started: one worker per job,
+    /// up to the pool's size, each running them one by one, in order, until none is
+    /// left; returns how many jobs were waiting.
     pub fn release_deferred(&self) -> usize {
-        let jobs = std::mem::take(&mut *self.shared.deferred.0.lock());
-        let n = jobs.len();
-        for job in jobs {
-            // A refused job is logged and counted by `enqueue`.
-            let _ = self.enqueue(job);
+        let n = self.shared.deferred.queue.lock().len();
+        if n > 0 {
+            self.wake_drainers(n.min(self.config.threads));
         }
         n
+    }
+
+    /// Queues `n` requests to run the kept-back jobs. One refused (queue full, or shut
+    /// down) leaves them kept back, for the scope that keeps them or the next release.
+    fn wake_drainers(&self, n: usize) {
+        let guard = self.sender.read();
+        let Some(tx) = guard.as_ref() else {
+            return;
+        };
+        for _ in 0..n {
+            if tx.try_send(Task::Drain).is_err() {
+                return;
+            }
+        }
     }
 
     fn id(&self) -> usize {
@@ -284,9 +393,11 @@ impl WorkerPool {
     /// included: they are all the pool's jobs).
     fn run_deferred(&self) {
         loop {
-            let next = self.shared.deferred.0.lock().pop_front();
+            let next = self.shared.deferred.queue.lock().pop_front();
             let Some(job) = next else { return };
-            if self.shared.discard.load(Ordering::Relaxed) || self.sender.read().is_none() {
+            if self.shared.discard.load(Ordering::Relaxed)
+                || self.shared.closed.load(Ordering::Acquire)
+            {
                 bump(&self.shared.dropped);
             } else {
                 run_job(job, &self.shared);
@@ -294,7 +405,7 @@ impl WorkerPool {
         }
     }
 
-    fn enqueue(&self, job: Job) -> Result<()> {
+    fn enqueue(&self, job: Task) -> Result<()> {
         if self.config.threads == 0 {
             if !self.sender.read().is_some() {
                 bump(&self.shared.dropped);
@@ -343,6 +454,7 @@ impl WorkerPool {
         let Some(tx) = self.sender.write().take() else {
             return ShutdownReport::default();
         };
+        self.shared.closed.store(true, Ordering::Release);
         drop(tx);
         let dropped_before = self.shared.dropped.load(Ordering::Relaxed);
         if !finish_queued {
@@ -400,10 +512,17 @@ impl WorkerPool {
             );
         }
         if report.detached_threads == 0 {
-            while self.receiver.try_recv().is_ok() {
-                bump(&self.shared.dropped);
+            while let Ok(task) = self.receiver.try_recv() {
+                if !matches!(task, Task::Drain) {
+                    bump(&self.shared.dropped);
+                }
             }
         }
+        // Kept back and not run: no worker is left to run them.
+        let left = std::mem::take(&mut *self.shared.deferred.queue.lock());
+        self.shared
+            .dropped
+            .fetch_add(left.len() as u64, Ordering::Relaxed);
         report.dropped_jobs = self.shared.dropped.load(Ordering::Relaxed) - dropped_before;
         report
     }
@@ -419,17 +538,30 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-fn run_job(job: Job, shared: &PoolState) {
-    if catch_unwind(AssertUnwindSafe(job)).is_err() {
+fn run_job(job: Task, shared: &PoolState) {
+    if catch_unwind(AssertUnwindSafe(|| job.run())).is_err() {
         bump(&shared.panicked);
         log::error!("osc-dispatch: a pool job panicked");
     }
     bump(&shared.completed);
 }
 
-fn worker(index: usize, rx: &Receiver<Job>, shared: &PoolState, done: &Sender<usize>) {
+fn worker(index: usize, rx: &Receiver<Task>, shared: &PoolState, done: &Sender<usize>) {
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
+        if let Task::Drain = job {
+            // The kept-back jobs, one by one until none is left.
+            loop {
+                let next = shared.deferred.queue.lock().pop_front();
+                let Some(job) = next else { break };
+                if shared.discard.load(Ordering::Relaxed) {
+                    bump(&shared.dropped);
+                } else {
+                    run_job(job, shared);
+                }
+            }
+            continue;
+        }
         if shared.discard.load(Ordering::Relaxed) {
             bump(&shared.dropped);
             continue;
@@ -569,6 +701,48 @@ mod tests {
             assert!(!ran_here_unscoped(&q));
         });
         assert_eq!(ran.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_hand_off_runs_its_jobs_on_the_workers_in_order() {
+        let p = pool(2, 4, OverflowPolicy::Drop);
+        let here = std::thread::current().id();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // More jobs than the queue holds: they take one queue entry.
+        p.hand_off(|| {
+            for i in 0..100 {
+                let tx = tx.clone();
+                p.submit(Box::new(move || {
+                    tx.send((i, std::thread::current().id() == here)).unwrap();
+                }))
+                .unwrap();
+            }
+        });
+        let got: Vec<(usize, bool)> = (0..100)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        assert_eq!(got, (0..100).map(|i| (i, false)).collect::<Vec<_>>());
+        assert_eq!(p.stats().overflow, 0);
+        // Inside a caller-runs scope, a hand-off keeps its jobs for the caller.
+        let here_too = scoped_hand_off(&p);
+        assert!(here_too);
+        let r = p.shutdown(true, Duration::from_secs(5));
+        assert_eq!(r.dropped_jobs, 0);
+        assert_eq!(p.stats().completed, 101);
+    }
+
+    fn scoped_hand_off(p: &WorkerPool) -> bool {
+        let here = std::thread::current().id();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        p.caller_runs(|| {
+            p.hand_off(|| {
+                p.submit(Box::new(move || {
+                    tx.send(std::thread::current().id() == here).unwrap();
+                }))
+                .unwrap();
+            });
+        });
+        rx.try_recv().unwrap()
     }
 
     #[test]

@@ -280,3 +280,54 @@ fn pool_overflow_is_counted_not_blocking() {
     gate.wait();
     d.shutdown(ShutdownOptions::default(), T0);
 }
+
+#[test]
+fn inline_and_pool_methods_each_get_the_message_in_any_order() {
+    // Inline then pool (the pool job takes the message itself), pool then inline and
+    // two pool methods (the jobs share it), owned and borrowed handlers.
+    let d = pooled(2, 64);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let inline = MethodOptions::new().executor(Executor::Inline);
+    let on_pool = MethodOptions::new().executor(Executor::Pool);
+    let log = |tag: &'static str| {
+        let seen = Arc::clone(&seen);
+        move |m: &Message| seen.lock().unwrap().push(format!("{tag} {:?}", m.args[0]))
+    };
+    d.register_with("/a", log("a inline"), inline.clone())
+        .unwrap();
+    d.register_with("/a", log("a pool"), on_pool.clone())
+        .unwrap();
+    d.register_with("/b", log("b pool"), on_pool.clone())
+        .unwrap();
+    d.register_with("/b", log("b inline"), inline).unwrap();
+    d.register_with("/c", log("c pool 1"), on_pool.clone())
+        .unwrap();
+    d.register_with("/c", log("c pool 2"), on_pool.clone())
+        .unwrap();
+    let s = Arc::clone(&seen);
+    let view = Handler::borrowed(move |m, _ctx| {
+        s.lock()
+            .unwrap()
+            .push(format!("d view {}", m.args().count()));
+    });
+    d.register_with("/d", view, on_pool).unwrap();
+    for (addr, n) in [("/a", 1), ("/b", 2), ("/c", 3), ("/d", 4)] {
+        d.dispatch_message(&Message::new(addr).arg(n), &Context::new(T0))
+            .unwrap();
+    }
+    wait_for(|| seen.lock().unwrap().len() == 7);
+    let mut got = seen.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "a inline Int(1)",
+            "a pool Int(1)",
+            "b inline Int(2)",
+            "b pool Int(2)",
+            "c pool 1 Int(3)",
+            "c pool 2 Int(3)",
+            "d view 1"
+        ]
+    );
+}

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, Sender};
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::{Packet, PacketRef, TimeTag};
 use osc_dispatch::Context;
@@ -28,18 +27,18 @@ pub(crate) struct Incoming {
 /// message kept as its bytes, decoded into a view when dispatched.
 enum Item {
     Decoded(Packet),
-    /// Bytes at `start..start + len` of the batch's arena (collected packets).
+    /// Bytes at `start..start + len` of the batch's arena.
     Span {
         start: usize,
         len: usize,
     },
-    /// Bytes in a pooled buffer (packets queued from comthreads' I/O thread).
-    Pooled(PooledBuf),
 }
 
-/// What one `process()` call (or one allthreads pass) dispatches: the packets, and
-/// the arena that holds the bytes of the messages kept for a view. Both are kept for
-/// their capacity, so collecting allocates nothing in steady state.
+/// What one `process()` call (or one allthreads pass) dispatches, or what one pass of
+/// comthreads' I/O thread hands to `process()`: the packets, and the arena that holds
+/// the bytes of the messages kept for a view. Both are kept for their capacity (and
+/// move between threads with the batch), so collecting allocates nothing in steady
+/// state.
 #[derive(Default)]
 pub(crate) struct Batch {
     items: Vec<Incoming>,
@@ -60,9 +59,33 @@ impl Batch {
         self.items.is_empty()
     }
 
-    /// Appends packets queued by another thread.
-    pub(crate) fn extend(&mut self, queued: impl IntoIterator<Item = Incoming>) {
-        self.items.extend(queued);
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Moves the packets of `other` after this batch's, leaving `other` empty: a swap
+    /// when this one is empty (nothing copied; the two batches trade their capacity),
+    /// else the bytes of `other`'s arena are appended to this one's.
+    pub(crate) fn append(&mut self, other: &mut Batch) {
+        if self.items.is_empty() {
+            self.arena.clear();
+            std::mem::swap(self, other);
+            return;
+        }
+        let offset = self.arena.len();
+        self.arena.extend_from_slice(&other.arena);
+        self.items
+            .extend(other.items.drain(..).map(|Incoming { item, ctx }| {
+                let item = match item {
+                    Item::Span { start, len } => Item::Span {
+                        start: start + offset,
+                        len,
+                    },
+                    decoded => decoded,
+                };
+                Incoming { item, ctx }
+            }));
+        trim(&mut other.arena);
     }
 
     fn push_bytes(&mut self, bytes: &[u8], ctx: Context) {
@@ -93,58 +116,6 @@ pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     out
 }
 
-/// Buffers that carry received messages from comthreads' I/O thread to `process()`,
-/// returned when dispatched, so the hand-off allocates nothing in steady state.
-/// Bounded: at most [`BufPool::KEPT`] buffers of at most [`BufPool::KEPT_BYTES`] each
-/// are kept; beyond that a buffer is allocated and freed per packet.
-pub(crate) struct BufPool {
-    tx: Sender<Vec<u8>>,
-    rx: Receiver<Vec<u8>>,
-}
-
-impl BufPool {
-    const KEPT: usize = 1024;
-    const KEPT_BYTES: usize = 4096;
-    /// Buffers made at start (16 KiB in all), so that the I/O thread's first queued
-    /// messages do not allocate: which thread reads depends on timing, so a pool
-    /// filled only by use would grow at unpredictable moments.
-    const AT_START: usize = 64;
-    const AT_START_BYTES: usize = 256;
-
-    pub(crate) fn new() -> BufPool {
-        let (tx, rx) = crossbeam_channel::bounded(Self::KEPT);
-        for _ in 0..Self::AT_START {
-            let _ = tx.try_send(Vec::with_capacity(Self::AT_START_BYTES));
-        }
-        BufPool { tx, rx }
-    }
-
-    /// A buffer holding a copy of `bytes`, which returns to the pool when dropped.
-    fn copy(&self, bytes: &[u8]) -> PooledBuf {
-        let mut buf = self.rx.try_recv().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(bytes);
-        PooledBuf {
-            buf,
-            home: self.tx.clone(),
-        }
-    }
-}
-
-/// A buffer of a [`BufPool`]; dropping it returns it (when the pool has room).
-struct PooledBuf {
-    buf: Vec<u8>,
-    home: Sender<Vec<u8>>,
-}
-
-impl Drop for PooledBuf {
-    fn drop(&mut self) {
-        if self.buf.capacity() <= BufPool::KEPT_BYTES {
-            let _ = self.home.try_send(std::mem::take(&mut self.buf));
-        }
-    }
-}
-
 /// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
 /// typical messages; a burst of large ones is freed after its dispatch).
 const ARENA_KEPT: usize = 1 << 20;
@@ -168,7 +139,6 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
                 let bytes = arena.get(start..start + len).unwrap_or(&[]);
                 dispatch_bytes(e, bytes, ctx);
             }
-            Item::Pooled(buf) => dispatch_bytes(e, &buf.buf, ctx),
         }
     }
     trim(arena);
@@ -234,9 +204,9 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
-    /// Queue for `process()` (comthreads' I/O thread); dropped and counted when full.
-    /// Messages kept for a view travel in the pool's buffers.
-    Queue(&'a Sender<Incoming>, &'a BufPool),
+    /// Collect for `process()` (comthreads' I/O thread, which hands the batch over
+    /// after the pass), at most `room` packets: beyond, dropped and counted.
+    Stage(&'a mut Batch, usize),
     /// Collect, to dispatch after the pass and with the reactor released (comthreads'
     /// `process()` thread, allthreads' I/O threads).
     Collect(&'a mut Batch),
@@ -291,16 +261,22 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// How many packets `Deliver::Collect` holds (0 for the other kinds).
+    /// How many packets the batch holds.
     pub(crate) fn collected(&self) -> usize {
         match &self.to {
-            Deliver::Collect(batch) => batch.items.len(),
-            _ => 0,
+            Deliver::Collect(batch) | Deliver::Stage(batch, _) => batch.items.len(),
         }
     }
 
     pub(crate) fn packet(&mut self, p: Received<'_>) {
         let s = self.s;
+        if let Deliver::Stage(batch, room) = &self.to {
+            if batch.items.len() >= *room {
+                Counters::bump(&s.counters.incoming_dropped);
+                log::warn!("process() is behind: dropped a packet from {}", p.name);
+                return;
+            }
+        }
         let (name, hooks) = self.channel(p.channel, p.name);
         let decoded = match hooks.as_ref().and_then(|h| h.decode.as_ref()) {
             Some(hook) => hooks::run_decode(hook, p.name, p.data),
@@ -320,11 +296,9 @@ impl<'a> Sink<'a> {
             log::trace!("message from {:?} on {}: kept for a view", p.peer, p.name);
             let ctx = self.context(name, &p);
             match &mut self.to {
-                Deliver::Queue(tx, pool) => {
-                    let item = Item::Pooled(pool.copy(p.data));
-                    queue(s, tx, Incoming { item, ctx }, p.name);
+                Deliver::Collect(batch) | Deliver::Stage(batch, _) => {
+                    batch.push_bytes(p.data, ctx);
                 }
-                Deliver::Collect(batch) => batch.push_bytes(p.data, ctx),
             }
             return;
         }
@@ -346,8 +320,7 @@ impl<'a> Sink<'a> {
             ctx,
         };
         match &mut self.to {
-            Deliver::Queue(tx, _) => queue(s, tx, incoming, p.name),
-            Deliver::Collect(batch) => batch.items.push(incoming),
+            Deliver::Collect(batch) | Deliver::Stage(batch, _) => batch.items.push(incoming),
         }
     }
 
@@ -362,14 +335,6 @@ impl<'a> Sink<'a> {
             ctx = ctx.with_peer_path(path);
         }
         ctx
-    }
-}
-
-/// Queues for `process()`; full: dropped and counted.
-fn queue(s: &Engine, tx: &Sender<Incoming>, incoming: Incoming, channel: &str) {
-    if tx.try_send(incoming).is_err() {
-        Counters::bump(&s.counters.incoming_dropped);
-        log::warn!("process() is behind: dropped a packet from {channel}");
     }
 }
 
@@ -391,22 +356,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pooled_buffers_come_back_unless_large() {
-        let pool = BufPool::new();
-        let start = pool.rx.len();
-        assert_eq!(start, BufPool::AT_START);
-        let small = pool.copy(b"/a\0\0,\0\0\0");
-        assert_eq!(small.buf, b"/a\0\0,\0\0\0");
-        assert_eq!(pool.rx.len(), start - 1);
-        drop(small);
-        assert_eq!(pool.rx.len(), start);
-        let large = pool.copy(&[0u8; BufPool::KEPT_BYTES + 1]);
-        drop(large);
-        // The buffer it took grew past the limit: freed, not kept.
-        assert_eq!(pool.rx.len(), start - 1);
-    }
-
-    #[test]
     fn a_large_arena_is_not_kept() {
         let mut large = vec![1u8; 3 * ARENA_KEPT];
         trim(&mut large);
@@ -417,20 +366,39 @@ mod tests {
         assert_eq!(small.capacity(), 100);
     }
 
+    fn spans(batch: &Batch) -> Vec<&[u8]> {
+        batch
+            .items
+            .iter()
+            .map(|i| match i.item {
+                Item::Span { start, len } => batch.arena.get(start..start + len).unwrap(),
+                Item::Decoded(_) => &[],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn appending_a_batch_keeps_its_messages_after_ours() {
+        let ctx = Context::new(TimeTag::new(1, 0));
+        let mut ours = Batch::default();
+        let mut theirs = Batch::default();
+        theirs.push_bytes(b"one", ctx.clone());
+        // Empty: a swap.
+        ours.append(&mut theirs);
+        assert!(theirs.is_empty());
+        theirs.push_bytes(b"two", ctx.clone());
+        theirs.push_bytes(b"three", ctx);
+        ours.append(&mut theirs);
+        assert!(theirs.is_empty() && theirs.arena.is_empty());
+        assert_eq!(spans(&ours), [&b"one"[..], &b"two"[..], &b"three"[..]]);
+    }
+
     #[test]
     fn the_batch_keeps_message_bytes_in_order() {
         let mut batch = Batch::default();
         let ctx = Context::new(TimeTag::new(1, 0));
         batch.push_bytes(b"one", ctx.clone());
         batch.push_bytes(b"three", ctx);
-        let spans: Vec<&[u8]> = batch
-            .items
-            .iter()
-            .map(|i| match i.item {
-                Item::Span { start, len } => batch.arena.get(start..start + len).unwrap(),
-                _ => &[],
-            })
-            .collect();
-        assert_eq!(spans, [&b"one"[..], &b"three"[..]]);
+        assert_eq!(spans(&batch), [&b"one"[..], &b"three"[..]]);
     }
 }

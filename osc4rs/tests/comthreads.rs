@@ -139,6 +139,34 @@ fn the_io_thread_reads_while_the_application_is_away() {
 }
 
 #[test]
+fn what_the_io_thread_hands_over_is_bounded() {
+    let config = osc4rs::Config {
+        mode: Mode::CommThreads,
+        incoming_queue: 4,
+        ..osc4rs::Config::default()
+    };
+    let osc = Osc::builder().config(config).start().unwrap();
+    let (tx, to) = udp_in(&osc);
+    let got = Arc::new(AtomicUsize::new(0));
+    let g = Arc::clone(&got);
+    osc.method("/n", move |_m: &Message| {
+        g.fetch_add(1, Ordering::SeqCst);
+    })
+    .unwrap();
+    // The application away: the I/O thread reads and hands over at most 4 packets.
+    for i in 0..10 {
+        tx.send_to(&numbered(i), to).unwrap();
+    }
+    assert!(until(Duration::from_secs(5), || osc
+        .stats()
+        .incoming_dropped
+        == 6));
+    assert_eq!(osc.process().unwrap(), 4);
+    assert_eq!(got.load(Ordering::SeqCst), 4);
+    osc.terminate().unwrap();
+}
+
+#[test]
 fn handlers_can_use_calls_that_need_the_reactor() {
     let osc = Arc::new(start());
     let (tx, to) = udp_in(&osc);

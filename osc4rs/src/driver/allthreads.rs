@@ -9,14 +9,15 @@
 //! them the baton is free: if a handler takes long, the other I/O thread finds the
 //! baton at its next look, hands the jobs still waiting to the workers
 //! (`Dispatcher::release_deferred`) and reads meanwhile, handing what it reads to the
-//! workers too until the first is done: at most one I/O thread is ever inside
+//! workers too until the first is done (`Dispatcher::hand_off`: a pass's jobs in one
+//! hand-over, one worker woken for them): at most one I/O thread is ever inside
 //! handlers. So a slow handler delays reading, and the handlers behind it, by one look
 //! at most ([`STANDBY_MIN`] to [`STANDBY_MAX`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use osc_channel::Reactor;
 use parking_lot::Mutex;
@@ -32,6 +33,9 @@ struct Crew {
     relay: Relay,
     /// An I/O thread is running the jobs of its pass itself.
     running_jobs: AtomicBool,
+    /// When it started them (nanoseconds since `epoch`).
+    jobs_since: AtomicU64,
+    epoch: Instant,
 }
 
 /// The allthreads driver.
@@ -45,6 +49,8 @@ impl AllThreads {
         let crew = Arc::new(Crew {
             relay: Relay::new(reactor),
             running_jobs: AtomicBool::new(false),
+            jobs_since: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         // A newly held bundle may be due before the I/O thread's timeout.
         let h = crew.relay.handle().clone();
@@ -85,7 +91,15 @@ fn io_loop(e: &Engine, crew: &Crew) {
     // either may read first long after the other.
     let mut batch = Batch::with_capacity(256, 16 * 1024);
     while !relay.stopping() {
-        let Some(mut baton) = relay.try_take() else {
+        // The other I/O thread runs the jobs of its pass and will read again when done:
+        // taking over now would only send jobs to the workers. Unless its jobs are slow,
+        // or a call waits for the reactor.
+        let held = if crew.briefly_in_jobs() && !relay.take_nudge() {
+            None
+        } else {
+            relay.try_take()
+        };
+        let Some(mut baton) = held else {
             std::thread::park_timeout(standby);
             standby = (standby * 2).min(STANDBY_MAX);
             continue;
@@ -117,6 +131,20 @@ fn read_once(e: &Engine, baton: &mut Baton, batch: &mut Batch) -> bool {
 }
 
 impl Crew {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// An I/O thread runs the jobs of its pass, and started less than [`STANDBY_MIN`]
+    /// ago.
+    fn briefly_in_jobs(&self) -> bool {
+        self.running_jobs.load(Ordering::Acquire)
+            && self
+                .now()
+                .saturating_sub(self.jobs_since.load(Ordering::Acquire))
+                < STANDBY_MIN.as_nanos() as u64
+    }
+
     /// Dispatches what a pass read, then the bundles that are due. The pool jobs run
     /// in this thread (unless the other I/O thread hands them to the workers), or, if
     /// the other I/O thread is running jobs already, on the workers: one thread must
@@ -127,9 +155,11 @@ impl Crew {
             e.core.run_due();
         };
         if self.running_jobs.swap(true, Ordering::AcqRel) {
-            dispatch(batch);
+            // The pass's jobs go to the workers in one hand-over: one wake-up.
+            e.core.dispatcher().hand_off(|| dispatch(batch));
             return;
         }
+        self.jobs_since.store(self.now(), Ordering::Release);
         e.core.dispatcher().caller_runs(|| dispatch(batch));
         self.running_jobs.store(false, Ordering::Release);
     }

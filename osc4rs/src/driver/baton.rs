@@ -38,6 +38,9 @@ pub(super) struct Relay {
     baton: Mutex<Baton>,
     handle: ReactorHandle,
     stop: AtomicBool,
+    /// Set by [`nudge`](Self::nudge): a standing-by I/O thread should take the baton
+    /// now (taken by [`take_nudge`](Self::take_nudge)).
+    nudged: AtomicBool,
     io_threads: OnceLock<Vec<Thread>>,
 }
 
@@ -50,6 +53,7 @@ impl Relay {
                 cache: ChannelCache::default(),
             }),
             stop: AtomicBool::new(false),
+            nudged: AtomicBool::new(false),
             io_threads: OnceLock::new(),
         }
     }
@@ -82,9 +86,15 @@ impl Relay {
     /// now, unless some thread holds the baton (it runs them then: the handle's
     /// wake-up ends its wait).
     pub(super) fn nudge(&self) {
+        self.nudged.store(true, Ordering::Release);
         for t in self.io_threads.get().into_iter().flatten() {
             t.unpark();
         }
+    }
+
+    /// Whether a [`nudge`](Self::nudge) came since the last call.
+    pub(super) fn take_nudge(&self) -> bool {
+        self.nudged.swap(false, Ordering::AcqRel)
     }
 
     /// [`nudge`](Self::nudge)s only if nobody holds the baton.

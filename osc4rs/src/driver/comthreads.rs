@@ -10,7 +10,10 @@
 //!
 //! This saves the hand-off between the threads for every packet: a thread wake-up each
 //! time, which cost about as much CPU as everything else the packet needs (measured
-//! with `osc4rs_facade_bench throughput`, see `docs/performance.md`).
+//! with `osc4rs_facade_bench throughput`, see `docs/performance.md`). When the I/O
+//! thread reads, it collects a pass's packets into a batch of its own and hands the
+//! whole batch over at the end of the pass: one lock, and no copy when `process()`
+//! has taken the previous one (the two batches are swapped, with their capacity).
 //!
 //! The I/O thread takes the baton back when it finds it free: at once when woken by
 //! `Relay::nudge` (before calls that need the reactor to answer, and after a send
@@ -22,17 +25,15 @@
 //! buffer (4 MiB by default: some 5,000 small datagrams).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
 use osc_channel::Reactor;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::receive::{
-    Batch, BufPool, Deliver, IO_PASS, Incoming, Sink, dispatch_batch, io_pass, read_pending,
-    with_batch,
+    Batch, Deliver, IO_PASS, Sink, dispatch_batch, io_pass, read_pending, with_batch,
 };
 use crate::state::Engine;
 use crate::{OscError, Result};
@@ -44,13 +45,14 @@ struct Hub {
     relay: Relay,
     /// A `process_timeout` call waits for the baton: the I/O thread should let go.
     wanted: AtomicBool,
-    /// Packets the I/O thread decoded, waiting for `process()` (bounded by
-    /// `Config::incoming_queue`: beyond it they are dropped, logged and counted).
-    tx: Sender<Incoming>,
-    rx: Receiver<Incoming>,
-    /// The buffers that carry messages kept for a view (borrowed handlers) to
-    /// `process()`.
-    bufs: BufPool,
+    /// Packets the I/O thread read, waiting for `process()`, appended once per pass
+    /// (bounded by `Config::incoming_queue`: beyond it they are dropped, logged and
+    /// counted).
+    queued: Mutex<Batch>,
+    /// How many packets `queued` holds, read without its lock.
+    queued_len: AtomicUsize,
+    /// `Config::incoming_queue` (at least 1).
+    limit: usize,
 }
 
 /// The comthreads driver.
@@ -61,13 +63,12 @@ pub(crate) struct CommThreads {
 
 impl CommThreads {
     pub(super) fn start(engine: &Arc<Engine>, reactor: Reactor) -> Result<CommThreads> {
-        let (tx, rx) = crossbeam_channel::bounded(engine.config.incoming_queue.max(1));
         let hub = Arc::new(Hub {
             relay: Relay::new(reactor),
             wanted: AtomicBool::new(false),
-            tx,
-            rx,
-            bufs: BufPool::new(),
+            queued: Mutex::new(Batch::default()),
+            queued_len: AtomicUsize::new(0),
+            limit: engine.config.incoming_queue.max(1),
         });
         let (e, h) = (Arc::clone(engine), Arc::clone(&hub));
         let thread = hub.relay.spawn_io_threads(1, move || io_loop(&e, &h))?;
@@ -87,7 +88,7 @@ impl CommThreads {
     pub(super) fn process(&self, e: &Engine, max_wait: Duration) -> Result<usize> {
         let wait = e.wait_within(max_wait);
         let handled = with_batch(|batch| {
-            self.hub.take_queued(e, batch);
+            self.hub.take_queued(batch);
             let passed = if batch.is_empty() && !wait.is_zero() {
                 self.hub.pass(e, wait, batch)
             } else {
@@ -108,8 +109,23 @@ impl CommThreads {
 impl Hub {
     /// Moves what the I/O thread queued into `batch` (at most a queue's worth, so a
     /// flood cannot keep one call busy forever).
-    fn take_queued(&self, e: &Engine, batch: &mut Batch) {
-        batch.extend(self.rx.try_iter().take(e.config.incoming_queue.max(1)));
+    fn take_queued(&self, batch: &mut Batch) {
+        if self.queued_len.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut queued = self.queued.lock();
+        batch.append(&mut queued);
+        self.queued_len.store(0, Ordering::Release);
+    }
+
+    /// Hands what one pass of the I/O thread collected to `process()`.
+    fn hand_over(&self, stage: &mut Batch) {
+        if stage.is_empty() {
+            return;
+        }
+        let mut queued = self.queued.lock();
+        queued.append(stage);
+        self.queued_len.store(queued.len(), Ordering::Release);
     }
 
     /// A `process_timeout` pass: takes the baton (asking the I/O thread for it, within
@@ -133,7 +149,7 @@ impl Hub {
             }
         };
         // Queued before the hand-over, so older than anything read now.
-        self.take_queued(e, batch);
+        self.take_queued(batch);
         if !batch.is_empty() {
             return Ok(());
         }
@@ -145,16 +161,22 @@ impl Hub {
         read_pending(reactor, wait, &mut sink)
     }
 
-    /// The I/O thread's turn: runs passes, queueing decoded packets for `process()`,
-    /// until stopped or until `process_timeout` wants the baton.
-    fn lead(&self, e: &Engine, baton: &mut Baton) {
+    /// The I/O thread's turn: runs passes, collecting each pass's packets in `stage`
+    /// and handing them to `process()` at its end, until stopped or until
+    /// `process_timeout` wants the baton.
+    fn lead(&self, e: &Engine, baton: &mut Baton, stage: &mut Batch) {
         let Baton { reactor, cache } = baton;
         let Some(reactor) = reactor.as_mut() else {
             return;
         };
-        let mut sink = Sink::new(e, cache, Deliver::Queue(&self.tx, &self.bufs));
         while !self.relay.stopping() && !self.wanted.load(Ordering::Acquire) {
+            // Room left under the bound; `process()` only ever makes more.
+            let room = self
+                .limit
+                .saturating_sub(self.queued_len.load(Ordering::Acquire));
+            let mut sink = Sink::new(e, cache, Deliver::Stage(stage, room));
             io_pass(reactor, Some(IO_PASS), &mut sink);
+            self.hand_over(stage);
         }
     }
 }
@@ -164,6 +186,9 @@ impl Hub {
 fn io_loop(e: &Engine, hub: &Hub) {
     let relay = &hub.relay;
     let mut standby = STANDBY_MIN;
+    // Sized for a typical pass up front, like allthreads' (it trades its capacity
+    // with `process()`'s batch at each hand-over).
+    let mut stage = Batch::with_capacity(256, 16 * 1024);
     while !relay.stopping() {
         let held = relay
             .try_take()
@@ -174,7 +199,7 @@ fn io_loop(e: &Engine, hub: &Hub) {
             continue;
         };
         standby = STANDBY_MIN;
-        hub.lead(e, &mut baton);
+        hub.lead(e, &mut baton, &mut stage);
         // Fair: a waiting `process_timeout` gets it before this loop does.
         MutexGuard::unlock_fair(baton);
     }

@@ -66,6 +66,7 @@ fn cpu_target(kind: &str) -> Option<f64> {
         // Issue #22's targets, for the receive path of borrowed handlers.
         "eventloop+view" => Some(1.1),
         "comthreads+view" => Some(1.2),
+        "allthreads+view" => Some(1.4),
         _ => None,
     }
 }

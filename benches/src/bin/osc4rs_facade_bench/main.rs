@@ -9,7 +9,8 @@
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS [split|same]]]  # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
-//! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler
+//! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler,
+//!                                                        # comthreads+away[+view]: process() every 2 ms (the I/O thread reads)
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
 //! osc4rs_facade_bench idle KIND SECS

@@ -18,7 +18,7 @@ const FIRST_WAIT: Duration = Duration::from_secs(10);
 /// driver when it is installed). `+view`: the same receiver with a borrowed handler
 /// (`Handler::borrowed` over the zero-copy view; the baseline decodes a view with
 /// `osc_codec::decode` instead of an owned packet).
-pub(crate) const KINDS: [&str; 9] = [
+pub(crate) const KINDS: [&str; 10] = [
     "baseline",
     "baseline+view",
     "epoll",
@@ -28,6 +28,7 @@ pub(crate) const KINDS: [&str; 9] = [
     "comthreads",
     "comthreads+view",
     "allthreads",
+    "allthreads+view",
 ];
 
 /// The facade mode of a kind name.
@@ -167,6 +168,11 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
     let (base, view) = kind
         .strip_suffix("+view")
         .map_or((kind, false), |k| (k, true));
+    // `comthreads+away`: the application calls `process()` every 2 ms instead of
+    // waiting in `process_timeout`, so the I/O thread reads and hands packets over.
+    let (base, away) = base
+        .strip_suffix("+away")
+        .map_or((base, false), |k| (k, true));
     if base == "baseline" {
         // A blocking std socket with the same receive buffer request as the facade's
         // default (osc_channel::DEFAULT_RECV_BUFFER), decoded with osc_codec into an
@@ -236,6 +242,11 @@ pub(crate) fn recv(kind: &str, count: u64, idle: Duration) {
     let cpu0 = cpu_ns();
     loop {
         match mode {
+            // The application away between calls: the I/O thread reads.
+            Mode::CommThreads if away => {
+                std::thread::sleep(Duration::from_millis(2));
+                osc.process().expect("process");
+            }
             // The application's loop: process, blocking up to 100 ms when idle.
             Mode::EventLoop | Mode::CommThreads => {
                 osc.process_timeout(Duration::from_millis(100))
