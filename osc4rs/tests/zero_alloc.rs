@@ -10,7 +10,8 @@
 //! their working size. parking_lot's table of parked threads, allocated at the first
 //! contended lock of the process, is made before counting (`warm_parking_lot`).
 //! Allthreads is counted with its handlers inline (run by the I/O thread that read
-//! the message) and on the worker pool (its default).
+//! the message) and on the worker pool (its default). `sends_allocate_nothing` counts
+//! the sending side.
 //!
 //! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary, like
 //! osc-codec's and osc4rs-tokio's `tests/allocations.rs`, is the one place in the crate
@@ -24,13 +25,14 @@
 )]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
 use std::net::UdpSocket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use osc_codec::{ArgRef, Message};
-use osc4rs::{Executor, Handler, MethodOptions, Mode, Osc};
+use osc_codec::{ArgRef, Message, Packet};
+use osc4rs::{Executor, Handler, MethodOptions, Mode, Osc, Target};
 
 /// Counts allocations in every thread (comthreads' I/O thread reads and queues).
 struct Counting;
@@ -211,8 +213,20 @@ const OWNED_SHARED: &str =
 /// Allocations allowed over a whole pool run beyond the per-message ones.
 const POOL_SLOTS_MADE: usize = 16;
 
+/// The tests of this binary run one at a time: the counter is process-wide. (A std
+/// mutex: waiting on it allocates nothing, where parking_lot's table could grow.)
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`ONE_AT_A_TIME`], even after a test that held it failed.
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn allocations_per_message_in_every_mode() {
+    let _alone = alone();
     warm_parking_lot();
     let case = |mode, io_thread, owned, pool, most, why| Case {
         mode,
@@ -278,4 +292,82 @@ fn allocations_per_message_in_every_mode() {
         }
     }
     assert!(failed.is_empty(), "over the limit:\n{}", failed.join("\n"));
+}
+
+const SENDS: usize = 2_000;
+/// Sends between two drains of the receiving socket, so it never fills (a full socket
+/// would make the sender queue, which allocates by design).
+const BURST: usize = 50;
+
+fn drain(sink: &UdpSocket) -> usize {
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    while sink.recv(&mut buf).is_ok() {
+        n += 1;
+    }
+    n
+}
+
+/// Allocations of `SENDS` sends beyond those of making their arguments, and the
+/// datagrams that arrived.
+fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sink.set_nonblocking(true).unwrap();
+    let osc = Osc::builder().mode(mode).start().unwrap();
+    osc.udp_client("out", sink.local_addr().unwrap()).unwrap();
+    let packet = Packet::from(
+        Message::new("/synth/1/freq")
+            .arg(440.0f32)
+            .arg(1)
+            .arg("sine"),
+    );
+    let target = Target::from("out");
+    let send_all = |count: bool| {
+        let mut arrived = 0;
+        let mut counted = 0;
+        for burst in 0..SENDS / BURST {
+            let before = ALLOCS.load(Ordering::Relaxed);
+            for _ in 0..BURST {
+                let (p, t) = (packet.clone(), target.clone());
+                if count {
+                    osc.send(p, t).unwrap();
+                } else {
+                    black_box((p, t));
+                }
+            }
+            counted += ALLOCS.load(Ordering::Relaxed) - before;
+            std::thread::sleep(std::time::Duration::from_micros(200 * (burst % 2) as u64));
+            arrived += drain(&sink);
+        }
+        (counted, arrived)
+    };
+    send_all(true); // warm-up: the scratch buffer grows to the packet's size
+    let (control, _) = send_all(false);
+    let (sending, arrived) = send_all(true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let arrived = arrived + drain(&sink);
+    osc.terminate().unwrap();
+    (sending.saturating_sub(control), arrived)
+}
+
+/// A send to one UDP channel allocates nothing, in every mode: the packet is encoded
+/// into the sending thread's scratch buffer and written by that thread (`Osc::send`'s
+/// direct path: the event loop's reactor, the thread modes' `UdpWriter`), with no shared
+/// copy of the bytes. Counted against the control of making the same arguments without
+/// sending them.
+#[test]
+fn sends_allocate_nothing() {
+    let _alone = alone();
+    for mode in [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads] {
+        let (extra, arrived) = extra_allocations_per_send(mode);
+        eprintln!("{mode:?}: {extra} allocations beyond the arguments' for {SENDS} sends");
+        assert_eq!(
+            extra, 0,
+            "{mode:?}: allocations beyond the arguments' for {SENDS} sends"
+        );
+        assert!(
+            arrived > SENDS / 2,
+            "{mode:?}: {arrived} of {SENDS} arrived"
+        );
+    }
 }
