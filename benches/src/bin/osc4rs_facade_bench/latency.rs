@@ -358,16 +358,10 @@ fn pong_plain(spin: Duration) -> ! {
     let sock = plain_socket(spin);
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let Ok((n, peer)) = recv_spinning(&sock, &mut buf, spin) else {
-            continue;
-        };
-        if let Ok(osc_codec::Packet::Message(m)) =
-            osc_codec::Packet::decode(buf.get(..n).unwrap_or_default())
-        {
-            let mut reply = Message::new("/pong");
-            reply.args = m.args;
-            let bytes = osc_codec::Packet::from(reply).to_bytes().expect("encode");
-            let _ = sock.send_to(&bytes, peer);
+        if let Ok((n, peer)) = recv_spinning(&sock, &mut buf, spin) {
+            if let Some(reply) = pong_reply(buf.get(..n).unwrap_or_default()) {
+                let _ = sock.send_to(&reply, peer);
+            }
         }
     }
 }
@@ -377,18 +371,22 @@ fn pong_epoll() -> ! {
     let mut sock = EpollSocket::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let Ok((n, peer)) = sock.recv_from(&mut buf, Duration::from_secs(3600)) else {
-            continue;
-        };
-        if let Ok(osc_codec::Packet::Message(m)) =
-            osc_codec::Packet::decode(buf.get(..n).unwrap_or_default())
-        {
-            let mut reply = Message::new("/pong");
-            reply.args = m.args;
-            let bytes = osc_codec::Packet::from(reply).to_bytes().expect("encode");
-            let _ = sock.sock.send_to(&bytes, peer);
+        if let Ok((n, peer)) = sock.recv_from(&mut buf, Duration::from_secs(3600)) {
+            if let Some(reply) = pong_reply(buf.get(..n).unwrap_or_default()) {
+                let _ = sock.sock.send_to(&reply, peer);
+            }
         }
     }
+}
+
+/// The plain pongs' answer to a `/ping`: a `/pong` with its arguments, encoded.
+fn pong_reply(ping: &[u8]) -> Option<Vec<u8>> {
+    let osc_codec::Packet::Message(m) = osc_codec::Packet::decode(ping).ok()? else {
+        return None;
+    };
+    let mut reply = Message::new("/pong");
+    reply.args = m.args;
+    osc_codec::Packet::from(reply).to_bytes().ok()
 }
 
 /// `pong KIND PING_PORT`: prints `READY PORT` and answers every `/ping` with a
