@@ -16,6 +16,11 @@ use parking_lot::{Mutex, RwLock};
 use crate::exec::PoolCall;
 use crate::{DispatchError, Result};
 
+/// The fewest jobs [`WorkerPool::caller_runs`] and [`WorkerPool::hand_off`] scopes may
+/// keep back, whatever the queue's capacity; beyond the limit, a job goes to the
+/// pool's queue as any other.
+const KEPT_BACK_MIN: usize = 1024;
+
 /// A unit of work for the pool.
 ///
 /// ```
@@ -283,10 +288,21 @@ impl WorkerPool {
 
     fn submit_task(&self, task: Task) -> Result<()> {
         if DEFERRING.get() == self.id() {
-            self.shared.deferred.queue.lock().push_back(task);
-            return Ok(());
+            let mut kept = self.shared.deferred.queue.lock();
+            if kept.len() < self.kept_back_limit() {
+                kept.push_back(task);
+                return Ok(());
+            }
+            // Full: the pool's queue takes it, under its overflow policy, so that a
+            // flood handed over faster than the workers run it stays bounded.
         }
         self.enqueue(task)
+    }
+
+    /// The most jobs kept back at once: the queue's capacity, and at least
+    /// [`KEPT_BACK_MIN`] (a pass's jobs fit even with a small queue).
+    fn kept_back_limit(&self) -> usize {
+        self.config.queue_capacity.max(KEPT_BACK_MIN)
     }
 
     /// Runs `f`; the jobs it submits to this pool from this thread are kept back and
@@ -328,7 +344,10 @@ impl WorkerPool {
     /// [`release_deferred`](Self::release_deferred) wakes more workers for them.
     ///
     /// A thread that receives a burst of messages and must not run their handlers
-    /// itself hands them over this way.
+    /// itself hands them over this way. At most the queue's capacity (and at least
+    /// 1,024) jobs are kept back at once: beyond that, jobs go to the pool's queue
+    /// under its [`OverflowPolicy`], so memory stays bounded when messages come faster
+    /// than the workers run them.
     ///
     /// ```
     /// use osc_dispatch::{PoolConfig, WorkerPool};
@@ -729,6 +748,39 @@ mod tests {
         let r = p.shutdown(true, Duration::from_secs(5));
         assert_eq!(r.dropped_jobs, 0);
         assert_eq!(p.stats().completed, 101);
+    }
+
+    #[test]
+    fn jobs_kept_back_beyond_the_limit_go_through_the_bounded_queue() {
+        let p = pool(2, 4, OverflowPolicy::Drop);
+        // Both workers busy until released.
+        let (go_tx, go_rx) = crossbeam_channel::unbounded::<()>();
+        for _ in 0..2 {
+            let go = go_rx.clone();
+            p.submit(Box::new(move || {
+                let _ = go.recv();
+            }))
+            .unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let refused = p.hand_off(|| {
+            (0..KEPT_BACK_MIN + 4 + 10)
+                .filter(|_| p.submit(Box::new(|| {})).is_err())
+                .count()
+        });
+        // The limit kept back, the queue's 4, and the rest refused by its policy.
+        assert_eq!(refused, 10);
+        assert_eq!(p.stats().overflow, 10);
+        for _ in 0..2 {
+            go_tx.send(()).unwrap();
+        }
+        // The scope's wake-up found the queue full: the kept-back jobs wait for a
+        // release (allthreads' standing-by I/O thread makes one).
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(p.release_deferred(), KEPT_BACK_MIN);
+        let r = p.shutdown(true, Duration::from_secs(5));
+        assert_eq!(r.dropped_jobs, 0);
+        assert_eq!(p.stats().completed, 2 + KEPT_BACK_MIN as u64 + 4);
     }
 
     fn scoped_hand_off(p: &WorkerPool) -> bool {
