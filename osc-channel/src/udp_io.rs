@@ -31,6 +31,16 @@ pub(crate) enum NotSent {
     Io(io::Error),
 }
 
+impl NotSent {
+    /// The error a send on channel `channel` returns for it.
+    pub(crate) fn into_error(self, channel: &str) -> crate::ChannelError {
+        match self {
+            NotSent::Refused(r, to) => r.into_error(channel, to),
+            NotSent::Io(e) => crate::ChannelError::io("send", channel, e),
+        }
+    }
+}
+
 /// What one read of a UDP socket did.
 #[derive(Debug, Default)]
 pub(crate) struct UdpRead {

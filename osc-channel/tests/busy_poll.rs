@@ -104,3 +104,24 @@ fn a_spinning_pass_sends_what_other_threads_queue() {
     let want: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 8]).collect();
     assert_eq!(seen, want);
 }
+
+#[test]
+fn the_sockets_read_while_spinning_follow_channels_opened_and_closed() {
+    let mut r = spinning();
+    let gone = r.open_udp("gone", UdpConfig::server(local(0))).unwrap();
+    r.close(gone).unwrap();
+    let b = r.open_udp("b", UdpConfig::server(local(0))).unwrap();
+    let b = r.local_addr(b).unwrap();
+    let packet = common::pkt("/x");
+    let sent = packet.clone();
+    let sender = std::thread::spawn(move || {
+        let tx = UdpSocket::bind(local(0)).unwrap();
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(3));
+            tx.send_to(&sent, b).unwrap();
+        }
+    });
+    let got = common::collect(&mut r, 10);
+    sender.join().unwrap();
+    assert_eq!(names(&got), ["b"; 10]);
+}

@@ -21,7 +21,7 @@ use crate::handle::{Control, ReactorHandle};
 use crate::machine::{Admission, Reconnect, StreamMachine, StreamTimeouts, deadline};
 use crate::socket::{SocketInfo, open_socket};
 use crate::stream_io::{ClientCfg, Listener, StreamIo, source};
-use crate::udp_io::{NotSent, Sent, UdpIo};
+use crate::udp_io::{Sent, UdpIo};
 use crate::{
     ChannelError, ChannelEvent, ChannelId, ChannelSpec, ChannelStats, DropReason, ReactorConfig,
     Received, Result, SerialConfig, StreamFraming, TcpClientConfig, TcpServerConfig, UdpConfig,
@@ -84,8 +84,9 @@ pub struct Reactor {
     handle: ReactorHandle,
     /// Channels whose last read stopped at its bound: read again next pass.
     more_to_read: Vec<u64>,
-    /// The datagram channels busy polling reads (kept to reuse its allocation).
-    spin_readers: Vec<u64>,
+    /// The UDP and Unix datagram channels, which busy polling reads itself (kept as
+    /// channels open and close: a pass never scans the table for them).
+    datagram_ids: Vec<u64>,
     /// The datagram channels that delivered in this pass, and in the pass before.
     delivered_now: Vec<u64>,
     delivered_before: Vec<u64>,
@@ -137,7 +138,7 @@ impl Reactor {
             control,
             handle,
             more_to_read: Vec::new(),
-            spin_readers: Vec::new(),
+            datagram_ids: Vec::new(),
             delivered_now: Vec::new(),
             delivered_before: Vec::new(),
             read_first: crate::machine::ReadFirst::default(),
@@ -415,6 +416,9 @@ impl Reactor {
     }
 
     fn insert(&mut self, id: ChannelId, channel: Channel) {
+        if matches!(channel.kind, Kind::Udp(_) | Kind::UnixDatagram(_)) {
+            self.datagram_ids.push(id.0);
+        }
         self.by_name.insert(channel.name.clone(), id.0);
         self.channels.insert(id.0, Box::new(channel));
     }
@@ -476,6 +480,7 @@ impl Reactor {
         let Some(mut ch) = self.channels.remove(&id) else {
             return;
         };
+        self.datagram_ids.retain(|&d| d != id);
         // A connection from the same address and port may have taken the name since
         // (a peer reset and reconnected at once): only this channel's entry goes.
         if self.by_name.get(&ch.name) == Some(&id) {
@@ -575,8 +580,7 @@ impl Reactor {
                 return Ok(true);
             }
             Ok(Some(_)) => return Ok(false),
-            Err(NotSent::Refused(r, to)) => r.into_error(&ch.name, to),
-            Err(NotSent::Io(e)) => ChannelError::io("send", &ch.name, e),
+            Err(not_sent) => not_sent.into_error(&ch.name),
         };
         let result = Err(refused);
         self.count_refusal(id, &result, dest);
@@ -618,8 +622,7 @@ impl Reactor {
                     watch_udp(self.poll.registry(), id, u, &ch.name);
                     Ok(())
                 }
-                Err(NotSent::Refused(r, to)) => Err(r.into_error(&ch.name, to)),
-                Err(NotSent::Io(e)) => Err(ChannelError::io("send", &ch.name, e)),
+                Err(not_sent) => Err(not_sent.into_error(&ch.name)),
             },
             Kind::UnixDatagram(_) if dest.is_some() => Err(ChannelError::NotWritable(
                 ch.name.clone(),

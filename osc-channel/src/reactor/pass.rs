@@ -31,7 +31,7 @@ enum Read {
 /// A pass reads first at most this many datagram channels.
 const READ_FIRST_CHANNELS: usize = 8;
 
-/// Busy polling reads at most this many datagram channels itself.
+/// Busy polling reads the datagram channels itself when there are at most this many.
 const SPIN_READERS: usize = 8;
 
 /// How soon a server tries `accept` again after it failed (out of descriptors).
@@ -164,14 +164,18 @@ impl Reactor {
         if !spin.is_zero() && timeout != Some(Duration::ZERO) {
             let started = Instant::now();
             let spin = timeout.map_or(spin, |t| t.min(spin));
-            let mut readers = std::mem::take(&mut self.spin_readers);
-            self.datagram_channels(&mut readers);
+            // Reading never opens or closes a channel: the list is given back intact.
+            let readers = std::mem::take(&mut self.datagram_ids);
+            // With more datagram channels than that, epoll alone is asked.
+            let direct = readers.len() <= SPIN_READERS;
             let mut turn = 0usize;
             let found = loop {
-                if readers.is_empty() || turn % SPIN_POLL_EVERY == 0 {
-                    self.poll_events(Some(Duration::ZERO))?;
+                if !direct || readers.is_empty() || turn % SPIN_POLL_EVERY == 0 {
+                    if let Err(e) = self.poll_events(Some(Duration::ZERO)) {
+                        break Err(e);
+                    }
                     if !self.events.is_empty() {
-                        break Some(0);
+                        break Ok(Some(0));
                     }
                 } else {
                     let got: usize = readers
@@ -180,39 +184,24 @@ impl Reactor {
                         .sum();
                     if got > 0 {
                         self.events.clear();
-                        break Some(got);
+                        break Ok(Some(got));
                     }
                 }
                 turn += 1;
                 let spent = started.elapsed();
                 if spent >= spin {
                     timeout = timeout.map(|t| t.saturating_sub(spent));
-                    break None;
+                    break Ok(None);
                 }
                 std::hint::spin_loop();
             };
-            self.spin_readers = readers;
-            if let Some(delivered) = found {
+            self.datagram_ids = readers;
+            if let Some(delivered) = found? {
                 return Ok(delivered);
             }
         }
         self.poll_events(timeout)?;
         Ok(0)
-    }
-
-    /// The channels that busy polling reads itself: UDP and Unix datagram sockets (at
-    /// most [`SPIN_READERS`]; with more, it polls `epoll` alone).
-    fn datagram_channels(&self, out: &mut Vec<u64>) {
-        out.clear();
-        for (&id, ch) in &self.channels {
-            if matches!(ch.kind, Kind::Udp(_) | Kind::UnixDatagram(_)) {
-                if out.len() == SPIN_READERS {
-                    out.clear();
-                    return;
-                }
-                out.push(id);
-            }
-        }
     }
 
     fn poll_events(&mut self, timeout: Option<Duration>) -> Result<()> {

@@ -7,7 +7,7 @@ use super::{Reactor, token};
 use crate::channel::{Channel, Kind};
 use crate::machine::Reconnect;
 use crate::stream_io::{ClientCfg, Listener};
-use crate::udp_io::{NotSent, Sent};
+use crate::udp_io::Sent;
 use crate::unix_io::UnixDatagramIo;
 use crate::{
     ChannelError, ChannelEvent, ChannelId, Result, UnixClientConfig, UnixDatagramConfig,
@@ -117,8 +117,7 @@ impl Reactor {
                 }
                 Ok(())
             }
-            Err(NotSent::Refused(r, _)) => Err(r.into_error(&ch.name, None)),
-            Err(NotSent::Io(e)) => Err(ChannelError::io("send", &ch.name, e)),
+            Err(not_sent) => Err(not_sent.into_error(&ch.name)),
         }
     }
 

@@ -135,9 +135,6 @@ impl EventLoop {
         self.reactor_now().as_ref()?.local_addr(id)
     }
 
-    /// The sending side of one `Osc::send` call: writes at once, with errors returned
-    /// to the caller, unless another thread is in `process()` (then queues and wakes
-    /// it).
     /// [`Driver::try_send_now`](super::Driver::try_send_now): `None` when another
     /// thread holds the reactor (or it is gone).
     pub(super) fn try_send_now(
@@ -150,6 +147,9 @@ impl EventLoop {
         Some(reactor.try_send_now(id, data, None))
     }
 
+    /// The sending side of one `Osc::send` call: writes at once, with errors returned
+    /// to the caller, unless another thread is in `process()` (then queues and wakes
+    /// it).
     pub(super) fn outbox<'a>(&'a self, counters: &'a Counters) -> Outbox<'a> {
         Outbox {
             direct: self.reactor.try_lock(),
