@@ -411,17 +411,7 @@ impl WorkerPool {
     /// Runs the kept-back jobs one by one until none is left (another thread's
     /// included: they are all the pool's jobs).
     fn run_deferred(&self) {
-        loop {
-            let next = self.shared.deferred.queue.lock().pop_front();
-            let Some(job) = next else { return };
-            if self.shared.discard.load(Ordering::Relaxed)
-                || self.shared.closed.load(Ordering::Acquire)
-            {
-                bump(&self.shared.dropped);
-            } else {
-                run_job(job, &self.shared);
-            }
-        }
+        self.shared.run_kept_back(true);
     }
 
     fn enqueue(&self, job: Task) -> Result<()> {
@@ -557,6 +547,26 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+impl PoolState {
+    /// Runs the kept-back jobs one by one, in order, until none is left (dropping and
+    /// counting them when the pool discards jobs, or, with `not_after_close`, once it
+    /// is shut down: a scope's own thread then leaves them; a worker woken for them
+    /// runs them while the pool drains).
+    fn run_kept_back(&self, not_after_close: bool) {
+        loop {
+            let next = self.deferred.queue.lock().pop_front();
+            let Some(job) = next else { return };
+            if self.discard.load(Ordering::Relaxed)
+                || (not_after_close && self.closed.load(Ordering::Acquire))
+            {
+                bump(&self.dropped);
+            } else {
+                run_job(job, self);
+            }
+        }
+    }
+}
+
 fn run_job(job: Task, shared: &PoolState) {
     if catch_unwind(AssertUnwindSafe(|| job.run())).is_err() {
         bump(&shared.panicked);
@@ -569,16 +579,7 @@ fn worker(index: usize, rx: &Receiver<Task>, shared: &PoolState, done: &Sender<u
     // `recv` blocks on the channel (a futex on Linux): an idle worker uses no CPU.
     while let Ok(job) = rx.recv() {
         if let Task::Drain = job {
-            // The kept-back jobs, one by one until none is left.
-            loop {
-                let next = shared.deferred.queue.lock().pop_front();
-                let Some(job) = next else { break };
-                if shared.discard.load(Ordering::Relaxed) {
-                    bump(&shared.dropped);
-                } else {
-                    run_job(job, shared);
-                }
-            }
+            shared.run_kept_back(false);
             continue;
         }
         if shared.discard.load(Ordering::Relaxed) {
