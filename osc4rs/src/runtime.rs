@@ -943,9 +943,6 @@ fn check_addresses(packet: &Packet) -> Result<()> {
     }
 }
 
-/// Encodes a packet once, straight into the buffer every destination shares: one
-/// allocation and no copy (`Arc::from(Vec)` would allocate twice and copy). The
-/// zero-filled buffer comes from an exact-size iterator, which `Arc` allocates once.
 /// The largest packet [`with_encoded`] encodes into its thread's scratch buffer (the
 /// largest UDP payload); larger ones are encoded into a buffer of their own.
 const SCRATCH_LIMIT: usize = 65_507;
@@ -985,6 +982,9 @@ fn with_encoded<R>(
     }
 }
 
+/// Encodes a packet once, straight into the buffer every destination shares: one
+/// allocation and no copy (`Arc::from(Vec)` would allocate twice and copy). The
+/// zero-filled buffer comes from an exact-size iterator, which `Arc` allocates once.
 fn encode_shared(packet: &Packet, opts: &osc_codec::Options) -> Result<Arc<[u8]>> {
     let len = packet.encoded_len()?;
     let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
