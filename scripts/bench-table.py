@@ -47,16 +47,18 @@ def codec():
 
 def codec_read():
     groups = ["typical_ifs", "floats16", "bundle10x16f", "blob1k"]
-    print("| packet | decode (view) | decode + read every argument | reading adds | read only (decoded view) "
+    print("| packet | decode (view) | decode + read every argument | reading adds "
+          "| decode + `args_as` (types known) | `args_as` adds | read only (decoded view) "
           "| read only, each `ArgRef` opaque |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for g in groups:
         d = median_ns(g, "osc4rs_decode_borrowed")
         dr = median_ns(g, "osc4rs_decode_read_args")
         r = median_ns(g, "osc4rs_read_args")
         ro = median_ns(g, "osc4rs_read_args_opaque")
-        adds = f"+{(dr / d - 1) * 100:.0f}%" if d and dr else "-"
-        print(f"| `{g}` | {fmt(d)} | {fmt(dr)} | {adds} | {fmt(r)} | {fmt(ro)} |")
+        t = median_ns(g, "osc4rs_decode_args_as")
+        adds = lambda x: f"{(x / d - 1) * 100:+.0f}%" if d and x else "-"
+        print(f"| `{g}` | {fmt(d)} | {fmt(dr)} | {adds(dr)} | {fmt(t)} | {adds(t)} | {fmt(r)} | {fmt(ro)} |")
     print("\nTimes are criterion medians in ns per operation.")
 
 

@@ -18,6 +18,30 @@ struct Case {
     name: &'static str,
     ours: Packet,
     theirs: OscPacket,
+    /// Reads every argument with the types known (`MessageRef::args_as`) into a digest.
+    typed: fn(&PacketRef<'_>) -> u64,
+}
+
+fn typed_ifs(p: &PacketRef<'_>) -> u64 {
+    let PacketRef::Message(m) = p else { return 0 };
+    m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
+        u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
+    })
+}
+
+fn typed_floats16(p: &PacketRef<'_>) -> u64 {
+    match p {
+        PacketRef::Message(m) => m.args_as::<[f32; 16]>().map_or(0, |fs| {
+            fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
+        }),
+        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ typed_floats16(&e)),
+    }
+}
+
+fn typed_blob(p: &PacketRef<'_>) -> u64 {
+    let PacketRef::Message(m) = p else { return 0 };
+    m.args_as::<(&[u8],)>()
+        .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
 }
 
 fn floats_message(i: usize) -> (Message, OscMessage) {
@@ -50,12 +74,14 @@ fn cases() -> Vec<Case> {
                 OscType::String("sine".into()),
             ],
         }),
+        typed: typed_ifs,
     };
     let (m16, r16) = floats_message(0);
     let floats16 = Case {
         name: "floats16",
         ours: m16.into(),
         theirs: OscPacket::Message(r16),
+        typed: typed_floats16,
     };
     let tt = TimeTag::new(3_900_000_000, 0x8000_0000);
     let mut ours_b = Bundle::new(tt);
@@ -75,6 +101,7 @@ fn cases() -> Vec<Case> {
         name: "bundle10x16f",
         ours: ours_b.into(),
         theirs: OscPacket::Bundle(theirs_b),
+        typed: typed_floats16,
     };
     let blob: Vec<u8> = (0..1024).map(|i| (i % 251) as u8).collect();
     let blob1k = Case {
@@ -84,6 +111,7 @@ fn cases() -> Vec<Case> {
             addr: "/data/blob".into(),
             args: vec![OscType::Blob(blob)],
         }),
+        typed: typed_blob,
     };
     vec![typical, floats16, bundle10, blob1k]
 }
@@ -144,7 +172,13 @@ fn bench_codec(c: &mut Criterion) {
         g.bench_function("osc4rs_decode_read_args", |b| {
             b.iter(|| decode(black_box(&bytes)).as_ref().map_or(0, read_all))
         });
+        // The same with the types known: the tags are checked once.
+        let typed = case.typed;
+        g.bench_function("osc4rs_decode_args_as", |b| {
+            b.iter(|| decode(black_box(&bytes)).as_ref().map_or(0, typed))
+        });
         let view = decode(&bytes).expect("decodes");
+        assert_ne!(typed(&view), 0, "the typed read fits the packet");
         g.bench_function("osc4rs_read_args", |b| {
             b.iter(|| read_all(black_box(&view)))
         });

@@ -58,7 +58,7 @@ extern crate alloc;
 
 // Decoding, bottom up (no module depends on one below it in this list):
 // read (checked primitive reads), trusted (re-reads of validated data), tags (the
-// type-tag table), views (PacketRef & co.), reference (the checked reader), fast (the
+// type-tag table), views (PacketRef & co.), typed (typed reads of views), reference (the checked reader), fast (the
 // fast validator), decoder (decode: fast, else reference), owned (owned building).
 mod address;
 mod argref;
@@ -76,6 +76,7 @@ mod swar;
 mod tags;
 mod timetag;
 mod trusted;
+mod typed;
 mod types;
 mod views;
 
@@ -106,6 +107,7 @@ pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};
 pub use options::{CharLayout, DEPTH_CAP, Options, StringPolicy};
 pub use timetag::{NTP_UNIX_OFFSET, TimeTag};
+pub use typed::{WireArg, WireArgs};
 pub use types::{BUNDLE_TAG, Midi, Rgba, Tag, TagSet};
 pub use views::{Args, BundleRef, Elements, MessageRef, PacketRef};
 

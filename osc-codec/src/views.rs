@@ -144,10 +144,10 @@ impl<'a> MessageRef<'a> {
 #[derive(Debug, Clone)]
 pub struct Args<'a> {
     /// The tags not read yet.
-    tags: &'a [u8],
+    pub(crate) tags: &'a [u8],
     /// The data not read yet.
-    data: &'a [u8],
-    policy: Policy,
+    pub(crate) data: &'a [u8],
+    pub(crate) policy: Policy,
 }
 
 impl<'a> Iterator for Args<'a> {

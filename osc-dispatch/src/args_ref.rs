@@ -85,9 +85,42 @@ pub trait FromArgRef: FromValue {
             None => Err(DispatchError::ArgCount { expected, found }),
         }
     }
+
+    /// Takes the argument at position `index` off the front of `args`, as
+    /// [`from_ref_slot`](Self::from_ref_slot) converts it. Types with an exact wire
+    /// form (`i32` for an `i`, `&str` behind `String` for an `s`) read it first with
+    /// [`Args::next_as`], which skips building an [`ArgRef`].
+    ///
+    /// # Errors
+    /// As [`from_ref_slot`](Self::from_ref_slot).
+    #[inline(always)]
+    fn from_args(args: &mut Args<'_>, index: usize, expected: usize, found: usize) -> Result<Self> {
+        Self::from_ref_slot(args.next(), index, expected, found)
+    }
+}
+
+/// `from_args` that reads the exact wire type `$wire` first and converts it with
+/// `$into`, else falls back on the coercing path.
+macro_rules! exact_first {
+    ($wire:ty, $into:expr) => {
+        #[inline(always)]
+        fn from_args(
+            args: &mut Args<'_>,
+            index: usize,
+            expected: usize,
+            found: usize,
+        ) -> Result<Self> {
+            match args.next_as::<$wire>() {
+                Some(v) => Ok($into(v)),
+                None => Self::from_ref_slot(args.next(), index, expected, found),
+            }
+        }
+    };
 }
 
 impl FromArgRef for i32 {
+    exact_first!(i32, core::convert::identity);
+
     fn from_arg_ref(a: &ArgRef<'_>, index: usize) -> Result<Self> {
         match *a {
             ArgRef::Int(i) => Ok(i),
@@ -102,12 +135,16 @@ impl FromArgRef for i32 {
 }
 
 impl FromArgRef for i64 {
+    exact_first!(i64, core::convert::identity);
+
     fn from_arg_ref(a: &ArgRef<'_>, index: usize) -> Result<Self> {
         a.as_i64().map_or_else(|| mismatch(index, "i64", a), Ok)
     }
 }
 
 impl FromArgRef for f32 {
+    exact_first!(f32, core::convert::identity);
+
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     fn from_arg_ref(a: &ArgRef<'_>, index: usize) -> Result<Self> {
         match *a {
@@ -121,6 +158,8 @@ impl FromArgRef for f32 {
 }
 
 impl FromArgRef for f64 {
+    exact_first!(f64, core::convert::identity);
+
     #[allow(clippy::cast_precision_loss)]
     fn from_arg_ref(a: &ArgRef<'_>, index: usize) -> Result<Self> {
         match *a {
@@ -134,8 +173,10 @@ impl FromArgRef for f64 {
 }
 
 macro_rules! simple_ref {
-    ($($t:ty, $name:literal, $pat:pat => $out:expr;)*) => {$(
+    ($($t:ty, $name:literal, $wire:ty => $into:expr, $pat:pat => $out:expr;)*) => {$(
         impl FromArgRef for $t {
+            exact_first!($wire, $into);
+
             fn from_arg_ref(a: &ArgRef<'_>, index: usize) -> Result<Self> {
                 match *a {
                     $pat => Ok($out),
@@ -147,13 +188,13 @@ macro_rules! simple_ref {
 }
 
 simple_ref! {
-    bool, "bool", ArgRef::Bool(b) => b;
-    String, "String", ArgRef::Str(s) | ArgRef::Symbol(s) => s.to_owned();
-    char, "char", ArgRef::Char(c) => c;
-    Vec<u8>, "Vec<u8> (blob)", ArgRef::Blob(b) => b.to_vec();
-    TimeTag, "TimeTag", ArgRef::TimeTag(t) => t;
-    Rgba, "Rgba", ArgRef::Rgba(c) => c;
-    Midi, "Midi", ArgRef::Midi(m) => m;
+    bool, "bool", bool => core::convert::identity, ArgRef::Bool(b) => b;
+    String, "String", &str => str::to_owned, ArgRef::Str(s) | ArgRef::Symbol(s) => s.to_owned();
+    char, "char", char => core::convert::identity, ArgRef::Char(c) => c;
+    Vec<u8>, "Vec<u8> (blob)", &[u8] => <[u8]>::to_vec, ArgRef::Blob(b) => b.to_vec();
+    TimeTag, "TimeTag", TimeTag => core::convert::identity, ArgRef::TimeTag(t) => t;
+    Rgba, "Rgba", Rgba => core::convert::identity, ArgRef::Rgba(c) => c;
+    Midi, "Midi", Midi => core::convert::identity, ArgRef::Midi(m) => m;
 }
 
 impl<T: FromArgRef> FromArgRef for Option<T> {
@@ -212,7 +253,7 @@ impl<T: FromArgRef> FromArgRefs for T {
         if found > 1 {
             return Err(DispatchError::ArgCount { expected: 1, found });
         }
-        T::from_ref_slot(args.next(), 0, 1, found)
+        T::from_args(&mut args, 0, 1, found)
     }
 
     fn osc_types() -> Option<String> {
@@ -243,7 +284,7 @@ macro_rules! tuple_ref {
                 if found > $n {
                     return Err(DispatchError::ArgCount { expected: $n, found });
                 }
-                Ok(($($t::from_ref_slot(args.next(), $i, $n, found)?,)+))
+                Ok(($($t::from_args(&mut args, $i, $n, found)?,)+))
             }
 
             fn osc_types() -> Option<String> {
@@ -324,5 +365,49 @@ mod tests {
         assert_eq!(t.3, None);
         assert!(with_view(Message::new("/b"), <()>::from_arg_refs).is_ok());
         assert!(with_view(Message::new("/b"), f32::from_arg_refs).is_err());
+    }
+
+    /// Reading the exact wire type first gives what the coercing path gives, for
+    /// every pair of argument and target type.
+    #[test]
+    fn exact_first_agrees_with_the_coercing_path() {
+        use osc_codec::Value;
+        let values = [
+            Value::Int(-7),
+            Value::Float(1.5),
+            Value::Long(1 << 40),
+            Value::Long(12),
+            Value::Double(-2.25),
+            Value::String("s".into()),
+            Value::Symbol("y".into()),
+            Value::Blob(vec![1, 2]),
+            Value::Bool(true),
+            Value::Char('c'),
+            Value::TimeTag(TimeTag::new(1, 2)),
+            Value::Nil,
+        ];
+        fn both<T: FromArgRef + PartialEq + core::fmt::Debug>(m: &Message) {
+            with_view(m.clone(), |args| {
+                let mut fast = args.clone();
+                let mut slow = args;
+                let a = T::from_args(&mut fast, 0, 1, 1);
+                let b = T::from_ref_slot(slow.next(), 0, 1, 1);
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{m:?}");
+                assert_eq!(fast.len(), slow.len());
+            });
+        }
+        for v in values {
+            let m = Message::new("/x").arg(v);
+            both::<i32>(&m);
+            both::<i64>(&m);
+            both::<f32>(&m);
+            both::<f64>(&m);
+            both::<bool>(&m);
+            both::<String>(&m);
+            both::<char>(&m);
+            both::<Vec<u8>>(&m);
+            both::<TimeTag>(&m);
+            both::<Option<f32>>(&m);
+        }
     }
 }
