@@ -132,6 +132,9 @@ struct PoolState {
     /// Shut down: kept-back jobs are no longer run (read per job, without the
     /// sender's lock).
     closed: AtomicBool,
+    /// A wake-up for the kept-back jobs found the queue full: the next worker to finish
+    /// a job runs them (so they never wait for a later release).
+    drain_wanted: AtomicBool,
     completed: AtomicU64,
     panicked: AtomicU64,
     overflow: AtomicU64,
@@ -390,8 +393,9 @@ impl WorkerPool {
         n
     }
 
-    /// Queues `n` requests to run the kept-back jobs. One refused (queue full, or shut
-    /// down) leaves them kept back, for the scope that keeps them or the next release.
+    /// Queues `n` requests to run the kept-back jobs. When the queue is full, the
+    /// workers busy with it are asked instead to run them after their current job
+    /// (nothing is lost and nobody blocks); shut down, they stay for the shutdown.
     fn wake_drainers(&self, n: usize) {
         let guard = self.sender.read();
         let Some(tx) = guard.as_ref() else {
@@ -399,9 +403,18 @@ impl WorkerPool {
         };
         for _ in 0..n {
             if tx.try_send(Task::Drain).is_err() {
+                self.ask_busy_workers(tx);
                 return;
             }
         }
+    }
+
+    /// Sets the flag the workers read after each job, then tries the queue once more:
+    /// either that succeeds, or the queue is still full and one of the jobs in it ends
+    /// after the flag was set, so its worker sees it.
+    fn ask_busy_workers(&self, tx: &Sender<Task>) {
+        self.shared.drain_wanted.store(true, Ordering::SeqCst);
+        let _ = tx.try_send(Task::Drain);
     }
 
     fn id(&self) -> usize {
@@ -587,6 +600,11 @@ fn worker(index: usize, rx: &Receiver<Task>, shared: &PoolState, done: &Sender<u
             continue;
         }
         run_job(job, shared);
+        if shared.drain_wanted.load(Ordering::SeqCst)
+            && shared.drain_wanted.swap(false, Ordering::SeqCst)
+        {
+            shared.run_kept_back(false);
+        }
     }
     let _ = done.send(index);
 }
@@ -775,10 +793,15 @@ mod tests {
         for _ in 0..2 {
             go_tx.send(()).unwrap();
         }
-        // The scope's wake-up found the queue full: the kept-back jobs wait for a
-        // release (allthreads' standing-by I/O thread makes one).
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(p.release_deferred(), KEPT_BACK_MIN);
+        // The scope's wake-up found the queue full: the workers run the kept-back
+        // jobs after the queued ones, with no release.
+        let total = 2 + KEPT_BACK_MIN as u64 + 4;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while p.stats().completed < total && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(p.stats().completed, total);
+        assert_eq!(p.release_deferred(), 0);
         let r = p.shutdown(true, Duration::from_secs(5));
         assert_eq!(r.dropped_jobs, 0);
         assert_eq!(p.stats().completed, 2 + KEPT_BACK_MIN as u64 + 4);
