@@ -241,6 +241,9 @@ pub struct Elements<'a> {
 impl<'a> Iterator for Elements<'a> {
     type Item = PacketRef<'a>;
 
+    // Inlined (with the parse below) so the caller keeps the view in registers: a
+    // `PacketRef` returned through memory and read back wide stalls on store forwarding.
+    #[inline(always)]
     fn next(&mut self) -> Option<PacketRef<'a>> {
         let (bytes, rest) = trusted::next_element(self.rest)?;
         let offset = self.offset + 4;
@@ -272,6 +275,7 @@ impl<'a> PacketRef<'a> {
 
 /// Re-reads an element of a validated bundle (see [`Elements`]): a
 /// light parse that finds the parts again without checking them.
+#[inline(always)]
 fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
     match raw.first()? {
         b'/' => {
