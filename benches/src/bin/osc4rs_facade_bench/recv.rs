@@ -423,12 +423,15 @@ pub(crate) fn send_as(kind: &str, port: u16, count: u64) {
         let osc = Osc::builder().mode(mode).start().expect("start");
         osc.udp_client("out", dest).expect("client");
         for i in 0..count {
-            let msg = crate::measure::message(i);
-            // A full queue is an error value: let it drain and try again.
-            while osc.send(msg.clone(), "out").is_err() {
+            // Built once and sent, as the baseline builds and encodes it once. A full
+            // queue is an error value (the message is consumed): let it drain, then
+            // build it again and retry.
+            let mut sent = osc.send(crate::measure::message(i), "out");
+            while sent.is_err() {
                 retries += 1;
                 osc.process_timeout(Duration::from_millis(1))
                     .expect("process");
+                sent = osc.send(crate::measure::message(i), "out");
             }
             if mode == Mode::EventLoop {
                 osc.process().expect("process");
