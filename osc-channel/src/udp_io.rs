@@ -230,7 +230,8 @@ impl UdpIo {
     }
 
     /// Reads datagrams one `recv_from` at a time until the socket would block or `cap`
-    /// were taken. A receive error (an ICMP error from an earlier send surfaces here,
+    /// were taken. All datagrams of one call share one arrival time, as in a batch (a
+    /// clock read and its conversion per datagram cost a tenth of the read). A receive error (an ICMP error from an earlier send surfaces here,
     /// once) is logged and counts towards `cap`; a second error in a row, with no
     /// datagram between, is persistent and ends the read as drained, so the reactor
     /// does not come back to the socket pass after pass while it lasts (the next
@@ -282,6 +283,7 @@ fn read_from<F: FnMut(Received<'_>)>(
     let mut out = UdpRead::default();
     let mut taken = 0;
     let mut errors = RecvErrors::default();
+    let mut arrival = None;
     while taken < cap {
         match recv(buf) {
             Ok((n, peer)) => {
@@ -294,7 +296,7 @@ fn read_from<F: FnMut(Received<'_>)>(
                     name,
                     peer: Some(peer),
                     peer_path: None,
-                    arrival: SystemTime::now(),
+                    arrival: *arrival.get_or_insert_with(SystemTime::now),
                     data: buf.get(..n).unwrap_or_default(),
                 });
             }
@@ -501,6 +503,37 @@ mod tests {
         );
         assert!(read.drained);
         assert_eq!((read.delivered, got), (2, 2));
+    }
+
+    #[test]
+    fn the_datagrams_of_one_read_share_one_arrival_time() {
+        let mut buf = [0u8; 64];
+        let mut script = (0..3)
+            .map(|_| Ok((8, "127.0.0.1:9".parse().unwrap())))
+            .chain([Err(io::Error::from(io::ErrorKind::WouldBlock))]);
+        let before = SystemTime::now();
+        let mut arrivals = Vec::new();
+        let recv = |_: &mut [u8]| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            script.next().unwrap()
+        };
+        let read = read_from(recv, ChannelId(1), "t", &mut buf, 64, &mut |r| {
+            arrivals.push(r.arrival)
+        });
+        assert_eq!(read.delivered, 3);
+        assert!(arrivals.iter().all(|&a| a == arrivals[0] && a >= before));
+        // The next read takes a new time.
+        let mut later = None;
+        let mut one = [Ok((8, "127.0.0.1:9".parse().unwrap()))].into_iter();
+        read_from(
+            |_| one.next().unwrap_or(Err(io::ErrorKind::WouldBlock.into())),
+            ChannelId(1),
+            "t",
+            &mut buf,
+            64,
+            &mut |r| later = Some(r.arrival),
+        );
+        assert!(later.unwrap() > arrivals[0]);
     }
 
     #[cfg(target_os = "linux")]

@@ -128,7 +128,8 @@ impl UnixDatagramIo {
 
     /// Reads datagrams until the socket would block or `cap` were taken. `buf` must
     /// be larger than [`MAX_UNIX_DATAGRAM`]: a datagram over it is dropped (in `cut`).
-    /// Two receive errors in a row end the read as drained, as for UDP.
+    /// Two receive errors in a row end the read as drained, as for UDP, and the
+    /// datagrams of one call share one arrival time.
     pub(crate) fn read<F: FnMut(Received<'_>)>(
         &self,
         id: ChannelId,
@@ -140,6 +141,7 @@ impl UnixDatagramIo {
         let mut out = UdpRead::default();
         let mut taken = 0;
         let mut errors = RecvErrors::default();
+        let mut arrival = None;
         while taken < cap {
             let got = self.socket.recv_from(buf);
             if got.is_ok() {
@@ -162,7 +164,7 @@ impl UnixDatagramIo {
                         name,
                         peer: None,
                         peer_path: from.as_pathname(),
-                        arrival: SystemTime::now(),
+                        arrival: *arrival.get_or_insert_with(SystemTime::now),
                         data: buf.get(..n).unwrap_or_default(),
                     });
                 }
