@@ -67,11 +67,35 @@ impl Wake {
 pub(crate) struct SendQueue {
     tx: Sender<QueuedSend>,
     wake: Wake,
+    /// Something was written since the reactor last asked ([`take_sent`](Self::take_sent)).
+    sent: Arc<AtomicBool>,
 }
 
 impl SendQueue {
     pub(crate) fn new(tx: Sender<QueuedSend>, wake: Wake) -> Self {
-        SendQueue { tx, wake }
+        SendQueue {
+            tx,
+            wake,
+            sent: Arc::default(),
+        }
+    }
+
+    /// A packet was written (by the reactor or a writer): the reactor's next pass may
+    /// find the reply (see `machine::ReadFirst`). A load before the store keeps a
+    /// stream of sends from writing the shared line each time.
+    pub(crate) fn note_sent(&self) {
+        if !self.sent.load(Ordering::Relaxed) {
+            self.sent.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether anything was written since the last call.
+    pub(crate) fn take_sent(&self) -> bool {
+        let sent = self.sent.load(Ordering::Relaxed);
+        if sent {
+            self.sent.store(false, Ordering::Relaxed);
+        }
+        sent
     }
 
     pub(crate) fn wake(&self) -> &Wake {

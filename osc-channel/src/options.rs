@@ -485,10 +485,11 @@ pub struct ReactorConfig {
     /// spinning takes CPU from the peers it waits for.
     pub busy_poll: Duration,
     /// Read the datagram sockets that delivered in the last pass before waiting for
-    /// readiness (default true), when recent tries found data there more than a third
-    /// of the time (`machine::ReadFirst`). In a request-reply exchange the reply is
-    /// often in already when the handler of the last one returns, and then the read
-    /// saves the `epoll_wait` in front of it.
+    /// readiness (default true), when something was sent since the last pass and recent
+    /// tries found data there more than a third of the time (`machine::ReadFirst`). In
+    /// a request-reply exchange the reply is often in already when the handler of the
+    /// last one returns, and then the read saves the `epoll_wait` in front of it; a
+    /// one-way stream is better served by waiting, which lets datagrams gather.
     pub read_first: bool,
 }
 

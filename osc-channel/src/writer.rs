@@ -118,6 +118,7 @@ impl UdpWriter {
         match self.socket.send_to(data, dest) {
             Ok(_) => {
                 self.stats.count_out(data.len());
+                self.sends.note_sent();
                 Ok(true)
             }
             Err(e)

@@ -542,6 +542,9 @@ impl Reactor {
     /// queued (bounded).
     pub fn send(&mut self, id: ChannelId, data: Arc<[u8]>, dest: Option<SocketAddr>) -> Result<()> {
         let result = self.send_inner(id.0, data, dest);
+        if result.is_ok() {
+            self.handle.send_queue().note_sent();
+        }
         self.count_refusal(id, &result, dest);
         result
     }
@@ -577,6 +580,7 @@ impl Reactor {
         let refused = match u.write_now(data, dest) {
             Ok(None) => {
                 ch.stats.count_out(data.len());
+                self.handle.send_queue().note_sent();
                 return Ok(true);
             }
             Ok(Some(_)) => return Ok(false),

@@ -112,9 +112,10 @@ impl Reactor {
     /// thread handled the last one), and then this read replaces `epoll_wait` plus a
     /// read. Returns the datagrams delivered.
     fn read_first<F: FnMut(Received<'_>)>(&mut self, sink: &mut F) -> usize {
+        let sent = self.handle.send_queue().take_sent();
         if !self.options.read_first
             || self.delivered_before.is_empty()
-            || !self.read_first.try_now()
+            || !self.read_first.try_now(sent)
         {
             return 0;
         }

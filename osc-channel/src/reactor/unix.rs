@@ -83,6 +83,9 @@ impl Reactor {
     /// [`ChannelError::NotWritable`].
     pub fn send_to_path(&mut self, id: ChannelId, data: Arc<[u8]>, path: &Path) -> Result<()> {
         let result = self.send_unix(id.0, data, Some(path));
+        if result.is_ok() {
+            self.handle.send_queue().note_sent();
+        }
         self.count_refusal(id, &result, None);
         result
     }
