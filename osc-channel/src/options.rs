@@ -485,11 +485,14 @@ pub struct ReactorConfig {
     /// spinning takes CPU from the peers it waits for.
     pub busy_poll: Duration,
     /// Read the datagram sockets that delivered in the last pass before waiting for
-    /// readiness (default true), when something was sent since the last pass and recent
-    /// tries found data there more than a third of the time (`machine::ReadFirst`). In
-    /// a request-reply exchange the reply is often in already when the handler of the
-    /// last one returns, and then the read saves the `epoll_wait` in front of it; a
-    /// one-way stream is better served by waiting, which lets datagrams gather.
+    /// readiness (default true), when recent tries found data there more than a third
+    /// of the time (`machine::ReadFirst`). In a request-reply exchange the reply is
+    /// often in already when the handler of the last one returns, and then the read
+    /// saves the `epoll_wait` in front of it. For a one-way stream, waiting can cost
+    /// less (datagrams gather meanwhile) or more, depending on the driver and the host:
+    /// the reactor measures the process's CPU time per datagram both ways and reads
+    /// first either always or only after a send, whichever costs less
+    /// (`machine::ReadFirstChooser`).
     pub read_first: bool,
 }
 

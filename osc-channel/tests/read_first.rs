@@ -128,3 +128,53 @@ fn a_busy_socket_does_not_starve_the_others() {
     assert_eq!(tcp_seen, 10);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// A one-way stream long enough for many policy windows (`machine::ReadFirstChooser`
+/// tries both policies, switching between windows): every datagram arrives once and
+/// in order, with a send from the reactor now and then so that both policies read
+/// first at times.
+#[test]
+fn a_long_stream_across_policy_windows_loses_and_reorders_nothing() {
+    use osc_channel::machine::{PROBE_WINDOWS, WINDOW_PASSES};
+    let mut r = reactor(true);
+    let id = r.open_udp("in", UdpConfig::server(local(0))).unwrap();
+    let dest = r.local_addr(id).unwrap();
+    let silent = UdpSocket::bind(local(0)).unwrap();
+    let out = r
+        .open_udp("o", UdpConfig::client(silent.local_addr().unwrap()))
+        .unwrap();
+    let total = 30_000u32;
+    let sender = std::thread::spawn(move || {
+        let tx = UdpSocket::bind(local(0)).unwrap();
+        for seq in 0..total {
+            tx.send_to(&seq.to_be_bytes(), dest).unwrap();
+            if seq % 4 == 0 {
+                // Paced a little: many short passes, and a receive buffer that never
+                // overflows.
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    });
+    let mut next = 0u32;
+    let mut passes = 0u32;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while next < total && Instant::now() < deadline {
+        if passes % 16 == 0 {
+            r.send(out, Arc::from(&b"/x\0\0,\0\0\0"[..]), None).unwrap();
+        }
+        r.poll(Some(Duration::from_millis(50)), |p| {
+            if p.channel == id {
+                assert_eq!(p.data, next.to_be_bytes(), "datagram {next}");
+                next += 1;
+            }
+        })
+        .unwrap();
+        passes += 1;
+    }
+    sender.join().unwrap();
+    assert_eq!(next, total);
+    assert!(
+        passes >= WINDOW_PASSES * (PROBE_WINDOWS + 2),
+        "only {passes} passes: too few windows to switch"
+    );
+}

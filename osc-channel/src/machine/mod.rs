@@ -19,6 +19,7 @@
 
 mod admission;
 mod read_first;
+mod read_first_policy;
 mod receive;
 mod reconnect;
 mod stream;
@@ -28,6 +29,7 @@ mod ws;
 
 pub use admission::{Admission, Admit};
 pub use read_first::{POLL_AT_LEAST_EVERY, ReadFirst};
+pub use read_first_policy::{PROBE_WINDOWS, ReadFirstChooser, ReadFirstPolicy, WINDOW_PASSES};
 pub use receive::{PROBE_EVERY, ReadMode, ReceiveChooser};
 pub use reconnect::{ClientState, Lost, Reconnect};
 pub use stream::{Deframed, EVICT_IDLE_AFTER, StreamMachine, StreamTimeouts, Timeout};

@@ -4,11 +4,9 @@
 //! per hop as in a plain blocking loop; when it usually is not, trying first costs one
 //! call more, so it is decided from what recent tries found.
 //!
-//! It is tried only after something was sent: what it is for is the reply to it. A
-//! receiver of a one-way stream that reads first makes about 2.6 times as many passes,
-//! each on the one or two datagrams that came in meanwhile, where waiting in `epoll`
-//! lets them gather (10% more CPU per message in `osc4rs_facade_bench`'s eventloop
-//! receiver).
+//! Whether a pass may try at all is a [`ReadFirstPolicy`](super::ReadFirstPolicy): always,
+//! or only after something was sent (what reading first is for is the reply), chosen
+//! by [`ReadFirstChooser`](super::ReadFirstChooser) from what each costs.
 
 /// Credit a try that found data earns, and the most credit kept.
 const EARN: u8 = 2;
@@ -23,8 +21,8 @@ const PROBE_EVERY: u32 = 32;
 /// waker and timers are never left behind by a busy socket.
 pub const POLL_AT_LEAST_EVERY: u32 = 8;
 
-/// Decides, pass by pass, whether to read first: only after a send (see the module), and
-/// from what recent tries found. A try that found data earns 2 credit
+/// Decides, pass by pass, whether to read first, when the policy allows it, from what
+/// recent tries found. A try that found data earns 2 credit
 /// (at most 8), one that found nothing costs 1: reading first stays on while more
 /// than a third of the tries find data, about where the saved `epoll_wait` pays for
 /// the wasted reads. The driver asks [`try_now`](Self::try_now), reads, tells
@@ -34,7 +32,7 @@ pub const POLL_AT_LEAST_EVERY: u32 = 8;
 /// ```
 /// use osc_channel::machine::ReadFirst;
 /// let mut rf = ReadFirst::default();
-/// assert!(!rf.try_now(false)); // nothing was sent: no reply to read
+/// assert!(!rf.try_now(false)); // the policy does not allow it
 /// assert!(rf.try_now(true)); // the first tries are free
 /// rf.found(false);
 /// rf.found(false);
@@ -59,9 +57,10 @@ impl Default for ReadFirst {
 
 impl ReadFirst {
     /// Whether this pass should read the sockets that delivered last pass before it
-    /// waits, `sent` saying whether anything was sent since the last pass asked.
-    pub fn try_now(&mut self, sent: bool) -> bool {
-        if !sent {
+    /// waits, `allowed` saying whether the [`ReadFirstPolicy`](super::ReadFirstPolicy)
+    /// lets it.
+    pub fn try_now(&mut self, allowed: bool) -> bool {
+        if !allowed {
             return false;
         }
         if self.credit > 0 {
@@ -130,12 +129,12 @@ mod tests {
     }
 
     #[test]
-    fn a_pass_after_no_send_never_reads_first() {
+    fn a_pass_the_policy_forbids_never_reads_first() {
         let mut rf = ReadFirst::default();
         for _ in 0..1000 {
             assert!(!rf.try_now(false));
         }
-        // Nor does it use up the credit or the probes of the passes that follow a send.
+        // Nor does it use up the credit or the probes of the passes it allows.
         assert!(rf.try_now(true));
         rf.found(true);
         assert!(!rf.try_now(false));

@@ -92,6 +92,8 @@ pub struct Reactor {
     delivered_before: Vec<u64>,
     /// Whether a pass reads `delivered_before` before it waits.
     read_first: crate::machine::ReadFirst,
+    /// When reading first is allowed: always, or after a send (measured).
+    read_first_policy: crate::machine::ReadFirstChooser,
     /// The channels found ready in a pass (kept to reuse its allocation).
     ready: Vec<Ready>,
     /// Clients' reconnection deadlines.
@@ -142,6 +144,7 @@ impl Reactor {
             delivered_now: Vec::new(),
             delivered_before: Vec::new(),
             read_first: crate::machine::ReadFirst::default(),
+            read_first_policy: crate::machine::ReadFirstChooser::new(),
             ready: Vec::new(),
             timers: crate::machine::Timers::default(),
             options,

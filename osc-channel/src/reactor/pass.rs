@@ -103,6 +103,10 @@ impl Reactor {
         self.run_control();
         self.fire_timers();
         self.answer_flush_waiters();
+        if self.options.read_first && self.read_first_policy.pass(delivered) {
+            self.read_first_policy
+                .window_over(osc_sys::process_cpu_time());
+        }
         Ok(delivered)
     }
 
@@ -115,7 +119,9 @@ impl Reactor {
         let sent = self.handle.send_queue().take_sent();
         if !self.options.read_first
             || self.delivered_before.is_empty()
-            || !self.read_first.try_now(sent)
+            || !self
+                .read_first
+                .try_now(self.read_first_policy.policy().allows(sent))
         {
             return 0;
         }
