@@ -10,6 +10,10 @@
 //! instead of 0.62) and 1.07x in allthreads mode (whose two I/O threads share the
 //! reactor and pay more for each wait). A request-reply exchange reads first under
 //! either policy: each pass follows a send.
+//!
+//! The clock is the whole process's: in a process whose other threads are busy with
+//! other work, their CPU time is noise in both policies' costs, and the 5% margin keeps
+//! the policy from following that noise back and forth.
 
 use std::time::Duration;
 
