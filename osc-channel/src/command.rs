@@ -80,8 +80,8 @@ impl SendQueue {
         }
     }
 
-    /// A packet was written (by the reactor or a writer): the reactor's next pass may
-    /// find the reply (see `machine::ReadFirst`). A load before the store keeps a
+    /// A packet was sent, written or queued (by the reactor or a writer): the reactor's
+    /// next pass may find the reply (see `machine::ReadFirst`). A load before the store keeps a
     /// stream of sends from writing the shared line each time.
     pub(crate) fn note_sent(&self) {
         if !self.sent.load(Ordering::Relaxed) {

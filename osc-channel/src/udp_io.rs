@@ -231,11 +231,11 @@ impl UdpIo {
 
     /// Reads datagrams one `recv_from` at a time until the socket would block or `cap`
     /// were taken. All datagrams of one call share one arrival time, as in a batch (a
-    /// clock read and its conversion per datagram cost a tenth of the read). A receive error (an ICMP error from an earlier send surfaces here,
-    /// once) is logged and counts towards `cap`; a second error in a row, with no
-    /// datagram between, is persistent and ends the read as drained, so the reactor
-    /// does not come back to the socket pass after pass while it lasts (the next
-    /// readiness event does).
+    /// clock read and its conversion per datagram cost a tenth of the read). A receive
+    /// error (an ICMP error from an earlier send surfaces here, once) is logged and
+    /// counts towards `cap`; a second error in a row, with no datagram between, is
+    /// persistent and ends the read as drained, so the reactor does not come back to
+    /// the socket pass after pass while it lasts (the next readiness event does).
     pub(crate) fn read<F: FnMut(Received<'_>)>(
         &self,
         id: ChannelId,

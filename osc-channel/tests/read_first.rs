@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::local;
@@ -143,18 +143,25 @@ fn a_long_stream_across_policy_windows_loses_and_reorders_nothing() {
     let out = r
         .open_udp("o", UdpConfig::client(silent.local_addr().unwrap()))
         .unwrap();
+    // Bursts of 4, each sent once the one before has arrived: at least one pass per
+    // burst whatever the machine's load, and a receive buffer that never overflows.
     let total = 30_000u32;
-    let sender = std::thread::spawn(move || {
-        let tx = UdpSocket::bind(local(0)).unwrap();
-        for seq in 0..total {
-            tx.send_to(&seq.to_be_bytes(), dest).unwrap();
-            if seq % 4 == 0 {
-                // Paced a little: many short passes, and a receive buffer that never
-                // overflows.
-                std::thread::sleep(Duration::from_micros(20));
+    let received = Arc::new(AtomicU32::new(0));
+    let sender = {
+        let received = Arc::clone(&received);
+        std::thread::spawn(move || {
+            let tx = UdpSocket::bind(local(0)).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            for burst in (0..total).step_by(4) {
+                while received.load(Ordering::Acquire) < burst && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                for seq in burst..(burst + 4).min(total) {
+                    tx.send_to(&seq.to_be_bytes(), dest).unwrap();
+                }
             }
-        }
-    });
+        })
+    };
     let mut next = 0u32;
     let mut passes = 0u32;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -169,6 +176,7 @@ fn a_long_stream_across_policy_windows_loses_and_reorders_nothing() {
             }
         })
         .unwrap();
+        received.store(next, Ordering::Release);
         passes += 1;
     }
     sender.join().unwrap();

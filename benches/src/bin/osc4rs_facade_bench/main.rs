@@ -9,6 +9,7 @@
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS [split|same]]]  # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
+//! osc4rs_facade_bench empty-pass [COUNT]                 # the cost of a process() that finds nothing
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler,
 //!                                                        # comthreads+away[+view]: process() every 2 ms (the I/O thread reads)
 //! osc4rs_facade_bench send PORT COUNT RATE
@@ -38,6 +39,7 @@ fn main() {
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
         "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), &text(3)),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
+        "empty-pass" => recv::empty_pass(arg(&args, 1, 2_000_000)),
         "recv" => recv::recv(
             &text(1),
             arg(&args, 2, 100_000),
@@ -51,7 +53,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]] | idle-all [SECS [RUNS]] \
-                 | latency [ROUNDS [RUNS [split|same]]] | sending [COUNT [RUNS]] | recv KIND COUNT IDLE_MS \
+                 | latency [ROUNDS [RUNS [split|same]]] | sending [COUNT [RUNS]] | empty-pass [COUNT] | recv KIND COUNT IDLE_MS \
                  | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"
             );

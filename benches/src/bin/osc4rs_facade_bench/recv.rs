@@ -359,6 +359,30 @@ pub(crate) fn send(port: u16, count: u64, rate: u64) {
     ]);
 }
 
+/// `empty-pass COUNT`: the cost of a `process()` that finds nothing (an application
+/// loop that calls it after every send pays it each time), in eventloop and comthreads
+/// mode, with a UDP server open and a method registered; prints the mean wall time
+/// and CPU time per call.
+pub(crate) fn empty_pass(count: u32) {
+    println!("| mode | wall per `process()` | CPU per `process()` |");
+    println!("|---|---:|---:|");
+    for mode in [Mode::EventLoop, Mode::CommThreads] {
+        let osc = Osc::builder().mode(mode).start().expect("start");
+        osc.udp_server("in", "127.0.0.1:0").expect("server");
+        osc.method("/test/here/*", |_m: &Message| {})
+            .expect("method");
+        let cpu0 = cpu_ns();
+        let start = Instant::now();
+        for _ in 0..count {
+            osc.process().expect("process");
+        }
+        let wall = nanos(start.elapsed()) / u64::from(count.max(1));
+        let cpu = cpu_ns().saturating_sub(cpu0) / u64::from(count.max(1));
+        println!("| {mode:?} | {wall} ns | {cpu} ns |");
+        let _ = osc.terminate();
+    }
+}
+
 /// `idle KIND SECS`: a runtime with a UDP server channel open and a method registered,
 /// left idle for SECS seconds while the application does what it would (eventloop and
 /// comthreads: `process_timeout(100 ms)` in a loop; allthreads: nothing); prints the
