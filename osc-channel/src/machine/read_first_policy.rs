@@ -196,15 +196,10 @@ impl ReadFirstChooser {
     /// The policy for the next window: each once at first, then the cheaper one by a
     /// clear margin, with the other one every [`PROBE_WINDOWS`] windows.
     fn next(&mut self) -> ReadFirstPolicy {
-        let (Some(always), Some(after_send)) = (
-            self.cost(ReadFirstPolicy::Always),
-            self.cost(ReadFirstPolicy::AfterSend),
-        ) else {
-            return if self.cost(ReadFirstPolicy::Always).is_none() {
-                ReadFirstPolicy::Always
-            } else {
-                ReadFirstPolicy::AfterSend
-            };
+        let (always, after_send) = match self.cost {
+            [None, _] => return ReadFirstPolicy::Always,
+            [_, None] => return ReadFirstPolicy::AfterSend,
+            [Some(always), Some(after_send)] => (always, after_send),
         };
         let (mine, theirs) = match self.current {
             ReadFirstPolicy::Always => (always, after_send),
