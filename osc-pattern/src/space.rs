@@ -2,6 +2,12 @@
 
 use std::collections::HashMap;
 
+/// The maps from names and addresses to nodes. Every incoming literal address is
+/// hashed once, so the hasher is foldhash (several times faster than SipHash on short
+/// strings); it is seeded per process, and the keys are the application's own
+/// addresses, which a sender cannot add to.
+type NameMap = HashMap<Box<str>, usize, foldhash::fast::RandomState>;
+
 mod walk;
 
 use crate::{Filter, MethodFilter, Pattern, PatternError, is_literal_address, validate_address};
@@ -61,7 +67,7 @@ struct Node {
     name: Box<str>,
     /// The full address of this node (empty for the root).
     path: Box<str>,
-    children: HashMap<Box<str>, usize>,
+    children: NameMap,
     /// The same children in creation order, for scans: wildcard walks then
     /// visit nodes (and find entries) mostly in registration order, which
     /// keeps the final sort cheap.
@@ -127,7 +133,7 @@ pub struct AddressSpace<T> {
     free_nodes: Vec<usize>,
     /// Every node by its full address: a literal incoming address is one
     /// hash lookup rather than one per level.
-    by_path: HashMap<Box<str>, usize>,
+    by_path: NameMap,
     slots: Vec<Option<Entry<T>>>,
     free_slots: Vec<usize>,
     /// Registered filters, in registration order.
@@ -154,7 +160,7 @@ impl<T> AddressSpace<T> {
         Self {
             nodes: vec![Node::default()],
             free_nodes: Vec::new(),
-            by_path: HashMap::new(),
+            by_path: NameMap::default(),
             slots: Vec::new(),
             free_slots: Vec::new(),
             filters: Vec::new(),
