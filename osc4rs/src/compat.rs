@@ -46,7 +46,7 @@ macro_rules! osc4py3_module {
         $(#[$doc])*
         pub mod $module {
             use super::*;
-            use crate::{IntoHandler, MethodHandle, Packet, Target};
+            use crate::{IntoHandler, IntoTarget, MethodHandle, Packet};
 
             /// Starts the global runtime in this module's mode (osc4py3 `osc_startup`).
             /// A runtime already started is terminated first.
@@ -95,8 +95,8 @@ macro_rules! osc4py3_module {
             ///
             /// As in osc4py3, any address goes out (its own example sends `/test/me/`);
             /// [`Osc::send`](crate::Osc::send) refuses one that receivers would drop.
-            pub fn osc_send(packet: impl Into<Packet>, names: impl Into<Target>) -> Result<()> {
-                global()?.send_unchecked(packet.into(), names.into())
+            pub fn osc_send(packet: impl Into<Packet>, names: impl IntoTarget) -> Result<()> {
+                global()?.send_unchecked(packet.into(), names)
             }
 
             /// A UDP server (osc4py3 `osc_udp_server(address, port, name)`).

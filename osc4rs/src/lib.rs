@@ -67,7 +67,7 @@ pub use kind::ChannelKind;
 pub use mode::{Config, Mode};
 pub use runtime::{IntoAddr, Osc, OscHandle};
 pub use stats::RuntimeStats;
-pub use target::{ALL, LOCAL, Target};
+pub use target::{ALL, IntoTarget, LOCAL, Target};
 
 #[doc(inline)]
 pub use osc_channel::{DropReason, StatsSnapshot};

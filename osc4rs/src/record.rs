@@ -423,7 +423,7 @@ pub fn replay_into(
             log::debug!("replay: a malformed packet skipped");
             continue;
         };
-        osc.send_unchecked(packet, target.clone())?;
+        osc.send_unchecked(packet, &target)?;
         sent += 1;
     }
     Ok(sent)

@@ -22,7 +22,7 @@ use crate::kind::ChannelKind;
 use crate::state::Engine;
 use crate::stats::{Counters, RuntimeStats};
 use crate::target::{ALL, LOCAL};
-use crate::{Config, Mode, OscError, Result, Target};
+use crate::{Config, IntoTarget, Mode, OscError, Result};
 
 #[derive(Debug, Clone)]
 struct ChannelInfo {
@@ -623,26 +623,27 @@ impl Osc {
     /// channels are written from the calling thread as well (an
     /// [`osc_channel::UdpWriter`]), falling back to the I/O thread's queue when the
     /// socket would block or earlier packets wait; TCP goes through the I/O thread.
-    pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
+    pub fn send(&self, packet: impl Into<Packet>, target: impl IntoTarget) -> Result<()> {
         let packet = packet.into();
         check_addresses(&packet)?;
-        self.send_checked(packet, target.into())
+        self.send_checked(packet, target)
     }
 
     /// [`send`](Self::send) without the address check: osc4py3's `osc_send`, whose
     /// own examples send `/test/me/` (osc4rs receivers offer it to osc4py3-style
     /// filters only).
-    pub(crate) fn send_unchecked(&self, packet: Packet, target: Target) -> Result<()> {
+    pub(crate) fn send_unchecked(&self, packet: Packet, target: impl IntoTarget) -> Result<()> {
         self.send_checked(packet, target)
     }
 
-    fn send_checked(&self, packet: Packet, target: Target) -> Result<()> {
+    fn send_checked(&self, packet: Packet, target: impl IntoTarget) -> Result<()> {
         self.check_alive()?;
-        if let Target::Name(name) = &target {
+        if let Some(name) = target.as_name() {
             if let Some(sent) = self.send_direct(&packet, name) {
                 return sent;
             }
         }
+        let target = target.into_target();
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
             if let Some(b) = &bytes {
@@ -894,7 +895,7 @@ impl OscHandle {
 
     /// [`Osc::send`] through the handle; [`OscError::Terminated`] once the runtime is
     /// gone.
-    pub fn send(&self, packet: impl Into<Packet>, target: impl Into<Target>) -> Result<()> {
+    pub fn send(&self, packet: impl Into<Packet>, target: impl IntoTarget) -> Result<()> {
         self.get().ok_or(OscError::Terminated)?.send(packet, target)
     }
 

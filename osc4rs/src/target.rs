@@ -75,6 +75,101 @@ impl From<&[&str]> for Target {
     }
 }
 
+/// What [`Osc::send`](crate::Osc::send) takes as a target: a channel name (`&str`,
+/// `String`, `&String`), a [`Target`] or a reference to one, or a group (a `Vec` or an
+/// array of names or targets, a slice of names). A single name is looked up where it
+/// is, so sending to a name allocates nothing for the target; a group becomes a
+/// [`Target`].
+///
+/// ```
+/// use osc4rs::{IntoTarget, Target};
+/// assert_eq!("synth".as_name(), Some("synth"));
+/// assert_eq!(Target::from("synth").as_name(), Some("synth"));
+/// assert_eq!(["a", "b"].as_name(), None);
+/// assert_eq!(["a", "b"].into_target().names(), ["a", "b"]);
+/// ```
+pub trait IntoTarget {
+    /// The one channel name this target is, if it is one.
+    fn as_name(&self) -> Option<&str>;
+    /// The target as a [`Target`].
+    fn into_target(self) -> Target;
+}
+
+impl IntoTarget for &str {
+    fn as_name(&self) -> Option<&str> {
+        Some(self)
+    }
+    fn into_target(self) -> Target {
+        Target::from(self)
+    }
+}
+
+impl IntoTarget for String {
+    fn as_name(&self) -> Option<&str> {
+        Some(self)
+    }
+    fn into_target(self) -> Target {
+        Target::Name(self)
+    }
+}
+
+impl IntoTarget for &String {
+    fn as_name(&self) -> Option<&str> {
+        Some(self)
+    }
+    fn into_target(self) -> Target {
+        Target::from(self)
+    }
+}
+
+impl IntoTarget for Target {
+    fn as_name(&self) -> Option<&str> {
+        match self {
+            Target::Name(n) => Some(n),
+            Target::Group(_) => None,
+        }
+    }
+    fn into_target(self) -> Target {
+        self
+    }
+}
+
+impl IntoTarget for &Target {
+    fn as_name(&self) -> Option<&str> {
+        (*self).as_name()
+    }
+    fn into_target(self) -> Target {
+        self.clone()
+    }
+}
+
+impl<T: Into<Target>> IntoTarget for Vec<T> {
+    fn as_name(&self) -> Option<&str> {
+        None
+    }
+    fn into_target(self) -> Target {
+        Target::from(self)
+    }
+}
+
+impl<T: Into<Target>, const N: usize> IntoTarget for [T; N] {
+    fn as_name(&self) -> Option<&str> {
+        None
+    }
+    fn into_target(self) -> Target {
+        Target::from(self)
+    }
+}
+
+impl IntoTarget for &[&str] {
+    fn as_name(&self) -> Option<&str> {
+        None
+    }
+    fn into_target(self) -> Target {
+        Target::from(self)
+    }
+}
+
 /// The reserved name that dispatches locally without encoding.
 pub const LOCAL: &str = "_local";
 /// The reserved name that sends on every writing channel.
