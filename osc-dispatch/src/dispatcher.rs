@@ -9,7 +9,7 @@ use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, ExecState, Method, drain_lane, invoke, run_calls};
+use crate::exec::{Call, ExecState, Method, call, drain_lane, invoke, run_calls};
 use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
@@ -21,6 +21,18 @@ use crate::{
 /// The methods one message selects, gathered before any runs (a handler may register
 /// methods, so none runs under the registry's lock). Inline for the usual one to four.
 type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
+
+/// The same, borrowed from a [`Table`] that the caller holds.
+type Selected<'t> = smallvec::SmallVec<[&'t Arc<Method>; 4]>;
+
+/// The registered methods and the fallback. Readers hold an `Arc` of it; a change
+/// edits a copy when a reader still holds the old one (so no handler ever runs under
+/// the registry's lock, and a [`DispatchBatch`] looks the table up once).
+#[derive(Debug, Clone, Default)]
+struct Table {
+    space: AddressSpace<Arc<Method>>,
+    fallback: Option<Arc<Method>>,
+}
 
 /// Dispatcher settings.
 ///
@@ -116,8 +128,7 @@ type Waker = Arc<dyn Fn() + Send + Sync>;
 #[derive(Debug)]
 pub struct Dispatcher {
     config: DispatcherConfig,
-    space: RwLock<AddressSpace<Arc<Method>>>,
-    fallback: RwLock<Option<Arc<Method>>>,
+    table: RwLock<Arc<Table>>,
     scheduler: Mutex<Scheduler>,
     /// The scheduler's length after its last change, so that drivers can skip the
     /// clock and the lock when nothing is pending ([`has_pending`](Self::has_pending)).
@@ -126,7 +137,8 @@ pub struct Dispatcher {
     pool: OnceLock<Option<WorkerPool>>,
     waker: RwLock<Option<WakerBox>>,
     shut: AtomicBool,
-    /// Bumped by every registration and removal ([`generation`](Self::generation)).
+    /// Bumped by every change of the table, under its lock
+    /// ([`generation`](Self::generation)).
     generation: AtomicU64,
     /// Registered methods whose handler takes the view, plus one for such a fallback
     /// ([`takes_views`](Self::takes_views)).
@@ -175,8 +187,7 @@ impl Dispatcher {
                 config.serialize_bundles,
                 config.codec.clone(),
             )),
-            space: RwLock::new(AddressSpace::new()),
-            fallback: RwLock::new(None),
+            table: RwLock::new(Arc::default()),
             pool: OnceLock::new(),
             waker: RwLock::new(None),
             shut: AtomicBool::new(false),
@@ -260,10 +271,10 @@ impl Dispatcher {
         let method = self.method(address, handler.into_handler(), options);
         let view = method.handler.takes_view();
         let id = if is_literal_address(address) {
-            self.space.write().insert(address, method)?
+            self.edit(|t| t.space.insert(address, method))?
         } else {
             let filter = Filter::osc(address)?;
-            self.space.write().insert_filter(filter, method)
+            self.edit(|t| t.space.insert_filter(filter, method))
         };
         self.registered(view);
         Ok(MethodHandle(id))
@@ -279,7 +290,7 @@ impl Dispatcher {
     ) -> MethodHandle {
         let method = self.method(filter.as_str(), handler.into_handler(), options);
         let view = method.handler.takes_view();
-        let id = self.space.write().insert_filter(filter, method);
+        let id = self.edit(|t| t.space.insert_filter(filter, method));
         self.registered(view);
         MethodHandle(id)
     }
@@ -288,7 +299,21 @@ impl Dispatcher {
         if view {
             self.views.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// Changes the table (a copy of it while a reader holds the current one) and the
+    /// generation, under the lock.
+    fn edit<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
+        let mut table = self.table.write();
+        let r = f(Arc::make_mut(&mut table));
         self.generation.fetch_add(1, Ordering::Release);
+        r
+    }
+
+    /// The current table and its generation.
+    fn snapshot(&self) -> (Arc<Table>, u64) {
+        let table = self.table.read();
+        (Arc::clone(&table), self.generation.load(Ordering::Acquire))
     }
 
     /// Whether any registered method (or the fallback) has a handler that takes the
@@ -317,14 +342,13 @@ impl Dispatcher {
     /// Unregisters a method; false if it was not (or no longer) registered. A call
     /// already under way, or already queued on the pool, still happens.
     pub fn unregister(&self, handle: MethodHandle) -> bool {
-        let removed = self.space.write().remove(handle.0);
+        let removed = self.edit(|t| t.space.remove(handle.0));
         let Some(method) = removed else {
             return false;
         };
         if method.handler.takes_view() {
             self.views.fetch_sub(1, Ordering::AcqRel);
         }
-        self.generation.fetch_add(1, Ordering::Release);
         true
     }
 
@@ -350,8 +374,10 @@ impl Dispatcher {
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
     pub fn readdress(&self, handle: MethodHandle, address: &str) -> Result<MethodHandle> {
-        let mut space = self.space.write();
-        let old = space
+        let old = self
+            .table
+            .read()
+            .space
             .get(handle.0)
             .cloned()
             .ok_or(DispatchError::NoSuchMethod)?;
@@ -361,19 +387,24 @@ impl Dispatcher {
             lock: old.lock.clone(),
             on_pool: old.on_pool,
         });
-        let id = space.insert(address, moved)?;
-        space.remove(handle.0);
-        drop(space);
-        self.generation.fetch_add(1, Ordering::Release);
-        Ok(MethodHandle(id))
+        self.edit(|t| {
+            // Removed or moved meanwhile: the method is not there to move.
+            if t.space.get(handle.0).is_none() {
+                return Err(DispatchError::NoSuchMethod);
+            }
+            let id = t.space.insert(address, moved)?;
+            t.space.remove(handle.0);
+            Ok(MethodHandle(id))
+        })
     }
 
     /// Every registered method (addresses and filters, not the fallback), in
     /// registration order, with what discovery needs: address, kind, type tags.
     #[must_use]
     pub fn methods(&self) -> Vec<MethodInfo> {
-        self.space
+        self.table
             .read()
+            .space
             .iter()
             .map(|(id, m)| MethodInfo {
                 handle: MethodHandle(id),
@@ -405,14 +436,14 @@ impl Dispatcher {
     /// Number of registered methods.
     #[must_use]
     pub fn method_count(&self) -> usize {
-        self.space.read().len()
+        self.table.read().space.len()
     }
 
     /// Sets (or with `None` removes) the handler for messages that select no method.
     pub fn set_fallback(&self, handler: Option<Handler>, options: MethodOptions) {
         let method = handler.map(|h| self.method("(fallback)", h, options));
         let view = method.as_ref().is_some_and(|m| m.handler.takes_view());
-        *self.fallback.write() = method;
+        self.edit(|t| t.fallback = method);
         self.fallback_view.store(view, Ordering::Release);
     }
 
@@ -521,24 +552,33 @@ impl Dispatcher {
     /// Resolves an address to its methods (the fallback when none), counting.
     fn resolve(&self, address: &str, out: &mut Methods) {
         out.clear();
+        let table = self.table.read();
+        let mut selected = Selected::new();
+        if self.select(&table, address, &mut selected) {
+            bump(&self.shared.counters.matched);
+        }
+        out.extend(selected.into_iter().map(Arc::clone));
+    }
+
+    /// The methods of `table` that `address` selects (the fallback when none) into
+    /// `out`; true when some method matched (the caller counts those), the other cases
+    /// counted here.
+    fn select<'t>(&self, table: &'t Table, address: &str, out: &mut Selected<'t>) -> bool {
+        out.clear();
         let c = &self.shared.counters;
-        {
-            let space = self.space.read();
-            if let Err(e) = space.for_each_match(address, |_, m| out.push(Arc::clone(m))) {
-                bump(&c.bad_address);
-                log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
-            }
+        if let Err(e) = table.space.for_each_match(address, |_, m| out.push(m)) {
+            bump(&c.bad_address);
+            log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
         }
-        if out.is_empty() {
-            bump(&c.unmatched);
-            if let Some(f) = self.fallback.read().as_ref() {
-                out.push(Arc::clone(f));
-            } else {
-                log::debug!("osc-dispatch: no method for {address}");
-            }
-        } else {
-            bump(&c.matched);
+        if !out.is_empty() {
+            return true;
         }
+        bump(&c.unmatched);
+        match &table.fallback {
+            Some(f) => out.push(f),
+            None => log::debug!("osc-dispatch: no method for {address}"),
+        }
+        false
     }
 
     fn check_open(&self) -> Result<()> {
@@ -629,40 +669,51 @@ impl Dispatcher {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn dispatch_message_ref(&self, msg: &MessageRef<'_>, ctx: &Context) -> Result<()> {
+        self.batch()?.dispatch_message_ref(msg, ctx)
+    }
+
+    /// Dispatches several messages in a row from their views
+    /// ([`DispatchBatch::dispatch_message_ref`]), looking the registered methods up
+    /// once rather than once per message and adding what the messages count to
+    /// [`stats`](Self::stats) when the batch is dropped. A change to the methods made
+    /// meanwhile (by a handler too) applies from the next message on, as with
+    /// [`dispatch_message_ref`](Self::dispatch_message_ref). Keep a batch for one
+    /// burst of messages: while it lives, a change to the methods copies their table.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use osc_codec::{decode, Message, PacketRef, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::atomic::{AtomicI32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let sum = Arc::new(AtomicI32::new(0));
+    /// let s = sum.clone();
+    /// d.register("/v/*", Handler::typed_ref(move |x: i32| { s.fetch_add(x, Ordering::Relaxed); }))?;
+    /// let packets: Vec<Vec<u8>> = (1..=3).map(|i| Message::new(format!("/v/{i}")).arg(i).to_bytes()).collect::<Result<_, _>>()?;
+    /// let ctx = Context::new(TimeTag::new(3_900_000_000, 0));
+    /// let mut batch = d.batch()?;
+    /// for bytes in &packets {
+    ///     let PacketRef::Message(view) = decode(bytes)? else { unreachable!() };
+    ///     batch.dispatch_message_ref(&view, &ctx)?;
+    /// }
+    /// drop(batch);
+    /// assert_eq!((sum.load(Ordering::Relaxed), d.stats().handler_calls), (6, 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn batch(&self) -> Result<DispatchBatch<'_>> {
         self.check_open()?;
-        let mut methods = Methods::new();
-        self.resolve(msg.address(), &mut methods);
-        let pool = if methods.iter().any(|m| m.on_pool) {
-            self.pool()
-        } else {
-            None
-        };
-        let mut owned: Option<Arc<Message>> = None;
-        for m in methods {
-            let pooled = m.on_pool && pool.is_some();
-            if m.handler.takes_view() && !pooled {
-                invoke(&self.shared, &m, Msg::View(msg), ctx);
-                continue;
-            }
-            if let Some(pool) = pool.filter(|_| pooled) {
-                // A borrowed handler's job carries the message's bytes (in its slot's
-                // reused buffer), not an owned copy.
-                let view = m.handler.takes_view();
-                let mut call = self.shared.pool_call(m, ctx);
-                if view {
-                    call.bytes.extend_from_slice(msg.as_bytes());
-                } else {
-                    let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
-                    call.msg = Some(Arc::clone(o));
-                }
-                // A refused job is logged and counted by the pool.
-                let _ = pool.submit_call(call);
-                continue;
-            }
-            let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
-            invoke(&self.shared, &m, Msg::Owned(o), ctx);
-        }
-        Ok(())
+        let (table, generation) = self.snapshot();
+        Ok(DispatchBatch {
+            d: self,
+            table,
+            generation,
+            matched: 0,
+            calls: 0,
+        })
     }
 
     /// Dispatches a packet that arrived at `now`: a message runs at once; a bundle runs
@@ -948,5 +999,82 @@ fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
     if let Err(e) = pool.submit(Box::new(move || drain_lane(&job_shared))) {
         let dropped = shared.abandon_lane();
         log::warn!("osc-dispatch: {dropped} bundle(s) not run: {e}");
+    }
+}
+
+/// Messages dispatched in a row with one look at the registered methods: see
+/// [`Dispatcher::batch`]. What they count is added to the dispatcher's stats when the
+/// batch is dropped.
+#[derive(Debug)]
+pub struct DispatchBatch<'d> {
+    d: &'d Dispatcher,
+    table: Arc<Table>,
+    generation: u64,
+    matched: u64,
+    calls: u64,
+}
+
+impl DispatchBatch<'_> {
+    /// Dispatches one message from its zero-copy view, at once: what
+    /// [`Dispatcher::dispatch_message_ref`] does. Methods whose handler takes the view
+    /// and run inline get the view itself; the others (owned handlers, methods on the
+    /// worker pool) get an owned copy, made once and only when one of them is
+    /// selected; every method is called once, in registration order.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
+    pub fn dispatch_message_ref(&mut self, msg: &MessageRef<'_>, ctx: &Context) -> Result<()> {
+        let d = self.d;
+        d.check_open()?;
+        if d.generation.load(Ordering::Acquire) != self.generation {
+            (self.table, self.generation) = d.snapshot();
+        }
+        let mut methods = Selected::new();
+        if d.select(&self.table, msg.address(), &mut methods) {
+            self.matched += 1;
+        }
+        let pool = if methods.iter().any(|m| m.on_pool) {
+            d.pool()
+        } else {
+            None
+        };
+        let mut owned: Option<Arc<Message>> = None;
+        for m in methods {
+            let pooled = m.on_pool && pool.is_some();
+            if m.handler.takes_view() && !pooled {
+                self.calls += u64::from(call(&d.shared, m, Msg::View(msg), ctx));
+                continue;
+            }
+            if let Some(pool) = pool.filter(|_| pooled) {
+                // A borrowed handler's job carries the message's bytes (in its slot's
+                // reused buffer), not an owned copy.
+                let view = m.handler.takes_view();
+                let mut job = d.shared.pool_call(Arc::clone(m), ctx);
+                if view {
+                    job.bytes.extend_from_slice(msg.as_bytes());
+                } else {
+                    let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+                    job.msg = Some(Arc::clone(o));
+                }
+                // A refused job is logged and counted by the pool.
+                let _ = pool.submit_call(job);
+                continue;
+            }
+            let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+            self.calls += u64::from(call(&d.shared, m, Msg::Owned(o), ctx));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DispatchBatch<'_> {
+    fn drop(&mut self) {
+        let c = &self.d.shared.counters;
+        if self.matched > 0 {
+            c.matched.fetch_add(self.matched, Ordering::Relaxed);
+        }
+        if self.calls > 0 {
+            c.handler_calls.fetch_add(self.calls, Ordering::Relaxed);
+        }
     }
 }

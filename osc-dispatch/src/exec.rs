@@ -167,12 +167,19 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
 
 /// Calls one handler: holds the method's lock, catches a panic, logs and counts.
 pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &Context) {
+    if call(shared, method, msg, ctx) {
+        bump(&shared.counters.handler_calls);
+    }
+}
+
+/// [`invoke`] that leaves the `handler_calls` count to its caller: true when the
+/// handler returned (with a value or an error), false when it panicked.
+pub(crate) fn call(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &Context) -> bool {
     let _guard = method.lock.as_ref().map(|l| l.lock());
     let c = &shared.counters;
     match catch_unwind(AssertUnwindSafe(|| method.handler.call(msg, ctx))) {
-        Ok(Ok(())) => bump(&c.handler_calls),
+        Ok(Ok(())) => true,
         Ok(Err(e)) => {
-            bump(&c.handler_calls);
             if matches!(
                 e,
                 DispatchError::ArgCount { .. }
@@ -187,6 +194,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx:
                 msg.type_tags(),
                 method.source
             );
+            true
         }
         Err(payload) => {
             bump(&c.handler_panics);
@@ -196,6 +204,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx:
                 msg.address(),
                 panic_text(payload.as_ref())
             );
+            false
         }
     }
 }

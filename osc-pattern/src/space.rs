@@ -61,7 +61,7 @@ impl MethodId {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Node {
     parent: usize,
     name: Box<str>,
@@ -76,13 +76,13 @@ struct Node {
     entries: Vec<MethodId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Registration {
     Address(usize),
     Filter(Filter),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry<T> {
     id: MethodId,
     payload: T,
@@ -126,7 +126,10 @@ struct Entry<T> {
 /// assert_eq!(space.len(), 2);
 /// # Ok::<(), osc_pattern::PatternError>(())
 /// ```
-#[derive(Debug)]
+///
+/// It clones (each payload cloned) when `T` does: a reader can keep a snapshot while a
+/// writer edits a copy.
+#[derive(Debug, Clone)]
 pub struct AddressSpace<T> {
     /// Arena of tree nodes; index 0 is the root.
     nodes: Vec<Node>,

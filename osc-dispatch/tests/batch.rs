@@ -1,0 +1,171 @@
+//! `Dispatcher::batch`: messages dispatched in a row with one look at the methods.
+//! Changes made meanwhile (by a handler, or by another thread) apply from the next
+//! message on; what the messages count reaches the stats when the batch drops.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use osc_codec::{Message, MessageRef, PacketRef, TimeTag, decode};
+use osc_dispatch::{
+    Context, DispatchError, Dispatcher, DispatcherConfig, Handler, MethodHandle, MethodOptions,
+    ShutdownOptions,
+};
+
+const T0: TimeTag = TimeTag::new(3_900_000_000, 0);
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn bytes(address: &str) -> Vec<u8> {
+    Message::new(address).arg(1).to_bytes().unwrap()
+}
+
+fn view(bytes: &[u8]) -> MessageRef<'_> {
+    match decode(bytes).unwrap() {
+        PacketRef::Message(m) => m,
+        PacketRef::Bundle(_) => panic!("a message"),
+    }
+}
+
+/// A borrowed handler that logs `tag address`.
+fn logging(log: &Log, tag: &'static str) -> Handler {
+    let log = log.clone();
+    Handler::borrowed(move |m, _ctx| log.lock().unwrap().push(format!("{tag} {}", m.address())))
+}
+
+#[test]
+fn a_method_a_handler_registers_serves_the_next_message_of_the_batch() {
+    let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+    let log: Log = Arc::default();
+    let (d2, log2) = (Arc::downgrade(&d), log.clone());
+    d.register(
+        "/add",
+        Handler::borrowed(move |_m, _ctx| {
+            let d = d2.upgrade().unwrap();
+            d.register("/new", logging(&log2, "new")).unwrap();
+        }),
+    )
+    .unwrap();
+    let (add, new) = (bytes("/add"), bytes("/new"));
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    batch.dispatch_message_ref(&view(&new), &ctx).unwrap();
+    batch.dispatch_message_ref(&view(&add), &ctx).unwrap();
+    batch.dispatch_message_ref(&view(&new), &ctx).unwrap();
+    drop(batch);
+    assert_eq!(*log.lock().unwrap(), ["new /new"]);
+    let s = d.stats();
+    assert_eq!((s.matched, s.unmatched, s.handler_calls), (2, 1, 2));
+    assert_eq!(d.method_count(), 2);
+}
+
+#[test]
+fn a_method_removed_by_another_thread_mid_batch_is_not_called_again() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let h = d.register("/a", logging(&log, "a")).unwrap();
+    d.register("/*", logging(&log, "any")).unwrap();
+    let a = bytes("/a");
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    batch.dispatch_message_ref(&view(&a), &ctx).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| assert!(d.unregister(h)));
+    });
+    batch.dispatch_message_ref(&view(&a), &ctx).unwrap();
+    assert_eq!(*log.lock().unwrap(), ["a /a", "any /a", "any /a"]);
+    // Counted when the batch drops.
+    assert_eq!(d.stats().handler_calls, 0);
+    drop(batch);
+    assert_eq!(d.stats().handler_calls, 3);
+}
+
+#[test]
+fn a_fallback_set_mid_batch_takes_the_unmatched_messages_from_then_on() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let x = bytes("/x");
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    batch.dispatch_message_ref(&view(&x), &ctx).unwrap();
+    d.set_fallback(Some(logging(&log, "fallback")), MethodOptions::default());
+    batch.dispatch_message_ref(&view(&x), &ctx).unwrap();
+    drop(batch);
+    assert_eq!(*log.lock().unwrap(), ["fallback /x"]);
+    let s = d.stats();
+    assert_eq!((s.matched, s.unmatched, s.handler_calls), (0, 2, 1));
+}
+
+#[test]
+fn panics_and_argument_errors_are_counted_as_one_message_at_a_time() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    d.register("/boom", Handler::borrowed(|_m, _ctx| panic!("boom")))
+        .unwrap();
+    d.register("/f", Handler::typed_ref(|_a: i32, _b: i32| {}))
+        .unwrap();
+    let (boom, f) = (bytes("/boom"), bytes("/f"));
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    for _ in 0..3 {
+        batch.dispatch_message_ref(&view(&boom), &ctx).unwrap();
+        batch.dispatch_message_ref(&view(&f), &ctx).unwrap();
+    }
+    drop(batch);
+    let s = d.stats();
+    // A panicking call is not a handler call; a call that refuses its arguments is.
+    assert_eq!(
+        (s.matched, s.handler_calls, s.handler_panics, s.arg_errors),
+        (6, 3, 3, 3)
+    );
+}
+
+#[test]
+fn registering_while_a_batch_lives_copies_the_table_and_loses_nothing() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let first = d.register("/m/0", logging(&log, "m")).unwrap();
+    let ctx = Context::new(T0);
+    let packets: Vec<Vec<u8>> = (0..50).map(|i| bytes(&format!("/m/{i}"))).collect();
+    let mut handles: Vec<MethodHandle> = vec![first];
+    let mut batch = d.batch().unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        if i > 0 {
+            handles.push(d.register(&format!("/m/{i}"), logging(&log, "m")).unwrap());
+        }
+        batch.dispatch_message_ref(&view(p), &ctx).unwrap();
+    }
+    drop(batch);
+    assert_eq!(log.lock().unwrap().len(), 50);
+    assert_eq!(d.method_count(), 50);
+    let listed: Vec<_> = d.methods().into_iter().map(|m| m.handle).collect();
+    assert_eq!(listed, handles);
+}
+
+#[test]
+fn a_batch_refuses_after_shutdown() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let called = Arc::new(OnceLock::new());
+    let c = called.clone();
+    d.register(
+        "/a",
+        Handler::borrowed(move |_m, _ctx| {
+            c.set(()).unwrap();
+        }),
+    )
+    .unwrap();
+    let a = bytes("/a");
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    d.shutdown(ShutdownOptions::default(), T0);
+    assert!(matches!(
+        batch.dispatch_message_ref(&view(&a), &ctx),
+        Err(DispatchError::ShutDown)
+    ));
+    drop(batch);
+    assert!(matches!(d.batch(), Err(DispatchError::ShutDown)));
+    assert!(called.get().is_none());
+}
