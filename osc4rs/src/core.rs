@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{
-    Context, Dispatcher, DispatcherConfig, Executor, Handler, MethodHandle, MethodOptions,
-    ShutdownOptions,
+    Context, DispatchBatch, Dispatcher, DispatcherConfig, Executor, Handler, MethodHandle,
+    MethodOptions, ShutdownOptions,
 };
 
 use crate::{Config, Mode, Result};
@@ -60,9 +60,22 @@ impl Core {
         }
     }
 
-    /// Dispatches a received message from its zero-copy view.
-    pub(crate) fn dispatch_ref(&self, msg: &osc_codec::MessageRef<'_>, ctx: &Context) {
-        if let Err(e) = self.d.dispatch_message_ref(msg, ctx) {
+    /// Dispatches a received message from its zero-copy view, in `batch` (started at
+    /// the first message).
+    pub(crate) fn dispatch_ref<'d>(
+        &'d self,
+        batch: &mut Option<DispatchBatch<'d>>,
+        msg: &osc_codec::MessageRef<'_>,
+        ctx: &Context,
+    ) {
+        let dispatched = match batch {
+            Some(b) => b.dispatch_message_ref(msg, ctx),
+            None => self
+                .d
+                .batch()
+                .and_then(|b| batch.insert(b).dispatch_message_ref(msg, ctx)),
+        };
+        if let Err(e) = dispatched {
             log::warn!("dispatch: {e}");
         }
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::{Packet, PacketRef, TimeTag};
-use osc_dispatch::Context;
+use osc_dispatch::{Context, DispatchBatch};
 
 use crate::Result;
 use crate::hooks::{self, ChannelHooks, Decoded};
@@ -131,16 +131,20 @@ pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
 pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
     let n = batch.items.len();
     let Batch { items, arena } = batch;
+    // The messages kept as bytes go through one dispatch batch: one look at the
+    // methods for all of them.
+    let mut views = None;
     for Incoming { item, ctx } in items.drain(..) {
         let arrival = ctx.arrival;
         match item {
             Item::Decoded(packet) => e.core.dispatch(packet, ctx, arrival),
             Item::Span { start, len } => {
                 let bytes = arena.get(start..start + len).unwrap_or(&[]);
-                dispatch_bytes(e, bytes, ctx);
+                dispatch_bytes(e, &mut views, bytes, ctx);
             }
         }
     }
+    drop(views);
     trim(arena);
     e.notice();
     n
@@ -157,9 +161,14 @@ fn trim(arena: &mut Vec<u8>) {
 
 /// Decodes a message kept as bytes into a view and dispatches it: the handlers that
 /// take the view get it, borrowing `bytes`.
-fn dispatch_bytes(e: &Engine, bytes: &[u8], ctx: Context) {
+fn dispatch_bytes<'e>(
+    e: &'e Engine,
+    views: &mut Option<DispatchBatch<'e>>,
+    bytes: &[u8],
+    ctx: Context,
+) {
     match osc_codec::decode_with(bytes, &e.config.codec) {
-        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(&m, &ctx),
+        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(views, &m, &ctx),
         Ok(PacketRef::Bundle(b)) => {
             let arrival = ctx.arrival;
             e.core.dispatch(Packet::Bundle(b.to_owned()), ctx, arrival);
