@@ -553,29 +553,37 @@ impl Dispatcher {
     fn resolve(&self, address: &str, out: &mut Methods) {
         out.clear();
         let table = self.table.read();
-        let mut selected = Selected::new();
-        if self.select(&table, address, &mut selected) {
+        if self.select(&table, address, |m| out.push(Arc::clone(m))) {
             bump(&self.shared.counters.matched);
         }
-        out.extend(selected.into_iter().map(Arc::clone));
     }
 
-    /// The methods of `table` that `address` selects (the fallback when none) into
-    /// `out`; true when some method matched (the caller counts those), the other cases
+    /// Gives `push` the methods of `table` that `address` selects (the fallback when
+    /// none); true when some method matched (the caller counts those), the other cases
     /// counted here.
-    fn select<'t>(&self, table: &'t Table, address: &str, out: &mut Selected<'t>) -> bool {
-        out.clear();
+    #[inline]
+    fn select<'t>(
+        &self,
+        table: &'t Table,
+        address: &str,
+        mut push: impl FnMut(&'t Arc<Method>),
+    ) -> bool {
         let c = &self.shared.counters;
-        if let Err(e) = table.space.for_each_match(address, |_, m| out.push(m)) {
+        let mut matched = false;
+        let found = table.space.for_each_match(address, |_, m| {
+            matched = true;
+            push(m);
+        });
+        if let Err(e) = found {
             bump(&c.bad_address);
             log::warn!("osc-dispatch: bad incoming address {address:?}: {e}");
         }
-        if !out.is_empty() {
+        if matched {
             return true;
         }
         bump(&c.unmatched);
         match &table.fallback {
-            Some(f) => out.push(f),
+            Some(f) => push(f),
             None => log::debug!("osc-dispatch: no method for {address}"),
         }
         false
@@ -1030,7 +1038,7 @@ impl DispatchBatch<'_> {
             (self.table, self.generation) = d.snapshot();
         }
         let mut methods = Selected::new();
-        if d.select(&self.table, msg.address(), &mut methods) {
+        if d.select(&self.table, msg.address(), |m| methods.push(m)) {
             self.matched += 1;
         }
         let pool = if methods.iter().any(|m| m.on_pool) {
