@@ -37,19 +37,40 @@ const fn is_reserved(b: u8) -> bool {
 /// ```
 #[must_use]
 pub fn is_literal_address(address: &str) -> bool {
-    let bytes = address.as_bytes();
-    if bytes.first() != Some(&b'/') {
+    let [b'/', rest @ ..] = address.as_bytes() else {
         return false;
+    };
+    // Every incoming message asks this: one table look-up per byte, no branch.
+    let (mut bad, mut previous) = (0, SLASH);
+    for &b in rest {
+        let class = BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(RESERVED);
+        bad |= (class & RESERVED) | (class & previous);
+        previous = class & SLASH;
     }
-    let mut previous = b'/';
-    for &b in bytes.iter().skip(1) {
-        if is_reserved(b) || (b == b'/' && previous == b'/') {
-            return false;
-        }
-        previous = b;
-    }
-    previous != b'/'
+    bad == 0 && previous == 0
 }
+
+/// [`BYTE_CLASS`] bits.
+const RESERVED: u8 = 1;
+const SLASH: u8 = 2;
+
+/// Each byte's class for [`is_literal_address`]: reserved, `/`, or neither.
+#[allow(clippy::indexing_slicing)] // `b` < 256
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = if is_reserved(b as u8) {
+            RESERVED
+        } else if b == b'/' as usize {
+            SLASH
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Checks that `address` is a valid literal OSC address (see
 /// [`is_literal_address`]) and says where it is not.
@@ -121,6 +142,36 @@ mod tests {
         ] {
             assert!(!is_literal_address(bad), "{bad}");
             assert!(validate_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The rule as written: a leading `/`, no reserved byte, no empty part.
+    fn literal_by_parts(address: &[u8]) -> bool {
+        let Some(rest) = address.strip_prefix(b"/") else {
+            return false;
+        };
+        rest.split(|&b| b == b'/')
+            .all(|part| !part.is_empty() && !part.iter().any(|&b| is_reserved(b)))
+    }
+
+    #[test]
+    fn the_table_agrees_with_the_rule_for_every_byte_anywhere() {
+        let shapes: [&[u8]; 4] = [b"/abcd", b"/a/bc", b"/ab/c/", b"/a//b"];
+        for shape in shapes {
+            for at in 0..shape.len() {
+                for b in 0..=255u8 {
+                    let mut address = shape.to_vec();
+                    address[at] = b;
+                    let Ok(text) = core::str::from_utf8(&address) else {
+                        continue;
+                    };
+                    assert_eq!(
+                        is_literal_address(text),
+                        literal_by_parts(&address),
+                        "{text:?}"
+                    );
+                }
+            }
         }
     }
 

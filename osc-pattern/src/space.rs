@@ -411,7 +411,8 @@ impl<T> AddressSpace<T> {
     ) -> Result<(), PatternError> {
         out.clear();
         if is_literal_address(incoming) {
-            self.for_each_literal_match(incoming, |id, t| out.push((id, t)));
+            let node = self.by_path.get(incoming).copied();
+            self.for_each_literal_match(incoming, node, |id, t| out.push((id, t)));
         } else {
             self.collect_pattern(&Pattern::new(incoming)?, out);
         }
@@ -463,8 +464,17 @@ impl<T> AddressSpace<T> {
         incoming: &str,
         mut f: impl FnMut(MethodId, &'a T),
     ) -> Result<(), PatternError> {
+        // A registered address is a literal one: no need to scan it. (An empty map
+        // is not asked: it would still hash.)
+        let registered = (!self.by_path.is_empty())
+            .then(|| self.by_path.get(incoming))
+            .flatten();
+        if let Some(&node) = registered {
+            self.for_each_literal_match(incoming, Some(node), f);
+            return Ok(());
+        }
         if is_literal_address(incoming) {
-            self.for_each_literal_match(incoming, f);
+            self.for_each_literal_match(incoming, None, f);
             return Ok(());
         }
         match Pattern::new(incoming) {
@@ -544,7 +554,8 @@ impl<T> AddressSpace<T> {
     ) {
         out.clear();
         if is_literal_address(pattern.as_str()) {
-            self.for_each_literal_match(pattern.as_str(), |id, t| out.push((id, t)));
+            let node = self.by_path.get(pattern.as_str()).copied();
+            self.for_each_literal_match(pattern.as_str(), node, |id, t| out.push((id, t)));
         } else {
             self.collect_pattern(pattern, out);
         }
@@ -644,11 +655,16 @@ impl<T> AddressSpace<T> {
     /// The methods a literal address selects: those registered at it (kept in
     /// registration order by their node) merged with the matching filters (kept in
     /// registration order too), so no sort is needed.
-    fn for_each_literal_match<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
-        let at_address = self
-            .by_path
-            .get(address)
-            .and_then(|&n| self.nodes.get(n))
+    /// The methods a literal `address` selects: those at its `node` (its entry in
+    /// `by_path`, already looked up) and the filters, in registration order.
+    fn for_each_literal_match<'a>(
+        &'a self,
+        address: &str,
+        node: Option<usize>,
+        mut f: impl FnMut(MethodId, &'a T),
+    ) {
+        let at_address = node
+            .and_then(|n| self.nodes.get(n))
             .map_or(&[][..], |node| &node.entries[..]);
         let mut exact = at_address
             .iter()
