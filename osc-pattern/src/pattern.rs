@@ -48,6 +48,10 @@ pub struct Pattern {
     source: Box<str>,
     items: Box<[Item]>,
     literal: bool,
+    /// The literal parts at the front, each with the `/` after it (`synth/1/` of
+    /// `/synth/1/*`), compared at once; `items` after them match the rest.
+    head: Box<str>,
+    head_items: usize,
 }
 
 /// One level of a compiled pattern.
@@ -197,10 +201,13 @@ impl Pattern {
                 })
             )
         });
+        let (head, head_items) = literal_head(&items);
         Ok(Self {
             source: pattern.into(),
             items,
             literal,
+            head,
+            head_items,
         })
     }
 
@@ -226,9 +233,12 @@ impl Pattern {
         if self.literal {
             return *self.source == *address;
         }
-        match address.strip_prefix('/') {
-            Some(rest) => match_items(&self.items, rest),
-            None => false,
+        let rest = address
+            .strip_prefix('/')
+            .and_then(|rest| rest.strip_prefix(&*self.head));
+        match (rest, self.items.get(self.head_items..)) {
+            (Some(rest), Some(items)) => match_items(items, rest),
+            _ => false,
         }
     }
 
@@ -274,6 +284,32 @@ impl Pattern {
 /// number of parts, so the classic two-pointer wildcard algorithm applies:
 /// remember the last `//` and, on a mismatch, let it absorb one more part.
 /// At most O(parts × items) part matches.
+/// The literal parts at the front of `items` that another part follows, as the text
+/// they match (each part and its `/`) and their number. A literal part followed by a
+/// part matches exactly that text: the next part needs the `/`, and nothing before the
+/// first `//` can backtrack.
+fn literal_head(items: &[Item]) -> (Box<str>, usize) {
+    let mut head = String::new();
+    let mut n = 0;
+    for pair in items.windows(2) {
+        match pair {
+            [
+                Item::Part(Part {
+                    matcher: PartMatcher::Literal(text),
+                    ..
+                }),
+                Item::Part(_),
+            ] => {
+                head.push_str(text);
+                head.push('/');
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    (head.into_boxed_str(), n)
+}
+
 pub(crate) fn match_items(items: &[Item], rest: &str) -> bool {
     let mut item = 0;
     let mut cursor = Some(rest);

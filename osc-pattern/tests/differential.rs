@@ -165,6 +165,39 @@ fn literal_address() -> impl Strategy<Value = String> {
     .prop_map(|parts| format!("/{}", parts.join("/")))
 }
 
+/// Patterns that start with literal parts (compared as one head) at the edges: a
+/// head followed by `//`, by nothing, by a wildcard part; addresses that stop inside
+/// the head, right after it, or run past it.
+#[test]
+fn literal_heads_agree_with_reference() {
+    let patterns = [
+        "/a/*",
+        "/a/b/*",
+        "/a/b/c*",
+        "/a//",
+        "/a//b",
+        "/a/b//*",
+        "/a/?",
+        "/ab/a/{a,b}",
+        "/a/b/[ab]/c",
+        "/a/*/c",
+    ];
+    let addresses = [
+        "/a", "/a/", "/a/b", "/a/b/", "/a/b/c", "/a/b/cd", "/a/b/c/d", "/ab/a/b", "/a/x/c",
+        "/a/b/a/c", "/a/bc", "/ab", "/", "",
+    ];
+    for p in patterns {
+        let compiled = Pattern::new(p).unwrap();
+        for a in addresses {
+            assert_eq!(
+                compiled.matches(a),
+                reference(p, a),
+                "pattern {p:?} address {a:?}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Properties.
 
