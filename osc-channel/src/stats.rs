@@ -148,6 +148,20 @@ impl ChannelStats {
         }
     }
 
+    /// Drops for every reason together, read without a snapshot: a cheap way to learn
+    /// that the channel dropped something since the last look.
+    ///
+    /// ```
+    /// use osc_channel::{ChannelStats, DropReason};
+    /// let stats = ChannelStats::default();
+    /// stats.count_drop(DropReason::Oversized);
+    /// assert_eq!(stats.total_drops(), stats.snapshot().total_drops());
+    /// assert_eq!(stats.total_drops(), 1);
+    /// ```
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
     /// A consistent-enough copy of the counters.
     pub fn snapshot(&self) -> StatsSnapshot {
         let mut drops = [0; REASONS];

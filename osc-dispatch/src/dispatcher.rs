@@ -453,6 +453,25 @@ impl Dispatcher {
     pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
         *self.waker.write() = Some(WakerBox(Arc::new(waker)));
     }
+    /// The failure counters of [`stats`](Self::stats) added up (`unmatched`,
+    /// `bad_address`, `handler_panics`, `arg_errors`, `decode_errors` and the dropped
+    /// bundles): it grows whenever one of them does. A cheap way to learn that there is
+    /// a new failure to look at: a few loads, no snapshot.
+    ///
+    /// ```
+    /// use osc_codec::{Message, Packet, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// assert_eq!(d.failures(), 0);
+    /// d.dispatch_packet(Packet::from(Message::new("/nobody")), Context::new(now), now)?;
+    /// assert_eq!(d.failures(), 1);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn failures(&self) -> u64 {
+        self.shared.counters.failures()
+    }
 
     /// The counters.
     #[must_use]

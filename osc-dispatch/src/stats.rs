@@ -106,6 +106,25 @@ impl Counters {
         });
     }
 
+    /// The failure counters added up ([`Dispatcher::failures`](crate::Dispatcher::failures)).
+    pub(crate) fn failures(&self) -> u64 {
+        [
+            &self.unmatched,
+            &self.bad_address,
+            &self.handler_panics,
+            &self.arg_errors,
+            &self.decode_errors,
+            &self.dropped_late,
+            &self.dropped_horizon,
+            &self.dropped_pending_full,
+            &self.dropped_nested_order,
+            &self.dropped_shutdown,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum()
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {

@@ -2,7 +2,7 @@
 //! once on standard error, unless a logger is installed (it then gets every one) or
 //! the notices are turned off ([`Config::notices`](crate::Config::notices)).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use osc_dispatch::Stats;
 
@@ -25,6 +25,8 @@ const KINDS: [&str; 8] = [
 pub(crate) struct Notices {
     enabled: bool,
     told: [AtomicBool; KINDS.len()],
+    /// The failure counters' sum at the last look ([`changed`](Self::changed)).
+    seen: AtomicU64,
 }
 
 impl Notices {
@@ -32,7 +34,15 @@ impl Notices {
         Notices {
             enabled,
             told: Default::default(),
+            seen: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the failure counters' sum moved since the last call: the counters only
+    /// grow, so an unchanged sum means nothing new to tell, and the full counters need
+    /// no reading.
+    pub(crate) fn changed(&self, failures: u64) -> bool {
+        self.seen.swap(failures, Ordering::Relaxed) != failures
     }
 
     /// Whether there is anything to tell about: on, no logger installed, and a kind
@@ -70,4 +80,22 @@ fn tell(what: &str) {
          one, or read Osc::stats() and osc.dispatcher().stats(); Config::notices turns \
          this off.)"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sum_is_new_once_per_change_whatever_the_order_of_looks() {
+        let n = Notices::new(true);
+        assert!(!n.changed(0), "no failure yet: nothing to read");
+        assert!(n.changed(1));
+        assert!(!n.changed(1));
+        // A look that read the counters before the last change still reads again.
+        assert!(n.changed(0));
+        assert!(n.changed(1));
+        assert!(n.changed(3));
+        assert!(!n.changed(3));
+    }
 }

@@ -50,18 +50,22 @@ impl Engine {
 
     /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch.
     pub(crate) fn notice(&self) {
-        if self.notices.wanted() {
-            let channel_drops = self
-                .channel_stats
-                .read()
-                .iter()
-                .map(|s| s.snapshot().total_drops())
-                .sum();
-            self.notices.check(
-                &self.core.dispatcher().stats(),
-                &self.counters.snapshot(),
-                channel_drops,
-            );
+        if !self.notices.wanted() {
+            return;
+        }
+        let channel_drops: u64 = self
+            .channel_stats
+            .read()
+            .iter()
+            .map(|s| s.total_drops())
+            .sum();
+        let d = self.core.dispatcher();
+        if self
+            .notices
+            .changed(d.failures() + self.counters.failures() + channel_drops)
+        {
+            self.notices
+                .check(&d.stats(), &self.counters.snapshot(), channel_drops);
         }
     }
 

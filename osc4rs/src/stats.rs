@@ -52,6 +52,11 @@ impl Counters {
         })
     }
 
+    /// The counters the notices tell about, added up.
+    pub(crate) fn failures(&self) -> u64 {
+        self.decode_errors.load(Ordering::Relaxed) + self.incoming_dropped.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn snapshot(&self) -> RuntimeStats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         RuntimeStats {
