@@ -42,7 +42,9 @@ impl Notices {
     /// grow, so an unchanged sum means nothing new to tell, and the full counters need
     /// no reading.
     pub(crate) fn changed(&self, failures: u64) -> bool {
-        self.seen.swap(failures, Ordering::Relaxed) != failures
+        // A load first: the usual answer, no change, needs no write.
+        self.seen.load(Ordering::Relaxed) != failures
+            && self.seen.swap(failures, Ordering::Relaxed) != failures
     }
 
     /// Whether there is anything to tell about: on, no logger installed, and a kind
