@@ -132,6 +132,22 @@ fn bytes_to_handler(c: &mut Criterion) {
             borrowed.dispatch_message_ref(&m, &ctx).expect("dispatch");
         });
     });
+    // What a driver does with a burst: one look at the methods for four messages.
+    group.bench_function(
+        "borrowed, 4 messages: decode + DispatchBatch::dispatch_message_ref + typed_ref",
+        |b| {
+            b.iter(|| {
+                let mut batch = borrowed.batch().expect("open");
+                for _ in 0..4 {
+                    let Ok(osc_codec::PacketRef::Message(m)) = osc_codec::decode(black_box(&bytes))
+                    else {
+                        unreachable!()
+                    };
+                    batch.dispatch_message_ref(&m, &ctx).expect("dispatch");
+                }
+            });
+        },
+    );
     group.finish();
 }
 
