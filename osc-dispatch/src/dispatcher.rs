@@ -387,15 +387,17 @@ impl Dispatcher {
             lock: old.lock.clone(),
             on_pool: old.on_pool,
         });
-        self.edit(|t| {
+        let (id, old) = self.edit(|t| {
             // Removed or moved meanwhile: the method is not there to move.
             if t.space.get(handle.0).is_none() {
                 return Err(DispatchError::NoSuchMethod);
             }
             let id = t.space.insert(address, moved)?;
-            t.space.remove(handle.0);
-            Ok(MethodHandle(id))
-        })
+            Ok((MethodHandle(id), t.space.remove(handle.0)))
+        })?;
+        // The old entry drops after the lock.
+        drop(old);
+        Ok(id)
     }
 
     /// Every registered method (addresses and filters, not the fallback), in
@@ -443,8 +445,10 @@ impl Dispatcher {
     pub fn set_fallback(&self, handler: Option<Handler>, options: MethodOptions) {
         let method = handler.map(|h| self.method("(fallback)", h, options));
         let view = method.as_ref().is_some_and(|m| m.handler.takes_view());
-        self.edit(|t| t.fallback = method);
+        // The old fallback drops after the lock: its handler's state may call back.
+        let old = self.edit(|t| std::mem::replace(&mut t.fallback, method));
         self.fallback_view.store(view, Ordering::Release);
+        drop(old);
     }
 
     /// Sets a function called when a newly held bundle becomes the earliest pending
@@ -1031,7 +1035,9 @@ fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
 
 /// Messages dispatched in a row with one look at the registered methods: see
 /// [`Dispatcher::batch`]. What they count is added to the dispatcher's stats when the
-/// batch is dropped.
+/// batch is dropped. A method removed while a batch holds the table it was in is
+/// never called again, but its handler (and what it captured) is dropped when the
+/// batch next looks at the methods or drops.
 #[derive(Debug)]
 pub struct DispatchBatch<'d> {
     d: &'d Dispatcher,

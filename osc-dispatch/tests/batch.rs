@@ -169,3 +169,35 @@ fn a_batch_refuses_after_shutdown() {
     assert!(matches!(d.batch(), Err(DispatchError::ShutDown)));
     assert!(called.get().is_none());
 }
+
+/// A fallback whose handler state registers a method when it drops: replacing the
+/// fallback drops it after the registry's lock, so the registration goes through.
+#[test]
+fn a_replaced_fallback_may_register_from_its_drop() {
+    struct RegistersOnDrop(std::sync::Weak<Dispatcher>);
+    impl Drop for RegistersOnDrop {
+        fn drop(&mut self) {
+            if let Some(d) = self.0.upgrade() {
+                d.register("/from/drop", Handler::borrowed(|_m, _ctx| {}))
+                    .unwrap();
+            }
+        }
+    }
+    let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+    let state = RegistersOnDrop(Arc::downgrade(&d));
+    d.set_fallback(
+        Some(Handler::borrowed(move |_m, _ctx| {
+            let _ = &state;
+        })),
+        MethodOptions::default(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d2 = Arc::clone(&d);
+    std::thread::spawn(move || {
+        d2.set_fallback(None, MethodOptions::default());
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("set_fallback returned (no deadlock)");
+    assert_eq!(d.method_count(), 1);
+}
