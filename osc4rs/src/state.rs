@@ -3,6 +3,7 @@
 //! (`driver/`) and the public API (`runtime.rs`) both build on it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use osc_channel::{ChannelId, ChannelStats, UdpWriter};
@@ -21,6 +22,9 @@ pub(crate) struct Engine {
     notices: Notices,
     /// The open channels' counters, for the notices.
     channel_stats: parking_lot::RwLock<Vec<Arc<ChannelStats>>>,
+    /// The drops of the channels closed so far: the sum the notices compare never
+    /// goes down when a channel closes.
+    closed_drops: AtomicU64,
 }
 
 impl Engine {
@@ -33,6 +37,7 @@ impl Engine {
             hooks: HookTable::default(),
             counters: Counters::default(),
             channel_stats: parking_lot::RwLock::new(Vec::new()),
+            closed_drops: AtomicU64::new(0),
         })
     }
 
@@ -43,9 +48,13 @@ impl Engine {
 
     /// A channel closed.
     pub(crate) fn unwatch(&self, stats: &Arc<ChannelStats>) {
-        self.channel_stats
-            .write()
-            .retain(|s| !Arc::ptr_eq(s, stats));
+        let mut open = self.channel_stats.write();
+        let before = open.len();
+        open.retain(|s| !Arc::ptr_eq(s, stats));
+        if open.len() < before {
+            self.closed_drops
+                .fetch_add(stats.total_drops(), Ordering::Relaxed);
+        }
     }
 
     /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch.
@@ -60,9 +69,10 @@ impl Engine {
             .map(|s| s.total_drops())
             .sum();
         let d = self.core.dispatcher();
+        let closed = self.closed_drops.load(Ordering::Relaxed);
         if self
             .notices
-            .changed(d.failures() + self.counters.failures() + channel_drops)
+            .changed(d.failures() + self.counters.failures() + channel_drops + closed)
         {
             self.notices
                 .check(&d.stats(), &self.counters.snapshot(), channel_drops);
