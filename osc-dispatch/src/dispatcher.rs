@@ -457,6 +457,7 @@ impl Dispatcher {
     pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
         *self.waker.write() = Some(WakerBox(Arc::new(waker)));
     }
+
     /// The failure counters of [`stats`](Self::stats) added up (`unmatched`,
     /// `bad_address`, `handler_panics`, `arg_errors`, `decode_errors` and the dropped
     /// bundles): it grows whenever one of them does. A cheap way to learn that there is

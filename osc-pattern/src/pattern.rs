@@ -277,13 +277,6 @@ impl Pattern {
     }
 }
 
-/// Matches `items` against the parts of `rest` (the address without its
-/// leading `/`).
-///
-/// Each part item matches exactly one address part and `//` matches any
-/// number of parts, so the classic two-pointer wildcard algorithm applies:
-/// remember the last `//` and, on a mismatch, let it absorb one more part.
-/// At most O(parts × items) part matches.
 /// The literal parts at the front of `items` that another part follows, as the text
 /// they match (each part and its `/`) and their number. A literal part followed by a
 /// part matches exactly that text: the next part needs the `/`, and nothing before the
@@ -310,6 +303,13 @@ fn literal_head(items: &[Item]) -> (Box<str>, usize) {
     (head.into_boxed_str(), n)
 }
 
+/// Matches `items` against the parts of `rest` (the address without its
+/// leading `/`).
+///
+/// Each part item matches exactly one address part and `//` matches any
+/// number of parts, so the classic two-pointer wildcard algorithm applies:
+/// remember the last `//` and, on a mismatch, let it absorb one more part.
+/// At most O(parts × items) part matches.
 pub(crate) fn match_items(items: &[Item], rest: &str) -> bool {
     let mut item = 0;
     let mut cursor = Some(rest);

@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 
+mod walk;
+
+use crate::{Filter, MethodFilter, Pattern, PatternError, is_literal_address, validate_address};
+
 /// The maps from names and addresses to nodes. Every incoming literal address is
 /// hashed once, so the hasher is foldhash (several times faster than SipHash on short
 /// strings); it is seeded per process, and the keys are the application's own
 /// addresses, which a sender cannot add to.
 type NameMap = HashMap<Box<str>, usize, foldhash::fast::RandomState>;
-
-mod walk;
-
-use crate::{Filter, MethodFilter, Pattern, PatternError, is_literal_address, validate_address};
 
 /// The most parts an address registered in an [`AddressSpace`] may have (it
 /// bounds the depth of the index, hence of the recursion of a pattern walk).
@@ -411,8 +411,9 @@ impl<T> AddressSpace<T> {
     ) -> Result<(), PatternError> {
         out.clear();
         if is_literal_address(incoming) {
-            let node = self.by_path.get(incoming).copied();
-            self.for_each_literal_match(incoming, node, |id, t| out.push((id, t)));
+            self.for_each_literal_match(incoming, self.node_at(incoming), |id, t| {
+                out.push((id, t))
+            });
         } else {
             self.collect_pattern(&Pattern::new(incoming)?, out);
         }
@@ -464,12 +465,8 @@ impl<T> AddressSpace<T> {
         incoming: &str,
         mut f: impl FnMut(MethodId, &'a T),
     ) -> Result<(), PatternError> {
-        // A registered address is a literal one: no need to scan it. (An empty map
-        // is not asked: it would still hash.)
-        let registered = (!self.by_path.is_empty())
-            .then(|| self.by_path.get(incoming))
-            .flatten();
-        if let Some(&node) = registered {
+        // A registered address is a literal one: no need to scan it.
+        if let Some(node) = self.node_at(incoming) {
             self.for_each_literal_match(incoming, Some(node), f);
             return Ok(());
         }
@@ -554,8 +551,11 @@ impl<T> AddressSpace<T> {
     ) {
         out.clear();
         if is_literal_address(pattern.as_str()) {
-            let node = self.by_path.get(pattern.as_str()).copied();
-            self.for_each_literal_match(pattern.as_str(), node, |id, t| out.push((id, t)));
+            self.for_each_literal_match(
+                pattern.as_str(),
+                self.node_at(pattern.as_str()),
+                |id, t| out.push((id, t)),
+            );
         } else {
             self.collect_pattern(pattern, out);
         }
@@ -652,11 +652,19 @@ impl<T> AddressSpace<T> {
         );
     }
 
-    /// The methods a literal address selects: those registered at it (kept in
-    /// registration order by their node) merged with the matching filters (kept in
-    /// registration order too), so no sort is needed.
-    /// The methods a literal `address` selects: those at its `node` (its entry in
-    /// `by_path`, already looked up) and the filters, in registration order.
+    /// The tree node of a literal address, if it has one. An empty map is not asked:
+    /// it would still hash.
+    fn node_at(&self, address: &str) -> Option<usize> {
+        if self.by_path.is_empty() {
+            return None;
+        }
+        self.by_path.get(address).copied()
+    }
+
+    /// The methods a literal `address` selects: those registered at its `node` (its
+    /// entry in `by_path`, looked up by the caller; kept in registration order by the
+    /// node) merged with the matching filters (kept in registration order too), so no
+    /// sort is needed.
     fn for_each_literal_match<'a>(
         &'a self,
         address: &str,
