@@ -52,6 +52,19 @@ pub(crate) struct Channel {
     pub(crate) events: Option<EventHandler>,
 }
 
+impl Kind {
+    /// Whether this channel has a source in the reactor's poll. A datagram socket that
+    /// does not read and has nothing queued has none; every other kind counts as
+    /// polled (a client waiting to reconnect too: the answer only has to be safe).
+    pub(crate) fn in_poll(&self) -> bool {
+        match self {
+            Kind::Udp(u) => u.is_watched(),
+            Kind::UnixDatagram(u) => u.is_watched(),
+            _ => true,
+        }
+    }
+}
+
 impl Channel {
     pub(crate) fn new(name: &str, kind: Kind, events: Option<EventHandler>) -> Self {
         Channel {

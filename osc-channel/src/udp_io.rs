@@ -130,6 +130,11 @@ impl UdpIo {
         unwatch(registry, &mut self.socket, &mut self.registered);
     }
 
+    /// Whether the socket is in the reactor's poll now.
+    pub(crate) fn is_watched(&self) -> bool {
+        self.registered.is_some()
+    }
+
     /// The socket for writers: a duplicate descriptor (same socket, non-blocking).
     #[cfg(unix)]
     pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {

@@ -81,6 +81,11 @@ impl UnixDatagramIo {
         unwatch(registry, &mut self.socket, &mut self.registered);
     }
 
+    /// Whether the socket is in the reactor's poll now.
+    pub(crate) fn is_watched(&self) -> bool {
+        self.registered.is_some()
+    }
+
     /// Sends now if the queue is empty and the socket takes it, else queues.
     pub(crate) fn send(&mut self, data: Arc<[u8]>, dest: Option<&Path>) -> Result<Sent, NotSent> {
         let to = self

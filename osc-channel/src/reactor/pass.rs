@@ -211,13 +211,34 @@ impl Reactor {
         Ok(0)
     }
 
+    /// Asks `epoll` for readiness, waiting up to `timeout`. A look without waiting
+    /// when only the waker is registered is skipped: the pass reads the queues the
+    /// waker stands for anyway, so `epoll_wait` could only answer "nothing" (an
+    /// application that sends and calls `process()` in a loop saves a system call per
+    /// message). A wake-up it did not collect stays pending and ends the next wait.
     fn poll_events(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if timeout == Some(Duration::ZERO) && self.polls_only_the_waker() {
+            self.events.clear();
+            return Ok(());
+        }
         match self.poll.poll(&mut self.events, timeout) {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => {
                 Err(ChannelError::io("poll", "reactor", e))
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether the waker is the poll's only source: every channel is a datagram socket
+    /// that is out of the poll (it does not read, and has nothing queued). Answers
+    /// "no" without looking when there are more than a few channels.
+    pub(super) fn polls_only_the_waker(&self) -> bool {
+        self.channels.len() == self.datagram_ids.len()
+            && self.datagram_ids.len() <= SPIN_READERS
+            && self
+                .datagram_ids
+                .iter()
+                .all(|id| self.channels.get(id).is_none_or(|c| !c.kind.in_poll()))
     }
 
     /// Handles a readable event; returns the packets delivered.
