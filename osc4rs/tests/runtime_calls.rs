@@ -114,6 +114,53 @@ fn calls_from_another_thread_do_not_wait_for_process_timeout() {
     }
 }
 
+/// An event loop that only sends has nothing in its poll, and its `process()` skips
+/// the pass: sends from other threads, a closed and reopened client and bundles that
+/// fall due must still be seen to by those calls.
+#[test]
+fn a_sending_only_event_loop_still_runs_queued_work() {
+    let osc = start(Mode::EventLoop);
+    let seen = record(&osc);
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sink.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    osc.udp_client("out", sink.local_addr().unwrap()).unwrap();
+    // Sent from this thread: written at once, then `process()` finds nothing to do.
+    osc.send(Message::new("/t/direct"), "out").unwrap();
+    assert_eq!(osc.process().unwrap(), 0);
+    // Sent from other threads while this one spins on `process()`.
+    let handle = osc.handle();
+    let senders: Vec<_> = (0..4)
+        .map(|i| {
+            let h = handle.clone();
+            std::thread::spawn(move || h.send(Message::new(format!("/t/from/{i}")), "out"))
+        })
+        .collect();
+    let due =
+        osc4rs::TimeTag::from_system_time(std::time::SystemTime::now() + Duration::from_millis(50));
+    osc.send(
+        osc4rs::Bundle::new(due).add(Message::new("/t/due")),
+        osc4rs::LOCAL,
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    sink.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (got.len() < 5 || seen.lock().unwrap().is_empty()) && Instant::now() < deadline {
+        osc.process().unwrap();
+        if let Ok(n) = sink.recv(&mut buf) {
+            got.push(osc4rs::codec::decode(&buf[..n]).unwrap().to_string());
+        }
+    }
+    for s in senders {
+        s.join().unwrap().unwrap();
+    }
+    got.sort();
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(got[0].contains("/t/direct"), "{got:?}");
+    assert_eq!(*seen.lock().unwrap(), ["/t/due ,"]);
+}
+
 #[test]
 fn a_panicking_decode_hook_drops_only_its_packet() {
     for mode in Mode::ALL {

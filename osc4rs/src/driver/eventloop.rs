@@ -50,6 +50,13 @@ impl EventLoop {
     /// what is pending, then, with the reactor released, dispatches it and runs the
     /// due bundles.
     pub(super) fn process(&self, e: &Engine, max_wait: Duration) -> Result<usize> {
+        if max_wait.is_zero() && self.reactor_is_idle() {
+            // Nothing to read, write or fire: only the bundles that fell due, and the
+            // failures a send may have counted, are left to see to.
+            let n = e.core.run_due();
+            e.notice();
+            return Ok(n);
+        }
         let wait = e.wait_within(max_wait);
         let handled = with_batch(|batch| {
             let passed = self.pass(e, wait, batch);
@@ -78,6 +85,14 @@ impl EventLoop {
             MutexGuard::unlock_fair(guard);
         }
         read
+    }
+
+    /// Whether the reactor has nothing to do (see [`Reactor::is_idle`]); `false` when
+    /// another thread holds it or it is gone.
+    fn reactor_is_idle(&self) -> bool {
+        self.reactor
+            .try_lock()
+            .is_some_and(|r| r.as_ref().is_some_and(Reactor::is_idle))
     }
 
     /// A loop around `process()` would take the reactor back before a thread waiting
