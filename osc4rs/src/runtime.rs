@@ -67,13 +67,18 @@ pub struct Osc {
     owner: bool,
 }
 
+/// The channels opened by name.
+type ChannelNames = HashMap<String, ChannelInfo, foldhash::fast::RandomState>;
+
 /// The runtime itself, shared by the owning [`Osc`] and the [`OscHandle`]s.
 struct Runtime {
     /// What the driver's threads share with this one.
     engine: Arc<Engine>,
     driver: Driver,
     /// The channels opened by name (a TCP server's connections are the reactor's).
-    channels: RwLock<HashMap<String, ChannelInfo>>,
+    /// Every send looks its target up here; the names are the application's, so the
+    /// hash is foldhash's, not SipHash's (a third of the lookup's cost).
+    channels: RwLock<ChannelNames>,
     terminated: AtomicBool,
     /// What [`Osc::on_terminate`] asked to run at termination.
     at_exit: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
@@ -145,7 +150,7 @@ impl Osc {
             inner: Arc::new(Runtime {
                 engine,
                 driver,
-                channels: RwLock::new(HashMap::new()),
+                channels: RwLock::new(ChannelNames::default()),
                 at_exit: Mutex::new(Vec::new()),
                 terminated: AtomicBool::new(false),
             }),
@@ -962,24 +967,42 @@ fn with_encoded<R>(
     opts: &osc_codec::Options,
     f: impl FnOnce(&[u8]) -> R,
 ) -> Result<R> {
-    let len = packet.encoded_len()?;
     // The closure gives `f` back when the scratch buffer cannot be used.
     let scratch = SCRATCH.with(move |cell| {
-        let Some(mut buf) = cell.try_borrow_mut().ok().filter(|_| len <= SCRATCH_LIMIT) else {
+        let Ok(mut buf) = cell.try_borrow_mut() else {
             return Err(f);
         };
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        let n = packet.encode_into_with(&mut buf, opts).ok();
-        match n.and_then(|n| buf.get(..n)) {
-            Some(bytes) => Ok(f(bytes)),
+        match encode_growing(packet, opts, &mut buf) {
+            Some(n) => Ok(f(buf.get(..n).unwrap_or_default())),
             None => Err(f),
         }
     });
     match scratch {
         Ok(r) => Ok(r),
+        // Too large for the scratch buffer, or an error that this encode reports.
         Err(f) => Ok(f(&packet.to_bytes_with(opts)?)),
+    }
+}
+
+/// The size a scratch buffer starts at: a typical MTU, so that most packets encode at
+/// the first try.
+const SCRATCH_START: usize = 1_536;
+
+/// Encodes `packet` at the front of `buf`, growing it (up to [`SCRATCH_LIMIT`]) when the
+/// packet does not fit; `None` when it cannot be encoded there. Encoding straight away
+/// instead of measuring first saves a walk over the arguments: the measure is only
+/// taken when the buffer is too small, and the encoder's error gives it.
+fn encode_growing(packet: &Packet, opts: &osc_codec::Options, buf: &mut Vec<u8>) -> Option<usize> {
+    if buf.is_empty() {
+        buf.resize(SCRATCH_START, 0);
+    }
+    match packet.encode_into_with(buf, opts) {
+        Ok(n) => Some(n),
+        Err(osc_codec::Error::BufferTooSmall { needed, .. }) if needed <= SCRATCH_LIMIT => {
+            buf.resize(needed, 0);
+            packet.encode_into_with(buf, opts).ok()
+        }
+        Err(_) => None,
     }
 }
 
@@ -1015,6 +1038,34 @@ mod tests {
                 assert_eq!(&encode_shared(p, &opts)?[..], &p.to_bytes_with(&opts)?[..]);
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_scratch_buffer_grows_to_the_packet_and_no_further_than_a_datagram() -> Result<()> {
+        let mut buf = Vec::new();
+        let small = Packet::from(Message::new("/a").arg(1));
+        let big = Packet::from(Message::new("/b").arg(vec![7u8; 5_000]));
+        let huge = Packet::from(Message::new("/c").arg(vec![7u8; SCRATCH_LIMIT]));
+        for p in [&small, &big, &small] {
+            let n = encode_growing(p, &osc_codec::Options::DEFAULT, &mut buf);
+            assert_eq!(n.and_then(|n| buf.get(..n)), Some(&p.to_bytes()?[..]));
+        }
+        assert_eq!(buf.len(), big.encoded_len()?);
+        assert_eq!(
+            encode_growing(&huge, &osc_codec::Options::DEFAULT, &mut buf),
+            None
+        );
+        assert!(buf.len() <= SCRATCH_LIMIT);
+        // A packet that cannot be encoded: `None`, and the general path says why.
+        let bad = Packet::from(Message::new("/d").arg("nul\0inside"));
+        assert_eq!(
+            encode_growing(&bad, &osc_codec::Options::DEFAULT, &mut buf),
+            None
+        );
+        let mut seen = None;
+        let err = with_encoded(&bad, &osc_codec::Options::DEFAULT, |b| seen = Some(b.len()));
+        assert!(err.is_err() && seen.is_none(), "{err:?}");
         Ok(())
     }
 }
