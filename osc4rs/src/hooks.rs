@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use osc_codec::{Packet, TimeTag};
@@ -73,6 +73,9 @@ impl std::fmt::Debug for ChannelHooks {
 #[derive(Debug, Default)]
 pub(crate) struct HookTable {
     map: RwLock<HashMap<String, Arc<ChannelHooks>>>,
+    /// Whether `map` has any entry: every send asks, and most runtimes have no hooks
+    /// (a load instead of taking the lock). Written under the write lock.
+    any: AtomicBool,
     /// Bumped when hooks change, so the receive path refreshes its cache.
     generation: AtomicU64,
 }
@@ -85,12 +88,15 @@ impl HookTable {
             Some(h) => map.insert(name.to_owned(), Arc::new(h)),
             None => map.remove(name),
         };
+        self.any.store(!map.is_empty(), Ordering::Release);
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Removes a closed channel's hooks, if it had some.
     pub(crate) fn remove(&self, name: &str) {
-        if self.map.write().remove(name).is_some() {
+        let mut map = self.map.write();
+        if map.remove(name).is_some() {
+            self.any.store(!map.is_empty(), Ordering::Release);
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -101,10 +107,10 @@ impl HookTable {
 
     /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
     pub(crate) fn get(&self, name: &str) -> Option<Arc<ChannelHooks>> {
-        let hooks = self.map.read();
-        if hooks.is_empty() {
+        if !self.any.load(Ordering::Acquire) {
             return None;
         }
+        let hooks = self.map.read();
         hooks
             .get(name)
             .or_else(|| {
@@ -191,5 +197,26 @@ mod tests {
             p.as_bundle().unwrap().timetag,
             TimeTag::new(3_900_000_002, 0)
         );
+    }
+
+    #[test]
+    fn the_table_answers_from_its_entries_as_they_come_and_go() {
+        let t = HookTable::default();
+        assert!(t.get("a").is_none());
+        t.set("a", Some(ChannelHooks::default()));
+        t.set("srv", Some(ChannelHooks::default()));
+        assert!(t.get("a").is_some());
+        assert!(
+            t.get("srv/127.0.0.1:9000").is_some(),
+            "a connection has its server's"
+        );
+        assert!(t.get("b").is_none());
+        t.remove("a");
+        assert!(t.get("a").is_none());
+        assert!(t.get("srv").is_some());
+        t.set("srv", None);
+        assert!(t.get("srv").is_none());
+        t.set("a", Some(ChannelHooks::default()));
+        assert!(t.get("a").is_some());
     }
 }
