@@ -2,7 +2,7 @@
 //! once on standard error, unless a logger is installed (it then gets every one) or
 //! the notices are turned off ([`Config::notices`](crate::Config::notices)).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use osc_dispatch::Stats;
 
@@ -27,7 +27,14 @@ pub(crate) struct Notices {
     told: [AtomicBool; KINDS.len()],
     /// The failure counters' sum at the last look ([`changed`](Self::changed)).
     seen: AtomicU64,
+    /// Calls of [`due`](Self::due) so far.
+    calls: AtomicU32,
 }
+
+/// The counters are read after one batch in this many ([`Notices::due`]): reading them
+/// all after every batch cost about 3% of a request-reply hop, and a notice a few
+/// batches late tells the same (the runtime also looks once more when it terminates).
+pub(crate) const LOOK_EVERY: u32 = 8;
 
 impl Notices {
     pub(crate) fn new(enabled: bool) -> Self {
@@ -35,7 +42,17 @@ impl Notices {
             enabled,
             told: Default::default(),
             seen: AtomicU64::new(0),
+            calls: AtomicU32::new(0),
         }
+    }
+
+    /// Whether this batch should look at the counters: one in [`LOOK_EVERY`]. A load
+    /// and a store, not an atomic add: two threads that race here only move the next
+    /// look by a batch.
+    pub(crate) fn due(&self) -> bool {
+        let n = self.calls.load(Ordering::Relaxed).wrapping_add(1);
+        self.calls.store(n, Ordering::Relaxed);
+        n % LOOK_EVERY == 0
     }
 
     /// Whether the failure counters' sum moved since the last call: the counters only
@@ -87,6 +104,16 @@ fn tell(what: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_batch_in_look_every_looks() {
+        let n = Notices::new(true);
+        let looks = (0..LOOK_EVERY * 10).filter(|_| n.due()).count();
+        assert_eq!(looks, 10);
+        // The first look comes within LOOK_EVERY batches.
+        let n = Notices::new(true);
+        assert!((0..LOOK_EVERY).any(|_| n.due()));
+    }
 
     #[test]
     fn the_sum_is_new_once_per_change_whatever_the_order_of_looks() {

@@ -801,6 +801,7 @@ impl Osc {
         }
         self.inner.driver.terminate(&self.inner.engine);
         self.inner.engine.core.shutdown();
+        self.inner.engine.notice_now();
         let at_exit = std::mem::take(&mut *self.inner.at_exit.lock());
         for f in at_exit {
             f();

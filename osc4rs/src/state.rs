@@ -57,8 +57,16 @@ impl Engine {
         }
     }
 
-    /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch.
+    /// Tells failures nobody would see otherwise (see [`Notices`]); after each batch,
+    /// looking at the counters after one batch in [`LOOK_EVERY`](crate::notice::LOOK_EVERY).
     pub(crate) fn notice(&self) {
+        if self.notices.due() {
+            self.notice_now();
+        }
+    }
+
+    /// [`notice`](Self::notice) without waiting for its turn: when the runtime ends.
+    pub(crate) fn notice_now(&self) {
         if !self.notices.wanted() {
             return;
         }
