@@ -62,11 +62,44 @@ impl Wake {
     }
 }
 
+/// Whether one of the reactor's queues may hold something: raised by every producer
+/// after it queues, lowered by the reactor before it drains. The reactor looks at its
+/// queues four times a pass and they are almost always empty: one load here answers
+/// what asking the channel answers in about 30 instructions (two shared indices
+/// behind three layers), 3% of a request-reply hop.
+///
+/// A producer's `Release` store follows its item, and the reactor's `swap` reads it,
+/// so a drain that follows a lowered flag sees every item whose raise it lowered; an
+/// item queued after the drain raises the flag again for the next pass.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Queued(Arc<AtomicBool>);
+
+impl Queued {
+    /// After queueing an item.
+    #[inline]
+    pub(crate) fn raise(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether something may be queued (the flag stays up).
+    #[inline]
+    pub(crate) fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Whether something may be queued, lowering the flag: the caller then drains.
+    #[inline]
+    pub(crate) fn take(&self) -> bool {
+        self.is_raised() && self.0.swap(false, Ordering::AcqRel)
+    }
+}
+
 /// The sending end of the reactor's send queue, with its wake-up.
 #[derive(Clone, Debug)]
 pub(crate) struct SendQueue {
     tx: Sender<QueuedSend>,
     wake: Wake,
+    queued: Queued,
     /// Something was written since the reactor last asked ([`take_sent`](Self::take_sent)).
     sent: Arc<AtomicBool>,
 }
@@ -76,6 +109,7 @@ impl SendQueue {
         SendQueue {
             tx,
             wake,
+            queued: Queued::default(),
             sent: Arc::default(),
         }
     }
@@ -102,6 +136,11 @@ impl SendQueue {
         &self.wake
     }
 
+    /// Raised whenever a send is queued (see [`Queued`]).
+    pub(crate) fn queued(&self) -> &Queued {
+        &self.queued
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.tx.len()
     }
@@ -118,7 +157,10 @@ impl SendQueue {
     /// Queues without waking the reactor (its own thread will read the queue).
     pub(crate) fn submit_quiet(&self, send: QueuedSend) -> Result<()> {
         match self.tx.try_send(send) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.queued.raise();
+                Ok(())
+            }
             Err(TrySendError::Full(_)) => Err(ChannelError::QueueFull {
                 channel: "reactor commands".into(),
                 limit: self.tx.capacity().unwrap_or(0),
@@ -126,5 +168,25 @@ impl SendQueue {
             }),
             Err(TrySendError::Disconnected(_)) => Err(ChannelError::Stopped),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_is_taken_once_per_raise() {
+        let q = Queued::default();
+        assert!(!q.is_raised());
+        assert!(!q.take(), "nothing queued yet");
+        q.raise();
+        q.raise();
+        assert!(q.is_raised());
+        assert!(q.take());
+        assert!(!q.take(), "two raises before a drain need one drain");
+        q.raise();
+        assert!(q.clone().take(), "clones share the flag");
+        assert!(!q.is_raised());
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
-use crate::command::{QueuedSend, SendQueue, SendTo};
+use crate::command::{Queued, QueuedSend, SendQueue, SendTo};
 use crate::{ChannelError, ChannelId, ChannelSpec, ChannelStats, Result, UdpWriter};
 
 /// How long [`ReactorHandle::open`] and [`ReactorHandle::close`] wait for the reactor.
@@ -51,6 +51,7 @@ pub(crate) enum Control {
 pub struct ReactorHandle {
     sends: SendQueue,
     control: Sender<Control>,
+    control_queued: Queued,
 }
 
 impl std::fmt::Debug for ReactorHandle {
@@ -63,11 +64,30 @@ impl std::fmt::Debug for ReactorHandle {
 
 impl ReactorHandle {
     pub(crate) fn new(sends: SendQueue, control: Sender<Control>) -> Self {
-        ReactorHandle { sends, control }
+        ReactorHandle {
+            sends,
+            control,
+            control_queued: Queued::default(),
+        }
     }
 
     pub(crate) fn send_queue(&self) -> &SendQueue {
         &self.sends
+    }
+
+    /// Raised whenever a request is queued (see [`Queued`]).
+    pub(crate) fn control_queued(&self) -> &Queued {
+        &self.control_queued
+    }
+
+    /// Queues a request and wakes the reactor.
+    fn submit(&self, request: Control) -> Result<()> {
+        self.control
+            .send(request)
+            .map_err(|_| ChannelError::Stopped)?;
+        self.control_queued.raise();
+        self.wake();
+        Ok(())
     }
 
     /// Wakes the reactor if no wake-up is already pending.
@@ -77,10 +97,7 @@ impl ReactorHandle {
 
     fn request<T>(&self, make: impl FnOnce(Sender<T>) -> Control, wait: Duration) -> Result<T> {
         let (reply, rx) = crossbeam_channel::bounded(1);
-        self.control
-            .send(make(reply))
-            .map_err(|_| ChannelError::Stopped)?;
-        self.wake();
+        self.submit(make(reply))?;
         rx.recv_timeout(wait).map_err(|_| ChannelError::Stopped)
     }
 
@@ -190,10 +207,6 @@ impl ReactorHandle {
 
     /// Asks `Reactor::run` to return after the current pass.
     pub fn stop(&self) -> Result<()> {
-        self.control
-            .send(Control::Stop)
-            .map_err(|_| ChannelError::Stopped)?;
-        self.wake();
-        Ok(())
+        self.submit(Control::Stop)
     }
 }

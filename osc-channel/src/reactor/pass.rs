@@ -140,7 +140,7 @@ impl Reactor {
     fn bounded_wait(&self, timeout: Option<Duration>) -> Option<Duration> {
         let mut timeout = timeout;
         let mut cap = |limit: Duration| timeout = Some(timeout.map_or(limit, |t| t.min(limit)));
-        if !self.more_to_read.is_empty() || !self.control.is_empty() {
+        if !self.more_to_read.is_empty() || self.handle.control_queued().is_raised() {
             cap(Duration::ZERO);
         }
         if !self.flush_waiters.is_empty() {
