@@ -26,6 +26,7 @@ ready=
 while [ -z "$ready" ] && read -r line <&"${RECV[0]}"; do
   case $line in READY*) ready=${line#READY } ;; esac
 done
+[ -n "$ready" ] || { echo "recv-under.sh: the receiver printed no READY line" >&2; exit 1; }
 "$bin" send "$ready" "$count" "$rate" > /dev/null
 cat <&"${RECV[0]}"
 wait

@@ -46,10 +46,14 @@ impl Notices {
         }
     }
 
-    /// Whether this batch should look at the counters: one in [`LOOK_EVERY`]. A load
-    /// and a store, not an atomic add: two threads that race here only move the next
-    /// look by a batch.
+    /// Whether this batch should look at the counters: one in [`LOOK_EVERY`], never
+    /// when the notices are off (no shared counter written then). A load and a store,
+    /// not an atomic add: two threads that race here only move the next look by a
+    /// batch.
     pub(crate) fn due(&self) -> bool {
+        if !self.enabled {
+            return false;
+        }
         let n = self.calls.load(Ordering::Relaxed).wrapping_add(1);
         self.calls.store(n, Ordering::Relaxed);
         n % LOOK_EVERY == 0
