@@ -118,7 +118,7 @@ pub struct Datagram<'a> {
 /// let mut batch = RecvBatch::new(8, SLOT_SIZE);
 /// let mut got = Vec::new();
 /// while got.len() < 2 {
-///     let n = batch.recv(socket.as_raw_fd(), 8)?; // blocking socket: waits for one
+///     let n = batch.recv(socket.as_raw_fd(), 8)?; // never waits
 ///     got.extend((0..n).filter_map(|i| batch.get(i)).map(|d| (d.data.to_vec(), d.peer)));
 /// }
 /// assert_eq!(got[1], (b"/b\0\0,\0\0\0".to_vec(), Some(me)));
@@ -213,11 +213,41 @@ impl RecvBatch {
         self.addrs.len()
     }
 
-    /// Receives up to `max` datagrams (at most [`slots`](Self::slots)) from the
-    /// non-blocking UDP socket `fd` with one `recvmmsg` call; returns how many came.
+    /// Receives up to `max` datagrams (at most [`slots`](Self::slots)) from the UDP
+    /// socket `fd` with one `recvmmsg` call, without waiting (`MSG_DONTWAIT`); returns how many came.
     /// Fewer than asked means the socket had no more (or an error is pending, which
     /// the next call reports). No datagram at all is `WouldBlock`.
     pub fn recv(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
+        self.recv_flags(fd, max, libc::MSG_DONTWAIT)
+    }
+
+    /// As [`recv`](Self::recv), but waits for the first datagram as the socket's mode
+    /// says (a blocking socket: up to its `SO_RCVTIMEO`, then `WouldBlock`), then
+    /// takes what else is there without waiting (`MSG_WAITFORONE`).
+    ///
+    /// ```
+    /// use osc_sys::{RecvBatch, SLOT_SIZE};
+    /// use std::os::fd::AsRawFd;
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?; // blocking mode
+    /// socket.set_read_timeout(Some(std::time::Duration::from_millis(20)))?;
+    /// let mut batch = RecvBatch::new(8, SLOT_SIZE);
+    /// let timed_out = batch.recv_waiting(socket.as_raw_fd(), 8).unwrap_err();
+    /// assert_eq!(timed_out.kind(), std::io::ErrorKind::WouldBlock);
+    /// socket.send_to(b"/a\0\0,\0\0\0", socket.local_addr()?)?;
+    /// socket.send_to(b"/b\0\0,\0\0\0", socket.local_addr()?)?;
+    /// assert_eq!(batch.recv_waiting(socket.as_raw_fd(), 8)?, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn recv_waiting(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
+        self.recv_flags(fd, max, libc::MSG_WAITFORONE)
+    }
+
+    fn recv_flags(
+        &mut self,
+        fd: std::os::fd::RawFd,
+        max: usize,
+        flags: libc::c_int,
+    ) -> io::Result<usize> {
         self.filled = 0;
         let n = max.clamp(1, self.slots());
         // The kernel wrote the address length, the flags and the length of the headers
@@ -243,7 +273,7 @@ impl RecvBatch {
                 fd,
                 self.hdrs.as_mut_ptr(),
                 vlen,
-                libc::MSG_DONTWAIT,
+                flags,
                 std::ptr::null_mut(),
             )
         };
@@ -276,6 +306,94 @@ impl RecvBatch {
             truncated: hdr.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
         })
     }
+}
+
+/// Receives one datagram from the UDP socket `fd` into `buf`: without waiting when
+/// `wait` is false (`MSG_DONTWAIT`, whatever the socket's mode), else as the socket's
+/// mode says (a blocking socket waits up to its `SO_RCVTIMEO`). Returns the length
+/// (cut to `buf`) and the sender. A socket that only ever receives through here and
+/// sends through [`send_to`] and [`send_batch`] can stay in blocking mode for a
+/// thread that wants to wait in its read, while every other call stays non-blocking.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?; // blocking mode
+/// let me = socket.local_addr()?;
+/// let mut buf = [0u8; 16];
+/// let empty = osc_sys::recv_from(socket.as_raw_fd(), &mut buf, false).unwrap_err();
+/// assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
+/// osc_sys::send_to(socket.as_raw_fd(), b"/a\0\0,\0\0\0", me)?;
+/// assert_eq!(osc_sys::recv_from(socket.as_raw_fd(), &mut buf, true)?, (8, me));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn recv_from(
+    fd: std::os::fd::RawFd,
+    buf: &mut [u8],
+    wait: bool,
+) -> io::Result<(usize, std::net::SocketAddr)> {
+    // SAFETY: all-zero bytes are a valid `sockaddr_storage` (integers only).
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = ADDR_LEN;
+    let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
+    // SAFETY: `fd` is an open socket owned by the caller for the duration of the
+    // call; `buf` is exclusively borrowed and its exact length is passed; `storage`
+    // is a live local of `len` bytes, which the kernel writes at most.
+    let rc = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let peer = socket_addr(&storage, len)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "sender is not IPv4 or IPv6"))?;
+    Ok((usize::try_from(rc).unwrap_or(0).min(buf.len()), peer))
+}
+
+/// Sends one datagram from the UDP socket `fd` to `dest` without waiting
+/// (`MSG_DONTWAIT`, whatever the socket's mode): a full send buffer is `WouldBlock`.
+/// Returns the bytes sent.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let tx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// assert_eq!(osc_sys::send_to(tx.as_raw_fd(), b"/a\0\0,\0\0\0", rx.local_addr()?)?, 8);
+/// let mut buf = [0u8; 16];
+/// assert_eq!(rx.recv(&mut buf)?, 8);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn send_to(
+    fd: std::os::fd::RawFd,
+    data: &[u8],
+    dest: std::net::SocketAddr,
+) -> io::Result<usize> {
+    let addr = socket2::SockAddr::from(dest);
+    // SAFETY: `fd` is an open socket owned by the caller for the duration of the
+    // call; `data` and `addr` are live and their exact lengths are passed; the
+    // kernel only reads them.
+    let rc = unsafe {
+        libc::sendto(
+            fd,
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_DONTWAIT,
+            addr.as_ptr().cast(),
+            addr.len(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(rc).unwrap_or(0))
 }
 
 /// Converts an address the kernel wrote into a `sockaddr_storage` of `len` bytes
@@ -324,8 +442,9 @@ fn socket_addr(
 /// Most datagrams one [`send_batch`] call hands to `sendmmsg`.
 pub const SEND_BATCH: usize = 64;
 
-/// Sends datagrams with one `sendmmsg` call (at most [`SEND_BATCH`]); returns how
-/// many the kernel took, in order. An error on the first datagram is returned; an
+/// Sends datagrams with one `sendmmsg` call (at most [`SEND_BATCH`]) without waiting
+/// (`MSG_DONTWAIT`, whatever the socket's mode); returns how many the kernel took, in
+/// order. An error on the first datagram is returned; an
 /// error on a later one ends the batch early (the next call reports it).
 ///
 /// ```
@@ -393,7 +512,7 @@ pub fn send_batch(
     // `iovec` of `iovs` and one address of `addrs` with its exact length; each `iovec` points at the bytes of one packet slice
     // with its exact length. All of them outlive the call and are not touched during
     // it; the kernel only reads the payloads and addresses and writes `msg_len`.
-    let rc = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), vlen, 0) };
+    let rc = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), vlen, libc::MSG_DONTWAIT) };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
