@@ -1,8 +1,8 @@
 //! The queue of sends from other threads to the reactor, and its wake-up.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::{Sender, TrySendError};
 use mio::Waker;
@@ -33,10 +33,25 @@ pub(crate) struct QueuedSend {
 }
 
 /// Wakes the reactor's `poll`; many wake-ups in a row before the reactor runs cost one.
+///
+/// A reactor that waits in the read of its only socket instead of in `poll` (see
+/// `reactor::nap`) says so first ([`fall_asleep`](Self::fall_asleep)); a wake-up then
+/// sends an empty datagram to that socket from the reactor's kick socket instead of
+/// writing the poll's waker.
 #[derive(Clone, Debug)]
 pub(crate) struct Wake {
     waker: Arc<Waker>,
     pending: Arc<AtomicBool>,
+    nap: Arc<Nap>,
+}
+
+/// What a wake-up needs to end a wait in a read.
+#[derive(Debug, Default)]
+struct Nap {
+    /// The reactor is (about to be) waiting in a read.
+    asleep: AtomicBool,
+    /// Connected to the socket the reactor waits on.
+    kick: OnceLock<std::net::UdpSocket>,
 }
 
 impl Wake {
@@ -44,21 +59,78 @@ impl Wake {
         Wake {
             waker: Arc::new(waker),
             pending: Arc::new(AtomicBool::new(false)),
+            nap: Arc::default(),
         }
     }
 
     /// Wakes the reactor if no wake-up is already pending.
+    ///
+    /// The flags are sequentially consistent, pairing with
+    /// [`fall_asleep`](Self::fall_asleep): either this call sees `asleep` and kicks
+    /// the socket, or the reactor sees `pending` and does not wait.
     pub(crate) fn wake(&self) {
-        if !self.pending.swap(true, Ordering::AcqRel) {
-            if let Err(e) = self.waker.wake() {
-                log::warn!("reactor wake-up failed: {e}");
-            }
+        if self.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if self.nap.asleep.swap(false, Ordering::SeqCst) {
+            self.kick();
+        } else if let Err(e) = self.waker.wake() {
+            log::warn!("reactor wake-up failed: {e}");
+        }
+    }
+
+    /// Sends the empty datagram that ends a wait in a read. A kick that raced with
+    /// the closing of the socket it was aimed at leaves an ICMP error on the kick
+    /// socket, which the next send returns instead of sending: that one is retried.
+    fn kick(&self) {
+        let Some(kick) = self.nap.kick.get() else {
+            log::warn!("reactor wake-up: no kick socket");
+            return;
+        };
+        let sent = kick.send(&[]).or_else(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => kick.send(&[]),
+            _ => Err(e),
+        });
+        if let Err(e) = sent {
+            log::warn!("reactor wake-up (kick) failed: {e}");
         }
     }
 
     /// The reactor is about to read its queues: the next call must wake it again.
     pub(crate) fn clear(&self) {
         self.pending.store(false, Ordering::Release);
+    }
+
+    /// The kick socket, set once by the reactor before it first waits in a read
+    /// (`Err` gives it back when one is set already).
+    pub(crate) fn set_kick(
+        &self,
+        kick: std::net::UdpSocket,
+    ) -> std::result::Result<(), std::net::UdpSocket> {
+        self.nap.kick.set(kick)
+    }
+
+    /// The kick socket, once set.
+    pub(crate) fn kick_socket(&self) -> Option<&std::net::UdpSocket> {
+        self.nap.kick.get()
+    }
+
+    /// The reactor is about to wait in a read: true if it may, false if a wake-up is
+    /// pending already (then it must not wait; it reads its queues instead).
+    pub(crate) fn fall_asleep(&self) -> bool {
+        self.nap.asleep.store(true, Ordering::SeqCst);
+        if self.pending.load(Ordering::SeqCst) {
+            self.nap.asleep.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// The read returned (data, a kick, its timeout): wake-ups go to the poll again,
+    /// and the reactor reads its queues next.
+    pub(crate) fn woke(&self) {
+        self.nap.asleep.store(false, Ordering::SeqCst);
+        self.clear();
     }
 }
 
@@ -188,5 +260,41 @@ mod tests {
         q.raise();
         assert!(q.clone().take(), "clones share the flag");
         assert!(!q.is_raised());
+    }
+
+    #[test]
+    fn a_wake_up_kicks_a_reactor_asleep_in_a_read_once() {
+        let poll = mio::Poll::new().unwrap();
+        let wake = Wake::new(Waker::new(poll.registry(), mio::Token(0)).unwrap());
+        let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        target
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        // A kick socket whose last send drew an ICMP error (its target closed).
+        let kick = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let gone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        kick.connect(gone.local_addr().unwrap()).unwrap();
+        drop(gone);
+        kick.send(&[]).unwrap();
+        kick.connect(target.local_addr().unwrap()).unwrap();
+        wake.set_kick(kick).unwrap();
+        assert!(wake.fall_asleep());
+        wake.wake();
+        wake.wake();
+        let mut buf = [0u8; 8];
+        let (n, from) = target.recv_from(&mut buf).unwrap();
+        assert_eq!(
+            (n, from),
+            (0, wake.kick_socket().unwrap().local_addr().unwrap())
+        );
+        target.set_nonblocking(true).unwrap();
+        assert!(
+            target.recv_from(&mut buf).is_err(),
+            "one kick for two wake-ups"
+        );
+        // A wake-up pending: the reactor must not fall asleep.
+        wake.woke();
+        wake.wake();
+        assert!(!wake.fall_asleep());
     }
 }

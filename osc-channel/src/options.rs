@@ -494,6 +494,15 @@ pub struct ReactorConfig {
     /// first either always or only after a send, whichever costs less
     /// (`machine::ReadFirstChooser`).
     pub read_first: bool,
+    /// Wait in the read of the only socket the reactor watches (default true, Linux):
+    /// when one reading UDP socket, bound to a wildcard or loopback address, is all
+    /// that is in the poll (clients that only send are not), a pass that would wait
+    /// 10 ms or more waits in that socket's `recvfrom` instead of in `epoll_wait`
+    /// followed by a read: one system call per datagram instead of about two. Other
+    /// threads end the wait with an empty datagram from a socket of the reactor's own
+    /// on the loopback, which the read drops (`machine::nap_read_timeout` says how
+    /// the wait is bounded). False always waits in the poll.
+    pub wait_in_read: bool,
 }
 
 impl Default for ReactorConfig {
@@ -508,6 +517,7 @@ impl Default for ReactorConfig {
             adaptive_receive: true,
             busy_poll: Duration::ZERO,
             read_first: true,
+            wait_in_read: true,
         }
     }
 }

@@ -120,6 +120,64 @@ fn configure_multicast(socket: &Socket, m: &crate::Multicast, join: bool) -> io:
     Ok(())
 }
 
+/// Sends one datagram without waiting, whatever the socket's mode (a socket the
+/// reactor waits in the read of is in blocking mode, see `reactor::nap`).
+pub(crate) fn send_now<S: std::os::fd::AsFd>(
+    socket: &S,
+    data: &[u8],
+    to: SocketAddr,
+) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        osc_sys::send_to(socket.as_fd().as_raw_fd(), data, to)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        socket2::SockRef::from(socket).send_to(data, &SockAddr::from(to))
+    }
+}
+
+/// Where a kick (an empty datagram from the reactor's own kick socket) must go to end
+/// a wait in `socket`'s read: its port on the loopback address of its family, when it
+/// is bound to the wildcard or loopback address. `None` when a kick could miss it:
+/// another address (the kick comes from the loopback), a connected socket (it takes
+/// datagrams from its peer only), `SO_REUSEPORT` (the kernel may hand the kick to
+/// another socket of the port).
+pub(crate) fn kick_target<S: std::os::fd::AsFd>(socket: &S) -> Option<SocketAddr> {
+    let sock = socket2::SockRef::from(socket);
+    let local = sock.local_addr().ok()?.as_socket()?;
+    if sock.peer_addr().is_ok() {
+        return None;
+    }
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    if sock.reuse_port().unwrap_or(true) {
+        return None;
+    }
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() || ip.is_loopback() => {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() || ip.is_loopback() => {
+            IpAddr::V6(Ipv6Addr::LOCALHOST)
+        }
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, local.port()))
+}
+
+/// A kick socket for targets of `target`'s family: bound to that family's loopback
+/// address, non-blocking.
+pub(crate) fn open_kick(target: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    let ip = match target {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    };
+    let kick = std::net::UdpSocket::bind(SocketAddr::new(ip, 0))?;
+    kick.set_nonblocking(true)?;
+    Ok(kick)
+}
+
 #[cfg(target_os = "linux")]
 pub(crate) fn send_batch_raw<S: std::os::fd::AsRawFd>(
     socket: &S,

@@ -68,6 +68,23 @@ pub(crate) struct UdpIo {
     registered: Option<mio::Interest>,
     /// Whether this socket is read a datagram or a batch at a time.
     chooser: crate::machine::ReceiveChooser,
+    /// Waiting in this socket's read (see `reactor::nap`).
+    nap: NapState,
+}
+
+/// A UDP socket's side of waiting in its read instead of in the poll.
+#[derive(Debug, Default)]
+struct NapState {
+    /// Where a kick must go to end the wait (`Some(None)`: this socket cannot wait in
+    /// its read), worked out at the first question.
+    target: Option<Option<SocketAddr>>,
+    /// The socket is in blocking mode (every other read and write of it says
+    /// `MSG_DONTWAIT`).
+    blocking: bool,
+    /// Its `SO_RCVTIMEO`.
+    read_timeout: Option<std::time::Duration>,
+    /// Datagrams from here are kicks, not input.
+    kick_from: Option<SocketAddr>,
 }
 
 impl Drop for UdpIo {
@@ -87,6 +104,100 @@ impl UdpIo {
             writer_socket: None,
             registered: None,
             chooser: crate::machine::ReceiveChooser::new(),
+            nap: NapState::default(),
+        }
+    }
+
+    /// Where a kick must be sent to end a wait in this socket's read, or `None` when
+    /// it cannot wait there: a socket bound to a wildcard or loopback address, not
+    /// connected, and without `SO_REUSEPORT` (which could hand the kick to another
+    /// socket of the same port). Worked out once.
+    pub(crate) fn nap_target(&mut self) -> Option<SocketAddr> {
+        if let Some(known) = self.nap.target {
+            return known;
+        }
+        let target = crate::socket::kick_target(&self.socket);
+        self.nap.target = Some(target);
+        target
+    }
+
+    /// This socket waits in the poll from now on (making it ready to wait in its read
+    /// failed).
+    pub(crate) fn cannot_nap(&mut self) {
+        self.nap.target = Some(None);
+    }
+
+    /// Makes the socket ready to wait in [`read_waiting`](Self::read_waiting): blocking
+    /// mode (once), a receive timeout near `timeout` (only when the one it has does not
+    /// fit, see `reactor::nap::read_timeout`), and kicks from `kick_from` ignored.
+    pub(crate) fn prepare_nap(
+        &mut self,
+        timeout: Option<std::time::Duration>,
+        kick_from: SocketAddr,
+    ) -> io::Result<()> {
+        let sock = socket2::SockRef::from(&self.socket);
+        if !self.nap.blocking {
+            sock.set_nonblocking(false)?;
+            self.nap.blocking = true;
+        }
+        if let Some(t) = crate::machine::nap_read_timeout(self.nap.read_timeout, timeout) {
+            sock.set_read_timeout(Some(t))?;
+            self.nap.read_timeout = Some(t);
+        }
+        self.nap.kick_from = Some(kick_from);
+        Ok(())
+    }
+
+    /// Reads what is there, waiting for the first datagram up to the socket's receive
+    /// timeout (after [`prepare_nap`](Self::prepare_nap)): one `recvmmsg` that takes
+    /// up to `cap` datagrams, or one `recvfrom` when `batch` is `None`. Kicks are read
+    /// and dropped. A batch that came back short found the socket empty (drained); a
+    /// single datagram counts as drained too, since the next wait returns at once if
+    /// more came.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn read_waiting<F: FnMut(Received<'_>)>(
+        &self,
+        id: ChannelId,
+        name: &str,
+        (buf, batch): (&mut [u8], Option<&mut osc_sys::RecvBatch>),
+        cap: usize,
+        sink: &mut F,
+    ) -> UdpRead {
+        use std::os::fd::AsRawFd;
+        let fd = self.socket.as_raw_fd();
+        let kicks = self.nap.kick_from;
+        let mut waited = false;
+        let mut recv = |b: &mut osc_sys::RecvBatch, want| {
+            let first = !std::mem::replace(&mut waited, true);
+            if first {
+                b.recv_waiting(fd, want)
+            } else {
+                b.recv(fd, want)
+            }
+        };
+        match batch {
+            Some(batch) => read_batch_from(
+                &mut recv,
+                id,
+                name,
+                batch,
+                cap.min(batch.slots()),
+                kicks,
+                sink,
+            ),
+            None => {
+                let mut read = read_from(
+                    |b| osc_sys::recv_from(fd, b, true),
+                    id,
+                    name,
+                    buf,
+                    1,
+                    kicks,
+                    sink,
+                );
+                read.drained = true;
+                read
+            }
         }
     }
 
@@ -182,7 +293,7 @@ impl UdpIo {
             .route(data.len(), dest)
             .map_err(|r| NotSent::Refused(r, dest.or(self.machine.dest())))?;
         if self.machine.can_write_now() {
-            match self.socket.send_to(data, to) {
+            match crate::socket::send_now(&self.socket, data, to) {
                 Ok(_) => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -249,7 +360,31 @@ impl UdpIo {
         cap: usize,
         sink: &mut F,
     ) -> UdpRead {
-        read_from(|b| self.socket.recv_from(b), id, name, buf, cap, sink)
+        let kicks = self.nap.kick_from;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let fd = self.socket.as_raw_fd();
+            read_from(
+                |b| osc_sys::recv_from(fd, b, false),
+                id,
+                name,
+                buf,
+                cap,
+                kicks,
+                sink,
+            )
+        }
+        #[cfg(not(target_os = "linux"))]
+        read_from(
+            |b| self.socket.recv_from(b),
+            id,
+            name,
+            buf,
+            cap,
+            kicks,
+            sink,
+        )
     }
 
     /// Reads datagrams with `recvmmsg`, up to `cap` (a truncated datagram or an error
@@ -272,7 +407,16 @@ impl UdpIo {
     ) -> UdpRead {
         use std::os::fd::AsRawFd;
         let fd = self.socket.as_raw_fd();
-        read_batch_from(|b, want| b.recv(fd, want), id, name, batch, cap, sink)
+        let kicks = self.nap.kick_from;
+        read_batch_from(
+            |b, want| b.recv(fd, want),
+            id,
+            name,
+            batch,
+            cap,
+            kicks,
+            sink,
+        )
     }
 }
 
@@ -283,6 +427,7 @@ fn read_from<F: FnMut(Received<'_>)>(
     name: &str,
     buf: &mut [u8],
     cap: usize,
+    kicks: Option<SocketAddr>,
     sink: &mut F,
 ) -> UdpRead {
     let mut out = UdpRead::default();
@@ -291,6 +436,10 @@ fn read_from<F: FnMut(Received<'_>)>(
     let mut arrival = None;
     while taken < cap {
         match recv(buf) {
+            Ok((_, peer)) if kicks == Some(peer) => {
+                errors.ok();
+                taken += 1;
+            }
             Ok((n, peer)) => {
                 errors.ok();
                 taken += 1;
@@ -327,6 +476,7 @@ fn read_batch_from<F: FnMut(Received<'_>)>(
     name: &str,
     batch: &mut osc_sys::RecvBatch,
     cap: usize,
+    kicks: Option<SocketAddr>,
     sink: &mut F,
 ) -> UdpRead {
     let mut out = UdpRead::default();
@@ -352,6 +502,9 @@ fn read_batch_from<F: FnMut(Received<'_>)>(
         let arrival = SystemTime::now();
         for i in 0..n {
             let Some(d) = batch.get(i) else { break };
+            if kicks.is_some() && d.peer == kicks {
+                continue;
+            }
             if d.truncated {
                 log::warn!(
                     "channel {name}: a datagram from {:?} did not fit {} bytes and was cut: dropped",
@@ -482,7 +635,9 @@ mod tests {
             calls += 1;
             Err(io::Error::from(io::ErrorKind::ConnectionRefused))
         };
-        let read = read_from(failing, id, "t", &mut buf, 64, &mut |_| panic!("no data"));
+        let read = read_from(failing, id, "t", &mut buf, 64, None, &mut |_| {
+            panic!("no data")
+        });
         // Drained: the reactor does not put the socket back on its list to read
         // again at once (it would spin with a zero wait while the error lasts).
         assert!(read.drained);
@@ -504,6 +659,7 @@ mod tests {
             "t",
             &mut buf,
             64,
+            None,
             &mut |_| got += 1,
         );
         assert!(read.drained);
@@ -522,7 +678,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(2));
             script.next().unwrap()
         };
-        let read = read_from(recv, ChannelId(1), "t", &mut buf, 64, &mut |r| {
+        let read = read_from(recv, ChannelId(1), "t", &mut buf, 64, None, &mut |r| {
             arrivals.push(r.arrival)
         });
         assert_eq!(read.delivered, 3);
@@ -536,6 +692,7 @@ mod tests {
             "t",
             &mut buf,
             64,
+            None,
             &mut |r| later = Some(r.arrival),
         );
         assert!(later.unwrap() > arrivals[0]);
@@ -551,8 +708,46 @@ mod tests {
             calls += 1;
             Err(io::Error::from(io::ErrorKind::ConnectionRefused))
         };
-        let read = read_batch_from(failing, id, "t", &mut batch, 64, &mut |_| panic!("no data"));
+        let read = read_batch_from(failing, id, "t", &mut batch, 64, None, &mut |_| {
+            panic!("no data")
+        });
         assert!(read.drained);
         assert_eq!(calls, 2, "one retry, then the read ends");
+    }
+
+    #[test]
+    fn kicks_are_read_and_dropped_and_count_towards_the_cap() {
+        let kick: SocketAddr = "127.0.0.1:7".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let mut script = [Ok((0, kick)), Ok((8, peer)), Ok((0, kick))].into_iter();
+        let mut buf = [0u8; 64];
+        let mut from = Vec::new();
+        let read = read_from(
+            |_| {
+                script
+                    .next()
+                    .unwrap_or(Err(io::ErrorKind::WouldBlock.into()))
+            },
+            ChannelId(1),
+            "t",
+            &mut buf,
+            64,
+            Some(kick),
+            &mut |r| from.push(r.peer),
+        );
+        assert_eq!(from, [Some(peer)]);
+        assert_eq!(read.delivered, 1);
+        // One read of one datagram (a wait in the read) that finds a kick delivers none.
+        let mut once = [Ok((0, kick))].into_iter();
+        let read = read_from(
+            |_| once.next().unwrap(),
+            ChannelId(1),
+            "t",
+            &mut buf,
+            1,
+            Some(kick),
+            &mut |_| panic!("a kick is not input"),
+        );
+        assert_eq!(read.delivered, 0);
     }
 }

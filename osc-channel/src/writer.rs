@@ -115,7 +115,7 @@ impl UdpWriter {
         if self.backlog.pending() > 0 {
             return Ok(false);
         }
-        match self.socket.send_to(data, dest) {
+        match crate::socket::send_now(&*self.socket, data, dest) {
             Ok(_) => {
                 self.stats.count_out(data.len());
                 self.sends.note_sent();

@@ -16,8 +16,10 @@
 //! | [`Admission`] | a server's connection count against its limit |
 //! | [`Timers`] | deadlines of many channels in one heap |
 //! | [`ReceiveChooser`] | whether a UDP socket is read one datagram or a batch at a time, by what each costs here |
+//! | [`nap_read_timeout`] | when a pass may wait in its only socket's read, and with which receive timeout |
 
 mod admission;
+mod nap;
 mod read_first;
 mod read_first_policy;
 mod receive;
@@ -28,6 +30,7 @@ mod udp;
 mod ws;
 
 pub use admission::{Admission, Admit};
+pub use nap::{NAP_MAX, NAP_MIN, NAP_SLACK, may_nap, nap_read_timeout};
 pub use read_first::{POLL_AT_LEAST_EVERY, ReadFirst};
 pub use read_first_policy::{PROBE_WINDOWS, ReadFirstChooser, ReadFirstPolicy, WINDOW_PASSES};
 pub use receive::{PROBE_EVERY, ReadMode, ReceiveChooser};

@@ -3,6 +3,7 @@
 //! poll pass (readiness, reads, writes, timers), `control.rs` answers other threads.
 
 mod control;
+mod nap;
 mod pass;
 mod table;
 mod unix;
@@ -102,6 +103,8 @@ pub struct Reactor {
     stop_requested: bool,
     /// `ReactorHandle::flush` callers: their deadline (`None`: never) and reply.
     flush_waiters: Vec<(Option<Instant>, Sender<bool>)>,
+    /// The kick socket's aim, for waits in a read (`nap.rs`).
+    kicks: nap::Kicks,
 }
 
 impl std::fmt::Debug for Reactor {
@@ -150,6 +153,7 @@ impl Reactor {
             options,
             stop_requested: false,
             flush_waiters: Vec::new(),
+            kicks: nap::Kicks::default(),
         })
     }
 

@@ -32,7 +32,7 @@ enum Read {
 const READ_FIRST_CHANNELS: usize = 8;
 
 /// Busy polling reads the datagram channels itself when there are at most this many.
-const SPIN_READERS: usize = 8;
+pub(super) const SPIN_READERS: usize = 8;
 
 /// How soon a server tries `accept` again after it failed (out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
@@ -50,8 +50,17 @@ impl Reactor {
         let timeout = self.bounded_wait(timeout);
         std::mem::swap(&mut self.delivered_now, &mut self.delivered_before);
         self.delivered_now.clear();
-        let mut delivered = self.read_first(sink);
-        if delivered > 0 {
+        let napped = match self.sole_reader(timeout) {
+            Some(id) => self.nap(id, timeout, sink),
+            None => None,
+        };
+        let mut delivered = match napped {
+            Some(got) => got,
+            None => self.read_first(sink),
+        };
+        if napped.is_some() {
+            // Waited in the read: no readiness to look at.
+        } else if delivered > 0 {
             // Served without waiting; epoll is still asked now and then.
             if self.read_first.must_poll() {
                 self.poll_events(Some(Duration::ZERO))?;
@@ -78,7 +87,14 @@ impl Reactor {
                 drain,
             });
         }
-        for id in self.more_to_read.drain(..) {
+        // Input left by the last pass (a wait in a read starts with none: what it
+        // left is the next pass's).
+        let left = if napped.is_some() {
+            0
+        } else {
+            self.more_to_read.len()
+        };
+        for id in self.more_to_read.drain(..left) {
             ready.push(Ready {
                 id,
                 readable: true,
@@ -279,32 +295,24 @@ impl Reactor {
                 };
                 #[cfg(not(target_os = "linux"))]
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
-                if read.delivered > 0 {
-                    ch.stats.count_in_batch(read.delivered, read.bytes);
-                    note_delivery(&mut self.delivered_now, id);
-                }
-                for peer in read.cut {
-                    ch.report_drop(DropReason::Oversized, peer);
-                }
-                if !read.drained {
-                    self.more_to_read.push(id);
-                }
-                read.delivered
+                account_datagrams(
+                    ch,
+                    id,
+                    read,
+                    &mut self.delivered_now,
+                    &mut self.more_to_read,
+                )
             }
             Kind::UnixDatagram(u) => {
                 let cap = self.options.max_datagrams_per_event;
                 let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
-                if read.delivered > 0 {
-                    ch.stats.count_in_batch(read.delivered, read.bytes);
-                    note_delivery(&mut self.delivered_now, id);
-                }
-                for peer in read.cut {
-                    ch.report_drop(DropReason::Oversized, peer);
-                }
-                if !read.drained {
-                    self.more_to_read.push(id);
-                }
-                read.delivered
+                account_datagrams(
+                    ch,
+                    id,
+                    read,
+                    &mut self.delivered_now,
+                    &mut self.more_to_read,
+                )
             }
             Kind::Listener { .. } => {
                 self.accept_all(id);
@@ -782,6 +790,28 @@ impl Reactor {
             }
         });
     }
+}
+
+/// Counts what one read of datagram channel `id` delivered, reports the datagrams it
+/// cut, and notes whether the socket has more to read; returns the datagrams delivered.
+pub(super) fn account_datagrams(
+    ch: &mut Channel,
+    id: u64,
+    read: crate::udp_io::UdpRead,
+    delivered_now: &mut Vec<u64>,
+    more_to_read: &mut Vec<u64>,
+) -> usize {
+    if read.delivered > 0 {
+        ch.stats.count_in_batch(read.delivered, read.bytes);
+        note_delivery(delivered_now, id);
+    }
+    for peer in read.cut {
+        ch.report_drop(DropReason::Oversized, peer);
+    }
+    if !read.drained {
+        more_to_read.push(id);
+    }
+    read.delivered
 }
 
 /// Notes in `delivered` that datagram channel `id` delivered in this pass (the first

@@ -1,0 +1,102 @@
+//! Waiting in a read: when one UDP socket is all a reactor watches, a pass can wait in
+//! that socket's read (bounded by its receive timeout, `SO_RCVTIMEO`) instead of in
+//! `epoll_wait` and then a read: one system call per datagram, as a plain blocking
+//! loop makes. These rules say when a pass may, and which receive timeout it needs.
+
+use std::time::Duration;
+
+/// Waits shorter than this are left to `epoll_wait`, whose timeout is precise to the
+/// microsecond: a receive timeout counts scheduler ticks (4 ms at `HZ=250`).
+pub const NAP_MIN: Duration = Duration::from_millis(10);
+
+/// Taken off a pass's wait for the read's timeout, so that a read ending a tick late
+/// still ends before the pass's deadline (the next pass waits the rest in `epoll_wait`).
+pub const NAP_SLACK: Duration = Duration::from_millis(5);
+
+/// The longest wait in one read (a pass without a timeout too): a kick that another
+/// socket of the same port took (`SO_REUSEADDR` lets two programs share it) costs at
+/// most this.
+pub const NAP_MAX: Duration = Duration::from_secs(1);
+
+/// Whether a pass that would wait up to `timeout` (`None`: without limit) may wait in
+/// a read.
+///
+/// ```
+/// use osc_channel::machine::may_nap;
+/// use std::time::Duration;
+/// assert!(may_nap(None));
+/// assert!(may_nap(Some(Duration::from_millis(100))));
+/// assert!(!may_nap(Some(Duration::from_millis(2))), "too short for a tick's precision");
+/// assert!(!may_nap(Some(Duration::ZERO)));
+/// ```
+pub fn may_nap(timeout: Option<Duration>) -> bool {
+    timeout.is_none_or(|t| t >= NAP_MIN)
+}
+
+/// The receive timeout to set before a wait of up to `timeout` in a read, or `None` to
+/// keep the socket's `current` one. The read must end by `timeout` less [`NAP_SLACK`]
+/// (at most [`NAP_MAX`]); a shorter timeout already set is kept while it is at least
+/// half that, so a pass whose wait shrinks towards a deadline, or a loop of equal
+/// waits, does not pay a `setsockopt` per pass.
+///
+/// ```
+/// use osc_channel::machine::nap_read_timeout;
+/// use std::time::Duration;
+/// let ms = Duration::from_millis;
+/// assert_eq!(nap_read_timeout(None, Some(ms(100))), Some(ms(95)));
+/// assert_eq!(nap_read_timeout(Some(ms(95)), Some(ms(100))), None, "kept");
+/// assert_eq!(nap_read_timeout(Some(ms(95)), Some(ms(60))), Some(ms(55)), "too long now");
+/// assert_eq!(nap_read_timeout(Some(ms(95)), None), Some(ms(995)), "too short a nap");
+/// ```
+pub fn nap_read_timeout(current: Option<Duration>, timeout: Option<Duration>) -> Option<Duration> {
+    let want = timeout
+        .map_or(NAP_MAX, |t| t.min(NAP_MAX))
+        .saturating_sub(NAP_SLACK)
+        .max(Duration::from_millis(1));
+    match current {
+        Some(c) if c <= want && c >= want / 2 => None,
+        _ => Some(want),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_never_outlasts_the_pass() {
+        let ms = Duration::from_millis;
+        let mut current = None;
+        // A wait that shrinks towards a deadline, 1 ms a pass.
+        for left in (10..=400).rev() {
+            let timeout = Some(ms(left));
+            if let Some(t) = nap_read_timeout(current, timeout) {
+                current = Some(t);
+            }
+            let read = current.unwrap();
+            assert!(
+                read + NAP_SLACK <= ms(left),
+                "{read:?} for a wait of {left} ms"
+            );
+            assert!(
+                read >= ms(left) / 2 - NAP_SLACK,
+                "{read:?} for a wait of {left} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn a_loop_of_equal_waits_sets_the_timeout_once() {
+        let ms = Duration::from_millis;
+        let mut current = None;
+        let mut sets = 0;
+        for _ in 0..100 {
+            if let Some(t) = nap_read_timeout(current, Some(ms(100))) {
+                current = Some(t);
+                sets += 1;
+            }
+        }
+        assert_eq!(sets, 1);
+        assert!(!may_nap(Some(NAP_MIN - ms(1))));
+    }
+}

@@ -1,0 +1,364 @@
+//! Waiting in a read: when one UDP socket is all the reactor watches (the usual OSC
+//! server: one socket in, clients that only send), a pass waits in that socket's
+//! `recvfrom` instead of in `epoll_wait` followed by a read, so a datagram costs one
+//! system call, as in a plain blocking loop. The rules are `machine::nap`'s.
+//!
+//! Other threads end such a wait with a kick: [`Wake`](crate::command::Wake) sends an
+//! empty datagram from the reactor's kick socket (bound to the loopback) to the
+//! socket's port, and the read drops datagrams from that address. The socket stays in
+//! blocking mode afterwards; every other read and write of it says `MSG_DONTWAIT`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::Reactor;
+use super::pass::{SPIN_READERS, account_datagrams};
+use crate::channel::Kind;
+use crate::{ChannelId, Received};
+
+/// The kick socket, once made: its address (datagrams from it are kicks) and the
+/// socket it is connected to now.
+#[derive(Debug, Default)]
+pub(super) struct Kicks {
+    from: Option<SocketAddr>,
+    aimed_at: Option<SocketAddr>,
+    /// Waits made in a read (tests and logs).
+    pub(super) naps: u64,
+}
+
+impl Reactor {
+    /// The channel a pass waiting up to `timeout` can wait in the read of: the only
+    /// channel in the poll, a reading UDP socket with nothing queued that a kick can
+    /// reach, the others being datagram channels out of the poll.
+    pub(super) fn sole_reader(&mut self, timeout: Option<Duration>) -> Option<u64> {
+        if !cfg!(target_os = "linux")
+            || !self.options.wait_in_read
+            || !self.options.busy_poll.is_zero()
+            || !crate::machine::may_nap(timeout)
+            || self.channels.len() != self.datagram_ids.len()
+            || self.datagram_ids.len() > SPIN_READERS
+        {
+            return None;
+        }
+        let mut sole = None;
+        for &id in &self.datagram_ids {
+            let ch = self.channels.get(&id)?;
+            if !ch.kind.in_poll() {
+                continue;
+            }
+            match &ch.kind {
+                Kind::Udp(u) if sole.is_none() && u.queued() == 0 => sole = Some(id),
+                _ => return None,
+            }
+        }
+        sole
+    }
+
+    /// Waits up to `timeout` in the read of channel `id` (from
+    /// [`sole_reader`](Self::sole_reader)); returns the datagrams delivered, or `None`
+    /// when this socket cannot wait in its read (the pass waits in the poll).
+    #[cfg(target_os = "linux")]
+    pub(super) fn nap<F: FnMut(Received<'_>)>(
+        &mut self,
+        id: u64,
+        timeout: Option<Duration>,
+        sink: &mut F,
+    ) -> Option<usize> {
+        let ch = self.channels.get_mut(&id)?;
+        let Kind::Udp(u) = &mut ch.kind else {
+            return None;
+        };
+        let target = u.nap_target()?;
+        let wake = self.handle.send_queue().wake();
+        let ready =
+            aim_kicks(&mut self.kicks, wake, target).and_then(|from| u.prepare_nap(timeout, from));
+        if let Err(e) = ready {
+            log::debug!(
+                "channel {}: waits in the poll, not in its read: {e}",
+                ch.name
+            );
+            u.cannot_nap();
+            return None;
+        }
+        self.events.clear();
+        if !wake.fall_asleep() {
+            // A wake-up is pending: the pass reads the queues instead.
+            wake.woke();
+            return Some(0);
+        }
+        self.kicks.naps += 1;
+        let cap = self.options.max_datagrams_per_event;
+        let batch = (self.options.batch_receive > 1).then(|| {
+            let slots = self.options.batch_receive;
+            self.batch
+                .get_or_insert_with(|| osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE))
+        });
+        let read = u.read_waiting(ChannelId(id), &ch.name, (&mut self.buf, batch), cap, sink);
+        wake.woke();
+        Some(account_datagrams(
+            ch,
+            id,
+            read,
+            &mut self.delivered_now,
+            &mut self.more_to_read,
+        ))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn nap<F: FnMut(Received<'_>)>(
+        &mut self,
+        _id: u64,
+        _timeout: Option<Duration>,
+        _sink: &mut F,
+    ) -> Option<usize> {
+        None
+    }
+
+    /// How many passes waited in a read.
+    #[cfg(test)]
+    pub(crate) fn naps(&self) -> u64 {
+        self.kicks.naps
+    }
+}
+
+/// Points the kick socket (made at the first call) at `target`; returns its address.
+/// A target of the other address family than the kick socket's cannot be kicked.
+fn aim_kicks(
+    kicks: &mut Kicks,
+    wake: &crate::command::Wake,
+    target: SocketAddr,
+) -> std::io::Result<SocketAddr> {
+    if let (Some(from), Some(aim)) = (kicks.from, kicks.aimed_at) {
+        if aim == target {
+            return Ok(from);
+        }
+        if from.is_ipv4() != target.is_ipv4() {
+            return Err(std::io::Error::other(
+                "the kick socket is of the other family",
+            ));
+        }
+    }
+    let kick = match wake.kick_socket() {
+        Some(k) => k,
+        None => {
+            let made = crate::socket::open_kick(target)?;
+            let _ = wake.set_kick(made);
+            wake.kick_socket()
+                .ok_or_else(|| std::io::Error::other("no kick socket"))?
+        }
+    };
+    let from = kick.local_addr()?;
+    if from.is_ipv4() != target.is_ipv4() {
+        return Err(std::io::Error::other(
+            "the kick socket is of the other family",
+        ));
+    }
+    kick.connect(target)?;
+    kicks.from = Some(from);
+    kicks.aimed_at = Some(target);
+    Ok(from)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use std::net::{SocketAddr, UdpSocket};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::{Reactor, TcpServerConfig, UdpConfig};
+
+    const PACKET: &[u8] = b"/a\0\0,\0\0\0";
+
+    fn server(reactor: &mut Reactor, bind: &str) -> SocketAddr {
+        let id = reactor
+            .open_udp("in", UdpConfig::server(bind.parse().unwrap()))
+            .unwrap();
+        reactor.local_addr(id).unwrap()
+    }
+
+    /// Packets as (sender, bytes).
+    type Got = Vec<(Option<SocketAddr>, Vec<u8>)>;
+
+    /// Polls up to 10 s; returns the packets and how long the poll took.
+    fn poll_long(reactor: &mut Reactor) -> (Got, Duration) {
+        let started = Instant::now();
+        let mut got = Vec::new();
+        reactor
+            .poll(Some(Duration::from_secs(10)), |p| {
+                got.push((p.peer, p.data.to_vec()))
+            })
+            .unwrap();
+        (got, started.elapsed())
+    }
+
+    #[test]
+    fn a_lone_udp_server_waits_in_its_read_and_gets_the_datagram() {
+        for bind in ["127.0.0.1:0", "[::1]:0", "0.0.0.0:0"] {
+            let mut reactor = Reactor::new().unwrap();
+            let addr = server(&mut reactor, bind);
+            let to = SocketAddr::new(
+                if addr.is_ipv4() {
+                    [127, 0, 0, 1].into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                },
+                addr.port(),
+            );
+            let peer = UdpSocket::bind(SocketAddr::new(to.ip(), 0)).unwrap();
+            let me = peer.local_addr().unwrap();
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                peer.send_to(PACKET, to).unwrap();
+            });
+            let (got, _) = poll_long(&mut reactor);
+            sender.join().unwrap();
+            assert_eq!(got, [(Some(me), PACKET.to_vec())], "{bind}");
+            assert_eq!(reactor.naps(), 1, "{bind}");
+        }
+    }
+
+    #[test]
+    fn a_wake_up_from_another_thread_ends_the_wait_and_the_kick_is_not_input() {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        let handle = reactor.handle();
+        let out = UdpSocket::bind("127.0.0.1:0").unwrap();
+        out.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let dest = out.local_addr().unwrap();
+        let in_id = reactor.id_of("in").unwrap();
+        let waker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            // A send queued by another thread: the reactor writes it after the kick.
+            handle.send(in_id, Arc::from(PACKET), Some(dest)).unwrap();
+        });
+        let (got, took) = poll_long(&mut reactor);
+        waker.join().unwrap();
+        assert!(
+            took < Duration::from_secs(5),
+            "woken, not timed out: {took:?}"
+        );
+        assert!(got.is_empty(), "the kick is dropped: {got:?}");
+        assert_eq!(reactor.naps(), 1);
+        let mut buf = [0u8; 64];
+        let (n, from) = out.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (PACKET, addr));
+        // The socket still reads after the kick, and a stale kick is dropped too.
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.send_to(PACKET, addr).unwrap();
+        let (got, _) = poll_long(&mut reactor);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn a_wait_in_the_read_ends_by_the_pass_timeout() {
+        let mut reactor = Reactor::new().unwrap();
+        server(&mut reactor, "127.0.0.1:0");
+        let started = Instant::now();
+        let got = reactor
+            .poll(Some(Duration::from_millis(200)), |_| {})
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(got, 0);
+        assert_eq!(reactor.naps(), 1);
+        // Early by at most the slack and a tick, never later than the timeout plus
+        // scheduling noise.
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        // Short waits stay in the poll.
+        reactor
+            .poll(Some(Duration::from_millis(2)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 1);
+    }
+
+    #[test]
+    fn only_a_lone_reachable_reader_waits_in_its_read() {
+        // A TCP listener in the poll too: the poll waits.
+        let mut reactor = Reactor::new().unwrap();
+        server(&mut reactor, "127.0.0.1:0");
+        reactor
+            .open_tcp_server(
+                "tcp",
+                TcpServerConfig {
+                    bind: Some("127.0.0.1:0".parse().unwrap()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 0);
+        // SO_REUSEPORT: a kick could reach another socket of the port.
+        let mut reactor = Reactor::new().unwrap();
+        let mut cfg = UdpConfig::server("127.0.0.1:0".parse().unwrap());
+        cfg.reuse_port = true;
+        reactor.open_udp("in", cfg).unwrap();
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 0);
+        // Two readers: the poll waits.
+        let mut reactor = Reactor::new().unwrap();
+        server(&mut reactor, "127.0.0.1:0");
+        reactor
+            .open_udp("in2", UdpConfig::server("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 0);
+        // A client that only sends is not in the poll: the server alone waits in its read.
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        reactor.open_udp("out", UdpConfig::client(addr)).unwrap();
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 1);
+        // Switched off.
+        let options = crate::ReactorConfig {
+            wait_in_read: false,
+            ..Default::default()
+        };
+        let mut reactor = Reactor::with_options(options).unwrap();
+        server(&mut reactor, "127.0.0.1:0");
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 0);
+    }
+
+    #[test]
+    fn a_socket_left_in_blocking_mode_never_blocks_a_writer_or_a_read() {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        reactor
+            .poll(Some(Duration::from_millis(20)), |_| {})
+            .unwrap();
+        assert_eq!(reactor.naps(), 1, "the socket is in blocking mode now");
+        let id = reactor.id_of("in").unwrap();
+        let writer = reactor.udp_writer(id).unwrap();
+        let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = sink.local_addr().unwrap();
+        assert!(writer.try_send(PACKET, Some(to)).unwrap());
+        // A pass that does not wait reads without blocking.
+        let started = Instant::now();
+        assert_eq!(reactor.poll(Some(Duration::ZERO), |_| {}).unwrap(), 0);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        // A datagram to the server arrives through a non-waiting pass too.
+        UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .send_to(PACKET, addr)
+            .unwrap();
+        let mut got = 0;
+        let started = Instant::now();
+        while got == 0 && started.elapsed() < Duration::from_secs(5) {
+            got += reactor
+                .poll(Some(Duration::from_millis(5)), |_| {})
+                .unwrap();
+        }
+        assert_eq!(got, 1);
+    }
+}
