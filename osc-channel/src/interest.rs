@@ -1,6 +1,7 @@
 //! The poll registration of a datagram socket (UDP or Unix), kept to what it needs.
 
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mio::{Interest, Registry, Token, event::Source};
 
@@ -22,6 +23,16 @@ pub(crate) fn datagram_interest(reads: bool, queued: bool) -> Option<Interest> {
     }
 }
 
+/// Counts the changes of datagram sockets' registrations, in every reactor of the
+/// process: a reactor that worked out something from them (which socket it can wait
+/// in the read of, `reactor::nap`) knows it still holds while this has not moved.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// How many datagram socket registrations changed so far (see [`CHANGES`]).
+pub(crate) fn changes() -> u64 {
+    CHANGES.load(Ordering::Relaxed)
+}
+
 /// Registers, re-registers or deregisters `source` so that its interest goes from
 /// `*registered` to `wanted` (nothing when they are the same).
 pub(crate) fn rewatch(
@@ -41,6 +52,7 @@ pub(crate) fn rewatch(
         (None, None) => {}
     }
     *registered = wanted;
+    CHANGES.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -52,5 +64,6 @@ pub(crate) fn unwatch(
 ) {
     if registered.take().is_some() {
         let _ = registry.deregister(source);
+        CHANGES.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -22,6 +22,12 @@ use crate::{ChannelId, Received};
 pub(super) struct Kicks {
     from: Option<SocketAddr>,
     aimed_at: Option<SocketAddr>,
+    /// The channel and the wait the last wait in a read was prepared for (channel ids
+    /// are never reused).
+    prepared: Option<(u64, Option<Duration>)>,
+    /// The last answer of `sole_reader`, with the registration changes and the
+    /// number of channels it was worked out at.
+    sole: Option<((u64, usize), Option<u64>)>,
     /// Waits made in a read (tests and logs).
     pub(super) naps: u64,
 }
@@ -29,7 +35,9 @@ pub(super) struct Kicks {
 impl Reactor {
     /// The channel a pass waiting up to `timeout` can wait in the read of: the only
     /// channel in the poll, a reading UDP socket with nothing queued that a kick can
-    /// reach, the others being datagram channels out of the poll.
+    /// reach, the others being datagram channels out of the poll. Worked out again
+    /// only when a datagram socket's registration or the set of channels changed
+    /// (a queued datagram changes its socket's registration too).
     pub(super) fn sole_reader(&mut self, timeout: Option<Duration>) -> Option<u64> {
         if !cfg!(target_os = "linux")
             || !self.options.wait_in_read
@@ -40,6 +48,18 @@ impl Reactor {
         {
             return None;
         }
+        let now = (crate::interest::changes(), self.channels.len());
+        if let Some((seen, sole)) = self.kicks.sole {
+            if seen == now {
+                return sole;
+            }
+        }
+        let sole = self.find_sole_reader();
+        self.kicks.sole = Some((now, sole));
+        sole
+    }
+
+    fn find_sole_reader(&self) -> Option<u64> {
         let mut sole = None;
         for &id in &self.datagram_ids {
             let ch = self.channels.get(&id)?;
@@ -68,17 +88,21 @@ impl Reactor {
         let Kind::Udp(u) = &mut ch.kind else {
             return None;
         };
-        let target = u.nap_target()?;
         let wake = self.handle.send_queue().wake();
-        let ready =
-            aim_kicks(&mut self.kicks, wake, target).and_then(|from| u.prepare_nap(timeout, from));
-        if let Err(e) = ready {
-            log::debug!(
-                "channel {}: waits in the poll, not in its read: {e}",
-                ch.name
-            );
-            u.cannot_nap();
-            return None;
+        if self.kicks.prepared != Some((id, timeout)) {
+            let target = u.nap_target()?;
+            let ready = aim_kicks(&mut self.kicks, wake, target)
+                .and_then(|from| u.prepare_nap(timeout, from));
+            if let Err(e) = ready {
+                log::debug!(
+                    "channel {}: waits in the poll, not in its read: {e}",
+                    ch.name
+                );
+                u.cannot_nap();
+                return None;
+            }
+            // A loop of equal waits on one socket prepares it once.
+            self.kicks.prepared = Some((id, timeout));
         }
         self.events.clear();
         if !wake.fall_asleep() {
