@@ -21,12 +21,15 @@ shift 3
 bin=${BIN:-$(dirname "$0")/../target/release/osc4rs_facade_bench}
 # The tool's own report goes to standard error: merged, it follows the RESULT line.
 coproc RECV { "$@" "$bin" recv "$kind" "$count" 1000 2>&1; }
+# A copy of the receiver's output: bash unsets RECV as soon as the receiver exits,
+# which can be before the sender does.
+exec {out}<&"${RECV[0]}"
 # The tool's banner (valgrind's) comes before the receiver's READY line.
 ready=
-while [ -z "$ready" ] && read -r line <&"${RECV[0]}"; do
+while [ -z "$ready" ] && read -r line <&"$out"; do
   case $line in READY*) ready=${line#READY } ;; esac
 done
 [ -n "$ready" ] || { echo "recv-under.sh: the receiver printed no READY line" >&2; exit 1; }
 "$bin" send "$ready" "$count" "$rate" > /dev/null
-cat <&"${RECV[0]}"
+cat <&"$out"
 wait
