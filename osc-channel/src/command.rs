@@ -96,6 +96,11 @@ impl Wake {
         }
     }
 
+    /// Whether a wake-up is pending (one the reactor has not answered yet).
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
     /// The reactor is about to read its queues: the next call must wake it again.
     pub(crate) fn clear(&self) {
         self.pending.store(false, Ordering::Release);

@@ -125,3 +125,49 @@ fn the_sockets_read_while_spinning_follow_channels_opened_and_closed() {
     sender.join().unwrap();
     assert_eq!(names(&got), ["b"; 10]);
 }
+
+#[test]
+fn a_wake_up_ends_a_spin_over_datagram_sockets_alone() {
+    // Only datagram sockets and the waker: the spin watches the waker's flag instead
+    // of asking epoll, and must still stop at once for another thread's send.
+    let mut r = Reactor::with_options(ReactorConfig {
+        busy_poll: Duration::from_secs(3),
+        ..ReactorConfig::default()
+    })
+    .unwrap();
+    let rx = UdpSocket::bind(local(0)).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let out = r
+        .open_udp("out", UdpConfig::client(rx.local_addr().unwrap()))
+        .unwrap();
+    let inbound = r.open_udp("in", UdpConfig::server(local(0))).unwrap();
+    let to_in = r.local_addr(inbound).unwrap();
+    let handle = r.handle();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        handle
+            .send(out, Arc::from(&b"/sent\0\0\0,\0\0\0"[..]), None)
+            .unwrap();
+    });
+    let started = Instant::now();
+    r.poll(Some(Duration::from_secs(5)), |_| {}).unwrap();
+    sender.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the wake-up ended the 3 s spin: {:?}",
+        started.elapsed()
+    );
+    let mut buf = [0u8; 64];
+    assert_eq!(rx.recv(&mut buf).unwrap(), 12);
+    // Datagrams still arrive one per read while spinning.
+    let peer = UdpSocket::bind(local(0)).unwrap();
+    for _ in 0..3 {
+        peer.send_to(b"/in\0,\0\0\0", to_in).unwrap();
+    }
+    let mut got = 0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got < 3 && Instant::now() < deadline {
+        got += r.poll(Some(Duration::from_secs(1)), |_| {}).unwrap();
+    }
+    assert_eq!(got, 3);
+}

@@ -24,8 +24,14 @@ enum Read {
     /// A readiness event, or input left from the last pass, that must be read until
     /// `WouldBlock` (see `Ready::drain`).
     Drain,
-    /// Nothing announced it: a pass reading first, or busy polling.
+    /// Nothing announced it: a pass reading first, or busy polling among several
+    /// sources.
     Unprompted,
+    /// Busy polling a reactor whose poll holds nothing but datagram sockets and the
+    /// waker: one datagram per call, as a plain spinning loop reads (an empty
+    /// `recvfrom` costs less than an empty `recvmmsg`); the read counts as drained,
+    /// since the next turn reads again.
+    Spin,
 }
 
 /// A pass reads first at most this many datagram channels.
@@ -172,11 +178,13 @@ impl Reactor {
     /// first when [`ReactorConfig::busy_poll`](crate::ReactorConfig::busy_poll) asks
     /// for it. Returns the datagrams delivered while busy polling.
     ///
-    /// Busy polling reads the datagram channels themselves (a `recvmmsg` that finds
-    /// nothing costs what an `epoll_wait` that finds nothing does, and one that finds a
+    /// Busy polling reads the datagram channels themselves (a read that finds nothing
+    /// costs what an `epoll_wait` that finds nothing does, and one that finds a
     /// datagram saves the `epoll_wait` before it: one system call per hop, as a plain
-    /// spinning loop makes), and asks `epoll` every [`SPIN_POLL_EVERY`]th turn, for the
-    /// other channels and the waker.
+    /// spinning loop makes). When the poll holds nothing else but the waker, it reads
+    /// a datagram per `recvfrom` and watches the waker's flag instead of asking
+    /// `epoll`; else it reads batches and asks `epoll` every [`SPIN_POLL_EVERY`]th
+    /// turn, for the other channels and the waker.
     fn wait<F: FnMut(Received<'_>)>(
         &mut self,
         timeout: Option<Duration>,
@@ -187,13 +195,25 @@ impl Reactor {
         if !spin.is_zero() && timeout != Some(Duration::ZERO) {
             let started = Instant::now();
             let spin = timeout.map_or(spin, |t| t.min(spin));
+            // When the poll could only report the datagram sockets (read here anyway)
+            // and the waker, the waker's flag answers what `epoll_wait` would.
+            let quiet = !self.datagram_ids.is_empty() && self.only_datagrams_without_output();
+            let how = if quiet { Read::Spin } else { Read::Unprompted };
             // Reading never opens or closes a channel: the list is given back intact.
             let readers = std::mem::take(&mut self.datagram_ids);
             // With more datagram channels than that, epoll alone is asked.
             let direct = readers.len() <= SPIN_READERS;
             let mut turn = 0usize;
             let found = loop {
-                if !direct || readers.is_empty() || turn % SPIN_POLL_EVERY == 0 {
+                let look = turn % SPIN_POLL_EVERY == 0;
+                if quiet && self.handle.send_queue().wake().is_pending() {
+                    // Woken: this pass runs the queues (the waker's edge, still in the
+                    // poll, ends a later wait once).
+                    self.handle.send_queue().wake().clear();
+                    self.events.clear();
+                    break Ok(Some(0));
+                }
+                if !direct || readers.is_empty() || (look && !quiet) {
                     if let Err(e) = self.poll_events(Some(Duration::ZERO)) {
                         break Err(e);
                     }
@@ -203,7 +223,7 @@ impl Reactor {
                 } else {
                     let got: usize = readers
                         .iter()
-                        .map(|&id| self.on_readable(id, Read::Unprompted, sink))
+                        .map(|&id| self.on_readable(id, how, sink))
                         .sum();
                     if got > 0 {
                         self.events.clear();
@@ -245,6 +265,21 @@ impl Reactor {
         }
     }
 
+    /// Whether every channel is a datagram socket with nothing queued to write: the
+    /// poll can then report nothing but their input and the waker. Answers "no"
+    /// without looking when there are more than a few channels.
+    fn only_datagrams_without_output(&self) -> bool {
+        self.channels.len() == self.datagram_ids.len()
+            && self.datagram_ids.len() <= SPIN_READERS
+            && self.datagram_ids.iter().all(|id| {
+                self.channels.get(id).is_none_or(|c| match &c.kind {
+                    Kind::Udp(u) => u.queued() == 0,
+                    Kind::UnixDatagram(u) => u.queued() == 0,
+                    _ => false,
+                })
+            })
+    }
+
     /// Whether the waker is the poll's only source: every channel is a datagram socket
     /// that is out of the poll (it does not read, and has nothing queued). Answers
     /// "no" without looking when there are more than a few channels.
@@ -264,6 +299,17 @@ impl Reactor {
         };
         let cid = ChannelId(id);
         match &mut ch.kind {
+            Kind::Udp(u) if how == Read::Spin => {
+                let mut read = u.read(cid, &ch.name, &mut self.buf, 1, sink);
+                read.drained = true;
+                account_datagrams(
+                    ch,
+                    id,
+                    read,
+                    &mut self.delivered_now,
+                    &mut self.more_to_read,
+                )
+            }
             Kind::Udp(u) => {
                 let cap = self.options.max_datagrams_per_event;
                 #[cfg(target_os = "linux")]
@@ -271,7 +317,7 @@ impl Reactor {
                     // A read nothing announced may find the socket empty: only a batch
                     // tells "drained" without a second call that says `EAGAIN`.
                     let adaptive = self.options.adaptive_receive;
-                    let mode = if adaptive && how != Read::Unprompted {
+                    let mode = if adaptive && matches!(how, Read::Ready | Read::Drain) {
                         u.chooser().mode()
                     } else {
                         crate::machine::ReadMode::Batch
