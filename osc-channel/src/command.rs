@@ -108,6 +108,7 @@ impl Wake {
 
     /// The kick socket, set once by the reactor before it first waits in a read
     /// (`Err` gives it back when one is set already).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn set_kick(
         &self,
         kick: std::net::UdpSocket,
@@ -116,12 +117,14 @@ impl Wake {
     }
 
     /// The kick socket, once set.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn kick_socket(&self) -> Option<&std::net::UdpSocket> {
         self.nap.kick.get()
     }
 
     /// The reactor is about to wait in a read: true if it may, false if a wake-up is
     /// pending already (then it must not wait; it reads its queues instead).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn fall_asleep(&self) -> bool {
         self.nap.asleep.store(true, Ordering::SeqCst);
         if self.pending.load(Ordering::SeqCst) {
@@ -133,6 +136,7 @@ impl Wake {
 
     /// The read returned (data, a kick, its timeout): wake-ups go to the poll again,
     /// and the reactor reads its queues next.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn woke(&self) {
         self.nap.asleep.store(false, Ordering::SeqCst);
         self.clear();

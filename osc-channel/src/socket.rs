@@ -139,11 +139,12 @@ pub(crate) fn send_now<S: std::os::fd::AsFd>(
 }
 
 /// Where a kick (an empty datagram from the reactor's own kick socket) must go to end
-/// a wait in `socket`'s read: its port on the loopback address of its family, when it
-/// is bound to the wildcard or loopback address. `None` when a kick could miss it:
-/// another address (the kick comes from the loopback), a connected socket (it takes
-/// datagrams from its peer only), `SO_REUSEPORT` (the kernel may hand the kick to
-/// another socket of the port).
+/// a wait in `socket`'s read: its own address when it is bound to a loopback address,
+/// or its port on the loopback address of its family when it is bound to the wildcard.
+/// `None` when a kick could miss it: another address (the kick comes from the
+/// loopback), a connected socket (it takes datagrams from its peer only),
+/// `SO_REUSEPORT` (the kernel may hand the kick to another socket of the port).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn kick_target<S: std::os::fd::AsFd>(socket: &S) -> Option<SocketAddr> {
     let sock = socket2::SockRef::from(socket);
     let local = sock.local_addr().ok()?.as_socket()?;
@@ -155,12 +156,9 @@ pub(crate) fn kick_target<S: std::os::fd::AsFd>(socket: &S) -> Option<SocketAddr
         return None;
     }
     let ip = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() || ip.is_loopback() => {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() || ip.is_loopback() => {
-            IpAddr::V6(Ipv6Addr::LOCALHOST)
-        }
+        ip if ip.is_loopback() => ip,
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         _ => return None,
     };
     Some(SocketAddr::new(ip, local.port()))
@@ -168,6 +166,7 @@ pub(crate) fn kick_target<S: std::os::fd::AsFd>(socket: &S) -> Option<SocketAddr
 
 /// A kick socket for targets of `target`'s family: bound to that family's loopback
 /// address, non-blocking.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn open_kick(target: SocketAddr) -> io::Result<std::net::UdpSocket> {
     let ip = match target {
         SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),

@@ -74,6 +74,7 @@ pub(crate) struct UdpIo {
 
 /// A UDP socket's side of waiting in its read instead of in the poll.
 #[derive(Debug, Default)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 struct NapState {
     /// Where a kick must go to end the wait (`Some(None)`: this socket cannot wait in
     /// its read), worked out at the first question.
@@ -104,7 +105,12 @@ impl UdpIo {
             writer_socket: None,
             registered: None,
             chooser: crate::machine::ReceiveChooser::new(),
-            nap: NapState::default(),
+            nap: NapState {
+                // Programs that share a port for multicast or broadcast (with
+                // SO_REUSEADDR) are common: a kick could reach one of the others.
+                target: (cfg.multicast.is_some() || cfg.broadcast).then_some(None),
+                ..NapState::default()
+            },
         }
     }
 
@@ -112,6 +118,7 @@ impl UdpIo {
     /// it cannot wait there: a socket bound to a wildcard or loopback address, not
     /// connected, and without `SO_REUSEPORT` (which could hand the kick to another
     /// socket of the same port). Worked out once.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn nap_target(&mut self) -> Option<SocketAddr> {
         if let Some(known) = self.nap.target {
             return known;
@@ -123,6 +130,7 @@ impl UdpIo {
 
     /// This socket waits in the poll from now on (making it ready to wait in its read
     /// failed).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn cannot_nap(&mut self) {
         self.nap.target = Some(None);
     }
@@ -130,6 +138,7 @@ impl UdpIo {
     /// Makes the socket ready to wait in [`read_waiting`](Self::read_waiting): blocking
     /// mode (once), a receive timeout near `timeout` (only when the one it has does not
     /// fit, see `reactor::nap::read_timeout`), and kicks from `kick_from` ignored.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn prepare_nap(
         &mut self,
         timeout: Option<std::time::Duration>,
@@ -152,8 +161,7 @@ impl UdpIo {
     /// timeout (after [`prepare_nap`](Self::prepare_nap)): one `recvmmsg` that takes
     /// up to `cap` datagrams, or one `recvfrom` when `batch` is `None`. Kicks are read
     /// and dropped. A batch that came back short found the socket empty (drained); a
-    /// single datagram counts as drained too, since the next wait returns at once if
-    /// more came.
+    /// single datagram does not say, so the socket is read again in the next pass.
     #[cfg(target_os = "linux")]
     pub(crate) fn read_waiting<F: FnMut(Received<'_>)>(
         &self,
@@ -186,17 +194,15 @@ impl UdpIo {
                 sink,
             ),
             None => {
-                let mut read = read_from(
-                    |b| osc_sys::recv_from(fd, b, true),
-                    id,
-                    name,
-                    buf,
-                    1,
-                    kicks,
-                    sink,
-                );
-                read.drained = true;
-                read
+                // Only the first call waits: one interrupted by a signal (`EINTR`,
+                // retried) must not start a new wait.
+                let mut waited = false;
+                let recv = |b: &mut [u8]| {
+                    let first = !std::mem::replace(&mut waited, true);
+                    osc_sys::recv_from(fd, b, first)
+                };
+                // Not drained: whether more came is for the next pass to find out.
+                read_from(recv, id, name, buf, 1, kicks, sink)
             }
         }
     }
@@ -246,7 +252,8 @@ impl UdpIo {
         self.registered.is_some()
     }
 
-    /// The socket for writers: a duplicate descriptor (same socket, non-blocking).
+    /// The socket for writers: a duplicate descriptor of the same socket (which may be
+    /// in blocking mode: writers send with `MSG_DONTWAIT`).
     #[cfg(unix)]
     pub(crate) fn writer_socket(&mut self) -> Option<Arc<std::net::UdpSocket>> {
         use std::os::fd::AsFd;

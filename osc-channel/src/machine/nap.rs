@@ -6,12 +6,14 @@
 use std::time::Duration;
 
 /// Waits shorter than this are left to `epoll_wait`, whose timeout is precise to the
-/// microsecond: a receive timeout counts scheduler ticks (4 ms at `HZ=250`).
-pub const NAP_MIN: Duration = Duration::from_millis(10);
+/// microsecond: a receive timeout runs on the kernel's timer wheel, which counts
+/// scheduler ticks and rounds a long wait up by as much as an eighth of it.
+pub const NAP_MIN: Duration = Duration::from_millis(20);
 
-/// Taken off a pass's wait for the read's timeout, so that a read ending a tick late
-/// still ends before the pass's deadline (the next pass waits the rest in `epoll_wait`).
-pub const NAP_SLACK: Duration = Duration::from_millis(5);
+/// Taken off a pass's wait for the read's timeout (with an eighth of the wait), so
+/// that a read the timer wheel ends late (a tick, 10 ms at `HZ=100`, plus the eighth)
+/// still ends before the pass's deadline; the pass waits the rest in `epoll_wait`.
+pub const NAP_SLACK: Duration = Duration::from_millis(10);
 
 /// The longest wait in one read (a pass without a timeout too): a kick that another
 /// socket of the same port took (`SO_REUSEADDR` lets two programs share it) costs at
@@ -34,23 +36,26 @@ pub fn may_nap(timeout: Option<Duration>) -> bool {
 }
 
 /// The receive timeout to set before a wait of up to `timeout` in a read, or `None` to
-/// keep the socket's `current` one. The read must end by `timeout` less [`NAP_SLACK`]
-/// (at most [`NAP_MAX`]); a shorter timeout already set is kept while it is at least
-/// half that, so a pass whose wait shrinks towards a deadline, or a loop of equal
+/// keep the socket's `current` one. It is `timeout` less an eighth and [`NAP_SLACK`]
+/// (of at most [`NAP_MAX`]), so that the read ends before the pass's deadline however
+/// the timer wheel rounds it; a shorter timeout already set is kept while it is at
+/// least half that, so a pass whose wait shrinks towards a deadline, or a loop of equal
 /// waits, does not pay a `setsockopt` per pass.
 ///
 /// ```
 /// use osc_channel::machine::nap_read_timeout;
 /// use std::time::Duration;
 /// let ms = Duration::from_millis;
-/// assert_eq!(nap_read_timeout(None, Some(ms(100))), Some(ms(95)));
-/// assert_eq!(nap_read_timeout(Some(ms(95)), Some(ms(100))), None, "kept");
-/// assert_eq!(nap_read_timeout(Some(ms(95)), Some(ms(60))), Some(ms(55)), "too long now");
-/// assert_eq!(nap_read_timeout(Some(ms(95)), None), Some(ms(995)), "too short a nap");
+/// let us = Duration::from_micros;
+/// assert_eq!(nap_read_timeout(None, Some(ms(100))), Some(us(77_500)));
+/// assert_eq!(nap_read_timeout(Some(us(77_500)), Some(ms(100))), None, "kept");
+/// assert_eq!(nap_read_timeout(Some(ms(77)), Some(ms(60))), Some(us(42_500)), "too long now");
+/// assert_eq!(nap_read_timeout(Some(ms(77)), None), Some(us(865_000)), "too short a nap");
 /// ```
 pub fn nap_read_timeout(current: Option<Duration>, timeout: Option<Duration>) -> Option<Duration> {
-    let want = timeout
-        .map_or(NAP_MAX, |t| t.min(NAP_MAX))
+    let wait = timeout.map_or(NAP_MAX, |t| t.min(NAP_MAX));
+    let want = wait
+        .saturating_sub(wait / 8)
         .saturating_sub(NAP_SLACK)
         .max(Duration::from_millis(1));
     match current {
@@ -68,20 +73,18 @@ mod tests {
         let ms = Duration::from_millis;
         let mut current = None;
         // A wait that shrinks towards a deadline, 1 ms a pass.
-        for left in (10..=400).rev() {
+        for left in (20..=1500).rev() {
             let timeout = Some(ms(left));
             if let Some(t) = nap_read_timeout(current, timeout) {
                 current = Some(t);
             }
             let read = current.unwrap();
-            assert!(
-                read + NAP_SLACK <= ms(left),
-                "{read:?} for a wait of {left} ms"
-            );
-            assert!(
-                read >= ms(left) / 2 - NAP_SLACK,
-                "{read:?} for a wait of {left} ms"
-            );
+            // Rounded up by an eighth and a tick, the read still ends in time.
+            let late = read + read / 8 + NAP_SLACK;
+            assert!(late <= ms(left), "{read:?} for a wait of {left} ms");
+            let wait = ms(left).min(NAP_MAX);
+            let want = wait - wait / 8 - NAP_SLACK;
+            assert!(read >= want / 2, "{read:?} for a wait of {left} ms");
         }
     }
 

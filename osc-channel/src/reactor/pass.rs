@@ -56,16 +56,19 @@ impl Reactor {
         let timeout = self.bounded_wait(timeout);
         std::mem::swap(&mut self.delivered_now, &mut self.delivered_before);
         self.delivered_now.clear();
-        let napped = match self.sole_reader(timeout) {
-            Some(id) => self.nap(id, timeout, sink),
-            None => None,
-        };
+        let sole = self.sole_reader(timeout);
+        // The rest of a wait in a read that timed out is waited in the poll.
+        let started = (sole.is_some() && timeout.is_some()).then(Instant::now);
+        let napped = sole.and_then(|id| self.nap(id, timeout, sink));
         let mut delivered = match napped {
-            Some(got) => got,
+            Some(n) => n.delivered,
             None => self.read_first(sink),
         };
-        if napped.is_some() {
-            // Waited in the read: no readiness to look at.
+        if let Some(n) = napped {
+            if n.timed_out {
+                let spent = started.map_or(Duration::ZERO, |s| s.elapsed());
+                self.poll_events(timeout.map(|t| t.saturating_sub(spent)))?;
+            }
         } else if delivered > 0 {
             // Served without waiting; epoll is still asked now and then.
             if self.read_first.must_poll() {
