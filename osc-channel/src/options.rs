@@ -495,13 +495,14 @@ pub struct ReactorConfig {
     /// (`machine::ReadFirstChooser`).
     pub read_first: bool,
     /// Wait in the read of the only socket the reactor watches (default true, Linux):
-    /// when one reading UDP socket, bound to a wildcard or loopback address, is all
-    /// that is in the poll (clients that only send are not), a pass that would wait
-    /// 10 ms or more waits in that socket's `recvfrom` instead of in `epoll_wait`
-    /// followed by a read: one system call per datagram instead of about two. Other
+    /// when one reading UDP socket, bound to a wildcard or loopback address and not a
+    /// broadcast or multicast receiver, is all that is in the poll (clients that only
+    /// send are not), a pass that would wait 20 ms or more waits in that socket's
+    /// `recvmmsg` instead of in `epoll_wait` followed by a read: one system call per
+    /// datagram instead of about two. The read's timeout ends before the pass's (see
+    /// `machine::nap_read_timeout`) and the pass waits the rest in the poll. Other
     /// threads end the wait with an empty datagram from a socket of the reactor's own
-    /// on the loopback, which the read drops (`machine::nap_read_timeout` says how
-    /// the wait is bounded). False always waits in the poll.
+    /// on the loopback, which the read drops. False always waits in the poll.
     pub wait_in_read: bool,
 }
 
