@@ -86,6 +86,8 @@ struct NapState {
     read_timeout: Option<std::time::Duration>,
     /// Datagrams from here are kicks, not input.
     kick_from: Option<SocketAddr>,
+    /// Whether a wait takes a batch or one datagram.
+    reads: crate::machine::NapReads,
 }
 
 impl Drop for UdpIo {
@@ -126,6 +128,12 @@ impl UdpIo {
         let target = crate::socket::kick_target(&self.socket);
         self.nap.target = Some(target);
         target
+    }
+
+    /// How this socket's waits in a read read, and where what they found is told.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn nap_reads(&mut self) -> &mut crate::machine::NapReads {
+        &mut self.nap.reads
     }
 
     /// This socket waits in the poll from now on (making it ready to wait in its read

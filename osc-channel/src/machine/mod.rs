@@ -30,7 +30,10 @@ mod udp;
 mod ws;
 
 pub use admission::{Admission, Admit};
-pub use nap::{NAP_MAX, NAP_MIN, NAP_SLACK, may_nap, nap_read_timeout};
+pub use nap::{
+    NAP_MAX, NAP_MIN, NAP_PROBE_EVERY, NAP_SINGLE_AFTER, NAP_SLACK, NapReads, may_nap,
+    nap_read_timeout,
+};
 pub use read_first::{POLL_AT_LEAST_EVERY, ReadFirst};
 pub use read_first_policy::{PROBE_WINDOWS, ReadFirstChooser, ReadFirstPolicy, WINDOW_PASSES};
 pub use receive::{PROBE_EVERY, ReadMode, ReceiveChooser};

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use super::ReadMode;
+
 /// Waits shorter than this are left to `epoll_wait`, whose timeout is precise to the
 /// microsecond: a receive timeout runs on the kernel's timer wheel, which counts
 /// scheduler ticks and rounds a long wait up by as much as an eighth of it.
@@ -64,6 +66,75 @@ pub fn nap_read_timeout(current: Option<Duration>, timeout: Option<Duration>) ->
     }
 }
 
+/// In single mode, one wait in this many takes a batch, to see whether datagrams
+/// gather again.
+pub const NAP_PROBE_EVERY: u8 = 16;
+
+/// Waits in a row that took a batch and found one datagram before reading one at a
+/// time.
+pub const NAP_SINGLE_AFTER: u8 = 4;
+
+/// Whether a wait in a read takes a batch (`recvmmsg` with `MSG_WAITFORONE`) or one
+/// datagram (`recvfrom`). When a wait finds one datagram (a request-reply exchange),
+/// the batch costs the kernel a second receive attempt that finds nothing, about a
+/// tenth of a round trip on one CPU; when datagrams gather (a stream), one call takes
+/// them all. Batches until [`NAP_SINGLE_AFTER`] of them in a row found one datagram,
+/// then reads one at a time, taking a batch every [`NAP_PROBE_EVERY`]th wait: one that
+/// finds more than one datagram goes back to batches. Waits that delivered nothing (a
+/// kick, the timeout) say nothing.
+///
+/// ```
+/// use osc_channel::machine::{NapReads, ReadMode};
+/// let mut r = NapReads::default();
+/// for _ in 0..4 {
+///     assert_eq!(r.mode(), ReadMode::Batch);
+///     r.observed(ReadMode::Batch, 1); // a reply at a time
+/// }
+/// assert_eq!(r.mode(), ReadMode::Single);
+/// let probe = (0..16).map(|_| r.mode()).position(|m| m == ReadMode::Batch);
+/// assert!(probe.is_some(), "a batch now and then");
+/// r.observed(ReadMode::Batch, 20); // a stream again
+/// assert_eq!(r.mode(), ReadMode::Batch);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct NapReads {
+    single: bool,
+    ones: u8,
+    waits: u8,
+}
+
+impl NapReads {
+    /// How the next wait reads.
+    pub fn mode(&mut self) -> ReadMode {
+        if !self.single {
+            return ReadMode::Batch;
+        }
+        self.waits = self.waits.wrapping_add(1);
+        if self.waits % NAP_PROBE_EVERY == 0 {
+            ReadMode::Batch
+        } else {
+            ReadMode::Single
+        }
+    }
+
+    /// A wait read in `mode` delivered `delivered` datagrams.
+    pub fn observed(&mut self, mode: ReadMode, delivered: usize) {
+        if mode != ReadMode::Batch || delivered == 0 {
+            return;
+        }
+        if delivered > 1 {
+            self.single = false;
+            self.ones = 0;
+        } else if !self.single {
+            self.ones += 1;
+            if self.ones >= NAP_SINGLE_AFTER {
+                self.single = true;
+                self.ones = 0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +172,40 @@ mod tests {
         }
         assert_eq!(sets, 1);
         assert!(!may_nap(Some(NAP_MIN - ms(1))));
+    }
+
+    #[test]
+    fn a_stream_goes_back_to_batches_within_a_probe_period() {
+        let mut r = NapReads::default();
+        for _ in 0..NAP_SINGLE_AFTER {
+            let m = r.mode();
+            r.observed(m, 1);
+        }
+        assert_eq!(r.mode(), ReadMode::Single);
+        // Kicks and timeouts (nothing delivered) change nothing.
+        r.observed(ReadMode::Batch, 0);
+        // A stream: single reads find one each; the probe finds many.
+        let mut waits = 0;
+        loop {
+            waits += 1;
+            let m = r.mode();
+            let got = if m == ReadMode::Batch { 32 } else { 1 };
+            r.observed(m, got);
+            if m == ReadMode::Batch {
+                break;
+            }
+        }
+        assert!(waits <= usize::from(NAP_PROBE_EVERY), "{waits}");
+        assert_eq!(r.mode(), ReadMode::Batch);
+        // A probe that finds one datagram keeps reading one at a time.
+        let mut r = NapReads::default();
+        for _ in 0..NAP_SINGLE_AFTER {
+            r.observed(ReadMode::Batch, 1);
+        }
+        for _ in 0..(3 * u32::from(NAP_PROBE_EVERY)) {
+            let m = r.mode();
+            r.observed(m, 1);
+        }
+        assert_eq!(r.mode(), ReadMode::Single);
     }
 }

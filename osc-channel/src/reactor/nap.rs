@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::Reactor;
 use super::pass::{SPIN_READERS, account_datagrams};
 use crate::channel::Kind;
+use crate::machine::ReadMode;
 use crate::{ChannelId, Received};
 
 /// What a wait in a read did.
@@ -126,12 +127,25 @@ impl Reactor {
         }
         self.kicks.naps += 1;
         let cap = self.options.max_datagrams_per_event;
-        let batch = (self.options.batch_receive > 1).then(|| {
+        let batches = self.options.batch_receive > 1;
+        let mode = if batches {
+            u.nap_reads().mode()
+        } else {
+            ReadMode::Single
+        };
+        let batch = (mode == ReadMode::Batch).then(|| {
             let slots = self.options.batch_receive;
             self.batch
                 .get_or_insert_with(|| osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE))
         });
-        let read = u.read_waiting(ChannelId(id), &ch.name, (&mut self.buf, batch), cap, sink);
+        let mut read = u.read_waiting(ChannelId(id), &ch.name, (&mut self.buf, batch), cap, sink);
+        if batches {
+            u.nap_reads().observed(mode, read.delivered);
+            // Reading one at a time by choice: a datagram behind this one ends the
+            // next wait at once (a pass that found the socket "not drained" would
+            // read it again before waiting, and find nothing most of the time).
+            read.drained |= mode == ReadMode::Single;
+        }
         // A waker sets `pending` before it kicks.
         let woken = wake.is_pending();
         wake.woke();
