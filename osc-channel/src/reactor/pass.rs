@@ -302,21 +302,15 @@ impl Reactor {
         };
         let cid = ChannelId(id);
         match &mut ch.kind {
-            Kind::Udp(u) if how == Read::Spin => {
-                let mut read = u.read(cid, &ch.name, &mut self.buf, 1, sink);
-                read.drained = true;
-                account_datagrams(
-                    ch,
-                    id,
-                    read,
-                    &mut self.delivered_now,
-                    &mut self.more_to_read,
-                )
-            }
             Kind::Udp(u) => {
-                let cap = self.options.max_datagrams_per_event;
+                let spin = how == Read::Spin;
+                let cap = if spin {
+                    1
+                } else {
+                    self.options.max_datagrams_per_event
+                };
                 #[cfg(target_os = "linux")]
-                let read = if self.options.batch_receive > 1 {
+                let mut read = if self.options.batch_receive > 1 && !spin {
                     // A read nothing announced may find the socket empty: only a batch
                     // tells "drained" without a second call that says `EAGAIN`.
                     let adaptive = self.options.adaptive_receive;
@@ -343,7 +337,9 @@ impl Reactor {
                     u.read(cid, &ch.name, &mut self.buf, cap, sink)
                 };
                 #[cfg(not(target_os = "linux"))]
-                let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
+                let mut read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
+                // A spin reads again at its next turn.
+                read.drained |= spin;
                 account_datagrams(
                     ch,
                     id,
