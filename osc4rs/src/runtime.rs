@@ -715,11 +715,6 @@ impl Osc {
         if name == LOCAL || name == ALL {
             return None;
         }
-        let (id, writer) = {
-            let channels = self.inner.channels.read();
-            let c = channels.get(name)?;
-            (c.id, c.writer.clone())
-        };
         if self
             .inner
             .engine
@@ -729,15 +724,21 @@ impl Osc {
         {
             return None;
         }
+        // The writer is used in place, under the shared lock (only opening and closing
+        // channels take it exclusively): a clone of it per send cost ten atomic
+        // increments and as many decrements.
+        let channels = self.inner.channels.read();
+        let c = channels.get(name)?;
         let counters = &self.inner.engine.counters;
         let driver = &self.inner.driver;
         let written = with_encoded(packet, &self.inner.engine.config.codec, |bytes| {
-            let now = match &writer {
+            let now = match &c.writer {
                 Some(w) => Some(w.try_send(bytes, None)),
-                None => driver.try_send_now(id, bytes),
+                None => driver.try_send_now(c.id, bytes),
             };
             now.map(|r| counters.send_result(r))
         });
+        drop(channels);
         match written {
             Ok(Some(Ok(true))) => {
                 log::trace!("send on {name}: {packet}");
