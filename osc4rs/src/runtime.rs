@@ -725,8 +725,7 @@ impl Osc {
             return None;
         }
         // The writer is used in place, under the shared lock (only opening and closing
-        // channels take it exclusively): a clone of it per send cost ten atomic
-        // increments and as many decrements.
+        // channels take it exclusively), instead of cloning its `Arc` per send.
         let channels = self.inner.channels.read();
         let c = channels.get(name)?;
         let counters = &self.inner.engine.counters;
