@@ -67,12 +67,16 @@ impl Wake {
     ///
     /// The flags are sequentially consistent, pairing with
     /// [`fall_asleep`](Self::fall_asleep): either this call sees `asleep` and kicks
-    /// the socket, or the reactor sees `pending` and does not wait.
+    /// the socket, or the reactor sees `pending` and does not wait (a load of `asleep`
+    /// that finds it down comes before the reactor's store in that order, so the
+    /// reactor's load of `pending` comes after this call's swap).
     pub(crate) fn wake(&self) {
         if self.pending.swap(true, Ordering::SeqCst) {
             return;
         }
-        if self.nap.asleep.swap(false, Ordering::SeqCst) {
+        // A load first: a wake-up that finds the reactor in the poll (the usual case)
+        // makes no second locked instruction.
+        if self.nap.asleep.load(Ordering::SeqCst) && self.nap.asleep.swap(false, Ordering::SeqCst) {
             self.kick();
         } else if let Err(e) = self.waker.wake() {
             log::warn!("reactor wake-up failed: {e}");

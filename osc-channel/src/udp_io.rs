@@ -375,31 +375,15 @@ impl UdpIo {
         cap: usize,
         sink: &mut F,
     ) -> UdpRead {
-        let kicks = self.nap.kick_from;
         #[cfg(target_os = "linux")]
-        {
+        let recv = {
             use std::os::fd::AsRawFd;
             let fd = self.socket.as_raw_fd();
-            read_from(
-                |b| osc_sys::recv_from(fd, b, false),
-                id,
-                name,
-                buf,
-                cap,
-                kicks,
-                sink,
-            )
-        }
+            move |b: &mut [u8]| osc_sys::recv_from(fd, b, false)
+        };
         #[cfg(not(target_os = "linux"))]
-        read_from(
-            |b| self.socket.recv_from(b),
-            id,
-            name,
-            buf,
-            cap,
-            kicks,
-            sink,
-        )
+        let recv = |b: &mut [u8]| self.socket.recv_from(b);
+        read_from(recv, id, name, buf, cap, self.nap.kick_from, sink)
     }
 
     /// Reads datagrams with `recvmmsg`, up to `cap` (a truncated datagram or an error
