@@ -7,7 +7,7 @@
 //! osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]]  # driver: every mode, RUNS times
 //! osc_channel_bench tcp [COUNT [RUNS]]              # driver: both framings
 //! osc_channel_bench udp-drain [BURST [CYCLES [BATCH]]]  # one process: drain cost only
-//! osc_channel_bench scale [COUNT [ROUNDS [tcp|udp]]] # CPU and memory with 1-1,000 TCP connections (and a plain loop), 1-10,000 UDP sources
+//! osc_channel_bench scale [COUNT [ROUNDS [tcp|udp]]] # CPU and memory with 1-1,000 TCP connections (and a plain loop), 1-10,000 UDP sources (and a plain loop)
 //! osc_channel_bench scale-one reactor|floor CONNS COUNT  # one TCP round (to profile)
 //! osc_channel_bench udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US
 //! osc_channel_bench udp-send MODE PORT COUNT

@@ -2,9 +2,10 @@
 //! received message with 1 to 1,000 TCP connections and 1 to 10,000 UDP sources, and
 //! the memory each idle connection or source holds.
 //!
-//! The TCP rows also measure the floor: a plain mio loop over the same sockets that
-//! only reads and cuts frames (`Floor`), so that the growth the kernel and the cache
-//! cause with many sockets is told apart from the reactor's own.
+//! Both tables also measure the floor: a plain mio loop over the same sockets that
+//! only reads (and, for TCP, cuts frames): `Floor` and `UdpFloor`. So the growth the
+//! kernel and the cache cause with many sockets or sources is told apart from the
+//! reactor's own.
 //!
 //! One thread: a turn writes 40-byte messages round-robin over the connections (32
 //! per connection) or sources (500 datagrams), then the reactor drains them; only
@@ -47,6 +48,7 @@ const PER_CONNECTION: u64 = 32;
 enum Receiver {
     Reactor(Box<Reactor>),
     Floor(Box<Floor>),
+    UdpFloor(Box<UdpFloor>),
 }
 
 impl Receiver {
@@ -77,6 +79,7 @@ impl Receiver {
                 .expect("poll");
             }
             Receiver::Floor(f) => f.pass(received),
+            Receiver::UdpFloor(f) => f.pass(received),
         }
     }
 }
@@ -250,17 +253,96 @@ fn framed(packet: &[u8]) -> Vec<u8> {
     out
 }
 
-/// One measurement with `sources` UDP senders: (CPU ns per message, KiB per source).
-fn udp_round(sources: usize, count: u64) -> (f64, f64) {
-    let mut r = Reactor::new().expect("reactor");
-    let id = r
-        .open_udp(
-            "in",
-            UdpConfig::server("127.0.0.1:0".parse().expect("addr")),
-        )
-        .expect("bind");
-    let addr: SocketAddr = r.local_addr(id).expect("addr");
-    let mut r = Receiver::Reactor(Box::new(r));
+/// The UDP floor: a plain edge-triggered mio loop over one socket that reads every
+/// datagram with `recv_from` until the socket is empty and counts it, which is all the
+/// reactor does for this bench's sink, with nothing else (no batching, limits,
+/// counters, events or per-event bound).
+struct UdpFloor {
+    poll: mio::Poll,
+    events: mio::Events,
+    socket: mio::net::UdpSocket,
+    buf: Vec<u8>,
+}
+
+impl UdpFloor {
+    fn new() -> (UdpFloor, SocketAddr) {
+        let poll = mio::Poll::new().expect("poll");
+        let mut socket = mio::net::UdpSocket::from_std(floor_socket());
+        poll.registry()
+            .register(&mut socket, mio::Token(0), mio::Interest::READABLE)
+            .expect("register");
+        let addr = socket.local_addr().expect("addr");
+        let floor = UdpFloor {
+            poll,
+            events: mio::Events::with_capacity(256),
+            socket,
+            buf: vec![0; 1 << 16],
+        };
+        (floor, addr)
+    }
+
+    fn pass(&mut self, received: &AtomicU64) {
+        if let Err(e) = self
+            .poll
+            .poll(&mut self.events, Some(Duration::from_millis(5)))
+        {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+        }
+        if self.events.is_empty() {
+            return;
+        }
+        loop {
+            match self.socket.recv_from(&mut self.buf) {
+                Ok(_) => {
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// A non-blocking UDP socket on loopback with the reactor's receive buffer (the
+/// default one holds only a few hundred small datagrams).
+fn floor_socket() -> UdpSocket {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).expect("socket");
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&addr.into()).expect("bind");
+    #[cfg(target_os = "linux")]
+    let forced = {
+        use std::os::fd::AsRawFd;
+        osc_sys::force_recv_buffer(socket.as_raw_fd(), osc_channel::DEFAULT_RECV_BUFFER).is_ok()
+    };
+    #[cfg(not(target_os = "linux"))]
+    let forced = false;
+    if !forced {
+        socket
+            .set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
+            .expect("SO_RCVBUF");
+    }
+    socket.set_nonblocking(true).expect("non-blocking");
+    socket.into()
+}
+
+/// One measurement with `sources` UDP senders of the reactor (or, if `floor`, of the
+/// plain loop): (CPU ns per message, KiB per source).
+fn udp_round(sources: usize, count: u64, floor: bool) -> (f64, f64) {
+    let (mut r, addr) = if floor {
+        let (f, addr) = UdpFloor::new();
+        (Receiver::UdpFloor(Box::new(f)), addr)
+    } else {
+        let mut r = Reactor::new().expect("reactor");
+        let id = r
+            .open_udp(
+                "in",
+                UdpConfig::server("127.0.0.1:0".parse().expect("addr")),
+            )
+            .expect("bind");
+        let addr: SocketAddr = r.local_addr(id).expect("addr");
+        (Receiver::Reactor(Box::new(r)), addr)
+    };
     let socks: Vec<UdpSocket> = (0..sources)
         .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind"))
         .collect();
@@ -303,7 +385,7 @@ fn udp_round(sources: usize, count: u64) -> (f64, f64) {
 pub(crate) fn memory(kind: &str, n: usize) {
     let per = match kind {
         "tcp" => tcp_round(n, 0, false).1,
-        _ => udp_round(n, 0).1,
+        _ => udp_round(n, 0, false).1,
     };
     println!("{per:.2}");
 }
@@ -385,17 +467,30 @@ fn tcp_table(count: u64, rounds: usize) {
     );
 }
 
-/// The UDP table: 1 to 10,000 sources.
+/// The UDP table: the reactor and the floor at 1 to 10,000 sources.
 fn udp_table(count: u64, rounds: usize) {
     println!("\nUDP sources, {count} datagrams of 40 bytes, medians of {rounds}:\n");
-    println!("| sources | receiver CPU ns/message | vs 1 source | memory per source |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "| sources | reactor CPU ns/message | vs 1 source | floor CPU ns/message | floor vs 1 source | reactor / floor | memory per source |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut base = None;
     for sources in [1usize, 10, 100, 1000, 10_000] {
-        let ns = median((0..rounds).map(|_| udp_round(sources, count).0).collect());
+        // Rounds alternate the reactor and the floor, so that both see the same noise.
+        let (mut ours, mut floor) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            ours.push(udp_round(sources, count, false).0);
+            floor.push(udp_round(sources, count, true).0);
+        }
+        let (ns, floor_ns) = (median(ours), median(floor));
         let kib = memory_median("udp", sources);
-        let b = *base.get_or_insert(ns);
-        println!("| {sources} | {ns:.0} | {:.2}x | {kib:.2} KiB |", ns / b);
+        let (b, fb) = *base.get_or_insert((ns, floor_ns));
+        println!(
+            "| {sources} | {ns:.0} | {:.2}x | {floor_ns:.0} | {:.2}x | {:.2}x | {kib:.2} KiB |",
+            ns / b,
+            floor_ns / fb,
+            ns / floor_ns
+        );
     }
     println!(
         "\nEach source added from 1,000 to 10,000: {:.2} KiB",
