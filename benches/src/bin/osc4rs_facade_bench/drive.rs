@@ -487,7 +487,7 @@ pub(crate) fn latency(rounds: usize, runs: usize, placement: &str) {
     }
     let rounds = blocks * LATENCY_BLOCK;
     println!(
-        "Round trip of one message `/ping ,i` answered by `/pong ,i` between two processes on 127.0.0.1 (both ends plain sockets, or both the facade in the same mode), from the ping's send to the end of its receive (plain) or the start of its `/pong` handler, which sends the next ping (facade; `allthreads+wait`: the application thread waits for each reply instead); `+busy`: both ends busy-poll 50 µs before blocking; {rounds} round trips per kind after 100 warm-up ones, in blocks of {LATENCY_BLOCK} that the kinds take in turn; medians over {runs} runs{}:\n",
+        "Round trip of one message `/ping ,i` answered by `/pong ,i` between two processes on 127.0.0.1 (both ends plain sockets, or both the facade in the same mode), from building the `/ping` (message built, encoded, written) to the end of the reply's receive and decode (plain) or the start of the `/pong` handler, which builds and sends the next ping (facade; `allthreads+wait`: the application thread waits for each reply instead); `+busy`: both ends busy-poll 50 µs before blocking; {rounds} round trips per kind after 100 warm-up ones, in blocks of {LATENCY_BLOCK} that the kinds take in turn; medians over {runs} runs{}:\n",
         match placement {
             "split" => ", pings on CPU 0 and pongs on CPU 1",
             "same" => ", both ends on CPU 0",

@@ -87,8 +87,8 @@ fn ping_message(r: usize) -> Message {
 /// The driver starts every pair at once and gives them blocks in turn, so a change in
 /// the machine's state during the run touches every kind alike.
 ///
-/// A round trip is the time from sending a `/ping` to the end that handles the `/pong`:
-/// the plain loop's `recv_from` and decode, or the facade's `/pong` handler, which
+/// A round trip is the time from building and sending a `/ping` to the end that handles
+/// the `/pong`: the plain loop's `recv_from` and decode, or the facade's `/pong` handler, which
 /// sends the next `/ping` itself (a rally). With `allthreads+wait` the handler instead
 /// wakes the application thread, which waits for each reply and sends the next ping: one
 /// more thread wake-up per round trip, which is what that application pays for waiting
@@ -128,20 +128,24 @@ fn ping_epoll(kind: &str) {
     });
 }
 
-/// The plain pings' loop: `hop` sends each encoded `/ping` and receives the reply into
-/// the buffer (returning its length), which is then decoded; each round trip is timed.
+/// The plain pings' loop: each round trip builds a `/ping` and encodes it into a
+/// reused buffer, then `hop` sends it and receives the reply into the other buffer
+/// (returning its length), which is then decoded. The timing starts before the
+/// message is built, as the facade ping's does (its `/pong` handler builds and sends
+/// the next `/ping` after taking the time), so both sides time the same work.
 fn ping_loop(kind: &str, mut hop: impl FnMut(&[u8], &mut [u8]) -> usize) {
     let mut buf = vec![0u8; 1 << 16];
+    let mut out = vec![0u8; 1 << 16];
     let mut r = 0;
     obey(kind, |n| {
         (0..n)
             .map(|_| {
-                let bytes = osc_codec::Packet::from(ping_message(r))
-                    .to_bytes()
+                let t0 = Instant::now();
+                let len = osc_codec::Packet::from(ping_message(r))
+                    .encode_into(&mut out)
                     .expect("encode");
                 r += 1;
-                let t0 = Instant::now();
-                let n = hop(&bytes, &mut buf);
+                let n = hop(out.get(..len).unwrap_or_default(), &mut buf);
                 let _ = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default());
                 t0.elapsed()
             })
