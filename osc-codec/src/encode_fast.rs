@@ -243,16 +243,18 @@ fn copy_str<const ADDR: bool>(slot: &mut [u8], s: &[u8]) -> Option<()> {
     };
     let mut bad = 0;
     let mut rest = slot;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let c = <[u8; 8]>::try_from(c).ok()?;
-        bad |= check(u64::from_le_bytes(c));
+    // A plain loop: an iterator over the chunks is unrolled and given a set-up that
+    // costs more than the one or two words of most addresses and strings.
+    let mut left = s;
+    while let Some((c, more)) = left.split_first_chunk::<8>() {
+        bad |= check(u64::from_le_bytes(*c));
         let (d, tail) = rest.split_first_chunk_mut::<8>()?;
-        *d = c;
+        *d = *c;
         rest = tail;
+        left = more;
     }
     // The last 1 to 7 bytes, then the NUL and padding: 4 or 8 bytes of the slot.
-    let r = chunks.remainder().len();
+    let r = left.len();
     let w = tail_word(s, r);
     // Bytes past the string take no part in the check.
     bad |= check(w | ((LO * 0x41) << (8 * r)));
