@@ -71,19 +71,11 @@ impl Reactor {
         sole
     }
 
+    /// The one channel in the poll, when it is a UDP socket with nothing queued.
     fn find_sole_reader(&self) -> Option<u64> {
-        let mut sole = None;
-        for &id in &self.datagram_ids {
-            let ch = self.channels.get(&id)?;
-            if !ch.kind.in_poll() {
-                continue;
-            }
-            match &ch.kind {
-                Kind::Udp(u) if sole.is_none() && u.queued() == 0 => sole = Some(id),
-                _ => return None,
-            }
-        }
-        sole
+        self.datagrams()
+            .filter(|d| d.in_poll == 1)
+            .and_then(|d| d.udp_reader)
     }
 
     /// Waits up to about `timeout` in the read of channel `id` (from
@@ -344,6 +336,43 @@ mod tests {
             .poll(Some(Duration::from_millis(2)), |_| {})
             .unwrap();
         assert_eq!(reactor.naps(), 1);
+    }
+
+    #[test]
+    fn the_datagram_channels_are_seen_in_one_walk() {
+        let mut reactor = Reactor::new().unwrap();
+        let none = reactor.datagrams().unwrap();
+        assert_eq!((none.in_poll, none.queued, none.udp_reader), (0, 0, None));
+        assert!(reactor.polls_only_the_waker());
+        // A client that only sends stays out of the poll.
+        let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let out = UdpConfig::client(sink.local_addr().unwrap());
+        reactor.open_udp("out", out).unwrap();
+        let d = reactor.datagrams().unwrap();
+        assert_eq!((d.in_poll, d.udp_reader), (0, None));
+        assert!(reactor.polls_only_the_waker() && reactor.only_datagrams_without_output());
+        // A server reads: it is the one reader.
+        let id = reactor
+            .open_udp("in", UdpConfig::server("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        let d = reactor.datagrams().unwrap();
+        assert_eq!((d.in_poll, d.udp_reader), (1, Some(id.0)));
+        assert_eq!(reactor.find_sole_reader(), Some(id.0));
+        assert!(!reactor.polls_only_the_waker());
+        // A second reader: no sole reader.
+        reactor
+            .open_udp("in2", UdpConfig::server("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        assert_eq!(reactor.datagrams().unwrap().in_poll, 2);
+        assert_eq!(reactor.find_sole_reader(), None);
+        // A stream channel: the answer is "not only datagrams", without a walk.
+        let cfg = TcpServerConfig {
+            bind: Some("127.0.0.1:0".parse().unwrap()),
+            ..Default::default()
+        };
+        reactor.open_tcp_server("tcp", cfg).unwrap();
+        assert!(reactor.datagrams().is_none());
+        assert!(!reactor.polls_only_the_waker() && !reactor.only_datagrams_without_output());
     }
 
     #[test]

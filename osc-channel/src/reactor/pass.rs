@@ -40,6 +40,17 @@ const READ_FIRST_CHANNELS: usize = 8;
 /// Busy polling reads the datagram channels itself when there are at most this many.
 pub(super) const SPIN_READERS: usize = 8;
 
+/// What [`Reactor::datagrams`] sees of the datagram channels.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Datagrams {
+    /// The channels in the poll (reading, or with datagrams queued to write).
+    pub(super) in_poll: usize,
+    /// The datagrams queued to write, on all of them.
+    pub(super) queued: usize,
+    /// The first channel in the poll when it is a UDP socket with nothing queued.
+    pub(super) udp_reader: Option<u64>,
+}
+
 /// How soon a server tries `accept` again after it failed (out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 use crate::stream_io::{StreamIo, UNIX_PEER, source};
@@ -268,31 +279,46 @@ impl Reactor {
         }
     }
 
+    /// The datagram channels, looked at once, when they are all the channels there
+    /// are and at most a few ([`SPIN_READERS`]); `None` otherwise (without looking
+    /// at them). Busy polling, the idle check and the wait in a read each ask one
+    /// question of it.
+    pub(super) fn datagrams(&self) -> Option<Datagrams> {
+        if self.channels.len() != self.datagram_ids.len() || self.datagram_ids.len() > SPIN_READERS
+        {
+            return None;
+        }
+        let mut d = Datagrams::default();
+        for id in &self.datagram_ids {
+            let Some(ch) = self.channels.get(id) else {
+                continue;
+            };
+            let (queued, udp) = match &ch.kind {
+                Kind::Udp(u) => (u.queued(), true),
+                Kind::UnixDatagram(u) => (u.queued(), false),
+                _ => return None,
+            };
+            d.queued += queued;
+            if ch.kind.in_poll() {
+                d.in_poll += 1;
+                if d.in_poll == 1 && udp && queued == 0 {
+                    d.udp_reader = Some(*id);
+                }
+            }
+        }
+        Some(d)
+    }
+
     /// Whether every channel is a datagram socket with nothing queued to write: the
-    /// poll can then report nothing but their input and the waker. Answers "no"
-    /// without looking when there are more than a few channels.
-    fn only_datagrams_without_output(&self) -> bool {
-        self.channels.len() == self.datagram_ids.len()
-            && self.datagram_ids.len() <= SPIN_READERS
-            && self.datagram_ids.iter().all(|id| {
-                self.channels.get(id).is_none_or(|c| match &c.kind {
-                    Kind::Udp(u) => u.queued() == 0,
-                    Kind::UnixDatagram(u) => u.queued() == 0,
-                    _ => false,
-                })
-            })
+    /// poll can then report nothing but their input and the waker.
+    pub(super) fn only_datagrams_without_output(&self) -> bool {
+        self.datagrams().is_some_and(|d| d.queued == 0)
     }
 
     /// Whether the waker is the poll's only source: every channel is a datagram socket
-    /// that is out of the poll (it does not read, and has nothing queued). Answers
-    /// "no" without looking when there are more than a few channels.
+    /// that is out of the poll (it does not read, and has nothing queued).
     pub(super) fn polls_only_the_waker(&self) -> bool {
-        self.channels.len() == self.datagram_ids.len()
-            && self.datagram_ids.len() <= SPIN_READERS
-            && self
-                .datagram_ids
-                .iter()
-                .all(|id| self.channels.get(id).is_none_or(|c| !c.kind.in_poll()))
+        self.datagrams().is_some_and(|d| d.in_poll == 0)
     }
 
     /// Handles a readable event; returns the packets delivered.
