@@ -327,7 +327,9 @@ impl Reactor {
             return 0;
         };
         let cid = ChannelId(id);
-        match &mut ch.kind {
+        // Streams and listeners are handled in their arms; datagram sockets give
+        // their read to `account_datagrams` after the match.
+        let read = match &mut ch.kind {
             Kind::Udp(u) => {
                 let spin = how == Read::Spin;
                 let cap = if spin {
@@ -366,28 +368,15 @@ impl Reactor {
                 let mut read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
                 // A spin reads again at its next turn.
                 read.drained |= spin;
-                account_datagrams(
-                    ch,
-                    id,
-                    read,
-                    &mut self.delivered_now,
-                    &mut self.more_to_read,
-                )
+                read
             }
             Kind::UnixDatagram(u) => {
                 let cap = self.options.max_datagrams_per_event;
-                let read = u.read(cid, &ch.name, &mut self.buf, cap, sink);
-                account_datagrams(
-                    ch,
-                    id,
-                    read,
-                    &mut self.delivered_now,
-                    &mut self.more_to_read,
-                )
+                u.read(cid, &ch.name, &mut self.buf, cap, sink)
             }
             Kind::Listener { .. } => {
                 self.accept_all(id);
-                0
+                return 0;
             }
             Kind::Conn { io, .. } | Kind::Client { io: Some(io), .. } => {
                 let bytes = self.options.max_stream_bytes_per_event;
@@ -452,10 +441,18 @@ impl Reactor {
                 } else {
                     self.arm(id);
                 }
-                read.deframed.packets
+                return read.deframed.packets;
             }
-            Kind::Client { io: None, .. } => 0,
-        }
+            Kind::Client { io: None, .. } => return 0,
+        };
+        // A datagram socket's read: counted, its cut datagrams reported.
+        account_datagrams(
+            ch,
+            id,
+            read,
+            &mut self.delivered_now,
+            &mut self.more_to_read,
+        )
     }
 
     /// Handles a writable event: finishes a client's connect, flushes queues.
