@@ -241,13 +241,15 @@ fn copy_str<const ADDR: bool>(slot: &mut [u8], s: &[u8]) -> Option<()> {
     let check = |w: u64| {
         if ADDR { address_bad(w) } else { zero_bytes(w) }
     };
-    let mut bad = 0;
     let mut rest = slot;
-    // A plain loop: an iterator over the chunks is unrolled and given a set-up that
-    // costs more than the one or two words of most addresses and strings.
+    // A loop that leaves at the first bad word: its trip count is not known up front,
+    // so the compiler does not unroll it behind a set-up that costs more than the one
+    // or two words of most addresses and strings.
     let mut left = s;
     while let Some((c, more)) = left.split_first_chunk::<8>() {
-        bad |= check(u64::from_le_bytes(*c));
+        if check(u64::from_le_bytes(*c)) != 0 {
+            return None;
+        }
         let (d, tail) = rest.split_first_chunk_mut::<8>()?;
         *d = *c;
         rest = tail;
@@ -257,7 +259,7 @@ fn copy_str<const ADDR: bool>(slot: &mut [u8], s: &[u8]) -> Option<()> {
     let r = left.len();
     let w = tail_word(s, r);
     // Bytes past the string take no part in the check.
-    bad |= check(w | ((LO * 0x41) << (8 * r)));
+    let bad = check(w | ((LO * 0x41) << (8 * r)));
     let bytes = w.to_le_bytes();
     if let Ok(d) = <&mut [u8; 8]>::try_from(&mut *rest) {
         *d = bytes;
