@@ -42,7 +42,8 @@ pub(crate) fn open_socket(
         .set_reuse_port(cfg.reuse_port)
         .map_err(io_err("SO_REUSEPORT"))?;
     if let Some(size) = cfg.recv_buffer {
-        set_recv_buffer(&socket, size).map_err(io_err("SO_RCVBUF"))?;
+        osc_sys::set_recv_buffer(socket2::SockRef::from(&socket), size)
+            .map_err(io_err("SO_RCVBUF"))?;
     }
     if let Some(size) = cfg.send_buffer {
         socket
@@ -85,17 +86,6 @@ pub(crate) fn open_socket(
     }
     let std_socket: std::net::UdpSocket = socket.into();
     Ok((mio::net::UdpSocket::from_std(std_socket), info))
-}
-
-fn set_recv_buffer(socket: &Socket, size: usize) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        if osc_sys::force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
-            return Ok(());
-        }
-    }
-    socket.set_recv_buffer_size(size)
 }
 
 fn configure_multicast(socket: &Socket, m: &crate::Multicast, join: bool) -> io::Result<()> {

@@ -53,6 +53,31 @@ pub fn force_recv_buffer(_fd: i32, _size: usize) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
+/// Gives a socket a receive buffer of `size` bytes: [`force_recv_buffer`] where the
+/// process may (root or `CAP_NET_ADMIN` on Linux), else `SO_RCVBUF`, which the kernel
+/// caps at `net.core.rmem_max`. The reactors and the benches' plain baselines use it,
+/// so that both get the same buffer.
+///
+/// ```
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// osc_sys::set_recv_buffer(socket2::SockRef::from(&socket), 1 << 20)?;
+/// assert!(socket2::SockRef::from(&socket).recv_buffer_size()? > 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// The `SO_RCVBUF` refusal, when the forced size was not allowed either.
+pub fn set_recv_buffer(socket: socket2::SockRef<'_>, size: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
+            return Ok(());
+        }
+    }
+    socket.set_recv_buffer_size(size)
+}
+
 /// The CPU time this process has used so far, all its threads together
 /// (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`), or `None` where it cannot be read. The
 /// reactor compares the cost of two ways of working with it; it costs a system call.

@@ -189,11 +189,7 @@ impl OscSocket {
 /// Asks for a receive buffer of `size` bytes: forced as root, else as large as the
 /// kernel allows. A refusal is logged; the socket works with its default.
 fn grow_recv_buffer(socket: &UdpSocket, size: usize) {
-    use std::os::fd::AsRawFd;
-    if osc_sys::force_recv_buffer(socket.as_raw_fd(), size).is_ok() {
-        return;
-    }
-    if let Err(e) = socket2::SockRef::from(socket).set_recv_buffer_size(size) {
+    if let Err(e) = osc_sys::set_recv_buffer(socket2::SockRef::from(socket), size) {
         log::debug!("osc4rs-tokio: receive buffer of {size} bytes refused: {e}");
     }
 }

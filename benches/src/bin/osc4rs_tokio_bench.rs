@@ -27,12 +27,11 @@ use osc_codec::{Message, Packet, PacketRef};
 /// that every receiver gets the same chance and CPU per message is compared on the
 /// same traffic, not on what one of them lost.
 fn bound_socket() -> UdpSocket {
-    use std::os::fd::AsRawFd;
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    if osc_sys::force_recv_buffer(sock.as_raw_fd(), osc4rs_tokio::DEFAULT_RECV_BUFFER).is_err() {
-        let _ =
-            socket2::SockRef::from(&sock).set_recv_buffer_size(osc4rs_tokio::DEFAULT_RECV_BUFFER);
-    }
+    let _ = osc_sys::set_recv_buffer(
+        socket2::SockRef::from(&sock),
+        osc4rs_tokio::DEFAULT_RECV_BUFFER,
+    );
     sock
 }
 

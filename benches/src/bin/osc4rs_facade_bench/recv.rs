@@ -105,8 +105,11 @@ fn baseline_socket() -> UdpSocket {
         Some(socket2::Protocol::UDP),
     )
     .expect("socket");
-    sock.set_recv_buffer_size(osc4rs::channel::DEFAULT_RECV_BUFFER)
-        .expect("SO_RCVBUF");
+    osc_sys::set_recv_buffer(
+        socket2::SockRef::from(&sock),
+        osc4rs::channel::DEFAULT_RECV_BUFFER,
+    )
+    .expect("SO_RCVBUF");
     sock.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .expect("bind");
     sock.into()

@@ -310,18 +310,11 @@ fn floor_socket() -> UdpSocket {
         socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).expect("socket");
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
     socket.bind(&addr.into()).expect("bind");
-    #[cfg(target_os = "linux")]
-    let forced = {
-        use std::os::fd::AsRawFd;
-        osc_sys::force_recv_buffer(socket.as_raw_fd(), osc_channel::DEFAULT_RECV_BUFFER).is_ok()
-    };
-    #[cfg(not(target_os = "linux"))]
-    let forced = false;
-    if !forced {
-        socket
-            .set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
-            .expect("SO_RCVBUF");
-    }
+    osc_sys::set_recv_buffer(
+        socket2::SockRef::from(&socket),
+        osc_channel::DEFAULT_RECV_BUFFER,
+    )
+    .expect("SO_RCVBUF");
     socket.set_nonblocking(true).expect("non-blocking");
     socket.into()
 }

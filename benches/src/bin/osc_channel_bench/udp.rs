@@ -74,8 +74,11 @@ pub(crate) fn plain_socket(bind: SocketAddr, big_buffer: bool) -> (UdpSocket, us
     )
     .expect("socket");
     if big_buffer {
-        sock.set_recv_buffer_size(osc_channel::DEFAULT_RECV_BUFFER)
-            .expect("SO_RCVBUF");
+        osc_sys::set_recv_buffer(
+            socket2::SockRef::from(&sock),
+            osc_channel::DEFAULT_RECV_BUFFER,
+        )
+        .expect("SO_RCVBUF");
     }
     sock.bind(&bind.into()).expect("bind");
     let rcvbuf = sock.recv_buffer_size().unwrap_or(0);
