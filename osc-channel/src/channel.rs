@@ -63,6 +63,15 @@ impl Kind {
             _ => true,
         }
     }
+
+    /// Whether this is a datagram socket that reads (busy polling reads it itself).
+    pub(crate) fn reads_datagrams(&self) -> bool {
+        match self {
+            Kind::Udp(u) => u.reads(),
+            Kind::UnixDatagram(u) => u.reads(),
+            _ => false,
+        }
+    }
 }
 
 impl Channel {

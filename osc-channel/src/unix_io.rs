@@ -62,6 +62,11 @@ impl UnixDatagramIo {
         self.machine.queued()
     }
 
+    /// Whether the channel reads (a send-only client does not).
+    pub(crate) fn reads(&self) -> bool {
+        self.machine.wants_read()
+    }
+
     /// Registers the socket for what it needs now, when that changed: readable when the
     /// channel reads, writable only while datagrams wait in its queue
     /// (see `interest::datagram_interest`).

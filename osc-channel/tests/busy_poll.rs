@@ -171,3 +171,28 @@ fn a_wake_up_ends_a_spin_over_datagram_sockets_alone() {
     }
     assert_eq!(got, 3);
 }
+
+#[test]
+fn a_spinning_pass_leaves_a_send_only_socket_alone() {
+    // A client that does not read is out of the poll, so a reactor that waits in
+    // epoll never reads it: the spin must not either (nor spend a `recvfrom` on it
+    // each turn).
+    let mut r = spinning();
+    let rx = UdpSocket::bind(local(0)).unwrap();
+    let out = r
+        .open_udp("out", UdpConfig::client(rx.local_addr().unwrap()))
+        .unwrap();
+    let inbound = r.open_udp("in", UdpConfig::server(local(0))).unwrap();
+    let to_in = r.local_addr(inbound).unwrap();
+    // The client's first send gives its socket a port a stray datagram can reach.
+    r.send(out, Arc::from(&b"/hello\0\0,\0\0\0"[..]), None)
+        .unwrap();
+    let mut buf = [0u8; 64];
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (_, from) = rx.recv_from(&mut buf).unwrap();
+    rx.send_to(b"/stray\0\0,\0\0\0", from).unwrap();
+    let peer = UdpSocket::bind(local(0)).unwrap();
+    peer.send_to(b"/in\0,\0\0\0", to_in).unwrap();
+    let got = common::settle(&mut r, Duration::from_millis(300));
+    assert_eq!(names(&got), ["in"]);
+}

@@ -51,6 +51,23 @@ pub(super) struct Datagrams {
     pub(super) udp_reader: Option<u64>,
 }
 
+/// The channels busy polling reads ([`Reactor::spin_readers`]), kept on the stack.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct SpinReaders {
+    ids: [u64; SPIN_READERS],
+    len: usize,
+}
+
+impl SpinReaders {
+    pub(super) fn ids(&self) -> &[u64] {
+        self.ids.get(..self.len).unwrap_or_default()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// How soon a server tries `accept` again after it failed (out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 use crate::stream_io::{StreamIo, UNIX_PEER, source};
@@ -213,10 +230,11 @@ impl Reactor {
             // and the waker, the waker's flag answers what `epoll_wait` would.
             let quiet = !self.datagram_ids.is_empty() && self.only_datagrams_without_output();
             let how = if quiet { Read::Spin } else { Read::Unprompted };
-            // Reading never opens or closes a channel: the list is given back intact.
-            let readers = std::mem::take(&mut self.datagram_ids);
-            // With more datagram channels than that, epoll alone is asked.
-            let direct = readers.len() <= SPIN_READERS;
+            let (readers, direct) = match self.spin_readers() {
+                Some(r) => (r, true),
+                // More than SPIN_READERS: epoll alone is asked.
+                None => (SpinReaders::default(), false),
+            };
             let mut turn = 0usize;
             let found = loop {
                 let look = turn % SPIN_POLL_EVERY == 0;
@@ -236,6 +254,7 @@ impl Reactor {
                     }
                 } else {
                     let got: usize = readers
+                        .ids()
                         .iter()
                         .map(|&id| self.on_readable(id, how, sink))
                         .sum();
@@ -252,7 +271,6 @@ impl Reactor {
                 }
                 std::hint::spin_loop();
             };
-            self.datagram_ids = readers;
             if let Some(delivered) = found? {
                 return Ok(delivered);
             }
@@ -307,6 +325,24 @@ impl Reactor {
             }
         }
         Some(d)
+    }
+
+    /// The datagram channels that read, which busy polling reads itself; `None` when
+    /// there are more than [`SPIN_READERS`]. A send-only channel is left alone: its
+    /// socket is not read when the reactor waits in `epoll` either.
+    pub(super) fn spin_readers(&self) -> Option<SpinReaders> {
+        let mut r = SpinReaders::default();
+        for id in &self.datagram_ids {
+            if self
+                .channels
+                .get(id)
+                .is_some_and(|c| c.kind.reads_datagrams())
+            {
+                *r.ids.get_mut(r.len)? = *id;
+                r.len += 1;
+            }
+        }
+        Some(r)
     }
 
     /// Whether every channel is a datagram socket with nothing queued to write: the
