@@ -231,3 +231,34 @@ fn sends_to_closed_ports_do_not_break_the_channel() {
     let got = collect(&mut r, 1);
     assert_eq!(got[0].data, pkt("/still/here").to_vec());
 }
+
+#[test]
+fn a_reactor_with_a_send_queued_by_a_handle_is_not_idle() {
+    // `is_idle` lets a loop skip passes that would find nothing: a send or a request
+    // that another thread queued must keep it from saying so until a pass runs it.
+    let mut r = Reactor::new().unwrap();
+    let rx = UdpSocket::bind(local(0)).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let out = r
+        .open_udp("out", UdpConfig::client(rx.local_addr().unwrap()))
+        .unwrap();
+    assert!(r.is_idle());
+    r.handle().send(out, pkt("/queued"), None).unwrap();
+    assert!(!r.is_idle());
+    r.poll(Some(Duration::ZERO), |_| {}).unwrap();
+    assert!(r.is_idle());
+    let mut buf = [0u8; 64];
+    let n = rx.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &pkt("/queued")[..]);
+    // A request (here a close) waits for a pass too.
+    let handle = r.handle();
+    let closer = std::thread::spawn(move || handle.close(out));
+    while r.is_idle() {
+        std::thread::yield_now();
+    }
+    while !closer.is_finished() {
+        r.poll(Some(Duration::from_millis(10)), |_| {}).unwrap();
+    }
+    closer.join().unwrap().unwrap();
+    assert!(r.is_idle());
+}

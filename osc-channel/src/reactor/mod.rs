@@ -245,8 +245,8 @@ impl Reactor {
         self.more_to_read.is_empty()
             && self.timers.is_empty()
             && self.flush_waiters.is_empty()
-            && self.sends.is_empty()
-            && self.control.is_empty()
+            && !self.handle.send_queue().queued().is_raised()
+            && !self.handle.control_queued().is_raised()
             && self.polls_only_the_waker()
     }
 
