@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::{Packet, PacketRef, TimeTag};
@@ -350,12 +350,17 @@ impl<'a> Sink<'a> {
 /// The longest an I/O thread's pass waits (it also wakes for commands and sends).
 pub(crate) const IO_PASS: Duration = Duration::from_secs(1);
 
-/// One reactor pass of an I/O thread; an error is logged and slows the loop down.
+/// How long an I/O thread pauses after a pass that failed, so that a lasting failure
+/// does not spin.
+const IO_ERROR_PAUSE: Duration = Duration::from_millis(10);
+
+/// One reactor pass of an I/O thread; an error is logged and followed by a pause (the
+/// clock is not read: a pass costs a few hundred instructions, a clock read about a
+/// hundred).
 pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &mut Sink<'_>) {
-    let started = Instant::now();
     if let Err(e) = reactor.poll(timeout, |p| sink.packet(p)) {
         log::error!("I/O thread: {e}");
-        std::thread::sleep(Duration::from_millis(10).saturating_sub(started.elapsed()));
+        std::thread::sleep(IO_ERROR_PAUSE);
     }
 }
 
