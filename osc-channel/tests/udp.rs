@@ -262,3 +262,29 @@ fn a_reactor_with_a_send_queued_by_a_handle_is_not_idle() {
     closer.join().unwrap().unwrap();
     assert!(r.is_idle());
 }
+
+#[test]
+fn idle_follows_the_channels_that_replace_each_other() {
+    // `is_idle` keeps its answer about the poll while no socket registration and no
+    // number of channels changed: a channel closed and another opened in its place
+    // must still be seen.
+    let mut r = Reactor::new().unwrap();
+    let sink = UdpSocket::bind(local(0)).unwrap();
+    let out = r
+        .open_udp("out", UdpConfig::client(sink.local_addr().unwrap()))
+        .unwrap();
+    assert!(r.is_idle());
+    r.close(out).unwrap();
+    let server = r
+        .open_tcp_server("tcp", osc_channel::TcpServerConfig::new(local(0)))
+        .unwrap();
+    assert!(!r.is_idle(), "a TCP server in place of the client");
+    r.close(server).unwrap();
+    let out = r
+        .open_udp("out2", UdpConfig::client(sink.local_addr().unwrap()))
+        .unwrap();
+    assert!(r.is_idle());
+    r.close(out).unwrap();
+    r.open_udp("in", UdpConfig::server(local(0))).unwrap();
+    assert!(!r.is_idle(), "a reading socket in place of the client");
+}

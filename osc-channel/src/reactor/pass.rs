@@ -352,9 +352,23 @@ impl Reactor {
     }
 
     /// Whether the waker is the poll's only source: every channel is a datagram socket
-    /// that is out of the poll (it does not read, and has nothing queued).
+    /// that is out of the poll (it does not read, and has nothing queued). Worked out
+    /// again only when a datagram socket's registration or the number of channels
+    /// changed.
     pub(super) fn polls_only_the_waker(&self) -> bool {
-        self.datagrams().is_some_and(|d| d.in_poll == 0)
+        if self.channels.len() != self.datagram_ids.len() {
+            // Another kind of channel (its registrations are not counted): "no".
+            return false;
+        }
+        let now = (crate::interest::changes(), self.channels.len());
+        if let Some((seen, answer)) = self.only_the_waker.get() {
+            if seen == now {
+                return answer;
+            }
+        }
+        let answer = self.datagrams().is_some_and(|d| d.in_poll == 0);
+        self.only_the_waker.set(Some((now, answer)));
+        answer
     }
 
     /// Handles a readable event; returns the packets delivered.
