@@ -488,6 +488,57 @@ impl Dispatcher {
         s
     }
 
+    /// Runs `f` (which dispatches); every method its dispatches of messages from this
+    /// thread select runs in this thread at once, the worker pool's methods too, as in
+    /// a dispatcher without a pool: no job is made, boxed or queued for them. For a
+    /// thread that would run the jobs itself anyway ([`caller_runs`](Self::caller_runs))
+    /// and has nothing that a slow handler could hold back (one message read): the
+    /// handlers run in the same thread and order, for less work. Bundles still go to
+    /// the pool's bundle lane, which keeps them in order. Scopes nest; the
+    /// dispatcher's other threads are not affected.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Executor};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let mut cfg = DispatcherConfig::default();
+    /// cfg.default_executor = Executor::Pool;
+    /// let d = Dispatcher::new(cfg);
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = Arc::clone(&seen);
+    /// d.register("/a", move |_m: &Message| {
+    ///     s.lock().unwrap().push(std::thread::current().id());
+    /// })?;
+    /// let now = TimeTag::now();
+    /// d.runs_here(|| {
+    ///     d.dispatch_packet(Message::new("/a").into(), Context::new(now), now)?;
+    ///     // Already run, before the scope ends.
+    ///     assert_eq!(*seen.lock().unwrap(), [std::thread::current().id()]);
+    ///     Ok::<(), osc_dispatch::DispatchError>(())
+    /// })?;
+    /// assert_eq!(d.stats().handler_calls, 1);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn runs_here<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _here = Here::enter(self.id());
+        f()
+    }
+
+    /// The pool the methods selected by a message's dispatch from this thread run on:
+    /// `None` inside [`runs_here`](Self::runs_here) (they run inline).
+    fn dispatch_pool(&self) -> Option<&WorkerPool> {
+        if HERE.get() == self.id() {
+            return None;
+        }
+        self.pool()
+    }
+
+    /// This dispatcher's address, which names it in [`HERE`].
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
     /// Runs `f` (which dispatches); the pool jobs it submits from this thread run in
     /// this thread when `f` returns, unless [`release_deferred`](Self::release_deferred)
     /// hands them to the workers first (see [`WorkerPool::caller_runs`]). Without a
@@ -636,7 +687,7 @@ impl Dispatcher {
         let mut methods = Methods::new();
         self.resolve(&msg.address, &mut methods);
         let pool = if methods.iter().any(|m| m.on_pool) {
-            self.pool()
+            self.dispatch_pool()
         } else {
             None
         };
@@ -1034,6 +1085,28 @@ fn submit_bundle(shared: &Arc<ExecState>, pool: &WorkerPool, calls: Vec<Call>) {
     }
 }
 
+thread_local! {
+    /// Inside [`Dispatcher::runs_here`]: the dispatcher (its address) whose selected
+    /// methods run inline in this thread; 0 outside.
+    static HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A [`Dispatcher::runs_here`] scope: gives the outer scope back when it ends, also
+/// when its closure panics.
+struct Here(usize);
+
+impl Here {
+    fn enter(id: usize) -> Here {
+        Here(HERE.replace(id))
+    }
+}
+
+impl Drop for Here {
+    fn drop(&mut self) {
+        HERE.set(self.0);
+    }
+}
+
 /// Messages dispatched in a row with one look at the registered methods: see
 /// [`Dispatcher::batch`]. What they count is added to the dispatcher's stats when the
 /// batch is dropped. A method removed while a batch holds the table it was in is
@@ -1068,7 +1141,7 @@ impl DispatchBatch<'_> {
             self.matched += 1;
         }
         let pool = if methods.iter().any(|m| m.on_pool) {
-            d.pool()
+            d.dispatch_pool()
         } else {
             None
         };

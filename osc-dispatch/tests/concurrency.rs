@@ -331,3 +331,52 @@ fn inline_and_pool_methods_each_get_the_message_in_any_order() {
         ]
     );
 }
+
+#[test]
+fn runs_here_runs_pool_methods_inline_and_ends_with_its_scope() {
+    let d = pooled(2, 64);
+    let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let t = Arc::clone(&threads);
+    d.register("/p", move |_m: &Message| {
+        t.lock().unwrap().push(std::thread::current().id());
+    })
+    .unwrap();
+    let here = std::thread::current().id();
+    let seen = || {
+        threads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&t| t == here)
+            .count()
+    };
+    // Inside the scope: the pool method runs at once, here, from a view dispatch too.
+    d.runs_here(|| {
+        send(&d, "/p");
+        assert_eq!(seen(), 1);
+        let bytes = Message::new("/p").to_bytes().unwrap();
+        let osc_codec::PacketRef::Message(v) = osc_codec::decode(&bytes).unwrap() else {
+            unreachable!()
+        };
+        d.dispatch_message_ref(&v, &Context::new(T0)).unwrap();
+        assert_eq!(seen(), 2);
+    });
+    // A panic inside leaves the scope too.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        d.runs_here(|| panic!("inside"));
+    }));
+    assert!(unwound.is_err());
+    // Outside: the pool's workers run it again.
+    send(&d, "/p");
+    wait_for(|| threads.lock().unwrap().len() == 3);
+    assert_ne!(threads.lock().unwrap()[2], here);
+    // A bundle keeps to the pool's bundle lane (which keeps bundles in order), even
+    // inside a scope.
+    d.runs_here(|| {
+        let bundle = osc_codec::Bundle::new(TimeTag::IMMEDIATELY).add(Message::new("/p"));
+        d.dispatch_packet(bundle.into(), Context::new(T0), T0)
+            .unwrap();
+    });
+    wait_for(|| threads.lock().unwrap().len() == 4);
+    assert_ne!(threads.lock().unwrap()[3], here);
+}
