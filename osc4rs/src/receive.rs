@@ -63,6 +63,17 @@ impl Batch {
         self.items.len()
     }
 
+    /// Whether the batch holds one message and nothing else (no bundle).
+    pub(crate) fn is_one_message(&self) -> bool {
+        match self.items.as_slice() {
+            [one] => matches!(
+                one.item,
+                Item::Span { .. } | Item::Decoded(Packet::Message(_))
+            ),
+            _ => false,
+        }
+    }
+
     /// Moves the packets of `other` after this batch's, leaving `other` empty: a swap
     /// when this one is empty (nothing copied; the two batches trade their capacity),
     /// else the bytes of `other`'s arena are appended to this one's.

@@ -148,19 +148,31 @@ impl Crew {
     /// Dispatches what a pass read, then the bundles that are due. The pool jobs run
     /// in this thread (unless the other I/O thread hands them to the workers), or, if
     /// the other I/O thread is running jobs already, on the workers: one thread must
-    /// stay free to read.
+    /// stay free to read. A pass that read one message runs its methods at once, with
+    /// no job made for them: there is nothing behind them for the other I/O thread to
+    /// hand over.
     fn run(&self, e: &Engine, batch: &mut Batch) {
-        let dispatch = |batch: &mut Batch| {
-            dispatch_batch(e, batch);
-            e.core.run_due();
-        };
+        let d = e.core.dispatcher();
         if self.running_jobs.swap(true, Ordering::AcqRel) {
             // The pass's jobs go to the workers in one hand-over: one wake-up.
-            e.core.dispatcher().hand_off(|| dispatch(batch));
+            d.hand_off(|| {
+                dispatch_batch(e, batch);
+                e.core.run_due();
+            });
             return;
         }
         self.jobs_since.store(self.now(), Ordering::Release);
-        e.core.dispatcher().caller_runs(|| dispatch(batch));
+        if batch.is_one_message() {
+            d.runs_here(|| dispatch_batch(e, batch));
+            if d.has_pending() {
+                d.caller_runs(|| e.core.run_due());
+            }
+        } else {
+            d.caller_runs(|| {
+                dispatch_batch(e, batch);
+                e.core.run_due();
+            });
+        }
         self.running_jobs.store(false, Ordering::Release);
     }
 }
