@@ -9,7 +9,7 @@ use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, ExecState, Method, call, drain_lane, invoke, run_calls};
+use crate::exec::{Call, ExecState, Method, call, call_taking, drain_lane, invoke, run_calls};
 use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
@@ -692,6 +692,15 @@ impl Dispatcher {
             None
         };
         let Some(pool) = pool else {
+            if let [only] = methods.as_slice() {
+                if only.handler.takes_message() {
+                    // The one method takes the message by value: it gets this one.
+                    if call_taking(&self.shared, only, msg.into_owned(), ctx) {
+                        bump(&self.shared.counters.handler_calls);
+                    }
+                    return;
+                }
+            }
             for m in &methods {
                 invoke(&self.shared, m, Msg::Owned(&msg), ctx);
             }

@@ -126,7 +126,9 @@ impl PoolCall {
             return;
         };
         if let Some(msg) = self.alone.take() {
-            invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
+            if call_taking(&shared, &method, msg, &self.ctx) {
+                bump(&shared.counters.handler_calls);
+            }
         } else if let Some(msg) = self.msg.take() {
             invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
         } else {
@@ -175,9 +177,42 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx:
 /// [`invoke`] that leaves the `handler_calls` count to its caller: true when the
 /// handler returned (with a value or an error), false when it panicked.
 pub(crate) fn call(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &Context) -> bool {
+    guarded(
+        shared,
+        method,
+        || method.handler.call(msg, ctx),
+        || format!("{} {}", msg.address(), msg.type_tags()),
+    )
+}
+
+/// [`call`] giving the message itself to a handler that takes it by value
+/// ([`Handler::taking`]; any other handler gets it by reference). Log lines name the
+/// method, not the message, which the handler has taken.
+pub(crate) fn call_taking(
+    shared: &ExecState,
+    method: &Method,
+    msg: Message,
+    ctx: &Context,
+) -> bool {
+    guarded(
+        shared,
+        method,
+        || method.handler.call_taking(msg, ctx),
+        || format!("a message for {}", method.source),
+    )
+}
+
+/// Runs one handler call: holds the method's lock, catches a panic, logs and counts;
+/// `describe` names the message in a log line (called only when one is written).
+fn guarded(
+    shared: &ExecState,
+    method: &Method,
+    run: impl FnOnce() -> crate::Result<()>,
+    describe: impl FnOnce() -> String,
+) -> bool {
     let _guard = method.lock.as_ref().map(|l| l.lock());
     let c = &shared.counters;
-    match catch_unwind(AssertUnwindSafe(|| method.handler.call(msg, ctx))) {
+    match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
             if matches!(
@@ -189,9 +224,8 @@ pub(crate) fn call(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &
                 bump(&c.arg_errors);
             }
             log::warn!(
-                "osc-dispatch: {} {} not handled by method {}: {e}",
-                msg.address(),
-                msg.type_tags(),
+                "osc-dispatch: {} not handled by method {}: {e}",
+                describe(),
                 method.source
             );
             true
@@ -201,7 +235,7 @@ pub(crate) fn call(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &
             log::error!(
                 "osc-dispatch: handler of method {} panicked on {}: {}",
                 method.source,
-                msg.address(),
+                describe(),
                 panic_text(payload.as_ref())
             );
             false

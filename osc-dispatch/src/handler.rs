@@ -10,6 +10,7 @@ use crate::{Context, FromArgRefs, FromArgs, Result};
 
 type Callback = dyn Fn(&Message, &Context) -> Result<()> + Send + Sync;
 type RefCallback = dyn for<'a> Fn(&MessageRef<'a>, &Context) -> Result<()> + Send + Sync;
+type TakingCallback = dyn Fn(Message, &Context) -> Result<()> + Send + Sync;
 
 /// How a borrowed handler's view of an owned message is made: the message was decoded
 /// (or built) already, so its encoding is read back without refusing anything the
@@ -47,11 +48,13 @@ impl Msg<'_, '_> {
     }
 }
 
-/// The two kinds of handler: over the owned message, or over the view.
+/// The kinds of handler: over the owned message, over the view, or taking the
+/// message by value.
 #[derive(Clone)]
 enum Form {
     Owned(Arc<Callback>),
     Borrowed(Arc<RefCallback>),
+    Taking(Arc<TakingCallback>),
 }
 
 /// A method's handler: a closure called with the message (and, depending on the
@@ -64,7 +67,8 @@ enum Form {
 /// ([`with_extra`](Self::with_extra), or simply capture them in the closure). The
 /// borrowed forms ([`borrowed`](Self::borrowed), [`typed_ref`](Self::typed_ref)) take
 /// the zero-copy view instead of an owned [`Message`], so that a driver can dispatch
-/// a received message without allocating.
+/// a received message without allocating; [`taking`](Self::taking) takes the message
+/// by value, so that a handler that keeps it or moves it on copies nothing.
 ///
 /// ```
 /// use osc_codec::Message;
@@ -110,6 +114,7 @@ impl<F: Fn(&Message) + Send + Sync + 'static> From<F> for Handler {
 /// | typed arguments and the context | `Handler::typed_with_context(\|(f,): (f32,), m, ctx\| ..)` |
 /// | extra data bound at registration | `Handler::with_extra(data, \|m, ctx, data\| ..)` |
 /// | the zero-copy view (nothing allocated) | `Handler::borrowed(\|m, ctx\| ..)` (`m: &MessageRef`) |
+/// | the message by value, to keep it or move its parts on | `Handler::taking(\|m, ctx\| ..)` (`m: Message`) |
 /// | typed arguments read from the view | `Handler::typed_ref(\|f: f32, a: f32\| ..)`, `Handler::typed_ref(\|(f, a): (f32, f32)\| ..)` |
 ///
 /// ```
@@ -490,6 +495,49 @@ impl Handler {
         }
     }
 
+    /// A handler that takes the message by value, for one that keeps it or moves its
+    /// parts on (a relay, a recorder, a reply that carries the arguments back): when it
+    /// is the only method a message selects, it gets the message the dispatcher
+    /// decoded, with nothing copied; otherwise (other methods selected too, a bundle's
+    /// messages, a zero-copy view) it gets a copy.
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let kept = Arc::new(Mutex::new(Vec::new()));
+    /// let k = Arc::clone(&kept);
+    /// d.register("/note", Handler::taking(move |m: Message, _ctx| k.lock().unwrap().push(m)))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// d.dispatch_packet(Message::new("/note").arg(60).into(), Context::new(now), now)?;
+    /// assert_eq!(kept.lock().unwrap()[0], Message::new("/note").arg(60));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    #[must_use]
+    pub fn taking(f: impl Fn(Message, &Context) + Send + Sync + 'static) -> Self {
+        Handler {
+            f: Form::Taking(Arc::new(move |m, c| {
+                f(m, c);
+                Ok(())
+            })),
+            types: None,
+        }
+    }
+
+    /// Whether the handler takes the message by value ([`taking`](Self::taking)).
+    ///
+    /// ```
+    /// use osc_dispatch::Handler;
+    /// assert!(Handler::taking(|m, _| drop(m)).takes_message());
+    /// assert!(!Handler::new(|_m| {}).takes_message());
+    /// ```
+    #[must_use]
+    pub fn takes_message(&self) -> bool {
+        matches!(self.f, Form::Taking(_))
+    }
+
     /// A handler that may refuse a message with a [`DispatchError`](crate::DispatchError)
     /// (logged and, for argument errors, counted), for handlers that do their own
     /// argument extraction with [`FromArgs`].
@@ -554,6 +602,8 @@ impl Handler {
         match (&self.f, msg) {
             (Form::Owned(f), Msg::Owned(m)) => f(m, ctx),
             (Form::Owned(f), Msg::View(v)) => f(&v.to_owned(), ctx),
+            (Form::Taking(f), Msg::Owned(m)) => f(m.clone(), ctx),
+            (Form::Taking(f), Msg::View(v)) => f(v.to_owned(), ctx),
             (Form::Borrowed(f), Msg::View(v)) => f(v, ctx),
             (Form::Borrowed(f), Msg::Owned(m)) => {
                 let mut bytes = Vec::new();
@@ -563,6 +613,15 @@ impl Handler {
                     PacketRef::Bundle(_) => Ok(()),
                 }
             }
+        }
+    }
+
+    /// Calls the handler with a message it may keep: a handler that takes it by value
+    /// gets it, any other one a reference to it.
+    pub(crate) fn call_taking(&self, msg: Message, ctx: &Context) -> Result<()> {
+        match &self.f {
+            Form::Taking(f) => f(msg, ctx),
+            _ => self.call(Msg::Owned(&msg), ctx),
         }
     }
 }

@@ -380,3 +380,29 @@ fn runs_here_runs_pool_methods_inline_and_ends_with_its_scope() {
     wait_for(|| threads.lock().unwrap().len() == 4);
     assert_ne!(threads.lock().unwrap()[3], here);
 }
+
+#[test]
+fn a_taking_pool_method_gets_the_message_itself() {
+    let d = pooled(1, 64);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    d.register(
+        "/take",
+        Handler::taking(move |m, _| {
+            let at = match m.args.first() {
+                Some(osc_codec::Value::Blob(b)) => b.as_ptr() as usize,
+                _ => 0,
+            };
+            tx.lock().unwrap().send(at).unwrap();
+        }),
+    )
+    .unwrap();
+    let m = Message::new("/take").arg(vec![1u8; 32]);
+    let Some(osc_codec::Value::Blob(b)) = m.args.first() else {
+        unreachable!()
+    };
+    let at = b.as_ptr() as usize;
+    d.dispatch_packet(m.into(), Context::new(T0), T0).unwrap();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), at);
+    wait_for(|| d.stats().handler_calls == 1);
+}

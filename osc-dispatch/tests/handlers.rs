@@ -201,3 +201,79 @@ fn every_handler_form_is_accepted_directly_or_through_typed() {
     assert_eq!(*log.lock().unwrap(), ["/m", "/ctx None", "1 2.5 x", "3"]);
     assert_eq!(d.stats().arg_errors, 1);
 }
+
+/// A message with a blob, and where the blob's bytes are: a handler that got the
+/// dispatcher's own message sees the same address, a copy another.
+fn with_blob() -> (Message, usize) {
+    let m = Message::new("/take").arg(vec![7u8; 64]);
+    let at = match m.args.first() {
+        Some(osc_codec::Value::Blob(b)) => b.as_ptr() as usize,
+        _ => unreachable!(),
+    };
+    (m, at)
+}
+
+fn blob_at(m: &Message) -> usize {
+    match m.args.first() {
+        Some(osc_codec::Value::Blob(b)) => b.as_ptr() as usize,
+        _ => 0,
+    }
+}
+
+#[test]
+fn a_taking_handler_gets_the_message_itself_when_it_is_alone() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    d.register(
+        "/take",
+        Handler::taking(move |m, ctx| s.lock().unwrap().push((blob_at(&m), ctx.arrival))),
+    )
+    .unwrap();
+    let (m, at) = with_blob();
+    send(&d, m);
+    assert_eq!(*seen.lock().unwrap(), [(at, T0)], "moved, not copied");
+    // Another method selected too: each gets the message, the taking one a copy.
+    let others = Arc::new(Mutex::new(0));
+    let o = others.clone();
+    d.register("/t*", move |_: &Message| *o.lock().unwrap() += 1)
+        .unwrap();
+    let (m, at) = with_blob();
+    send(&d, m);
+    let (copy_at, _) = seen.lock().unwrap()[1];
+    assert_ne!(copy_at, at);
+    assert_ne!(copy_at, 0);
+    assert_eq!(*others.lock().unwrap(), 1);
+    assert_eq!(d.stats().handler_calls, 3);
+}
+
+#[test]
+fn a_taking_handler_gets_a_copy_from_a_view_and_a_bundle() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    d.register(
+        "/take",
+        Handler::taking(move |m, _| s.lock().unwrap().push(m)),
+    )
+    .unwrap();
+    // A borrowed handler elsewhere makes the dispatcher decode views.
+    d.register("/view", Handler::borrowed(|_, _| {})).unwrap();
+    let (m, _) = with_blob();
+    let bytes = m.to_bytes().unwrap();
+    d.dispatch_bytes(&bytes, Context::new(T0), T0).unwrap();
+    let bundle = osc_codec::Bundle::new(TimeTag::IMMEDIATELY).add(m.clone());
+    d.dispatch_packet(Packet::from(bundle), Context::new(T0), T0)
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), [m.clone(), m]);
+}
+
+#[test]
+fn a_taking_handler_that_panics_is_counted_and_named() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    d.register("/take", Handler::taking(|_, _| panic!("kept nothing")))
+        .unwrap();
+    send(&d, Message::new("/take"));
+    assert_eq!(d.stats().handler_panics, 1);
+    assert_eq!(d.stats().handler_calls, 0);
+}
