@@ -408,13 +408,18 @@ pub(crate) fn pong(kind: &str, ping_port: u16) {
         .expect("client");
     let me: Arc<OnceLock<Arc<Osc>>> = Arc::new(OnceLock::new());
     let me2 = Arc::clone(&me);
-    osc.method("/ping", move |m: &Message| {
-        if let Some(osc) = me2.get() {
-            let mut reply = Message::new("/pong");
-            reply.args = m.args.clone();
-            let _ = osc.send(reply, "back");
-        }
-    })
+    // The handler takes the message by value and moves its arguments into the reply,
+    // as the plain pong does.
+    osc.method(
+        "/ping",
+        osc4rs::Handler::taking(move |m: Message, _ctx| {
+            if let Some(osc) = me2.get() {
+                let mut reply = Message::new("/pong");
+                reply.args = m.args;
+                let _ = osc.send(reply, "back");
+            }
+        }),
+    )
     .expect("method");
     let _ = me.set(Arc::clone(&osc));
     println!("READY {}", osc.local_addr("in").expect("addr").port());
