@@ -145,7 +145,7 @@ impl UdpIo {
 
     /// Makes the socket ready to wait in [`read_waiting`](Self::read_waiting): blocking
     /// mode (once), a receive timeout near `timeout` (only when the one it has does not
-    /// fit, see `reactor::nap::read_timeout`), and kicks from `kick_from` ignored.
+    /// fit, see `machine::nap_read_timeout`), and kicks from `kick_from` ignored.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn prepare_nap(
         &mut self,
@@ -182,36 +182,32 @@ impl UdpIo {
         use std::os::fd::AsRawFd;
         let fd = self.socket.as_raw_fd();
         let kicks = self.nap.kick_from;
+        // Only the first call waits: one after it (an `EINTR` retried, the rest of a
+        // batch) must not start a new wait.
         let mut waited = false;
-        let mut recv = |b: &mut osc_sys::RecvBatch, want| {
-            let first = !std::mem::replace(&mut waited, true);
-            if first {
-                b.recv_waiting(fd, want)
-            } else {
-                b.recv(fd, want)
-            }
-        };
+        let mut first = move || !std::mem::replace(&mut waited, true);
         match batch {
-            Some(batch) => read_batch_from(
-                &mut recv,
+            Some(batch) => {
+                let slots = batch.slots();
+                let recv = |b: &mut osc_sys::RecvBatch, want| {
+                    if first() {
+                        b.recv_waiting(fd, want)
+                    } else {
+                        b.recv(fd, want)
+                    }
+                };
+                read_batch_from(recv, id, name, batch, cap.min(slots), kicks, sink)
+            }
+            // Not drained: whether more came is for the next pass to find out.
+            None => read_from(
+                |b| osc_sys::recv_from(fd, b, first()),
                 id,
                 name,
-                batch,
-                cap.min(batch.slots()),
+                buf,
+                1,
                 kicks,
                 sink,
             ),
-            None => {
-                // Only the first call waits: one interrupted by a signal (`EINTR`,
-                // retried) must not start a new wait.
-                let mut waited = false;
-                let recv = |b: &mut [u8]| {
-                    let first = !std::mem::replace(&mut waited, true);
-                    osc_sys::recv_from(fd, b, first)
-                };
-                // Not drained: whether more came is for the next pass to find out.
-                read_from(recv, id, name, buf, 1, kicks, sink)
-            }
         }
     }
 

@@ -239,9 +239,9 @@ impl RecvBatch {
     }
 
     /// Receives up to `max` datagrams (at most [`slots`](Self::slots)) from the UDP
-    /// socket `fd` with one `recvmmsg` call, without waiting (`MSG_DONTWAIT`); returns how many came.
-    /// Fewer than asked means the socket had no more (or an error is pending, which
-    /// the next call reports). No datagram at all is `WouldBlock`.
+    /// socket `fd` with one `recvmmsg` call, without waiting (`MSG_DONTWAIT`); returns
+    /// how many came. Fewer than asked means the socket had no more (or an error is
+    /// pending, which the next call reports). No datagram at all is `WouldBlock`.
     pub fn recv(&mut self, fd: std::os::fd::RawFd, max: usize) -> io::Result<usize> {
         self.recv_flags(fd, max, libc::MSG_DONTWAIT)
     }
@@ -469,8 +469,8 @@ pub const SEND_BATCH: usize = 64;
 
 /// Sends datagrams with one `sendmmsg` call (at most [`SEND_BATCH`]) without waiting
 /// (`MSG_DONTWAIT`, whatever the socket's mode); returns how many the kernel took, in
-/// order. An error on the first datagram is returned; an
-/// error on a later one ends the batch early (the next call reports it).
+/// order. An error on the first datagram is returned; an error on a later one ends the
+/// batch early (the next call reports it).
 ///
 /// ```
 /// use std::os::fd::AsRawFd;

@@ -88,10 +88,9 @@ pub struct Reactor {
     /// The UDP and Unix datagram channels, which busy polling reads itself (kept as
     /// channels open and close: a pass never scans the table for them).
     datagram_ids: Vec<u64>,
-    /// The last answer of `polls_only_the_waker`, with the registration changes and
-    /// the number of channels it was worked out at (`is_idle` asks it at every
-    /// `process()` of a loop that sends).
-    only_the_waker: std::cell::Cell<Option<((u64, usize), bool)>>,
+    /// The answer of `polls_only_the_waker` (`is_idle` asks it at every `process()` of
+    /// a loop that sends).
+    only_the_waker: pass::KeptAnswer<bool>,
     /// The datagram channels that delivered in this pass, and in the pass before.
     delivered_now: Vec<u64>,
     delivered_before: Vec<u64>,
@@ -148,7 +147,7 @@ impl Reactor {
             handle,
             more_to_read: Vec::new(),
             datagram_ids: Vec::new(),
-            only_the_waker: std::cell::Cell::new(None),
+            only_the_waker: pass::KeptAnswer::default(),
             delivered_now: Vec::new(),
             delivered_before: Vec::new(),
             read_first: crate::machine::ReadFirst::default(),

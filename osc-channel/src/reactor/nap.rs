@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::Reactor;
-use super::pass::{SPIN_READERS, account_datagrams};
+use super::pass::{KeptAnswer, SPIN_READERS, account_datagrams};
 use crate::channel::Kind;
 use crate::machine::ReadMode;
 use crate::{ChannelId, Received};
@@ -37,9 +37,8 @@ pub(super) struct Kicks {
     /// The channel and the wait the last wait in a read was prepared for (channel ids
     /// are never reused).
     prepared: Option<(u64, Option<Duration>)>,
-    /// The last answer of `sole_reader`, with the registration changes and the
-    /// number of channels it was worked out at.
-    sole: Option<((u64, usize), Option<u64>)>,
+    /// The answer of `sole_reader`.
+    sole: KeptAnswer<Option<u64>>,
     /// Waits made in a read (for the tests).
     pub(super) naps: u64,
 }
@@ -60,15 +59,9 @@ impl Reactor {
         {
             return None;
         }
-        let now = (crate::interest::changes(), self.channels.len());
-        if let Some((seen, sole)) = self.kicks.sole {
-            if seen == now {
-                return sole;
-            }
-        }
-        let sole = self.find_sole_reader();
-        self.kicks.sole = Some((now, sole));
-        sole
+        self.kicks
+            .sole
+            .get(self.channels.len(), || self.find_sole_reader())
     }
 
     /// The one channel in the poll, when it is a UDP socket with nothing queued.

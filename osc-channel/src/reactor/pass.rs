@@ -51,6 +51,28 @@ pub(super) struct Datagrams {
     pub(super) udp_reader: Option<u64>,
 }
 
+/// An answer worked out from the datagram channels, kept while no datagram socket's
+/// registration changed ([`crate::interest::changes`]) and the number of channels did
+/// not either. Only for answers that a channel of another kind makes "no" without a
+/// look (those registrations are not counted): the callers check for one first.
+#[derive(Debug, Default)]
+pub(super) struct KeptAnswer<T: Copy>(std::cell::Cell<Option<((u64, usize), T)>>);
+
+impl<T: Copy> KeptAnswer<T> {
+    /// The kept answer, or `work_out`'s (then kept) when something changed.
+    pub(super) fn get(&self, channels: usize, work_out: impl FnOnce() -> T) -> T {
+        let now = (crate::interest::changes(), channels);
+        if let Some((seen, answer)) = self.0.get() {
+            if seen == now {
+                return answer;
+            }
+        }
+        let answer = work_out();
+        self.0.set(Some((now, answer)));
+        answer
+    }
+}
+
 /// The channels busy polling reads ([`Reactor::spin_readers`]), kept on the stack.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct SpinReaders {
@@ -360,15 +382,9 @@ impl Reactor {
             // Another kind of channel (its registrations are not counted): "no".
             return false;
         }
-        let now = (crate::interest::changes(), self.channels.len());
-        if let Some((seen, answer)) = self.only_the_waker.get() {
-            if seen == now {
-                return answer;
-            }
-        }
-        let answer = self.datagrams().is_some_and(|d| d.in_poll == 0);
-        self.only_the_waker.set(Some((now, answer)));
-        answer
+        self.only_the_waker.get(self.channels.len(), || {
+            self.datagrams().is_some_and(|d| d.in_poll == 0)
+        })
     }
 
     /// Handles a readable event; returns the packets delivered.
