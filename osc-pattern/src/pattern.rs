@@ -265,14 +265,13 @@ impl Pattern {
         }
         let Some(rest) = address
             .strip_prefix('/')
-            .and_then(|rest| rest.strip_prefix(&*self.head))
+            .and_then(|rest| strip_text(rest, &self.head))
         else {
             return false;
         };
-        let one_part = || !rest.as_bytes().contains(&b'/');
         match &self.tail {
-            Tail::AnyPart => one_part(),
-            Tail::PartPrefix(text) => rest.starts_with(&**text) && one_part(),
+            Tail::AnyPart => is_one_part(rest),
+            Tail::PartPrefix(text) => strip_text(rest, text).is_some_and(is_one_part),
             Tail::Items => self
                 .items
                 .get(self.head_items..)
@@ -313,6 +312,48 @@ impl Pattern {
     pub(crate) fn items(&self) -> &[Item] {
         &self.items
     }
+}
+
+/// `text` without its leading `prefix`, compared inline: a matched address's head is
+/// usually a few bytes, for which a call to `memcmp` costs more than the compare.
+#[inline(always)]
+fn strip_text<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let (bytes, wanted) = (text.as_bytes(), prefix.as_bytes());
+    let head = bytes.get(..wanted.len())?;
+    if !same_bytes(head, wanted) {
+        return None;
+    }
+    // Equal bytes end where a character of `prefix` ends.
+    text.get(wanted.len()..)
+}
+
+/// `a == b` for slices of the same length, with two overlapping word loads from each
+/// end when they are at most 16 bytes long.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn ends<const N: usize>(s: &[u8]) -> ([u8; N], [u8; N]) {
+        let first = s.first_chunk::<N>().copied().unwrap_or([0; N]);
+        let last = s.last_chunk::<N>().copied().unwrap_or([0; N]);
+        (first, last)
+    }
+    match a.len() {
+        0 => true,
+        1..4 => {
+            a.first() == b.first()
+                && a.get(a.len() / 2) == b.get(a.len() / 2)
+                && a.last() == b.last()
+        }
+        4..8 => ends::<4>(a) == ends::<4>(b),
+        8..=16 => ends::<8>(a) == ends::<8>(b),
+        _ => a == b,
+    }
+}
+
+/// Whether `rest` is one part: it holds no `/`. A byte loop, as the rest after a
+/// pattern's literal head is usually a short number or name.
+#[inline(always)]
+fn is_one_part(rest: &str) -> bool {
+    rest.bytes().all(|b| b != b'/')
 }
 
 /// The literal parts at the front of `items` that another part follows, as the text
@@ -417,6 +458,29 @@ mod tests {
 
     fn m(pattern: &str, address: &str) -> bool {
         Pattern::new(pattern).unwrap().matches(address)
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality_at_every_length_and_position() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(same_bytes(a, a), "len {len}");
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(a, &b), "len {len}, byte {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn strip_text_keeps_the_rest_only_after_the_whole_prefix() {
+        assert_eq!(strip_text("synth/1/freq", "synth/1/"), Some("freq"));
+        assert_eq!(strip_text("synth/1", "synth/1/"), None);
+        assert_eq!(strip_text("synth/2/freq", "synth/1/"), None);
+        assert_eq!(strip_text("é/x", "é/"), Some("x"));
+        assert_eq!(strip_text("abc", ""), Some("abc"));
     }
 
     #[test]

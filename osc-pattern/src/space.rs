@@ -463,7 +463,7 @@ impl<T> AddressSpace<T> {
     pub fn for_each_match<'a>(
         &'a self,
         incoming: &str,
-        mut f: impl FnMut(MethodId, &'a T),
+        f: impl FnMut(MethodId, &'a T),
     ) -> Result<(), PatternError> {
         // A registered address is a literal one: no need to scan it.
         if let Some(node) = self.node_at(incoming) {
@@ -474,6 +474,18 @@ impl<T> AddressSpace<T> {
             self.for_each_literal_match(incoming, None, f);
             return Ok(());
         }
+        self.for_each_pattern_match(incoming, f)
+    }
+
+    /// [`for_each_match`](Self::for_each_match) for an incoming address that is not a
+    /// literal one. Kept out of line: most incoming addresses are literal, and this
+    /// path's frame (a compiled pattern, a `Vec`) would make theirs larger.
+    #[inline(never)]
+    fn for_each_pattern_match<'a>(
+        &'a self,
+        incoming: &str,
+        mut f: impl FnMut(MethodId, &'a T),
+    ) -> Result<(), PatternError> {
         match Pattern::new(incoming) {
             Ok(pattern) => {
                 let mut out = Vec::new();
