@@ -1,7 +1,8 @@
 //! osc-pattern benches: compiling and matching patterns, and dispatching
 //! literal addresses and patterns through an `AddressSpace` of 10, 1,000
 //! and 10,000 methods shaped like `/synth/N/param`, next to a plain
-//! `HashMap<String, usize>` lookup of the same literal address.
+//! `HashMap<String, usize>` lookup of the same literal address; and the
+//! literal-address check on addresses of 5 to 64 bytes.
 //!
 //! Run: `cargo bench -p osc4rs-benches --bench pattern`
 
@@ -51,6 +52,24 @@ fn compile_and_match(c: &mut Criterion) {
     group.bench_function("filter /synth/*/freq", |b| {
         b.iter(|| black_box(&filter).matches(black_box("/synth/42/freq")));
     });
+    group.finish();
+}
+
+/// The literal-address check every incoming and every sent message makes, on
+/// addresses of 5 to 64 bytes.
+fn literal_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("is_literal_address");
+    for address in [
+        "/ping",
+        "/synth/1/freq",
+        "/test/here/12345",
+        "/test/here/0000000000012345",
+        "/mixer/channel/12/eq/band/3/gain/mixer/channel/12/eq/band/3/gai",
+    ] {
+        group.bench_function(format!("{} bytes", address.len()), |b| {
+            b.iter(|| osc_pattern::is_literal_address(black_box(address)));
+        });
+    }
     group.finish();
 }
 
@@ -114,5 +133,5 @@ fn dispatch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile_and_match, dispatch);
+criterion_group!(benches, compile_and_match, literal_check, dispatch);
 criterion_main!(benches);

@@ -66,7 +66,7 @@
 //! The precise matching rules, and how they differ from osc4py3, liblo,
 //! python-osc and rosc, are in `docs/patterns.md`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod address;
@@ -75,6 +75,7 @@ mod filter;
 mod nfa;
 mod parse;
 mod pattern;
+mod simd;
 mod space;
 
 pub use address::{RESERVED_ADDRESS_CHARS, is_literal_address, validate_address};
