@@ -4,6 +4,8 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -16,10 +18,65 @@ use crate::hooks::{self, ChannelHooks, Decoded};
 use crate::state::Engine;
 use crate::stats::Counters;
 
-/// A received packet with its context, waiting to be dispatched.
+/// A received packet with where and when it came from, waiting to be dispatched.
 pub(crate) struct Incoming {
     item: Item,
-    ctx: Context,
+    from: Origin,
+}
+
+/// Where a received packet came from and when: what its [`Context`] is made of at
+/// dispatch. The channel is an index into the batch's names, one per run of packets
+/// from one channel, so a packet touches no reference count for it.
+struct Origin {
+    channel: u32,
+    peer: Option<SocketAddr>,
+    peer_path: Option<Arc<Path>>,
+    arrival: TimeTag,
+}
+
+impl Origin {
+    /// Where `p` came from: its channel's index in the batch's names, and its arrival
+    /// time as a timetag.
+    #[inline(always)]
+    fn of(p: &Received<'_>, channel: u32, arrival: TimeTag) -> Origin {
+        Origin {
+            channel,
+            peer: p.peer,
+            peer_path: p.peer_path.map(Arc::from),
+            arrival,
+        }
+    }
+
+    /// The packet's own context (for a packet that is moved on with it).
+    fn context(self, names: &[Arc<str>]) -> Context {
+        let mut ctx = Context::new(self.arrival);
+        ctx.channel = names.get(self.channel as usize).cloned();
+        ctx.peer = self.peer;
+        ctx.peer_path = self.peer_path;
+        ctx
+    }
+
+    /// Makes `ctx`, which the previous packet's dispatch lent out, this packet's: its
+    /// channel name is cloned only when it differs from the previous one's.
+    fn lend(self, names: &[Arc<str>], ctx: &mut Context) {
+        let name = names.get(self.channel as usize);
+        if !same_name(ctx.channel.as_ref(), name) {
+            ctx.channel = name.cloned();
+        }
+        ctx.peer = self.peer;
+        ctx.peer_path = self.peer_path;
+        ctx.arrival = self.arrival;
+        ctx.bundle_timetag = None;
+    }
+}
+
+/// Whether two channel names are the same `Arc` (or both absent).
+fn same_name(a: Option<&Arc<str>>, b: Option<&Arc<str>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// A received packet: decoded into an owned packet, or, when the dispatcher has
@@ -43,6 +100,9 @@ enum Item {
 pub(crate) struct Batch {
     items: Vec<Incoming>,
     arena: Vec<u8>,
+    /// The items' channel names ([`Origin::channel`]), one per run of packets from one
+    /// channel.
+    names: Vec<Arc<str>>,
 }
 
 impl Batch {
@@ -52,6 +112,7 @@ impl Batch {
         Batch {
             items: Vec::with_capacity(items),
             arena: Vec::with_capacity(bytes),
+            names: Vec::with_capacity(4),
         }
     }
 
@@ -80,13 +141,19 @@ impl Batch {
     pub(crate) fn append(&mut self, other: &mut Batch) {
         if self.items.is_empty() {
             self.arena.clear();
+            self.names.clear();
             std::mem::swap(self, other);
             return;
         }
         let offset = self.arena.len();
+        // A run from one channel that goes on across the two batches keeps one name.
+        let continued = same_name(self.names.last(), other.names.first()) && !self.names.is_empty();
+        let first_name = index(self.names.len().saturating_sub(usize::from(continued)));
         self.arena.extend_from_slice(&other.arena);
+        self.names
+            .extend(other.names.drain(usize::from(continued)..));
         self.items
-            .extend(other.items.drain(..).map(|Incoming { item, ctx }| {
+            .extend(other.items.drain(..).map(|Incoming { item, mut from }| {
                 let item = match item {
                     Item::Span { start, len } => Item::Span {
                         start: start + offset,
@@ -94,12 +161,26 @@ impl Batch {
                     },
                     decoded => decoded,
                 };
-                Incoming { item, ctx }
+                from.channel = from.channel.saturating_add(first_name);
+                Incoming { item, from }
             }));
         trim(&mut other.arena);
     }
 
-    fn push_bytes(&mut self, bytes: &[u8], ctx: Context) {
+    /// The index of `name` in the batch's names: the last one when it is the same
+    /// `Arc` (a run of packets from one channel), else a new one.
+    fn name_index(&mut self, name: &Arc<str>) -> u32 {
+        if !self
+            .names
+            .last()
+            .is_some_and(|last| Arc::ptr_eq(last, name))
+        {
+            self.names.push(Arc::clone(name));
+        }
+        index(self.names.len().saturating_sub(1))
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8], from: Origin) {
         let start = self.arena.len();
         self.arena.extend_from_slice(bytes);
         self.items.push(Incoming {
@@ -107,9 +188,21 @@ impl Batch {
                 start,
                 len: bytes.len(),
             },
-            ctx,
+            from,
         });
     }
+
+    /// Empties the batch, keeping its capacity (the arena's up to [`ARENA_KEPT`]).
+    fn clear(&mut self) {
+        self.items.clear();
+        self.names.clear();
+        trim(&mut self.arena);
+    }
+}
+
+/// A batch position as a `u32` (a batch holds at most a few thousand packets).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 thread_local! {
@@ -121,8 +214,7 @@ thread_local! {
 pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     let mut batch = BATCH.take();
     let out = f(&mut batch);
-    batch.items.clear();
-    trim(&mut batch.arena);
+    batch.clear();
     BATCH.set(batch);
     out
 }
@@ -141,22 +233,29 @@ pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
 /// runs in the caller's `run_due`.
 pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
     let n = batch.items.len();
-    let Batch { items, arena } = batch;
+    let Batch {
+        items,
+        arena,
+        names,
+    } = batch;
     // The messages kept as bytes go through one dispatch batch: one look at the
-    // methods for all of them.
+    // methods for all of them. They borrow their context, one lent from each to the
+    // next.
     let mut views = None;
-    for Incoming { item, ctx } in items.drain(..) {
-        let arrival = ctx.arrival;
+    let mut lent = Context::default();
+    for Incoming { item, from } in items.drain(..) {
+        let arrival = from.arrival;
         match item {
-            Item::Decoded(packet) => e.core.dispatch(packet, ctx, arrival),
+            Item::Decoded(packet) => e.core.dispatch(packet, from.context(names), arrival),
             Item::Span { start, len } => {
                 let bytes = arena.get(start..start + len).unwrap_or(&[]);
-                dispatch_bytes(e, &mut views, bytes, ctx);
+                from.lend(names, &mut lent);
+                dispatch_bytes(e, &mut views, bytes, &lent);
             }
         }
     }
     drop(views);
-    trim(arena);
+    batch.clear();
     e.notice();
     n
 }
@@ -176,13 +275,14 @@ fn dispatch_bytes<'e>(
     e: &'e Engine,
     views: &mut Option<DispatchBatch<'e>>,
     bytes: &[u8],
-    ctx: Context,
+    ctx: &Context,
 ) {
     match osc_codec::decode_with(bytes, &e.config.codec) {
-        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(views, &m, &ctx),
+        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(views, &m, ctx),
         Ok(PacketRef::Bundle(b)) => {
             let arrival = ctx.arrival;
-            e.core.dispatch(Packet::Bundle(b.to_owned()), ctx, arrival);
+            e.core
+                .dispatch(Packet::Bundle(b.to_owned()), ctx.clone(), arrival);
         }
         Err(err) => {
             Counters::bump(&e.counters.decode_errors);
@@ -244,43 +344,6 @@ impl<'a> Sink<'a> {
         Sink { s, cache, to }
     }
 
-    /// The channel's name as an `Arc` (one allocation per channel, not per packet) and
-    /// its hooks (a TCP connection `SERVER/PEER` uses its server's).
-    fn channel(&mut self, id: ChannelId, name: &str) -> ChannelEntry {
-        let generation = self.s.hooks.generation();
-        if generation != self.cache.generation {
-            self.cache.names.clear();
-            self.cache.last = None;
-            self.cache.generation = generation;
-        }
-        if let Some((last, entry)) = &self.cache.last {
-            if *last == id {
-                return entry.clone();
-            }
-        }
-        let s = self.s;
-        let entry = self
-            .cache
-            .names
-            .entry(id)
-            .or_insert_with(|| (Arc::from(name), s.hooks.get(name)))
-            .clone();
-        self.cache.last = Some((id, entry.clone()));
-        entry
-    }
-
-    /// The arrival time as a timetag, converted once per batch of datagrams.
-    fn arrival(&mut self, at: SystemTime) -> TimeTag {
-        match self.cache.arrival {
-            Some((last, tag)) if last == at => tag,
-            _ => {
-                let tag = TimeTag::from_system_time(at);
-                self.cache.arrival = Some((at, tag));
-                tag
-            }
-        }
-    }
-
     /// How many packets the batch holds.
     pub(crate) fn collected(&self) -> usize {
         match &self.to {
@@ -288,17 +351,25 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// Takes a packet the reactor read: decoded into an owned packet, or kept as its
+    /// bytes for the handlers that take a view, with where and when it came from.
     pub(crate) fn packet(&mut self, p: Received<'_>) {
         let s = self.s;
-        if let Deliver::Stage(batch, room) = &self.to {
-            if batch.items.len() >= *room {
-                Counters::bump(&s.counters.incoming_dropped);
-                log::warn!("process() is behind: dropped a packet from {}", p.name);
-                return;
+        let batch = match &mut self.to {
+            Deliver::Stage(batch, room) => {
+                if batch.items.len() >= *room {
+                    Counters::bump(&s.counters.incoming_dropped);
+                    log::warn!("process() is behind: dropped a packet from {}", p.name);
+                    return;
+                }
+                &mut **batch
             }
-        }
-        let (name, hooks) = self.channel(p.channel, p.name);
-        let decoded = match hooks.as_ref().and_then(|h| h.decode.as_ref()) {
+            Deliver::Collect(batch) => &mut **batch,
+        };
+        let arrival = arrival_tag(&mut self.cache.arrival, p.arrival);
+        let (name, hooks) = channel_entry(self.cache, s, p.channel, p.name);
+        let decode_hook = hooks.as_ref().and_then(|h| h.decode.as_ref());
+        let decoded = match decode_hook {
             Some(hook) => hooks::run_decode(hook, p.name, p.data),
             None => Decoded::default(),
         };
@@ -307,19 +378,15 @@ impl<'a> Sink<'a> {
             log::debug!("decode hook of {} dropped a packet", p.name);
             return;
         }
-        if hooks.as_ref().is_none_or(|h| h.decode.is_none())
+        if decode_hook.is_none()
             && p.data.first() == Some(&b'/')
             && s.core.dispatcher().takes_views()
         {
             // A message on its own, and handlers that take a view: keep the bytes,
             // decoded when dispatched.
             log::trace!("message from {:?} on {}: kept for a view", p.peer, p.name);
-            let ctx = self.context(name, &p);
-            match &mut self.to {
-                Deliver::Collect(batch) | Deliver::Stage(batch, _) => {
-                    batch.push_bytes(p.data, ctx);
-                }
-            }
+            let from = Origin::of(&p, batch.name_index(name), arrival);
+            batch.push_bytes(p.data, from);
             return;
         }
         let bytes = decoded.bytes.as_deref().unwrap_or(p.data);
@@ -334,27 +401,51 @@ impl<'a> Sink<'a> {
         };
         hooks::apply(&mut packet, decoded.options);
         log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
-        let ctx = self.context(name, &p);
-        let incoming = Incoming {
+        let from = Origin::of(&p, batch.name_index(name), arrival);
+        batch.items.push(Incoming {
             item: Item::Decoded(packet),
-            ctx,
-        };
-        match &mut self.to {
-            Deliver::Collect(batch) | Deliver::Stage(batch, _) => batch.items.push(incoming),
-        }
+            from,
+        });
     }
+}
 
-    /// The context of a received packet.
-    fn context(&mut self, name: Arc<str>, p: &Received<'_>) -> Context {
-        let arrival = self.arrival(p.arrival);
-        let mut ctx = Context::new(arrival).with_channel(name);
-        if let Some(peer) = p.peer {
-            ctx = ctx.with_peer(peer);
+/// The channel's name as an `Arc` (one allocation per channel, not per packet) and its
+/// hooks (a TCP connection `SERVER/PEER` uses its server's), kept in `cache`.
+fn channel_entry<'c>(
+    cache: &'c mut ChannelCache,
+    s: &Engine,
+    id: ChannelId,
+    name: &str,
+) -> &'c ChannelEntry {
+    let generation = s.hooks.generation();
+    if generation != cache.generation {
+        cache.names.clear();
+        cache.last = None;
+        cache.generation = generation;
+    }
+    if cache.last.as_ref().is_some_and(|(last, _)| *last != id) {
+        cache.last = None;
+    }
+    let names = &mut cache.names;
+    let (_, entry) = cache.last.get_or_insert_with(|| {
+        let entry = names
+            .entry(id)
+            .or_insert_with(|| (Arc::from(name), s.hooks.get(name)));
+        (id, entry.clone())
+    });
+    entry
+}
+
+/// The arrival time as a timetag, converted once per batch of datagrams (`last` keeps
+/// the last conversion).
+fn arrival_tag(last: &mut Option<(SystemTime, TimeTag)>, at: SystemTime) -> TimeTag {
+    match *last {
+        Some((when, tag)) if when == at => tag,
+        _ => {
+            let tag = TimeTag::from_system_time(at);
+            *last = Some((at, tag));
+            tag
         }
-        if let Some(path) = p.peer_path {
-            ctx = ctx.with_peer_path(path);
-        }
-        ctx
     }
 }
 
@@ -402,28 +493,107 @@ mod tests {
             .collect()
     }
 
+    /// Pushes `bytes` as a packet from channel `name`, arrived at `seconds`.
+    fn push(batch: &mut Batch, bytes: &[u8], name: &Arc<str>, seconds: u32) {
+        let from = Origin {
+            channel: batch.name_index(name),
+            peer: None,
+            peer_path: None,
+            arrival: TimeTag::new(seconds, 0),
+        };
+        batch.push_bytes(bytes, from);
+    }
+
+    /// Each packet's context as a handler sees it: lent from one to the next, as
+    /// `dispatch_batch` does.
+    fn contexts(batch: &mut Batch) -> Vec<(String, u32)> {
+        let mut lent = Context::default();
+        batch
+            .items
+            .drain(..)
+            .map(|i| {
+                i.from.lend(&batch.names, &mut lent);
+                let name = lent.channel.as_deref().unwrap_or("?").to_owned();
+                (name, lent.arrival.seconds)
+            })
+            .collect()
+    }
+
     #[test]
     fn appending_a_batch_keeps_its_messages_after_ours() {
-        let ctx = Context::new(TimeTag::new(1, 0));
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         let mut ours = Batch::default();
         let mut theirs = Batch::default();
-        theirs.push_bytes(b"one", ctx.clone());
+        push(&mut theirs, b"one", &a, 1);
         // Empty: a swap.
         ours.append(&mut theirs);
         assert!(theirs.is_empty());
-        theirs.push_bytes(b"two", ctx.clone());
-        theirs.push_bytes(b"three", ctx);
+        push(&mut theirs, b"two", &b, 2);
+        push(&mut theirs, b"three", &a, 3);
         ours.append(&mut theirs);
-        assert!(theirs.is_empty() && theirs.arena.is_empty());
+        assert!(theirs.is_empty() && theirs.arena.is_empty() && theirs.names.is_empty());
         assert_eq!(spans(&ours), [&b"one"[..], &b"two"[..], &b"three"[..]]);
+        let want = [("a", 1), ("b", 2), ("a", 3)].map(|(n, t)| (n.to_owned(), t));
+        assert_eq!(contexts(&mut ours), want);
+        // A run that goes on from one batch into the next keeps one name.
+        let (mut ours, mut theirs) = (Batch::default(), Batch::default());
+        push(&mut ours, b"one", &a, 1);
+        push(&mut theirs, b"two", &a, 2);
+        push(&mut theirs, b"three", &b, 3);
+        ours.append(&mut theirs);
+        assert_eq!(ours.names.len(), 2);
+        let want = [("a", 1), ("a", 2), ("b", 3)].map(|(n, t)| (n.to_owned(), t));
+        assert_eq!(contexts(&mut ours), want);
     }
 
     #[test]
     fn the_batch_keeps_message_bytes_in_order() {
         let mut batch = Batch::default();
-        let ctx = Context::new(TimeTag::new(1, 0));
-        batch.push_bytes(b"one", ctx.clone());
-        batch.push_bytes(b"three", ctx);
+        let name: Arc<str> = Arc::from("in");
+        push(&mut batch, b"one", &name, 1);
+        push(&mut batch, b"three", &name, 1);
         assert_eq!(spans(&batch), [&b"one"[..], &b"three"[..]]);
+    }
+
+    #[test]
+    fn a_run_of_packets_from_one_channel_shares_its_name() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let mut batch = Batch::default();
+        for (name, t) in [(&a, 1), (&a, 2), (&b, 3), (&b, 4), (&a, 5)] {
+            push(&mut batch, b"x", name, t);
+        }
+        // One entry per run, and no reference count per packet.
+        assert_eq!(batch.names.len(), 3);
+        assert_eq!(Arc::strong_count(&a), 3);
+        let want = [("a", 1), ("a", 2), ("b", 3), ("b", 4), ("a", 5)];
+        assert_eq!(contexts(&mut batch), want.map(|(n, t)| (n.to_owned(), t)));
+        batch.clear();
+        assert!(batch.names.is_empty() && batch.is_empty());
+        assert_eq!(Arc::strong_count(&a), 1);
+    }
+
+    #[test]
+    fn a_lent_context_takes_each_packets_peer_and_drops_a_bundle_timetag() {
+        let names: Vec<Arc<str>> = vec![Arc::from("in")];
+        let mut lent = Context::default().with_bundle_timetag(TimeTag::new(9, 0));
+        lent.peer = Some("127.0.0.1:9".parse().unwrap());
+        let from = |peer: Option<SocketAddr>| Origin {
+            channel: 0,
+            peer,
+            peer_path: None,
+            arrival: TimeTag::new(2, 0),
+        };
+        from(None).lend(&names, &mut lent);
+        assert_eq!((lent.peer, lent.bundle_timetag), (None, None));
+        let peer: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        from(Some(peer)).lend(&names, &mut lent);
+        assert_eq!(
+            lent,
+            Context::new(TimeTag::new(2, 0))
+                .with_channel(names[0].clone())
+                .with_peer(peer)
+        );
+        let owned = from(Some(peer)).context(&names);
+        assert_eq!(owned, lent);
     }
 }
