@@ -104,7 +104,29 @@ pub struct ChannelStats {
     bytes_in: AtomicU64,
     packets_out: AtomicU64,
     bytes_out: AtomicU64,
+    /// What the reactor that owns the channel counts, apart: it is their one writer,
+    /// so it adds with a load and a store instead of a read-modify-write (which on
+    /// x86-64 is a locked instruction, about 20 cycles and a fence, twice per send).
+    owned: Owned,
     drops: [AtomicU64; REASONS],
+}
+
+/// The counters only the owning reactor writes (see [`ChannelStats`]).
+#[derive(Debug, Default)]
+struct Owned {
+    packets_in: AtomicU64,
+    bytes_in: AtomicU64,
+    packets_out: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+/// Adds `n` to a counter that has one writer (readers see the old or the new value).
+#[inline(always)]
+fn add_owned(counter: &AtomicU64, n: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
 }
 
 impl ChannelStats {
@@ -115,12 +137,13 @@ impl ChannelStats {
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
-    /// Counts `packets` received packets of `bytes` bytes in all.
+    /// Counts `packets` received packets of `bytes` bytes in all, for the reactor
+    /// that owns the channel (the only caller: see [`ChannelStats`]).
     #[inline]
     pub(crate) fn count_in_batch(&self, packets: usize, bytes: usize) {
         if packets > 0 {
-            self.packets_in.fetch_add(packets as u64, Ordering::Relaxed);
-            self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+            add_owned(&self.owned.packets_in, packets as u64);
+            add_owned(&self.owned.bytes_in, bytes as u64);
         }
     }
 
@@ -131,14 +154,21 @@ impl ChannelStats {
         self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
-    /// Counts `packets` sent packets of `bytes` bytes in all.
+    /// Counts `packets` sent packets of `bytes` bytes in all, for the reactor that
+    /// owns the channel (the only caller: see [`ChannelStats`]).
     #[inline]
     pub(crate) fn count_out_batch(&self, packets: usize, bytes: usize) {
         if packets > 0 {
-            self.packets_out
-                .fetch_add(packets as u64, Ordering::Relaxed);
-            self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+            add_owned(&self.owned.packets_out, packets as u64);
+            add_owned(&self.owned.bytes_out, bytes as u64);
         }
+    }
+
+    /// Counts one packet sent by the reactor that owns the channel (the only caller:
+    /// see [`ChannelStats`]).
+    #[inline]
+    pub(crate) fn count_out_owned(&self, bytes: usize) {
+        self.count_out_batch(1, bytes);
     }
 
     /// Counts one drop.
@@ -168,11 +198,17 @@ impl ChannelStats {
         for (d, c) in drops.iter_mut().zip(&self.drops) {
             *d = c.load(Ordering::Relaxed);
         }
+        let both = |shared: &AtomicU64, owned: &AtomicU64| {
+            shared
+                .load(Ordering::Relaxed)
+                .wrapping_add(owned.load(Ordering::Relaxed))
+        };
+        let o = &self.owned;
         StatsSnapshot {
-            packets_in: self.packets_in.load(Ordering::Relaxed),
-            bytes_in: self.bytes_in.load(Ordering::Relaxed),
-            packets_out: self.packets_out.load(Ordering::Relaxed),
-            bytes_out: self.bytes_out.load(Ordering::Relaxed),
+            packets_in: both(&self.packets_in, &o.packets_in),
+            bytes_in: both(&self.bytes_in, &o.bytes_in),
+            packets_out: both(&self.packets_out, &o.packets_out),
+            bytes_out: both(&self.bytes_out, &o.bytes_out),
             drops,
         }
     }
@@ -201,5 +237,38 @@ impl StatsSnapshot {
     /// Drops for every reason together.
     pub fn total_drops(&self) -> u64 {
         self.drops.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_and_other_threads_count_into_one_snapshot() {
+        let stats = std::sync::Arc::new(ChannelStats::default());
+        let writers: Vec<_> = (0..3)
+            .map(|_| {
+                let stats = std::sync::Arc::clone(&stats);
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        stats.count_out(10);
+                    }
+                })
+            })
+            .collect();
+        // The owning reactor's counts, meanwhile, on this thread.
+        for _ in 0..10_000 {
+            stats.count_out_owned(1);
+        }
+        stats.count_out_batch(5, 50);
+        stats.count_in_batch(4, 40);
+        stats.count_in(7);
+        for w in writers {
+            assert!(w.join().is_ok());
+        }
+        let snap = stats.snapshot();
+        assert_eq!((snap.packets_out, snap.bytes_out), (40_005, 310_050));
+        assert_eq!((snap.packets_in, snap.bytes_in), (5, 47));
     }
 }

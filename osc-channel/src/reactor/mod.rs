@@ -619,7 +619,7 @@ impl Reactor {
         };
         let refused = match u.write_now(data, dest) {
             Ok(None) => {
-                ch.stats.count_out(data.len());
+                ch.stats.count_out_owned(data.len());
                 self.handle.send_queue().note_sent();
                 return Ok(true);
             }
@@ -659,7 +659,7 @@ impl Reactor {
         match &mut ch.kind {
             Kind::Udp(u) => match u.send(data, dest) {
                 Ok(Sent::Now) => {
-                    ch.stats.count_out(len);
+                    ch.stats.count_out_owned(len);
                     Ok(())
                 }
                 Ok(Sent::Queued) => {
@@ -681,7 +681,7 @@ impl Reactor {
                 io.machine
                     .queue(&data)
                     .map_err(|r| r.into_error(&ch.name, None))?;
-                ch.stats.count_out(len);
+                ch.stats.count_out_owned(len);
                 io.flush()
                     .map_err(|e| ChannelError::io("send", &ch.name, e))
             }
@@ -715,7 +715,7 @@ impl Reactor {
         io.machine
             .queue(data)
             .map_err(|r| r.into_error(&ch.name, None))?;
-        ch.stats.count_out(data.len());
+        ch.stats.count_out_owned(data.len());
         let written = io
             .flush()
             .map_err(|e| ChannelError::io("send", &ch.name, e));

@@ -108,7 +108,7 @@ impl Reactor {
         };
         match u.send(data, path) {
             Ok(Sent::Now) => {
-                ch.stats.count_out(len);
+                ch.stats.count_out_owned(len);
                 Ok(())
             }
             Ok(Sent::Queued) => {
