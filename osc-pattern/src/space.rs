@@ -686,6 +686,11 @@ impl<T> AddressSpace<T> {
         let at_address = node
             .and_then(|n| self.nodes.get(n))
             .map_or(&[][..], |node| &node.entries[..]);
+        if at_address.is_empty() {
+            // Only filters can match (an address no method is registered at): nothing
+            // to merge.
+            return self.for_each_matching_filter(address, f);
+        }
         let mut exact = at_address
             .iter()
             .filter_map(|&id| self.entry(id).map(|e| (id, &e.payload)))
@@ -706,6 +711,22 @@ impl<T> AddressSpace<T> {
         }
         for (e, t) in exact {
             f(e, t);
+        }
+    }
+
+    /// The filters that match a literal `address`, in registration order.
+    fn for_each_matching_filter<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
+        for &id in &self.filters {
+            if let Some(Entry {
+                payload,
+                registration: Registration::Filter(filter),
+                ..
+            }) = self.entry(id)
+            {
+                if filter.matches_literal(address) {
+                    f(id, payload);
+                }
+            }
         }
     }
 }
