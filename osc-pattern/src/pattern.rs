@@ -270,8 +270,10 @@ impl Pattern {
             return false;
         };
         match &self.tail {
-            Tail::AnyPart => is_one_part(rest),
-            Tail::PartPrefix(text) => strip_text(rest, text).is_some_and(is_one_part),
+            Tail::AnyPart => ends_in_one_part(address, rest.len()),
+            Tail::PartPrefix(text) => {
+                strip_text(rest, text).is_some_and(|r| ends_in_one_part(address, r.len()))
+            }
             Tail::Items => self
                 .items
                 .get(self.head_items..)
@@ -349,12 +351,26 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// Whether `rest` is one part: it holds no `/`. A byte loop, as the rest after a
-/// pattern's literal head is usually a short number or name.
+/// Whether the last `n` bytes of `address` (the rest after a pattern's literal head,
+/// usually a short number or name) are one part: they hold no `/`. Up to 8 of them
+/// are tested in one word, the address's last 8 bytes with the others masked off.
 #[inline(always)]
-fn is_one_part(rest: &str) -> bool {
-    rest.bytes().all(|b| b != b'/')
+fn ends_in_one_part(address: &str, n: usize) -> bool {
+    let bytes = address.as_bytes();
+    if let (true, Some(last)) = (n <= 8, bytes.last_chunk::<8>()) {
+        // Exact per byte: the high bit of each byte of `x` that is zero.
+        let x = u64::from_le_bytes(*last) ^ (0x2f * LOW_BYTES);
+        let zero = !(((x & (0x7f * LOW_BYTES)) + 0x7f * LOW_BYTES) | x) & (0x80 * LOW_BYTES);
+        // The last `n` bytes are the word's high ones.
+        let kept = u64::MAX.checked_shl(8 * (8 - n) as u32).unwrap_or(0);
+        return zero & kept == 0;
+    }
+    let start = bytes.len().saturating_sub(n);
+    bytes.get(start..).is_some_and(|rest| !rest.contains(&b'/'))
 }
+
+/// `0x01` in every byte of a word.
+const LOW_BYTES: u64 = 0x0101_0101_0101_0101;
 
 /// The literal parts at the front of `items` that another part follows, as the text
 /// they match (each part and its `/`) and their number. A literal part followed by a
@@ -472,6 +488,25 @@ mod tests {
                 assert!(!same_bytes(a, &b), "len {len}, byte {at}");
             }
         }
+    }
+
+    #[test]
+    fn ends_in_one_part_finds_a_slash_in_the_last_bytes_only() {
+        for len in 1..=24 {
+            let base: String = (0..len).map(|i| char::from(b'a' + i as u8)).collect();
+            for n in 0..=len {
+                assert!(ends_in_one_part(&base, n), "len {len}, n {n}");
+                for at in 0..len {
+                    let mut s = base.clone().into_bytes();
+                    s[at] = b'/';
+                    let s = String::from_utf8(s).unwrap();
+                    let want = at < len - n;
+                    assert_eq!(ends_in_one_part(&s, n), want, "{s:?}, n {n}");
+                }
+            }
+        }
+        // Bytes next to '/' (0x2e, 0x30, 0xaf) are not taken for it.
+        assert!(ends_in_one_part("/abc/d.0\u{af}", 5));
     }
 
     #[test]
