@@ -176,6 +176,7 @@ pub(crate) fn invoke(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx:
 
 /// [`invoke`] that leaves the `handler_calls` count to its caller: true when the
 /// handler returned (with a value or an error), false when it panicked.
+#[inline]
 pub(crate) fn call(shared: &ExecState, method: &Method, msg: Msg<'_, '_>, ctx: &Context) -> bool {
     guarded(
         shared,
@@ -204,6 +205,7 @@ pub(crate) fn call_taking(
 
 /// Runs one handler call: holds the method's lock, catches a panic, logs and counts;
 /// `describe` names the message in a log line (called only when one is written).
+#[inline]
 fn guarded(
     shared: &ExecState,
     method: &Method,

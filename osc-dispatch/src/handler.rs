@@ -598,6 +598,7 @@ impl Handler {
     /// Calls the handler. An owned handler given a view gets an owned copy; a borrowed
     /// handler given an owned message gets a view of its encoding (the paths that hold
     /// messages: bundles, pool jobs, local sends).
+    #[inline]
     pub(crate) fn call(&self, msg: Msg<'_, '_>, ctx: &Context) -> Result<()> {
         match (&self.f, msg) {
             (Form::Owned(f), Msg::Owned(m)) => f(m, ctx),
