@@ -147,11 +147,12 @@ impl Batch {
         }
         let offset = self.arena.len();
         // A run from one channel that goes on across the two batches keeps one name.
-        let continued = same_name(self.names.last(), other.names.first()) && !self.names.is_empty();
-        let first_name = index(self.names.len().saturating_sub(usize::from(continued)));
+        let continued = !self.names.is_empty() && same_name(self.names.last(), other.names.first());
+        let skipped = usize::from(continued);
+        let first_name = index(self.names.len().saturating_sub(skipped));
         self.arena.extend_from_slice(&other.arena);
-        self.names
-            .extend(other.names.drain(usize::from(continued)..));
+        self.names.extend(other.names.drain(skipped..));
+        other.names.clear();
         self.items
             .extend(other.items.drain(..).map(|Incoming { item, mut from }| {
                 let item = match item {
@@ -542,6 +543,7 @@ mod tests {
         push(&mut theirs, b"three", &b, 3);
         ours.append(&mut theirs);
         assert_eq!(ours.names.len(), 2);
+        assert!(theirs.names.is_empty());
         let want = [("a", 1), ("a", 2), ("b", 3)].map(|(n, t)| (n.to_owned(), t));
         assert_eq!(contexts(&mut ours), want);
     }
