@@ -106,10 +106,17 @@ impl HookTable {
     }
 
     /// The hooks of a channel, or of its TCP server for a connection `SERVER/PEER`.
+    /// Inlined: every send asks, and most runtimes have none.
+    #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<Arc<ChannelHooks>> {
         if !self.any.load(Ordering::Acquire) {
             return None;
         }
+        self.look_up(name)
+    }
+
+    /// [`get`](Self::get) when some channel has hooks.
+    fn look_up(&self, name: &str) -> Option<Arc<ChannelHooks>> {
         let hooks = self.map.read();
         hooks
             .get(name)

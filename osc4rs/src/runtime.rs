@@ -937,17 +937,21 @@ impl OscHandle {
 
 /// Refuses a packet whose receivers would refuse it: every message's address must be a
 /// literal address or a valid pattern (`/a/` with its trailing `/` is neither, and a
-/// receiving dispatcher drops it). A literal address costs one scan of its bytes.
+/// receiving dispatcher drops it). A literal address costs one scan of its bytes; a
+/// message, the usual packet, is checked inline.
+#[inline]
 fn check_addresses(packet: &Packet) -> Result<()> {
     match packet {
-        Packet::Message(m) => {
-            if !osc_pattern::is_literal_address(&m.address) {
-                osc_pattern::Pattern::new(&m.address)?;
-            }
-            Ok(())
-        }
+        Packet::Message(m) if osc_pattern::is_literal_address(&m.address) => Ok(()),
+        Packet::Message(m) => check_pattern(&m.address),
         Packet::Bundle(b) => b.content.iter().try_for_each(check_addresses),
     }
+}
+
+/// [`check_addresses`] for an address that is not literal: it must be a valid pattern.
+fn check_pattern(address: &str) -> Result<()> {
+    osc_pattern::Pattern::new(address)?;
+    Ok(())
 }
 
 /// The largest packet [`with_encoded`] encodes into its thread's scratch buffer (the
