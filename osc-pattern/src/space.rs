@@ -509,16 +509,24 @@ impl<T> AddressSpace<T> {
     /// The osc4py3-style filters (not OSC patterns, which follow the specification)
     /// that take `address` as a string, in registration order.
     fn for_each_filter_match<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
-        for &id in &self.filters {
-            let Some(entry) = self.entry(id) else {
-                continue;
-            };
-            if let Registration::Filter(filter) = &entry.registration {
-                if filter.kind() != crate::FilterKind::Osc && filter.matches_literal(address) {
-                    f(id, &entry.payload);
-                }
+        for (id, filter, payload) in self.filter_entries() {
+            if filter.kind() != crate::FilterKind::Osc && filter.matches_literal(address) {
+                f(id, payload);
             }
         }
+    }
+
+    /// The registered filters, in registration order, with their payloads.
+    #[inline]
+    fn filter_entries(&self) -> impl Iterator<Item = (MethodId, &Filter, &T)> {
+        self.filters.iter().filter_map(|&id| match self.entry(id)? {
+            Entry {
+                payload,
+                registration: Registration::Filter(filter),
+                ..
+            } => Some((id, filter, payload)),
+            _ => None,
+        })
     }
 
     /// [`dispatch_into`](Self::dispatch_into) returning a new `Vec`.
@@ -686,47 +694,26 @@ impl<T> AddressSpace<T> {
         let at_address = node
             .and_then(|n| self.nodes.get(n))
             .map_or(&[][..], |node| &node.entries[..]);
+        let matching = self
+            .filter_entries()
+            .filter(|(_, filter, _)| filter.matches_literal(address));
         if at_address.is_empty() {
             // Only filters can match (an address no method is registered at): nothing
             // to merge.
-            return self.for_each_matching_filter(address, f);
+            return matching.for_each(|(id, _, payload)| f(id, payload));
         }
         let mut exact = at_address
             .iter()
             .filter_map(|&id| self.entry(id).map(|e| (id, &e.payload)))
             .peekable();
-        for &id in &self.filters {
-            let Some(entry) = self.entry(id) else {
-                continue;
-            };
-            let Registration::Filter(filter) = &entry.registration else {
-                continue;
-            };
-            if filter.matches_literal(address) {
-                while let Some((e, t)) = exact.next_if(|&(e, _)| e < id) {
-                    f(e, t);
-                }
-                f(id, &entry.payload);
+        for (id, _, payload) in matching {
+            while let Some((e, t)) = exact.next_if(|&(e, _)| e < id) {
+                f(e, t);
             }
+            f(id, payload);
         }
         for (e, t) in exact {
             f(e, t);
-        }
-    }
-
-    /// The filters that match a literal `address`, in registration order.
-    fn for_each_matching_filter<'a>(&'a self, address: &str, mut f: impl FnMut(MethodId, &'a T)) {
-        for &id in &self.filters {
-            if let Some(Entry {
-                payload,
-                registration: Registration::Filter(filter),
-                ..
-            }) = self.entry(id)
-            {
-                if filter.matches_literal(address) {
-                    f(id, payload);
-                }
-            }
         }
     }
 }

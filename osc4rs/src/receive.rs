@@ -49,15 +49,14 @@ impl Origin {
 
     /// The packet's own context (for a packet that is moved on with it).
     fn context(self, names: &[Arc<str>]) -> Context {
-        let mut ctx = Context::new(self.arrival);
-        ctx.channel = names.get(self.channel as usize).cloned();
-        ctx.peer = self.peer;
-        ctx.peer_path = self.peer_path;
+        let mut ctx = Context::default();
+        self.lend(names, &mut ctx);
         ctx
     }
 
     /// Makes `ctx`, which the previous packet's dispatch lent out, this packet's: its
     /// channel name is cloned only when it differs from the previous one's.
+    #[inline(always)]
     fn lend(self, names: &[Arc<str>], ctx: &mut Context) {
         let name = names.get(self.channel as usize);
         if !same_name(ctx.channel.as_ref(), name) {
