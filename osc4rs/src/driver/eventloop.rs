@@ -128,14 +128,21 @@ impl EventLoop {
         guard
     }
 
-    /// Opens a channel (no UDP writer: the event loop writes directly already).
+    /// Opens a channel. A UDP channel with a destination gets a writer, as in the
+    /// thread modes: a send writes through it without taking the reactor's lock or
+    /// looking the channel up in the reactor.
     pub(super) fn open(&self, name: &str, spec: ChannelSpec) -> Result<Opened> {
+        let writes_udp = matches!(&spec, ChannelSpec::Udp(c) if c.dest.is_some());
         let mut guard = self.reactor_now();
         let reactor = guard.as_mut().ok_or(OscError::Terminated)?;
         let id = reactor.open(name, spec)?;
+        let writer = writes_udp
+            .then(|| reactor.udp_writer(id))
+            .flatten()
+            .map(Arc::new);
         Ok(Opened {
             id,
-            writer: None,
+            writer,
             stats: reactor.stats(id),
         })
     }
