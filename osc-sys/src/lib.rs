@@ -401,24 +401,71 @@ pub fn send_to(
     data: &[u8],
     dest: std::net::SocketAddr,
 ) -> io::Result<usize> {
-    let addr = socket2::SockAddr::from(dest);
+    let (addr, addr_len) = c_addr(dest);
     // SAFETY: `fd` is an open socket owned by the caller for the duration of the
-    // call; `data` and `addr` are live and their exact lengths are passed; the
-    // kernel only reads them.
+    // call; `data` and `addr` are live and their exact lengths are passed (`addr_len`
+    // is the size of the variant `c_addr` wrote); the kernel only reads them.
     let rc = unsafe {
         libc::sendto(
             fd,
             data.as_ptr().cast(),
             data.len(),
             libc::MSG_DONTWAIT,
-            addr.as_ptr().cast(),
-            addr.len(),
+            (&raw const addr).cast(),
+            addr_len,
         )
     };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(usize::try_from(rc).unwrap_or(0))
+}
+
+/// A socket address as the kernel reads it: a `sockaddr_in` or a `sockaddr_in6`.
+#[cfg(target_os = "linux")]
+#[derive(Clone, Copy)]
+#[repr(C)]
+union CAddr {
+    v4: libc::sockaddr_in,
+    v6: libc::sockaddr_in6,
+}
+
+/// `dest` as the kernel reads it, and the length of the variant written. Built in
+/// place: a conversion through `sockaddr_storage` zeroes 128 bytes per send.
+#[cfg(target_os = "linux")]
+#[inline]
+fn c_addr(dest: std::net::SocketAddr) -> (CAddr, libc::socklen_t) {
+    const V4_LEN: usize = std::mem::size_of::<libc::sockaddr_in>();
+    const V6_LEN: usize = std::mem::size_of::<libc::sockaddr_in6>();
+    match dest {
+        std::net::SocketAddr::V4(a) => (
+            CAddr {
+                v4: libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: a.port().to_be(),
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(a.ip().octets()),
+                    },
+                    sin_zero: [0; 8],
+                },
+            },
+            V4_LEN as libc::socklen_t,
+        ),
+        std::net::SocketAddr::V6(a) => (
+            CAddr {
+                v6: libc::sockaddr_in6 {
+                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                    sin6_port: a.port().to_be(),
+                    sin6_flowinfo: a.flowinfo(),
+                    sin6_addr: libc::in6_addr {
+                        s6_addr: a.ip().octets(),
+                    },
+                    sin6_scope_id: a.scope_id(),
+                },
+            },
+            V6_LEN as libc::socklen_t,
+        ),
+    }
 }
 
 /// Converts an address the kernel wrote into a `sockaddr_storage` of `len` bytes
@@ -511,14 +558,13 @@ pub fn send_batch(
         .zip(iovs.iter_mut())
         .zip(addrs.iter_mut())
     {
-        let addr = socket2::SockAddr::from(*dest);
-        let len = addr.len();
+        let (addr, len) = c_addr(*dest);
         // SAFETY: `addr` holds a valid `sockaddr_in` or `sockaddr_in6` of `len` bytes,
         // which is never more than `sockaddr_storage`'s size; the two regions are
         // distinct values on this stack frame.
         unsafe {
             std::ptr::copy_nonoverlapping(
-                addr.as_ptr().cast::<u8>(),
+                (&raw const addr).cast::<u8>(),
                 (storage as *mut libc::sockaddr_storage).cast::<u8>(),
                 len as usize,
             );
@@ -590,4 +636,42 @@ pub fn open_serial(path: &std::path::Path, baud: u32) -> io::Result<std::fs::Fil
         return Err(io::Error::last_os_error());
     }
     Ok(file)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The first `len` bytes of `addr`: what the kernel reads.
+    fn bytes(addr: &CAddr, len: libc::socklen_t) -> Vec<u8> {
+        // SAFETY: `c_addr` initialised the variant of `len` bytes it reports.
+        unsafe { std::slice::from_raw_parts((&raw const *addr).cast::<u8>(), len as usize) }
+            .to_vec()
+    }
+
+    #[test]
+    fn c_addr_is_what_socket2_builds() {
+        let cases: [std::net::SocketAddr; 5] = [
+            "127.0.0.1:9000".parse().unwrap(),
+            "0.0.0.0:0".parse().unwrap(),
+            "192.168.1.200:65535".parse().unwrap(),
+            "[::1]:57120".parse().unwrap(),
+            std::net::SocketAddr::V6(std::net::SocketAddrV6::new(
+                "fe80::1:2:3:4".parse().unwrap(),
+                1234,
+                0x000a_bcde,
+                7,
+            )),
+        ];
+        for dest in cases {
+            let (addr, len) = c_addr(dest);
+            let theirs = socket2::SockAddr::from(dest);
+            assert_eq!(len, theirs.len(), "{dest}");
+            // SAFETY: `theirs` holds `len` initialised bytes.
+            let expected =
+                unsafe { std::slice::from_raw_parts(theirs.as_ptr().cast::<u8>(), len as usize) };
+            assert_eq!(bytes(&addr, len), expected, "{dest}");
+        }
+    }
 }
