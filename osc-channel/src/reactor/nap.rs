@@ -26,6 +26,9 @@ pub(super) struct Napped {
     /// Neither input nor a wake-up came (the receive timeout ended it, or a signal):
     /// the pass waits the rest of its time in the poll.
     pub(super) timed_out: bool,
+    /// The socket's receive timeout: how long a read that timed out waited (the
+    /// kernel ends it no sooner), so the pass needs no clock to know what is left.
+    pub(super) waited: Duration,
 }
 
 /// The kick socket, once made: its address (datagrams from it are kicks) and the
@@ -108,6 +111,7 @@ impl Reactor {
             return Some(Napped {
                 delivered: 0,
                 timed_out: false,
+                waited: Duration::ZERO,
             });
         }
         self.kicks.naps += 1;
@@ -134,6 +138,7 @@ impl Reactor {
         // A waker sets `pending` before it kicks.
         let woken = wake.is_pending();
         wake.woke();
+        let waited = u.nap_read_timeout();
         let delivered = account_datagrams(
             ch,
             id,
@@ -144,6 +149,7 @@ impl Reactor {
         Some(Napped {
             delivered,
             timed_out: delivered == 0 && !woken,
+            waited,
         })
     }
 

@@ -107,8 +107,6 @@ impl Reactor {
         std::mem::swap(&mut self.delivered_now, &mut self.delivered_before);
         self.delivered_now.clear();
         let sole = self.sole_reader(timeout);
-        // The rest of a wait in a read that timed out is waited in the poll.
-        let started = (sole.is_some() && timeout.is_some()).then(Instant::now);
         let napped = sole.and_then(|id| self.nap(id, timeout, sink));
         let mut delivered = match napped {
             Some(n) => n.delivered,
@@ -116,8 +114,8 @@ impl Reactor {
         };
         if let Some(n) = napped {
             if n.timed_out {
-                let spent = started.map_or(Duration::ZERO, |s| s.elapsed());
-                self.poll_events(timeout.map(|t| t.saturating_sub(spent)))?;
+                // The rest of a wait in a read that timed out is waited in the poll.
+                self.poll_events(timeout.map(|t| t.saturating_sub(n.waited)))?;
             }
         } else if delivered > 0 {
             // Served without waiting; epoll is still asked now and then.
