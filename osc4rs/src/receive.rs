@@ -2,7 +2,7 @@
 //! packets, handing them on (queued or collected), and dispatching a collected batch.
 //! Which thread runs which step is the drivers' business (`driver/`).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -100,8 +100,12 @@ pub(crate) struct Batch {
     items: Vec<Incoming>,
     arena: Vec<u8>,
     /// The items' channel names ([`Origin::channel`]), one per run of packets from one
-    /// channel.
+    /// channel. The last one is kept when the batch is cleared: a stream from one
+    /// channel takes no reference count per pass either.
     names: Vec<Arc<str>>,
+    /// The context lent to the handlers of views, from packet to packet and from pass
+    /// to pass (its channel name is cloned only when the channel changes).
+    lent: Context,
 }
 
 impl Batch {
@@ -112,6 +116,7 @@ impl Batch {
             items: Vec::with_capacity(items),
             arena: Vec::with_capacity(bytes),
             names: Vec::with_capacity(4),
+            lent: Context::default(),
         }
     }
 
@@ -192,10 +197,14 @@ impl Batch {
         });
     }
 
-    /// Empties the batch, keeping its capacity (the arena's up to [`ARENA_KEPT`]).
+    /// Empties the batch, keeping its capacity (the arena's up to [`ARENA_KEPT`]) and
+    /// its last channel name, which the next pass's packets most likely come from.
     fn clear(&mut self) {
         self.items.clear();
-        self.names.clear();
+        let runs = self.names.len();
+        if runs > 1 {
+            self.names.drain(..runs - 1);
+        }
         trim(&mut self.arena);
     }
 }
@@ -207,16 +216,20 @@ fn index(i: usize) -> u32 {
 
 thread_local! {
     /// The packets one `process()` call dispatches (kept for its capacity).
-    static BATCH: Cell<Batch> = Cell::new(Batch::default());
+    static BATCH: RefCell<Batch> = RefCell::new(Batch::default());
 }
 
-/// Runs `f` with this thread's (empty) batch, kept for its capacity.
+/// Runs `f` with this thread's (empty) batch, kept for its capacity; a `process()`
+/// called from a handler gets a batch of its own.
 pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
-    let mut batch = BATCH.take();
-    let out = f(&mut batch);
-    batch.clear();
-    BATCH.set(batch);
-    out
+    BATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut batch) => {
+            let out = f(&mut batch);
+            batch.clear();
+            out
+        }
+        Err(_) => f(&mut Batch::default()),
+    })
 }
 
 /// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
@@ -237,20 +250,20 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
         items,
         arena,
         names,
+        lent,
     } = batch;
     // The messages kept as bytes go through one dispatch batch: one look at the
     // methods for all of them. They borrow their context, one lent from each to the
     // next.
     let mut views = None;
-    let mut lent = Context::default();
     for Incoming { item, from } in items.drain(..) {
         let arrival = from.arrival;
         match item {
             Item::Decoded(packet) => e.core.dispatch(packet, from.context(names), arrival),
             Item::Span { start, len } => {
                 let bytes = arena.get(start..start + len).unwrap_or(&[]);
-                from.lend(names, &mut lent);
-                dispatch_bytes(e, &mut views, bytes, &lent);
+                from.lend(names, lent);
+                dispatch_bytes(e, &mut views, bytes, lent);
             }
         }
     }
@@ -568,9 +581,13 @@ mod tests {
         assert_eq!(Arc::strong_count(&a), 3);
         let want = [("a", 1), ("a", 2), ("b", 3), ("b", 4), ("a", 5)];
         assert_eq!(contexts(&mut batch), want.map(|(n, t)| (n.to_owned(), t)));
+        // Cleared, the batch keeps the last run's name for the next pass.
         batch.clear();
-        assert!(batch.names.is_empty() && batch.is_empty());
-        assert_eq!(Arc::strong_count(&a), 1);
+        assert!(batch.is_empty());
+        assert_eq!(batch.names.len(), 1);
+        assert_eq!((Arc::strong_count(&a), Arc::strong_count(&b)), (2, 1));
+        push(&mut batch, b"x", &a, 6);
+        assert_eq!((batch.names.len(), Arc::strong_count(&a)), (1, 2));
     }
 
     #[test]
