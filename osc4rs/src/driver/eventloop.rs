@@ -27,21 +27,28 @@ use crate::{OscError, Result};
 /// The event-loop driver.
 pub(crate) struct EventLoop {
     /// `None` once terminated.
-    reactor: Mutex<Option<Reactor>>,
-    /// The receive path's per-channel cache.
-    cache: Mutex<ChannelCache>,
+    reactor: Mutex<Option<Held>>,
     handle: ReactorHandle,
     /// Threads waiting in [`reactor_now`](Self::reactor_now): a `process()` loop lets
     /// them have the reactor before it takes it again.
     waiting: AtomicUsize,
 }
 
+/// What the reactor's lock holds: the reactor and the receive path's per-channel
+/// cache, which only a pass that holds the reactor uses (one lock per pass, not two).
+pub(super) struct Held {
+    reactor: Reactor,
+    cache: ChannelCache,
+}
+
 impl EventLoop {
     pub(super) fn new(reactor: Reactor) -> EventLoop {
         EventLoop {
             handle: reactor.handle(),
-            reactor: Mutex::new(Some(reactor)),
-            cache: Mutex::new(ChannelCache::default()),
+            reactor: Mutex::new(Some(Held {
+                reactor,
+                cache: ChannelCache::default(),
+            })),
             waiting: AtomicUsize::new(0),
         }
     }
@@ -71,13 +78,11 @@ impl EventLoop {
     fn pass(&self, e: &Engine, wait: Duration, batch: &mut Batch) -> Result<()> {
         self.let_waiters_go_first();
         let mut guard = self.reactor.lock();
-        let Some(reactor) = guard.as_mut() else {
+        let Some(Held { reactor, cache }) = guard.as_mut() else {
             return Err(OscError::Terminated);
         };
-        let mut cache = self.cache.lock();
-        let mut sink = Sink::new(e, &mut cache, Deliver::Collect(batch));
+        let mut sink = Sink::new(e, cache, Deliver::Collect(batch));
         let read = read_pending(reactor, wait, &mut sink);
-        drop(cache);
         if self.waiting.load(Ordering::Acquire) > 0 {
             // Hand the reactor straight to the thread that woke this pass: with a
             // plain unlock, a loop around `process()` takes it back at once, and the
@@ -92,7 +97,7 @@ impl EventLoop {
     fn reactor_is_idle(&self) -> bool {
         self.reactor
             .try_lock()
-            .is_some_and(|r| r.as_ref().is_some_and(Reactor::is_idle))
+            .is_some_and(|r| r.as_ref().is_some_and(|h| h.reactor.is_idle()))
     }
 
     /// A loop around `process()` would take the reactor back before a thread waiting
@@ -113,7 +118,7 @@ impl EventLoop {
     /// The reactor for a call from outside `process()`: if another thread waits in
     /// `process_timeout`, its pass is woken (again, until it lets go), so the call does
     /// not wait for that timeout.
-    fn reactor_now(&self) -> MutexGuard<'_, Option<Reactor>> {
+    fn reactor_now(&self) -> MutexGuard<'_, Option<Held>> {
         if let Some(guard) = self.reactor.try_lock() {
             return guard;
         }
@@ -134,7 +139,7 @@ impl EventLoop {
     pub(super) fn open(&self, name: &str, spec: ChannelSpec) -> Result<Opened> {
         let writes_udp = matches!(&spec, ChannelSpec::Udp(c) if c.dest.is_some());
         let mut guard = self.reactor_now();
-        let reactor = guard.as_mut().ok_or(OscError::Terminated)?;
+        let reactor = &mut guard.as_mut().ok_or(OscError::Terminated)?.reactor;
         let id = reactor.open(name, spec)?;
         let writer = writes_udp
             .then(|| reactor.udp_writer(id))
@@ -149,12 +154,12 @@ impl EventLoop {
 
     pub(super) fn close(&self, id: ChannelId) -> Result<()> {
         let mut guard = self.reactor_now();
-        let reactor = guard.as_mut().ok_or(OscError::Terminated)?;
-        Ok(reactor.close(id)?)
+        let held = guard.as_mut().ok_or(OscError::Terminated)?;
+        Ok(held.reactor.close(id)?)
     }
 
     pub(super) fn local_addr(&self, id: ChannelId) -> Option<SocketAddr> {
-        self.reactor_now().as_ref()?.local_addr(id)
+        self.reactor_now().as_ref()?.reactor.local_addr(id)
     }
 
     /// [`Driver::try_send_now`](super::Driver::try_send_now): `None` when another
@@ -165,8 +170,8 @@ impl EventLoop {
         data: &[u8],
     ) -> Option<osc_channel::Result<bool>> {
         let mut guard = self.reactor.try_lock()?;
-        let reactor = guard.as_mut()?;
-        Some(reactor.try_send_now(id, data, None))
+        let held = guard.as_mut()?;
+        Some(held.reactor.try_send_now(id, data, None))
     }
 
     /// The sending side of one `Osc::send` call: writes at once, with errors returned
@@ -184,13 +189,16 @@ impl EventLoop {
     /// dispatches what arrived meanwhile, with the reactor gone: handlers that call the
     /// runtime get `Terminated`, never a wait.
     pub(super) fn terminate(&self, e: &Engine) {
-        let Some(mut reactor) = self.reactor_now().take() else {
+        let Some(Held {
+            mut reactor,
+            mut cache,
+        }) = self.reactor_now().take()
+        else {
             return;
         };
         let flush = e.config.flush_timeout;
         let mut batch = Batch::default();
         let flushed = {
-            let mut cache = self.cache.lock();
             let mut sink = Sink::new(e, &mut cache, Deliver::Collect(&mut batch));
             reactor.flush(flush, |p| sink.packet(p)).unwrap_or(false)
         };
@@ -204,7 +212,7 @@ impl EventLoop {
 
 /// Sends of one call: the reactor if this thread got it, else its handle's queue.
 pub(super) struct Outbox<'a> {
-    direct: Option<MutexGuard<'a, Option<Reactor>>>,
+    direct: Option<MutexGuard<'a, Option<Held>>>,
     handle: &'a ReactorHandle,
     counters: &'a Counters,
 }
@@ -216,7 +224,12 @@ impl Outbox<'_> {
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
     ) -> Result<()> {
-        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+        let r = match self
+            .direct
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .map(|h| &mut h.reactor)
+        {
             Some(reactor) => reactor.send(id, data, dest),
             None => self.handle.send(id, data, dest),
         };
@@ -230,7 +243,12 @@ impl Outbox<'_> {
         data: Arc<[u8]>,
         path: &std::path::Path,
     ) -> Result<()> {
-        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+        let r = match self
+            .direct
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .map(|h| &mut h.reactor)
+        {
             Some(reactor) => reactor.send_to_path(id, data, path),
             None => self.handle.send_to_path(id, data, path),
         };
@@ -239,7 +257,12 @@ impl Outbox<'_> {
 
     /// A TCP connection channel (`SERVER/PEER`), known to the reactor only.
     pub(super) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
-        let r = match self.direct.as_mut().and_then(|g| g.as_mut()) {
+        let r = match self
+            .direct
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .map(|h| &mut h.reactor)
+        {
             Some(reactor) => match reactor.id_of(name) {
                 Some(id) => reactor.send(id, data, None),
                 None => return Err(OscError::UnknownTarget(name.to_owned())),
