@@ -22,9 +22,6 @@ use crate::{
 /// methods, so none runs under the registry's lock). Inline for the usual one to four.
 type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
 
-/// The same, borrowed from a [`Table`] that the caller holds.
-type Selected<'t> = smallvec::SmallVec<[&'t Arc<Method>; 4]>;
-
 /// The registered methods and the fallback. Readers hold an `Arc` of it; a change
 /// edits a copy when a reader still holds the old one (so no handler ever runs under
 /// the registry's lock, and a [`DispatchBatch`] looks the table up once).
@@ -1145,41 +1142,86 @@ impl DispatchBatch<'_> {
         if d.generation.load(Ordering::Acquire) != self.generation {
             (self.table, self.generation) = d.snapshot();
         }
-        let mut methods = Selected::new();
-        if d.select(&self.table, msg.address(), |m| methods.push(m)) {
+        // Each selected method is called as the selection meets it (in registration
+        // order): the table is this batch's snapshot, which nothing changes meanwhile,
+        // so nothing is collected first.
+        let mut call_one = ViewCall::new(d, msg, ctx);
+        if d.select(&self.table, msg.address(), |m| call_one.call(m)) {
             self.matched += 1;
         }
-        let pool = if methods.iter().any(|m| m.on_pool) {
-            d.dispatch_pool()
+        self.calls += call_one.calls;
+        Ok(())
+    }
+}
+
+/// The calls of one message dispatched from its view ([`DispatchBatch::dispatch_message_ref`]):
+/// a method whose handler takes the view and runs inline gets the view; the others
+/// (owned handlers, methods on the worker pool) get an owned copy, made at the first
+/// of them, and the pool is looked up at the first pool method.
+struct ViewCall<'d, 'm, 'b> {
+    d: &'d Dispatcher,
+    msg: &'m MessageRef<'b>,
+    ctx: &'m Context,
+    owned: Option<Arc<Message>>,
+    /// The pool, once a pool method asked for it (`None` inside `runs_here`).
+    pool: Option<Option<&'d WorkerPool>>,
+    /// Handlers that returned.
+    calls: u64,
+}
+
+impl<'d, 'm, 'b> ViewCall<'d, 'm, 'b> {
+    fn new(d: &'d Dispatcher, msg: &'m MessageRef<'b>, ctx: &'m Context) -> Self {
+        ViewCall {
+            d,
+            msg,
+            ctx,
+            owned: None,
+            pool: None,
+            calls: 0,
+        }
+    }
+
+    #[inline]
+    fn call(&mut self, m: &Arc<Method>) {
+        let shared = &self.d.shared;
+        if m.handler.takes_view() && !m.on_pool {
+            self.calls += u64::from(call(shared, m, Msg::View(self.msg), self.ctx));
+            return;
+        }
+        self.call_other(m);
+    }
+
+    /// An owned handler, or a method on the pool.
+    #[inline(never)]
+    fn call_other(&mut self, m: &Arc<Method>) {
+        let d = self.d;
+        let pool = if m.on_pool {
+            *self.pool.get_or_insert_with(|| d.dispatch_pool())
         } else {
             None
         };
-        let mut owned: Option<Arc<Message>> = None;
-        for m in methods {
-            let pooled = m.on_pool && pool.is_some();
-            if m.handler.takes_view() && !pooled {
-                self.calls += u64::from(call(&d.shared, m, Msg::View(msg), ctx));
-                continue;
+        let msg = self.msg;
+        if let Some(pool) = pool {
+            // A borrowed handler's job carries the message's bytes (in its slot's
+            // reused buffer), not an owned copy.
+            let mut job = d.shared.pool_call(Arc::clone(m), self.ctx);
+            if m.handler.takes_view() {
+                job.bytes.extend_from_slice(msg.as_bytes());
+            } else {
+                let o = self.owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+                job.msg = Some(Arc::clone(o));
             }
-            if let Some(pool) = pool.filter(|_| pooled) {
-                // A borrowed handler's job carries the message's bytes (in its slot's
-                // reused buffer), not an owned copy.
-                let view = m.handler.takes_view();
-                let mut job = d.shared.pool_call(Arc::clone(m), ctx);
-                if view {
-                    job.bytes.extend_from_slice(msg.as_bytes());
-                } else {
-                    let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
-                    job.msg = Some(Arc::clone(o));
-                }
-                // A refused job is logged and counted by the pool.
-                let _ = pool.submit_call(job);
-                continue;
-            }
-            let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
-            self.calls += u64::from(call(&d.shared, m, Msg::Owned(o), ctx));
+            // A refused job is logged and counted by the pool.
+            let _ = pool.submit_call(job);
+            return;
         }
-        Ok(())
+        if m.handler.takes_view() {
+            // A pool method run here (inside `runs_here`).
+            self.calls += u64::from(call(&d.shared, m, Msg::View(msg), self.ctx));
+            return;
+        }
+        let o = self.owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+        self.calls += u64::from(call(&d.shared, m, Msg::Owned(o), self.ctx));
     }
 }
 

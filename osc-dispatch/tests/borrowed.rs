@@ -162,6 +162,46 @@ fn borrowed_and_owned_handlers_on_one_address_run_in_registration_order() {
 }
 
 #[test]
+fn every_kind_of_method_on_one_address_runs_once_in_registration_order() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let l = log();
+    let pool = MethodOptions::new().executor(Executor::Pool);
+    let owned = |tag: &'static str| {
+        let o = l.clone();
+        move |m: &Message| {
+            o.lock()
+                .unwrap()
+                .push(format!("{tag} {} {:?}", m.address, m.args));
+        }
+    };
+    d.register("/m", viewer(&l, "view1")).unwrap();
+    d.register("/m", Handler::borrowed(|_, _| panic!("boom")))
+        .unwrap();
+    d.register("/m", owned("owned1")).unwrap();
+    d.register_with("/m", viewer(&l, "pool-view"), pool.clone())
+        .unwrap();
+    d.register_with("/m", owned("pool-owned"), pool).unwrap();
+    d.register("/*", owned("owned2")).unwrap();
+    d.register("/m", viewer(&l, "view2")).unwrap();
+    // Inside `runs_here` the pool methods run inline, in their turn.
+    d.runs_here(|| send_view(&d, Message::new("/m").arg(4)));
+    assert_eq!(
+        taken(&l),
+        [
+            "view1 /m ,i [Int(4)] Some(\"in\") false",
+            "owned1 /m [Int(4)]",
+            "pool-view /m ,i [Int(4)] Some(\"in\") false",
+            "pool-owned /m [Int(4)]",
+            "owned2 /m [Int(4)]",
+            "view2 /m ,i [Int(4)] Some(\"in\") false",
+        ]
+    );
+    let stats = d.stats();
+    assert_eq!((stats.handler_calls, stats.handler_panics), (6, 1));
+    assert_eq!(stats.matched, 1);
+}
+
+#[test]
 fn bundles_keep_their_semantics_for_borrowed_handlers() {
     let d = Dispatcher::new(DispatcherConfig::default());
     let l = log();
