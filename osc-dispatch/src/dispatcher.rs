@@ -9,7 +9,7 @@ use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, ExecState, Method, call, call_taking, drain_lane, invoke, run_calls};
+use crate::exec::{Call, ExecState, Method, call, call_taking, drain_lane, run_calls};
 use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
@@ -21,6 +21,9 @@ use crate::{
 /// The methods one message selects, gathered before any runs (a handler may register
 /// methods, so none runs under the registry's lock). Inline for the usual one to four.
 type Methods = smallvec::SmallVec<[Arc<Method>; 4]>;
+
+/// The same, borrowed from a [`Table`] that the caller holds.
+type Selected<'t> = smallvec::SmallVec<[&'t Arc<Method>; 4]>;
 
 /// The registered methods and the fallback. Readers hold an `Arc` of it; a change
 /// edits a copy when a reader still holds the old one (so no handler ever runs under
@@ -683,51 +686,71 @@ impl Dispatcher {
     fn message_now(&self, msg: Cow<'_, Message>, ctx: &Context) {
         let mut methods = Methods::new();
         self.resolve(&msg.address, &mut methods);
-        let pool = if methods.iter().any(|m| m.on_pool) {
+        let calls = self.run_owned(&methods, msg, ctx);
+        if calls > 0 {
+            self.shared
+                .counters
+                .handler_calls
+                .fetch_add(calls, Ordering::Relaxed);
+        }
+    }
+
+    /// Calls the selected `methods` with an owned message (a pool method gets a job);
+    /// returns how many inline handlers returned, for the caller to count.
+    fn run_owned<M: std::borrow::Borrow<Arc<Method>>>(
+        &self,
+        methods: &[M],
+        msg: Cow<'_, Message>,
+        ctx: &Context,
+    ) -> u64 {
+        let shared = &self.shared;
+        let pool = if methods.iter().any(|m| m.borrow().on_pool) {
             self.dispatch_pool()
         } else {
             None
         };
         let Some(pool) = pool else {
-            if let [only] = methods.as_slice() {
+            if let [only] = methods {
+                let only = only.borrow();
                 if only.handler.takes_message() {
                     // The one method takes the message by value: it gets this one.
-                    if call_taking(&self.shared, only, msg.into_owned(), ctx) {
-                        bump(&self.shared.counters.handler_calls);
-                    }
-                    return;
+                    return u64::from(call_taking(shared, only, msg.into_owned(), ctx));
                 }
             }
-            for m in &methods {
-                invoke(&self.shared, m, Msg::Owned(&msg), ctx);
-            }
-            return;
+            return methods
+                .iter()
+                .map(|m| u64::from(call(shared, m.borrow(), Msg::Owned(&msg), ctx)))
+                .sum();
         };
+        let mut calls = 0;
         // One pool method, selected last: its job takes the message itself, after the
         // inline methods before it (no `Arc` to share it).
-        if let [before @ .., last] = methods.as_slice() {
-            if last.on_pool && !before.iter().any(|m| m.on_pool) {
+        if let [before @ .., last] = methods {
+            let last = last.borrow();
+            if last.on_pool && !before.iter().any(|m| m.borrow().on_pool) {
                 for m in before {
-                    invoke(&self.shared, m, Msg::Owned(&msg), ctx);
+                    calls += u64::from(call(shared, m.borrow(), Msg::Owned(&msg), ctx));
                 }
-                let mut call = self.shared.pool_call(Arc::clone(last), ctx);
-                call.alone = Some(msg.into_owned());
+                let mut job = shared.pool_call(Arc::clone(last), ctx);
+                job.alone = Some(msg.into_owned());
                 // A refused job is logged and counted by the pool.
-                let _ = pool.submit_call(call);
-                return;
+                let _ = pool.submit_call(job);
+                return calls;
             }
         }
         let shared_msg = Arc::new(msg.into_owned());
         for m in methods {
+            let m = m.borrow();
             if m.on_pool {
-                let mut call = self.shared.pool_call(m, ctx);
-                call.msg = Some(Arc::clone(&shared_msg));
+                let mut job = shared.pool_call(Arc::clone(m), ctx);
+                job.msg = Some(Arc::clone(&shared_msg));
                 // A refused job is logged and counted by the pool.
-                let _ = pool.submit_call(call);
+                let _ = pool.submit_call(job);
             } else {
-                invoke(&self.shared, &m, Msg::Owned(&shared_msg), ctx);
+                calls += u64::from(call(shared, m, Msg::Owned(&shared_msg), ctx));
             }
         }
+        calls
     }
 
     /// Dispatches one message from its zero-copy view, at once. Methods whose handler
@@ -1150,6 +1173,51 @@ impl DispatchBatch<'_> {
             self.matched += 1;
         }
         self.calls += call_one.calls;
+        Ok(())
+    }
+}
+
+impl DispatchBatch<'_> {
+    /// Dispatches a packet that arrived at `now`, as [`Dispatcher::dispatch_packet`]
+    /// does, with the batch's look at the methods and its counts: a message runs at
+    /// once; a bundle runs at once, is held until due, or is dropped.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/n", |m: &Message| assert_eq!(m.args.len(), 1))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let mut batch = d.batch()?;
+    /// for i in 0..3 {
+    ///     batch.dispatch_packet(Message::new("/n").arg(i).into(), Context::new(now), now)?;
+    /// }
+    /// drop(batch);
+    /// assert_eq!((d.stats().matched, d.stats().handler_calls), (3, 3));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn dispatch_packet(&mut self, packet: Packet, ctx: Context, now: TimeTag) -> Result<()> {
+        let d = self.d;
+        d.check_open()?;
+        let m = match packet {
+            Packet::Message(m) => m,
+            Packet::Bundle(b) => {
+                d.bundle_arrived(b, None, ctx, now);
+                return Ok(());
+            }
+        };
+        if d.generation.load(Ordering::Acquire) != self.generation {
+            (self.table, self.generation) = d.snapshot();
+        }
+        let mut methods = Selected::new();
+        if d.select(&self.table, &m.address, |method| methods.push(method)) {
+            self.matched += 1;
+        }
+        self.calls += d.run_owned(&methods, Cow::Owned(m), &ctx);
         Ok(())
     }
 }

@@ -60,6 +60,27 @@ impl Core {
         }
     }
 
+    /// Dispatches a received packet in `batch` (started at the first packet): one look
+    /// at the methods and one count for all the packets of a pass.
+    pub(crate) fn dispatch_in<'d>(
+        &'d self,
+        batch: &mut Option<DispatchBatch<'d>>,
+        packet: Packet,
+        ctx: Context,
+        now: TimeTag,
+    ) {
+        let dispatched = match batch {
+            Some(b) => b.dispatch_packet(packet, ctx, now),
+            None => self
+                .d
+                .batch()
+                .and_then(|b| batch.insert(b).dispatch_packet(packet, ctx, now)),
+        };
+        if let Err(e) = dispatched {
+            log::warn!("dispatch: {e}");
+        }
+    }
+
     /// Dispatches a received message from its zero-copy view, in `batch` (started at
     /// the first message).
     pub(crate) fn dispatch_ref<'d>(
