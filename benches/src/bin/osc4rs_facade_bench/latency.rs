@@ -54,11 +54,20 @@ fn drive_until(osc: &Osc, mut done: impl FnMut(Option<Duration>) -> bool) {
     }
 }
 
-/// Waits (driving the runtime) until `rx` gets a message, at most 5 s.
+/// Waits (driving the runtime) until `rx` gets a message, at most 5 s; then panics
+/// with what the runtime and its channels counted, to tell a lost datagram from one
+/// that came and was not handled.
 fn wait_for(osc: &Osc, rx: &mpsc::Receiver<()>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     drive_until(osc, |wait| {
-        assert!(Instant::now() < deadline, "no reply within 5 s");
+        assert!(
+            Instant::now() < deadline,
+            "no reply within 5 s: {:?}, {:?}, in: {:?}, out: {:?}",
+            osc.stats(),
+            osc.dispatcher().stats(),
+            osc.channel_stats("in"),
+            osc.channel_stats("out")
+        );
         match wait {
             None => rx.try_recv().is_ok(),
             Some(d) => rx.recv_timeout(d).is_ok(),
