@@ -1162,9 +1162,7 @@ impl DispatchBatch<'_> {
     pub fn dispatch_message_ref(&mut self, msg: &MessageRef<'_>, ctx: &Context) -> Result<()> {
         let d = self.d;
         d.check_open()?;
-        if d.generation.load(Ordering::Acquire) != self.generation {
-            (self.table, self.generation) = d.snapshot();
-        }
+        self.refresh();
         // Each selected method is called as the selection meets it (in registration
         // order): the table is this batch's snapshot, which nothing changes meanwhile,
         // so nothing is collected first.
@@ -1175,9 +1173,7 @@ impl DispatchBatch<'_> {
         self.calls += call_one.calls;
         Ok(())
     }
-}
 
-impl DispatchBatch<'_> {
     /// Dispatches a packet that arrived at `now`, as [`Dispatcher::dispatch_packet`]
     /// does, with the batch's look at the methods and its counts: a message runs at
     /// once; a bundle runs at once, is held until due, or is dropped.
@@ -1210,15 +1206,21 @@ impl DispatchBatch<'_> {
                 return Ok(());
             }
         };
-        if d.generation.load(Ordering::Acquire) != self.generation {
-            (self.table, self.generation) = d.snapshot();
-        }
+        self.refresh();
         let mut methods = Selected::new();
         if d.select(&self.table, &m.address, |method| methods.push(method)) {
             self.matched += 1;
         }
         self.calls += d.run_owned(&methods, Cow::Owned(m), &ctx);
         Ok(())
+    }
+
+    /// Takes the methods again when they changed since the batch last looked.
+    #[inline]
+    fn refresh(&mut self) {
+        if self.d.generation.load(Ordering::Acquire) != self.generation {
+            (self.table, self.generation) = self.d.snapshot();
+        }
     }
 }
 
