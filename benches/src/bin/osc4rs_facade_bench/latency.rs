@@ -34,6 +34,23 @@ fn start(kind: &str) -> Osc {
         .expect("start")
 }
 
+/// Reports on standard error any message no method takes, with who sent it where:
+/// a round trip lost in a bench run then says where its datagram went.
+fn report_strays(osc: &Osc, who: &'static str) {
+    let kind = std::env::args().nth(2).unwrap_or_default();
+    osc.dispatcher().set_fallback(
+        Some(osc4rs::Handler::with_context(move |m: &Message, ctx| {
+            eprintln!(
+                "{who} {kind} (pid {}): unexpected {m} from {:?} on {:?}",
+                std::process::id(),
+                ctx.peer,
+                ctx.channel
+            );
+        })),
+        osc4rs::MethodOptions::default(),
+    );
+}
+
 /// Lets the runtime work until `done` says so (the application loop of each mode).
 fn drive_until(osc: &Osc, mut done: impl FnMut(Option<Duration>) -> bool) {
     loop {
@@ -247,6 +264,7 @@ fn ping_rally(kind: &str) {
 /// to the pong's port (read on stdin) named `out`.
 fn start_ping(kind: &str) -> Osc {
     let osc = start(kind);
+    report_strays(&osc, "ping");
     osc.udp_server("in", "127.0.0.1:0").expect("server");
     println!("READY {}", osc.local_addr("in").expect("addr").port());
     osc.udp_client("out", ("127.0.0.1", read_port_line()))
@@ -412,6 +430,7 @@ pub(crate) fn pong(kind: &str, ping_port: u16) {
         pong_plain(spin);
     }
     let osc = Arc::new(start(kind));
+    report_strays(&osc, "pong");
     osc.udp_server("in", "127.0.0.1:0").expect("server");
     osc.udp_client("back", ("127.0.0.1", ping_port))
         .expect("client");
