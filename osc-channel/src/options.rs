@@ -75,9 +75,11 @@ pub struct UdpConfig {
     pub dest: Option<SocketAddr>,
     /// Deliver received datagrams (servers and peers).
     pub read: bool,
-    /// `SO_REUSEADDR` (osc4py3 `udpread_reuseaddr`; default on for servers).
+    /// `SO_REUSEADDR` (osc4py3 `udpread_reuseaddr`; default on for servers). Not set
+    /// on a socket bound to port 0: there the kernel could give it a port that another
+    /// socket with the option holds, and one of them would get the other's datagrams.
     pub reuse_addr: bool,
-    /// `SO_REUSEPORT` (Unix; default off).
+    /// `SO_REUSEPORT` (Unix; default off; not set on port 0, as `reuse_addr`).
     pub reuse_port: bool,
     /// Requested `SO_RCVBUF` (osc4py3 `udpread_buffersize`); default 4 MiB. As root,
     /// `SO_RCVBUFFORCE` is tried first so the request is not capped by `rmem_max`.

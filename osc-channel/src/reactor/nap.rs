@@ -398,9 +398,12 @@ mod tests {
         };
         reactor.open_udp("in", cfg).unwrap();
         assert_eq!(naps_after_a_short_pass(&mut reactor), 0);
-        // SO_REUSEPORT: a kick could reach another socket of the port.
+        // SO_REUSEPORT: a kick could reach another socket of the port (a port of its
+        // own choosing: on port 0 the option is not set, see `socket::open_socket`).
         let mut reactor = Reactor::new().unwrap();
-        let mut cfg = UdpConfig::server("127.0.0.1:0".parse().unwrap());
+        let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut cfg = UdpConfig::server(free.local_addr().unwrap());
+        drop(free);
         cfg.reuse_port = true;
         reactor.open_udp("in", cfg).unwrap();
         assert_eq!(naps_after_a_short_pass(&mut reactor), 0);
