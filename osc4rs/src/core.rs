@@ -69,16 +69,7 @@ impl Core {
         ctx: Context,
         now: TimeTag,
     ) {
-        let dispatched = match batch {
-            Some(b) => b.dispatch_packet(packet, ctx, now),
-            None => self
-                .d
-                .batch()
-                .and_then(|b| batch.insert(b).dispatch_packet(packet, ctx, now)),
-        };
-        if let Err(e) = dispatched {
-            log::warn!("dispatch: {e}");
-        }
+        self.in_batch(batch, |b| b.dispatch_packet(packet, ctx, now));
     }
 
     /// Dispatches a received message from its zero-copy view, in `batch` (started at
@@ -89,12 +80,20 @@ impl Core {
         msg: &osc_codec::MessageRef<'_>,
         ctx: &Context,
     ) {
+        self.in_batch(batch, |b| b.dispatch_message_ref(msg, ctx));
+    }
+
+    /// Runs `dispatch` in `batch`, started here if it is not yet; failures are the
+    /// dispatcher's to log and count.
+    #[inline]
+    fn in_batch<'d>(
+        &'d self,
+        batch: &mut Option<DispatchBatch<'d>>,
+        dispatch: impl FnOnce(&mut DispatchBatch<'d>) -> osc_dispatch::Result<()>,
+    ) {
         let dispatched = match batch {
-            Some(b) => b.dispatch_message_ref(msg, ctx),
-            None => self
-                .d
-                .batch()
-                .and_then(|b| batch.insert(b).dispatch_message_ref(msg, ctx)),
+            Some(b) => dispatch(b),
+            None => self.d.batch().and_then(|b| dispatch(batch.insert(b))),
         };
         if let Err(e) = dispatched {
             log::warn!("dispatch: {e}");

@@ -225,7 +225,11 @@ pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     BATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut batch) => {
             let out = f(&mut batch);
-            batch.clear();
+            // `dispatch_batch` clears what it dispatched: this is for a call that
+            // collected and did not dispatch.
+            if !batch.is_empty() {
+                batch.clear();
+            }
             out
         }
         Err(_) => f(&mut Batch::default()),

@@ -114,7 +114,7 @@ impl Relay {
     /// Opens a channel; a UDP channel with a destination gets a [`UdpWriter`], so
     /// sends write from the sending thread instead of waking an I/O thread.
     pub(super) fn open(&self, name: &str, spec: ChannelSpec) -> Result<Opened> {
-        let writes_udp = matches!(&spec, ChannelSpec::Udp(c) if c.dest.is_some());
+        let writes_udp = super::writes_udp(&spec);
         let handle = self.answering_handle();
         let id = handle.open(name, spec)?;
         let stats = handle.stats(id).ok().flatten();

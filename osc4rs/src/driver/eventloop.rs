@@ -137,7 +137,7 @@ impl EventLoop {
     /// thread modes: a send writes through it without taking the reactor's lock or
     /// looking the channel up in the reactor.
     pub(super) fn open(&self, name: &str, spec: ChannelSpec) -> Result<Opened> {
-        let writes_udp = matches!(&spec, ChannelSpec::Udp(c) if c.dest.is_some());
+        let writes_udp = super::writes_udp(&spec);
         let mut guard = self.reactor_now();
         let reactor = &mut guard.as_mut().ok_or(OscError::Terminated)?.reactor;
         let id = reactor.open(name, spec)?;
@@ -218,18 +218,18 @@ pub(super) struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
+    /// The reactor, when this thread got it for the call.
+    fn reactor(&mut self) -> Option<&mut Reactor> {
+        Some(&mut self.direct.as_mut()?.as_mut()?.reactor)
+    }
+
     pub(super) fn send(
         &mut self,
         id: ChannelId,
         data: Arc<[u8]>,
         dest: Option<SocketAddr>,
     ) -> Result<()> {
-        let r = match self
-            .direct
-            .as_mut()
-            .and_then(|g| g.as_mut())
-            .map(|h| &mut h.reactor)
-        {
+        let r = match self.reactor() {
             Some(reactor) => reactor.send(id, data, dest),
             None => self.handle.send(id, data, dest),
         };
@@ -243,12 +243,7 @@ impl Outbox<'_> {
         data: Arc<[u8]>,
         path: &std::path::Path,
     ) -> Result<()> {
-        let r = match self
-            .direct
-            .as_mut()
-            .and_then(|g| g.as_mut())
-            .map(|h| &mut h.reactor)
-        {
+        let r = match self.reactor() {
             Some(reactor) => reactor.send_to_path(id, data, path),
             None => self.handle.send_to_path(id, data, path),
         };
@@ -257,12 +252,7 @@ impl Outbox<'_> {
 
     /// A TCP connection channel (`SERVER/PEER`), known to the reactor only.
     pub(super) fn send_named(&mut self, name: &str, data: Arc<[u8]>) -> Result<()> {
-        let r = match self
-            .direct
-            .as_mut()
-            .and_then(|g| g.as_mut())
-            .map(|h| &mut h.reactor)
-        {
+        let r = match self.reactor() {
             Some(reactor) => match reactor.id_of(name) {
                 Some(id) => reactor.send(id, data, None),
                 None => return Err(OscError::UnknownTarget(name.to_owned())),

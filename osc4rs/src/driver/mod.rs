@@ -127,6 +127,12 @@ impl Driver {
     }
 }
 
+/// Whether a channel opened with `spec` gets a [`UdpWriter`]: a UDP channel with a
+/// destination, which the sending thread can write itself.
+fn writes_udp(spec: &ChannelSpec) -> bool {
+    matches!(spec, ChannelSpec::Udp(c) if c.dest.is_some())
+}
+
 /// The sends of one `Osc::send` call.
 pub(crate) struct Outbox<'a>(Out<'a>);
 
