@@ -359,13 +359,28 @@ pub(crate) fn sending(count: u64, runs: usize) {
 /// Round trips a latency pair makes before the next pair's turn.
 const LATENCY_BLOCK: usize = 100;
 
-/// A ping process and its pong, both running, the ping waiting for commands.
+/// A ping process and its pong, both running, the ping waiting for commands. Both are
+/// [`Stopped`] when the pair is dropped, so a run that panics (a ping that got no
+/// reply, or ended early) leaves no process behind.
 struct Pair {
-    ping: Child,
+    ping: Stopped,
     ping_out: BufReader<ChildStdout>,
-    pong: Child,
+    _pong: Stopped,
     /// Kept open so that the pong never writes into a closed pipe.
     _pong_out: BufReader<ChildStdout>,
+}
+
+/// A child process that is killed and reaped when dropped (if it has not ended
+/// already).
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// `own(args)`, pinned to `cpu` with `taskset` when one is given.
@@ -394,9 +409,9 @@ fn start_pair(kind: &str, placement: &str) -> Pair {
         writeln!(stdin, "{pong_port}").expect("tell ping the pong's port");
     }
     Pair {
-        ping,
+        ping: Stopped(ping),
         ping_out,
-        pong,
+        _pong: Stopped(pong),
         _pong_out: pong_out,
     }
 }
@@ -404,7 +419,7 @@ fn start_pair(kind: &str, placement: &str) -> Pair {
 impl Pair {
     /// Makes `n` measured round trips and waits until they are done.
     fn go(&mut self, n: usize) {
-        if let Some(stdin) = self.ping.stdin.as_mut() {
+        if let Some(stdin) = self.ping.0.stdin.as_mut() {
             writeln!(stdin, "go {n}").expect("send go");
         }
         let mut line = String::new();
@@ -416,14 +431,12 @@ impl Pair {
         }
     }
 
-    /// Ends the ping (its RESULT) and stops the pong.
+    /// Ends the ping (its RESULT) and stops the pong (which answers until it is
+    /// stopped), as dropping the pair does.
     fn end(mut self) -> Fields {
-        drop(self.ping.stdin.take());
+        drop(self.ping.0.stdin.take());
         let r = result_of(self.ping_out);
-        let _ = self.ping.wait();
-        // The pong answers until it is stopped: it is our child, stop it by its handle.
-        let _ = self.pong.kill();
-        let _ = self.pong.wait();
+        let _ = self.ping.0.wait();
         r
     }
 }
