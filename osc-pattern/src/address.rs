@@ -53,6 +53,18 @@ pub fn is_literal_address(address: &str) -> bool {
     bad == 0 && previous == 0
 }
 
+/// Whether `part` can be the last part of a literal address: not empty, and neither a
+/// reserved byte nor a `/` in it. A pattern that matched the address up to this part
+/// with literal text asks only this (see `Pattern::match_literal`).
+#[inline]
+pub(crate) fn is_literal_part(part: &str) -> bool {
+    // One table look-up per byte and no branch: the part is usually a few bytes.
+    let bad = part.bytes().fold(0, |bad, b| {
+        bad | BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(RESERVED)
+    });
+    !part.is_empty() && bad == 0
+}
+
 /// [`BYTE_CLASS`] bits.
 const RESERVED: u8 = 1;
 const SLASH: u8 = 2;

@@ -176,6 +176,19 @@ impl Filter {
         }
     }
 
+    /// Whether the filter would select `address` if it were literal
+    /// ([`matches_literal`](Self::matches_literal)), and then whether it is: `None`
+    /// when it does not match, `Some(literal)` when it does. An OSC pattern often
+    /// knows the answer from its own match (see `Pattern::match_literal`).
+    #[inline]
+    pub(crate) fn match_literal(&self, address: &str) -> Option<bool> {
+        match &self.engine {
+            Engine::Pattern(pattern) => pattern.match_literal(address),
+            #[cfg(feature = "regex")]
+            Engine::Regex(regex) => regex.is_match(address).then(|| is_literal_address(address)),
+        }
+    }
+
     /// The filter's source text.
     ///
     /// ```

@@ -4,7 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::PatternError;
-use crate::address::split_part;
+use crate::address::{is_literal_part, split_part};
+use crate::is_literal_address;
 use crate::nfa::{MAX_PART_STATES, Nfa, state_count};
 use crate::parse::{RawItem, Token, parse};
 
@@ -54,6 +55,10 @@ pub struct Pattern {
     head_items: usize,
     /// How the rest after `head` is matched.
     tail: Tail,
+    /// `/` then `head` is the start of a literal address (no reserved byte, no empty
+    /// part): an address that matches with one part after it is literal exactly when
+    /// that part is one a literal address may end with.
+    head_is_literal: bool,
 }
 
 /// What the items after the literal head ask of the rest of an address: the common
@@ -231,6 +236,7 @@ impl Pattern {
         });
         let (head, head_items) = literal_head(&items);
         let tail = Tail::of(items.get(head_items..).unwrap_or_default());
+        let head_is_literal = is_literal_address(&format!("/{head}x"));
         Ok(Self {
             source: pattern.into(),
             items,
@@ -238,6 +244,7 @@ impl Pattern {
             head,
             head_items,
             tail,
+            head_is_literal,
         })
     }
 
@@ -259,6 +266,7 @@ impl Pattern {
     /// # Ok::<(), osc_pattern::PatternError>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn matches(&self, address: &str) -> bool {
         if self.literal {
             return *self.source == *address;
@@ -279,6 +287,43 @@ impl Pattern {
                 .get(self.head_items..)
                 .is_some_and(|items| match_items(items, rest)),
         }
+    }
+
+    /// [`matches`](Self::matches), and for an address that matches, whether it is a
+    /// literal address ([`is_literal_address`]); `None` when it does not match. A
+    /// pattern with a literal head and one part after it (`/synth/*`,
+    /// `/synth/voice*`) has checked every byte of the address but the last part's
+    /// while matching, so only that part is scanned again; other patterns scan the
+    /// whole address.
+    #[inline]
+    pub(crate) fn match_literal(&self, address: &str) -> Option<bool> {
+        if self.literal {
+            return (*self.source == *address).then(|| is_literal_address(address));
+        }
+        let rest = address
+            .strip_prefix('/')
+            .and_then(|rest| strip_text(rest, &self.head))?;
+        let one_part = match &self.tail {
+            Tail::AnyPart => ends_in_one_part(address, rest.len()),
+            Tail::PartPrefix(text) => {
+                strip_text(rest, text).is_some_and(|r| ends_in_one_part(address, r.len()))
+            }
+            Tail::Items => {
+                let matched = self
+                    .items
+                    .get(self.head_items..)
+                    .is_some_and(|items| match_items(items, rest));
+                return matched.then(|| is_literal_address(address));
+            }
+        };
+        if !one_part {
+            return None;
+        }
+        Some(if self.head_is_literal {
+            is_literal_part(rest)
+        } else {
+            is_literal_address(address)
+        })
     }
 
     /// Whether the pattern has no wildcards at all: it matches exactly one
@@ -474,6 +519,46 @@ mod tests {
 
     fn m(pattern: &str, address: &str) -> bool {
         Pattern::new(pattern).unwrap().matches(address)
+    }
+
+    /// Every string of up to `max` bytes over `alphabet`, each after a `/`.
+    fn all_addresses(alphabet: &[u8], max: usize) -> Vec<String> {
+        let mut out = vec![String::from("/")];
+        let mut last = vec![String::from("/")];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| {
+                    alphabet
+                        .iter()
+                        .map(move |&b| format!("{s}{}", char::from(b)))
+                })
+                .collect();
+            out.extend(last.iter().cloned());
+        }
+        out
+    }
+
+    #[test]
+    fn match_literal_is_matches_then_is_literal_address() {
+        // Heads with and without reserved bytes, every kind of tail, and addresses
+        // with reserved bytes, `/`, pattern characters and empty parts.
+        let patterns = [
+            "/a/*", "/a/b*", "/*", "/a b/*", "/a#/*", "/a/*/b", "//b", "/a/{b,c}", "/a/[ab]*",
+            "/a/b", "/a b", "/a/?", "/ab/a*",
+        ];
+        let addresses = all_addresses(b"ab/ #*{", 5);
+        for p in patterns {
+            let compiled = Pattern::new(p).unwrap();
+            for a in &addresses {
+                let want = compiled.matches(a).then(|| is_literal_address(a));
+                assert_eq!(
+                    compiled.match_literal(a),
+                    want,
+                    "pattern {p:?} address {a:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -470,11 +470,38 @@ impl<T> AddressSpace<T> {
             self.for_each_literal_match(incoming, Some(node), f);
             return Ok(());
         }
-        if is_literal_address(incoming) {
-            self.for_each_literal_match(incoming, None, f);
-            return Ok(());
+        match self.for_each_filter_if_literal(incoming, f) {
+            Ok(()) => Ok(()),
+            Err(f) => self.for_each_pattern_match(incoming, f),
         }
-        self.for_each_pattern_match(incoming, f)
+    }
+
+    /// [`for_each_literal_match`](Self::for_each_literal_match) for an address no
+    /// method is registered at (only filters can take it), when it is a literal
+    /// address; else gives `f` back, having called nothing. Whether it is literal is
+    /// asked of the first filter that matches it, which often knows from its own match
+    /// (a pattern such as `/synth/*` scans only the last part again); an address no
+    /// filter matches is scanned whole.
+    fn for_each_filter_if_literal<'a, F: FnMut(MethodId, &'a T)>(
+        &'a self,
+        incoming: &str,
+        mut f: F,
+    ) -> Result<(), F> {
+        let mut literal = None;
+        for (id, filter, payload) in self.filter_entries() {
+            let Some(is_literal) = filter.match_literal(incoming) else {
+                continue;
+            };
+            if !*literal.get_or_insert(is_literal) {
+                return Err(f);
+            }
+            f(id, payload);
+        }
+        match literal {
+            Some(_) => Ok(()),
+            None if is_literal_address(incoming) => Ok(()),
+            None => Err(f),
+        }
     }
 
     /// [`for_each_match`](Self::for_each_match) for an incoming address that is not a

@@ -229,6 +229,44 @@ proptest! {
     }
 
     #[test]
+    fn for_each_match_agrees_with_dispatch_into(
+        addresses in prop::collection::vec(literal_address(), 0..8),
+        filters in prop::collection::vec(prop_oneof![pattern(), noise()], 1..4),
+        incoming in prop::collection::vec(
+            prop_oneof![
+                "[ab/ #*?{},]{0,8}".prop_map(|s| format!("/{s}")),
+                literal_address(),
+            ],
+            1..8,
+        ),
+    ) {
+        // `for_each_match` learns whether an address is literal from the filters that
+        // match it; `dispatch_into` asks first. Incoming text with reserved bytes
+        // (space, `#`), pattern characters and empty parts.
+        let mut space = AddressSpace::new();
+        for a in &addresses {
+            space.insert(a, a.clone()).unwrap();
+        }
+        for f in &filters {
+            if let Ok(filter) = Filter::osc(f) {
+                space.insert_filter(filter, f.clone());
+            }
+        }
+        let mut out = Vec::new();
+        for inc in &incoming {
+            let want = space.dispatch_into(inc, &mut out).map(|()| {
+                out.iter().map(|(id, _)| *id).collect::<Vec<MethodId>>()
+            });
+            let mut visited = Vec::new();
+            let got = space.for_each_match(inc, |id, _| visited.push(id)).map(|()| visited);
+            prop_assert_eq!(got.is_ok(), want.is_ok(), "incoming {:?}", inc);
+            if let (Ok(got), Ok(want)) = (got, want) {
+                prop_assert_eq!(got, want, "incoming {:?}", inc);
+            }
+        }
+    }
+
+    #[test]
     fn index_agrees_with_linear_scan(
         addresses in prop::collection::vec(literal_address(), 0..24),
         filters in prop::collection::vec(pattern(), 0..4),
