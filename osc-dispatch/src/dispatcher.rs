@@ -850,10 +850,39 @@ impl Dispatcher {
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
     pub fn dispatch_packet(&self, packet: Packet, ctx: Context, now: TimeTag) -> Result<()> {
+        self.packet_now(packet, Cow::Owned(ctx), now)
+    }
+
+    /// [`dispatch_packet`](Self::dispatch_packet) with a context the caller keeps (a
+    /// receive loop lends one from packet to packet): it is cloned only for a bundle,
+    /// which may be held for later.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/n", |m: &Message| assert_eq!(m.args.len(), 1))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let ctx = Context::new(now).with_channel("in");
+    /// for i in 0..3 {
+    ///     d.dispatch_packet_lent(Message::new("/n").arg(i).into(), &ctx, now)?;
+    /// }
+    /// assert_eq!(d.stats().handler_calls, 3);
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn dispatch_packet_lent(&self, packet: Packet, ctx: &Context, now: TimeTag) -> Result<()> {
+        self.packet_now(packet, Cow::Borrowed(ctx), now)
+    }
+
+    fn packet_now(&self, packet: Packet, ctx: Cow<'_, Context>, now: TimeTag) -> Result<()> {
         self.check_open()?;
         match packet {
             Packet::Message(m) => self.message_now(Cow::Owned(m), &ctx),
-            Packet::Bundle(b) => self.bundle_arrived(b, None, ctx, now),
+            Packet::Bundle(b) => self.bundle_arrived(b, None, ctx.into_owned(), now),
         }
         Ok(())
     }
@@ -1197,12 +1226,48 @@ impl DispatchBatch<'_> {
     /// # Ok::<(), osc_dispatch::DispatchError>(())
     /// ```
     pub fn dispatch_packet(&mut self, packet: Packet, ctx: Context, now: TimeTag) -> Result<()> {
+        self.packet_now(packet, Cow::Owned(ctx), now)
+    }
+
+    /// [`dispatch_packet`](Self::dispatch_packet) with a context the caller keeps (a
+    /// receive loop lends one from packet to packet): it is cloned only for a bundle,
+    /// which may be held for later.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
+    ///
+    /// ```
+    /// use osc_codec::{Message, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/n", |m: &Message| assert_eq!(m.args.len(), 1))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let ctx = Context::new(now).with_channel("in");
+    /// let mut batch = d.batch()?;
+    /// for i in 0..3 {
+    ///     batch.dispatch_packet_lent(Message::new("/n").arg(i).into(), &ctx, now)?;
+    /// }
+    /// drop(batch);
+    /// assert_eq!((d.stats().matched, d.stats().handler_calls), (3, 3));
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn dispatch_packet_lent(
+        &mut self,
+        packet: Packet,
+        ctx: &Context,
+        now: TimeTag,
+    ) -> Result<()> {
+        self.packet_now(packet, Cow::Borrowed(ctx), now)
+    }
+
+    fn packet_now(&mut self, packet: Packet, ctx: Cow<'_, Context>, now: TimeTag) -> Result<()> {
         let d = self.d;
         d.check_open()?;
         let m = match packet {
             Packet::Message(m) => m,
             Packet::Bundle(b) => {
-                d.bundle_arrived(b, None, ctx, now);
+                d.bundle_arrived(b, None, ctx.into_owned(), now);
                 return Ok(());
             }
         };

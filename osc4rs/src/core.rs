@@ -53,9 +53,10 @@ impl Core {
         self.d.unregister(id)
     }
 
-    /// Dispatches a received packet; failures are the dispatcher's to log and count.
-    pub(crate) fn dispatch(&self, packet: Packet, ctx: Context, now: TimeTag) {
-        if let Err(e) = self.d.dispatch_packet(packet, ctx, now) {
+    /// Dispatches a received packet with a context the caller lends (cloned only for
+    /// a bundle); failures are the dispatcher's to log and count.
+    pub(crate) fn dispatch(&self, packet: Packet, ctx: &Context, now: TimeTag) {
+        if let Err(e) = self.d.dispatch_packet_lent(packet, ctx, now) {
             log::warn!("dispatch: {e}");
         }
     }
@@ -66,10 +67,10 @@ impl Core {
         &'d self,
         batch: &mut Option<DispatchBatch<'d>>,
         packet: Packet,
-        ctx: Context,
+        ctx: &Context,
         now: TimeTag,
     ) {
-        self.in_batch(batch, |b| b.dispatch_packet(packet, ctx, now));
+        self.in_batch(batch, |b| b.dispatch_packet_lent(packet, ctx, now));
     }
 
     /// Dispatches a received message from its zero-copy view, in `batch` (started at

@@ -47,13 +47,6 @@ impl Origin {
         }
     }
 
-    /// The packet's own context (for a packet that is moved on with it).
-    fn context(self, names: &[Arc<str>]) -> Context {
-        let mut ctx = Context::default();
-        self.lend(names, &mut ctx);
-        ctx
-    }
-
     /// Makes `ctx`, which the previous packet's dispatch lent out, this packet's: its
     /// channel name is cloned only when it differs from the previous one's.
     #[inline(always)]
@@ -258,22 +251,17 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
     } = batch;
     // The packets go through one dispatch batch: one look at the methods for all of
     // them (a decoded packet on its own is dispatched directly, which costs the same
-    // locked instructions and fewer others). The messages kept as bytes borrow their
-    // context, one lent from each to the next.
+    // locked instructions and fewer others). They borrow their context, one lent from
+    // each to the next (a bundle, which may be held, gets a copy).
     let mut in_batch = None;
     for Incoming { item, from } in items.drain(..) {
         let arrival = from.arrival;
+        from.lend(names, lent);
         match item {
-            Item::Decoded(packet) if n == 1 => {
-                e.core.dispatch(packet, from.context(names), arrival)
-            }
-            Item::Decoded(packet) => {
-                e.core
-                    .dispatch_in(&mut in_batch, packet, from.context(names), arrival);
-            }
+            Item::Decoded(packet) if n == 1 => e.core.dispatch(packet, lent, arrival),
+            Item::Decoded(packet) => e.core.dispatch_in(&mut in_batch, packet, lent, arrival),
             Item::Span { start, len } => {
                 let bytes = arena.get(start..start + len).unwrap_or(&[]);
-                from.lend(names, lent);
                 dispatch_bytes(e, &mut in_batch, bytes, lent);
             }
         }
@@ -306,7 +294,7 @@ fn dispatch_bytes<'e>(
         Ok(PacketRef::Bundle(b)) => {
             let arrival = ctx.arrival;
             e.core
-                .dispatch_in(in_batch, Packet::Bundle(b.to_owned()), ctx.clone(), arrival);
+                .dispatch_in(in_batch, Packet::Bundle(b.to_owned()), ctx, arrival);
         }
         Err(err) => {
             Counters::bump(&e.counters.decode_errors);
@@ -622,7 +610,5 @@ mod tests {
                 .with_channel(names[0].clone())
                 .with_peer(peer)
         );
-        let owned = from(Some(peer)).context(&names);
-        assert_eq!(owned, lent);
     }
 }
