@@ -61,6 +61,14 @@ pub struct Pattern {
     head_is_literal: bool,
 }
 
+/// How an address matched a pattern.
+enum Matched<'a> {
+    /// With the literal head, then one part: this one (what is left after the head).
+    LastPart(&'a str),
+    /// Otherwise.
+    Whole,
+}
+
 /// What the items after the literal head ask of the rest of an address: the common
 /// last parts (`/synth/*`, `/synth/voice*`) are checked without walking the items,
 /// which costs about five times as much.
@@ -268,25 +276,7 @@ impl Pattern {
     #[must_use]
     #[inline]
     pub fn matches(&self, address: &str) -> bool {
-        if self.literal {
-            return *self.source == *address;
-        }
-        let Some(rest) = address
-            .strip_prefix('/')
-            .and_then(|rest| strip_text(rest, &self.head))
-        else {
-            return false;
-        };
-        match &self.tail {
-            Tail::AnyPart => ends_in_one_part(address, rest.len()),
-            Tail::PartPrefix(text) => {
-                strip_text(rest, text).is_some_and(|r| ends_in_one_part(address, r.len()))
-            }
-            Tail::Items => self
-                .items
-                .get(self.head_items..)
-                .is_some_and(|items| match_items(items, rest)),
-        }
+        self.matched(address).is_some()
     }
 
     /// [`matches`](Self::matches), and for an address that matches, whether it is a
@@ -297,8 +287,17 @@ impl Pattern {
     /// whole address.
     #[inline]
     pub(crate) fn match_literal(&self, address: &str) -> Option<bool> {
+        Some(match self.matched(address)? {
+            Matched::LastPart(part) if self.head_is_literal => is_literal_part(part),
+            Matched::LastPart(_) | Matched::Whole => is_literal_address(address),
+        })
+    }
+
+    /// How `address` matches, if it does.
+    #[inline(always)]
+    fn matched<'a>(&self, address: &'a str) -> Option<Matched<'a>> {
         if self.literal {
-            return (*self.source == *address).then(|| is_literal_address(address));
+            return (*self.source == *address).then_some(Matched::Whole);
         }
         let rest = address
             .strip_prefix('/')
@@ -309,21 +308,11 @@ impl Pattern {
                 strip_text(rest, text).is_some_and(|r| ends_in_one_part(address, r.len()))
             }
             Tail::Items => {
-                let matched = self
-                    .items
-                    .get(self.head_items..)
-                    .is_some_and(|items| match_items(items, rest));
-                return matched.then(|| is_literal_address(address));
+                let items = self.items.get(self.head_items..)?;
+                return match_items(items, rest).then_some(Matched::Whole);
             }
         };
-        if !one_part {
-            return None;
-        }
-        Some(if self.head_is_literal {
-            is_literal_part(rest)
-        } else {
-            is_literal_address(address)
-        })
+        one_part.then_some(Matched::LastPart(rest))
     }
 
     /// Whether the pattern has no wildcards at all: it matches exactly one
