@@ -2,7 +2,8 @@
 //! then try the fast path (`fast.rs`) and fall back on the reference reader
 //! (`reference.rs`) for the exact error, or for the options the fast path leaves to it.
 
-use crate::views::PacketRef;
+use crate::read::Policy;
+use crate::views::{self, PacketRef};
 use crate::{Error, Options, Result, fast, reference};
 
 /// Parses and fully validates a packet: the fast path, or the reference reader
@@ -43,6 +44,32 @@ pub fn decode(bytes: &[u8]) -> Result<PacketRef<'_>> {
 pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>> {
     check_packet_size(bytes, opts)?;
     validated(bytes, 0, opts, 0)
+}
+
+/// Reads again a packet that [`decode_with`] accepted with the same options (kept as
+/// bytes and handed to another thread, for example): a light parse that finds the
+/// address, the type tags and the data again without checking them, several times
+/// cheaper than a decode. The view is the one [`decode_with`] gives.
+///
+/// On bytes that no decode accepted it returns `None`, or a view whose reads stop
+/// early or give other values: never a panic, never undefined behaviour, but never a
+/// validation either. Bytes that come from outside go through [`decode_with`].
+///
+/// ```
+/// use osc_codec::{decode_validated, decode_with, Message, Options, Packet};
+///
+/// let bytes = Packet::from(Message::new("/synth/1").arg(440).arg("sine")).to_bytes()?;
+/// let checked = decode_with(&bytes, &Options::DEFAULT)?;
+/// assert_eq!(decode_validated(&bytes, &Options::DEFAULT), Some(checked));
+/// # Ok::<(), osc_codec::Error>(())
+/// ```
+#[inline]
+pub fn decode_validated<'a>(bytes: &'a [u8], opts: &Options) -> Option<PacketRef<'a>> {
+    // Views store positions as `u32`, as `check_packet_size` ensures for a decode.
+    if bytes.len() > u32::MAX as usize {
+        return None;
+    }
+    views::trusted_packet(bytes, 0, Policy::of(opts))
 }
 
 /// Checks what every decoder checks first: the packet is not empty, a multiple of 4

@@ -32,6 +32,8 @@
 //!
 //! ## Which API to use
 //! - [`decode`] / [`decode_with`]: validated, zero-copy views ([`PacketRef`]); the fastest path.
+//! - [`decode_validated`]: the same view again, for bytes a decode accepted before (a light
+//!   parse, several times cheaper; no validation).
 //! - [`Packet::decode`]: owned values, to keep or send across threads.
 //! - [`Packet::encode_into`] (caller's buffer, no allocation), [`Packet::encode_to_vec`]
 //!   (reused `Vec`), [`Packet::to_bytes`]; [`encode_message_into`] without any allocator.
@@ -102,7 +104,7 @@ pub mod text;
 pub mod value;
 
 pub use argref::ArgRef;
-pub use decoder::{decode, decode_with};
+pub use decoder::{decode, decode_validated, decode_with};
 pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};
 pub use options::{CharLayout, DEPTH_CAP, Options, StringPolicy};

@@ -138,6 +138,28 @@ impl<'a> MessageRef<'a> {
     pub fn as_bytes(&self) -> &'a [u8] {
         self.raw
     }
+
+    /// How this view reads strings: the [`Options::strings`](crate::Options::strings)
+    /// it was decoded with. A copy of [`as_bytes`](Self::as_bytes) read again with
+    /// [`decode_validated`](crate::decode_validated) under the same policy gives the
+    /// same view.
+    ///
+    /// ```
+    /// use osc_codec::{decode_validated, decode_with, Message, Options, Packet, PacketRef, StringPolicy};
+    ///
+    /// let opts = Options { strings: StringPolicy::Raw, ..Options::DEFAULT };
+    /// let bytes = Packet::from(Message::new("/a").arg("x")).to_bytes()?;
+    /// let PacketRef::Message(m) = decode_with(&bytes, &opts)? else { unreachable!() };
+    /// assert_eq!(m.string_policy(), StringPolicy::Raw);
+    /// let copy = m.as_bytes().to_vec();
+    /// let again = Options { strings: m.string_policy(), ..Options::DEFAULT };
+    /// let Some(PacketRef::Message(v)) = decode_validated(&copy, &again) else { unreachable!() };
+    /// assert_eq!(v.args().collect::<Vec<_>>(), m.args().collect::<Vec<_>>());
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn string_policy(&self) -> crate::StringPolicy {
+        self.policy.strings
+    }
 }
 
 /// Lazy iterator over a message's arguments. See [`MessageRef::args`].
@@ -273,10 +295,11 @@ impl<'a> PacketRef<'a> {
     }
 }
 
-/// Re-reads an element of a validated bundle (see [`Elements`]): a
-/// light parse that finds the parts again without checking them.
+/// Re-reads an element of a validated bundle (see [`Elements`]), or a packet decoded
+/// before ([`decode_validated`](crate::decode_validated)): a light parse that finds
+/// the parts again without checking them.
 #[inline(always)]
-fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
+pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
     match raw.first()? {
         b'/' => {
             let a = scan::<false>(raw, 0, false)?;

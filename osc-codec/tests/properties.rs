@@ -11,7 +11,10 @@
 )]
 
 use osc_codec::framing::{LengthDecoder, SlipDecoder, length_prefix, slip_encode};
-use osc_codec::{Bundle, Message, Midi, Packet, Rgba, TimeTag, Value, decode};
+use osc_codec::{
+    Bundle, Message, Midi, Options, Packet, PacketRef, Rgba, StringPolicy, TimeTag, Value, decode,
+    decode_validated, decode_with,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -36,6 +39,34 @@ fn scalar() -> impl Strategy<Value = Value> {
 
 fn value() -> impl Strategy<Value = Value> {
     scalar().prop_recursive(4, 24, 5, |inner| vec(inner, 0..5).prop_map(Value::Array))
+}
+
+/// Reads every part of a view (arguments, and the elements of bundles), as a handler
+/// would: on bytes no decode accepted this must not panic either.
+fn walk(p: &PacketRef<'_>) -> usize {
+    match p {
+        PacketRef::Message(m) => m.address().len() + m.type_tags().len() + m.args().count(),
+        PacketRef::Bundle(b) => b.elements().map(|e| walk(&e)).sum(),
+    }
+}
+
+/// The options `decode_validated` is checked under: each string policy, and packets
+/// without type tags.
+fn options() -> impl Strategy<Value = Options> {
+    (
+        prop_oneof![
+            Just(StringPolicy::Utf8),
+            Just(StringPolicy::Ascii),
+            Just(StringPolicy::AsciiReplace),
+            Just(StringPolicy::Raw),
+        ],
+        any::<bool>(),
+    )
+        .prop_map(|(strings, allow_missing_typetags)| Options {
+            strings,
+            allow_missing_typetags,
+            ..Options::DEFAULT
+        })
 }
 
 fn message() -> impl Strategy<Value = Message> {
@@ -115,6 +146,33 @@ proptest! {
             // back in the standard one (`00 00 00 41`).
             let again = p.to_bytes().expect("re-encodes");
             prop_assert!(same_but_char_layout(&again, &bytes), "{:?} vs {:?}", again, bytes);
+        }
+    }
+
+    #[test]
+    fn validated_bytes_read_again_as_decoded(p in packet(), opts in options(), flips in vec((any::<prop::sample::Index>(), any::<u8>()), 0..3)) {
+        // What a decode accepts, `decode_validated` reads again into the same view;
+        // on anything else it may say anything but must not panic.
+        let mut bytes = p.to_bytes().expect("encodes");
+        for (i, v) in flips {
+            let i = i.index(bytes.len());
+            bytes[i] = v;
+        }
+        let again = decode_validated(&bytes, &opts);
+        match decode_with(&bytes, &opts) {
+            Ok(view) => prop_assert_eq!(again, Some(view)),
+            Err(_) => {
+                let _ = again.map(|v| (walk(&v), v.to_owned()));
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_read_again_never_panic(bytes in vec(any::<u8>(), 0..256)) {
+        let again = decode_validated(&bytes, &Options::DEFAULT);
+        let _ = again.map(|v| (walk(&v), v.to_owned(), v.to_string()));
+        if let Ok(view) = decode(&bytes) {
+            prop_assert_eq!(again, Some(view));
         }
     }
 
