@@ -183,10 +183,7 @@ impl Dispatcher {
         let d = Dispatcher {
             scheduler: Mutex::new(Scheduler::new(config.scheduler)),
             pending: AtomicUsize::new(0),
-            shared: Arc::new(ExecState::new(
-                config.serialize_bundles,
-                config.codec.clone(),
-            )),
+            shared: Arc::new(ExecState::new(config.serialize_bundles)),
             table: RwLock::new(Arc::default()),
             pool: OnceLock::new(),
             waker: RwLock::new(None),
@@ -1342,6 +1339,7 @@ impl<'d, 'm, 'b> ViewCall<'d, 'm, 'b> {
             let mut job = d.shared.pool_call(Arc::clone(m), self.ctx);
             if m.handler.takes_view() {
                 job.bytes.extend_from_slice(msg.as_bytes());
+                job.strings = msg.string_policy();
             } else {
                 let o = self.owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
                 job.msg = Some(Arc::clone(o));

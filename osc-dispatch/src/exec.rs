@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
-use osc_codec::{Message, PacketRef};
+use osc_codec::{Message, Options, PacketRef, StringPolicy};
 use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::handler::Msg;
@@ -47,23 +47,19 @@ pub(crate) struct ExecState {
     bundle_gate: ReentrantMutex<()>,
     serialize_bundles: bool,
     lane: Mutex<LaneState>,
-    /// How the bytes of a message sent to the pool for a borrowed handler are decoded
-    /// again (the dispatcher's codec options).
-    codec: osc_codec::Options,
     /// Run [`PoolCall`] slots, kept for the next call (at most [`PoolCall::KEPT`]).
     free_tx: Sender<Box<PoolCall>>,
     free_rx: Receiver<Box<PoolCall>>,
 }
 
 impl ExecState {
-    pub(crate) fn new(serialize_bundles: bool, codec: osc_codec::Options) -> Self {
+    pub(crate) fn new(serialize_bundles: bool) -> Self {
         let (free_tx, free_rx) = crossbeam_channel::bounded(PoolCall::KEPT);
         ExecState {
             counters: Counters::default(),
             bundle_gate: ReentrantMutex::new(()),
             serialize_bundles,
             lane: Mutex::new(LaneState::default()),
-            codec,
             free_tx,
             free_rx,
         }
@@ -99,7 +95,7 @@ impl ExecState {
 /// One method's call on the worker pool, in a slot that returns to the dispatcher once
 /// run, so a pool job costs no allocation per message: not boxed, the message shared
 /// (owned handlers) or its bytes copied into the slot's own buffer (borrowed handlers,
-/// decoded into a view again when the job runs).
+/// read into a view again when the job runs, without a second validation).
 #[derive(Debug, Default)]
 pub(crate) struct PoolCall {
     /// Set while the slot is in use (a kept slot must not keep the dispatcher alive).
@@ -111,6 +107,8 @@ pub(crate) struct PoolCall {
     pub(crate) alone: Option<Message>,
     /// The message's bytes, for a borrowed handler (when `msg` is `None`).
     pub(crate) bytes: Vec<u8>,
+    /// How the view those bytes were copied from read strings.
+    pub(crate) strings: StringPolicy,
     ctx: Context,
 }
 
@@ -132,9 +130,14 @@ impl PoolCall {
         } else if let Some(msg) = self.msg.take() {
             invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
         } else {
-            // The bytes of a message that was decoded with these options already.
-            match osc_codec::decode_with(&self.bytes, &shared.codec) {
-                Ok(PacketRef::Message(view)) => {
+            // The bytes of a view, validated when it was decoded: read again without
+            // checking, with the strings read as that view read them.
+            let opts = Options {
+                strings: self.strings,
+                ..Options::DEFAULT
+            };
+            match osc_codec::decode_validated(&self.bytes, &opts) {
+                Some(PacketRef::Message(view)) => {
                     invoke(&shared, &method, Msg::View(&view), &self.ctx);
                 }
                 _ => {

@@ -249,6 +249,44 @@ fn pool_methods_get_an_owned_copy() {
 }
 
 #[test]
+fn a_pool_job_reads_its_view_as_the_first_decode_did() {
+    // A worker thread gets the message's bytes and reads them again into a view: with
+    // the string policy of the view they came from (here not the dispatcher's own).
+    let mut pool = DispatcherConfig::default().pool;
+    pool.threads = 1;
+    let d = Dispatcher::new(DispatcherConfig {
+        default_executor: Executor::Pool,
+        pool,
+        ..DispatcherConfig::default()
+    });
+    let l = log();
+    d.register("/r", viewer(&l, "pool")).unwrap();
+    let m = Message::new("/r")
+        .arg(osc_codec::Value::RawString(vec![0xff, 0x41]))
+        .arg(7)
+        .arg("ok");
+    let bytes = m.to_bytes().unwrap();
+    let raw = osc_codec::Options {
+        strings: osc_codec::StringPolicy::Raw,
+        ..osc_codec::Options::DEFAULT
+    };
+    let PacketRef::Message(v) = osc_codec::decode_with(&bytes, &raw).unwrap() else {
+        unreachable!()
+    };
+    d.dispatch_message_ref(&v, &Context::new(T0).with_channel("in"))
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while d.stats().handler_calls == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        taken(&l),
+        ["pool /r ,sis [RawStr([255, 65]) Int(7) Str(\"ok\")] Some(\"in\") false"]
+    );
+    assert_eq!((d.stats().handler_calls, d.stats().decode_errors), (1, 0));
+}
+
+#[test]
 fn takes_views_follows_registrations_and_the_fallback() {
     let d = Dispatcher::new(DispatcherConfig::default());
     assert!(!d.takes_views());
