@@ -2,11 +2,11 @@
 //! bundle lane that runs pool-executed bundles one after another, in release order, and
 //! the reusable slots that carry one method's call to the worker pool.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
 use osc_codec::{Message, Options, PacketRef, StringPolicy};
 use parking_lot::{Mutex, ReentrantMutex};
 
@@ -47,28 +47,39 @@ pub(crate) struct ExecState {
     bundle_gate: ReentrantMutex<()>,
     serialize_bundles: bool,
     lane: Mutex<LaneState>,
-    /// Run [`PoolCall`] slots, kept for the next call (at most [`PoolCall::KEPT`]).
-    free_tx: Sender<Box<PoolCall>>,
-    free_rx: Receiver<Box<PoolCall>>,
+    /// Run [`PoolCall`] slots that no thread kept for itself, for the next call (at
+    /// most [`PoolCall::KEPT`]). Boxed: a slot moves into the pool's queue as a box.
+    #[allow(clippy::vec_box)]
+    free: Mutex<Vec<Box<PoolCall>>>,
+}
+
+thread_local! {
+    /// Run [`PoolCall`] slots this thread keeps for the next call it makes (at most
+    /// [`PoolCall::KEPT_HERE`], of any dispatcher: a free slot holds nothing of its
+    /// own). A thread that runs the jobs it makes, as allthreads' I/O thread does,
+    /// reuses them without a lock; jobs run elsewhere return their slots to the
+    /// dispatcher's shared list once the running thread's own is full.
+    #[allow(clippy::vec_box)]
+    static SLOTS_HERE: RefCell<Vec<Box<PoolCall>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl ExecState {
     pub(crate) fn new(serialize_bundles: bool) -> Self {
-        let (free_tx, free_rx) = crossbeam_channel::bounded(PoolCall::KEPT);
         ExecState {
             counters: Counters::default(),
             bundle_gate: ReentrantMutex::new(()),
             serialize_bundles,
             lane: Mutex::new(LaneState::default()),
-            free_tx,
-            free_rx,
+            free: Mutex::new(Vec::with_capacity(PoolCall::KEPT)),
         }
     }
 
     /// A slot for a pool job calling `method` in context `ctx` (a slot run before, when
     /// one is free: no allocation); the caller puts the message in it.
     pub(crate) fn pool_call(self: &Arc<Self>, method: Arc<Method>, ctx: &Context) -> Box<PoolCall> {
-        let mut call = self.free_rx.try_recv().unwrap_or_default();
+        let mut call = PoolCall::take_here()
+            .or_else(|| self.free.lock().pop())
+            .unwrap_or_default();
         call.shared = Some(Arc::clone(self));
         call.method = Some(method);
         call.ctx.clone_from(ctx);
@@ -113,8 +124,11 @@ pub(crate) struct PoolCall {
 }
 
 impl PoolCall {
-    /// Slots kept for reuse: more are made when more jobs wait, and freed after.
+    /// Slots a dispatcher keeps for reuse: more are made when more jobs wait, and freed
+    /// after.
     const KEPT: usize = 1024;
+    /// Slots a thread keeps for itself.
+    const KEPT_HERE: usize = 32;
     /// A slot whose byte buffer grew past this frees the buffer before it is kept.
     const KEPT_BYTES: usize = 4096;
 
@@ -155,8 +169,43 @@ impl PoolCall {
             self.bytes = Vec::new();
         }
         self.ctx = Context::default();
-        // Full: freed.
-        let _ = shared.free_tx.try_send(self);
+        self.keep(&shared);
+    }
+
+    /// A slot this thread kept, if it has one.
+    fn take_here() -> Option<Box<PoolCall>> {
+        SLOTS_HERE
+            .try_with(|here| here.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps a run slot for the next call: in this thread's list, else in the
+    /// dispatcher's; freed when both are full.
+    fn keep(self: Box<Self>, shared: &ExecState) {
+        let mut slot = Some(self);
+        let _ = SLOTS_HERE.try_with(|here| {
+            let Ok(mut here) = here.try_borrow_mut() else {
+                return;
+            };
+            if here.len() < Self::KEPT_HERE {
+                if here.capacity() == 0 {
+                    // At its full size at once: one allocation per thread.
+                    here.reserve_exact(Self::KEPT_HERE);
+                }
+                here.extend(slot.take());
+            }
+        });
+        let full = slot.and_then(|slot| {
+            let mut free = shared.free.lock();
+            if free.len() < Self::KEPT {
+                free.push(slot);
+                None
+            } else {
+                Some(slot)
+            }
+        });
+        drop(full);
     }
 }
 
@@ -270,5 +319,60 @@ pub(crate) fn drain_lane(shared: &ExecState) {
             }
         };
         run_calls(shared, batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(slot: &PoolCall) -> usize {
+        std::ptr::from_ref(slot) as usize
+    }
+
+    #[test]
+    fn a_thread_reuses_its_own_slots_first_then_the_dispatchers() {
+        // A thread of its own: the slots this test's thread kept in other tests do not
+        // count.
+        std::thread::spawn(|| {
+            let shared = Arc::new(ExecState::new(false));
+            let slot = Box::<PoolCall>::default();
+            let at = address(&slot);
+            slot.keep(&shared);
+            let again = PoolCall::take_here().expect("kept here");
+            assert_eq!(address(&again), at, "the slot just kept is the next taken");
+            assert!(PoolCall::take_here().is_none());
+            again.keep(&shared);
+
+            // Beyond its own list's size, a thread keeps slots in the dispatcher's.
+            for _ in 0..PoolCall::KEPT_HERE + 2 {
+                Box::<PoolCall>::default().keep(&shared);
+            }
+            assert_eq!(shared.free.lock().len(), 3);
+            let here = std::iter::from_fn(PoolCall::take_here).count();
+            assert_eq!(here, PoolCall::KEPT_HERE);
+            assert!(shared.free.lock().pop().is_some());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn slots_kept_by_another_thread_are_shared_once_its_list_is_full() {
+        let shared = Arc::new(ExecState::new(false));
+        let s = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for _ in 0..PoolCall::KEPT_HERE + 5 {
+                Box::<PoolCall>::default().keep(&s);
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(shared.free.lock().len(), 5);
+        // The dispatcher's list stays bounded: beyond it, slots are freed.
+        for _ in 0..PoolCall::KEPT + PoolCall::KEPT_HERE + 10 {
+            Box::<PoolCall>::default().keep(&shared);
+        }
+        assert_eq!(shared.free.lock().len(), PoolCall::KEPT);
     }
 }
