@@ -65,7 +65,8 @@ const PREFER_QUERY: Duration = Duration::from_secs(1);
 /// # Errors
 /// [`QueryError::NoService`] when nothing by that name answered in time;
 /// [`QueryError::DnsSd`] when browsing fails; the client's errors when its
-/// OSCQuery server does not answer `HOST_INFO`.
+/// OSCQuery server has not answered `HOST_INFO` by the end of `wait` (it is asked
+/// again every 200 ms meanwhile, unless a plain record is used instead).
 ///
 /// ```no_run
 /// // Multicast leaves the machine: this example only compiles.
@@ -97,27 +98,33 @@ fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
     let until = deadline(wait);
     // The latest plain record of the instance, and until when it waits.
     let mut plain: Option<(Service, Instant)> = None;
-    // Why the OSCQuery server could not be asked yet, and until when a record with
-    // more addresses may still come (records arrive address by address).
-    let mut failed: Option<(QueryError, Instant)> = None;
+    // The latest OSCQuery record whose server could not be asked yet, why, and when to
+    // ask it again: records arrive address by address, and a server may answer a
+    // moment after its advertisement is seen.
+    let mut failed: Option<(Service, QueryError, Instant)> = None;
     loop {
-        let by = [plain.as_ref().map(|p| p.1), failed.as_ref().map(|f| f.1)]
+        let now = Instant::now();
+        if now >= until || plain.as_ref().is_some_and(|p| p.1 <= now) {
+            break;
+        }
+        if let Some((s, _, _)) = failed.take_if(|f| f.2 <= now) {
+            match from_query(&s) {
+                Ok(target) => return Ok(target),
+                Err(e) => failed = Some((s, e, deadline(ASK_AGAIN))),
+            }
+            continue;
+        }
+        let by = [plain.as_ref().map(|p| p.1), failed.as_ref().map(|f| f.2)]
             .into_iter()
             .flatten()
             .fold(until, Instant::min);
-        let Some(left) = by.checked_duration_since(Instant::now()) else {
-            break;
-        };
-        match watcher.next(left)? {
-            // Records can come before their addresses: wait for one we can use.
+        // Records can come before their addresses: wait for one we can use.
+        match watcher.next(by.saturating_duration_since(now))? {
             Some(Change::Found(s)) if s.instance == instance && !usable(&s).is_empty() => {
                 if s.service_type == OSCJSON_TCP {
                     match from_query(&s) {
                         Ok(target) => return Ok(target),
-                        Err(e) => {
-                            let by = failed.map_or_else(|| deadline(PREFER_QUERY), |f| f.1);
-                            failed = Some((e, by));
-                        }
+                        Err(e) => failed = Some((s, e, deadline(ASK_AGAIN))),
                     }
                     continue;
                 }
@@ -126,16 +133,20 @@ fn find(instance: &str, wait: Duration, kinds: &[&str]) -> Result<OscTarget> {
                     .map_or_else(|| deadline(PREFER_QUERY), |(_, by)| by);
                 plain = Some((s, by));
             }
-            Some(_) => {}
-            None => break,
+            // Nothing new by `by`: the loop's top says what is due.
+            Some(_) | None => {}
         }
     }
     match (plain, failed) {
         (Some((s, _)), _) => from_record(&s),
-        (None, Some((e, _))) => Err(e),
+        (None, Some((_, e, _))) => Err(e),
         (None, None) => Err(QueryError::NoService(instance.to_owned())),
     }
 }
+
+/// How long a service whose OSCQuery server did not answer waits before it is asked
+/// again (until the caller's wait ends, or a plain record is used instead).
+const ASK_AGAIN: Duration = Duration::from_millis(200);
 
 /// The addresses a socket can reach as they are: IPv4 ones, then IPv6 ones that
 /// are not link-local (those need an interface index that the records do not carry).

@@ -224,3 +224,46 @@ fn terminating_the_runtime_withdraws_its_advertisement() {
     }
     assert!(gone, "the advertisement was not withdrawn");
 }
+
+#[test]
+fn resolving_waits_for_an_oscquery_server_that_answers_late() {
+    use osc_query::{OscQuery, OscQueryExt, resolve_query};
+    if !inside_private_netns("resolving_waits_for_an_oscquery_server_that_answers_late") {
+        return;
+    }
+    // A port nothing listens on yet, advertised as an OSCQuery server's.
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _ad = Advertisement::publish("late synth", port, None).unwrap();
+    // The server starts listening there 3 s later: connections are refused until then.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        let osc = osc4rs::Osc::builder().start().unwrap();
+        osc.udp_server("in", "0.0.0.0:0").unwrap();
+        let http = std::net::SocketAddr::from(([0, 0, 0, 0], port));
+        let query = osc
+            .oscquery_with(
+                OscQuery::builder("late synth")
+                    .http_addr(http)
+                    .advertise(false),
+            )
+            .unwrap();
+        let osc_port = osc.local_addr("in").unwrap().port();
+        let _ = done_rx.recv_timeout(Duration::from_secs(20));
+        drop(query);
+        osc.terminate().unwrap();
+        osc_port
+    });
+    let started = std::time::Instant::now();
+    let found = resolve_query("late synth", Duration::from_secs(12));
+    let _ = done_tx.send(());
+    let osc_port = server.join().unwrap();
+    let target = found.unwrap_or_else(|e| panic!("after {:?}: {e}", started.elapsed()));
+    assert_eq!(target.query.map(|q| q.port()), Some(port));
+    assert_eq!(target.addr.port(), osc_port);
+    assert!(started.elapsed() >= Duration::from_secs(2), "{target:?}");
+}
