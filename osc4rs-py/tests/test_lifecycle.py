@@ -49,8 +49,12 @@ def test_terminate_then_start_again(mode):
         mod.osc_send(oscbuildparse.OSCMessage("/a", None, []), "srv")
 
 
+# A program started with SIGINT ignored (a background job of a non-interactive shell,
+# as a CI runner may start the tests) keeps it ignored, and Python then raises no
+# KeyboardInterrupt: the program asks for Ctrl-C's usual meaning first.
 CTRL_C_PROGRAM = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     mod = __import__("osc4rs.as_" + sys.argv[1], fromlist=["x"])
     mod.osc_startup()
     mod.osc_udp_server("127.0.0.1", int(sys.argv[2]), "srv")
