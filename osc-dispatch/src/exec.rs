@@ -196,16 +196,17 @@ impl PoolCall {
                 here.extend(slot.take());
             }
         });
-        let full = slot.and_then(|slot| {
-            let mut free = shared.free.lock();
-            if free.len() < Self::KEPT {
-                free.push(slot);
-                None
-            } else {
-                Some(slot)
-            }
-        });
-        drop(full);
+        let Some(slot) = slot else {
+            return;
+        };
+        let mut free = shared.free.lock();
+        if free.len() < Self::KEPT {
+            free.push(slot);
+            return;
+        }
+        drop(free);
+        // Both lists are full: the slot is freed, after the lock is released.
+        drop(slot);
     }
 }
 
