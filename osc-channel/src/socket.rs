@@ -16,6 +16,24 @@ pub struct SocketInfo {
     pub recv_buffer: usize,
     /// The send buffer the kernel granted.
     pub send_buffer: usize,
+    /// The peer the socket is connected to: a client that does not read and sends to
+    /// one unicast destination (see [`connect_target`]).
+    pub connected: Option<SocketAddr>,
+}
+
+/// The peer a UDP socket is connected to when it opens: the destination of a client
+/// that does not read and sends to one unicast address. The kernel then keeps the
+/// route instead of looking it up for every datagram (about a tenth of a loopback
+/// send's cost). A socket that reads is not connected (it would take datagrams from
+/// that peer only), nor one that broadcasts or joins a group.
+fn connect_target(cfg: &UdpConfig) -> Option<SocketAddr> {
+    let dest = cfg.dest?;
+    let unicast = match dest.ip() {
+        IpAddr::V4(ip) => !ip.is_broadcast() && !ip.is_multicast(),
+        IpAddr::V6(ip) => !ip.is_multicast(),
+    };
+    let plain_client = !cfg.read && !cfg.broadcast && cfg.multicast.is_none();
+    (plain_client && unicast && !dest.ip().is_unspecified() && dest.port() != 0).then_some(dest)
 }
 
 fn wildcard_like(addr: Option<&SocketAddr>) -> SocketAddr {
@@ -71,6 +89,14 @@ pub(crate) fn open_socket(
     }
     socket.set_nonblocking(true).map_err(io_err("O_NONBLOCK"))?;
     socket.bind(&SockAddr::from(bind)).map_err(io_err("bind"))?;
+    let connected = connect_target(cfg).filter(|&peer| {
+        // Not connected, the socket still sends (looking the route up each time).
+        let made = socket.connect(&SockAddr::from(peer));
+        if let Err(e) = &made {
+            log::debug!("channel {name}: sends unconnected to {peer}: {e}");
+        }
+        made.is_ok()
+    });
     let info = SocketInfo {
         local: socket
             .local_addr()
@@ -79,6 +105,7 @@ pub(crate) fn open_socket(
             .unwrap_or(bind),
         recv_buffer: socket.recv_buffer_size().unwrap_or(0),
         send_buffer: socket.send_buffer_size().unwrap_or(0),
+        connected,
     };
     if let Some(wanted) = cfg.recv_buffer {
         if info.recv_buffer < wanted {
@@ -115,12 +142,17 @@ fn configure_multicast(socket: &Socket, m: &crate::Multicast, join: bool) -> io:
 }
 
 /// Sends one datagram without waiting, whatever the socket's mode (a socket the
-/// reactor waits in the read of is in blocking mode, see `reactor::nap`).
+/// reactor waits in the read of is in blocking mode, see `reactor::nap`); to the
+/// peer of a `connected` socket without naming it, so the kernel reuses its route.
 pub(crate) fn send_now<S: std::os::fd::AsFd>(
     socket: &S,
     data: &[u8],
     to: SocketAddr,
+    connected: Option<SocketAddr>,
 ) -> io::Result<usize> {
+    if connected == Some(to) {
+        return send_connected(socket, data);
+    }
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
@@ -129,6 +161,31 @@ pub(crate) fn send_now<S: std::os::fd::AsFd>(
     #[cfg(not(target_os = "linux"))]
     {
         socket2::SockRef::from(socket).send_to(data, &SockAddr::from(to))
+    }
+}
+
+/// Sends to the peer of a connected socket. `ConnectionRefused` reports an earlier
+/// datagram that nobody took (an ICMP error the kernel kept for the socket), not this
+/// one, which was not sent: the send is made again, as an unconnected socket, which
+/// is never told, would have sent it.
+fn send_connected<S: std::os::fd::AsFd>(socket: &S, data: &[u8]) -> io::Result<usize> {
+    let send = || {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            osc_sys::send(socket.as_fd().as_raw_fd(), data)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            socket2::SockRef::from(socket).send(data)
+        }
+    };
+    match send() {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            log::debug!("an earlier datagram to this socket's peer was refused: {e}");
+            send()
+        }
+        sent => sent,
     }
 }
 

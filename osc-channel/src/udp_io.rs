@@ -258,6 +258,16 @@ impl UdpIo {
         )
     }
 
+    /// Takes the error the kernel keeps for the socket (an ICMP error: a connected
+    /// client's peer refused a datagram) and logs it.
+    pub(crate) fn clear_error(&self, name: &str) {
+        match self.socket.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) => log::debug!("channel {name}: an earlier datagram was refused: {e}"),
+            Err(e) => log::debug!("channel {name}: cannot read the socket's error: {e}"),
+        }
+    }
+
     /// Takes the socket out of the reactor's poll, if it is in it.
     pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
         unwatch(registry, &mut self.socket, &mut self.registered);
@@ -316,7 +326,7 @@ impl UdpIo {
             .route(data.len(), dest)
             .map_err(|r| NotSent::Refused(r, dest.or(self.machine.dest())))?;
         if self.machine.can_write_now() {
-            match crate::socket::send_now(&self.socket, data, to) {
+            match crate::socket::send_now(&self.socket, data, to, self.info.connected) {
                 Ok(_) => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -358,6 +368,11 @@ impl UdpIo {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A connected socket's peer refused an earlier datagram: that error is
+                // now taken, and this batch was not sent (see `socket::send_now`).
+                Err(e)
+                    if e.kind() == io::ErrorKind::ConnectionRefused
+                        && self.info.connected.is_some() => {}
                 Err(e) => {
                     let to = self.machine.failed();
                     self.backlog.remove();
@@ -572,6 +587,37 @@ mod tests {
         for i in 0..150u32 {
             let n = rx.recv(&mut buf).unwrap();
             assert_eq!(n, 40 + (i as usize % 3));
+            assert_eq!(buf[..4], i.to_be_bytes());
+        }
+    }
+
+    #[test]
+    fn a_flush_after_a_refused_datagram_sends_the_whole_queue() {
+        let addr = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(); // dropped: nobody listens there
+        let cfg = UdpConfig::client(addr);
+        let (socket, info) = open_socket("t", &cfg).unwrap();
+        assert_eq!(info.connected, Some(addr));
+        let mut ch = UdpIo::new(socket, info, &cfg);
+        // Refused: the kernel keeps the error for the socket's next send.
+        ch.socket.send(b"/lost\0\0\0,\0\0\0").unwrap();
+        let Ok(rx) = std::net::UdpSocket::bind(addr) else {
+            return; // the port was taken meanwhile
+        };
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        for i in 0..3u32 {
+            ch.machine
+                .enqueue(Arc::from(i.to_be_bytes()), addr)
+                .unwrap();
+            ch.backlog.add();
+        }
+        assert_eq!(ch.flush(|e, to| panic!("{e} ({to:?})")), (3, 12));
+        let mut buf = [0u8; 16];
+        for i in 0..3u32 {
+            assert_eq!(rx.recv(&mut buf).unwrap(), 4);
             assert_eq!(buf[..4], i.to_be_bytes());
         }
     }

@@ -43,6 +43,8 @@ pub struct UdpWriter {
     pub(crate) name: Arc<str>,
     pub(crate) socket: Arc<std::net::UdpSocket>,
     pub(crate) dest: Option<SocketAddr>,
+    /// The peer the socket is connected to (see [`SocketInfo`](crate::SocketInfo)).
+    pub(crate) connected: Option<SocketAddr>,
     pub(crate) backlog: Arc<Backlog>,
     pub(crate) stats: Arc<ChannelStats>,
     pub(crate) events: Option<EventHandler>,
@@ -115,7 +117,7 @@ impl UdpWriter {
         if self.backlog.pending() > 0 {
             return Ok(false);
         }
-        match crate::socket::send_now(&*self.socket, data, dest) {
+        match crate::socket::send_now(&*self.socket, data, dest, self.connected) {
             Ok(_) => {
                 self.stats.count_out(data.len());
                 self.sends.note_sent();

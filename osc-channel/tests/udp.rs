@@ -233,6 +233,77 @@ fn sends_to_closed_ports_do_not_break_the_channel() {
 }
 
 #[test]
+fn a_client_connects_to_its_one_unicast_destination_and_no_other_socket_does() {
+    let mut r = Reactor::new().unwrap();
+    let rx = UdpSocket::bind(local(0)).unwrap();
+    let dest = rx.local_addr().unwrap();
+    let client = r.open_udp("out", UdpConfig::client(dest)).unwrap();
+    assert_eq!(r.socket_info(client).unwrap().connected, Some(dest));
+    let v6 = UdpSocket::bind("[::1]:0").unwrap().local_addr().unwrap();
+    let client6 = r.open_udp("out6", UdpConfig::client(v6)).unwrap();
+    assert_eq!(r.socket_info(client6).unwrap().connected, Some(v6));
+    // Sockets that read, broadcast or have no one destination stay unconnected.
+    let others = [
+        UdpConfig::server(local(0)),
+        UdpConfig::peer(local(0), Some(dest)),
+        UdpConfig::broadcast_client("127.255.255.255:9".parse().unwrap()),
+        UdpConfig::client("0.0.0.0:9".parse().unwrap()),
+    ];
+    for (i, cfg) in others.into_iter().enumerate() {
+        let id = r.open_udp(&format!("other{i}"), cfg).unwrap();
+        assert_eq!(r.socket_info(id).unwrap().connected, None, "other{i}");
+    }
+    // The connected client still sends to any other address it is given.
+    let rx2 = UdpSocket::bind(local(0)).unwrap();
+    rx2.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    r.send(client, pkt("/elsewhere"), Some(rx2.local_addr().unwrap()))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = rx2.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &pkt("/elsewhere")[..]);
+}
+
+/// A connected client is told (`ECONNREFUSED` at its next send) when its peer refused
+/// a datagram; that report must not cost the next datagram. Sends while nobody listens
+/// are lost, as with any UDP socket; every one after the peer is back arrives, through
+/// the reactor and through a writer.
+#[test]
+fn a_connected_client_loses_nothing_once_its_peer_is_back() {
+    let mut r = Reactor::new().unwrap();
+    let addr = UdpSocket::bind(local(0)).unwrap().local_addr().unwrap(); // dropped
+    let client = r.open_udp("out", UdpConfig::client(addr)).unwrap();
+    assert_eq!(r.socket_info(client).unwrap().connected, Some(addr));
+    let writer = r.udp_writer(client).unwrap();
+    for i in 0..3 {
+        r.send(client, pkt(&format!("/lost/{i}")), None).unwrap();
+        writer.send(pkt(&format!("/lost/w{i}")), None).unwrap();
+        settle(&mut r, Duration::from_millis(5));
+    }
+    let Ok(rx) = UdpSocket::bind(addr) else {
+        eprintln!("port {} was taken meanwhile: nothing to check", addr.port());
+        return;
+    };
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The last refused datagram left its error on the socket: the next send meets it.
+    for i in 0..6 {
+        let p = pkt(&format!("/back/{i}"));
+        if i % 2 == 0 {
+            r.send(client, p, None).unwrap();
+        } else {
+            writer.send(p, None).unwrap();
+        }
+        settle(&mut r, Duration::from_millis(5));
+    }
+    let mut buf = [0u8; 64];
+    for i in 0..6 {
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &pkt(&format!("/back/{i}"))[..]);
+    }
+    let drops = r.stats(client).unwrap().snapshot();
+    assert_eq!(drops.packets_out, 12, "{drops:?}");
+}
+
+#[test]
 fn a_reactor_with_a_send_queued_by_a_handle_is_not_idle() {
     // `is_idle` lets a loop skip passes that would find nothing: a send or a request
     // that another thread queued must keep it from saying so until a pass runs it.

@@ -421,6 +421,33 @@ pub fn send_to(
     Ok(usize::try_from(rc).unwrap_or(0))
 }
 
+/// Sends one datagram from the connected UDP socket `fd` to its peer without waiting
+/// (`MSG_DONTWAIT`): the kernel reuses the route it keeps for the connection instead
+/// of looking one up per datagram, as [`send_to`] does. Returns the bytes sent; an
+/// ICMP error from an earlier datagram (`ConnectionRefused`) is returned once, and
+/// this datagram is not sent then.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let rx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let tx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// tx.connect(rx.local_addr()?)?;
+/// assert_eq!(osc_sys::send(tx.as_raw_fd(), b"/a\0\0,\0\0\0")?, 8);
+/// let mut buf = [0u8; 16];
+/// assert_eq!(rx.recv(&mut buf)?, 8);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn send(fd: std::os::fd::RawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: `fd` is an open socket owned by the caller for the duration of the
+    // call; `data` is live and its exact length is passed; the kernel only reads it.
+    let rc = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_DONTWAIT) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(rc).unwrap_or(0))
+}
+
 /// A socket address as the kernel reads it: a `sockaddr_in` or a `sockaddr_in6`.
 #[cfg(target_os = "linux")]
 #[derive(Clone, Copy)]

@@ -271,6 +271,7 @@ impl Reactor {
             name: Arc::from(ch.name.as_str()),
             socket: u.writer_socket()?,
             dest: u.dest(),
+            connected: u.info().connected,
             backlog: Arc::clone(u.backlog()),
             stats: Arc::clone(&ch.stats),
             events: ch.events.clone(),

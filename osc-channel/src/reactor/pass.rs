@@ -394,6 +394,12 @@ impl Reactor {
         // Streams and listeners are handled in their arms; datagram sockets give
         // their read to `account_datagrams` after the match.
         let read = match &mut ch.kind {
+            Kind::Udp(u) if !u.reads() => {
+                // A client's socket is in the poll for writing: an error event (its
+                // peer refused a datagram) is no input to read.
+                u.clear_error(&ch.name);
+                return 0;
+            }
             Kind::Udp(u) => {
                 let spin = how == Read::Spin;
                 let cap = if spin {
