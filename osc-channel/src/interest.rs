@@ -33,6 +33,11 @@ pub(crate) fn changes() -> u64 {
     CHANGES.load(Ordering::Relaxed)
 }
 
+/// Notes a change of a datagram socket's registration made outside [`rewatch`].
+pub(crate) fn note_change() {
+    CHANGES.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Registers, re-registers or deregisters `source` so that its interest goes from
 /// `*registered` to `wanted` (nothing when they are the same).
 pub(crate) fn rewatch(

@@ -86,6 +86,9 @@ struct NapState {
     read_timeout: Option<std::time::Duration>,
     /// Datagrams from here are kicks, not input.
     kick_from: Option<SocketAddr>,
+    /// Out of the poll while the reactor waits in this socket's read, its
+    /// registration (`UdpIo::registered`) kept to be put back.
+    parked: bool,
     /// Whether a wait takes a batch or one datagram.
     reads: crate::machine::NapReads,
 }
@@ -248,6 +251,7 @@ impl UdpIo {
     /// channel reads, writable only while datagrams wait in its queue
     /// (see `interest::datagram_interest`).
     pub(crate) fn watch(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        self.unpark(registry, token)?;
         let wanted = datagram_interest(self.machine.wants_read(), self.machine.wants_write());
         rewatch(
             registry,
@@ -270,7 +274,44 @@ impl UdpIo {
 
     /// Takes the socket out of the reactor's poll, if it is in it.
     pub(crate) fn unwatch(&mut self, registry: &mio::Registry) {
+        if std::mem::take(&mut self.nap.parked) {
+            // Out of the epoll set already: only the registration is forgotten.
+            if self.registered.take().is_some() {
+                crate::interest::note_change();
+            }
+            return;
+        }
         unwatch(registry, &mut self.socket, &mut self.registered);
+    }
+
+    /// Takes the socket out of the epoll set while the reactor waits in its read,
+    /// keeping its registration to put back ([`unpark`](Self::unpark)).
+    pub(crate) fn park(&mut self, registry: &mio::Registry) {
+        if self.nap.parked || self.registered.is_none() {
+            return;
+        }
+        match registry.deregister(&mut self.socket) {
+            Ok(()) => self.nap.parked = true,
+            Err(e) => log::debug!("a UDP socket stays in the poll while read: {e}"),
+        }
+    }
+
+    /// Puts a [parked](Self::park) socket back in the epoll set, as it was registered.
+    /// If that fails, the socket counts as unregistered, so the next
+    /// [`watch`](Self::watch) registers it again.
+    pub(crate) fn unpark(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        if !std::mem::take(&mut self.nap.parked) {
+            return Ok(());
+        }
+        let Some(interest) = self.registered else {
+            return Ok(());
+        };
+        registry
+            .register(&mut self.socket, token, interest)
+            .inspect_err(|_| {
+                self.registered = None;
+                crate::interest::note_change();
+            })
     }
 
     /// Whether the socket is in the reactor's poll now.

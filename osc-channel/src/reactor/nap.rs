@@ -42,6 +42,8 @@ pub(super) struct Kicks {
     prepared: Option<(u64, Option<Duration>)>,
     /// The answer of `sole_reader`.
     sole: KeptAnswer<Option<u64>>,
+    /// The channel whose socket is out of the poll while passes wait in its read.
+    parked: Option<u64>,
     /// Waits made in a read (for the tests).
     pub(super) naps: u64,
 }
@@ -84,6 +86,10 @@ impl Reactor {
         timeout: Option<Duration>,
         sink: &mut F,
     ) -> Option<Napped> {
+        if self.kicks.parked.is_some_and(|p| p != id) {
+            self.unpark();
+        }
+        let registry = self.poll.registry();
         let ch = self.channels.get_mut(&id)?;
         let Kind::Udp(u) = &mut ch.kind else {
             return None;
@@ -127,6 +133,10 @@ impl Reactor {
             self.batch
                 .get_or_insert_with(|| osc_sys::RecvBatch::new(slots, osc_sys::SLOT_SIZE))
         });
+        // Out of the poll while it is read here: a socket in an epoll set pays the
+        // set's wake-up for every datagram it receives.
+        u.park(registry);
+        self.kicks.parked = Some(id);
         let mut read = u.read_waiting(ChannelId(id), &ch.name, (&mut self.buf, batch), cap, sink);
         if batches {
             u.nap_reads().observed(mode, read.delivered);
@@ -151,6 +161,25 @@ impl Reactor {
             timed_out: delivered == 0 && !woken,
             waited,
         })
+    }
+
+    /// Puts the socket that passes waited in the read of back in the poll, before the
+    /// poll is asked (its registration never changed meanwhile).
+    pub(super) fn unpark(&mut self) {
+        let Some(id) = self.kicks.parked.take() else {
+            return;
+        };
+        let registry = self.poll.registry();
+        if let Some(ch) = self.channels.get_mut(&id) {
+            if let Kind::Udp(u) = &mut ch.kind {
+                if let Err(e) = u.unpark(registry, super::token(id)) {
+                    log::warn!(
+                        "channel {}: cannot put its socket back in the poll: {e}",
+                        ch.name
+                    );
+                }
+            }
+        }
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -335,6 +364,53 @@ mod tests {
             .poll(Some(Duration::from_millis(2)), |_| {})
             .unwrap();
         assert_eq!(reactor.naps(), 1);
+    }
+
+    /// The socket a pass waits in the read of leaves the epoll set meanwhile; a pass
+    /// that waits in the poll again (another channel opened) must see its input.
+    #[test]
+    fn a_socket_read_by_waiting_is_back_in_the_poll_when_the_poll_waits() {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.send_to(PACKET, addr).unwrap();
+        let (got, _) = poll_long(&mut reactor);
+        assert_eq!(got.len(), 1);
+        assert_eq!(reactor.naps(), 1);
+        // A second reading channel: passes wait in the poll from now on.
+        reactor
+            .open_udp("in2", UdpConfig::server("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            peer.send_to(PACKET, addr).unwrap();
+        });
+        let (got, took) = poll_long(&mut reactor);
+        sender.join().unwrap();
+        assert_eq!(
+            got.len(),
+            1,
+            "the first socket's datagram, seen by the poll"
+        );
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert_eq!(reactor.naps(), 1);
+    }
+
+    #[test]
+    fn a_socket_read_by_waiting_closes_and_opens_again() {
+        let mut reactor = Reactor::new().unwrap();
+        server(&mut reactor, "127.0.0.1:0");
+        assert_eq!(naps_after_a_short_pass(&mut reactor), 1);
+        let id = reactor.id_of("in").unwrap();
+        reactor.close(id).unwrap();
+        assert_eq!(naps_after_a_short_pass(&mut reactor), 1);
+        // A new socket under the same name is waited in the read of, and reads.
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.send_to(PACKET, addr).unwrap();
+        let (got, _) = poll_long(&mut reactor);
+        assert_eq!(got.len(), 1);
+        assert_eq!(reactor.naps(), 2);
     }
 
     #[test]

@@ -309,6 +309,7 @@ impl Reactor {
             self.events.clear();
             return Ok(());
         }
+        self.unpark();
         match self.poll.poll(&mut self.events, timeout) {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => {
                 Err(ChannelError::io("poll", "reactor", e))
