@@ -13,10 +13,12 @@
 //! osc_channel_bench udp-send MODE PORT COUNT
 //! osc_channel_bench tcp-recv FRAMING COUNT IDLE_MS
 //! osc_channel_bench tcp-send FRAMING PORT COUNT
+//! osc_channel_bench kernel [ROUNDS]                  # connected sends, sockets in epoll sets
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod drain;
+mod kernel;
 mod measure;
 mod scale;
 mod tcp;
@@ -56,12 +58,13 @@ fn main() {
             Duration::from_millis(arg(&args, 3, 1000)),
         ),
         "tcp-send" => tcp::send(&text(1), arg(&args, 2, 0), arg(&args, 3, 1_000_000)),
+        "kernel" => kernel::drive(arg(&args, 1, 5)),
         _ => {
             eprintln!(
                 "usage: osc_channel_bench udp [COUNT [RUNS [BATCH [PERIOD_US]]]] | tcp [COUNT [RUNS]] \
                  | udp-drain [BURST [CYCLES [BATCH]]] | scale [COUNT [ROUNDS [tcp|udp]]] \
                  | udp-recv MODE COUNT IDLE_MS BATCH PERIOD_US | udp-send MODE PORT COUNT \
-                 | tcp-recv FRAMING COUNT IDLE_MS | tcp-send FRAMING PORT COUNT"
+                 | tcp-recv FRAMING COUNT IDLE_MS | tcp-send FRAMING PORT COUNT | kernel [ROUNDS]"
             );
             std::process::exit(2);
         }
