@@ -16,8 +16,8 @@ pub struct SocketInfo {
     pub recv_buffer: usize,
     /// The send buffer the kernel granted.
     pub send_buffer: usize,
-    /// The peer the socket is connected to: a client that does not read and sends to
-    /// one unicast destination (see [`connect_target`]).
+    /// The peer the socket is connected to: that of a client that does not read and
+    /// sends to one unicast destination (the kernel then keeps the route).
     pub connected: Option<SocketAddr>,
 }
 
