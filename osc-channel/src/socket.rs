@@ -33,7 +33,10 @@ fn connect_target(cfg: &UdpConfig) -> Option<SocketAddr> {
         IpAddr::V6(ip) => !ip.is_multicast(),
     };
     let plain_client = !cfg.read && !cfg.broadcast && cfg.multicast.is_none();
-    (plain_client && unicast && !dest.ip().is_unspecified() && dest.port() != 0).then_some(dest)
+    // Elsewhere (the BSDs) a connected socket cannot send to another address.
+    let sends_anywhere = cfg!(target_os = "linux");
+    (sends_anywhere && plain_client && unicast && !dest.ip().is_unspecified() && dest.port() != 0)
+        .then_some(dest)
 }
 
 fn wildcard_like(addr: Option<&SocketAddr>) -> SocketAddr {
@@ -151,7 +154,7 @@ pub(crate) fn send_now<S: std::os::fd::AsFd>(
     connected: Option<SocketAddr>,
 ) -> io::Result<usize> {
     if connected == Some(to) {
-        return send_connected(socket, data);
+        return send_connected(socket, data, to);
     }
     #[cfg(target_os = "linux")]
     {
@@ -164,29 +167,71 @@ pub(crate) fn send_now<S: std::os::fd::AsFd>(
     }
 }
 
-/// Sends to the peer of a connected socket. `ConnectionRefused` reports an earlier
-/// datagram that nobody took (an ICMP error the kernel kept for the socket), not this
-/// one, which was not sent: the send is made again, as an unconnected socket, which
-/// is never told, would have sent it.
-fn send_connected<S: std::os::fd::AsFd>(socket: &S, data: &[u8]) -> io::Result<usize> {
-    let send = || {
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            osc_sys::send(socket.as_fd().as_raw_fd(), data)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            socket2::SockRef::from(socket).send(data)
-        }
-    };
-    match send() {
+/// Sends to the peer of a connected socket.
+///
+/// `ConnectionRefused` reports an earlier datagram that nobody took (an ICMP error the
+/// kernel kept for the socket), not this one, which was not sent: the send is made
+/// again, as an unconnected socket, which is never told, would have sent it.
+///
+/// Another error means the connection's route is gone: the host's address changed
+/// (a connected socket keeps the source address it started with, and every send
+/// fails with "network unreachable" from then on), the network went down, or another
+/// thread is connecting the socket anew. The socket is then connected anew, which
+/// picks the route and source address of the time, and the datagram is sent naming
+/// its destination, which works whether that connection was made or not.
+#[cfg(target_os = "linux")]
+fn send_connected<S: std::os::fd::AsFd>(
+    socket: &S,
+    data: &[u8],
+    to: SocketAddr,
+) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let fd = socket.as_fd().as_raw_fd();
+    match osc_sys::send(fd, data) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-            log::debug!("an earlier datagram to this socket's peer was refused: {e}");
-            send()
+            log::debug!("an earlier datagram to {to} was refused: {e}");
+            osc_sys::send(fd, data)
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Err(e)
+        }
+        Err(e) => {
+            log::info!("sending to {to}: {e}; connecting the socket anew");
+            reconnect(socket, to);
+            osc_sys::send_to(fd, data, to)
         }
         sent => sent,
     }
+}
+
+/// Connects a connected socket anew to `to` (see [`send_connected`]); it stays
+/// unconnected if that fails (no route now), and a later send tries again.
+#[cfg(target_os = "linux")]
+pub(crate) fn reconnect<S: std::os::fd::AsFd>(socket: &S, to: SocketAddr) {
+    use std::os::fd::AsRawFd;
+    if let Err(e) = osc_sys::disconnect(socket.as_fd().as_raw_fd()) {
+        log::debug!("cannot disconnect the socket sending to {to}: {e}");
+    }
+    if let Err(e) = socket2::SockRef::from(socket).connect(&SockAddr::from(to)) {
+        log::debug!("cannot connect the socket to {to} again: {e}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn reconnect<S: std::os::fd::AsFd>(_socket: &S, _to: SocketAddr) {}
+
+#[cfg(not(target_os = "linux"))]
+fn send_connected<S: std::os::fd::AsFd>(
+    socket: &S,
+    data: &[u8],
+    _to: SocketAddr,
+) -> io::Result<usize> {
+    socket2::SockRef::from(socket).send(data)
 }
 
 /// Where a kick (an empty datagram from the reactor's own kick socket) must go to end

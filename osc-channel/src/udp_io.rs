@@ -385,6 +385,9 @@ impl UdpIo {
         mut on_error: impl FnMut(io::Error, Option<SocketAddr>),
     ) -> (usize, usize) {
         let (mut packets, mut bytes) = (0, 0);
+        // A connected socket whose route is gone is connected anew once per flush
+        // before an error costs a datagram (see `socket::send_now`).
+        let mut may_reconnect = self.info.connected;
         while self.machine.wants_write() {
             // On the stack: a flush allocates nothing.
             let mut batch: [(&[u8], SocketAddr); osc_sys::SEND_BATCH] =
@@ -414,6 +417,12 @@ impl UdpIo {
                 Err(e)
                     if e.kind() == io::ErrorKind::ConnectionRefused
                         && self.info.connected.is_some() => {}
+                Err(e) if may_reconnect.is_some() => {
+                    log::info!("a flush failed ({e}): connecting the socket anew");
+                    if let Some(peer) = may_reconnect.take() {
+                        crate::socket::reconnect(&self.socket, peer);
+                    }
+                }
                 Err(e) => {
                     let to = self.machine.failed();
                     self.backlog.remove();
@@ -661,6 +670,37 @@ mod tests {
             assert_eq!(rx.recv(&mut buf).unwrap(), 4);
             assert_eq!(buf[..4], i.to_be_bytes());
         }
+    }
+
+    /// A connected socket keeps its first source address: after the host's address
+    /// changed, a flush connects it anew instead of losing the queue.
+    #[test]
+    fn a_flush_connects_a_socket_whose_route_is_gone_anew() {
+        let name = "udp_io::tests::a_flush_connects_a_socket_whose_route_is_gone_anew";
+        if !osc_test_support::inside_private_netns(name) {
+            return;
+        }
+        let dest: SocketAddr = "192.0.2.77:9000".parse().unwrap();
+        let cfg = UdpConfig::client(dest);
+        let (socket, info) = open_socket("t", &cfg).unwrap();
+        assert_eq!(info.connected, Some(dest));
+        let mut ch = UdpIo::new(socket, info, &cfg);
+        for args in [
+            "addr del 192.0.2.1/24 dev v0",
+            "addr add 192.0.2.2/24 dev v0",
+        ] {
+            let ip = std::process::Command::new("ip")
+                .args(args.split(' '))
+                .status();
+            assert!(ip.unwrap().success(), "ip {args}");
+        }
+        for i in 0..3u32 {
+            ch.machine
+                .enqueue(Arc::from(i.to_be_bytes()), dest)
+                .unwrap();
+            ch.backlog.add();
+        }
+        assert_eq!(ch.flush(|e, to| panic!("{e} ({to:?})")), (3, 12));
     }
 
     /// The events of one short poll, as (readable, writable) pairs.

@@ -123,3 +123,35 @@ fn broadcast_on_loopback() {
     let plain = r.open_udp("plain", UdpConfig::client(dest)).unwrap();
     assert!(r.send(plain, pkt("/bc"), None).is_err());
 }
+
+/// A connected client keeps the source address it started with; when the host's
+/// address changes, every send of that socket fails ("network unreachable") until it
+/// is connected anew, which the channel does at the first failure.
+#[test]
+fn a_connected_client_follows_a_change_of_the_hosts_address() {
+    if !inside_private_netns("a_connected_client_follows_a_change_of_the_hosts_address") {
+        return;
+    }
+    let ip = |args: &str| {
+        let ok = std::process::Command::new("ip")
+            .args(args.split(' '))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ip {args}");
+    };
+    let mut r = Reactor::new().unwrap();
+    // A neighbour on v0's network: the datagrams leave through v0 (nobody answers).
+    let dest = SocketAddr::new(Ipv4Addr::new(192, 0, 2, 77).into(), 9000);
+    let cli = r.open_udp("out", UdpConfig::client(dest)).unwrap();
+    assert_eq!(r.socket_info(cli).unwrap().connected, Some(dest));
+    let writer = r.udp_writer(cli).unwrap();
+    r.send(cli, pkt("/before"), None).unwrap();
+    ip("addr del 192.0.2.1/24 dev v0");
+    ip("addr add 192.0.2.2/24 dev v0");
+    for i in 0..3 {
+        r.send(cli, pkt(&format!("/after/{i}")), None).unwrap();
+        writer.send(pkt(&format!("/after/w{i}")), None).unwrap();
+    }
+    assert_eq!(r.stats(cli).unwrap().snapshot().packets_out, 7);
+}

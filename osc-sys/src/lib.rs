@@ -448,6 +448,38 @@ pub fn send(fd: std::os::fd::RawFd, data: &[u8]) -> io::Result<usize> {
     Ok(usize::try_from(rc).unwrap_or(0))
 }
 
+/// Dissolves the association of the connected datagram socket `fd` with its peer
+/// (`connect` with `AF_UNSPEC`): it sends only where told again, and, unless it was
+/// bound to an address and port of its own, it forgets the source address and port
+/// the connection fixed, so a later `connect` picks them from the routes of the time.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// let tx = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// tx.connect("127.0.0.1:9")?;
+/// osc_sys::disconnect(tx.as_raw_fd())?;
+/// assert!(tx.peer_addr().is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn disconnect(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: an all-zero `sockaddr` is valid (its family is AF_UNSPEC); its exact
+    // size is passed and the kernel only reads it; `fd` is the caller's open socket.
+    let rc = unsafe {
+        let mut unspec: libc::sockaddr = std::mem::zeroed();
+        unspec.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+        libc::connect(
+            fd,
+            &raw const unspec,
+            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A socket address as the kernel reads it: a `sockaddr_in` or a `sockaddr_in6`.
 #[cfg(target_os = "linux")]
 #[derive(Clone, Copy)]
