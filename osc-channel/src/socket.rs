@@ -192,14 +192,7 @@ fn send_connected<S: std::os::fd::AsFd>(
             log::debug!("an earlier datagram to {to} was refused: {e}");
             osc_sys::send(fd, data)
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-            ) =>
-        {
-            Err(e)
-        }
+        Err(e) if !route_lost(&e) => Err(e),
         Err(e) => {
             log::info!("sending to {to}: {e}; connecting the socket anew");
             reconnect(socket, to);
@@ -207,6 +200,22 @@ fn send_connected<S: std::os::fd::AsFd>(
         }
         sent => sent,
     }
+}
+
+/// Whether a send error of a connected socket says its route is gone (see
+/// [`send_connected`]), rather than a full buffer, a signal, a datagram too large or
+/// short memory, which a new connection would not mend.
+#[cfg(target_os = "linux")]
+pub(crate) fn route_lost(e: &io::Error) -> bool {
+    let transient = matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    );
+    let not_the_route = matches!(
+        e.raw_os_error(),
+        Some(libc::EMSGSIZE | libc::ENOBUFS | libc::ENOMEM)
+    );
+    !transient && !not_the_route
 }
 
 /// Connects a connected socket anew to `to` (see [`send_connected`]); it stays
@@ -224,6 +233,11 @@ pub(crate) fn reconnect<S: std::os::fd::AsFd>(socket: &S, to: SocketAddr) {
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn reconnect<S: std::os::fd::AsFd>(_socket: &S, _to: SocketAddr) {}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn route_lost(_e: &io::Error) -> bool {
+    false
+}
 
 #[cfg(not(target_os = "linux"))]
 fn send_connected<S: std::os::fd::AsFd>(
