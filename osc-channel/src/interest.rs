@@ -57,7 +57,7 @@ pub(crate) fn rewatch(
         (None, None) => {}
     }
     *registered = wanted;
-    CHANGES.fetch_add(1, Ordering::Relaxed);
+    note_change();
     Ok(())
 }
 
@@ -69,6 +69,6 @@ pub(crate) fn unwatch(
 ) {
     if registered.take().is_some() {
         let _ = registry.deregister(source);
-        CHANGES.fetch_add(1, Ordering::Relaxed);
+        note_change();
     }
 }

@@ -194,7 +194,7 @@ fn send_connected<S: std::os::fd::AsFd>(
         }
         Err(e) if !route_lost(&e) => Err(e),
         Err(e) => {
-            log::info!("sending to {to}: {e}; connecting the socket anew");
+            log::debug!("sending to {to}: {e}; connecting the socket anew");
             reconnect(socket, to);
             osc_sys::send_to(fd, data, to)
         }
@@ -219,15 +219,18 @@ pub(crate) fn route_lost(e: &io::Error) -> bool {
 }
 
 /// Connects a connected socket anew to `to` (see [`send_connected`]); it stays
-/// unconnected if that fails (no route now), and a later send tries again.
+/// unconnected if that fails (no route now), and a later send tries again. Logged
+/// once per success (a change of route), at debug level per failure, so a network
+/// that stays down does not flood the log with a line per send.
 #[cfg(target_os = "linux")]
 pub(crate) fn reconnect<S: std::os::fd::AsFd>(socket: &S, to: SocketAddr) {
     use std::os::fd::AsRawFd;
     if let Err(e) = osc_sys::disconnect(socket.as_fd().as_raw_fd()) {
         log::debug!("cannot disconnect the socket sending to {to}: {e}");
     }
-    if let Err(e) = socket2::SockRef::from(socket).connect(&SockAddr::from(to)) {
-        log::debug!("cannot connect the socket to {to} again: {e}");
+    match socket2::SockRef::from(socket).connect(&SockAddr::from(to)) {
+        Ok(()) => log::info!("the socket sending to {to} is connected anew (its route changed)"),
+        Err(e) => log::debug!("cannot connect the socket to {to} again: {e}"),
     }
 }
 

@@ -418,7 +418,7 @@ impl UdpIo {
                     if e.kind() == io::ErrorKind::ConnectionRefused
                         && self.info.connected.is_some() => {}
                 Err(e) if may_reconnect.is_some() && crate::socket::route_lost(&e) => {
-                    log::info!("a flush failed ({e}): connecting the socket anew");
+                    log::debug!("a flush failed ({e}): connecting the socket anew");
                     if let Some(peer) = may_reconnect.take() {
                         crate::socket::reconnect(&self.socket, peer);
                     }
