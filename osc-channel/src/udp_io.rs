@@ -226,8 +226,17 @@ impl UdpIo {
         &mut self.chooser
     }
 
+    /// What the socket got from the kernel. A connected socket's local address is
+    /// asked again: connecting it anew after its route changed (see
+    /// `socket::reconnect`) may give it another source address and port.
     pub(crate) fn info(&self) -> SocketInfo {
-        self.info
+        let mut info = self.info;
+        if info.connected.is_some() {
+            if let Ok(local) = self.socket.local_addr() {
+                info.local = local;
+            }
+        }
+        info
     }
 
     pub(crate) fn dest(&self) -> Option<SocketAddr> {

@@ -147,6 +147,8 @@ fn a_connected_client_follows_a_change_of_the_hosts_address() {
     assert_eq!(r.socket_info(cli).unwrap().connected, Some(dest));
     let writer = r.udp_writer(cli).unwrap();
     r.send(cli, pkt("/before"), None).unwrap();
+    let before = r.local_addr(cli).unwrap();
+    assert_eq!(before.ip(), IpAddr::from(V0));
     ip("addr del 192.0.2.1/24 dev v0");
     ip("addr add 192.0.2.2/24 dev v0");
     for i in 0..3 {
@@ -154,4 +156,8 @@ fn a_connected_client_follows_a_change_of_the_hosts_address() {
         writer.send(pkt(&format!("/after/w{i}")), None).unwrap();
     }
     assert_eq!(r.stats(cli).unwrap().snapshot().packets_out, 7);
+    // The address the channel reports is the one it sends from now.
+    let after = r.local_addr(cli).unwrap();
+    assert_eq!(after.ip(), IpAddr::from(Ipv4Addr::new(192, 0, 2, 2)));
+    assert_eq!(r.socket_info(cli).unwrap().local, after);
 }
