@@ -6,11 +6,15 @@ grew by at least half a run per unit. With both ends of a round trip on one CPU,
 hop starts with cold caches, so the lines a hop touches cost more than its instruction
 count says. See docs/performance.md.
 
-    scripts/code-footprint.py SHORT.out LONG.out UNITS [TOP]
+    scripts/code-footprint.py SHORT.out LONG.out UNITS [TOP] [--locked BINARY]
 
 UNITS is the difference in units between the two runs; TOP (default 25) the number of
 functions listed, by the lines they own (a line goes to the function that runs most
-of its instructions). Example, the pong of a one-CPU pair:
+of its instructions). `--locked BINARY` also lists the atomic read-modify-write
+instructions (`lock`-prefixed, or `xchg` with memory) that ran per unit in BINARY's own
+code, which must be the very binary profiled (`objdump` reads it; callgrind gives a
+position-independent executable's addresses as they are in its file). Example, the
+pong of a one-CPU pair:
 
     for n in 1000 3000; do scripts/hop-pair.py eventloop $n --cpu 0 valgrind \\
         --tool=callgrind --dump-instr=yes --callgrind-out-file=/tmp/fp-$n-{end}.out; done
@@ -19,6 +23,7 @@ of its instructions). Example, the pong of a one-CPU pair:
 
 import collections
 import re
+import subprocess
 import sys
 
 LINE = 64
@@ -61,13 +66,53 @@ def profile(path):
     return counts, owner
 
 
+def instructions_of(binary):
+    """The instruction text at each address of `binary`'s code, from objdump."""
+    listing = subprocess.run(
+        ["objdump", "-d", "--no-show-raw-insn", binary],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    text = {}
+    for line in listing.splitlines():
+        m = re.match(r"\s+([0-9a-f]+):\s+(\S.*)", line)
+        if m:
+            text[int(m.group(1), 16)] = m.group(2)
+    return text
+
+
+def is_locked(instruction):
+    """An atomic read-modify-write: a `lock` prefix, or `xchg` with a memory operand
+    (implicitly locked)."""
+    return instruction.startswith("lock") or (
+        instruction.startswith("xchg") and "(" in instruction
+    )
+
+
+def print_locked(run, owner, binary):
+    """The atomic read-modify-writes among the instructions in `run` (per unit)."""
+    text = instructions_of(binary)
+    locked = [(a, n) for a, n in sorted(run.items()) if is_locked(text.get(a, ""))]
+    print(f"atomic read-modify-writes per unit: {sum(n for _, n in locked):.1f}")
+    for a, n in locked:
+        name = re.sub(r" \[.*\]$", "", owner[a])
+        print(f"{n:7.1f}  {text[a][:40]:40s}  {name[:90]}")
+
+
 def main():
-    if len(sys.argv) < 4:
+    args = sys.argv[1:]
+    binary = None
+    if "--locked" in args:
+        at = args.index("--locked")
+        if at + 1 >= len(args):
+            sys.exit(__doc__)
+        binary = args[at + 1]
+        del args[at : at + 2]
+    if len(args) < 3:
         sys.exit(__doc__)
-    short, _ = profile(sys.argv[1])
-    long_, owner = profile(sys.argv[2])
-    units = int(sys.argv[3])
-    top = int(sys.argv[4]) if len(sys.argv) > 4 else 25
+    short, _ = profile(args[0])
+    long_, owner = profile(args[1])
+    units = int(args[2])
+    top = int(args[3]) if len(args) > 3 else 25
     per_unit = {a: (n - short.get(a, 0)) / units for a, n in long_.items()}
     run = {a: n for a, n in per_unit.items() if n >= 0.5}
     lines = collections.defaultdict(collections.Counter)
@@ -86,6 +131,8 @@ def main():
     for function, n in by_function.most_common(top):
         name = re.sub(r" \[.*\]$", "", function)
         print(f"{n:5d} lines {instructions[function]:8.0f} instructions  {name[:110]}")
+    if binary:
+        print_locked(run, owner, binary)
 
 
 if __name__ == "__main__":
