@@ -8,7 +8,7 @@
 # floor of a receiver that watches several sources; the latency tables have the same
 # floor as `plain+epoll`). Sender and receiver are separate processes on 127.0.0.1;
 # every kind runs interleaved in the same run; medians of RUNS runs; Markdown
-# tables on stdout, progress on stderr. See docs/performance.md, "## osc4rs".
+# tables on stdout, progress on stderr. See docs/performance.md, "The facade bench".
 #
 #   scripts/bench-facade.sh [COUNT [RUNS [ROUNDS [IDLE_SECS]]]]   # defaults: 100000 5 2000 2
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints a Markdown table from criterion results (target/criterion/GROUP/FUNCTION/new/estimates.json).
 
-    scripts/bench-table.py codec       # the osc-codec vs rosc table of docs/performance.md
+    scripts/bench-table.py codec       # the osc-codec vs rosc table of docs/performance-summary.md
     scripts/bench-table.py codec-read  # decoding a view, then reading every argument
 
 For the codec table each row is one packet (criterion group); the columns are the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # osc-channel UDP and TCP benches: receiver and sender as separate processes on
 # 127.0.0.1, every mode interleaved in the same run, medians of RUNS runs, Markdown
-# tables on stdout (progress on stderr). See docs/performance.md, "## osc-channel".
+# tables on stdout (progress on stderr). See docs/performance.md, "The channel".
 #
 #   scripts/bench-udp.sh [COUNT [RUNS [BATCH]]]      # defaults: 200000 3 32
 #

@@ -3,7 +3,8 @@
 # (codec against rosc, reading a decoded view, the facade's receive CPU, idle CPU and
 # round trips against plain sockets and liblo, sender CPU, the channel's scale
 # curves), all from one run of this script on this machine, with the commit, the host
-# and its load. docs/performance.md keeps how each figure came about.
+# and its load. docs/performance.md keeps the analysis and the commands, and
+# docs/performance-log.md how each figure came about.
 #
 #   scripts/perf-summary.sh            # about 10 minutes on 2 cores; run it on a quiet machine
 #   QUICK=1 scripts/perf-summary.sh    # smaller counts, a minute or two: for checking the script
@@ -31,8 +32,8 @@ trap 'rm -f "$TMP"' EXIT
   echo "Written by \`scripts/perf-summary.sh\` from one run: commit \`$(git rev-parse --short HEAD)\`,"
   echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
   echo "Linux $(uname -r), $(rustc --version | cut -d' ' -f1-2); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "Each table says what it measures; \`docs/performance.md\` has the history, the"
-  echo "analysis and the commands for every bench. Only ratios within one table mean much:"
+  echo "Each table says what it measures; \`docs/performance.md\` has the analysis and the"
+  echo "commands for every bench, \`docs/performance-log.md\` the history. Only ratios within one table mean much:"
   echo "the machine is shared and absolute times move by 10-30% between runs."
   echo
   echo "## Codec against rosc"
@@ -50,7 +51,7 @@ trap 'rm -f "$TMP"' EXIT
   echo
   echo "## The facade: receiving, idle, round trips"
   echo
-  echo "\`scripts/bench-facade.sh $COUNT $RUNS $ROUNDS $IDLE\` (see \"## osc4rs\" in performance.md for what each row is):"
+  echo "\`scripts/bench-facade.sh $COUNT $RUNS $ROUNDS $IDLE\` (see \"The facade bench\" in performance.md for what each row is):"
   echo
   scripts/bench-facade.sh "$COUNT" "$RUNS" "$ROUNDS" "$IDLE" | sed 's/^## /### /'
   echo

@@ -2,7 +2,7 @@
 //! a message of 16 floats, a bundle of 10 such messages, and a message with a 1 KiB blob.
 //!
 //! `cargo bench -p osc4rs-benches --bench codec`; `scripts/bench-table.py codec` turns the
-//! results into the table in docs/performance.md.
+//! results into the table in docs/performance-summary.md.
 
 // Bench harness code: criterion's macros generate undocumented items, and a setup that
 // fails should stop the run loudly.

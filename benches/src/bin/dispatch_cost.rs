@@ -13,7 +13,7 @@
 //! which do not depend on the neighbours: run it under `valgrind --tool=cachegrind
 //! --cache-sim=no` at two counts (say 100,000 and 300,000) and divide the difference of
 //! the `I refs` totals by the difference of the counts (setup cancels out). See
-//! docs/performance.md, 2026-12-06.
+//! docs/performance.md, "Dispatch".
 
 // A bench program: a failed setup should stop it loudly.
 #![allow(clippy::expect_used, clippy::print_stdout, clippy::panic)]

@@ -2,7 +2,7 @@
 //! scheduling mode, osc4py3 1.0.8 when installed), a sender, an idle-CPU probe and a
 //! ping-pong pair, plus drivers that run them as separate processes, interleaved, and
 //! print Markdown tables of medians. `scripts/bench-facade.sh` builds and runs it; see
-//! `docs/performance.md`, section `## osc4rs`.
+//! `docs/performance.md`, section "The facade bench".
 //!
 //! ```text
 //! osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]]  # driver: every receiver (or KINDS, comma-separated), RUNS times

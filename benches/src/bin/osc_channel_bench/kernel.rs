@@ -1,6 +1,6 @@
 //! What the kernel charges for two socket choices the reactor makes, each measured
 //! against the other way in the same run, rounds alternated (`osc_channel_bench
-//! kernel`; see docs/performance.md, "2026-12-07, afternoon"):
+//! kernel`; see docs/performance.md, "What the kernel charged a hop"):
 //!
 //! - sending to a fixed destination from a connected socket (`send`) or an
 //!   unconnected one (`send_to`, a route lookup per datagram);
