@@ -6,13 +6,13 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use crate::measure::{Fields, median, num, parse_result};
 use crate::recv::{KINDS, osc4py3_command, osc4py3_python};
 
-fn own(args: &[String]) -> Command {
+pub(crate) fn own(args: &[String]) -> Command {
     let mut c = Command::new(std::env::current_exe().expect("own path"));
     c.args(args);
     c
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
+pub(crate) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -43,7 +43,11 @@ fn result_of(out: BufReader<ChildStdout>) -> Fields {
 }
 
 /// Ratio of the `k`-th run of a row to the `k`-th run of the reference row, median.
-fn paired_ratio(row: &[Fields], reference: &[Fields], f: impl Fn(&Fields) -> f64) -> f64 {
+pub(crate) fn paired_ratio(
+    row: &[Fields],
+    reference: &[Fields],
+    f: impl Fn(&Fields) -> f64,
+) -> f64 {
     median(
         row.iter()
             .zip(reference)

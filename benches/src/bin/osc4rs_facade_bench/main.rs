@@ -9,11 +9,13 @@
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS [split|same]]]  # driver: ping-pong per mode
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
+//! osc4rs_facade_bench fanout [TOTAL [RUNS [NS]]]         # driver: sender CPU per datagram, each message to N destinations (NS: 1,10,100)
 //! osc4rs_facade_bench empty-pass [COUNT]                 # the cost of a process() that finds nothing
 //! osc4rs_facade_bench recv KIND COUNT IDLE_MS            # KIND: baseline|eventloop|comthreads|allthreads, +view: a borrowed handler,
 //!                                                        # comthreads+away[+view]: process() every 2 ms (the I/O thread reads)
 //! osc4rs_facade_bench send PORT COUNT RATE
 //! osc4rs_facade_bench send-as KIND PORT COUNT           # KIND: baseline or a mode
+//! osc4rs_facade_bench fanout-as KIND PORTS COUNT        # PORTS: comma-separated, each message to all of them
 //! osc4rs_facade_bench idle KIND SECS
 //! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|plain+epoll|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs,
 //!                                                 # allthreads+wait: the application thread waits for each reply
@@ -22,6 +24,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod drive;
+mod fanout;
 mod latency;
 mod measure;
 mod recv;
@@ -39,6 +42,15 @@ fn main() {
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
         "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), &text(3)),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
+        "fanout" => fanout::fanout(
+            arg(&args, 1, 200_000),
+            arg(&args, 2, 3),
+            &args
+                .get(3)
+                .cloned()
+                .unwrap_or_else(|| "1,10,100".to_owned()),
+        ),
+        "fanout-as" => fanout::fanout_as(&text(1), &text(2), arg(&args, 3, 1000)),
         "empty-pass" => recv::empty_pass(arg(&args, 1, 2_000_000)),
         "recv" => recv::recv(
             &text(1),
@@ -53,8 +65,9 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]] | idle-all [SECS [RUNS]] \
-                 | latency [ROUNDS [RUNS [split|same]]] | sending [COUNT [RUNS]] | empty-pass [COUNT] | recv KIND COUNT IDLE_MS \
-                 | send PORT COUNT RATE | send-as KIND PORT COUNT | idle KIND SECS | ping KIND ROUNDS \
+                 | latency [ROUNDS [RUNS [split|same]]] | sending [COUNT [RUNS]] | fanout [TOTAL [RUNS [NS]]] \
+                 | empty-pass [COUNT] | recv KIND COUNT IDLE_MS | send PORT COUNT RATE \
+                 | send-as KIND PORT COUNT | fanout-as KIND PORTS COUNT | idle KIND SECS | ping KIND ROUNDS \
                  | pong KIND PING_PORT"
             );
             std::process::exit(2);
