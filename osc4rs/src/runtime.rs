@@ -21,7 +21,7 @@ use crate::hooks::{self, ChannelHooks};
 use crate::kind::ChannelKind;
 use crate::state::Engine;
 use crate::stats::{Counters, RuntimeStats};
-use crate::target::{ALL, LOCAL};
+use crate::target::{ALL, LOCAL, Target};
 use crate::{Config, IntoTarget, Mode, OscError, Result};
 
 #[derive(Debug, Clone)]
@@ -648,7 +648,14 @@ impl Osc {
                 return sent;
             }
         }
-        let target = target.into_target();
+        target.with_target(|target| self.send_to_target(packet, target))
+    }
+
+    /// [`send`](Self::send) to a target that is not one UDP channel written at once:
+    /// a group, `_all`, `_local`, another kind of channel, a hook, or a socket that
+    /// would block. The packet is encoded once (when some channel needs the bytes) and
+    /// the shared bytes go to every channel named, each once.
+    fn send_to_target(&self, packet: Packet, target: &Target) -> Result<()> {
         let mut bytes: Option<Arc<[u8]>> = None;
         let mut encoded = || -> Result<Arc<[u8]>> {
             if let Some(b) = &bytes {
@@ -659,28 +666,37 @@ impl Osc {
             Ok(b)
         };
         let mut ids = Vec::new();
-        let mut named = Vec::new();
+        let mut named: Vec<String> = Vec::new();
         let mut local = false;
+        let mut unknown = None;
         {
             let names = self.inner.channels.read();
-            for name in target.names() {
-                match name {
-                    LOCAL => local = true,
-                    ALL => ids.extend(
-                        names
-                            .iter()
-                            .filter(|(_, c)| c.writes)
-                            .map(|(n, c)| (c.id, Cow::Owned(n.clone()), c.writer.clone())),
-                    ),
-                    other => match names.get(other) {
-                        Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
-                        // A TCP connection channel (SERVER/PEER) lives in the reactor only.
-                        None if other.contains('/') => named.push(other.to_owned()),
-                        None => return Err(OscError::UnknownTarget(other.to_owned())),
-                    },
-                }
-            }
+            target.for_each_name(&mut |name| match name {
+                LOCAL => local = true,
+                ALL => ids.extend(
+                    names
+                        .iter()
+                        .filter(|(_, c)| c.writes)
+                        .map(|(n, c)| (c.id, Cow::Owned(n.clone()), c.writer.clone())),
+                ),
+                other => match names.get(other) {
+                    Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
+                    // A TCP connection channel (SERVER/PEER) lives in the reactor only.
+                    None if other.contains('/') => {
+                        if !named.iter().any(|n| n == other) {
+                            named.push(other.to_owned());
+                        }
+                    }
+                    None => {
+                        unknown.get_or_insert(other);
+                    }
+                },
+            });
         }
+        if let Some(other) = unknown {
+            return Err(OscError::UnknownTarget(other.to_owned()));
+        }
+        // Each channel once, however often the target names it.
         ids.sort_unstable_by_key(|(id, ..)| *id);
         ids.dedup_by_key(|(id, ..)| *id);
         let mut outbox = self.inner.driver.outbox(&self.inner.engine.counters);

@@ -23,18 +23,21 @@ impl Target {
     /// The names, flattened in order, each once.
     pub fn names(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        self.collect(&mut out);
+        let mut seen = std::collections::HashSet::new();
+        self.for_each_name(&mut |n| {
+            if seen.insert(n) {
+                out.push(n);
+            }
+        });
         out
     }
 
-    fn collect<'a>(&'a self, out: &mut Vec<&'a str>) {
+    /// Calls `f` with every name, flattened in order, repeats included (a send
+    /// removes them by channel, which costs less than comparing names).
+    pub(crate) fn for_each_name<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
         match self {
-            Target::Name(n) => {
-                if !out.contains(&n.as_str()) {
-                    out.push(n);
-                }
-            }
-            Target::Group(g) => g.iter().for_each(|t| t.collect(out)),
+            Target::Name(n) => f(n),
+            Target::Group(g) => g.iter().for_each(|t| t.for_each_name(f)),
         }
     }
 }
@@ -93,6 +96,22 @@ pub trait IntoTarget {
     fn as_name(&self) -> Option<&str>;
     /// The target as a [`Target`].
     fn into_target(self) -> Target;
+    /// Calls `f` with the target as a [`Target`]: a `&Target` is lent as it is, so
+    /// sending to a group kept by the application copies none of its names; other
+    /// targets are made into one first.
+    ///
+    /// ```
+    /// use osc4rs::{IntoTarget, Target};
+    /// let group = Target::from(["a", "b"]);
+    /// assert_eq!((&group).with_target(|t| t.names().len()), 2);
+    /// assert!("a".with_target(|t| t.names() == ["a"]));
+    /// ```
+    fn with_target<R>(self, f: impl FnOnce(&Target) -> R) -> R
+    where
+        Self: Sized,
+    {
+        f(&self.into_target())
+    }
 }
 
 impl IntoTarget for &str {
@@ -140,6 +159,9 @@ impl IntoTarget for &Target {
     }
     fn into_target(self) -> Target {
         self.clone()
+    }
+    fn with_target<R>(self, f: impl FnOnce(&Target) -> R) -> R {
+        f(self)
     }
 }
 

@@ -380,3 +380,54 @@ fn terminate_flushes_queued_tcp_sends() {
         }
     }
 }
+
+/// A group kept by the application and lent to every send (`&Target`): each channel
+/// it names gets the message once however often and however deep it is named, and a
+/// group naming an unknown channel sends nothing at all.
+#[test]
+fn a_lent_group_sends_once_per_channel_and_nothing_when_a_name_is_unknown() {
+    use osc4rs::Target;
+    for mode in Mode::ALL {
+        let osc = start(mode);
+        let seen = record(&osc);
+        osc.udp_server("in", "127.0.0.1:0").unwrap();
+        let port = osc.local_addr("in").unwrap().port();
+        let names: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+        for name in &names {
+            osc.udp_client(name, ("127.0.0.1", port)).unwrap();
+        }
+        let flat = |names: &[String]| Target::from(names.to_vec());
+        let group = Target::Group(vec![
+            flat(&names),
+            Target::Group(vec![flat(&names[..5]), flat(&names[15..])]),
+            Target::from("c7"),
+        ]);
+        for i in 0..3 {
+            osc.send(Message::new(format!("/t/{i}")), &group).unwrap();
+        }
+        assert!(
+            until(&osc, || seen.lock().unwrap().len() >= 60),
+            "{mode:?}: {} of 60 arrived",
+            seen.lock().unwrap().len()
+        );
+        let with_unknown = Target::Group(vec![flat(&names), Target::from("nobody")]);
+        assert!(
+            matches!(
+                osc.send(Message::new("/t/never"), &with_unknown),
+                Err(OscError::UnknownTarget(name)) if name == "nobody"
+            ),
+            "{mode:?}"
+        );
+        // A marker sent after it: everything before it has been read when it comes.
+        osc.send(Message::new("/t/marker"), "c0").unwrap();
+        assert!(until(&osc, || seen.lock().unwrap().len() >= 61), "{mode:?}");
+        let seen = seen.lock().unwrap();
+        for i in 0..3 {
+            let n = seen.iter().filter(|s| **s == format!("/t/{i} ,")).count();
+            assert_eq!(n, 20, "{mode:?}: /t/{i} arrived {n} times");
+        }
+        assert_eq!(seen.len(), 61, "{mode:?}: {seen:?}");
+        drop(seen);
+        osc.terminate().unwrap();
+    }
+}
