@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/performance-summary.md: the headline figures of docs/performance.md
 # (codec against rosc, reading a decoded view, the facade's receive CPU, idle CPU and
-# round trips against plain sockets and liblo, sender CPU, the channel's scale
+# round trips against plain sockets and liblo, sender CPU to one and to many destinations, the channel's scale
 # curves), all from one run of this script on this machine, with the commit, the host
 # and its load. docs/performance.md keeps the analysis and the commands, and
 # docs/performance-log.md how each figure came about.
@@ -16,9 +16,9 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/performance-summary.md}
 TARGET="${CARGO_TARGET_DIR:-target}"
 if [ -n "${QUICK:-}" ]; then
-  COUNT=20000 RUNS=2 ROUNDS=300 IDLE=1 CRIT="--warm-up-time 0.5 --measurement-time 1" SCALE=20000 SCALE_RUNS=1 SEND=50000
+  COUNT=20000 RUNS=2 ROUNDS=300 IDLE=1 CRIT="--warm-up-time 0.5 --measurement-time 1" SCALE=20000 SCALE_RUNS=1 SEND=50000 FAN=20000
 else
-  COUNT=100000 RUNS=5 ROUNDS=2000 IDLE=2 CRIT="--warm-up-time 1 --measurement-time 3" SCALE=200000 SCALE_RUNS=3 SEND=200000
+  COUNT=100000 RUNS=5 ROUNDS=2000 IDLE=2 CRIT="--warm-up-time 1 --measurement-time 3" SCALE=200000 SCALE_RUNS=3 SEND=200000 FAN=200000
 fi
 cargo build --release -q -p osc4rs-benches --bins
 echo "codec benches..." >&2
@@ -62,6 +62,13 @@ trap 'rm -f "$TMP"' EXIT
   echo "(eventloop calls \`process()\` after every send, as an osc4py3-style loop does):"
   echo
   "$TARGET/release/osc4rs_facade_bench" sending "$SEND" "$RUNS" 2>/dev/null
+  echo
+  echo "### One message to many destinations"
+  echo
+  echo "\`osc4rs_facade_bench fanout $FAN $RUNS 1,10,100\` (issue 22: a send to many destinations"
+  echo "encodes once and copies nothing per destination but the kernel's copy):"
+  echo
+  "$TARGET/release/osc4rs_facade_bench" fanout "$FAN" "$RUNS" 1,10,100 2>/dev/null
   echo
   echo "## The channel: cost as connections and sources grow"
   echo
