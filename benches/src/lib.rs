@@ -6,28 +6,19 @@ pub mod measure {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    /// CPU time used so far by this process, all threads (user + system, nanoseconds,
-    /// exact), from `/proc/self/task/*/schedstat`; 0 where that is not available.
+    /// CPU time used so far by this process, all its threads, those that have ended
+    /// too (user + system, nanoseconds, exact: `CLOCK_PROCESS_CPUTIME_ID`, which Linux
+    /// keeps from the scheduler's run times); 0 where that clock is not available. A
+    /// sum over `/proc/self/task` would miss the threads a runtime's `terminate` has
+    /// joined.
     ///
     /// ```
     /// let before = osc4rs_benches::measure::cpu_ns();
-    /// let _busy: u64 = (0..100_000u64).sum();
-    /// assert!(osc4rs_benches::measure::cpu_ns() >= before);
+    /// std::thread::spawn(|| (0..1_000_000u64).sum::<u64>()).join().unwrap();
+    /// assert!(osc4rs_benches::measure::cpu_ns() > before);
     /// ```
     pub fn cpu_ns() -> u64 {
-        let mut ns = 0;
-        if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
-            for task in dir.flatten() {
-                if let Ok(s) = std::fs::read_to_string(task.path().join("schedstat")) {
-                    ns += s
-                        .split_whitespace()
-                        .next()
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(0);
-                }
-            }
-        }
-        ns
+        cpu_time::ProcessTime::try_now().map_or(0, |t| nanos(t.as_duration()))
     }
 
     /// Prints a result line: `RESULT key=value ...`.

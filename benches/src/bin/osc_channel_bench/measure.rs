@@ -6,8 +6,8 @@ pub(crate) use osc4rs_benches::measure::{median, nanos, parse_result, report};
 /// CPU time used so far by this process.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cpu {
-    /// Time on a CPU, all threads, from `/proc/self/task/*/schedstat` (nanoseconds,
-    /// exact: user + system).
+    /// Time on a CPU, all threads, ended ones too, from `CLOCK_PROCESS_CPUTIME_ID`
+    /// (nanoseconds, exact: user + system).
     pub(crate) ns: u64,
     /// User time from `/proc/self/stat` (clock ticks of 10 ms).
     pub(crate) user_ticks: u64,
