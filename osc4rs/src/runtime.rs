@@ -667,6 +667,7 @@ impl Osc {
         };
         let mut ids = Vec::new();
         let mut named: Vec<String> = Vec::new();
+        let mut named_seen = std::collections::HashSet::new();
         let mut local = false;
         let mut unknown = None;
         {
@@ -683,7 +684,7 @@ impl Osc {
                     Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
                     // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                     None if other.contains('/') => {
-                        if !named.iter().any(|n| n == other) {
+                        if named_seen.insert(other) {
                             named.push(other.to_owned());
                         }
                     }

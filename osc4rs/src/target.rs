@@ -81,8 +81,9 @@ impl From<&[&str]> for Target {
 /// What [`Osc::send`](crate::Osc::send) takes as a target: a channel name (`&str`,
 /// `String`, `&String`), a [`Target`] or a reference to one, or a group (a `Vec` or an
 /// array of names or targets, a slice of names). A single name is looked up where it
-/// is, so sending to a name allocates nothing for the target; a group becomes a
-/// [`Target`].
+/// is, so sending to a name allocates nothing for the target; a `&Target` is lent as it
+/// is (keep a large group and send to a reference to it); other groups become a
+/// [`Target`] per send.
 ///
 /// ```
 /// use osc4rs::{IntoTarget, Target};
