@@ -10,7 +10,8 @@ use crate::{ChannelError, Result, UdpConfig};
 /// What a UDP socket ended up with, for logs and callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketInfo {
-    /// The bound local address.
+    /// The bound local address; for a connected client, the address it sends from
+    /// (which a reconnect after a change of the host's address may change).
     pub local: SocketAddr,
     /// The receive buffer the kernel granted (Linux reports twice the usable size).
     pub recv_buffer: usize,

@@ -228,12 +228,16 @@ impl UdpIo {
 
     /// What the socket got from the kernel. A connected socket's local address is
     /// asked again: connecting it anew after its route changed (see
-    /// `socket::reconnect`) may give it another source address and port.
+    /// `socket::reconnect`) may give it another source address and port. While a
+    /// writer in another thread is between its disconnect and its connect, the socket
+    /// has no address (the wildcard, port 0): the one it had at open is told then.
     pub(crate) fn info(&self) -> SocketInfo {
         let mut info = self.info;
         if info.connected.is_some() {
             if let Ok(local) = self.socket.local_addr() {
-                info.local = local;
+                if !local.ip().is_unspecified() && local.port() != 0 {
+                    info.local = local;
+                }
             }
         }
         info

@@ -279,7 +279,17 @@ impl Reactor {
         })
     }
 
-    /// The local address a channel is bound to.
+    /// The local address a channel is bound to. A connected UDP client that was
+    /// connected anew after the host's address changed reports the address it sends
+    /// from now.
+    ///
+    /// ```
+    /// use osc_channel::{Reactor, UdpConfig};
+    /// let mut r = Reactor::new()?;
+    /// let id = r.open_udp("in", UdpConfig::server("127.0.0.1:0".parse().unwrap()))?;
+    /// assert!(r.local_addr(id).is_some_and(|a| a.ip().is_loopback() && a.port() != 0));
+    /// # Ok::<(), osc_channel::ChannelError>(())
+    /// ```
     pub fn local_addr(&self, id: ChannelId) -> Option<SocketAddr> {
         self.channels.get(&id.0).and_then(|c| c.local_addr())
     }
