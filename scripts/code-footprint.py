@@ -22,6 +22,7 @@ pong of a one-CPU pair:
 """
 
 import collections
+import os
 import re
 import subprocess
 import sys
@@ -31,14 +32,24 @@ LINE = 64
 # previous one, or the same), a source line, the instruction count.
 COST = re.compile(r"^(0x[0-9a-f]+|[+-]\d+|\*)\s+\S+\s+(\d+)")
 NAME = re.compile(r"c?fn=\((\d+)\)(?: (.*))?")
+OBJECT = re.compile(r"ob=\((\d+)\)(?: (.*))?")
 
 
 def profile(path):
-    """Instructions run at each address, and the function each address is in."""
+    """Instructions run at each address, and the function each address is in. An
+    address is a pair (object, address in it): callgrind gives each object's addresses
+    relative to that object, so two objects' may be equal."""
     names, function, last, after_call = {}, "", 0, False
+    objects, obj = {}, ""
     counts, owner = collections.Counter(), {}
     with open(path) as f:
         for line in f:
+            if line.startswith("ob="):
+                m = OBJECT.match(line.strip())
+                if m.group(2):
+                    objects[m.group(1)] = m.group(2)
+                obj = objects.get(m.group(1), "")
+                continue
             if line.startswith(("fn=", "cfn=")):
                 m = NAME.match(line.strip())
                 if m.group(2):
@@ -61,8 +72,8 @@ def profile(path):
             if after_call:
                 after_call = False
                 continue
-            counts[last] += int(m.group(2))
-            owner[last] = function
+            counts[(obj, last)] += int(m.group(2))
+            owner[(obj, last)] = function
     return counts, owner
 
 
@@ -89,13 +100,19 @@ def is_locked(instruction):
 
 
 def print_locked(run, owner, binary):
-    """The atomic read-modify-writes among the instructions in `run` (per unit)."""
+    """The atomic read-modify-writes among the instructions in `run` (per unit) that
+    are in `binary`."""
     text = instructions_of(binary)
-    locked = [(a, n) for a, n in sorted(run.items()) if is_locked(text.get(a, ""))]
+    path = os.path.realpath(binary)
+    locked = [
+        (a, n)
+        for a, n in sorted(run.items())
+        if os.path.realpath(a[0] or "?") == path and is_locked(text.get(a[1], ""))
+    ]
     print(f"atomic read-modify-writes per unit: {sum(n for _, n in locked):.1f}")
     for a, n in locked:
         name = re.sub(r" \[.*\]$", "", owner[a])
-        print(f"{n:7.1f}  {text[a][:40]:40s}  {name[:90]}")
+        print(f"{n:7.1f}  {text[a[1]][:40]:40s}  {name[:90]}")
 
 
 def main():
@@ -117,7 +134,7 @@ def main():
     run = {a: n for a, n in per_unit.items() if n >= 0.5}
     lines = collections.defaultdict(collections.Counter)
     for a, n in run.items():
-        lines[a // LINE][owner[a]] += n
+        lines[(a[0], a[1] // LINE)][owner[a]] += n
     by_function = collections.Counter()
     instructions = collections.Counter()
     for per_function in lines.values():
