@@ -1,7 +1,6 @@
 //! The public API: named channels, methods, send, process, terminate. What happens
 //! where is the driver's business (`driver/`); this file does not look at the mode.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -27,6 +26,9 @@ use crate::{Config, IntoTarget, Mode, OscError, Result};
 #[derive(Debug, Clone)]
 struct ChannelInfo {
     id: ChannelId,
+    /// The channel's name, shared: a send to `_all` holds it for each channel without
+    /// copying it.
+    name: Arc<str>,
     kind: ChannelKind,
     writes: bool,
     /// Thread modes, UDP channels with a destination: writes from the sending thread
@@ -201,6 +203,7 @@ impl Osc {
             name.to_owned(),
             ChannelInfo {
                 id: opened.id,
+                name: Arc::from(name),
                 kind,
                 writes,
                 writer: opened.writer,
@@ -674,14 +677,15 @@ impl Osc {
             let names = self.inner.channels.read();
             target.for_each_name(&mut |name| match name {
                 LOCAL => local = true,
-                ALL => ids.extend(
-                    names
-                        .iter()
-                        .filter(|(_, c)| c.writes)
-                        .map(|(n, c)| (c.id, Cow::Owned(n.clone()), c.writer.clone())),
-                ),
+                ALL => ids.extend(names.iter().filter(|(_, c)| c.writes).map(|(_, c)| {
+                    (
+                        c.id,
+                        SendName::Shared(Arc::clone(&c.name)),
+                        c.writer.clone(),
+                    )
+                })),
                 other => match names.get(other) {
-                    Some(c) => ids.push((c.id, Cow::Borrowed(other), c.writer.clone())),
+                    Some(c) => ids.push((c.id, SendName::Lent(other), c.writer.clone())),
                     // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                     None if other.contains('/') => {
                         if named_seen.insert(other) {
@@ -702,7 +706,8 @@ impl Osc {
         ids.dedup_by_key(|(id, ..)| *id);
         let mut outbox = self.inner.driver.outbox(&self.inner.engine.counters);
         for (id, name, writer) in ids {
-            let data = self.hooked(&name, &packet, encoded()?)?;
+            let name = name.as_str();
+            let data = self.hooked(name, &packet, encoded()?)?;
             log::trace!("send on {name}: {packet}");
             outbox.send(id, writer.as_deref(), data)?;
         }
@@ -949,6 +954,22 @@ impl OscHandle {
     /// [`Osc::reply`] through the handle.
     pub fn reply(&self, ctx: &Context, packet: impl Into<Packet>) -> Result<()> {
         self.get().ok_or(OscError::Terminated)?.reply(ctx, packet)
+    }
+}
+
+/// A channel's name as a send to several channels holds it: lent from the target, or
+/// the channel's own shared name (`_all`), so no name is copied per destination.
+enum SendName<'a> {
+    Lent(&'a str),
+    Shared(Arc<str>),
+}
+
+impl SendName<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            SendName::Lent(name) => name,
+            SendName::Shared(name) => name,
+        }
     }
 }
 

@@ -376,3 +376,71 @@ fn sends_allocate_nothing() {
         );
     }
 }
+
+/// Allocations of `sends` sends of one message to `target` on a runtime with `channels`
+/// UDP clients named `c0`, `c1`, ... (all to one draining socket), per send, beyond those
+/// of making the message.
+fn allocations_per_group_send(mode: Mode, channels: usize, target: &Target) -> f64 {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sink.set_nonblocking(true).unwrap();
+    let osc = Osc::builder().mode(mode).start().unwrap();
+    for i in 0..channels {
+        osc.udp_client(&format!("c{i}"), sink.local_addr().unwrap())
+            .unwrap();
+    }
+    let packet = Packet::from(Message::new("/synth/1/freq").arg(440.0f32));
+    let sends = 200;
+    let mut counted = 0;
+    for round in 0..2 {
+        for _ in 0..sends / 10 {
+            // The messages are made before the count starts.
+            let batch: Vec<Packet> = (0..10).map(|_| packet.clone()).collect();
+            let before = ALLOCS.load(Ordering::Relaxed);
+            for p in batch {
+                osc.send(p, target).unwrap();
+            }
+            if round == 1 {
+                counted += ALLOCS.load(Ordering::Relaxed) - before;
+            }
+            drain(&sink);
+        }
+    }
+    osc.terminate().unwrap();
+    counted as f64 / f64::from(sends)
+}
+
+/// A send to several channels encodes once and copies nothing per channel: what it
+/// allocates per send (its list of channels, the shared encoding) does not grow with
+/// the channels, for `_all` (each channel's name is shared, not copied) and for a group
+/// kept by the application.
+#[test]
+fn sends_to_many_channels_allocate_nothing_per_channel() {
+    let _alone = alone();
+    for mode in [Mode::EventLoop, Mode::CommThreads, Mode::AllThreads] {
+        let all = Target::from("_all");
+        let group = |n: usize| Target::from((0..n).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        let (few, many) = (2, 40);
+        for (what, at_few, at_many) in [
+            (
+                "_all",
+                allocations_per_group_send(mode, few, &all),
+                allocations_per_group_send(mode, many, &all),
+            ),
+            (
+                "a group",
+                allocations_per_group_send(mode, few, &group(few)),
+                allocations_per_group_send(mode, many, &group(many)),
+            ),
+        ] {
+            eprintln!(
+                "{mode:?} {what}: {at_few} allocations per send to {few} channels, {at_many} to {many}"
+            );
+            // The list of channels grows by doubling: a few more allocations for 40
+            // than for 2, never one per channel.
+            assert!(
+                at_many < at_few + 8.0,
+                "{mode:?} {what}: {at_few} allocations per send to {few} channels, {at_many} to {many}"
+            );
+        }
+    }
+}
