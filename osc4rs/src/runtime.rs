@@ -668,13 +668,17 @@ impl Osc {
             bytes = Some(Arc::clone(&b));
             Ok(b)
         };
-        let mut ids = Vec::new();
         let mut named: Vec<String> = Vec::new();
         let mut named_seen = std::collections::HashSet::new();
         let mut local = false;
         let mut unknown = None;
+        let mut ids;
         {
             let names = self.inner.channels.read();
+            // Sized once: `_all` may name every channel, other names one each.
+            let mut room = 0;
+            target.for_each_name(&mut |name| room += if name == ALL { names.len() } else { 1 });
+            ids = Vec::with_capacity(room);
             target.for_each_name(&mut |name| match name {
                 LOCAL => local = true,
                 ALL => ids.extend(names.iter().filter(|(_, c)| c.writes).map(|(_, c)| {

@@ -410,9 +410,9 @@ fn allocations_per_group_send(mode: Mode, channels: usize, target: &Target) -> f
 }
 
 /// A send to several channels encodes once and copies nothing per channel: what it
-/// allocates per send (its list of channels, the shared encoding) does not grow with
-/// the channels, for `_all` (each channel's name is shared, not copied) and for a group
-/// kept by the application.
+/// allocates per send (its list of channels, sized once, and the shared encoding) does
+/// not grow with the channels, for `_all` (each channel's name is shared, not copied)
+/// and for a group kept by the application.
 #[test]
 fn sends_to_many_channels_allocate_nothing_per_channel() {
     let _alone = alone();
@@ -435,10 +435,8 @@ fn sends_to_many_channels_allocate_nothing_per_channel() {
             eprintln!(
                 "{mode:?} {what}: {at_few} allocations per send to {few} channels, {at_many} to {many}"
             );
-            // The list of channels grows by doubling: a few more allocations for 40
-            // than for 2, never one per channel.
             assert!(
-                at_many < at_few + 8.0,
+                at_many <= at_few,
                 "{mode:?} {what}: {at_few} allocations per send to {few} channels, {at_many} to {many}"
             );
         }
