@@ -671,12 +671,7 @@ mod tests {
         };
         rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .unwrap();
-        for i in 0..3u32 {
-            ch.machine
-                .enqueue(Arc::from(i.to_be_bytes()), addr)
-                .unwrap();
-            ch.backlog.add();
-        }
+        queue_three_words(&mut ch, addr);
         assert_eq!(ch.flush(|e, to| panic!("{e} ({to:?})")), (3, 12));
         let mut buf = [0u8; 16];
         for i in 0..3u32 {
@@ -707,13 +702,16 @@ mod tests {
                 .status();
             assert!(ip.unwrap().success(), "ip {args}");
         }
+        queue_three_words(&mut ch, dest);
+        assert_eq!(ch.flush(|e, to| panic!("{e} ({to:?})")), (3, 12));
+    }
+
+    /// Queues the words 0, 1 and 2 (4 bytes each) for `to`, as sends that would block do.
+    fn queue_three_words(ch: &mut UdpIo, to: SocketAddr) {
         for i in 0..3u32 {
-            ch.machine
-                .enqueue(Arc::from(i.to_be_bytes()), dest)
-                .unwrap();
+            ch.machine.enqueue(Arc::from(i.to_be_bytes()), to).unwrap();
             ch.backlog.add();
         }
-        assert_eq!(ch.flush(|e, to| panic!("{e} ({to:?})")), (3, 12));
     }
 
     /// The events of one short poll, as (readable, writable) pairs.

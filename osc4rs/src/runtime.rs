@@ -668,7 +668,7 @@ impl Osc {
             bytes = Some(Arc::clone(&b));
             Ok(b)
         };
-        let mut named: Vec<String> = Vec::new();
+        let mut named: Vec<&str> = Vec::new();
         let mut named_seen = std::collections::HashSet::new();
         let mut local = false;
         let mut unknown = None;
@@ -693,7 +693,7 @@ impl Osc {
                     // A TCP connection channel (SERVER/PEER) lives in the reactor only.
                     None if other.contains('/') => {
                         if named_seen.insert(other) {
-                            named.push(other.to_owned());
+                            named.push(other);
                         }
                     }
                     None => {
@@ -716,9 +716,9 @@ impl Osc {
             outbox.send(id, writer.as_deref(), data)?;
         }
         for name in named {
-            let data = self.hooked(&name, &packet, encoded()?)?;
+            let data = self.hooked(name, &packet, encoded()?)?;
             log::trace!("send on {name}: {packet}");
-            outbox.send_named(&name, data)?;
+            outbox.send_named(name, data)?;
         }
         outbox.finish();
         if local {

@@ -46,7 +46,7 @@ pub(crate) fn fanout(total: u64, runs: usize, ns: &str) {
     let mut smallest: Vec<Option<f64>> = vec![None; KINDS.len()];
     for &n in &ns {
         let sinks = Sinks::open(n);
-        let count = (total / n.max(1)).max(1);
+        let count = (total / n).max(1);
         let mut results: Vec<Vec<Fields>> = vec![Vec::new(); KINDS.len()];
         for run in 0..runs {
             for (i, kind) in KINDS.iter().enumerate() {
