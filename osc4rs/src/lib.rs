@@ -55,6 +55,7 @@ mod notice;
 mod receive;
 pub mod record;
 mod runtime;
+mod sender;
 mod state;
 mod stats;
 mod target;
@@ -66,6 +67,7 @@ pub use hooks::{ChannelHooks, DecodeHook, Decoded, EncodeHook, PacketOptions};
 pub use kind::ChannelKind;
 pub use mode::{Config, Mode};
 pub use runtime::{IntoAddr, Osc, OscHandle};
+pub use sender::Sender;
 pub use stats::RuntimeStats;
 pub use target::{ALL, IntoTarget, LOCAL, Target};
 

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use osc_channel::{
-    ChannelId, ChannelSpec, ChannelStats, StatsSnapshot, TcpClientConfig, TcpServerConfig,
-    UdpConfig, UdpWriter,
+    ChannelError, ChannelId, ChannelSpec, ChannelStats, StatsSnapshot, TcpClientConfig,
+    TcpServerConfig, UdpConfig, UdpWriter,
 };
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{Context, IntoHandler, MethodHandle, MethodOptions};
@@ -35,6 +35,21 @@ struct ChannelInfo {
     /// instead of waking an I/O thread.
     writer: Option<Arc<UdpWriter>>,
     stats: Option<Arc<ChannelStats>>,
+}
+
+/// The open channel a [`Sender`](crate::Sender) writes to.
+#[derive(Debug, Clone)]
+pub(crate) struct Bound {
+    id: ChannelId,
+    name: Arc<str>,
+    /// The channel's UDP writer, if it has one (see [`ChannelInfo::writer`]).
+    writer: Option<Arc<UdpWriter>>,
+}
+
+impl Bound {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// An OSC runtime: open named channels, register methods, send, and (in the event-loop
@@ -738,32 +753,43 @@ impl Osc {
     /// path must send it: another kind of target or channel, a hook, or a socket that
     /// would block or has packets waiting (they keep their order in the queue).
     fn send_direct(&self, packet: &Packet, name: &str) -> Option<Result<()>> {
-        if name == LOCAL || name == ALL {
-            return None;
-        }
-        if self
-            .inner
-            .engine
-            .hooks
-            .get(name)
-            .is_some_and(|h| h.encode.is_some())
-        {
+        if name == LOCAL || name == ALL || self.has_encode_hook(name) {
             return None;
         }
         // The writer is used in place, under the shared lock (only opening and closing
         // channels take it exclusively), instead of cloning its `Arc` per send.
         let channels = self.inner.channels.read();
         let c = channels.get(name)?;
+        self.write_now(packet, c.id, c.writer.as_deref(), name)
+    }
+
+    fn has_encode_hook(&self, name: &str) -> bool {
+        self.inner
+            .engine
+            .hooks
+            .get(name)
+            .is_some_and(|h| h.encode.is_some())
+    }
+
+    /// Encodes `packet` into this thread's scratch buffer and writes it on channel `id`
+    /// at once: through its UDP `writer`, or through the event loop's reactor when no
+    /// other thread holds it. `None` when it must be queued instead (the general path).
+    fn write_now(
+        &self,
+        packet: &Packet,
+        id: ChannelId,
+        writer: Option<&UdpWriter>,
+        name: &str,
+    ) -> Option<Result<()>> {
         let counters = &self.inner.engine.counters;
         let driver = &self.inner.driver;
         let written = with_encoded(packet, &self.inner.engine.config.codec, |bytes| {
-            let now = match &c.writer {
+            let now = match writer {
                 Some(w) => Some(w.try_send(bytes, None)),
-                None => driver.try_send_now(c.id, bytes),
+                None => driver.try_send_now(id, bytes),
             };
             now.map(|r| counters.send_result(r))
         });
-        drop(channels);
         match written {
             Ok(Some(Ok(true))) => {
                 log::trace!("send on {name}: {packet}");
@@ -772,6 +798,47 @@ impl Osc {
             Ok(Some(Ok(false)) | None) => None,
             Ok(Some(Err(e))) | Err(e) => Some(Err(e)),
         }
+    }
+
+    /// The channel named `name`, for a [`Sender`](crate::Sender) to write to.
+    pub(crate) fn bind(&self, name: &str) -> Result<Bound> {
+        self.check_alive()?;
+        let channels = self.inner.channels.read();
+        let c = channels
+            .get(name)
+            .ok_or_else(|| OscError::UnknownTarget(name.to_owned()))?;
+        Ok(Bound {
+            id: c.id,
+            name: Arc::clone(&c.name),
+            writer: c.writer.clone(),
+        })
+    }
+
+    /// [`send`](Self::send) to the channel `to` names, while it is open: the send by
+    /// name without looking the name up. Once it is closed, `UnknownTarget`, even when
+    /// a channel of the same name was opened since.
+    pub(crate) fn send_bound(&self, packet: Packet, to: &Bound) -> Result<()> {
+        check_addresses(&packet)?;
+        self.check_alive()?;
+        if !self.has_encode_hook(&to.name) {
+            match self.write_now(&packet, to.id, to.writer.as_deref(), &to.name) {
+                Some(Err(OscError::Channel(ChannelError::UnknownChannel(_)))) => {
+                    return Err(OscError::UnknownTarget(to.name.to_string()));
+                }
+                Some(sent) => return sent,
+                None => {}
+            }
+        }
+        let open = self
+            .inner
+            .channels
+            .read()
+            .get(&*to.name)
+            .is_some_and(|c| c.id == to.id);
+        if !open {
+            return Err(OscError::UnknownTarget(to.name.to_string()));
+        }
+        (&*to.name).with_target(|target| self.send_to_target(packet, target))
     }
 
     /// The bytes for one channel: the shared encoding, or what its encode hook makes.

@@ -321,8 +321,10 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
             .arg(1)
             .arg("sine"),
     );
-    // The name as it is written (no `Target` made per send) and a `Target` built once.
+    // The name as it is written (no `Target` made per send), a `Target` built once, and
+    // a `Sender` for the channel.
     let named = Target::from("out");
+    let sender = osc.sender("out").unwrap();
     let send_all = |count: bool| {
         let mut arrived = 0;
         let mut counted = 0;
@@ -331,10 +333,10 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
             for _ in 0..BURST {
                 let p = packet.clone();
                 if count {
-                    if burst % 2 == 0 {
-                        osc.send(p, "out").unwrap();
-                    } else {
-                        osc.send(p, &named).unwrap();
+                    match burst % 3 {
+                        0 => osc.send(p, "out").unwrap(),
+                        1 => osc.send(p, &named).unwrap(),
+                        _ => sender.send(p).unwrap(),
                     }
                 } else {
                     black_box(p);
@@ -358,7 +360,8 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
 /// A send to one UDP channel allocates nothing, in every mode: the packet is encoded
 /// into the sending thread's scratch buffer and written by that thread (`Osc::send`'s
 /// direct path: the event loop's reactor, the thread modes' `UdpWriter`), with no shared
-/// copy of the bytes; the target, a name or a `&Target`, is looked up where it is.
+/// copy of the bytes; the target, a name or a `&Target`, is looked up where it is, and a
+/// `Sender` looks nothing up.
 /// Counted against the control of making the same packets without sending them.
 #[test]
 fn sends_allocate_nothing() {
