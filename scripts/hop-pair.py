@@ -3,9 +3,11 @@
 count the system calls or the instructions of a round trip's hops, which the
 `latency` driver (scripts/bench-facade.sh) only times. See docs/performance.md.
 
-    scripts/hop-pair.py KIND ROUNDS [--cpu N] [--wrap ping|pong|both] [TOOL ARGS...]
+    scripts/hop-pair.py KIND ROUNDS [--cpu N] [--wrap ping|pong|both] [--pong KIND2] [TOOL ARGS...]
 
-KIND is a kind of `osc4rs_facade_bench ping` (plain, plain+epoll, eventloop, ...).
+KIND is a kind of `osc4rs_facade_bench ping` (plain, plain+epoll, eventloop, ...);
+`--pong KIND2` gives the pong another kind (as `latency-layers` pairs a plain ping
+with a `reactor` or `dispatch` pong).
 TOOL ARGS run the wrapped end; `{end}` in them becomes `ping` or `pong`, so one
 command names an output per end. `--cpu N` pins both ends to CPU N (a hop is then a
 context switch). Prints the ping's RESULT line. Examples:
@@ -29,12 +31,14 @@ def main():
     if len(args) < 2:
         sys.exit(__doc__)
     kind, rounds, rest = args[0], int(args[1]), args[2:]
-    cpu, wrap_end = None, "pong"
-    while rest and rest[0] in ("--cpu", "--wrap"):
+    cpu, wrap_end, pong_kind = None, "pong", kind
+    while rest and rest[0] in ("--cpu", "--wrap", "--pong"):
         if rest[0] == "--cpu":
             cpu = rest[1]
-        else:
+        elif rest[0] == "--wrap":
             wrap_end = rest[1]
+        else:
+            pong_kind = rest[1]
         rest = rest[2:]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = os.environ.get(
@@ -45,7 +49,7 @@ def main():
         wrapped = wrap_end in (end, "both")
         tool = [a.replace("{end}", end) for a in rest] if wrapped else []
         pin = ["taskset", "-c", cpu] if cpu is not None else []
-        return pin + tool + [binary, end, kind, *extra]
+        return pin + tool + [binary, end, pong_kind if end == "pong" else kind, *extra]
 
     ping = subprocess.Popen(
         command("ping"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

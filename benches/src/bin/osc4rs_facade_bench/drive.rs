@@ -399,15 +399,21 @@ fn own_on(cpu: Option<usize>, args: &[String]) -> Command {
 }
 
 fn start_pair(kind: &str, placement: &str) -> Pair {
+    start_ends(kind, kind, placement)
+}
+
+/// A pair whose ends are of two kinds (`ping KIND` and `pong KIND2`).
+fn start_ends(ping_kind: &str, pong_kind: &str, placement: &str) -> Pair {
     let (ping_cpu, pong_cpu) = match placement {
         "split" => (Some(0), Some(1)),
         "same" => (Some(0), Some(0)),
         _ => (None, None),
     };
-    let (mut ping, ping_out, ping_port) = spawn_ready(own_on(ping_cpu, &strings(&["ping", kind])));
+    let (mut ping, ping_out, ping_port) =
+        spawn_ready(own_on(ping_cpu, &strings(&["ping", ping_kind])));
     let (pong, pong_out, pong_port) = spawn_ready(own_on(
         pong_cpu,
-        &strings(&["pong", kind, &ping_port.to_string()]),
+        &strings(&["pong", pong_kind, &ping_port.to_string()]),
     ));
     if let Some(stdin) = ping.stdin.as_mut() {
         writeln!(stdin, "{pong_port}").expect("tell ping the pong's port");
@@ -568,6 +574,93 @@ pub(crate) fn latency(rounds: usize, runs: usize, placement: &str) {
             "\n`MODE+busy` should bring the round trip close to the busy-polling limit, which \
              `plain+busy` measures (a plain pair spinning in non-blocking `recv_from` for 50 µs \
              before it blocks)."
+        );
+    }
+}
+
+/// The pongs of `latency-layers`: each answers a plain ping; together they split the
+/// facade pong's extra time into the layers it is built of.
+const LAYER_PONGS: [(&str, &str); 5] = [
+    (
+        "plain",
+        "a blocking `recv_from`, decode, reply with `send_to`",
+    ),
+    (
+        "plain+epoll",
+        "the same, waiting in `epoll_wait` then reading",
+    ),
+    (
+        "reactor",
+        "osc-channel's reactor as the event loop sets it up, answering from its callback",
+    ),
+    (
+        "dispatch",
+        "the plain blocking socket, each ping dispatched by osc-dispatch to a taking handler",
+    ),
+    (
+        "eventloop",
+        "the facade in eventloop mode (reactor, receive batch, dispatch, send by name)",
+    ),
+];
+
+/// `latency-layers ROUNDS RUNS`: a plain ping against each pong of [`LAYER_PONGS`],
+/// both ends on CPU 0, the pairs taking turns in blocks as in `latency`. What a pong
+/// adds to the plain pong's round trip is its own extra CPU time per hop: the table
+/// gives each as a share of what the facade's pong adds.
+pub(crate) fn latency_layers(rounds: usize, runs: usize) {
+    let mut results: Vec<Vec<Fields>> = vec![Vec::new(); LAYER_PONGS.len()];
+    let blocks = rounds.div_ceil(LATENCY_BLOCK).max(1);
+    for run in 0..runs {
+        let mut pairs: Vec<_> = LAYER_PONGS
+            .iter()
+            .map(|(pong, _)| start_ends("plain", pong, "same"))
+            .collect();
+        for b in 0..blocks {
+            for k in 0..pairs.len() {
+                if let Some(pair) = pairs.get_mut((b + k) % LAYER_PONGS.len()) {
+                    pair.go(LATENCY_BLOCK);
+                }
+            }
+        }
+        for (((pong, _), pair), v) in LAYER_PONGS.iter().zip(pairs).zip(results.iter_mut()) {
+            let r = pair.end();
+            eprintln!(
+                "run {run}: plain ping, {pong:11} pong: median {:>6.1} µs",
+                num(&r, "median_ns") / 1e3
+            );
+            v.push(r);
+        }
+    }
+    let med = |r: &Fields| num(r, "median_ns");
+    // Per run, each pong's round trip less the plain pong's of the same run.
+    let extra = |i: usize| -> Vec<f64> {
+        let (Some(row), Some(plain)) = (results.get(i), results.first()) else {
+            return Vec::new();
+        };
+        row.iter()
+            .zip(plain)
+            .map(|(a, b)| med(a) - med(b))
+            .collect()
+    };
+    let facade = extra(LAYER_PONGS.len() - 1);
+    println!(
+        "Round trip of `/ping ,i` and `/pong ,i` between a plain ping and each kind of pong, both on CPU 0; {} round trips per pair and run after 100 warm-up ones, in blocks of {LATENCY_BLOCK} that the pairs take in turn; medians over {runs} runs. \"added\" is the pong's round trip less the plain pong's of the same run, \"share\" that as a part of what the eventloop pong adds.\n",
+        blocks * LATENCY_BLOCK
+    );
+    println!("| pong | what it is | median RTT | added | share |");
+    println!("|---|---|---|---|---|");
+    for (i, ((pong, what), rs)) in LAYER_PONGS.iter().zip(&results).enumerate() {
+        let added = extra(i);
+        let share: Vec<f64> = added.iter().zip(&facade).map(|(a, f)| a / f).collect();
+        println!(
+            "| {pong} | {what} | {:.2} µs | {:.2} µs | {} |",
+            median(rs.iter().map(med).collect()) / 1e3,
+            median(added) / 1e3,
+            if i == 0 {
+                String::new()
+            } else {
+                format!("{:.0}%", median(share) * 100.0)
+            }
         );
     }
 }

@@ -410,6 +410,65 @@ fn pong_epoll() -> ! {
     }
 }
 
+/// The `reactor` pong (`latency-layers`): osc-channel's reactor alone, set up as the
+/// facade's event loop sets it up (a server `in`, a client `back` to the ping written
+/// through its `UdpWriter`), answering from the pass's callback as the plain pong
+/// answers.
+fn pong_reactor(ping_port: u16) -> ! {
+    use osc4rs::channel::{ChannelSpec, Reactor, UdpConfig};
+    let mut r = Reactor::with_options(osc4rs::Config::default().reactor).expect("reactor");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let back_to: SocketAddr = SocketAddr::from(([127, 0, 0, 1], ping_port));
+    let input = r
+        .open("in", ChannelSpec::Udp(UdpConfig::server(any)))
+        .expect("server");
+    let back = r
+        .open("back", ChannelSpec::Udp(UdpConfig::client(back_to)))
+        .expect("client");
+    let writer = r.udp_writer(back).expect("writer");
+    let port = r.local_addr(input).expect("addr").port();
+    println!("READY {port}");
+    loop {
+        let _ = r.poll(Some(Duration::from_millis(100)), |p| {
+            if let Some(reply) = pong_reply(p.data) {
+                let _ = writer.try_send(&reply, None);
+            }
+        });
+    }
+}
+
+/// The `dispatch` pong (`latency-layers`): the plain blocking socket, with each ping
+/// decoded and dispatched by osc-dispatch to a handler that takes the message and
+/// answers on the socket, as the facade's pong handler does.
+fn pong_dispatch() -> ! {
+    use osc4rs::dispatch::{Context, Dispatcher, DispatcherConfig};
+    let sock = Arc::new(plain_socket(Duration::ZERO));
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let out = Arc::clone(&sock);
+    d.register(
+        "/ping",
+        osc4rs::Handler::taking(move |m: Message, ctx: &Context| {
+            let mut reply = Message::new("/pong");
+            reply.args = m.args;
+            if let (Ok(bytes), Some(peer)) = (osc_codec::Packet::from(reply).to_bytes(), ctx.peer) {
+                let _ = out.send_to(&bytes, peer);
+            }
+        }),
+    )
+    .expect("method");
+    let mut buf = vec![0u8; 1 << 16];
+    let mut ctx = Context::default();
+    loop {
+        if let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            if let Ok(packet) = osc_codec::Packet::decode(buf.get(..n).unwrap_or_default()) {
+                ctx.peer = Some(peer);
+                let now = osc_codec::TimeTag::now();
+                let _ = d.dispatch_packet_lent(packet, &ctx, now);
+            }
+        }
+    }
+}
+
 /// The plain pongs' answer to a `/ping`: a `/pong` with its arguments, encoded.
 fn pong_reply(ping: &[u8]) -> Option<Vec<u8>> {
     let osc_codec::Packet::Message(m) = osc_codec::Packet::decode(ping).ok()? else {
@@ -423,8 +482,11 @@ fn pong_reply(ping: &[u8]) -> Option<Vec<u8>> {
 /// `pong KIND PING_PORT`: prints `READY PORT` and answers every `/ping` with a
 /// `/pong` carrying the same arguments, until killed.
 pub(crate) fn pong(kind: &str, ping_port: u16) {
-    if kind == "plain+epoll" {
-        pong_epoll();
+    match kind {
+        "plain+epoll" => pong_epoll(),
+        "reactor" => pong_reactor(ping_port),
+        "dispatch" => pong_dispatch(),
+        _ => {}
     }
     if let Some(spin) = plain_spin(kind) {
         pong_plain(spin);

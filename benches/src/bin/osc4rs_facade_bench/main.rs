@@ -8,6 +8,7 @@
 //! osc4rs_facade_bench throughput [COUNT [RUNS [KINDS]]]  # driver: every receiver (or KINDS, comma-separated), RUNS times
 //! osc4rs_facade_bench idle-all [SECS [RUNS]]              # driver: idle CPU of each mode
 //! osc4rs_facade_bench latency [ROUNDS [RUNS [split|same]]]  # driver: ping-pong per mode
+//! osc4rs_facade_bench latency-layers [ROUNDS [RUNS]]     # driver: a plain ping against pongs of each layer, on one CPU
 //! osc4rs_facade_bench sending [COUNT [RUNS]]             # driver: sender CPU per mode
 //! osc4rs_facade_bench fanout [TOTAL [RUNS [NS]]]         # driver: sender CPU per datagram, each message to N destinations (NS: 1,10,100)
 //! osc4rs_facade_bench empty-pass [COUNT]                 # the cost of a process() that finds nothing
@@ -19,7 +20,7 @@
 //! osc4rs_facade_bench idle KIND SECS
 //! osc4rs_facade_bench ping KIND ROUNDS           # KIND: plain|plain+epoll|eventloop|comthreads|allthreads, MODE+busy: busy polling 50 µs,
 //!                                                 # allthreads+wait: the application thread waits for each reply
-//! osc4rs_facade_bench pong KIND PING_PORT
+//! osc4rs_facade_bench pong KIND PING_PORT      # KIND: a ping's, or reactor|dispatch (latency-layers)
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -41,6 +42,7 @@ fn main() {
         "throughput" => drive::throughput(arg(&args, 1, 100_000), arg(&args, 2, 3), &text(3)),
         "idle-all" => drive::idle(arg(&args, 1, 2.0), arg(&args, 2, 3)),
         "latency" => drive::latency(arg(&args, 1, 2000), arg(&args, 2, 3), &text(3)),
+        "latency-layers" => drive::latency_layers(arg(&args, 1, 2000), arg(&args, 2, 3)),
         "sending" => drive::sending(arg(&args, 1, 100_000), arg(&args, 2, 3)),
         "fanout" => fanout::fanout(
             arg(&args, 1, 200_000),
