@@ -451,6 +451,20 @@ impl Pair {
     }
 }
 
+/// Gives `blocks` blocks of [`LATENCY_BLOCK`] round trips to every pair in turn, block
+/// `b` starting one pair further along, so a change in the machine's state during the
+/// run touches every pair alike.
+fn take_turns(pairs: &mut [Pair], blocks: usize) {
+    let n = pairs.len();
+    for b in 0..blocks {
+        for k in 0..n {
+            if let Some(pair) = pairs.get_mut((b + k) % n) {
+                pair.go(LATENCY_BLOCK);
+            }
+        }
+    }
+}
+
 /// `latency ROUNDS RUNS [split|same]`: ping-pong round trips, plain against each
 /// mode, all pairs running at once and taking turns in blocks.
 ///
@@ -490,14 +504,7 @@ pub(crate) fn latency(rounds: usize, runs: usize, placement: &str) {
             .iter()
             .map(|kind| start_pair(kind, placement))
             .collect();
-        // Block b goes to every pair in turn, starting one further along each time.
-        for b in 0..blocks {
-            for k in 0..pairs.len() {
-                if let Some(pair) = pairs.get_mut((b + k) % rows.len()) {
-                    pair.go(LATENCY_BLOCK);
-                }
-            }
-        }
+        take_turns(&mut pairs, blocks);
         for ((kind, pair), v) in rows.iter().zip(pairs).zip(results.iter_mut()) {
             let r = pair.end();
             eprintln!(
@@ -615,13 +622,7 @@ pub(crate) fn latency_layers(rounds: usize, runs: usize) {
             .iter()
             .map(|(pong, _)| start_ends("plain", pong, "same"))
             .collect();
-        for b in 0..blocks {
-            for k in 0..pairs.len() {
-                if let Some(pair) = pairs.get_mut((b + k) % LAYER_PONGS.len()) {
-                    pair.go(LATENCY_BLOCK);
-                }
-            }
-        }
+        take_turns(&mut pairs, blocks);
         for (((pong, _), pair), v) in LAYER_PONGS.iter().zip(pairs).zip(results.iter_mut()) {
             let r = pair.end();
             eprintln!(
