@@ -16,9 +16,9 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/performance-summary.md}
 TARGET="${CARGO_TARGET_DIR:-target}"
 if [ -n "${QUICK:-}" ]; then
-  COUNT=20000 RUNS=2 ROUNDS=300 IDLE=1 CRIT="--warm-up-time 0.5 --measurement-time 1" SCALE=20000 SCALE_RUNS=1 SEND=50000 FAN=20000
+  COUNT=20000 RUNS=2 ROUNDS=300 IDLE=1 CRIT="--warm-up-time 0.5 --measurement-time 1" SCALE=20000 SCALE_RUNS=1 SEND=50000 FAN=20000 READ_ROUNDS=50
 else
-  COUNT=100000 RUNS=5 ROUNDS=2000 IDLE=2 CRIT="--warm-up-time 1 --measurement-time 3" SCALE=200000 SCALE_RUNS=3 SEND=200000 FAN=200000
+  COUNT=100000 RUNS=5 ROUNDS=2000 IDLE=2 CRIT="--warm-up-time 1 --measurement-time 3" SCALE=200000 SCALE_RUNS=3 SEND=200000 FAN=200000 READ_ROUNDS=1000
 fi
 cargo build --release -q -p osc4rs-benches --bins
 echo "codec benches..." >&2
@@ -44,10 +44,11 @@ trap 'rm -f "$TMP"' EXIT
   echo
   echo "## Reading a decoded view"
   echo
-  echo "Same run, \`scripts/bench-table.py codec-read\` (issue 22's target: reading every"
-  echo "argument adds at most 30% to the decode of the view):"
+  echo "\`read_cost $READ_ROUNDS\` (issue 22's target: reading every argument adds at most 30% to"
+  echo "the decode of the view). The loops take turns in the one process, so the ratios"
+  echo "compare blocks run side by side; criterion's rows, one bench after another, do not:"
   echo
-  python3 scripts/bench-table.py codec-read
+  "$TARGET/release/read_cost" "$READ_ROUNDS" 2>/dev/null
   echo
   echo "## The facade: receiving, idle, round trips"
   echo

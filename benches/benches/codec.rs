@@ -6,142 +6,59 @@
 
 // Bench harness code: criterion's macros generate undocumented items, and a setup that
 // fails should stop the run loudly.
-#![allow(missing_docs, clippy::expect_used)]
+#![allow(missing_docs, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use osc_codec::{ArgRef, Bundle, Message, Options, Packet, PacketRef, TimeTag, decode};
+use osc_codec::{Options, Packet, PacketRef, Value, decode};
+use osc4rs_benches::reading::{self, read_all};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 
+/// A packet of the shared cases, with rosc's form of it.
 struct Case {
     name: &'static str,
     ours: Packet,
     theirs: OscPacket,
-    /// Reads every argument with the types known (`MessageRef::args_as`) into a digest.
     typed: fn(&PacketRef<'_>) -> u64,
 }
 
-fn typed_ifs(p: &PacketRef<'_>) -> u64 {
-    let PacketRef::Message(m) = p else { return 0 };
-    m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
-        u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
-    })
-}
-
-fn typed_floats16(p: &PacketRef<'_>) -> u64 {
-    match p {
-        PacketRef::Message(m) => m.args_as::<[f32; 16]>().map_or(0, |fs| {
-            fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
-        }),
-        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ typed_floats16(&e)),
-    }
-}
-
-fn typed_blob(p: &PacketRef<'_>) -> u64 {
-    let PacketRef::Message(m) = p else { return 0 };
-    m.args_as::<(&[u8],)>()
-        .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
-}
-
-fn floats_message(i: usize) -> (Message, OscMessage) {
-    let values: Vec<f32> = (0..16).map(|k| (i * 16 + k) as f32 * 0.25).collect();
-    let addr = format!("/mixer/channel/{i}/eq");
-    let mut ours = Message::new(addr.clone());
-    for &v in &values {
-        ours.push(v);
-    }
-    let theirs = OscMessage {
-        addr,
-        args: values.into_iter().map(OscType::Float).collect(),
-    };
-    (ours, theirs)
-}
-
 fn cases() -> Vec<Case> {
-    let typical = Case {
-        name: "typical_ifs",
-        ours: Message::new("/synth/1/freq")
-            .arg(440)
-            .arg(0.5f32)
-            .arg("sine")
-            .into(),
-        theirs: OscPacket::Message(OscMessage {
-            addr: "/synth/1/freq".into(),
-            args: vec![
-                OscType::Int(440),
-                OscType::Float(0.5),
-                OscType::String("sine".into()),
-            ],
-        }),
-        typed: typed_ifs,
-    };
-    let (m16, r16) = floats_message(0);
-    let floats16 = Case {
-        name: "floats16",
-        ours: m16.into(),
-        theirs: OscPacket::Message(r16),
-        typed: typed_floats16,
-    };
-    let tt = TimeTag::new(3_900_000_000, 0x8000_0000);
-    let mut ours_b = Bundle::new(tt);
-    let mut theirs_b = OscBundle {
-        timetag: OscTime {
-            seconds: tt.seconds,
-            fractional: tt.fraction,
-        },
-        content: Vec::new(),
-    };
-    for i in 0..10 {
-        let (m, r) = floats_message(i);
-        ours_b.push(m);
-        theirs_b.content.push(OscPacket::Message(r));
-    }
-    let bundle10 = Case {
-        name: "bundle10x16f",
-        ours: ours_b.into(),
-        theirs: OscPacket::Bundle(theirs_b),
-        typed: typed_floats16,
-    };
-    let blob: Vec<u8> = (0..1024).map(|i| (i % 251) as u8).collect();
-    let blob1k = Case {
-        name: "blob1k",
-        ours: Message::new("/data/blob").arg(blob.clone()).into(),
-        theirs: OscPacket::Message(OscMessage {
-            addr: "/data/blob".into(),
-            args: vec![OscType::Blob(blob)],
-        }),
-        typed: typed_blob,
-    };
-    vec![typical, floats16, bundle10, blob1k]
+    reading::cases()
+        .into_iter()
+        .map(|c| Case {
+            name: c.name,
+            theirs: to_rosc(&c.packet),
+            ours: c.packet,
+            typed: c.typed,
+        })
+        .collect()
 }
 
-/// Reads every argument of a decoded view (the messages of bundles too) the way a
-/// handler uses them: each argument's value goes into a digest, which is returned.
-fn read_all(p: &PacketRef<'_>) -> u64 {
+/// rosc's form of a packet of the cases (ints, floats, strings and blobs).
+fn to_rosc(p: &Packet) -> OscPacket {
     match p {
-        PacketRef::Message(m) => m.args().fold(0, |acc, a| acc ^ weigh(a)),
-        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ read_all(&e)),
-    }
-}
-
-/// An argument's value as a number (a string or blob: where it is and how long).
-fn weigh(a: ArgRef<'_>) -> u64 {
-    match a {
-        ArgRef::Int(i) => u64::from(i as u32),
-        ArgRef::Float(f) => u64::from(f.to_bits()),
-        ArgRef::Str(s) | ArgRef::Symbol(s) => s.as_ptr() as u64 ^ s.len() as u64,
-        ArgRef::Blob(b) | ArgRef::RawStr(b) | ArgRef::RawSymbol(b) => {
-            b.as_ptr() as u64 ^ b.len() as u64
-        }
-        ArgRef::Long(l) => l as u64,
-        ArgRef::TimeTag(t) => t.to_bits(),
-        ArgRef::Double(d) => d.to_bits(),
-        ArgRef::Char(c) => u64::from(c),
-        ArgRef::Rgba(c) => u64::from(c.to_u32()),
-        ArgRef::Midi(m) => u64::from(m.to_u32()),
-        ArgRef::Bool(b) => u64::from(b),
-        _ => 1,
+        Packet::Message(m) => OscPacket::Message(OscMessage {
+            addr: m.address.clone(),
+            args: m
+                .args
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => OscType::Int(*i),
+                    Value::Float(f) => OscType::Float(*f),
+                    Value::String(s) => OscType::String(s.clone()),
+                    Value::Blob(b) => OscType::Blob(b.clone()),
+                    other => panic!("no rosc form for {other:?} in the bench"),
+                })
+                .collect(),
+        }),
+        Packet::Bundle(b) => OscPacket::Bundle(OscBundle {
+            timetag: OscTime {
+                seconds: b.timetag.seconds,
+                fractional: b.timetag.fraction,
+            },
+            content: b.content.iter().map(to_rosc).collect(),
+        }),
     }
 }
 

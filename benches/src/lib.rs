@@ -1,6 +1,8 @@
 //! Shared helpers for the osc4rs benches and the multi-process bench programs
 //! (`osc_channel_bench`, `osc4rs_facade_bench`).
 
+pub mod reading;
+
 /// Measuring a process and passing results between bench processes.
 pub mod measure {
     use std::collections::BTreeMap;

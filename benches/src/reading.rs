@@ -1,0 +1,126 @@
+//! The packets the codec benches decode and read, and the ways they read them: shared
+//! by the criterion bench (`benches/codec.rs`) and the alternating `read_cost` program,
+//! so both measure the same work.
+
+use osc_codec::{ArgRef, Bundle, Message, Packet, PacketRef, TimeTag};
+
+/// A packet to decode and read, with its typed read.
+#[derive(Debug)]
+pub struct ReadCase {
+    /// The criterion group's name: `typical_ifs`, `floats16`, `bundle10x16f`, `blob1k`.
+    pub name: &'static str,
+    /// The packet.
+    pub packet: Packet,
+    /// Reads every argument with the types known (`MessageRef::args_as`) into a digest.
+    pub typed: fn(&PacketRef<'_>) -> u64,
+}
+
+/// The four packets: a typical message, a message of 16 floats, a bundle of 10 such
+/// messages, and a message with a 1 KiB blob.
+///
+/// ```
+/// let cases = osc4rs_benches::reading::cases();
+/// assert_eq!(cases.len(), 4);
+/// for case in &cases {
+///     let bytes = case.packet.to_bytes().unwrap();
+///     let view = osc_codec::decode(&bytes).unwrap();
+///     assert_ne!((case.typed)(&view), 0, "{} reads with its own types", case.name);
+/// }
+/// ```
+pub fn cases() -> Vec<ReadCase> {
+    let typical = Message::new("/synth/1/freq")
+        .arg(440)
+        .arg(0.5f32)
+        .arg("sine");
+    let mut bundle = Bundle::new(TimeTag::new(3_900_000_000, 0x8000_0000));
+    for i in 0..10 {
+        bundle = bundle.add(floats_message(i));
+    }
+    let blob: Vec<u8> = (0..1024).map(|i| (i % 251) as u8).collect();
+    vec![
+        ReadCase {
+            name: "typical_ifs",
+            packet: typical.into(),
+            typed: typed_ifs,
+        },
+        ReadCase {
+            name: "floats16",
+            packet: floats_message(0).into(),
+            typed: typed_floats16,
+        },
+        ReadCase {
+            name: "bundle10x16f",
+            packet: bundle.into(),
+            typed: typed_floats16,
+        },
+        ReadCase {
+            name: "blob1k",
+            packet: Message::new("/data/blob").arg(blob).into(),
+            typed: typed_blob,
+        },
+    ]
+}
+
+/// `/mixer/channel/I/eq` with 16 floats.
+fn floats_message(i: usize) -> Message {
+    (0..16).fold(Message::new(format!("/mixer/channel/{i}/eq")), |m, k| {
+        m.arg((i * 16 + k) as f32 * 0.25)
+    })
+}
+
+/// Reads every argument of a decoded view (the messages of bundles too) the way a
+/// handler uses them: each argument's value goes into a digest, which is returned.
+///
+/// ```
+/// let bytes = osc_codec::Message::new("/a").arg(1).arg(2).to_bytes().unwrap();
+/// let view = osc_codec::decode(&bytes).unwrap();
+/// assert_eq!(osc4rs_benches::reading::read_all(&view), 1 ^ 2);
+/// ```
+pub fn read_all(p: &PacketRef<'_>) -> u64 {
+    match p {
+        PacketRef::Message(m) => m.args().fold(0, |acc, a| acc ^ weigh(a)),
+        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ read_all(&e)),
+    }
+}
+
+/// An argument's value as a number (a string or blob: where it is and how long).
+fn weigh(a: ArgRef<'_>) -> u64 {
+    match a {
+        ArgRef::Int(i) => u64::from(i as u32),
+        ArgRef::Float(f) => u64::from(f.to_bits()),
+        ArgRef::Str(s) | ArgRef::Symbol(s) => s.as_ptr() as u64 ^ s.len() as u64,
+        ArgRef::Blob(b) | ArgRef::RawStr(b) | ArgRef::RawSymbol(b) => {
+            b.as_ptr() as u64 ^ b.len() as u64
+        }
+        ArgRef::Long(l) => l as u64,
+        ArgRef::TimeTag(t) => t.to_bits(),
+        ArgRef::Double(d) => d.to_bits(),
+        ArgRef::Char(c) => u64::from(c),
+        ArgRef::Rgba(c) => u64::from(c.to_u32()),
+        ArgRef::Midi(m) => u64::from(m.to_u32()),
+        ArgRef::Bool(b) => u64::from(b),
+        _ => 1,
+    }
+}
+
+fn typed_ifs(p: &PacketRef<'_>) -> u64 {
+    let PacketRef::Message(m) = p else { return 0 };
+    m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
+        u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
+    })
+}
+
+fn typed_floats16(p: &PacketRef<'_>) -> u64 {
+    match p {
+        PacketRef::Message(m) => m.args_as::<[f32; 16]>().map_or(0, |fs| {
+            fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
+        }),
+        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ typed_floats16(&e)),
+    }
+}
+
+fn typed_blob(p: &PacketRef<'_>) -> u64 {
+    let PacketRef::Message(m) = p else { return 0 };
+    m.args_as::<(&[u8],)>()
+        .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
+}
