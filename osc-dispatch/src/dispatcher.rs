@@ -144,7 +144,13 @@ pub struct Dispatcher {
     /// ([`takes_views`](Self::takes_views)).
     views: AtomicUsize,
     fallback_view: AtomicBool,
+    /// This dispatcher among all of the process's, never reused: a [`KeptMethods`]
+    /// names the dispatcher its methods came from.
+    id: u64,
 }
+
+/// The next [`Dispatcher`]'s id.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A registered method as [`Dispatcher::methods`] lists it.
 ///
@@ -191,6 +197,7 @@ impl Dispatcher {
             generation: AtomicU64::new(0),
             views: AtomicUsize::new(0),
             fallback_view: AtomicBool::new(false),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             config,
         };
         if d.config.default_executor == Executor::Pool {
@@ -308,9 +315,19 @@ impl Dispatcher {
     }
 
     /// The current table and its generation.
-    fn snapshot(&self) -> (Arc<Table>, u64) {
+    fn snapshot(&self) -> Seen {
         let table = self.table.read();
-        (Arc::clone(&table), self.generation.load(Ordering::Acquire))
+        Seen {
+            dispatcher: self.id,
+            table: Arc::clone(&table),
+            generation: self.generation.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether `seen` is this dispatcher's current table.
+    #[inline]
+    fn is_current(&self, seen: &Seen) -> bool {
+        seen.dispatcher == self.id && seen.generation == self.generation.load(Ordering::Acquire)
     }
 
     /// Whether any registered method (or the fallback) has a handler that takes the
@@ -815,14 +832,91 @@ impl Dispatcher {
     /// ```
     pub fn batch(&self) -> Result<DispatchBatch<'_>> {
         self.check_open()?;
-        let (table, generation) = self.snapshot();
-        Ok(DispatchBatch {
+        Ok(self.batch_looking(Look::Own(self.snapshot())))
+    }
+
+    /// A [`batch`](Self::batch) that looks at the methods through `kept`, a look a
+    /// dispatching thread keeps from one batch to the next: when the methods did not
+    /// change since, the batch starts with one atomic load, where `batch` takes the
+    /// table's lock and a reference count. A `kept` from another dispatcher (or none
+    /// yet) is replaced by a look at this one's methods.
+    ///
+    /// What `kept` holds stays alive while it does: a method removed meanwhile is not
+    /// called again, but its handler (and what it captured) is dropped when `kept`
+    /// next looks at the methods, or with [`KeptMethods::clear`]. After
+    /// [`shutdown`](Self::shutdown) this call clears `kept`.
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
+    ///
+    /// ```
+    /// use osc_codec::{decode, Message, PacketRef, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler, KeptMethods};
+    /// use std::sync::atomic::{AtomicI32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let sum = Arc::new(AtomicI32::new(0));
+    /// let s = sum.clone();
+    /// let h = d.register("/v", Handler::typed_ref(move |x: i32| { s.fetch_add(x, Ordering::Relaxed); }))?;
+    /// let bytes = Message::new("/v").arg(5).to_bytes()?;
+    /// let PacketRef::Message(view) = decode(&bytes)? else { unreachable!() };
+    /// let ctx = Context::new(TimeTag::new(3_900_000_000, 0));
+    /// let mut kept = KeptMethods::new();
+    /// for _ in 0..2 {
+    ///     // One batch per pass of a receive loop; the second takes no lock.
+    ///     d.batch_kept(&mut kept)?.dispatch_message_ref(&view, &ctx)?;
+    /// }
+    /// assert_eq!(sum.load(Ordering::Relaxed), 10);
+    /// d.unregister(h);
+    /// d.batch_kept(&mut kept)?.dispatch_message_ref(&view, &ctx)?;
+    /// assert_eq!(sum.load(Ordering::Relaxed), 10); // removed: not called
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn batch_kept<'d>(&'d self, kept: &'d mut KeptMethods) -> Result<DispatchBatch<'d>> {
+        if let Err(e) = self.check_open() {
+            kept.clear();
+            return Err(e);
+        }
+        if !kept.0.as_ref().is_some_and(|seen| self.is_current(seen)) {
+            kept.0 = Some(self.snapshot());
+        }
+        let seen = kept.0.get_or_insert_with(|| self.snapshot());
+        Ok(self.batch_looking(Look::Kept(seen)))
+    }
+
+    /// Lets go of what `kept` holds when it is no longer this dispatcher's current
+    /// methods (they changed, or it looked at another dispatcher's): a pass that
+    /// dispatches nothing calls it, so that a removed method's handler is dropped at the
+    /// thread's next pass whether or not a packet comes. One atomic load.
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig, KeptMethods};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let h = d.register("/a", |_m: &Message| {})?;
+    /// let mut kept = KeptMethods::new();
+    /// drop(d.batch_kept(&mut kept)?);
+    /// d.release_stale(&mut kept);
+    /// assert!(!kept.is_empty()); // still current
+    /// d.unregister(h);
+    /// d.release_stale(&mut kept);
+    /// assert!(kept.is_empty());
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn release_stale(&self, kept: &mut KeptMethods) {
+        if kept.0.as_ref().is_some_and(|seen| !self.is_current(seen)) {
+            kept.clear();
+        }
+    }
+
+    fn batch_looking<'d>(&'d self, look: Look<'d>) -> DispatchBatch<'d> {
+        DispatchBatch {
             d: self,
-            table,
-            generation,
+            look,
             matched: 0,
             calls: 0,
-        })
+        }
     }
 
     /// Dispatches a packet that arrived at `now`: a message runs at once; a bundle runs
@@ -1170,10 +1264,78 @@ impl Drop for Here {
 #[derive(Debug)]
 pub struct DispatchBatch<'d> {
     d: &'d Dispatcher,
-    table: Arc<Table>,
-    generation: u64,
+    look: Look<'d>,
     matched: u64,
     calls: u64,
+}
+
+/// A look at a dispatcher's methods: its table as of a generation.
+#[derive(Debug)]
+struct Seen {
+    dispatcher: u64,
+    table: Arc<Table>,
+    generation: u64,
+}
+
+/// A batch's look at the methods: its own, or one a thread keeps ([`KeptMethods`]).
+#[derive(Debug)]
+enum Look<'d> {
+    Own(Seen),
+    Kept(&'d mut Seen),
+}
+
+impl Look<'_> {
+    #[inline]
+    fn seen(&mut self) -> &mut Seen {
+        match self {
+            Look::Own(seen) => seen,
+            Look::Kept(seen) => seen,
+        }
+    }
+}
+
+/// A dispatching thread's look at a dispatcher's methods, kept from one
+/// [`DispatchBatch`] to the next: see [`Dispatcher::batch_kept`]. Empty at first; it
+/// holds the methods' table (and so their handlers) until it looks again, is cleared
+/// or is dropped.
+#[derive(Debug, Default)]
+pub struct KeptMethods(Option<Seen>);
+
+impl KeptMethods {
+    /// An empty look: the first batch made with it takes the methods.
+    ///
+    /// ```
+    /// let kept = osc_dispatch::KeptMethods::new();
+    /// assert!(kept.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        KeptMethods(None)
+    }
+
+    /// Lets go of the methods it holds (a handler that nothing else holds is dropped).
+    ///
+    /// ```
+    /// use osc_codec::Message;
+    /// use osc_dispatch::{Dispatcher, DispatcherConfig, KeptMethods};
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// d.register("/a", |_m: &Message| {})?;
+    /// let mut kept = KeptMethods::new();
+    /// drop(d.batch_kept(&mut kept)?);
+    /// assert!(!kept.is_empty());
+    /// kept.clear();
+    /// assert!(kept.is_empty());
+    /// # Ok::<(), osc_dispatch::DispatchError>(())
+    /// ```
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    /// Whether it holds no methods.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
 }
 
 impl DispatchBatch<'_> {
@@ -1193,7 +1355,7 @@ impl DispatchBatch<'_> {
         // order): the table is this batch's snapshot, which nothing changes meanwhile,
         // so nothing is collected first.
         let mut call_one = ViewCall::new(d, msg, ctx);
-        if d.select(&self.table, msg.address(), |m| call_one.call(m)) {
+        if d.select(&self.look.seen().table, msg.address(), |m| call_one.call(m)) {
             self.matched += 1;
         }
         self.calls += call_one.calls;
@@ -1270,7 +1432,9 @@ impl DispatchBatch<'_> {
         };
         self.refresh();
         let mut methods = Selected::new();
-        if d.select(&self.table, &m.address, |method| methods.push(method)) {
+        if d.select(&self.look.seen().table, &m.address, |method| {
+            methods.push(method)
+        }) {
             self.matched += 1;
         }
         self.calls += d.run_owned(&methods, Cow::Owned(m), &ctx);
@@ -1280,8 +1444,9 @@ impl DispatchBatch<'_> {
     /// Takes the methods again when they changed since the batch last looked.
     #[inline]
     fn refresh(&mut self) {
-        if self.d.generation.load(Ordering::Acquire) != self.generation {
-            (self.table, self.generation) = self.d.snapshot();
+        let seen = self.look.seen();
+        if !self.d.is_current(seen) {
+            *seen = self.d.snapshot();
         }
     }
 }

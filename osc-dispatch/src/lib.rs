@@ -85,8 +85,8 @@ pub use args_ref::{FromArgRef, FromArgRefs};
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use context::{Context, LOCAL_CHANNEL};
 pub use dispatcher::{
-    DispatchBatch, Dispatcher, DispatcherConfig, MethodHandle, MethodInfo, ShutdownOptions,
-    ShutdownSummary,
+    DispatchBatch, Dispatcher, DispatcherConfig, KeptMethods, MethodHandle, MethodInfo,
+    ShutdownOptions, ShutdownSummary,
 };
 pub use error::{DispatchError, Result};
 pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, TypedFn, TypedRefFn};

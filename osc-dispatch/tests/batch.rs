@@ -1,6 +1,8 @@
 //! `Dispatcher::batch`: messages dispatched in a row with one look at the methods.
 //! Changes made meanwhile (by a handler, or by another thread) apply from the next
 //! message on; what the messages count reaches the stats when the batch drops.
+//! `Dispatcher::batch_kept`: the same, with a look at the methods kept from batch to
+//! batch.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,8 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use osc_codec::{Message, MessageRef, PacketRef, TimeTag, decode};
 use osc_dispatch::{
-    Context, DispatchError, Dispatcher, DispatcherConfig, Handler, MethodHandle, MethodOptions,
-    ShutdownOptions,
+    Context, DispatchError, Dispatcher, DispatcherConfig, Handler, KeptMethods, MethodHandle,
+    MethodOptions, ShutdownOptions,
 };
 
 const T0: TimeTag = TimeTag::new(3_900_000_000, 0);
@@ -37,10 +39,9 @@ fn logging(log: &Log, tag: &'static str) -> Handler {
     Handler::borrowed(move |m, _ctx| log.lock().unwrap().push(format!("{tag} {}", m.address())))
 }
 
-#[test]
-fn a_method_a_handler_registers_serves_the_next_message_of_the_batch() {
+/// A dispatcher whose `/add` handler registers `/new`, a method that logs.
+fn registering(log: &Log) -> Arc<Dispatcher> {
     let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
-    let log: Log = Arc::default();
     let (d2, log2) = (Arc::downgrade(&d), log.clone());
     d.register(
         "/add",
@@ -50,6 +51,13 @@ fn a_method_a_handler_registers_serves_the_next_message_of_the_batch() {
         }),
     )
     .unwrap();
+    d
+}
+
+#[test]
+fn a_method_a_handler_registers_serves_the_next_message_of_the_batch() {
+    let log: Log = Arc::default();
+    let d = registering(&log);
     let (add, new) = (bytes("/add"), bytes("/new"));
     let ctx = Context::new(T0);
     let mut batch = d.batch().unwrap();
@@ -200,4 +208,104 @@ fn a_replaced_fallback_may_register_from_its_drop() {
     rx.recv_timeout(std::time::Duration::from_secs(10))
         .expect("set_fallback returned (no deadlock)");
     assert_eq!(d.method_count(), 1);
+}
+
+/// A handler that logs its tag and holds `token` (to see when it is dropped).
+fn holding(log: &Log, tag: &'static str, token: &Arc<()>) -> Handler {
+    let (log, token) = (log.clone(), token.clone());
+    Handler::borrowed(move |m, _ctx| {
+        let _held = &token;
+        log.lock().unwrap().push(format!("{tag} {}", m.address()));
+    })
+}
+
+#[test]
+fn a_kept_look_follows_every_change_of_the_methods() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let token = Arc::new(());
+    let a = d.register("/a", holding(&log, "a", &token)).unwrap();
+    let (ma, mb) = (bytes("/a"), bytes("/b"));
+    let ctx = Context::new(T0);
+    let mut kept = KeptMethods::new();
+    let pass = |kept: &mut KeptMethods| {
+        let mut batch = d.batch_kept(kept).unwrap();
+        batch.dispatch_message_ref(&view(&ma), &ctx).unwrap();
+        batch.dispatch_message_ref(&view(&mb), &ctx).unwrap();
+    };
+    pass(&mut kept);
+    pass(&mut kept);
+    d.register("/b", logging(&log, "b")).unwrap();
+    pass(&mut kept);
+    assert!(d.unregister(a));
+    // The removed method's handler lives in the kept look until it looks again.
+    assert_eq!(Arc::strong_count(&token), 2);
+    pass(&mut kept);
+    assert_eq!(Arc::strong_count(&token), 1);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["a /a", "a /a", "a /a", "b /b", "b /b"]
+    );
+    assert_eq!((d.stats().matched, d.stats().unmatched), (5, 3));
+}
+
+#[test]
+fn a_look_kept_from_another_dispatcher_is_replaced() {
+    let (one, two) = (
+        Dispatcher::new(DispatcherConfig::default()),
+        Dispatcher::new(DispatcherConfig::default()),
+    );
+    let log: Log = Arc::default();
+    one.register("/x", logging(&log, "one")).unwrap();
+    two.register("/x", logging(&log, "two")).unwrap();
+    let x = bytes("/x");
+    let ctx = Context::new(T0);
+    let mut kept = KeptMethods::new();
+    for d in [&one, &two, &one] {
+        d.batch_kept(&mut kept)
+            .unwrap()
+            .dispatch_message_ref(&view(&x), &ctx)
+            .unwrap();
+    }
+    assert_eq!(*log.lock().unwrap(), ["one /x", "two /x", "one /x"]);
+}
+
+#[test]
+fn a_kept_look_lets_go_at_shutdown_and_when_cleared() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let token = Arc::new(());
+    d.register("/a", holding(&log, "a", &token)).unwrap();
+    let mut kept = KeptMethods::new();
+    drop(d.batch_kept(&mut kept).unwrap());
+    kept.clear();
+    assert!(kept.is_empty());
+    drop(d.batch_kept(&mut kept).unwrap());
+    assert!(!kept.is_empty());
+    d.shutdown(ShutdownOptions::default(), T0);
+    assert!(matches!(
+        d.batch_kept(&mut kept),
+        Err(DispatchError::ShutDown)
+    ));
+    assert!(kept.is_empty());
+    drop(d);
+    assert_eq!(Arc::strong_count(&token), 1);
+}
+
+#[test]
+fn a_handler_that_registers_mid_batch_is_seen_by_the_kept_look_too() {
+    let log: Log = Arc::default();
+    let d = registering(&log);
+    let (add, new) = (bytes("/add"), bytes("/new"));
+    let ctx = Context::new(T0);
+    let mut kept = KeptMethods::new();
+    let mut batch = d.batch_kept(&mut kept).unwrap();
+    batch.dispatch_message_ref(&view(&add), &ctx).unwrap();
+    batch.dispatch_message_ref(&view(&new), &ctx).unwrap();
+    drop(batch);
+    d.batch_kept(&mut kept)
+        .unwrap()
+        .dispatch_message_ref(&view(&new), &ctx)
+        .unwrap();
+    assert_eq!(*log.lock().unwrap(), ["new /new", "new /new"]);
 }
