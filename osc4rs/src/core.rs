@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use osc_codec::{Packet, TimeTag};
 use osc_dispatch::{
-    Context, DispatchBatch, Dispatcher, DispatcherConfig, Executor, Handler, MethodHandle,
-    MethodOptions, ShutdownOptions,
+    Context, DispatchBatch, Dispatcher, DispatcherConfig, Executor, Handler, KeptMethods,
+    MethodHandle, MethodOptions, ShutdownOptions,
 };
 
 use crate::{Config, Mode, Result};
@@ -53,50 +53,42 @@ impl Core {
         self.d.unregister(id)
     }
 
-    /// Dispatches a received packet with a context the caller lends (cloned only for
-    /// a bundle); failures are the dispatcher's to log and count.
-    pub(crate) fn dispatch(&self, packet: Packet, ctx: &Context, now: TimeTag) {
-        if let Err(e) = self.d.dispatch_packet_lent(packet, ctx, now) {
-            log::warn!("dispatch: {e}");
-        }
+    /// A dispatch batch for the packets of a pass, looking at the methods through
+    /// `kept` (the dispatching thread's look, kept from pass to pass); `None` after
+    /// shutdown (logged).
+    pub(crate) fn batch<'d>(&'d self, kept: &'d mut KeptMethods) -> Option<DispatchBatch<'d>> {
+        self.d
+            .batch_kept(kept)
+            .map_err(|e| log::warn!("dispatch: {e}"))
+            .ok()
     }
 
-    /// Dispatches a received packet in `batch` (started at the first packet): one look
-    /// at the methods and one count for all the packets of a pass.
-    pub(crate) fn dispatch_in<'d>(
-        &'d self,
-        batch: &mut Option<DispatchBatch<'d>>,
+    /// Lets go of the methods `kept` holds if they changed since it looked (a pass
+    /// with nothing to dispatch).
+    pub(crate) fn release_stale(&self, kept: &mut KeptMethods) {
+        self.d.release_stale(kept);
+    }
+
+    /// Dispatches a received packet in `batch`, with a context the caller lends (cloned
+    /// only for a bundle); failures are the dispatcher's to log and count.
+    pub(crate) fn dispatch_in(
+        batch: &mut DispatchBatch<'_>,
         packet: Packet,
         ctx: &Context,
         now: TimeTag,
     ) {
-        self.in_batch(batch, |b| b.dispatch_packet_lent(packet, ctx, now));
+        if let Err(e) = batch.dispatch_packet_lent(packet, ctx, now) {
+            log::warn!("dispatch: {e}");
+        }
     }
 
-    /// Dispatches a received message from its zero-copy view, in `batch` (started at
-    /// the first message).
-    pub(crate) fn dispatch_ref<'d>(
-        &'d self,
-        batch: &mut Option<DispatchBatch<'d>>,
+    /// Dispatches a received message from its zero-copy view, in `batch`.
+    pub(crate) fn dispatch_ref(
+        batch: &mut DispatchBatch<'_>,
         msg: &osc_codec::MessageRef<'_>,
         ctx: &Context,
     ) {
-        self.in_batch(batch, |b| b.dispatch_message_ref(msg, ctx));
-    }
-
-    /// Runs `dispatch` in `batch`, started here if it is not yet; failures are the
-    /// dispatcher's to log and count.
-    #[inline]
-    fn in_batch<'d>(
-        &'d self,
-        batch: &mut Option<DispatchBatch<'d>>,
-        dispatch: impl FnOnce(&mut DispatchBatch<'d>) -> osc_dispatch::Result<()>,
-    ) {
-        let dispatched = match batch {
-            Some(b) => dispatch(b),
-            None => self.d.batch().and_then(|b| dispatch(batch.insert(b))),
-        };
-        if let Err(e) = dispatched {
+        if let Err(e) = batch.dispatch_message_ref(msg, ctx) {
             log::warn!("dispatch: {e}");
         }
     }

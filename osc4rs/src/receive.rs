@@ -11,9 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use osc_channel::{ChannelId, Reactor, Received};
 use osc_codec::{Packet, PacketRef, TimeTag};
-use osc_dispatch::{Context, DispatchBatch};
+use osc_dispatch::{Context, DispatchBatch, KeptMethods};
 
 use crate::Result;
+use crate::core::Core;
 use crate::hooks::{self, ChannelHooks, Decoded};
 use crate::state::Engine;
 use crate::stats::Counters;
@@ -99,6 +100,13 @@ pub(crate) struct Batch {
     /// The context lent to the handlers of views, from packet to packet and from pass
     /// to pass (its channel name is cloned only when the channel changes).
     lent: Context,
+    /// The dispatching thread's look at the methods, kept from pass to pass so that a
+    /// pass whose methods did not change takes no lock for them
+    /// ([`osc_dispatch::Dispatcher::batch_kept`]). It stays with the thread's batch
+    /// (an I/O thread's staged batch trades places with it without it). It holds the
+    /// handlers of the runtime it last dispatched for until it looks again; `terminate`
+    /// lets go of the calling thread's ([`forget_methods`]).
+    methods: KeptMethods,
 }
 
 impl Batch {
@@ -110,6 +118,7 @@ impl Batch {
             arena: Vec::with_capacity(bytes),
             names: Vec::with_capacity(4),
             lent: Context::default(),
+            methods: KeptMethods::new(),
         }
     }
 
@@ -140,6 +149,8 @@ impl Batch {
             self.arena.clear();
             self.names.clear();
             std::mem::swap(self, other);
+            // The look at the methods stays with the thread that dispatches.
+            std::mem::swap(&mut self.methods, &mut other.methods);
             return;
         }
         let offset = self.arena.len();
@@ -229,6 +240,18 @@ pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     })
 }
 
+/// Lets go of the methods the calling thread's batch keeps (see [`Batch::methods`]):
+/// `terminate` calls it, so that the handlers of a runtime that the thread dispatched
+/// for are dropped with it. A thread inside `process()` (a handler that terminates)
+/// keeps them until its next pass.
+pub(crate) fn forget_methods() {
+    BATCH.with(|cell| {
+        if let Ok(mut batch) = cell.try_borrow_mut() {
+            batch.methods.clear();
+        }
+    });
+}
+
 /// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
 /// typical messages; a burst of large ones is freed after its dispatch).
 const ARENA_KEPT: usize = 1 << 20;
@@ -248,25 +271,28 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
         arena,
         names,
         lent,
+        methods,
     } = batch;
     // The packets go through one dispatch batch: one look at the methods for all of
-    // them (a decoded packet on its own is dispatched directly, which costs the same
-    // locked instructions and fewer others). They borrow their context, one lent from
-    // each to the next (a bundle, which may be held, gets a copy).
-    let mut in_batch = None;
-    for Incoming { item, from } in items.drain(..) {
-        let arrival = from.arrival;
-        from.lend(names, lent);
-        match item {
-            Item::Decoded(packet) if n == 1 => e.core.dispatch(packet, lent, arrival),
-            Item::Decoded(packet) => e.core.dispatch_in(&mut in_batch, packet, lent, arrival),
-            Item::Span { start, len } => {
-                let bytes = arena.get(start..start + len).unwrap_or(&[]);
-                dispatch_bytes(e, &mut in_batch, bytes, lent);
+    // them, through the look this thread kept from its last pass. They borrow their
+    // context, one lent from each to the next (a bundle, which may be held, gets a
+    // copy).
+    if n == 0 {
+        // A removed method's handler goes at the next pass, packet or not.
+        e.core.release_stale(methods);
+    } else if let Some(mut in_batch) = e.core.batch(methods) {
+        for Incoming { item, from } in items.drain(..) {
+            let arrival = from.arrival;
+            from.lend(names, lent);
+            match item {
+                Item::Decoded(packet) => Core::dispatch_in(&mut in_batch, packet, lent, arrival),
+                Item::Span { start, len } => {
+                    let bytes = arena.get(start..start + len).unwrap_or(&[]);
+                    dispatch_bytes(e, &mut in_batch, bytes, lent);
+                }
             }
         }
     }
-    drop(in_batch);
     batch.clear();
     e.notice();
     n
@@ -283,18 +309,12 @@ fn trim(arena: &mut Vec<u8>) {
 
 /// Decodes a message kept as bytes into a view and dispatches it: the handlers that
 /// take the view get it, borrowing `bytes`.
-fn dispatch_bytes<'e>(
-    e: &'e Engine,
-    in_batch: &mut Option<DispatchBatch<'e>>,
-    bytes: &[u8],
-    ctx: &Context,
-) {
+fn dispatch_bytes(e: &Engine, in_batch: &mut DispatchBatch<'_>, bytes: &[u8], ctx: &Context) {
     match osc_codec::decode_with(bytes, &e.config.codec) {
-        Ok(PacketRef::Message(m)) => e.core.dispatch_ref(in_batch, &m, ctx),
+        Ok(PacketRef::Message(m)) => Core::dispatch_ref(in_batch, &m, ctx),
         Ok(PacketRef::Bundle(b)) => {
             let arrival = ctx.arrival;
-            e.core
-                .dispatch_in(in_batch, Packet::Bundle(b.to_owned()), ctx, arrival);
+            Core::dispatch_in(in_batch, Packet::Bundle(b.to_owned()), ctx, arrival);
         }
         Err(err) => {
             Counters::bump(&e.counters.decode_errors);

@@ -431,3 +431,48 @@ fn a_lent_group_sends_once_per_channel_and_nothing_when_a_name_is_unknown() {
         osc.terminate().unwrap();
     }
 }
+
+/// A runtime with a UDP server, a `/k` method whose handler holds a token, and one
+/// message dispatched to it (the dispatching thread keeps a look at the methods).
+fn served_once(mode: Mode) -> (Arc<Osc>, osc4rs::MethodHandle, Arc<()>) {
+    let osc = start(mode);
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    let token = Arc::new(());
+    let (held, got) = (Arc::clone(&token), Arc::new(Mutex::new(0)));
+    let g = Arc::clone(&got);
+    let k = osc
+        .method("/k", move |_m: &Message| {
+            let _held = &held;
+            *g.lock().unwrap() += 1;
+        })
+        .unwrap();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(&bytes(Message::new("/k")), osc.local_addr("in").unwrap())
+        .unwrap();
+    assert!(until(&osc, || *got.lock().unwrap() == 1), "{mode:?}");
+    (osc, k, token)
+}
+
+#[test]
+fn a_removed_methods_handler_is_dropped_at_the_next_pass() {
+    // The modes whose `process()` dispatches (allthreads' I/O threads look again at
+    // their own next pass, at most a second later).
+    for mode in [Mode::EventLoop, Mode::CommThreads] {
+        let (osc, k, token) = served_once(mode);
+        assert!(osc.remove_method(k));
+        osc.process_timeout(Duration::from_millis(1)).unwrap();
+        assert_eq!(Arc::strong_count(&token), 1, "{mode:?}");
+        osc.terminate().unwrap();
+    }
+}
+
+#[test]
+fn terminate_drops_the_handlers_a_thread_dispatched_to() {
+    for mode in Mode::ALL {
+        let (osc, _k, token) = served_once(mode);
+        osc.terminate().unwrap();
+        // The runtime's own table goes with it; no thread keeps a copy.
+        drop(osc);
+        assert_eq!(Arc::strong_count(&token), 1, "{mode:?}");
+    }
+}
