@@ -144,13 +144,13 @@ pub struct Dispatcher {
     /// ([`takes_views`](Self::takes_views)).
     views: AtomicUsize,
     fallback_view: AtomicBool,
-    /// This dispatcher among all of the process's, never reused: a [`KeptMethods`]
-    /// names the dispatcher its methods came from.
-    id: u64,
+    /// This dispatcher among all of the process's, never reused (its address may be): a
+    /// [`KeptMethods`] names the dispatcher its methods came from by it.
+    serial: u64,
 }
 
-/// The next [`Dispatcher`]'s id.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The next [`Dispatcher`]'s serial number.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// A registered method as [`Dispatcher::methods`] lists it.
 ///
@@ -197,7 +197,7 @@ impl Dispatcher {
             generation: AtomicU64::new(0),
             views: AtomicUsize::new(0),
             fallback_view: AtomicBool::new(false),
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             config,
         };
         if d.config.default_executor == Executor::Pool {
@@ -318,7 +318,7 @@ impl Dispatcher {
     fn snapshot(&self) -> Seen {
         let table = self.table.read();
         Seen {
-            dispatcher: self.id,
+            dispatcher: self.serial,
             table: Arc::clone(&table),
             generation: self.generation.load(Ordering::Acquire),
         }
@@ -327,7 +327,7 @@ impl Dispatcher {
     /// Whether `seen` is this dispatcher's current table.
     #[inline]
     fn is_current(&self, seen: &Seen) -> bool {
-        seen.dispatcher == self.id && seen.generation == self.generation.load(Ordering::Acquire)
+        seen.dispatcher == self.serial && seen.generation == self.generation.load(Ordering::Acquire)
     }
 
     /// Whether any registered method (or the fallback) has a handler that takes the
