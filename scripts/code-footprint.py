@@ -32,7 +32,7 @@ LINE = 64
 # previous one, or the same), a source line, the instruction count.
 COST = re.compile(r"^(0x[0-9a-f]+|[+-]\d+|\*)\s+\S+\s+(\d+)")
 NAME = re.compile(r"c?fn=\((\d+)\)(?: (.*))?")
-OBJECT = re.compile(r"ob=\((\d+)\)(?: (.*))?")
+OBJECT = re.compile(r"c?ob=\((\d+)\)(?: (.*))?")
 
 
 def profile(path):
@@ -44,11 +44,14 @@ def profile(path):
     counts, owner = collections.Counter(), {}
     with open(path) as f:
         for line in f:
-            if line.startswith("ob="):
+            if line.startswith(("ob=", "cob=")):
+                # An object's name is given at its first mention, which may be as the
+                # object of a called function (`cob=`).
                 m = OBJECT.match(line.strip())
                 if m.group(2):
                     objects[m.group(1)] = m.group(2)
-                obj = objects.get(m.group(1), "")
+                if line.startswith("ob="):
+                    obj = objects.get(m.group(1), "")
                 continue
             if line.startswith(("fn=", "cfn=")):
                 m = NAME.match(line.strip())
@@ -145,6 +148,10 @@ def main():
         f"per unit: {total:.0f} instructions, {len(run)} distinct, "
         f"{len(lines)} code lines of {LINE} bytes"
     )
+    objects = collections.Counter(obj for obj, _ in lines)
+    print("  lines by object: " + ", ".join(
+        f"{os.path.basename(obj) or '?'} {n}" for obj, n in objects.most_common()
+    ))
     for function, n in by_function.most_common(top):
         name = re.sub(r" \[.*\]$", "", function)
         print(f"{n:5d} lines {instructions[function]:8.0f} instructions  {name[:110]}")
