@@ -50,6 +50,44 @@ fn walk(p: &PacketRef<'_>) -> usize {
     }
 }
 
+/// A message with a long argument list mostly of `i` and `f` (runs of words, broken
+/// by other arguments now and then): what `Args::fold` reads a run at a time.
+fn long_message() -> impl Strategy<Value = Message> {
+    let arg = prop_oneof![
+        4 => any::<i32>().prop_map(Value::Int),
+        4 => any::<u32>().prop_map(|b| Value::Float(f32::from_bits(b))),
+        1 => value(),
+    ];
+    ("/[a-z]{1,8}", vec(arg, 0..40)).prop_map(|(address, args)| Message { address, args })
+}
+
+/// Every argument of a view (and of its bundles' messages), read through `fold` (the
+/// path of `for_each`, `collect`, `sum`) and through `next`, written out: the two must
+/// agree. A NaN is written the same whatever its payload, so the lists are compared as
+/// text.
+fn fold_and_next(p: &PacketRef<'_>) -> (String, String) {
+    match p {
+        PacketRef::Message(m) => {
+            let folded = m.args().fold(Vec::new(), |mut v, a| {
+                v.push(a);
+                v
+            });
+            // A `for` loop calls `next`.
+            let mut one_by_one = Vec::new();
+            for a in m.args() {
+                one_by_one.push(a);
+            }
+            (format!("{folded:?}"), format!("{one_by_one:?}"))
+        }
+        PacketRef::Bundle(b) => b
+            .elements()
+            .fold((String::new(), String::new()), |(f, n), e| {
+                let (ef, en) = fold_and_next(&e);
+                (f + &ef, n + &en)
+            }),
+    }
+}
+
 /// The options `decode_validated` is checked under: each string policy, and packets
 /// without type tags.
 fn options() -> impl Strategy<Value = Options> {
@@ -164,6 +202,25 @@ proptest! {
             Err(_) => {
                 let _ = again.map(|v| (walk(&v), v.to_owned()));
             }
+        }
+    }
+
+    #[test]
+    fn folding_the_arguments_reads_what_next_reads(m in prop_oneof![long_message(), message()], opts in options(), flips in vec((any::<prop::sample::Index>(), any::<u8>()), 0..3), cut in any::<prop::sample::Index>()) {
+        let mut bytes = Packet::Message(m).to_bytes().expect("encodes");
+        let view = decode(&bytes).expect("decodes");
+        let (folded, one_by_one) = fold_and_next(&view);
+        prop_assert_eq!(folded, one_by_one);
+        // Bytes read again without the checks, corrupted, or cut short so that the data
+        // ends before the tags do: `fold` and `next` still agree.
+        for (i, v) in flips {
+            let i = i.index(bytes.len());
+            bytes[i] = v;
+        }
+        let short = &bytes[..cut.index(bytes.len() + 1)];
+        for again in [decode_validated(&bytes, &opts), decode_validated(short, &opts)].into_iter().flatten() {
+            let (folded, one_by_one) = fold_and_next(&again);
+            prop_assert_eq!(folded, one_by_one);
         }
     }
 
