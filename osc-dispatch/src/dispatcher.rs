@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
@@ -832,19 +832,19 @@ impl Dispatcher {
     /// ```
     pub fn batch(&self) -> Result<DispatchBatch<'_>> {
         self.check_open()?;
-        Ok(self.batch_looking(Look::Own(self.snapshot())))
+        Ok(self.batch_of(self.snapshot()))
     }
 
-    /// A [`batch`](Self::batch) that looks at the methods through `kept`, a look a
+    /// A [`batch`](Self::batch) that starts from `kept`, a look at the methods that a
     /// dispatching thread keeps from one batch to the next: when the methods did not
-    /// change since, the batch starts with one atomic load, where `batch` takes the
-    /// table's lock and a reference count. A `kept` from another dispatcher (or none
-    /// yet) is replaced by a look at this one's methods.
+    /// change since, the batch takes the table with one atomic load and one reference
+    /// count, where `batch` also takes the table's read lock. A `kept` from another
+    /// dispatcher, or none yet, is replaced by a look at this one's methods.
     ///
-    /// What `kept` holds stays alive while it does: a method removed meanwhile is not
-    /// called again, but its handler (and what it captured) is dropped when `kept`
-    /// next looks at the methods, or with [`KeptMethods::clear`]. After
-    /// [`shutdown`](Self::shutdown) this call clears `kept`.
+    /// `kept` holds the table weakly: it keeps no handler alive, and a change to the
+    /// methods between two batches does not copy the table (a batch alive during the
+    /// change does, as with `batch`). After [`shutdown`](Self::shutdown) this call
+    /// clears `kept`.
     ///
     /// # Errors
     /// [`DispatchError::ShutDown`] after [`shutdown`](Self::shutdown).
@@ -873,47 +873,44 @@ impl Dispatcher {
     /// assert_eq!(sum.load(Ordering::Relaxed), 10); // removed: not called
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn batch_kept<'d>(&'d self, kept: &'d mut KeptMethods) -> Result<DispatchBatch<'d>> {
+    pub fn batch_kept(&self, kept: &mut KeptMethods) -> Result<DispatchBatch<'_>> {
         if let Err(e) = self.check_open() {
             kept.clear();
             return Err(e);
         }
-        if !kept.0.as_ref().is_some_and(|seen| self.is_current(seen)) {
-            kept.0 = Some(self.snapshot());
-        }
-        let seen = kept.0.get_or_insert_with(|| self.snapshot());
-        Ok(self.batch_looking(Look::Kept(seen)))
+        Ok(self.batch_of(self.kept_or_snapshot(kept)))
     }
 
-    /// Lets go of what `kept` holds when it is no longer this dispatcher's current
-    /// methods (they changed, or it looked at another dispatcher's): a pass that
-    /// dispatches nothing calls it, so that a removed method's handler is dropped at the
-    /// thread's next pass whether or not a packet comes. One atomic load.
-    ///
-    /// ```
-    /// use osc_codec::Message;
-    /// use osc_dispatch::{Dispatcher, DispatcherConfig, KeptMethods};
-    /// let d = Dispatcher::new(DispatcherConfig::default());
-    /// let h = d.register("/a", |_m: &Message| {})?;
-    /// let mut kept = KeptMethods::new();
-    /// drop(d.batch_kept(&mut kept)?);
-    /// d.release_stale(&mut kept);
-    /// assert!(!kept.is_empty()); // still current
-    /// d.unregister(h);
-    /// d.release_stale(&mut kept);
-    /// assert!(kept.is_empty());
-    /// # Ok::<(), osc_dispatch::DispatchError>(())
-    /// ```
-    pub fn release_stale(&self, kept: &mut KeptMethods) {
-        if kept.0.as_ref().is_some_and(|seen| !self.is_current(seen)) {
-            kept.clear();
+    /// The table `kept` looks at when it is still current, else a snapshot, which
+    /// `kept` then looks at.
+    #[inline]
+    fn kept_or_snapshot(&self, kept: &mut KeptMethods) -> Seen {
+        let generation = self.generation.load(Ordering::Acquire);
+        let current = kept
+            .0
+            .as_ref()
+            .filter(|k| k.dispatcher == self.serial && k.generation == generation)
+            .and_then(|k| k.table.upgrade());
+        if let Some(table) = current {
+            return Seen {
+                dispatcher: self.serial,
+                table,
+                generation,
+            };
         }
+        let seen = self.snapshot();
+        kept.0 = Some(KeptLook {
+            dispatcher: seen.dispatcher,
+            generation: seen.generation,
+            table: Arc::downgrade(&seen.table),
+        });
+        seen
     }
 
-    fn batch_looking<'d>(&'d self, look: Look<'d>) -> DispatchBatch<'d> {
+    fn batch_of(&self, seen: Seen) -> DispatchBatch<'_> {
         DispatchBatch {
             d: self,
-            look,
+            seen,
             matched: 0,
             calls: 0,
         }
@@ -1264,7 +1261,7 @@ impl Drop for Here {
 #[derive(Debug)]
 pub struct DispatchBatch<'d> {
     d: &'d Dispatcher,
-    look: Look<'d>,
+    seen: Seen,
     matched: u64,
     calls: u64,
 }
@@ -1277,29 +1274,19 @@ struct Seen {
     generation: u64,
 }
 
-/// A batch's look at the methods: its own, or one a thread keeps ([`KeptMethods`]).
+/// What [`KeptMethods`] holds: a [`Seen`] with the table held weakly.
 #[derive(Debug)]
-enum Look<'d> {
-    Own(Seen),
-    Kept(&'d mut Seen),
-}
-
-impl Look<'_> {
-    #[inline]
-    fn seen(&mut self) -> &mut Seen {
-        match self {
-            Look::Own(seen) => seen,
-            Look::Kept(seen) => seen,
-        }
-    }
+struct KeptLook {
+    dispatcher: u64,
+    table: Weak<Table>,
+    generation: u64,
 }
 
 /// A dispatching thread's look at a dispatcher's methods, kept from one
-/// [`DispatchBatch`] to the next: see [`Dispatcher::batch_kept`]. Empty at first; it
-/// holds the methods' table (and so their handlers) until it looks again, is cleared
-/// or is dropped.
+/// [`DispatchBatch`] to the next: see [`Dispatcher::batch_kept`]. Empty at first. It
+/// holds the methods' table weakly: no handler is kept alive by it.
 #[derive(Debug, Default)]
-pub struct KeptMethods(Option<Seen>);
+pub struct KeptMethods(Option<KeptLook>);
 
 impl KeptMethods {
     /// An empty look: the first batch made with it takes the methods.
@@ -1313,7 +1300,7 @@ impl KeptMethods {
         KeptMethods(None)
     }
 
-    /// Lets go of the methods it holds (a handler that nothing else holds is dropped).
+    /// Forgets the look (the next batch made with it takes the methods again).
     ///
     /// ```
     /// use osc_codec::Message;
@@ -1331,7 +1318,7 @@ impl KeptMethods {
         self.0 = None;
     }
 
-    /// Whether it holds no methods.
+    /// Whether it has no look at any methods.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
@@ -1355,7 +1342,7 @@ impl DispatchBatch<'_> {
         // order): the table is this batch's snapshot, which nothing changes meanwhile,
         // so nothing is collected first.
         let mut call_one = ViewCall::new(d, msg, ctx);
-        if d.select(&self.look.seen().table, msg.address(), |m| call_one.call(m)) {
+        if d.select(&self.seen.table, msg.address(), |m| call_one.call(m)) {
             self.matched += 1;
         }
         self.calls += call_one.calls;
@@ -1432,9 +1419,7 @@ impl DispatchBatch<'_> {
         };
         self.refresh();
         let mut methods = Selected::new();
-        if d.select(&self.look.seen().table, &m.address, |method| {
-            methods.push(method)
-        }) {
+        if d.select(&self.seen.table, &m.address, |method| methods.push(method)) {
             self.matched += 1;
         }
         self.calls += d.run_owned(&methods, Cow::Owned(m), &ctx);
@@ -1444,9 +1429,8 @@ impl DispatchBatch<'_> {
     /// Takes the methods again when they changed since the batch last looked.
     #[inline]
     fn refresh(&mut self) {
-        let seen = self.look.seen();
-        if !self.d.is_current(seen) {
-            *seen = self.d.snapshot();
+        if !self.d.is_current(&self.seen) {
+            self.seen = self.d.snapshot();
         }
     }
 }

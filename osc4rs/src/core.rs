@@ -53,20 +53,14 @@ impl Core {
         self.d.unregister(id)
     }
 
-    /// A dispatch batch for the packets of a pass, looking at the methods through
-    /// `kept` (the dispatching thread's look, kept from pass to pass); `None` after
+    /// A dispatch batch for the packets of a pass, starting from `kept` (the
+    /// dispatching thread's look at the methods, kept from pass to pass); `None` after
     /// shutdown (logged).
-    pub(crate) fn batch<'d>(&'d self, kept: &'d mut KeptMethods) -> Option<DispatchBatch<'d>> {
+    pub(crate) fn batch(&self, kept: &mut KeptMethods) -> Option<DispatchBatch<'_>> {
         self.d
             .batch_kept(kept)
             .map_err(|e| log::warn!("dispatch: {e}"))
             .ok()
-    }
-
-    /// Lets go of the methods `kept` holds if they changed since it looked (a pass
-    /// with nothing to dispatch).
-    pub(crate) fn release_stale(&self, kept: &mut KeptMethods) {
-        self.d.release_stale(kept);
     }
 
     /// Dispatches a received packet in `batch`, with a context the caller lends (cloned

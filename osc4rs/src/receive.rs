@@ -102,10 +102,9 @@ pub(crate) struct Batch {
     lent: Context,
     /// The dispatching thread's look at the methods, kept from pass to pass so that a
     /// pass whose methods did not change takes no lock for them
-    /// ([`osc_dispatch::Dispatcher::batch_kept`]). It stays with the thread's batch
-    /// (an I/O thread's staged batch trades places with it without it). It holds the
-    /// handlers of the runtime it last dispatched for until it looks again; `terminate`
-    /// lets go of the calling thread's ([`forget_methods`]).
+    /// ([`osc_dispatch::Dispatcher::batch_kept`]; it holds no handler alive). It stays
+    /// with the thread's batch (an I/O thread's staged batch trades places with it
+    /// without it).
     methods: KeptMethods,
 }
 
@@ -240,18 +239,6 @@ pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
     })
 }
 
-/// Lets go of the methods the calling thread's batch keeps (see [`Batch::methods`]):
-/// `terminate` calls it, so that the handlers of a runtime that the thread dispatched
-/// for are dropped with it. A thread inside `process()` (a handler that terminates)
-/// keeps them until its next pass.
-pub(crate) fn forget_methods() {
-    BATCH.with(|cell| {
-        if let Ok(mut batch) = cell.try_borrow_mut() {
-            batch.methods.clear();
-        }
-    });
-}
-
 /// The most capacity a batch's arena keeps between passes (1 MiB: thousands of
 /// typical messages; a burst of large ones is freed after its dispatch).
 const ARENA_KEPT: usize = 1 << 20;
@@ -277,10 +264,8 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
     // them, through the look this thread kept from its last pass. They borrow their
     // context, one lent from each to the next (a bundle, which may be held, gets a
     // copy).
-    if n == 0 {
-        // A removed method's handler goes at the next pass, packet or not.
-        e.core.release_stale(methods);
-    } else if let Some(mut in_batch) = e.core.batch(methods) {
+    let in_batch = if n > 0 { e.core.batch(methods) } else { None };
+    if let Some(mut in_batch) = in_batch {
         for Incoming { item, from } in items.drain(..) {
             let arrival = from.arrival;
             from.lend(names, lent);

@@ -894,7 +894,6 @@ impl Osc {
         }
         self.inner.driver.terminate(&self.inner.engine);
         self.inner.engine.core.shutdown();
-        crate::receive::forget_methods();
         self.inner.engine.notice_now();
         let at_exit = std::mem::take(&mut *self.inner.at_exit.lock());
         for f in at_exit {
