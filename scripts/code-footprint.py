@@ -35,6 +35,15 @@ NAME = re.compile(r"c?fn=\((\d+)\)(?: (.*))?")
 OBJECT = re.compile(r"c?ob=\((\d+)\)(?: (.*))?")
 
 
+def mention(pattern, line, table):
+    """The name a compressed mention (`ob=(3) /lib/x.so`, later `ob=(3)`) stands for;
+    the first mention, which carries the name, records it in `table`."""
+    m = pattern.match(line.strip())
+    if m.group(2):
+        table[m.group(1)] = m.group(2)
+    return table.get(m.group(1), "")
+
+
 def profile(path):
     """Instructions run at each address, and the function each address is in. An
     address is a pair (object, address in it): callgrind gives each object's addresses
@@ -47,18 +56,14 @@ def profile(path):
             if line.startswith(("ob=", "cob=")):
                 # An object's name is given at its first mention, which may be as the
                 # object of a called function (`cob=`).
-                m = OBJECT.match(line.strip())
-                if m.group(2):
-                    objects[m.group(1)] = m.group(2)
+                mentioned = mention(OBJECT, line, objects)
                 if line.startswith("ob="):
-                    obj = objects.get(m.group(1), "")
+                    obj = mentioned
                 continue
             if line.startswith(("fn=", "cfn=")):
-                m = NAME.match(line.strip())
-                if m.group(2):
-                    names[m.group(1)] = m.group(2)
+                mentioned = mention(NAME, line, names)
                 if line.startswith("fn="):
-                    function = names.get(m.group(1), "")
+                    function = mentioned
                 continue
             if line.startswith("calls="):
                 # The next cost line is the call's inclusive cost, not instructions here.

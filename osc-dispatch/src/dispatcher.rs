@@ -318,16 +318,15 @@ impl Dispatcher {
     fn snapshot(&self) -> Seen {
         let table = self.table.read();
         Seen {
-            dispatcher: self.serial,
             table: Arc::clone(&table),
             generation: self.generation.load(Ordering::Acquire),
         }
     }
 
-    /// Whether `seen` is this dispatcher's current table.
+    /// Whether `seen`, a look at this dispatcher's table, is still the current one.
     #[inline]
     fn is_current(&self, seen: &Seen) -> bool {
-        seen.dispatcher == self.serial && seen.generation == self.generation.load(Ordering::Acquire)
+        seen.generation == self.generation.load(Ordering::Acquire)
     }
 
     /// Whether any registered method (or the fallback) has a handler that takes the
@@ -892,15 +891,11 @@ impl Dispatcher {
             .filter(|k| k.dispatcher == self.serial && k.generation == generation)
             .and_then(|k| k.table.upgrade());
         if let Some(table) = current {
-            return Seen {
-                dispatcher: self.serial,
-                table,
-                generation,
-            };
+            return Seen { table, generation };
         }
         let seen = self.snapshot();
         kept.0 = Some(KeptLook {
-            dispatcher: seen.dispatcher,
+            dispatcher: self.serial,
             generation: seen.generation,
             table: Arc::downgrade(&seen.table),
         });
@@ -1266,15 +1261,15 @@ pub struct DispatchBatch<'d> {
     calls: u64,
 }
 
-/// A look at a dispatcher's methods: its table as of a generation.
+/// A batch's look at its dispatcher's methods: their table as of a generation.
 #[derive(Debug)]
 struct Seen {
-    dispatcher: u64,
     table: Arc<Table>,
     generation: u64,
 }
 
-/// What [`KeptMethods`] holds: a [`Seen`] with the table held weakly.
+/// What [`KeptMethods`] holds: a [`Seen`] with the table held weakly, and the
+/// dispatcher it was taken from.
 #[derive(Debug)]
 struct KeptLook {
     dispatcher: u64,
