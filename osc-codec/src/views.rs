@@ -8,6 +8,7 @@
 
 use crate::read::Policy;
 use crate::scan::scan;
+use crate::swar::{LO, nonzero_bytes};
 use crate::trusted::{self, bundle_head, text};
 use crate::{ArgRef, TimeTag, tags};
 
@@ -207,7 +208,7 @@ impl<'a> Iterator for Args<'a> {
                 }
                 continue;
             }
-            let run = self.tags.iter().take_while(|&&t| is_word(t)).count();
+            let run = word_run(self.tags);
             let Some((words, data)) = self.data.split_at_checked(run * 4) else {
                 // Data shorter than its tags say (not a validated message): one at a
                 // time, as `next` reads it.
@@ -232,6 +233,24 @@ const WORD_RUN_FROM: usize = 8;
 #[inline(always)]
 fn is_word(tag: u8) -> bool {
     tag == b'i' || tag == b'f'
+}
+
+/// How many of the first `tags` are words (`i` or `f`), counted 8 tags at a time.
+#[inline(always)]
+fn word_run(tags: &[u8]) -> usize {
+    let mut run = 0;
+    let mut rest = tags;
+    while let Some((eight, tail)) = rest.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*eight);
+        let other =
+            nonzero_bytes(w ^ (LO * u64::from(b'i'))) & nonzero_bytes(w ^ (LO * u64::from(b'f')));
+        if other != 0 {
+            return run + (other.trailing_zeros() / 8) as usize;
+        }
+        run += 8;
+        rest = tail;
+    }
+    run + rest.iter().take_while(|&&t| is_word(t)).count()
 }
 
 /// The `i` or `f` argument `tag` of the 4 bytes `word`.
