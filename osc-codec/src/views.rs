@@ -7,7 +7,7 @@
 //! iterator, without allocating and without checking again.
 
 use crate::read::Policy;
-use crate::scan::scan;
+use crate::scan::{scan, scan_pair};
 use crate::swar::{LO, nonzero_bytes};
 use crate::trusted::{self, bundle_head, text};
 use crate::{ArgRef, TimeTag, tags};
@@ -389,15 +389,22 @@ impl<'a> PacketRef<'a> {
 pub(crate) fn trusted_packet(raw: &[u8], base: usize, policy: Policy) -> Option<PacketRef<'_>> {
     match raw.first()? {
         b'/' => {
-            let a = scan::<false>(raw, 0, false)?;
-            let tags_at = a.next;
-            let (tags, data_at) = match raw.get(tags_at) {
-                None => (&[][..], tags_at),
-                Some(b',') => {
-                    let t = scan::<false>(raw, tags_at, false)?;
-                    (raw.get(tags_at + 1..tags_at + t.len())?, t.next)
+            let (a, t) = match scan_pair(raw) {
+                Some((a, t)) if raw.get(a.next) == Some(&b',') => (a, Some(t)),
+                _ => {
+                    let a = scan::<false>(raw, 0, false)?;
+                    let t = match raw.get(a.next) {
+                        None => None,
+                        Some(b',') => Some(scan::<false>(raw, a.next, false)?),
+                        Some(_) => return None,
+                    };
+                    (a, t)
                 }
-                Some(_) => return None,
+            };
+            let tags_at = a.next;
+            let (tags, data_at) = match t {
+                None => (&[][..], tags_at),
+                Some(t) => (raw.get(tags_at + 1..tags_at + t.len())?, t.next),
             };
             let address = match a.ascii() {
                 Some(address) => address,
