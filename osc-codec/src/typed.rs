@@ -256,7 +256,8 @@ impl<'a, T: WireArg<'a>, const N: usize> WireArgs<'a> for [T; N] {
     #[inline(always)]
     fn read(tags: &[u8], mut data: &'a [u8], strings: StringPolicy) -> Option<Self> {
         let tags: &[u8; N] = tags.try_into().ok()?;
-        if !tags.iter().all(|&t| T::accepts(t)) {
+        // Every tag is tested (no early exit), so the tests run as one vector compare.
+        if !tags.iter().fold(true, |all, &t| all & T::accepts(t)) {
             return None;
         }
         let mut whole = true;
@@ -427,6 +428,24 @@ mod tests {
                 Some([Some(1), None, Some(3)])
             );
         });
+    }
+
+    #[test]
+    fn one_other_tag_anywhere_in_an_array_reads_nothing() {
+        for at in 0..16 {
+            let mut m = Message::new("/eq");
+            for k in 0..16 {
+                if k == at {
+                    m.push(k);
+                } else {
+                    m.push(k as f32);
+                }
+            }
+            view(m, |v| {
+                assert_eq!(v.args_as::<[f32; 16]>(), None, "an i at {at}");
+                assert!(v.args_as::<[Option<f32>; 16]>().is_none(), "an i at {at}");
+            });
+        }
     }
 
     #[test]
