@@ -2,7 +2,7 @@
 //! by the criterion bench (`benches/codec.rs`) and the alternating `read_cost` program,
 //! so both measure the same work.
 
-use osc_codec::{ArgRef, Bundle, Message, Packet, PacketRef, TimeTag};
+use osc_codec::{ArgRef, Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
 
 /// A packet to decode and read, with its typed read.
 #[derive(Debug)]
@@ -77,10 +77,46 @@ fn floats_message(i: usize) -> Message {
 /// assert_eq!(osc4rs_benches::reading::read_all(&view), 1 ^ 2);
 /// ```
 pub fn read_all(p: &PacketRef<'_>) -> u64 {
+    each_message(p, |m| m.args().fold(0, |acc, a| acc ^ weigh(a)))
+}
+
+/// `read` of every message of `p`, combined: a bundle's messages are read where its
+/// elements are found, as a handler of a flat bundle reads them; only a nested bundle
+/// is a call. (A call per element hands each view over through memory, which costs
+/// more than finding it: see docs/performance.md, "Reading a decoded view".)
+#[inline(always)]
+fn each_message(p: &PacketRef<'_>, read: impl Fn(&MessageRef<'_>) -> u64 + Copy) -> u64 {
     match p {
-        PacketRef::Message(m) => m.args().fold(0, |acc, a| acc ^ weigh(a)),
-        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ read_all(&e)),
+        PacketRef::Message(m) => read(m),
+        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| {
+            acc ^ match e {
+                PacketRef::Message(m) => read(&m),
+                PacketRef::Bundle(_) => nested(&e, read),
+            }
+        }),
     }
+}
+
+/// [`each_message`] of a nested bundle, out of line (it recurses).
+#[inline(never)]
+fn nested(p: &PacketRef<'_>, read: impl Fn(&MessageRef<'_>) -> u64 + Copy) -> u64 {
+    each_message(p, read)
+}
+
+/// Finds every message of a decoded view (the elements of bundles parsed again) and
+/// reads its address and tag count, but no argument: the part of [`read_all`] that
+/// is not reading arguments.
+///
+/// ```
+/// use osc_codec::{Bundle, Message, Packet};
+/// let bytes = Packet::from(Bundle::immediate().add(Message::new("/ab").arg(1)))
+///     .to_bytes()
+///     .unwrap();
+/// let view = osc_codec::decode(&bytes).unwrap();
+/// assert_eq!(osc4rs_benches::reading::walk(&view), 3 ^ 1);
+/// ```
+pub fn walk(p: &PacketRef<'_>) -> u64 {
+    each_message(p, |m| (m.address().len() ^ m.tag_count()) as u64)
 }
 
 /// An argument's value as a number (a string or blob: where it is and how long).
@@ -104,23 +140,24 @@ fn weigh(a: ArgRef<'_>) -> u64 {
 }
 
 fn typed_ifs(p: &PacketRef<'_>) -> u64 {
-    let PacketRef::Message(m) = p else { return 0 };
-    m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
-        u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
+    each_message(p, |m| {
+        m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
+            u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
+        })
     })
 }
 
 fn typed_floats16(p: &PacketRef<'_>) -> u64 {
-    match p {
-        PacketRef::Message(m) => m.args_as::<[f32; 16]>().map_or(0, |fs| {
+    each_message(p, |m| {
+        m.args_as::<[f32; 16]>().map_or(0, |fs| {
             fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
-        }),
-        PacketRef::Bundle(b) => b.elements().fold(0, |acc, e| acc ^ typed_floats16(&e)),
-    }
+        })
+    })
 }
 
 fn typed_blob(p: &PacketRef<'_>) -> u64 {
-    let PacketRef::Message(m) = p else { return 0 };
-    m.args_as::<(&[u8],)>()
-        .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
+    each_message(p, |m| {
+        m.args_as::<(&[u8],)>()
+            .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
+    })
 }
