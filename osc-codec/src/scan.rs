@@ -404,18 +404,23 @@ mod tests {
         s.map(|s| (s.len(), s.next, s.is_ascii(), s.bad != 0))
     }
 
+    /// A fixed pseudo-random sequence (xorshift64) from `seed`, so the shape tests
+    /// repeat.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn both_scanners_agree_on_every_small_shape() {
         // Bytes that matter to a scanner: NUL, a control, space, '#', DEL, ASCII
         // letters, and bytes >= 0x80. A fixed pseudo-random sequence keeps it repeatable.
         const ALPHABET: [u8; 10] = [0, 0, 1, b' ', b'#', 0x7f, b'a', b'/', 0x80, 0xff];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         // Miri (`cargo +nightly miri test -p osc-codec --lib scan`) checks the
         // vector loads on a sample.
         let rounds = if cfg!(miri) { 300 } else { 40_000 };
@@ -453,13 +458,7 @@ mod tests {
         // over the bytes that matter: every pair the window holds must be found as two
         // scans find it, text included; the others must be declined.
         const ALPHABET: [u8; 6] = [b'a', b'/', b',', 0x7f, 0x80, 0xff];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let rounds = if cfg!(miri) { 200 } else { 20_000 };
         let mut found = [0usize; 2];
         for _ in 0..rounds {
