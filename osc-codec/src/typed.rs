@@ -431,12 +431,12 @@ mod tests {
     }
 
     #[test]
-    fn one_other_tag_anywhere_in_an_array_reads_nothing() {
+    fn an_array_reads_only_when_every_tag_is_its_type() {
         for at in 0..16 {
             let mut m = Message::new("/eq");
             for k in 0..16 {
                 if k == at {
-                    m.push(k);
+                    m.push(k as i32);
                 } else {
                     m.push(k as f32);
                 }
@@ -445,7 +445,33 @@ mod tests {
                 assert_eq!(v.args_as::<[f32; 16]>(), None, "an i at {at}");
                 assert!(v.args_as::<[Option<f32>; 16]>().is_none(), "an i at {at}");
             });
+            // The same place holding an `N`, or an `f`, reads.
+            let floats = |k: usize| k as f32 * 0.5;
+            let mut m = Message::new("/eq");
+            for k in 0..16 {
+                m.push(if k == at {
+                    crate::Value::Nil
+                } else {
+                    crate::Value::Float(floats(k))
+                });
+            }
+            view(m, |v| {
+                let want: [Option<f32>; 16] =
+                    core::array::from_fn(|k| (k != at).then(|| floats(k)));
+                assert_eq!(v.args_as::<[Option<f32>; 16]>(), Some(want), "an N at {at}");
+                assert_eq!(v.args_as::<[f32; 16]>(), None, "an N at {at}");
+            });
         }
+        let mut m = Message::new("/eq");
+        for k in 0..16 {
+            m.push(k as f32);
+        }
+        view(m, |v| {
+            assert_eq!(
+                v.args_as::<[f32; 16]>(),
+                Some(core::array::from_fn(|k| k as f32))
+            );
+        });
     }
 
     #[test]
