@@ -34,8 +34,9 @@ fn main() {
         "Decode alone, decode + every argument read through the lazy iterator \
          (`args().fold`), decode + `args_as` with the packet's types, decode + finding \
          each message without reading its arguments: the four loops in turns of \
-         ~0.5 ms blocks, {rounds} rounds; times are medians of the blocks, \"adds\" the \
-         median (and 10th-90th percentiles) of the ratios of blocks run side by side:\n"
+         ~0.5 ms blocks, {rounds} rounds; times are medians of the blocks (the fourth \
+         loop's ratio only), \"adds\" the median (and 10th-90th percentiles) of the \
+         ratios of blocks run side by side:\n"
     );
     println!(
         "| packet | decode (view) | decode + read | reading adds | decode + `args_as` \
