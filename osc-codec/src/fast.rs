@@ -34,22 +34,53 @@ pub(crate) fn packet<'a>(
     opts: &Options,
     depth: usize,
 ) -> Option<PacketRef<'a>> {
+    packet_found(raw, base, opts, depth, &mut ())
+}
+
+/// What a validation does with each message it finds, in order, bundles' messages
+/// included: a plain decode keeps nothing (`()`, which compiles to nothing);
+/// [`decode_messages`](crate::decode_messages) keeps their views, so that reading them
+/// needs no second parse. A validation that declines may have reported some messages
+/// before it did.
+pub(crate) trait Found<'a> {
+    /// Takes the view of the next message found.
+    fn message(&mut self, m: MessageRef<'a>);
+}
+
+impl<'a> Found<'a> for () {
+    #[inline(always)]
+    fn message(&mut self, _: MessageRef<'a>) {}
+}
+
+#[cfg(feature = "alloc")]
+impl<'a> Found<'a> for alloc::vec::Vec<MessageRef<'a>> {
+    #[inline]
+    fn message(&mut self, m: MessageRef<'a>) {
+        self.push(m);
+    }
+}
+
+/// [`packet`], reporting each message it validates to `found`.
+#[inline(always)]
+pub(crate) fn packet_found<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+    found: &mut impl Found<'a>,
+) -> Option<PacketRef<'a>> {
     if opts.allowed_tags != TagSet::ALL {
         return None;
     }
     let policy = Policy::of(opts);
     match raw.first()? {
         b'/' => {
-            let m = message(raw, opts, depth)?;
-            Some(PacketRef::Message(MessageRef {
-                raw,
-                address: m.address,
-                at: Positions::new(base, m.tags_at + 1, m.tags_at + 1 + m.tags.len(), m.data_at),
-                policy,
-            }))
+            let m = message_ref(raw, base, opts, depth, policy)?;
+            found.message(m);
+            Some(PacketRef::Message(m))
         }
         b'#' if depth < opts.depth_limit() => {
-            let timetag = bundle(raw, opts, depth)?;
+            let timetag = bundle(raw, base, opts, depth, found)?;
             Some(PacketRef::Bundle(BundleRef {
                 raw,
                 timetag,
@@ -62,22 +93,50 @@ pub(crate) fn packet<'a>(
     }
 }
 
-/// Validates a bundle (its depth already checked) and every element in it.
-fn bundle(raw: &[u8], opts: &Options, depth: usize) -> Option<TimeTag> {
+/// Validates a message that starts with `/` and gives its view.
+#[inline(always)]
+fn message_ref<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+    policy: Policy,
+) -> Option<MessageRef<'a>> {
+    let m = message(raw, opts, depth)?;
+    Some(MessageRef {
+        raw,
+        address: m.address,
+        at: Positions::new(base, m.tags_at + 1, m.tags_at + 1 + m.tags.len(), m.data_at),
+        policy,
+    })
+}
+
+/// Validates a bundle (its depth already checked) and every element in it, reporting
+/// its messages to `found`. `base` is the bundle's position in the packet.
+fn bundle<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+    found: &mut impl Found<'a>,
+) -> Option<TimeTag> {
     let (timetag, elements) = bundle_head(raw)?;
+    let policy = Policy::of(opts);
     let mut rest = elements;
     while let Some((size, tail)) = rest.split_first_chunk::<4>() {
         let n = usize::try_from(u32::from_be_bytes(*size) as i32).ok()?;
         if n == 0 || n % 4 != 0 {
             return None;
         }
+        let at = base + (raw.len() - tail.len());
         let (element, tail) = tail.split_at_checked(n)?;
         match element.first()? {
             b'/' => {
-                message(element, opts, depth + 1)?;
+                let m = message_ref(element, at, opts, depth + 1, policy)?;
+                found.message(m);
             }
             b'#' if depth + 1 < opts.depth_limit() => {
-                bundle(element, opts, depth + 1)?;
+                bundle(element, at, opts, depth + 1, found)?;
             }
             _ => return None,
         }

@@ -325,8 +325,34 @@ fn the_tag_table_readers_agree_on_every_tag() {
     assert_eq!(read_trusted(b'x', &mut data, p.strings), None);
 }
 
+/// Every message of a view, walking its bundles' elements (each parsed again).
+fn messages_by_walking<'a>(p: &PacketRef<'a>, out: &mut Vec<crate::MessageRef<'a>>) {
+    match p {
+        PacketRef::Message(m) => out.push(*m),
+        PacketRef::Bundle(b) => b.elements().for_each(|e| messages_by_walking(&e, out)),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn the_messages_a_decode_finds_are_those_its_view_holds(bytes in packet_bytes(), opts in options(), stale in 0..3usize) {
+        // Whatever was in the list before (here: earlier messages) is gone; the answer
+        // is the decode's; the list is the one the view's elements give, or empty.
+        let earlier = Packet::from(Message::new("/earlier")).to_bytes().unwrap();
+        let mut messages = Vec::new();
+        for _ in 0..stale {
+            crate::decode_messages(&earlier, &opts, &mut messages).ok();
+        }
+        let got = crate::decode_messages(&bytes, &opts, &mut messages);
+        prop_assert_eq!(&got, &crate::decode_with(&bytes, &opts));
+        let mut walked = Vec::new();
+        if let Ok(p) = got {
+            messages_by_walking(&p, &mut walked);
+        }
+        prop_assert_eq!(messages, walked);
+    }
 
     #[test]
     fn fast_decoding_agrees_with_the_reference(bytes in packet_bytes(), opts in options()) {

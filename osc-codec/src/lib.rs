@@ -32,6 +32,8 @@
 //!
 //! ## Which API to use
 //! - [`decode`] / [`decode_with`]: validated, zero-copy views ([`PacketRef`]); the fastest path.
+//! - [`decode_messages`]: the same, with every message of a bundle found once, for reading
+//!   them all without a second parse.
 //! - [`decode_validated`]: the same view again, for bytes a decode accepted before (a light
 //!   parse, several times cheaper; no validation).
 //! - [`Packet::decode`]: owned values, to keep or send across threads.
@@ -104,6 +106,8 @@ pub mod text;
 pub mod value;
 
 pub use argref::ArgRef;
+#[cfg(feature = "alloc")]
+pub use decoder::decode_messages;
 pub use decoder::{decode, decode_validated, decode_with};
 pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};
