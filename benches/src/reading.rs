@@ -13,6 +13,8 @@ pub struct ReadCase {
     pub packet: Packet,
     /// Reads every argument with the types known (`MessageRef::args_as`) into a digest.
     pub typed: fn(&PacketRef<'_>) -> u64,
+    /// The same read of the messages a decode found ([`osc_codec::decode_messages`]).
+    pub typed_found: fn(&[MessageRef<'_>]) -> u64,
 }
 
 /// The four packets: a typical message, a message of 16 floats, a bundle of 10 such
@@ -25,6 +27,9 @@ pub struct ReadCase {
 ///     let bytes = case.packet.to_bytes().unwrap();
 ///     let view = osc_codec::decode(&bytes).unwrap();
 ///     assert_ne!((case.typed)(&view), 0, "{} reads with its own types", case.name);
+///     let mut found = Vec::new();
+///     let view = osc_codec::decode_messages(&bytes, &Default::default(), &mut found).unwrap();
+///     assert_eq!((case.typed_found)(&found), (case.typed)(&view));
 /// }
 /// ```
 pub fn cases() -> Vec<ReadCase> {
@@ -42,21 +47,25 @@ pub fn cases() -> Vec<ReadCase> {
             name: "typical_ifs",
             packet: typical.into(),
             typed: typed_ifs,
+            typed_found: found_ifs,
         },
         ReadCase {
             name: "floats16",
             packet: floats_message(0).into(),
             typed: typed_floats16,
+            typed_found: found_floats16,
         },
         ReadCase {
             name: "bundle10x16f",
             packet: bundle.into(),
             typed: typed_floats16,
+            typed_found: found_floats16,
         },
         ReadCase {
             name: "blob1k",
             packet: Message::new("/data/blob").arg(blob).into(),
             typed: typed_blob,
+            typed_found: found_blob,
         },
     ]
 }
@@ -77,7 +86,7 @@ fn floats_message(i: usize) -> Message {
 /// assert_eq!(osc4rs_benches::reading::read_all(&view), 1 ^ 2);
 /// ```
 pub fn read_all(p: &PacketRef<'_>) -> u64 {
-    each_message(p, |m| m.args().fold(0, |acc, a| acc ^ weigh(a)))
+    each_message(p, read_args)
 }
 
 /// `read` of every message of `p`, combined: a bundle's messages are read where its
@@ -139,25 +148,75 @@ fn weigh(a: ArgRef<'_>) -> u64 {
     }
 }
 
-fn typed_ifs(p: &PacketRef<'_>) -> u64 {
-    each_message(p, |m| {
-        m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
-            u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
-        })
+/// `read` of every message in `messages` (as [`osc_codec::decode_messages`] gives
+/// them), combined.
+#[inline(always)]
+fn each_found(messages: &[MessageRef<'_>], read: impl Fn(&MessageRef<'_>) -> u64) -> u64 {
+    messages.iter().fold(0, |acc, m| acc ^ read(m))
+}
+
+/// [`read_all`] of the messages a decode found ([`osc_codec::decode_messages`]).
+///
+/// ```
+/// use osc_codec::{Bundle, Message, Options, Packet};
+/// let bytes = Packet::from(Bundle::immediate().add(Message::new("/a").arg(1).arg(2)))
+///     .to_bytes()
+///     .unwrap();
+/// let mut found = Vec::new();
+/// let view = osc_codec::decode_messages(&bytes, &Options::DEFAULT, &mut found).unwrap();
+/// let from_view = osc4rs_benches::reading::read_all(&view);
+/// assert_eq!(osc4rs_benches::reading::read_found(&found), from_view);
+/// ```
+pub fn read_found(messages: &[MessageRef<'_>]) -> u64 {
+    each_found(messages, read_args)
+}
+
+/// Every argument of one message into a digest, through the lazy iterator.
+#[inline(always)]
+fn read_args(m: &MessageRef<'_>) -> u64 {
+    m.args().fold(0, |acc, a| acc ^ weigh(a))
+}
+
+#[inline(always)]
+fn ifs(m: &MessageRef<'_>) -> u64 {
+    m.args_as::<(i32, f32, &str)>().map_or(0, |(i, f, s)| {
+        u64::from(i as u32) ^ u64::from(f.to_bits()) ^ s.as_ptr() as u64 ^ s.len() as u64
     })
+}
+
+#[inline(always)]
+fn floats16(m: &MessageRef<'_>) -> u64 {
+    m.args_as::<[f32; 16]>().map_or(0, |fs| {
+        fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
+    })
+}
+
+#[inline(always)]
+fn blob(m: &MessageRef<'_>) -> u64 {
+    m.args_as::<(&[u8],)>()
+        .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
+}
+
+fn typed_ifs(p: &PacketRef<'_>) -> u64 {
+    each_message(p, ifs)
 }
 
 fn typed_floats16(p: &PacketRef<'_>) -> u64 {
-    each_message(p, |m| {
-        m.args_as::<[f32; 16]>().map_or(0, |fs| {
-            fs.iter().fold(0, |acc, f| acc ^ u64::from(f.to_bits()))
-        })
-    })
+    each_message(p, floats16)
 }
 
 fn typed_blob(p: &PacketRef<'_>) -> u64 {
-    each_message(p, |m| {
-        m.args_as::<(&[u8],)>()
-            .map_or(0, |(b,)| b.as_ptr() as u64 ^ b.len() as u64)
-    })
+    each_message(p, blob)
+}
+
+fn found_ifs(messages: &[MessageRef<'_>]) -> u64 {
+    each_found(messages, ifs)
+}
+
+fn found_floats16(messages: &[MessageRef<'_>]) -> u64 {
+    each_found(messages, floats16)
+}
+
+fn found_blob(messages: &[MessageRef<'_>]) -> u64 {
+    each_found(messages, blob)
 }
