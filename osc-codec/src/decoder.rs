@@ -23,7 +23,12 @@ pub(crate) fn validated<'a>(
 
 #[cold]
 #[inline(never)]
-fn checked<'a>(raw: &'a [u8], base: usize, opts: &Options, depth: usize) -> Result<PacketRef<'a>> {
+pub(crate) fn checked<'a>(
+    raw: &'a [u8],
+    base: usize,
+    opts: &Options,
+    depth: usize,
+) -> Result<PacketRef<'a>> {
     reference::packet(raw, base, opts, depth, true)
 }
 
@@ -44,65 +49,6 @@ pub fn decode(bytes: &[u8]) -> Result<PacketRef<'_>> {
 pub fn decode_with<'a>(bytes: &'a [u8], opts: &Options) -> Result<PacketRef<'a>> {
     check_packet_size(bytes, opts)?;
     validated(bytes, 0, opts, 0)
-}
-
-/// [`decode_with`], and every message of the packet (a bundle's, nested bundles'
-/// included, in order) in `messages`, as the validation found them: reading a bundle's
-/// messages from there needs no second parse, where [`BundleRef::elements`] parses each
-/// element's address and type tags again. `messages` is cleared first and left empty on
-/// an error; kept from packet to packet, it allocates only when it grows. (A nested
-/// bundle's timetag is not in the list: walk [`BundleRef::elements`] for that.)
-///
-/// ```
-/// use osc_codec::{decode_messages, Bundle, Message, Options, Packet, PacketRef, TimeTag};
-///
-/// let bytes = Packet::from(
-///     Bundle::new(TimeTag::IMMEDIATELY)
-///         .add(Message::new("/a").arg(1))
-///         .add(Bundle::new(TimeTag::IMMEDIATELY).add(Message::new("/b").arg(2.5f32))),
-/// )
-/// .to_bytes()?;
-/// let mut messages = Vec::new();
-/// let packet = decode_messages(&bytes, &Options::DEFAULT, &mut messages)?;
-/// assert!(matches!(packet, PacketRef::Bundle(_)));
-/// let read: Vec<_> = messages.iter().map(|m| (m.address(), m.args().count())).collect();
-/// assert_eq!(read, [("/a", 1), ("/b", 1)]);
-/// assert_eq!(messages[1].args_as::<(f32,)>(), Some((2.5,)));
-///
-/// assert!(decode_messages(b"/bad", &Options::DEFAULT, &mut messages).is_err());
-/// assert!(messages.is_empty());
-/// # Ok::<(), osc_codec::Error>(())
-/// ```
-///
-/// [`BundleRef::elements`]: crate::BundleRef::elements
-#[cfg(feature = "alloc")]
-pub fn decode_messages<'a>(
-    bytes: &'a [u8],
-    opts: &Options,
-    messages: &mut alloc::vec::Vec<crate::MessageRef<'a>>,
-) -> Result<PacketRef<'a>> {
-    messages.clear();
-    check_packet_size(bytes, opts)?;
-    if let Some(p) = fast::packet_found(bytes, 0, opts, 0, messages) {
-        return Ok(p);
-    }
-    // The fast path declined, maybe after some messages: the reference reader decides,
-    // and the messages are found again in its view.
-    messages.clear();
-    let p = checked(bytes, 0, opts, 0)?;
-    collect_messages(&p, messages);
-    Ok(p)
-}
-
-/// Every message of a validated view, in order, into `out`.
-#[cfg(feature = "alloc")]
-#[cold]
-#[inline(never)]
-fn collect_messages<'a>(p: &PacketRef<'a>, out: &mut alloc::vec::Vec<crate::MessageRef<'a>>) {
-    match p {
-        PacketRef::Message(m) => out.push(*m),
-        PacketRef::Bundle(b) => b.elements().for_each(|e| collect_messages(&e, out)),
-    }
 }
 
 /// Reads again a packet that [`decode_with`] accepted with the same options (kept as

@@ -32,8 +32,9 @@
 //!
 //! ## Which API to use
 //! - [`decode`] / [`decode_with`]: validated, zero-copy views ([`PacketRef`]); the fastest path.
-//! - [`decode_messages`]: the same, with every message of a bundle found once, for reading
-//!   them all without a second parse.
+//! - [`decode_messages`] (and [`MessageScratch`] for a receiver's reused buffer): the
+//!   same, with every message of a bundle kept as it is validated, for reading them all
+//!   without a second parse.
 //! - [`decode_validated`]: the same view again, for bytes a decode accepted before (a light
 //!   parse, several times cheaper; no validation).
 //! - [`Packet::decode`]: owned values, to keep or send across threads.
@@ -50,7 +51,7 @@
 //!
 //! ## Features
 //! - `std` (default): `SystemTime` conversions and `std::error::Error`; implies `alloc`.
-//! - `alloc`: owned types, text notation, framing decoders, hex dumps.
+//! - `alloc`: owned types, text notation, framing decoders, hex dumps, [`decode_messages`].
 //! - neither: `#![no_std]` without allocator: [`decode`], [`encode_message_into`], [`TimeTag`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -97,6 +98,8 @@ pub mod framing;
 #[cfg(feature = "alloc")]
 mod hexdump;
 #[cfg(feature = "alloc")]
+mod messages;
+#[cfg(feature = "alloc")]
 mod owned;
 #[cfg(feature = "alloc")]
 mod packet;
@@ -106,11 +109,11 @@ pub mod text;
 pub mod value;
 
 pub use argref::ArgRef;
-#[cfg(feature = "alloc")]
-pub use decoder::decode_messages;
 pub use decoder::{decode, decode_validated, decode_with};
 pub use encode::{encode_message_into, flat_message_size};
 pub use error::{Error, Result};
+#[cfg(feature = "alloc")]
+pub use messages::{MessageScratch, decode_messages};
 pub use options::{CharLayout, DEPTH_CAP, Options, StringPolicy};
 pub use timetag::{NTP_UNIX_OFFSET, TimeTag};
 pub use typed::{WireArg, WireArgs};

@@ -16,7 +16,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use osc_codec::framing::{LengthDecoder, SlipDecoder};
-use osc_codec::{ArgRef, Bundle, Message, Options, Packet, PacketRef, TimeTag, decode};
+use osc_codec::{
+    ArgRef, Bundle, Message, MessageScratch, Options, Packet, PacketRef, TimeTag, decode,
+};
 
 /// Counts allocations and live bytes per thread (tests run on several threads).
 struct Counting;
@@ -119,6 +121,31 @@ fn borrowed_decode_of_a_bundle_allocates_nothing() {
     });
     assert_eq!(count, 8);
     assert_eq!(n, 0);
+}
+
+#[test]
+fn a_kept_message_list_allocates_nothing_after_its_first_packet() {
+    let bundle: Packet = Bundle::new(TimeTag::new(1, 0))
+        .add(typical())
+        .add(Bundle::immediate().add(typical()))
+        .into();
+    let bytes = bundle.to_bytes().expect("encodes");
+    let mut scratch = MessageScratch::new();
+    let count = |scratch: &mut MessageScratch, buffer: &[u8]| {
+        scratch
+            .decode(buffer, &Options::DEFAULT, |_, messages| {
+                messages.iter().map(|m| m.args().count()).sum::<usize>()
+            })
+            .unwrap()
+    };
+    // The first packet grows the list; the next ones, read into the same buffer, reuse it.
+    let mut buffer = bytes.clone();
+    assert_eq!(count(&mut scratch, &buffer), 8);
+    for _ in 0..3 {
+        buffer.copy_from_slice(&bytes);
+        let (n, read) = allocations(|| count(&mut scratch, &buffer));
+        assert_eq!((n, read), (0, 8));
+    }
 }
 
 #[test]
