@@ -22,7 +22,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use osc_codec::{Options, decode, decode_messages};
+use osc_codec::{MessageRef, Options, decode, decode_messages};
 use osc4rs_benches::measure::{arg, median, percentile};
 use osc4rs_benches::reading::{ReadCase, cases, read_all, read_found, walk};
 
@@ -76,36 +76,15 @@ fn found_row(case: &ReadCase, rounds: usize) {
     let bytes = case.packet.to_bytes().expect("encodes");
     let typed_found = case.typed_found;
     let opts = Options::DEFAULT;
-    let mut loops: [Box<dyn FnMut(u64) -> f64>; 4] = [
+    let mut loops: [Box<dyn FnMut(u64) -> f64 + '_>; 4] = [
         Box::new(|n| {
             per_op(n, || {
                 u64::from(decode(black_box(&bytes)).as_ref().map(black_box).is_ok())
             })
         }),
-        Box::new(|n| {
-            // Reused through the block, as a receiver reuses it.
-            let mut found = Vec::new();
-            per_op(n, || {
-                let p = decode_messages(black_box(&bytes), &opts, &mut found);
-                u64::from(p.as_ref().map(black_box).is_ok()) ^ found.len() as u64
-            })
-        }),
-        Box::new(|n| {
-            // Reused through the block, as a receiver reuses it.
-            let mut found = Vec::new();
-            per_op(n, || {
-                let p = decode_messages(black_box(&bytes), &opts, &mut found);
-                u64::from(p.as_ref().map(black_box).is_ok()) ^ read_found(&found)
-            })
-        }),
-        Box::new(|n| {
-            // Reused through the block, as a receiver reuses it.
-            let mut found = Vec::new();
-            per_op(n, || {
-                let p = decode_messages(black_box(&bytes), &opts, &mut found);
-                u64::from(p.as_ref().map(black_box).is_ok()) ^ typed_found(&found)
-            })
-        }),
+        kept_loop(&bytes, &opts, |found| found.len() as u64),
+        kept_loop(&bytes, &opts, read_found),
+        kept_loop(&bytes, &opts, typed_found),
     ];
     let times = alternate(&mut loops, rounds);
     let [d, dm, dr, dt] = times.clone().map(median);
@@ -123,6 +102,22 @@ fn found_row(case: &ReadCase, rounds: usize) {
         met(&read),
         met(&typed),
     );
+}
+
+/// The loop that decodes `bytes` with `decode_messages` into a list reused through the
+/// block (as a receiver reuses it), then `read`s the list.
+fn kept_loop<'b>(
+    bytes: &'b [u8],
+    opts: &'b Options,
+    read: impl Fn(&[MessageRef<'_>]) -> u64 + 'b,
+) -> Box<dyn FnMut(u64) -> f64 + 'b> {
+    Box::new(move |n| {
+        let mut found = Vec::new();
+        per_op(n, || {
+            let p = decode_messages(black_box(bytes), opts, &mut found);
+            u64::from(p.as_ref().map(black_box).is_ok()) ^ read(&found)
+        })
+    })
 }
 
 /// One packet's line of the table.
