@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag};
+use osc_codec::{Bundle, BundleRef, Message, MessageRef, Packet, PacketRef, TimeTag};
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
@@ -15,7 +15,7 @@ use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
 use crate::{
     BundleDrop, Context, DispatchError, Executor, Handler, MethodOptions, PoolConfig, PoolStats,
-    Result, Scheduler, SchedulerConfig, ShutdownReport, Stats, WorkerPool,
+    Result, Scheduler, SchedulerConfig, ShutdownReport, Stats, Verdict, WorkerPool,
 };
 
 /// The methods one message selects, gathered before any runs (a handler may register
@@ -32,6 +32,34 @@ type Selected<'t> = smallvec::SmallVec<[&'t Arc<Method>; 4]>;
 struct Table {
     space: AddressSpace<Arc<Method>>,
     fallback: Option<Arc<Method>>,
+    /// Registered methods that run on the worker pool (the fallback not counted).
+    pooled: usize,
+}
+
+impl Table {
+    /// Whether every method (and the fallback) runs in the dispatching thread: a
+    /// bundle's calls can then run from its view, in order, as the bundle is read.
+    fn runs_inline(&self) -> bool {
+        self.pooled == 0 && !self.fallback.as_ref().is_some_and(|f| f.on_pool)
+    }
+
+    fn insert(&mut self, address: &str, method: Arc<Method>) -> Result<MethodId> {
+        let on_pool = method.on_pool;
+        let id = self.space.insert(address, method)?;
+        self.pooled += usize::from(on_pool);
+        Ok(id)
+    }
+
+    fn insert_filter(&mut self, filter: Filter, method: Arc<Method>) -> MethodId {
+        self.pooled += usize::from(method.on_pool);
+        self.space.insert_filter(filter, method)
+    }
+
+    fn remove(&mut self, id: MethodId) -> Option<Arc<Method>> {
+        let removed = self.space.remove(id)?;
+        self.pooled -= usize::from(removed.on_pool);
+        Some(removed)
+    }
 }
 
 /// Dispatcher settings.
@@ -275,10 +303,10 @@ impl Dispatcher {
         let method = self.method(address, handler.into_handler(), options);
         let view = method.handler.takes_view();
         let id = if is_literal_address(address) {
-            self.edit(|t| t.space.insert(address, method))?
+            self.edit(|t| t.insert(address, method))?
         } else {
             let filter = Filter::osc(address)?;
-            self.edit(|t| t.space.insert_filter(filter, method))
+            self.edit(|t| t.insert_filter(filter, method))
         };
         self.registered(view);
         Ok(MethodHandle(id))
@@ -294,7 +322,7 @@ impl Dispatcher {
     ) -> MethodHandle {
         let method = self.method(filter.as_str(), handler.into_handler(), options);
         let view = method.handler.takes_view();
-        let id = self.edit(|t| t.space.insert_filter(filter, method));
+        let id = self.edit(|t| t.insert_filter(filter, method));
         self.registered(view);
         MethodHandle(id)
     }
@@ -355,7 +383,7 @@ impl Dispatcher {
     /// Unregisters a method; false if it was not (or no longer) registered. A call
     /// already under way, or already queued on the pool, still happens.
     pub fn unregister(&self, handle: MethodHandle) -> bool {
-        let removed = self.edit(|t| t.space.remove(handle.0));
+        let removed = self.edit(|t| t.remove(handle.0));
         let Some(method) = removed else {
             return false;
         };
@@ -405,8 +433,8 @@ impl Dispatcher {
             if t.space.get(handle.0).is_none() {
                 return Err(DispatchError::NoSuchMethod);
             }
-            let id = t.space.insert(address, moved)?;
-            Ok((MethodHandle(id), t.space.remove(handle.0)))
+            let id = t.insert(address, moved)?;
+            Ok((MethodHandle(id), t.remove(handle.0)))
         })?;
         // The old entry drops after the lock.
         drop(old);
@@ -971,10 +999,11 @@ impl Dispatcher {
     }
 
     /// Decodes `bytes` (with [`DispatcherConfig::codec`]) and dispatches the packet. When
-    /// some handler takes the view ([`takes_views`](Self::takes_views)), a message is
-    /// decoded into a view and dispatched by
-    /// [`dispatch_message_ref`](Self::dispatch_message_ref); a bundle is always decoded
-    /// into an owned one (it may be held for later).
+    /// some handler takes the view ([`takes_views`](Self::takes_views)), the packet is
+    /// decoded into a view: a message is dispatched by
+    /// [`dispatch_message_ref`](Self::dispatch_message_ref), a bundle by
+    /// [`DispatchBatch::dispatch_bundle_ref`] (copied into an owned one only when it is
+    /// held for later, dropped, or meets the worker pool).
     ///
     /// # Errors
     /// [`DispatchError::Decode`] (counted, nothing dispatched) or
@@ -984,7 +1013,9 @@ impl Dispatcher {
         let decoded = if self.takes_views() {
             match osc_codec::decode_with(bytes, &self.config.codec) {
                 Ok(PacketRef::Message(m)) => return self.dispatch_message_ref(&m, &ctx),
-                Ok(PacketRef::Bundle(b)) => Ok(Packet::Bundle(b.to_owned())),
+                Ok(PacketRef::Bundle(b)) => {
+                    return self.batch()?.dispatch_bundle_ref(&b, &ctx, now);
+                }
                 Err(e) => Err(e),
             }
         } else {
@@ -1012,6 +1043,17 @@ impl Dispatcher {
     fn bundle_arrived(&self, b: Bundle, parent: Option<TimeTag>, ctx: Context, now: TimeTag) {
         let mut calls = Vec::new();
         if let Some(s) = self.admit(b, parent, ctx, now) {
+            self.collect(s, now, &mut calls);
+        }
+        self.execute(calls);
+    }
+
+    /// A nested bundle met while its parent runs from its view
+    /// ([`DispatchBatch::dispatch_bundle_ref`]) that the rules do not run now: held or
+    /// dropped as [`collect`](Self::collect) would; run, should the scheduler decide so.
+    fn nested_arrived(&self, b: Bundle, parent: TimeTag, outer: &Context, now: TimeTag) {
+        let mut calls = Vec::new();
+        if let Some(s) = self.admit(b, Some(parent), outer.clone(), now) {
             self.collect(s, now, &mut calls);
         }
         self.execute(calls);
@@ -1419,6 +1461,97 @@ impl DispatchBatch<'_> {
         }
         self.calls += d.run_owned(&methods, Cow::Owned(m), &ctx);
         Ok(())
+    }
+
+    /// Dispatches a bundle that arrived at `now` from its zero-copy view, as
+    /// [`dispatch_packet`](Self::dispatch_packet) dispatches an owned one, without
+    /// copying it when it runs at once: when the [`SchedulerConfig`] rules run it now
+    /// (immediate, due, or late under [`LatePolicy::Run`](crate::LatePolicy::Run)) and
+    /// no method runs on the worker pool, its messages go to their methods in order as
+    /// the bundle is read. A handler that takes the view gets it; an owned handler gets a
+    /// copy of its message, as from [`dispatch_message_ref`](Self::dispatch_message_ref).
+    /// The bundle runs as a unit, as an owned one does: under the bundle gate (see
+    /// [`DispatcherConfig::serialize_bundles`]), each message with
+    /// [`Context::bundle_timetag`] set, and every message going to the methods as they
+    /// were when the bundle began. A nested bundle due at its turn runs the same way; one
+    /// that waits or is dropped by the rules is copied, then held or dropped.
+    ///
+    /// A bundle that waits or is dropped, or any bundle while some method runs on the
+    /// pool (the pool runs a bundle's calls as a unit on its bundle lane), is copied
+    /// into an owned bundle and goes the way of [`dispatch_packet`](Self::dispatch_packet).
+    ///
+    /// # Errors
+    /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
+    ///
+    /// ```
+    /// use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag};
+    /// use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let d = Dispatcher::new(DispatcherConfig::default());
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = seen.clone();
+    /// d.register("/v/*", Handler::borrowed(move |m, ctx| {
+    ///     let tag = ctx.bundle_timetag.map(|t| t.seconds);
+    ///     s.lock().unwrap().push((m.address().to_owned(), tag));
+    /// }))?;
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let bundle = Bundle::new(now).add(Message::new("/v/1")).add(Message::new("/v/2"));
+    /// let bytes = Packet::from(bundle).to_bytes()?;
+    /// let PacketRef::Bundle(view) = osc_codec::decode(&bytes)? else { unreachable!() };
+    /// d.batch()?.dispatch_bundle_ref(&view, &Context::new(now), now)?;
+    /// let at = Some(3_900_000_000);
+    /// assert_eq!(*seen.lock().unwrap(), [("/v/1".to_owned(), at), ("/v/2".to_owned(), at)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dispatch_bundle_ref(
+        &mut self,
+        bundle: &BundleRef<'_>,
+        ctx: &Context,
+        now: TimeTag,
+    ) -> Result<()> {
+        let d = self.d;
+        d.check_open()?;
+        self.refresh();
+        let runs_now = d.config.scheduler.verdict(bundle.timetag(), None, now);
+        if !(matches!(runs_now, Verdict::Run { .. }) && self.seen.table.runs_inline()) {
+            d.bundle_arrived(bundle.to_owned(), None, ctx.clone(), now);
+            return Ok(());
+        }
+        let _unit = d.shared.bundle_unit();
+        self.run_bundle_view(bundle, ctx, now);
+        Ok(())
+    }
+
+    /// Runs a bundle that the rules run now from its view: its messages, and the
+    /// bundles nested in it (those due, the same way; the others copied, then held or
+    /// dropped). `outer` is the context of the bundle's parent, or of its packet.
+    fn run_bundle_view(&mut self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
+        let d = self.d;
+        bump(&d.shared.counters.bundles_run);
+        let timetag = bundle.timetag();
+        let ctx = outer.clone().with_bundle_timetag(timetag);
+        for element in bundle.elements() {
+            match element {
+                PacketRef::Message(m) => {
+                    let mut call_one = ViewCall::new(d, &m, &ctx);
+                    if d.select(&self.seen.table, m.address(), |x| call_one.call(x)) {
+                        self.matched += 1;
+                    }
+                    self.calls += call_one.calls;
+                }
+                PacketRef::Bundle(nested) => {
+                    match d
+                        .config
+                        .scheduler
+                        .verdict(nested.timetag(), Some(timetag), now)
+                    {
+                        Verdict::Run { .. } => self.run_bundle_view(&nested, &ctx, now),
+                        _ => d.nested_arrived(nested.to_owned(), timetag, &ctx, now),
+                    }
+                }
+            }
+        }
     }
 
     /// Takes the methods again when they changed since the batch last looked.

@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use osc_codec::{Message, Options, PacketRef, StringPolicy};
-use parking_lot::{Mutex, ReentrantMutex};
+use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use crate::handler::Msg;
 use crate::stats::{Counters, bump};
@@ -298,9 +298,16 @@ fn guarded(
     }
 }
 
+impl ExecState {
+    /// Holds the bundle gate while a bundle's calls run, when bundles are serialized.
+    pub(crate) fn bundle_unit(&self) -> Option<ReentrantMutexGuard<'_, ()>> {
+        self.serialize_bundles.then(|| self.bundle_gate.lock())
+    }
+}
+
 /// Runs a bundle's calls in order, holding the bundle gate.
 pub(crate) fn run_calls(shared: &ExecState, calls: Vec<Call>) {
-    let _gate = shared.serialize_bundles.then(|| shared.bundle_gate.lock());
+    let _gate = shared.bundle_unit();
     for call in calls {
         invoke(shared, &call.method, Msg::Owned(&call.msg), &call.ctx);
     }

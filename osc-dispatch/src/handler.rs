@@ -407,8 +407,10 @@ impl Handler {
     /// message on its own whose selected methods all take the view, run inline), the
     /// view borrows the received bytes and nothing is allocated between the socket and
     /// the handler; a handler that must keep the message calls
-    /// [`MessageRef::to_owned`]. Inside a bundle, on the worker pool or for a local send
-    /// the handler gets a view of the message's encoding instead: same arguments.
+    /// [`MessageRef::to_owned`]. The messages of a bundle run at once get their views too
+    /// ([`DispatchBatch::dispatch_bundle_ref`](crate::DispatchBatch::dispatch_bundle_ref)).
+    /// In a bundle held for later, on the worker pool or for a local send the handler
+    /// gets a view of the message's encoding instead: same arguments.
     ///
     /// ```
     /// use osc_codec::{ArgRef, Message, TimeTag};

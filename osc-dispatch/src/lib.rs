@@ -49,8 +49,10 @@
 //! - Borrowed handlers over the zero-copy view ([`Handler::borrowed`],
 //!   [`Handler::typed_ref`] with [`FromArgRef`]/[`FromArgRefs`]) and
 //!   [`dispatch_message_ref`](Dispatcher::dispatch_message_ref): a message dispatched
-//!   from its view to them allocates nothing.
-//! - [`Scheduler`]: the bundle rules alone, usable by any driver.
+//!   from its view to them allocates nothing, and neither does a bundle that runs at
+//!   once ([`DispatchBatch::dispatch_bundle_ref`]).
+//! - [`Scheduler`]: the bundle rules alone, usable by any driver
+//!   ([`SchedulerConfig::verdict`]: what they decide for a timetag).
 //! - [`WorkerPool`]: bounded, blocking-idle, panic-proof, with a deadline shutdown.
 //!
 //! ## Guarantees
@@ -93,7 +95,7 @@ pub use handler::{Executor, Handler, IntoHandler, MethodOptions, ThreadSafe, Typ
 pub use pool::{Job, OverflowPolicy, PoolConfig, PoolStats, ShutdownReport, WorkerPool};
 pub use scheduler::{
     BundleDrop, Decision, LatePolicy, NestedPolicy, Release, Scheduled, Scheduler, SchedulerConfig,
-    TimetagOffset,
+    TimetagOffset, Verdict,
 };
 pub use stats::Stats;
 

@@ -131,6 +131,96 @@ impl Default for SchedulerConfig {
     }
 }
 
+impl SchedulerConfig {
+    /// What these rules decide for a bundle with `timetag` that arrived (or, when
+    /// nested, whose parent was released) at `now`, with `parent` the raw timetag of
+    /// the enclosing bundle for a nested one: run it now, drop it, or keep it for later.
+    /// [`Scheduler::admit`] decides by it, then holds a later bundle unless
+    /// [`max_pending`](Self::max_pending) are already waiting; a driver that can run a
+    /// bundle without copying it asks this first.
+    ///
+    /// ```
+    /// use osc_codec::TimeTag;
+    /// use osc_dispatch::{SchedulerConfig, Verdict};
+    /// use std::time::Duration;
+    ///
+    /// let rules = SchedulerConfig::default();
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let later = now + Duration::from_secs(1);
+    /// assert_eq!(rules.verdict(TimeTag::IMMEDIATELY, None, now), Verdict::Run { due: now });
+    /// assert_eq!(rules.verdict(later, None, now), Verdict::Later { due: later });
+    /// ```
+    #[must_use]
+    pub fn verdict(&self, timetag: TimeTag, parent: Option<TimeTag>, now: TimeTag) -> Verdict {
+        if !self.honor_timetags || timetag.is_immediate() {
+            return Verdict::Run { due: now };
+        }
+        let mut timetag = timetag;
+        if let Some(parent) = parent.filter(|p| !p.is_immediate()) {
+            if key(timetag) < key(parent) {
+                match self.nested {
+                    NestedPolicy::OwnTimetag => {}
+                    NestedPolicy::ClampToParent => timetag = parent,
+                    NestedPolicy::Drop => {
+                        let reason = BundleDrop::NestedEarlierThanParent;
+                        return Verdict::Drop { due: now, reason };
+                    }
+                }
+            }
+        }
+        let due = self.timetag_offset.apply(timetag);
+        let (due_key, now_key) = (key(due), key(now));
+        if due_key <= now_key + span(self.tolerance) {
+            return match self.late_verdict(due_key, now_key) {
+                Some(reason) => Verdict::Drop { due, reason },
+                None => Verdict::Run { due },
+            };
+        }
+        if let Some(horizon) = self.max_horizon {
+            if due_key - now_key > span(horizon) {
+                let reason = BundleDrop::Horizon;
+                return Verdict::Drop { due, reason };
+            }
+        }
+        Verdict::Later { due }
+    }
+
+    fn late_verdict(&self, due_key: u128, now_key: u128) -> Option<BundleDrop> {
+        match self.late {
+            LatePolicy::Run => None,
+            LatePolicy::Drop { after } => {
+                let late_by = now_key.saturating_sub(due_key);
+                (late_by > span(self.tolerance.max(after))).then_some(BundleDrop::Late)
+            }
+        }
+    }
+}
+
+/// What the [`SchedulerConfig`] rules decide for a bundle
+/// ([`SchedulerConfig::verdict`]), before the scheduler holds it. `due` is its due time
+/// on the local clock (the timetag with the offset applied; `now` for a bundle that
+/// runs at once whatever its timetag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Due: run it now.
+    Run {
+        /// Its local due time.
+        due: TimeTag,
+    },
+    /// Dropped (late, beyond the horizon, or nested earlier than its parent).
+    Drop {
+        /// Its local due time.
+        due: TimeTag,
+        /// Why.
+        reason: BundleDrop,
+    },
+    /// Due later: to be held.
+    Later {
+        /// Its local due time.
+        due: TimeTag,
+    },
+}
+
 /// Why the scheduler dropped a bundle (not to be confused with
 /// `osc_channel::DropReason`, why a channel dropped a packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -298,40 +388,25 @@ impl Scheduler {
         context: Context,
         now: TimeTag,
     ) -> Decision {
+        let verdict = self.config.verdict(bundle.timetag, parent, now);
         let mut item = Scheduled {
             bundle,
             context,
             due: now,
         };
-        let mut timetag = item.bundle.timetag;
-        if !self.config.honor_timetags || timetag.is_immediate() {
-            return Decision::Run(item);
-        }
-        if let Some(parent) = parent.filter(|p| !p.is_immediate()) {
-            if key(timetag) < key(parent) {
-                match self.config.nested {
-                    NestedPolicy::OwnTimetag => {}
-                    NestedPolicy::ClampToParent => timetag = parent,
-                    NestedPolicy::Drop => {
-                        return Decision::Drop(item, BundleDrop::NestedEarlierThanParent);
-                    }
-                }
+        let due = match verdict {
+            Verdict::Run { due } => {
+                item.due = due;
+                return Decision::Run(item);
             }
-        }
-        let due = self.config.timetag_offset.apply(timetag);
+            Verdict::Drop { due, reason } => {
+                item.due = due;
+                return Decision::Drop(item, reason);
+            }
+            Verdict::Later { due } => due,
+        };
         item.due = due;
-        let (due_key, now_key) = (key(due), key(now));
-        if due_key <= now_key + span(self.config.tolerance) {
-            return match self.late_verdict(due_key, now_key) {
-                Some(reason) => Decision::Drop(item, reason),
-                None => Decision::Run(item),
-            };
-        }
-        if let Some(horizon) = self.config.max_horizon {
-            if due_key - now_key > span(horizon) {
-                return Decision::Drop(item, BundleDrop::Horizon);
-            }
-        }
+        let due_key = key(due);
         if self.heap.len() >= self.config.max_pending {
             return Decision::Drop(item, BundleDrop::PendingFull);
         }
@@ -345,16 +420,6 @@ impl Scheduler {
         Decision::Held { new_head }
     }
 
-    fn late_verdict(&self, due_key: u128, now_key: u128) -> Option<BundleDrop> {
-        match self.config.late {
-            LatePolicy::Run => None,
-            LatePolicy::Drop { after } => {
-                let late_by = now_key.saturating_sub(due_key);
-                (late_by > span(self.config.tolerance.max(after))).then_some(BundleDrop::Late)
-            }
-        }
-    }
-
     /// Takes the earliest waiting bundle if it is due (`due <= now + tolerance`).
     /// Call it until it returns `None`.
     pub fn pop_due(&mut self, now: TimeTag) -> Option<Release> {
@@ -363,7 +428,7 @@ impl Scheduler {
             return None;
         }
         let entry = self.heap.pop()?;
-        Some(match self.late_verdict(entry.key, now_key) {
+        Some(match self.config.late_verdict(entry.key, now_key) {
             Some(reason) => Release::Drop(entry.item, reason),
             None => Release::Run(entry.item),
         })

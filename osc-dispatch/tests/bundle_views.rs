@@ -1,0 +1,258 @@
+//! `DispatchBatch::dispatch_bundle_ref`: a bundle dispatched from its view calls the
+//! same handlers, in the same order, with the same contexts, and leaves the scheduler
+//! and the counters as the owned bundle's dispatch does, whatever its timetags, its
+//! nesting and the scheduling rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag, decode};
+use osc_dispatch::{
+    Context, Dispatcher, DispatcherConfig, Executor, Handler, LatePolicy, MethodOptions,
+    NestedPolicy, SchedulerConfig,
+};
+use proptest::prelude::*;
+
+const T0: TimeTag = TimeTag::new(3_900_000_000, 0);
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A dispatcher whose methods write what they get into a log: a borrowed handler on
+/// `/a`, an owned one on `/b`, a borrowed filter on `/c/*`, an owned filter on `/*`
+/// (which `/a`, `/b` and `/z` also select) and a borrowed fallback (`/c/1/x`).
+fn recording(rules: SchedulerConfig) -> (Dispatcher, Log) {
+    let d = Dispatcher::new(DispatcherConfig {
+        scheduler: rules,
+        ..DispatcherConfig::default()
+    });
+    let log: Log = Arc::default();
+    let view = |name: &'static str| {
+        let l = log.clone();
+        Handler::borrowed(move |m, ctx| {
+            let args: Vec<String> = m.args().map(|a| format!("{a:?}")).collect();
+            l.lock().unwrap().push(format!(
+                "{name} {} {args:?} in {:?} at {:?}",
+                m.address(),
+                ctx.bundle_timetag,
+                ctx.arrival
+            ));
+        })
+    };
+    let owned = |name: &'static str| {
+        let l = log.clone();
+        move |m: &Message, ctx: &Context| {
+            l.lock().unwrap().push(format!(
+                "{name} {} {:?} in {:?} at {:?}",
+                m.address, m.args, ctx.bundle_timetag, ctx.arrival
+            ));
+        }
+    };
+    d.register("/a", view("view")).unwrap();
+    d.register("/b", owned("owned")).unwrap();
+    d.register("/c/*", view("view filter")).unwrap();
+    d.register("/*", owned("owned filter")).unwrap();
+    d.set_fallback(Some(view("fallback")), MethodOptions::default());
+    (d, log)
+}
+
+/// Element addresses: each selects a different set of the methods above.
+const ADDRESSES: [&str; 5] = ["/a", "/b", "/c/1", "/z", "/c/1/x"];
+
+/// Timetags around `T0`, for the rules to run, hold, drop or clamp.
+fn timetag(choice: u8) -> TimeTag {
+    match choice % 8 {
+        0 => TimeTag::IMMEDIATELY,
+        1 => T0,
+        2 => T0 - Duration::from_secs(5),
+        3 => T0 - Duration::from_micros(500),
+        4 => T0 + Duration::from_secs(2),
+        5 => T0 + Duration::from_secs(7200),
+        6 => TimeTag::new(1, 0),
+        _ => T0 + Duration::from_secs(1),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Message(usize, i32),
+    Bundle(u8, Vec<Node>),
+}
+
+fn node() -> impl Strategy<Value = Node> {
+    let leaf = (0..ADDRESSES.len(), any::<i32>()).prop_map(|(a, v)| Node::Message(a, v));
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        (any::<u8>(), prop::collection::vec(inner, 0..4)).prop_map(|(t, e)| Node::Bundle(t, e))
+    })
+}
+
+fn bundle_tree() -> impl Strategy<Value = Bundle> {
+    (any::<u8>(), prop::collection::vec(node(), 0..5)).prop_map(|(t, e)| bundle(t, &e))
+}
+
+fn bundle(t: u8, elements: &[Node]) -> Bundle {
+    elements
+        .iter()
+        .fold(Bundle::new(timetag(t)), |b, e| match e {
+            Node::Message(a, v) => b.add(Message::new(ADDRESSES[*a]).arg(*v)),
+            Node::Bundle(t, inner) => b.add(bundle(*t, inner)),
+        })
+}
+
+fn rules() -> impl Strategy<Value = SchedulerConfig> {
+    (any::<bool>(), 0..3u8, 0..3u8, 1..4usize).prop_map(|(honor, late, nested, pending)| {
+        SchedulerConfig {
+            honor_timetags: honor || late == 2,
+            late: match late {
+                0 => LatePolicy::Run,
+                1 => LatePolicy::Drop {
+                    after: Duration::ZERO,
+                },
+                _ => LatePolicy::Drop {
+                    after: Duration::from_secs(10),
+                },
+            },
+            nested: match nested {
+                0 => NestedPolicy::OwnTimetag,
+                1 => NestedPolicy::ClampToParent,
+                _ => NestedPolicy::Drop,
+            },
+            max_pending: pending,
+            ..SchedulerConfig::default()
+        }
+    })
+}
+
+/// What a dispatcher did: the calls so far, its counters, the bundles waiting.
+fn outcome(d: &Dispatcher, log: &Log) -> (Vec<String>, osc_dispatch::Stats, usize) {
+    let calls = std::mem::take(&mut *log.lock().unwrap());
+    (calls, d.stats(), d.pending())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn a_bundle_from_its_view_runs_as_its_owned_copy_does(
+        bundles in prop::collection::vec(bundle_tree(), 1..4),
+        rules in rules(),
+    ) {
+        let (owned, owned_log) = recording(rules);
+        let (viewed, viewed_log) = recording(rules);
+        let ctx = Context::new(T0).with_channel("in");
+        for b in bundles {
+            let bytes = Packet::from(b).to_bytes().unwrap();
+            owned
+                .dispatch_packet(Packet::decode(&bytes).unwrap(), ctx.clone(), T0)
+                .unwrap();
+            let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
+                unreachable!()
+            };
+            viewed.batch().unwrap().dispatch_bundle_ref(&view, &ctx, T0).unwrap();
+            prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
+        }
+        // What was held runs alike when due.
+        let later = T0 + Duration::from_secs(3);
+        prop_assert_eq!(viewed.run_due(later), owned.run_due(later));
+        prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
+    }
+}
+
+/// The messages of a bundle run from its view go to the methods as they were when the
+/// bundle began, as those of an owned bundle (whose calls are gathered first) do: a
+/// handler that removes another method does not stop that method's call in the same
+/// bundle, only in the next.
+#[test]
+fn a_method_removed_by_a_handler_still_runs_for_the_rest_of_its_bundle() {
+    let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let second = d
+        .register(
+            "/second",
+            Handler::borrowed(move |m, _| l.lock().unwrap().push(m.address().to_owned())),
+        )
+        .unwrap();
+    let handle = Arc::new(Mutex::new(Some(second)));
+    let (weak, l) = (Arc::downgrade(&d), log.clone());
+    d.register(
+        "/first",
+        Handler::borrowed(move |m, _| {
+            l.lock().unwrap().push(m.address().to_owned());
+            if let (Some(d), Some(h)) = (weak.upgrade(), handle.lock().unwrap().take()) {
+                assert!(d.unregister(h));
+            }
+        }),
+    )
+    .unwrap();
+    let bundle = || {
+        let b = Bundle::immediate()
+            .add(Message::new("/first"))
+            .add(Message::new("/second"));
+        Packet::from(b).to_bytes().unwrap()
+    };
+    let ctx = Context::new(T0);
+    let mut batch = d.batch().unwrap();
+    for bytes in [bundle(), bundle()] {
+        let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
+            unreachable!()
+        };
+        batch.dispatch_bundle_ref(&view, &ctx, T0).unwrap();
+    }
+    drop(batch);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["/first", "/second", "/first"],
+        "the second bundle sees the removal"
+    );
+}
+
+/// With a method on the worker pool, a bundle runs as a unit on the pool's bundle lane,
+/// as an owned bundle does; the borrowed handlers still get every message.
+#[test]
+fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let (l1, l2) = (log.clone(), log.clone());
+    d.register(
+        "/inline",
+        Handler::borrowed(move |m, ctx| {
+            assert!(ctx.bundle_timetag.is_some());
+            l1.lock().unwrap().push(m.address().to_owned());
+        }),
+    )
+    .unwrap();
+    d.register_with(
+        "/pooled",
+        Handler::borrowed(move |m, _| l2.lock().unwrap().push(m.address().to_owned())),
+        MethodOptions::new().executor(Executor::Pool),
+    )
+    .unwrap();
+    let b = Bundle::immediate()
+        .add(Message::new("/inline"))
+        .add(Message::new("/pooled"))
+        .add(Message::new("/inline"));
+    let bytes = Packet::from(b).to_bytes().unwrap();
+    let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
+        unreachable!()
+    };
+    d.batch()
+        .unwrap()
+        .dispatch_bundle_ref(&view, &Context::new(T0), T0)
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while log.lock().unwrap().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool ran the bundle"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(*log.lock().unwrap(), ["/inline", "/pooled", "/inline"]);
+    assert_eq!(d.stats().bundles_run, 1);
+}
