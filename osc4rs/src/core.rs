@@ -87,6 +87,18 @@ impl Core {
         }
     }
 
+    /// Dispatches a received bundle from its zero-copy view, in `batch`, against its
+    /// arrival time (copied only if it is held for later).
+    pub(crate) fn dispatch_bundle_ref(
+        batch: &mut DispatchBatch<'_>,
+        bundle: &osc_codec::BundleRef<'_>,
+        ctx: &Context,
+    ) {
+        if let Err(e) = batch.dispatch_bundle_ref(bundle, ctx, ctx.arrival) {
+            log::warn!("dispatch: {e}");
+        }
+    }
+
     /// Dispatches a packet sent to `_local`.
     pub(crate) fn dispatch_local(&self, packet: Packet, now: TimeTag) {
         if let Err(e) = self.d.dispatch_local(packet, now) {

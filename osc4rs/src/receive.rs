@@ -73,8 +73,8 @@ fn same_name(a: Option<&Arc<str>>, b: Option<&Arc<str>>) -> bool {
 }
 
 /// A received packet: decoded into an owned packet, or, when the dispatcher has
-/// handlers that take the zero-copy view ([`osc_dispatch::Dispatcher::takes_views`]), a
-/// message kept as its bytes, decoded into a view when dispatched.
+/// handlers that take the zero-copy view ([`osc_dispatch::Dispatcher::takes_views`]),
+/// kept as its bytes (a message or a bundle), decoded into a view when dispatched.
 enum Item {
     Decoded(Packet),
     /// Bytes at `start..start + len` of the batch's arena.
@@ -86,7 +86,7 @@ enum Item {
 
 /// What one `process()` call (or one allthreads pass) dispatches, or what one pass of
 /// comthreads' I/O thread hands to `process()`: the packets, and the arena that holds
-/// the bytes of the messages kept for a view. Both are kept for their capacity (and
+/// the bytes of the packets kept for a view. Both are kept for their capacity (and
 /// move between threads with the batch), so collecting allocates nothing in steady
 /// state.
 #[derive(Default)]
@@ -132,10 +132,10 @@ impl Batch {
     /// Whether the batch holds one message and nothing else (no bundle).
     pub(crate) fn is_one_message(&self) -> bool {
         match self.items.as_slice() {
-            [one] => matches!(
-                one.item,
-                Item::Span { .. } | Item::Decoded(Packet::Message(_))
-            ),
+            [one] => match one.item {
+                Item::Span { start, .. } => self.arena.get(start) == Some(&b'/'),
+                Item::Decoded(ref p) => matches!(p, Packet::Message(_)),
+            },
             _ => false,
         }
     }
@@ -292,15 +292,12 @@ fn trim(arena: &mut Vec<u8>) {
     }
 }
 
-/// Decodes a message kept as bytes into a view and dispatches it: the handlers that
-/// take the view get it, borrowing `bytes`.
+/// Decodes a packet kept as bytes into a view and dispatches it: the handlers that take
+/// the view get it (a bundle's messages too, when it runs at once), borrowing `bytes`.
 fn dispatch_bytes(e: &Engine, in_batch: &mut DispatchBatch<'_>, bytes: &[u8], ctx: &Context) {
     match osc_codec::decode_with(bytes, &e.config.codec) {
         Ok(PacketRef::Message(m)) => Core::dispatch_ref(in_batch, &m, ctx),
-        Ok(PacketRef::Bundle(b)) => {
-            let arrival = ctx.arrival;
-            Core::dispatch_in(in_batch, Packet::Bundle(b.to_owned()), ctx, arrival);
-        }
+        Ok(PacketRef::Bundle(b)) => Core::dispatch_bundle_ref(in_batch, &b, ctx),
         Err(err) => {
             Counters::bump(&e.counters.decode_errors);
             let peer = ctx.peer.map_or_else(|| "?".to_owned(), |a| a.to_string());
@@ -396,12 +393,12 @@ impl<'a> Sink<'a> {
             return;
         }
         if decode_hook.is_none()
-            && p.data.first() == Some(&b'/')
+            && matches!(p.data.first(), Some(b'/' | b'#'))
             && s.core.dispatcher().takes_views()
         {
-            // A message on its own, and handlers that take a view: keep the bytes,
-            // decoded when dispatched.
-            log::trace!("message from {:?} on {}: kept for a view", p.peer, p.name);
+            // Handlers that take a view: keep the bytes, decoded when dispatched (a
+            // bundle is copied only if it is held for later).
+            log::trace!("packet from {:?} on {}: kept for a view", p.peer, p.name);
             let from = Origin::of(&p, batch.name_index(name), arrival);
             batch.push_bytes(p.data, from);
             return;

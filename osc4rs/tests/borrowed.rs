@@ -116,6 +116,25 @@ fn scenario(mode: Mode, tcp: bool) {
         ["owned /t/v ,", "view /t/v ,  bundle=true"],
         "{what}"
     );
+    // Run at once from its view, with a nested bundle due later: held, then run.
+    let inner =
+        Bundle::new(TimeTag::now() + Duration::from_millis(50)).add(Message::new("/t/v").arg(9));
+    let outer = Bundle::immediate()
+        .add(Message::new("/t/v").arg(8))
+        .add(inner)
+        .add(Message::new("/echo").arg(6));
+    osc.send(outer, "out").unwrap();
+    assert_eq!(
+        wait_for(&osc, &log, 5),
+        [
+            "owned /t/reply ,i 6",
+            "owned /t/v ,i 8",
+            "owned /t/v ,i 9",
+            "view /t/v ,i Int(8) bundle=true",
+            "view /t/v ,i Int(9) bundle=true"
+        ],
+        "{what}"
+    );
 
     osc.send(Message::new("/echo").arg(5), "out").unwrap();
     assert_eq!(wait_for(&osc, &log, 1), ["owned /t/reply ,i 5"], "{what}");
@@ -130,6 +149,15 @@ fn scenario(mode: Mode, tcp: bool) {
             .unwrap();
         assert_eq!(wait_for(&osc, &log, 1), ["owned /t/after ,"], "{what}");
         assert_eq!(osc.stats().decode_errors, 1, "{what}");
+        // A bundle cut short: the same, on the path that keeps bundles as bytes.
+        let bad = osc4rs::Packet::from(Bundle::immediate().add(Message::new("/t/v").arg(1)))
+            .to_bytes()
+            .unwrap();
+        sock.send_to(&bad[..bad.len() - 4], at).unwrap();
+        sock.send_to(&Message::new("/t/after").to_bytes().unwrap(), at)
+            .unwrap();
+        assert_eq!(wait_for(&osc, &log, 1), ["owned /t/after ,"], "{what}");
+        assert_eq!(osc.stats().decode_errors, 2, "{what}");
     }
     osc.terminate().unwrap();
 }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use osc_codec::{ArgRef, Message, Packet};
+use osc_codec::{ArgRef, Bundle, Message, Packet};
 use osc4rs::{Executor, Handler, MethodOptions, Mode, Osc, Target};
 
 /// Counts allocations in every thread (comthreads' I/O thread reads and queues).
@@ -63,13 +63,25 @@ static GLOBAL: Counting = Counting;
 const BATCH: u64 = 64;
 const ROUNDS: u64 = 30;
 const WARM_UP: u64 = 5;
+/// The messages of each bundle in the bundled rows.
+const BUNDLED: u64 = 3;
 
 /// Receives `ROUNDS` rounds of `BATCH` datagrams, each handled by a typed borrowed
 /// handler on its literal address and a borrowed handler on a filter (or, with
 /// `owned`, their owned counterparts; without `both`, only the one on the filter), run
-/// inline or, with `pool`, on the worker pool; returns the allocations counted after
-/// the warm-up and the messages they cover.
-fn run(mode: Mode, let_io_thread_read: bool, owned: bool, pool: bool, both: bool) -> (usize, u64) {
+/// inline or, with `pool`, on the worker pool; each datagram is one message, or with
+/// `bundled` an immediate bundle of [`BUNDLED`] messages. Returns the allocations
+/// counted after the warm-up and the messages they cover.
+fn run(c: &Case) -> (usize, u64) {
+    let Case {
+        mode,
+        io_thread: let_io_thread_read,
+        owned,
+        pool,
+        both,
+        bundled,
+        ..
+    } = *c;
     let osc = Osc::builder().mode(mode).start().unwrap();
     osc.udp_server("in", "127.0.0.1:0").unwrap();
     let to = osc.local_addr("in").unwrap();
@@ -113,11 +125,13 @@ fn run(mode: Mode, let_io_thread_read: bool, owned: bool, pool: bool, both: bool
         osc.method_with("/synth/*/freq", h, options()).unwrap();
     }
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let bytes = Message::new("/synth/1/freq")
-        .arg(440.0f32)
-        .arg(7)
-        .to_bytes()
-        .unwrap();
+    let message = Message::new("/synth/1/freq").arg(440.0f32).arg(7);
+    let (bytes, per_datagram) = if bundled {
+        let bundle = (0..BUNDLED).fold(Bundle::immediate(), |b, _| b.add(message.clone()));
+        (Packet::from(bundle).to_bytes().unwrap(), BUNDLED)
+    } else {
+        (message.to_bytes().unwrap(), 1)
+    };
     let mut counted = 0;
     let mut messages = 0;
     let mut sent = 0;
@@ -131,7 +145,7 @@ fn run(mode: Mode, let_io_thread_read: bool, owned: bool, pool: bool, both: bool
         for _ in 0..burst {
             sender.send_to(&bytes, to).unwrap();
         }
-        sent += burst;
+        sent += burst * per_datagram;
         if let_io_thread_read || (warm_up && round % 2 == 0) {
             // Not an assertion: gives comthreads' I/O thread the time to read and
             // queue (the count must be zero whichever thread reads).
@@ -144,7 +158,7 @@ fn run(mode: Mode, let_io_thread_read: bool, owned: bool, pool: bool, both: bool
         let after = ALLOCS.load(Ordering::SeqCst);
         if !warm_up {
             counted += after - before;
-            messages += BATCH;
+            messages += BATCH * per_datagram;
             if after != before && !owned && !pool {
                 eprintln!("{mode:?} round {round}: {} allocations", after - before);
             }
@@ -201,6 +215,8 @@ struct Case {
     pool: bool,
     /// Two methods match each message (else one).
     both: bool,
+    /// Each datagram is an immediate bundle of [`BUNDLED`] messages (else a message).
+    bundled: bool,
     /// The most allocations per message allowed (over a whole round, rounded up).
     most: usize,
     why: &'static str,
@@ -234,9 +250,13 @@ fn allocations_per_message_in_every_mode() {
         owned,
         pool,
         both: true,
+        bundled: false,
         most,
         why,
     };
+    // An immediate bundle: run at once, so its messages go to borrowed handlers from
+    // their views, with no copy of the bundle.
+    let bundled = |c: Case| Case { bundled: true, ..c };
     use Mode::{AllThreads, CommThreads, EventLoop};
     let cases = [
         case(EventLoop, false, false, false, 0, "nothing"),
@@ -256,14 +276,18 @@ fn allocations_per_message_in_every_mode() {
             both: false,
             ..case(AllThreads, false, true, true, 2, OWNED_DECODE)
         },
+        bundled(case(EventLoop, false, false, false, 0, "nothing")),
+        bundled(case(CommThreads, false, false, false, 0, "nothing")),
+        bundled(case(CommThreads, true, false, false, 0, "nothing")),
+        bundled(case(AllThreads, false, false, false, 0, "nothing")),
     ];
     // One test: the counter is global, so the modes must not run at the same time.
     let mut failed = Vec::new();
     for c in cases {
-        let (allocs, messages) = run(c.mode, c.io_thread, c.owned, c.pool, c.both);
+        let (allocs, messages) = run(&c);
         let per = allocs as f64 / messages as f64;
         let line = format!(
-            "{:?}{}{}{}{}: {allocs} allocations for {messages} messages ({per:.2} each; allowed {}: {})",
+            "{:?}{}{}{}{}{}: {allocs} allocations for {messages} messages ({per:.2} each; allowed {}: {})",
             c.mode,
             if c.io_thread {
                 " (I/O thread reads)"
@@ -273,6 +297,7 @@ fn allocations_per_message_in_every_mode() {
             if c.owned { ", owned" } else { ", borrowed" },
             if c.pool { ", pool jobs" } else { "" },
             if c.both { "" } else { ", one method" },
+            if c.bundled { ", in bundles" } else { "" },
             c.most,
             c.why,
         );
