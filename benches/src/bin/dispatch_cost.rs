@@ -7,7 +7,14 @@
 //!         filter    /test/here/<0..16> to a borrowed method at the filter /test/here/*
 //!         owned     Message /synth/137/freq to 1 of 1,000 literal owned methods
 //!   +batch4 (literal, filter): four messages per Dispatcher::batch()
+//!         bundle    an immediate bundle of 10 messages /test/here/<0..10>, decoded
+//!                   from its bytes and dispatched from its view to a borrowed
+//!                   method at /test/here/* (DispatchBatch::dispatch_bundle_ref)
+//!         bundle-owned  the same bundle decoded owned and dispatched
+//!                   (Dispatcher::dispatch_packet), as before dispatch_bundle_ref
 //! ```
+//!
+//! The bundle kinds count the decode too, and time per message of the bundle.
 //!
 //! Prints the wall time per message. On a noisy machine count instructions instead,
 //! which do not depend on the neighbours: run it under `valgrind --tool=cachegrind
@@ -23,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use osc_codec::{Message, MessageRef, PacketRef, TimeTag, decode};
+use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag, decode};
 use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
 
 const PARAMS: [&str; 4] = ["freq", "amp", "pan", "gate"];
@@ -39,6 +46,7 @@ fn main() {
     let started = Instant::now();
     match kind.as_str() {
         "owned" => owned(count, &hits, &ctx),
+        "bundle" | "bundle-owned" => bundles(kind == "bundle", count, &hits, &ctx),
         _ => {
             let (base, batch) = kind
                 .strip_suffix("+batch4")
@@ -115,5 +123,39 @@ fn owned(count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
     let msg = Message::new("/synth/137/freq").arg(440.0f32).arg(0.5f32);
     for _ in 0..count {
         d.dispatch_message(black_box(&msg), ctx).expect("dispatch");
+    }
+}
+
+/// Messages per bundle of the bundle kinds.
+const IN_BUNDLE: u64 = 10;
+
+fn bundles(from_view: bool, count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    d.register("/test/here/*", counting(hits))
+        .expect("register");
+    let bundle = (0..IN_BUNDLE).fold(Bundle::immediate(), |b, i| {
+        b.add(
+            Message::new(format!("/test/here/{i}"))
+                .arg("message")
+                .arg(i as i32),
+        )
+    });
+    let bytes = Packet::from(bundle).to_bytes().expect("encode");
+    let now = ctx.arrival;
+    for _ in 0..count / IN_BUNDLE {
+        let bytes = black_box(&bytes[..]);
+        if from_view {
+            let Ok(PacketRef::Bundle(view)) = decode(bytes) else {
+                panic!("a bundle")
+            };
+            d.batch()
+                .expect("open")
+                .dispatch_bundle_ref(&view, ctx, now)
+                .expect("dispatch");
+        } else {
+            let packet = Packet::decode(bytes).expect("decode");
+            d.dispatch_packet(packet, ctx.clone(), now)
+                .expect("dispatch");
+        }
     }
 }
