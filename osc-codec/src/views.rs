@@ -195,9 +195,18 @@ impl<'a> Iterator for Args<'a> {
     /// check per argument: `for_each`, `sum`, `collect` and the other consumers that fold
     /// take this path. The values are those [`next`](Self::next) gives, in the same
     /// order.
+    // The short loop is a `while let` as `fold_each`'s is (see there).
+    #[allow(clippy::while_let_on_iterator)]
     #[inline]
     fn fold<B, F: FnMut(B, ArgRef<'a>) -> B>(mut self, init: B, mut f: F) -> B {
         let mut acc = init;
+        if self.tags.len() < WORD_RUN_FROM {
+            // A short list: no run to count.
+            while let Some(arg) = self.next() {
+                acc = f(acc, arg);
+            }
+            return acc;
+        }
         while let Some(&tag) = self.tags.first() {
             // Counting a run pays in a long list only: a short one is read as `next`
             // reads it.
