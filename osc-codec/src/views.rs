@@ -335,6 +335,32 @@ impl<'a> BundleRef<'a> {
         }
     }
 
+    /// Whether some element is a bundle: found from the elements' sizes and first
+    /// bytes alone, without parsing them (one load per element), so that a reader can
+    /// tell a flat bundle from a nested one before it walks [`elements`](Self::elements).
+    ///
+    /// ```
+    /// use osc_codec::{decode, Bundle, Message, Packet, PacketRef};
+    /// let flat = Bundle::immediate().add(Message::new("/a"));
+    /// let nested = Bundle::immediate().add(Message::new("/a")).add(flat.clone());
+    /// for (bundle, holds) in [(flat, false), (nested, true)] {
+    ///     let bytes = Packet::from(bundle).to_bytes()?;
+    ///     let PacketRef::Bundle(b) = decode(&bytes)? else { unreachable!() };
+    ///     assert_eq!(b.holds_bundles(), holds);
+    /// }
+    /// # Ok::<(), osc_codec::Error>(())
+    /// ```
+    pub fn holds_bundles(&self) -> bool {
+        let mut rest = self.element_bytes();
+        while let Some((element, after)) = trusted::next_element(rest) {
+            if element.first() == Some(&b'#') {
+                return true;
+            }
+            rest = after;
+        }
+        false
+    }
+
     /// The whole bundle as it was on the wire.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.raw

@@ -50,6 +50,19 @@ fn walk(p: &PacketRef<'_>) -> usize {
     }
 }
 
+/// Whether `BundleRef::holds_bundles` of `b` and of every bundle in it says what
+/// walking the elements finds.
+fn holds_bundles_as_its_elements_say(b: &osc_codec::BundleRef<'_>) -> bool {
+    let nested: Vec<_> = b
+        .elements()
+        .filter_map(|e| match e {
+            PacketRef::Bundle(n) => Some(n),
+            PacketRef::Message(_) => None,
+        })
+        .collect();
+    b.holds_bundles() != nested.is_empty() && nested.iter().all(holds_bundles_as_its_elements_say)
+}
+
 /// A message with a long argument list mostly of `i` and `f` (runs of words, broken
 /// by other arguments now and then): what `Args::fold` reads a run at a time.
 fn long_message() -> impl Strategy<Value = Message> {
@@ -146,6 +159,9 @@ proptest! {
         let view = decode(&bytes).expect("borrowed decode");
         prop_assert_eq!(&view.to_owned(), &p);
         prop_assert_eq!(view.as_bytes(), &bytes[..]);
+        if let PacketRef::Bundle(b) = &view {
+            prop_assert!(holds_bundles_as_its_elements_say(b));
+        }
         // Encoding into a slice gives the same bytes.
         let mut buf = vec![0u8; bytes.len()];
         prop_assert_eq!(p.encode_into(&mut buf), Ok(bytes.len()));
