@@ -830,7 +830,8 @@ impl Dispatcher {
     /// once rather than once per message and adding what the messages count to
     /// [`stats`](Self::stats) when the batch is dropped. A change to the methods made
     /// meanwhile (by a handler too) applies from the next message on, as with
-    /// [`dispatch_message_ref`](Self::dispatch_message_ref). Keep a batch for one
+    /// [`dispatch_message_ref`](Self::dispatch_message_ref), except within a bundle
+    /// ([`DispatchBatch::dispatch_bundle_ref`]: from the next bundle). Keep a batch for one
     /// burst of messages: while it lives, a change to the methods copies their table.
     ///
     /// # Errors
@@ -1040,6 +1041,8 @@ impl Dispatcher {
         self.dispatch_packet(packet, Context::local(now), now)
     }
 
+    /// Admits a bundle (`parent`: the raw timetag of the bundle it is nested in) and runs
+    /// it if the rules run it now.
     fn bundle_arrived(&self, b: Bundle, parent: Option<TimeTag>, ctx: Context, now: TimeTag) {
         let mut calls = Vec::new();
         if let Some(s) = self.admit(b, parent, ctx, now) {
@@ -1048,15 +1051,34 @@ impl Dispatcher {
         self.execute(calls);
     }
 
-    /// A nested bundle met while its parent runs from its view
-    /// ([`DispatchBatch::dispatch_bundle_ref`]) that the rules do not run now: held or
-    /// dropped as [`collect`](Self::collect) would; run, should the scheduler decide so.
-    fn nested_arrived(&self, b: Bundle, parent: TimeTag, outer: &Context, now: TimeTag) {
-        let mut calls = Vec::new();
-        if let Some(s) = self.admit(b, Some(parent), outer.clone(), now) {
-            self.collect(s, now, &mut calls);
+    /// Whether the rules run `nested`, a bundle in one with the raw timetag `parent`
+    /// that runs now, at once.
+    fn runs_nested_now(&self, nested: &BundleRef<'_>, parent: TimeTag, now: TimeTag) -> bool {
+        let verdict = self
+            .config
+            .scheduler
+            .verdict(nested.timetag(), Some(parent), now);
+        matches!(verdict, Verdict::Run { .. })
+    }
+
+    /// The bundles nested in `bundle`, which runs now from its view
+    /// ([`DispatchBatch::dispatch_bundle_ref`]), that the rules do not run now: copied,
+    /// then held or dropped, in the order [`collect`](Self::collect) admits them (depth
+    /// first, through the nested bundles that run now), before any of the bundle's
+    /// handlers runs. `outer` is the context of the bundle's parent, or of its packet.
+    fn hold_nested(&self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
+        let timetag = bundle.timetag();
+        let ctx = outer.clone().with_bundle_timetag(timetag);
+        for element in bundle.elements() {
+            let PacketRef::Bundle(nested) = element else {
+                continue;
+            };
+            if !self.runs_nested_now(&nested, timetag, now) {
+                self.bundle_arrived(nested.to_owned(), Some(timetag), ctx.clone(), now);
+            } else if nested.holds_bundles() {
+                self.hold_nested(&nested, &ctx, now);
+            }
         }
-        self.execute(calls);
     }
 
     /// Asks the scheduler; returns the bundle if it runs now.
@@ -1293,8 +1315,9 @@ impl Drop for Here {
 /// Messages dispatched in a row with one look at the registered methods: see
 /// [`Dispatcher::batch`]. What they count is added to the dispatcher's stats when the
 /// batch is dropped. A method removed while a batch holds the table it was in is
-/// never called again, but its handler (and what it captured) is dropped when the
-/// batch next looks at the methods or drops.
+/// not called again (for the rest of a bundle it still is, as for an owned bundle,
+/// whose calls are gathered first), but its handler (and what it captured) is dropped
+/// when the batch next looks at the methods or drops.
 #[derive(Debug)]
 pub struct DispatchBatch<'d> {
     d: &'d Dispatcher,
@@ -1518,14 +1541,19 @@ impl DispatchBatch<'_> {
             d.bundle_arrived(bundle.to_owned(), None, ctx.clone(), now);
             return Ok(());
         }
+        if bundle.holds_bundles() {
+            // Before any handler runs, as the owned path gathers every call first.
+            d.hold_nested(bundle, ctx, now);
+        }
         let _unit = d.shared.bundle_unit();
         self.run_bundle_view(bundle, ctx, now);
         Ok(())
     }
 
     /// Runs a bundle that the rules run now from its view: its messages, and the
-    /// bundles nested in it (those due, the same way; the others copied, then held or
-    /// dropped). `outer` is the context of the bundle's parent, or of its packet.
+    /// bundles nested in it that the rules run now, the same way (the others were held
+    /// or dropped by [`Dispatcher::hold_nested`]). `outer` is the context of the
+    /// bundle's parent, or of its packet.
     fn run_bundle_view(&mut self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
         let d = self.d;
         bump(&d.shared.counters.bundles_run);
@@ -1541,13 +1569,8 @@ impl DispatchBatch<'_> {
                     self.calls += call_one.calls;
                 }
                 PacketRef::Bundle(nested) => {
-                    match d
-                        .config
-                        .scheduler
-                        .verdict(nested.timetag(), Some(timetag), now)
-                    {
-                        Verdict::Run { .. } => self.run_bundle_view(&nested, &ctx, now),
-                        _ => d.nested_arrived(nested.to_owned(), timetag, &ctx, now),
+                    if d.runs_nested_now(&nested, timetag, now) {
+                        self.run_bundle_view(&nested, &ctx, now);
                     }
                 }
             }

@@ -209,7 +209,7 @@ pub enum Verdict {
     },
     /// Dropped (late, beyond the horizon, or nested earlier than its parent).
     Drop {
-        /// Its local due time.
+        /// Its local due time (`now` for a nested bundle earlier than its parent).
         due: TimeTag,
         /// Why.
         reason: BundleDrop,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag, decode};
 use osc_dispatch::{
     Context, Dispatcher, DispatcherConfig, Executor, Handler, LatePolicy, MethodOptions,
-    NestedPolicy, SchedulerConfig,
+    NestedPolicy, SchedulerConfig, ShutdownOptions, Verdict,
 };
 use proptest::prelude::*;
 
@@ -23,24 +23,53 @@ const T0: TimeTag = TimeTag::new(3_900_000_000, 0);
 
 type Log = Arc<Mutex<Vec<String>>>;
 
+/// Where the borrowed handlers' messages were: for each call, whether the view it got
+/// lay in the datagram being dispatched (`frame`, its address range) or in a copy.
+#[derive(Default)]
+struct Borrowing {
+    frame: Mutex<std::ops::Range<usize>>,
+    in_frame: Mutex<Vec<bool>>,
+}
+
+impl Borrowing {
+    fn note(&self, view: &[u8]) {
+        let at = view.as_ptr() as usize;
+        let inside = self.frame.lock().unwrap().contains(&at);
+        self.in_frame.lock().unwrap().push(inside);
+    }
+
+    fn dispatching(&self, datagram: &[u8]) {
+        let range = datagram.as_ptr_range();
+        *self.frame.lock().unwrap() = range.start as usize..range.end as usize;
+    }
+
+    fn taken(&self) -> Vec<bool> {
+        std::mem::take(&mut *self.in_frame.lock().unwrap())
+    }
+}
+
 /// A dispatcher whose methods write what they get into a log: a borrowed handler on
 /// `/a`, an owned one on `/b`, a borrowed filter on `/c/*`, an owned filter on `/*`
-/// (which `/a`, `/b` and `/z` also select) and a borrowed fallback (`/c/1/x`).
-fn recording(rules: SchedulerConfig) -> (Dispatcher, Log) {
+/// (which `/a`, `/b` and `/z` also select) and a borrowed fallback (`/c/1/x`). The
+/// borrowed ones also note in `borrowing` where their views lay.
+fn recording(rules: SchedulerConfig, borrowing: &Arc<Borrowing>) -> (Dispatcher, Log) {
     let d = Dispatcher::new(DispatcherConfig {
         scheduler: rules,
         ..DispatcherConfig::default()
     });
     let log: Log = Arc::default();
     let view = |name: &'static str| {
-        let l = log.clone();
+        let (l, b) = (log.clone(), borrowing.clone());
         Handler::borrowed(move |m, ctx| {
+            b.note(m.as_bytes());
             let args: Vec<String> = m.args().map(|a| format!("{a:?}")).collect();
             l.lock().unwrap().push(format!(
-                "{name} {} {args:?} in {:?} at {:?}",
+                "{name} {} {args:?} in {:?} at {:?} from {:?} on {:?}",
                 m.address(),
                 ctx.bundle_timetag,
-                ctx.arrival
+                ctx.arrival,
+                ctx.peer,
+                ctx.channel
             ));
         })
     };
@@ -48,8 +77,8 @@ fn recording(rules: SchedulerConfig) -> (Dispatcher, Log) {
         let l = log.clone();
         move |m: &Message, ctx: &Context| {
             l.lock().unwrap().push(format!(
-                "{name} {} {:?} in {:?} at {:?}",
-                m.address, m.args, ctx.bundle_timetag, ctx.arrival
+                "{name} {} {:?} in {:?} at {:?} from {:?} on {:?}",
+                m.address, m.args, ctx.bundle_timetag, ctx.arrival, ctx.peer, ctx.channel
             ));
         }
     };
@@ -142,10 +171,13 @@ proptest! {
         bundles in prop::collection::vec(bundle_tree(), 1..4),
         rules in rules(),
     ) {
-        let (owned, owned_log) = recording(rules);
-        let (viewed, viewed_log) = recording(rules);
-        let ctx = Context::new(T0).with_channel("in");
+        let borrowing = Arc::new(Borrowing::default());
+        let (owned, owned_log) = recording(rules, &Arc::default());
+        let (viewed, viewed_log) = recording(rules, &borrowing);
+        let mut ctx = Context::new(T0).with_channel("in");
+        ctx.peer = Some("127.0.0.1:9000".parse().unwrap());
         for b in bundles {
+            let runs_now = matches!(rules.verdict(b.timetag, None, T0), Verdict::Run { .. });
             let bytes = Packet::from(b).to_bytes().unwrap();
             owned
                 .dispatch_packet(Packet::decode(&bytes).unwrap(), ctx.clone(), T0)
@@ -153,13 +185,20 @@ proptest! {
             let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
                 unreachable!()
             };
+            borrowing.dispatching(&bytes);
             viewed.batch().unwrap().dispatch_bundle_ref(&view, &ctx, T0).unwrap();
             prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
+            // A bundle that runs now went to the borrowed handlers from the datagram;
+            // one held or dropped, from a copy.
+            let in_frame = borrowing.taken();
+            prop_assert!(in_frame.iter().all(|&inside| inside == runs_now), "{:?}", in_frame);
         }
-        // What was held runs alike when due.
+        // What was held runs alike when due, from a copy (no datagram now).
+        borrowing.dispatching(&[]);
         let later = T0 + Duration::from_secs(3);
         prop_assert_eq!(viewed.run_due(later), owned.run_due(later));
         prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
+        prop_assert!(!borrowing.taken().contains(&true));
     }
 }
 
@@ -222,14 +261,17 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     d.register(
         "/inline",
         Handler::borrowed(move |m, ctx| {
-            assert!(ctx.bundle_timetag.is_some());
-            l1.lock().unwrap().push(m.address().to_owned());
+            let tag = ctx.bundle_timetag.is_some();
+            l1.lock().unwrap().push(format!("{} {tag}", m.address()));
         }),
     )
     .unwrap();
     d.register_with(
         "/pooled",
-        Handler::borrowed(move |m, _| l2.lock().unwrap().push(m.address().to_owned())),
+        Handler::borrowed(move |m, ctx| {
+            let tag = ctx.bundle_timetag.is_some();
+            l2.lock().unwrap().push(format!("{} {tag}", m.address()));
+        }),
         MethodOptions::new().executor(Executor::Pool),
     )
     .unwrap();
@@ -253,6 +295,52 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert_eq!(*log.lock().unwrap(), ["/inline", "/pooled", "/inline"]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["/inline true", "/pooled true", "/inline true"]
+    );
     assert_eq!(d.stats().bundles_run, 1);
+}
+
+/// A nested bundle due later is held before any handler of its parent runs, as the
+/// owned path holds it while it gathers the calls: a handler that shuts the dispatcher
+/// down then finds it pending, and the shutdown drops it (counted), on both paths.
+#[test]
+fn a_nested_bundle_is_held_before_its_parents_handlers_run() {
+    let outcome_of = |from_view: bool| {
+        let d = Arc::new(Dispatcher::new(DispatcherConfig::default()));
+        let weak = Arc::downgrade(&d);
+        let dropped = Arc::new(Mutex::new(None));
+        let seen = dropped.clone();
+        d.register(
+            "/stop",
+            Handler::borrowed(move |_, _| {
+                if let Some(d) = weak.upgrade() {
+                    let summary = d.shutdown(ShutdownOptions::default(), T0);
+                    seen.lock().unwrap().get_or_insert(summary.dropped_bundles);
+                }
+            }),
+        )
+        .unwrap();
+        let inner = Bundle::new(T0 + Duration::from_secs(2)).add(Message::new("/stop"));
+        let outer = Bundle::immediate().add(Message::new("/stop")).add(inner);
+        let bytes = Packet::from(outer).to_bytes().unwrap();
+        let ctx = Context::new(T0);
+        if from_view {
+            let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
+                unreachable!()
+            };
+            d.batch()
+                .unwrap()
+                .dispatch_bundle_ref(&view, &ctx, T0)
+                .unwrap();
+        } else {
+            let packet = Packet::decode(&bytes).unwrap();
+            d.dispatch_packet(packet, ctx, T0).unwrap();
+        }
+        let dropped = *dropped.lock().unwrap();
+        (dropped, d.pending(), d.stats().dropped_shutdown)
+    };
+    assert_eq!(outcome_of(false), (Some(1), 0, 1), "the owned path");
+    assert_eq!(outcome_of(true), outcome_of(false), "from the view");
 }

@@ -109,7 +109,7 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// A batch with room for `items` packets and `bytes` bytes of messages kept for a
+    /// A batch with room for `items` packets and `bytes` bytes of packets kept for a
     /// view, so that a thread's first large pass does not grow it.
     pub(crate) fn with_capacity(items: usize, bytes: usize) -> Batch {
         Batch {
