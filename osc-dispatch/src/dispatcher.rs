@@ -1051,21 +1051,18 @@ impl Dispatcher {
         self.execute(calls);
     }
 
-    /// Whether the rules run `nested`, a bundle in one with the raw timetag `parent`
-    /// that runs now, at once.
-    fn runs_nested_now(&self, nested: &BundleRef<'_>, parent: TimeTag, now: TimeTag) -> bool {
-        let verdict = self
-            .config
-            .scheduler
-            .verdict(nested.timetag(), Some(parent), now);
-        matches!(verdict, Verdict::Run { .. })
+    /// What the rules decide for `nested`, a bundle in one with the raw timetag `parent`
+    /// that runs now.
+    fn nested_verdict(&self, nested: &BundleRef<'_>, parent: TimeTag, now: TimeTag) -> Verdict {
+        let rules = &self.config.scheduler;
+        rules.verdict(nested.timetag(), Some(parent), now)
     }
 
     /// The bundles nested in `bundle`, which runs now from its view
-    /// ([`DispatchBatch::dispatch_bundle_ref`]), that the rules do not run now: copied,
-    /// then held or dropped, in the order [`collect`](Self::collect) admits them (depth
-    /// first, through the nested bundles that run now), before any of the bundle's
-    /// handlers runs. `outer` is the context of the bundle's parent, or of its packet.
+    /// ([`DispatchBatch::dispatch_bundle_ref`]), that the rules do not run now: dropped
+    /// (counted, from the view) or copied and held, in the order
+    /// [`collect`](Self::collect) admits them (depth first, through the nested bundles
+    /// that run now), before any of the bundle's handlers runs. `outer` is the context of the bundle's parent, or of its packet.
     fn hold_nested(&self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
         let timetag = bundle.timetag();
         let ctx = outer.clone().with_bundle_timetag(timetag);
@@ -1073,10 +1070,17 @@ impl Dispatcher {
             let PacketRef::Bundle(nested) = element else {
                 continue;
             };
-            if !self.runs_nested_now(&nested, timetag, now) {
-                self.bundle_arrived(nested.to_owned(), Some(timetag), ctx.clone(), now);
-            } else if nested.holds_bundles() {
-                self.hold_nested(&nested, &ctx, now);
+            match self.nested_verdict(&nested, timetag, now) {
+                Verdict::Run { .. } if nested.holds_bundles() => {
+                    self.hold_nested(&nested, &ctx, now)
+                }
+                Verdict::Run { .. } => {}
+                Verdict::Drop { due, reason } => {
+                    self.dropped_view(&nested, &ctx, (due, reason), now)
+                }
+                Verdict::Later { .. } => {
+                    self.bundle_arrived(nested.to_owned(), Some(timetag), ctx.clone(), now);
+                }
             }
         }
     }
@@ -1110,13 +1114,39 @@ impl Dispatcher {
     }
 
     fn dropped(&self, s: &Scheduled, reason: BundleDrop, now: TimeTag) {
+        let b = &s.bundle;
+        let elements = || b.content.len();
+        self.count_dropped(b.timetag, s.due, elements, &s.context, reason, now);
+    }
+
+    /// [`dropped`](Self::dropped) for a bundle the rules dropped before it was copied.
+    fn dropped_view(
+        &self,
+        b: &BundleRef<'_>,
+        ctx: &Context,
+        verdict: (TimeTag, BundleDrop),
+        now: TimeTag,
+    ) {
+        let (due, reason) = verdict;
+        let elements = || b.elements().count();
+        self.count_dropped(b.timetag(), due, elements, ctx, reason, now);
+    }
+
+    /// Counts a dropped bundle and logs it (`elements` counted only for the log).
+    fn count_dropped(
+        &self,
+        timetag: TimeTag,
+        due: TimeTag,
+        elements: impl FnOnce() -> usize,
+        ctx: &Context,
+        reason: BundleDrop,
+        now: TimeTag,
+    ) {
         self.shared.counters.dropped(reason);
         log::warn!(
-            "osc-dispatch: bundle {} (due {}, now {now}, {} elements, from {:?}) dropped: {reason:?}",
-            s.bundle.timetag,
-            s.due,
-            s.bundle.content.len(),
-            s.context.peer
+            "osc-dispatch: bundle {timetag} (due {due}, now {now}, {} elements, from {:?}) dropped: {reason:?}",
+            elements(),
+            ctx.peer
         );
     }
 
@@ -1497,11 +1527,13 @@ impl DispatchBatch<'_> {
     /// [`DispatcherConfig::serialize_bundles`]), each message with
     /// [`Context::bundle_timetag`] set, and every message going to the methods as they
     /// were when the bundle began. A nested bundle due at its turn runs the same way; one
-    /// that waits or is dropped by the rules is copied, then held or dropped.
+    /// that waits is copied and held, one the rules drop is counted and logged, before
+    /// any handler of the bundle runs.
     ///
-    /// A bundle that waits or is dropped, or any bundle while some method runs on the
-    /// pool (the pool runs a bundle's calls as a unit on its bundle lane), is copied
-    /// into an owned bundle and goes the way of [`dispatch_packet`](Self::dispatch_packet).
+    /// A bundle the rules drop (late, beyond the horizon) is counted and logged from its
+    /// view. A bundle that waits, or any bundle while some method runs on the pool (the
+    /// pool runs a bundle's calls as a unit on its bundle lane), is copied into an owned
+    /// bundle and goes the way of [`dispatch_packet`](Self::dispatch_packet).
     ///
     /// # Errors
     /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
@@ -1536,10 +1568,16 @@ impl DispatchBatch<'_> {
         let d = self.d;
         d.check_open()?;
         self.refresh();
-        let runs_now = d.config.scheduler.verdict(bundle.timetag(), None, now);
-        if !(matches!(runs_now, Verdict::Run { .. }) && self.seen.table.runs_inline()) {
-            d.bundle_arrived(bundle.to_owned(), None, ctx.clone(), now);
-            return Ok(());
+        match d.config.scheduler.verdict(bundle.timetag(), None, now) {
+            Verdict::Run { .. } if self.seen.table.runs_inline() => {}
+            Verdict::Drop { due, reason } => {
+                d.dropped_view(bundle, ctx, (due, reason), now);
+                return Ok(());
+            }
+            _ => {
+                d.bundle_arrived(bundle.to_owned(), None, ctx.clone(), now);
+                return Ok(());
+            }
         }
         if bundle.holds_bundles() {
             // Before any handler runs, as the owned path gathers every call first.
@@ -1569,7 +1607,7 @@ impl DispatchBatch<'_> {
                     self.calls += call_one.calls;
                 }
                 PacketRef::Bundle(nested) => {
-                    if d.runs_nested_now(&nested, timetag, now) {
+                    if let Verdict::Run { .. } = d.nested_verdict(&nested, timetag, now) {
                         self.run_bundle_view(&nested, &ctx, now);
                     }
                 }

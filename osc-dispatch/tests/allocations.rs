@@ -1,0 +1,98 @@
+//! What dispatching a bundle from its view allocates, counted by a counting global
+//! allocator: nothing for a bundle that runs at once, nor for one the rules drop as late
+//! (a flood of late bundles costs no memory). One test: the counter is process-wide.
+//!
+//! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary is the one
+//! place in the crate that needs it.
+#![allow(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag, decode};
+use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler, LatePolicy, SchedulerConfig};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const NOW: TimeTag = TimeTag::new(3_900_000_000, 0);
+
+/// Allocations of dispatching `bytes` (a bundle) 100 times from its view, after a
+/// warm-up, and the handler calls made meanwhile.
+fn allocations(d: &Dispatcher, calls: &AtomicU64, bytes: &[u8]) -> (usize, u64) {
+    let ctx = Context::new(NOW).with_channel("in");
+    let PacketRef::Bundle(view) = decode(bytes).unwrap() else {
+        panic!("a bundle")
+    };
+    let dispatch = || {
+        d.batch()
+            .unwrap()
+            .dispatch_bundle_ref(&view, &ctx, NOW)
+            .unwrap();
+    };
+    dispatch();
+    let (before, calls_before) = (ALLOCS.load(Ordering::SeqCst), calls.load(Ordering::SeqCst));
+    for _ in 0..100 {
+        dispatch();
+    }
+    let after = ALLOCS.load(Ordering::SeqCst);
+    (after - before, calls.load(Ordering::SeqCst) - calls_before)
+}
+
+#[test]
+fn bundles_run_or_dropped_from_their_views_allocate_nothing() {
+    let d = Dispatcher::new(DispatcherConfig {
+        scheduler: SchedulerConfig {
+            late: LatePolicy::Drop {
+                after: Duration::ZERO,
+            },
+            ..SchedulerConfig::default()
+        },
+        ..DispatcherConfig::default()
+    });
+    let calls = Arc::new(AtomicU64::new(0));
+    let c = calls.clone();
+    d.register(
+        "/synth/*/freq",
+        Handler::typed_ref(move |f: f32, _voice: i32| {
+            c.fetch_add(f as u64, Ordering::Relaxed);
+        }),
+    )
+    .unwrap();
+    let bundle = |timetag: TimeTag| {
+        let b = (0..4).fold(Bundle::new(timetag), |b, i| {
+            b.add(Message::new(format!("/synth/{i}/freq")).arg(1.0f32).arg(i))
+        });
+        Packet::from(b).to_bytes().unwrap()
+    };
+    let run = allocations(&d, &calls, &bundle(TimeTag::IMMEDIATELY));
+    assert_eq!(run, (0, 400), "an immediate bundle: allocations, calls");
+    let late = allocations(&d, &calls, &bundle(NOW - Duration::from_secs(5)));
+    assert_eq!(late, (0, 0), "a late bundle, dropped: allocations, calls");
+    assert_eq!(d.stats().dropped_late, 101);
+}
