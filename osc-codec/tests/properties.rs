@@ -46,21 +46,23 @@ fn value() -> impl Strategy<Value = Value> {
 fn walk(p: &PacketRef<'_>) -> usize {
     match p {
         PacketRef::Message(m) => m.address().len() + m.type_tags().len() + m.args().count(),
-        PacketRef::Bundle(b) => b.elements().map(|e| walk(&e)).sum(),
+        PacketRef::Bundle(b) => {
+            usize::from(b.holds_bundles()) + b.elements().map(|e| walk(&e)).sum::<usize>()
+        }
     }
 }
 
-/// Whether `BundleRef::holds_bundles` of `b` and of every bundle in it says what
-/// walking the elements finds.
-fn holds_bundles_as_its_elements_say(b: &osc_codec::BundleRef<'_>) -> bool {
-    let nested: Vec<_> = b
-        .elements()
-        .filter_map(|e| match e {
-            PacketRef::Bundle(n) => Some(n),
-            PacketRef::Message(_) => None,
+/// Whether `BundleRef::holds_bundles` of the view `b` and of every bundle in it says
+/// what the bundle it was encoded from, `built`, holds.
+fn holds_bundles_as_it_was_built(b: &osc_codec::BundleRef<'_>, built: &Bundle) -> bool {
+    let holds = built.content.iter().any(|e| matches!(e, Packet::Bundle(_)));
+    b.holds_bundles() == holds
+        && b.elements().zip(&built.content).all(|pair| match pair {
+            (PacketRef::Bundle(view), Packet::Bundle(inner)) => {
+                holds_bundles_as_it_was_built(&view, inner)
+            }
+            _ => true,
         })
-        .collect();
-    b.holds_bundles() != nested.is_empty() && nested.iter().all(holds_bundles_as_its_elements_say)
 }
 
 /// A message with a long argument list mostly of `i` and `f` (runs of words, broken
@@ -159,8 +161,8 @@ proptest! {
         let view = decode(&bytes).expect("borrowed decode");
         prop_assert_eq!(&view.to_owned(), &p);
         prop_assert_eq!(view.as_bytes(), &bytes[..]);
-        if let PacketRef::Bundle(b) = &view {
-            prop_assert!(holds_bundles_as_its_elements_say(b));
+        if let (PacketRef::Bundle(b), Packet::Bundle(owned)) = (&view, &p) {
+            prop_assert!(holds_bundles_as_it_was_built(b, owned));
         }
         // Encoding into a slice gives the same bytes.
         let mut buf = vec![0u8; bytes.len()];

@@ -1060,9 +1060,11 @@ impl Dispatcher {
 
     /// The bundles nested in `bundle`, which runs now from its view
     /// ([`DispatchBatch::dispatch_bundle_ref`]), that the rules do not run now: dropped
-    /// (counted, from the view) or copied and held, in the order
-    /// [`collect`](Self::collect) admits them (depth first, through the nested bundles
-    /// that run now), before any of the bundle's handlers runs. `outer` is the context of the bundle's parent, or of its packet.
+    /// (counted, from the view) or copied and admitted (held, or dropped when
+    /// `max_pending` bundles wait), in the order [`collect`](Self::collect) admits them
+    /// (depth first, through the nested bundles that run now), before any of the
+    /// bundle's handlers runs. `outer` is the context of the bundle's parent, or of its
+    /// packet.
     fn hold_nested(&self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
         let timetag = bundle.timetag();
         let ctx = outer.clone().with_bundle_timetag(timetag);
@@ -1527,8 +1529,8 @@ impl DispatchBatch<'_> {
     /// [`DispatcherConfig::serialize_bundles`]), each message with
     /// [`Context::bundle_timetag`] set, and every message going to the methods as they
     /// were when the bundle began. A nested bundle due at its turn runs the same way; one
-    /// that waits is copied and held, one the rules drop is counted and logged, before
-    /// any handler of the bundle runs.
+    /// that waits is copied and held (or dropped when `max_pending` bundles wait), one the
+    /// rules drop is counted and logged, before any handler of the bundle runs.
     ///
     /// A bundle the rules drop (late, beyond the horizon) is counted and logged from its
     /// view. A bundle that waits, or any bundle while some method runs on the pool (the
@@ -1607,6 +1609,9 @@ impl DispatchBatch<'_> {
                     self.calls += call_one.calls;
                 }
                 PacketRef::Bundle(nested) => {
+                    // One the rules do not run now was held or dropped by
+                    // `hold_nested` (same verdict), which `dispatch_bundle_ref` calls
+                    // whenever the bundle holds bundles.
                     if let Verdict::Run { .. } = d.nested_verdict(&nested, timetag, now) {
                         self.run_bundle_view(&nested, &ctx, now);
                     }

@@ -1,6 +1,8 @@
 //! What dispatching a bundle from its view allocates, counted by a counting global
-//! allocator: nothing for a bundle that runs at once, nor for one the rules drop as late
-//! (a flood of late bundles costs no memory). One test: the counter is process-wide.
+//! allocator: nothing for a bundle that runs at once, nor for one the rules drop as late,
+//! at the top or nested (a flood of late bundles costs no memory). One test: the counter
+//! is process-wide. No logger is installed: the drops' warnings are not formatted
+//! (an installed logger allocates what it allocates for any log line).
 //!
 //! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary is the one
 //! place in the crate that needs it.
@@ -92,7 +94,24 @@ fn bundles_run_or_dropped_from_their_views_allocate_nothing() {
     };
     let run = allocations(&d, &calls, &bundle(TimeTag::IMMEDIATELY));
     assert_eq!(run, (0, 400), "an immediate bundle: allocations, calls");
-    let late = allocations(&d, &calls, &bundle(NOW - Duration::from_secs(5)));
-    assert_eq!(late, (0, 0), "a late bundle, dropped: allocations, calls");
+    let late = NOW - Duration::from_secs(5);
+    let dropped = allocations(&d, &calls, &bundle(late));
+    assert_eq!(
+        dropped,
+        (0, 0),
+        "a late bundle, dropped: allocations, calls"
+    );
     assert_eq!(d.stats().dropped_late, 101);
+    // Nested in an immediate bundle: its siblings run, it is dropped.
+    let nested = Bundle::immediate()
+        .add(Message::new("/synth/9/freq").arg(1.0f32).arg(9))
+        .add(Packet::decode(&bundle(late)).unwrap());
+    let nested = Packet::from(nested).to_bytes().unwrap();
+    let dropped = allocations(&d, &calls, &nested);
+    assert_eq!(
+        dropped,
+        (0, 100),
+        "a late nested bundle: allocations, calls"
+    );
+    assert_eq!(d.stats().dropped_late, 202);
 }

@@ -188,8 +188,8 @@ proptest! {
             borrowing.dispatching(&bytes);
             viewed.batch().unwrap().dispatch_bundle_ref(&view, &ctx, T0).unwrap();
             prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
-            // A bundle that runs now went to the borrowed handlers from the datagram;
-            // one held or dropped, from a copy.
+            // A bundle that runs now went to the borrowed handlers from the datagram
+            // (one held or dropped called none yet).
             let in_frame = borrowing.taken();
             prop_assert!(in_frame.iter().all(|&inside| inside == runs_now), "{:?}", in_frame);
         }
@@ -252,15 +252,18 @@ fn a_method_removed_by_a_handler_still_runs_for_the_rest_of_its_bundle() {
 }
 
 /// With a method on the worker pool, a bundle runs as a unit on the pool's bundle lane,
-/// as an owned bundle does; the borrowed handlers still get every message.
+/// as an owned bundle does: every borrowed handler gets its message, from a copy.
 #[test]
 fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     let d = Dispatcher::new(DispatcherConfig::default());
     let log: Log = Arc::default();
+    let borrowing = Arc::new(Borrowing::default());
     let (l1, l2) = (log.clone(), log.clone());
+    let (b1, b2) = (borrowing.clone(), borrowing.clone());
     d.register(
         "/inline",
         Handler::borrowed(move |m, ctx| {
+            b1.note(m.as_bytes());
             let tag = ctx.bundle_timetag.is_some();
             l1.lock().unwrap().push(format!("{} {tag}", m.address()));
         }),
@@ -269,6 +272,7 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     d.register_with(
         "/pooled",
         Handler::borrowed(move |m, ctx| {
+            b2.note(m.as_bytes());
             let tag = ctx.bundle_timetag.is_some();
             l2.lock().unwrap().push(format!("{} {tag}", m.address()));
         }),
@@ -283,6 +287,7 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
         unreachable!()
     };
+    borrowing.dispatching(&bytes);
     d.batch()
         .unwrap()
         .dispatch_bundle_ref(&view, &Context::new(T0), T0)
@@ -299,6 +304,7 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
         *log.lock().unwrap(),
         ["/inline true", "/pooled true", "/inline true"]
     );
+    assert_eq!(borrowing.taken(), [false; 3], "copies, not the datagram");
     assert_eq!(d.stats().bundles_run, 1);
 }
 
