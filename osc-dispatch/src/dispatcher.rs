@@ -1004,7 +1004,7 @@ impl Dispatcher {
     /// decoded into a view: a message is dispatched by
     /// [`dispatch_message_ref`](Self::dispatch_message_ref), a bundle by
     /// [`DispatchBatch::dispatch_bundle_ref`] (copied into an owned one only when it is
-    /// held for later, dropped, or meets the worker pool).
+    /// held for later or meets the worker pool).
     ///
     /// # Errors
     /// [`DispatchError::Decode`] (counted, nothing dispatched) or
