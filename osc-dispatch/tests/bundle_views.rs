@@ -350,3 +350,56 @@ fn a_nested_bundle_is_held_before_its_parents_handlers_run() {
     assert_eq!(outcome_of(false), (Some(1), 0, 1), "the owned path");
     assert_eq!(outcome_of(true), outcome_of(false), "from the view");
 }
+
+/// The deepest nesting a decode accepts (`osc_codec::DEPTH_CAP` levels) runs from its
+/// view, every level due at once, in a thread with a small stack: the recursion over
+/// nested bundles stays within what any dispatching thread has. 256 KiB in an optimized
+/// build; 1 MiB in a debug one, whose decode of this packet alone needs more than
+/// 512 KiB (Rust's threads get 2 MiB).
+#[test]
+fn the_deepest_bundle_a_decode_accepts_runs_from_its_view_on_a_small_stack() {
+    let depth = osc_codec::DEPTH_CAP;
+    let mut packet = Packet::from(Message::new("/a").arg(1));
+    // The message is one level, each bundle another.
+    for _ in 1..depth {
+        packet = Bundle::immediate()
+            .add(packet)
+            .add(Message::new("/a").arg(2))
+            .into();
+    }
+    let opts = osc_codec::Options {
+        max_depth: depth,
+        ..osc_codec::Options::DEFAULT
+    };
+    let bytes = packet.to_bytes_with(&opts).unwrap();
+    let ran = std::thread::Builder::new()
+        .stack_size(if cfg!(debug_assertions) { 1024 } else { 256 } * 1024)
+        .spawn(move || {
+            let d = Dispatcher::new(DispatcherConfig::default());
+            let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let c = calls.clone();
+            d.register(
+                "/a",
+                Handler::borrowed(move |_, _| {
+                    c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }),
+            )
+            .unwrap();
+            let PacketRef::Bundle(view) = osc_codec::decode_with(&bytes, &opts).unwrap() else {
+                unreachable!()
+            };
+            assert!(view.holds_bundles());
+            d.batch()
+                .unwrap()
+                .dispatch_bundle_ref(&view, &Context::new(T0), T0)
+                .unwrap();
+            (
+                calls.load(std::sync::atomic::Ordering::Relaxed),
+                d.stats().bundles_run,
+            )
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(ran, (depth, depth as u64 - 1));
+}
