@@ -1427,18 +1427,22 @@ impl DispatchBatch<'_> {
     /// # Errors
     /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
     pub fn dispatch_message_ref(&mut self, msg: &MessageRef<'_>, ctx: &Context) -> Result<()> {
-        let d = self.d;
-        d.check_open()?;
+        self.d.check_open()?;
         self.refresh();
-        // Each selected method is called as the selection meets it (in registration
-        // order): the table is this batch's snapshot, which nothing changes meanwhile,
-        // so nothing is collected first.
+        self.run_view(msg, ctx);
+        Ok(())
+    }
+
+    /// Calls the methods `msg` selects in the batch's table, each as the selection meets
+    /// it (in registration order): the table is this batch's snapshot, which nothing
+    /// changes meanwhile, so nothing is collected first.
+    fn run_view(&mut self, msg: &MessageRef<'_>, ctx: &Context) {
+        let d = self.d;
         let mut call_one = ViewCall::new(d, msg, ctx);
         if d.select(&self.seen.table, msg.address(), |m| call_one.call(m)) {
             self.matched += 1;
         }
         self.calls += call_one.calls;
-        Ok(())
     }
 
     /// Dispatches a packet that arrived at `now`, as [`Dispatcher::dispatch_packet`]
@@ -1601,13 +1605,7 @@ impl DispatchBatch<'_> {
         let ctx = outer.clone().with_bundle_timetag(timetag);
         for element in bundle.elements() {
             match element {
-                PacketRef::Message(m) => {
-                    let mut call_one = ViewCall::new(d, &m, &ctx);
-                    if d.select(&self.seen.table, m.address(), |x| call_one.call(x)) {
-                        self.matched += 1;
-                    }
-                    self.calls += call_one.calls;
-                }
+                PacketRef::Message(m) => self.run_view(&m, &ctx),
                 PacketRef::Bundle(nested) => {
                     // One the rules do not run now was held or dropped by
                     // `hold_nested` (same verdict), which `dispatch_bundle_ref` calls

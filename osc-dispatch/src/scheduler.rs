@@ -221,6 +221,15 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The bundle's local due time, whatever the verdict.
+    fn due(&self) -> TimeTag {
+        match *self {
+            Verdict::Run { due } | Verdict::Drop { due, .. } | Verdict::Later { due } => due,
+        }
+    }
+}
+
 /// Why the scheduler dropped a bundle (not to be confused with
 /// `osc_channel::DropReason`, why a channel dropped a packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -389,24 +398,21 @@ impl Scheduler {
         now: TimeTag,
     ) -> Decision {
         let verdict = self.config.verdict(bundle.timetag, parent, now);
-        let mut item = Scheduled {
+        let item = Scheduled {
             bundle,
             context,
-            due: now,
+            due: verdict.due(),
         };
-        let due = match verdict {
-            Verdict::Run { due } => {
-                item.due = due;
-                return Decision::Run(item);
-            }
-            Verdict::Drop { due, reason } => {
-                item.due = due;
-                return Decision::Drop(item, reason);
-            }
-            Verdict::Later { due } => due,
-        };
-        item.due = due;
-        let due_key = key(due);
+        match verdict {
+            Verdict::Run { .. } => Decision::Run(item),
+            Verdict::Drop { reason, .. } => Decision::Drop(item, reason),
+            Verdict::Later { due } => self.hold(item, key(due)),
+        }
+    }
+
+    /// Holds a bundle due later (its key `due_key`), unless
+    /// [`max_pending`](SchedulerConfig::max_pending) bundles wait already.
+    fn hold(&mut self, item: Scheduled, due_key: u128) -> Decision {
         if self.heap.len() >= self.config.max_pending {
             return Decision::Drop(item, BundleDrop::PendingFull);
         }

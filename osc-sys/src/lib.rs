@@ -413,24 +413,7 @@ pub fn send_to(
     dest: std::net::SocketAddr,
 ) -> io::Result<usize> {
     let (addr, addr_len) = c_addr(dest);
-    // SAFETY: `fd` is an open socket owned by the caller for the duration of the
-    // call; `data` and `addr` are live and their exact lengths are passed (`addr_len`
-    // is the size of the variant `c_addr` wrote); the kernel only reads them.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_sendto,
-            libc::c_long::from(fd),
-            data.as_ptr(),
-            data.len(),
-            libc::c_long::from(libc::MSG_DONTWAIT),
-            (&raw const addr).cast::<libc::sockaddr>(),
-            libc::c_long::from(addr_len),
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(usize::try_from(rc).unwrap_or(0))
+    sendto(fd, data, Some((&addr, addr_len)))
 }
 
 /// Sends one datagram from the connected UDP socket `fd` to its peer without waiting
@@ -451,8 +434,25 @@ pub fn send_to(
 /// ```
 #[cfg(target_os = "linux")]
 pub fn send(fd: std::os::fd::RawFd, data: &[u8]) -> io::Result<usize> {
+    sendto(fd, data, None)
+}
+
+/// `sendto` without waiting, to `to` (an address `c_addr` built and its length) or,
+/// with `None`, to the connected socket's peer. Returns the bytes sent.
+#[cfg(target_os = "linux")]
+fn sendto(
+    fd: std::os::fd::RawFd,
+    data: &[u8],
+    to: Option<(&CAddr, libc::socklen_t)>,
+) -> io::Result<usize> {
+    let (addr, addr_len) = match to {
+        Some((addr, len)) => (std::ptr::from_ref(addr).cast::<libc::sockaddr>(), len),
+        None => (std::ptr::null(), 0),
+    };
     // SAFETY: `fd` is an open socket owned by the caller for the duration of the
-    // call; `data` is live and its exact length is passed; the kernel only reads it.
+    // call; `data` is live and its exact length is passed; `addr` is null (no
+    // address, length 0) or points at a live `CAddr` whose initialised variant is
+    // `addr_len` bytes (what `c_addr` reports); the kernel only reads them.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_sendto,
@@ -460,8 +460,8 @@ pub fn send(fd: std::os::fd::RawFd, data: &[u8]) -> io::Result<usize> {
             data.as_ptr(),
             data.len(),
             libc::c_long::from(libc::MSG_DONTWAIT),
-            std::ptr::null::<libc::sockaddr>(),
-            0 as libc::c_long,
+            addr,
+            libc::c_long::from(addr_len),
         )
     };
     if rc < 0 {
