@@ -14,9 +14,13 @@
 //! The proof travels with the bytes: [`Scanned`]'s fields are private to this module,
 //! and only its scanners build one ([`scan`], [`scan_validated`], [`scan_pair`] and the
 //! two they share).
+//!
+//! The lazy argument iterator's runs of `i` and `f` tags ([`word_run`]) are counted
+//! here too, 16 tags per SSE2 compare, for the same reason: the vector code stays in
+//! this one module.
 #![allow(unsafe_code)]
 
-use crate::swar::{HI, LO, address_bad, zero_bytes};
+use crate::swar::{HI, LO, address_bad, nonzero_bytes, zero_bytes};
 
 /// An OSC string found by one of this module's scanners.
 #[derive(Clone, Copy)]
@@ -250,6 +254,40 @@ fn scan_16(
     }
 }
 
+/// Whether an argument tagged `tag` is a 4-byte word read as it is (`i` or `f`).
+#[inline(always)]
+pub(crate) fn is_word(tag: u8) -> bool {
+    tag == b'i' || tag == b'f'
+}
+
+/// How many of the first `tags` are words (`i` or `f`): 16 tags per SSE2 compare on
+/// x86-64, then 8 per 64-bit word (SWAR), then one at a time.
+#[inline(always)]
+pub(crate) fn word_run(tags: &[u8]) -> usize {
+    let mut run = 0;
+    let mut rest = tags;
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while let Some((sixteen, tail)) = rest.split_first_chunk::<16>() {
+        let other = sse2::other_than_words(sixteen);
+        if other != 0 {
+            return run + other.trailing_zeros() as usize;
+        }
+        run += 16;
+        rest = tail;
+    }
+    while let Some((eight, tail)) = rest.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*eight);
+        let other =
+            nonzero_bytes(w ^ (LO * u64::from(b'i'))) & nonzero_bytes(w ^ (LO * u64::from(b'f')));
+        if other != 0 {
+            return run + (other.trailing_zeros() / 8) as usize;
+        }
+        run += 8;
+        rest = tail;
+    }
+    run + rest.iter().take_while(|&&t| is_word(t)).count()
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use super::Masks;
@@ -278,6 +316,19 @@ mod sse2 {
                 0
             };
             Masks { nul, high, bad }
+        }
+    }
+
+    /// A bit for each of the 16 tags that is neither `i` nor `f`.
+    #[inline(always)]
+    pub(super) fn other_than_words(chunk: &[u8; 16]) -> u32 {
+        // SAFETY: the unaligned load reads exactly the 16 bytes `chunk` refers to, and
+        // SSE2, which every intrinsic here needs, is enabled (the module's `cfg`).
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let i = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'i' as i8));
+            let f = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'f' as i8));
+            !(_mm_movemask_epi8(_mm_or_si128(i, f)) as u32) & 0xffff
         }
     }
 }
@@ -398,6 +449,38 @@ mod tests {
                     masks_bytewise::<false>(&chunk),
                 );
                 assert_eq!((v.nul, v.high, v.bad), (want.nul, want.high, want.bad));
+            }
+        }
+    }
+
+    #[test]
+    fn word_runs_end_at_the_first_other_tag() {
+        // Every length up to 40 and every place for one other tag (or none), with each
+        // kind of other byte: a run is counted by the 16-, 8- and 1-tag steps alike.
+        for len in 0..40 {
+            for at in 0..=len {
+                for other in [b's', b'h', b'[', 0, b'i' ^ 0x80, b'f' + 1] {
+                    let mut tags: [u8; 40] = core::array::from_fn(|k| [b'i', b'f'][k % 3 % 2]);
+                    if let Some(t) = tags.get_mut(at) {
+                        *t = other;
+                    }
+                    let tags = &tags[..len];
+                    let want = tags.iter().take_while(|&&t| is_word(t)).count();
+                    assert_eq!(word_run(tags), want, "{len} {at} {other:#x}");
+                }
+            }
+        }
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn sse2_other_than_words_marks_each_tag_alone() {
+        for b in 0..=255u8 {
+            for at in 0..16 {
+                let mut chunk = *b"ififififififffii";
+                chunk[at] = b;
+                let want = if is_word(b) { 0 } else { 1 << at };
+                assert_eq!(sse2::other_than_words(&chunk), want, "{b:#x} at {at}");
             }
         }
     }

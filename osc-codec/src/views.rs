@@ -7,8 +7,7 @@
 //! iterator, without allocating and without checking again.
 
 use crate::read::Policy;
-use crate::scan::{scan, scan_pair};
-use crate::swar::{LO, nonzero_bytes};
+use crate::scan::{is_word, scan, scan_pair, word_run};
 use crate::trusted::{self, bundle_head, text};
 use crate::{ArgRef, TimeTag, tags};
 
@@ -237,30 +236,6 @@ impl ExactSizeIterator for Args<'_> {}
 
 /// The fewest arguments left for which [`Args::fold`] looks for a run of words.
 const WORD_RUN_FROM: usize = 8;
-
-/// Whether an argument tagged `tag` is a 4-byte word read as it is (`i` or `f`).
-#[inline(always)]
-fn is_word(tag: u8) -> bool {
-    tag == b'i' || tag == b'f'
-}
-
-/// How many of the first `tags` are words (`i` or `f`), counted 8 tags at a time.
-#[inline(always)]
-fn word_run(tags: &[u8]) -> usize {
-    let mut run = 0;
-    let mut rest = tags;
-    while let Some((eight, tail)) = rest.split_first_chunk::<8>() {
-        let w = u64::from_le_bytes(*eight);
-        let other =
-            nonzero_bytes(w ^ (LO * u64::from(b'i'))) & nonzero_bytes(w ^ (LO * u64::from(b'f')));
-        if other != 0 {
-            return run + (other.trailing_zeros() / 8) as usize;
-        }
-        run += 8;
-        rest = tail;
-    }
-    run + rest.iter().take_while(|&&t| is_word(t)).count()
-}
 
 /// The `i` or `f` argument `tag` of the 4 bytes `word`.
 #[inline(always)]
