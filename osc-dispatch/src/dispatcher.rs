@@ -9,7 +9,7 @@ use osc_codec::{Bundle, BundleRef, Message, MessageRef, Packet, PacketRef, TimeT
 use osc_pattern::{AddressSpace, Filter, MethodId, is_literal_address};
 use parking_lot::{Mutex, RwLock};
 
-use crate::exec::{Call, ExecState, Method, call, call_taking, drain_lane, run_calls};
+use crate::exec::{Call, CallMsg, ExecState, Method, call, call_taking, drain_lane, run_calls};
 use crate::handler::{IntoHandler, Msg, ThreadSafe};
 use crate::scheduler::{Decision, Release, Scheduled};
 use crate::stats::bump;
@@ -1044,7 +1044,7 @@ impl Dispatcher {
     /// Admits a bundle (`parent`: the raw timetag of the bundle it is nested in) and runs
     /// it if the rules run it now.
     fn bundle_arrived(&self, b: Bundle, parent: Option<TimeTag>, ctx: Context, now: TimeTag) {
-        let mut calls = Vec::new();
+        let mut calls = self.shared.call_list();
         if let Some(s) = self.admit(b, parent, ctx, now) {
             self.collect(s, now, &mut calls);
         }
@@ -1171,7 +1171,7 @@ impl Dispatcher {
                     let msg = Arc::new(m);
                     calls.extend(methods.drain(..).map(|method| Call {
                         method,
-                        msg: Arc::clone(&msg),
+                        msg: CallMsg::Owned(Arc::clone(&msg)),
                         ctx: ctx.clone(),
                     }));
                 }
@@ -1192,6 +1192,7 @@ impl Dispatcher {
     /// any of its methods runs on the pool.
     fn execute(&self, calls: Vec<Call>) {
         if calls.is_empty() {
+            self.shared.keep_call_list(calls);
             return;
         }
         let pool = if calls.iter().any(|c| c.method.on_pool) {
@@ -1215,7 +1216,7 @@ impl Dispatcher {
             match released {
                 None => return n,
                 Some(Release::Run(s)) => {
-                    let mut calls = Vec::new();
+                    let mut calls = self.shared.call_list();
                     self.collect(s, now, &mut calls);
                     self.execute(calls);
                 }
@@ -1536,10 +1537,16 @@ impl DispatchBatch<'_> {
     /// that waits is copied and held (or dropped when `max_pending` bundles wait), one the
     /// rules drop is counted and logged, before any handler of the bundle runs.
     ///
+    /// While some method runs on the worker pool, a bundle that runs now has its calls
+    /// gathered from its view first (against the same methods, in the same order) and
+    /// run as a unit, on the pool's bundle lane when one of them is a pool method: a
+    /// handler that takes the view reads it from one copy of the bundle's bytes (made
+    /// once, shared by the bundle's calls), an owned handler gets an owned copy of its
+    /// message.
+    ///
     /// A bundle the rules drop (late, beyond the horizon) is counted and logged from its
-    /// view. A bundle that waits, or any bundle while some method runs on the pool (the
-    /// pool runs a bundle's calls as a unit on its bundle lane), is copied into an owned
-    /// bundle and goes the way of [`dispatch_packet`](Self::dispatch_packet).
+    /// view. A bundle that waits is copied into an owned bundle and goes the way of
+    /// [`dispatch_packet`](Self::dispatch_packet).
     ///
     /// # Errors
     /// [`DispatchError::ShutDown`] after [`Dispatcher::shutdown`].
@@ -1575,12 +1582,12 @@ impl DispatchBatch<'_> {
         d.check_open()?;
         self.refresh();
         match d.config.scheduler.verdict(bundle.timetag(), None, now) {
-            Verdict::Run { .. } if self.seen.table.runs_inline() => {}
+            Verdict::Run { .. } => {}
             Verdict::Drop { due, reason } => {
                 d.dropped_view(bundle, ctx, (due, reason), now);
                 return Ok(());
             }
-            _ => {
+            Verdict::Later { .. } => {
                 d.bundle_arrived(bundle.to_owned(), None, ctx.clone(), now);
                 return Ok(());
             }
@@ -1589,9 +1596,73 @@ impl DispatchBatch<'_> {
             // Before any handler runs, as the owned path gathers every call first.
             d.hold_nested(bundle, ctx, now);
         }
-        let _unit = d.shared.bundle_unit();
-        self.run_bundle_view(bundle, ctx, now);
+        if self.seen.table.runs_inline() {
+            let _unit = d.shared.bundle_unit();
+            self.run_bundle_view(bundle, ctx, now);
+        } else {
+            // Some method runs on the pool: the calls are gathered first, as the owned
+            // path gathers them, and run as a unit (on the pool's lane when one of them
+            // is a pool method); borrowed handlers read their messages from one copy
+            // of the bundle's bytes.
+            let mut calls = BundleCalls::new(d.shared.call_list(), bundle.as_bytes());
+            self.collect_view(bundle, ctx, now, &mut calls);
+            d.execute(calls.calls);
+        }
         Ok(())
+    }
+
+    /// [`run_bundle_view`](Self::run_bundle_view) that gathers the calls into `calls`
+    /// instead of making them.
+    fn collect_view(
+        &mut self,
+        bundle: &BundleRef<'_>,
+        outer: &Context,
+        now: TimeTag,
+        calls: &mut BundleCalls<'_>,
+    ) {
+        let d = self.d;
+        bump(&d.shared.counters.bundles_run);
+        let timetag = bundle.timetag();
+        let ctx = outer.clone().with_bundle_timetag(timetag);
+        for element in bundle.elements() {
+            match element {
+                PacketRef::Message(m) => self.collect_message(&m, &ctx, calls),
+                PacketRef::Bundle(nested) => {
+                    // As in `run_bundle_view`: the others were held or dropped.
+                    if let Verdict::Run { .. } = d.nested_verdict(&nested, timetag, now) {
+                        self.collect_view(&nested, &ctx, now, calls);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gathers the calls of the methods `msg` selects in the batch's table: a borrowed
+    /// handler's reads the bundle's copied bytes, an owned handler's an owned copy made
+    /// once for the message.
+    fn collect_message(
+        &mut self,
+        msg: &MessageRef<'_>,
+        ctx: &Context,
+        calls: &mut BundleCalls<'_>,
+    ) {
+        let mut owned: Option<Arc<Message>> = None;
+        let selected = self.d.select(&self.seen.table, msg.address(), |method| {
+            let m = if method.handler.takes_view() {
+                calls.in_bundle(msg)
+            } else {
+                let o = owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
+                CallMsg::Owned(Arc::clone(o))
+            };
+            calls.calls.push(Call {
+                method: Arc::clone(method),
+                msg: m,
+                ctx: ctx.clone(),
+            });
+        });
+        if selected {
+            self.matched += 1;
+        }
     }
 
     /// Runs a bundle that the rules run now from its view: its messages, and the
@@ -1696,6 +1767,41 @@ impl<'d, 'm, 'b> ViewCall<'d, 'm, 'b> {
         }
         let o = self.owned.get_or_insert_with(|| Arc::new(msg.to_owned()));
         self.calls += u64::from(call(&d.shared, m, Msg::Owned(o), self.ctx));
+    }
+}
+
+/// The calls of a bundle dispatched from its view while some method runs on the pool
+/// ([`DispatchBatch::dispatch_bundle_ref`]), and the one copy of the bundle's bytes that
+/// its borrowed handlers' calls share, made at the first of them.
+struct BundleCalls<'b> {
+    calls: Vec<Call>,
+    /// The bundle's bytes, in the datagram.
+    bundle: &'b [u8],
+    copy: Option<Arc<[u8]>>,
+}
+
+impl<'b> BundleCalls<'b> {
+    fn new(calls: Vec<Call>, bundle: &'b [u8]) -> Self {
+        BundleCalls {
+            calls,
+            bundle,
+            copy: None,
+        }
+    }
+
+    /// `msg`, one of the bundle's messages, as the part of the copy that holds it (an
+    /// owned copy if it were not in the bundle's bytes, which a decode never gives).
+    fn in_bundle(&mut self, msg: &MessageRef<'_>) -> CallMsg {
+        let offset = (msg.as_bytes().as_ptr() as usize).checked_sub(self.bundle.as_ptr() as usize);
+        let at = offset.map(|start| start..start + msg.as_bytes().len());
+        match at.filter(|at| at.end <= self.bundle.len()) {
+            Some(at) => CallMsg::InBundle {
+                bytes: Arc::clone(self.copy.get_or_insert_with(|| Arc::from(self.bundle))),
+                at,
+                strings: msg.string_policy(),
+            },
+            None => CallMsg::Owned(Arc::new(msg.to_owned())),
+        }
     }
 }
 

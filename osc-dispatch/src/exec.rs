@@ -27,8 +27,63 @@ pub(crate) struct Method {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) method: Arc<Method>,
-    pub(crate) msg: Arc<Message>,
+    pub(crate) msg: CallMsg,
     pub(crate) ctx: Context,
+}
+
+/// The message of a bundle's call.
+#[derive(Debug)]
+pub(crate) enum CallMsg {
+    /// Owned, shared by the message's calls (an owned handler's, or a bundle that was
+    /// held).
+    Owned(Arc<Message>),
+    /// Where the message is in a copy of its bundle's bytes, shared by the bundle's
+    /// calls, for a borrowed handler: read again as a view when the call runs, without
+    /// a second validation, with the strings read as the bundle's view read them.
+    InBundle {
+        bytes: Arc<[u8]>,
+        at: std::ops::Range<usize>,
+        strings: StringPolicy,
+    },
+}
+
+impl CallMsg {
+    /// Calls `method` with the message.
+    fn invoke(&self, shared: &ExecState, method: &Method, ctx: &Context) {
+        match self {
+            CallMsg::Owned(msg) => invoke(shared, method, Msg::Owned(msg), ctx),
+            CallMsg::InBundle { bytes, at, strings } => {
+                let bytes = bytes.get(at.clone()).unwrap_or_default();
+                match reread(bytes, *strings) {
+                    Some(view) => invoke(shared, method, Msg::View(&view), ctx),
+                    None => not_reread(shared, method),
+                }
+            }
+        }
+    }
+}
+
+/// The view of a message's bytes copied from a view decoded with the string policy
+/// `strings` (so validated): read again without checking.
+fn reread(bytes: &[u8], strings: StringPolicy) -> Option<osc_codec::MessageRef<'_>> {
+    let opts = Options {
+        strings,
+        ..Options::DEFAULT
+    };
+    match osc_codec::decode_validated(bytes, &opts) {
+        Some(PacketRef::Message(view)) => Some(view),
+        _ => None,
+    }
+}
+
+/// Logs and counts a copied message that did not read again (cannot happen to bytes
+/// copied from a view).
+fn not_reread(shared: &ExecState, method: &Method) {
+    bump(&shared.counters.decode_errors);
+    log::error!(
+        "osc-dispatch: method {}: a copied message did not decode again",
+        method.source
+    );
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +106,15 @@ pub(crate) struct ExecState {
     /// most [`PoolCall::KEPT`]). Boxed: a slot moves into the pool's queue as a box.
     #[allow(clippy::vec_box)]
     free: Mutex<Vec<Box<PoolCall>>>,
+    /// Emptied call lists of bundles that ran, for the next bundles (at most
+    /// [`SPARE_LISTS`], each of at most [`SPARE_CALLS`] calls).
+    spare_calls: Mutex<Vec<Vec<Call>>>,
 }
+
+/// Call lists kept for reuse.
+const SPARE_LISTS: usize = 8;
+/// A list that grew past this many calls is freed after its bundle ran.
+const SPARE_CALLS: usize = 1024;
 
 thread_local! {
     /// Run [`PoolCall`] slots this thread keeps for the next call it makes (at most
@@ -71,6 +134,7 @@ impl ExecState {
             serialize_bundles,
             lane: Mutex::new(LaneState::default()),
             free: Mutex::new(Vec::with_capacity(PoolCall::KEPT)),
+            spare_calls: Mutex::new(Vec::new()),
         }
     }
 
@@ -84,6 +148,24 @@ impl ExecState {
         call.method = Some(method);
         call.ctx.clone_from(ctx);
         call
+    }
+
+    /// An empty list for a bundle's calls: one a bundle that ran left, when there is one
+    /// (so a bundle's calls cost no allocation once lists have grown to size).
+    pub(crate) fn call_list(&self) -> Vec<Call> {
+        self.spare_calls.lock().pop().unwrap_or_default()
+    }
+
+    /// Keeps the emptied `list` of a bundle that ran for the next one, unless enough
+    /// are kept or it grew large.
+    pub(crate) fn keep_call_list(&self, list: Vec<Call>) {
+        if list.capacity() > SPARE_CALLS {
+            return;
+        }
+        let mut spare = self.spare_calls.lock();
+        if spare.len() < SPARE_LISTS {
+            spare.push(list);
+        }
     }
 
     /// Queues a bundle's calls on the lane; true if the caller must start a pool job
@@ -144,23 +226,10 @@ impl PoolCall {
         } else if let Some(msg) = self.msg.take() {
             invoke(&shared, &method, Msg::Owned(&msg), &self.ctx);
         } else {
-            // The bytes of a view, validated when it was decoded: read again without
-            // checking, with the strings read as that view read them.
-            let opts = Options {
-                strings: self.strings,
-                ..Options::DEFAULT
-            };
-            match osc_codec::decode_validated(&self.bytes, &opts) {
-                Some(PacketRef::Message(view)) => {
-                    invoke(&shared, &method, Msg::View(&view), &self.ctx);
-                }
-                _ => {
-                    bump(&shared.counters.decode_errors);
-                    log::error!(
-                        "osc-dispatch: method {}: a pool job's message did not decode again",
-                        method.source
-                    );
-                }
+            // The bytes of a view, validated when it was decoded.
+            match reread(&self.bytes, self.strings) {
+                Some(view) => invoke(&shared, &method, Msg::View(&view), &self.ctx),
+                None => not_reread(&shared, &method),
             }
         }
         drop(method);
@@ -306,11 +375,13 @@ impl ExecState {
 }
 
 /// Runs a bundle's calls in order, holding the bundle gate.
-pub(crate) fn run_calls(shared: &ExecState, calls: Vec<Call>) {
-    let _gate = shared.bundle_unit();
-    for call in calls {
-        invoke(shared, &call.method, Msg::Owned(&call.msg), &call.ctx);
+pub(crate) fn run_calls(shared: &ExecState, mut calls: Vec<Call>) {
+    let gate = shared.bundle_unit();
+    for call in calls.drain(..) {
+        call.msg.invoke(shared, &call.method, &call.ctx);
     }
+    drop(gate);
+    shared.keep_call_list(calls);
 }
 
 /// Runs the bundles queued on the lane, one after another, until it is empty.

@@ -1,7 +1,8 @@
 //! What dispatching a bundle from its view allocates, counted by a counting global
 //! allocator: nothing for a bundle that runs at once, nor for one the rules drop as late,
-//! at the top or nested (a flood of late bundles costs no memory). One test: the counter
-//! is process-wide. No logger is installed: the drops' warnings are not formatted
+//! at the top or nested (a flood of late bundles costs no memory); with a method on the
+//! worker pool, a few allocations per bundle, however many messages it holds. One test:
+//! the counter is process-wide. No logger is installed: the drops' warnings are not formatted
 //! (an installed logger allocates what it allocates for any log line).
 //!
 //! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary is the one
@@ -15,7 +16,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag, decode};
-use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler, LatePolicy, SchedulerConfig};
+use osc_dispatch::{
+    Context, Dispatcher, DispatcherConfig, Executor, Handler, LatePolicy, MethodOptions,
+    SchedulerConfig,
+};
 
 struct Counting;
 
@@ -45,17 +49,20 @@ static GLOBAL: Counting = Counting;
 const NOW: TimeTag = TimeTag::new(3_900_000_000, 0);
 
 /// Allocations of dispatching `bytes` (a bundle) 100 times from its view, after a
-/// warm-up, and the handler calls made meanwhile.
+/// warm-up, and the handler calls made meanwhile. The pool's jobs, if any, run in this
+/// thread ([`Dispatcher::caller_runs`]).
 fn allocations(d: &Dispatcher, calls: &AtomicU64, bytes: &[u8]) -> (usize, u64) {
     let ctx = Context::new(NOW).with_channel("in");
     let PacketRef::Bundle(view) = decode(bytes).unwrap() else {
         panic!("a bundle")
     };
     let dispatch = || {
-        d.batch()
-            .unwrap()
-            .dispatch_bundle_ref(&view, &ctx, NOW)
-            .unwrap();
+        d.caller_runs(|| {
+            d.batch()
+                .unwrap()
+                .dispatch_bundle_ref(&view, &ctx, NOW)
+                .unwrap();
+        });
     };
     dispatch();
     let (before, calls_before) = (ALLOCS.load(Ordering::SeqCst), calls.load(Ordering::SeqCst));
@@ -114,4 +121,45 @@ fn bundles_run_or_dropped_from_their_views_allocate_nothing() {
         "a late nested bundle: allocations, calls"
     );
     assert_eq!(d.stats().dropped_late, 202);
+
+    // A borrowed method on the pool: the bundle's calls are gathered and run as a unit
+    // on the pool's lane, reading one copy of the bundle's bytes.
+    let pooled = Dispatcher::new(DispatcherConfig::default());
+    let c = calls.clone();
+    pooled
+        .register_with(
+            "/synth/*/freq",
+            Handler::typed_ref(move |f: f32, _voice: i32| {
+                c.fetch_add(f as u64, Ordering::Relaxed);
+            }),
+            MethodOptions::new().executor(Executor::Pool),
+        )
+        .unwrap();
+    // The pool starts (its threads allocate) at its first job, which a worker runs.
+    allocations(&pooled, &calls, &bundle(TimeTag::IMMEDIATELY));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pooled.stats().handler_calls < 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool ran the bundles"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let four = allocations(&pooled, &calls, &bundle(TimeTag::IMMEDIATELY));
+    let sixteen = (0..16).fold(Bundle::immediate(), |b, i| {
+        b.add(Message::new(format!("/synth/{i}/freq")).arg(1.0f32).arg(i))
+    });
+    let sixteen = allocations(&pooled, &calls, &Packet::from(sixteen).to_bytes().unwrap());
+    eprintln!("pool: 4 messages {four:?}, 16 messages {sixteen:?}");
+    assert_eq!((four.1, sixteen.1), (400, 1600), "calls");
+    assert!(
+        four.0 <= 400,
+        "4 messages: {} allocations per 100 bundles",
+        four.0
+    );
+    assert!(
+        sixteen.0 <= four.0 + 100,
+        "16 messages: {} allocations per 100 bundles",
+        sixteen.0
+    );
 }

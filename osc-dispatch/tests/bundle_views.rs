@@ -49,10 +49,15 @@ impl Borrowing {
 }
 
 /// A dispatcher whose methods write what they get into a log: a borrowed handler on
-/// `/a`, an owned one on `/b`, a borrowed filter on `/c/*`, an owned filter on `/*`
-/// (which `/a`, `/b` and `/z` also select) and a borrowed fallback (`/c/1/x`). The
-/// borrowed ones also note in `borrowing` where their views lay.
-fn recording(rules: SchedulerConfig, borrowing: &Arc<Borrowing>) -> (Dispatcher, Log) {
+/// `/a`, an owned one on `/b`, a borrowed filter on `/c/*` (on the worker pool when
+/// `pooled`), an owned filter on `/*` (which `/a`, `/b` and `/z` also select) and a
+/// borrowed fallback (`/c/1/x`). The borrowed ones also note in `borrowing` where their
+/// views lay.
+fn recording(
+    rules: SchedulerConfig,
+    borrowing: &Arc<Borrowing>,
+    pooled: bool,
+) -> (Dispatcher, Log) {
     let d = Dispatcher::new(DispatcherConfig {
         scheduler: rules,
         ..DispatcherConfig::default()
@@ -84,7 +89,17 @@ fn recording(rules: SchedulerConfig, borrowing: &Arc<Borrowing>) -> (Dispatcher,
     };
     d.register("/a", view("view")).unwrap();
     d.register("/b", owned("owned")).unwrap();
-    d.register("/c/*", view("view filter")).unwrap();
+    let executor = if pooled {
+        Executor::Pool
+    } else {
+        Executor::Inline
+    };
+    d.register_with(
+        "/c/*",
+        view("view filter"),
+        MethodOptions::new().executor(executor),
+    )
+    .unwrap();
     d.register("/*", owned("owned filter")).unwrap();
     d.set_fallback(Some(view("fallback")), MethodOptions::default());
     (d, log)
@@ -163,40 +178,71 @@ fn outcome(d: &Dispatcher, log: &Log) -> (Vec<String>, osc_dispatch::Stats, usiz
     (calls, d.stats(), d.pending())
 }
 
+/// Starts the worker pool of a dispatcher from [`recording`] with a pool method: a
+/// message to it, run on a worker, waited for, its log line dropped. Then
+/// [`Dispatcher::caller_runs`] runs the pool's jobs in the calling thread, so a test
+/// sees them done when it returns.
+fn start_pool(d: &Dispatcher, log: &Log) {
+    d.dispatch_message(&Message::new("/c/0"), &Context::new(T0))
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while log.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the pool started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    log.lock().unwrap().clear();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
+    /// With a method on the pool (`pooled`), the calls of a bundle that runs now are
+    /// gathered first from its view and run as a unit (on the pool's lane when one of
+    /// them is the pool method), as the owned bundle's are: its borrowed handlers read a
+    /// copy of its bytes.
     #[test]
     fn a_bundle_from_its_view_runs_as_its_owned_copy_does(
         bundles in prop::collection::vec(bundle_tree(), 1..4),
         rules in rules(),
+        pooled in any::<bool>(),
     ) {
         let borrowing = Arc::new(Borrowing::default());
-        let (owned, owned_log) = recording(rules, &Arc::default());
-        let (viewed, viewed_log) = recording(rules, &borrowing);
+        let (owned, owned_log) = recording(rules, &Arc::default(), pooled);
+        let (viewed, viewed_log) = recording(rules, &borrowing, pooled);
+        if pooled {
+            start_pool(&owned, &owned_log);
+            start_pool(&viewed, &viewed_log);
+            borrowing.taken();
+        }
         let mut ctx = Context::new(T0).with_channel("in");
         ctx.peer = Some("127.0.0.1:9000".parse().unwrap());
         for b in bundles {
             let runs_now = matches!(rules.verdict(b.timetag, None, T0), Verdict::Run { .. });
             let bytes = Packet::from(b).to_bytes().unwrap();
-            owned
-                .dispatch_packet(Packet::decode(&bytes).unwrap(), ctx.clone(), T0)
-                .unwrap();
+            owned.caller_runs(|| {
+                owned
+                    .dispatch_packet(Packet::decode(&bytes).unwrap(), ctx.clone(), T0)
+                    .unwrap();
+            });
             let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
                 unreachable!()
             };
             borrowing.dispatching(&bytes);
-            viewed.batch().unwrap().dispatch_bundle_ref(&view, &ctx, T0).unwrap();
+            viewed.caller_runs(|| {
+                viewed.batch().unwrap().dispatch_bundle_ref(&view, &ctx, T0).unwrap();
+            });
             prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
             // A bundle that runs now went to the borrowed handlers from the datagram
-            // (one held or dropped called none yet).
+            // (one held or dropped called none yet), or from a copy with a pool method.
             let in_frame = borrowing.taken();
-            prop_assert!(in_frame.iter().all(|&inside| inside == runs_now), "{:?}", in_frame);
+            let from_frame = runs_now && !pooled;
+            prop_assert!(in_frame.iter().all(|&inside| inside == from_frame), "{:?}", in_frame);
         }
         // What was held runs alike when due, from a copy (no datagram now).
         borrowing.dispatching(&[]);
         let later = T0 + Duration::from_secs(3);
-        prop_assert_eq!(viewed.run_due(later), owned.run_due(later));
+        let run = viewed.caller_runs(|| viewed.run_due(later));
+        prop_assert_eq!(run, owned.caller_runs(|| owned.run_due(later)));
         prop_assert_eq!(outcome(&viewed, &viewed_log), outcome(&owned, &owned_log));
         prop_assert!(!borrowing.taken().contains(&true));
     }
@@ -252,37 +298,33 @@ fn a_method_removed_by_a_handler_still_runs_for_the_rest_of_its_bundle() {
 }
 
 /// With a method on the worker pool, a bundle runs as a unit on the pool's bundle lane,
-/// as an owned bundle does: every borrowed handler gets its message, from a copy.
+/// as an owned bundle does: every borrowed handler gets its message, read from a copy,
+/// in a worker thread.
 #[test]
 fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     let d = Dispatcher::new(DispatcherConfig::default());
     let log: Log = Arc::default();
     let borrowing = Arc::new(Borrowing::default());
-    let (l1, l2) = (log.clone(), log.clone());
-    let (b1, b2) = (borrowing.clone(), borrowing.clone());
-    d.register(
-        "/inline",
+    let here = std::thread::current().id();
+    let handler = || {
+        let (l, b) = (log.clone(), borrowing.clone());
         Handler::borrowed(move |m, ctx| {
-            b1.note(m.as_bytes());
+            b.note(m.as_bytes());
             let tag = ctx.bundle_timetag.is_some();
-            l1.lock().unwrap().push(format!("{} {tag}", m.address()));
-        }),
-    )
-    .unwrap();
-    d.register_with(
-        "/pooled",
-        Handler::borrowed(move |m, ctx| {
-            b2.note(m.as_bytes());
-            let tag = ctx.bundle_timetag.is_some();
-            l2.lock().unwrap().push(format!("{} {tag}", m.address()));
-        }),
-        MethodOptions::new().executor(Executor::Pool),
-    )
-    .unwrap();
+            let args: Vec<String> = m.args().map(|a| format!("{a:?}")).collect();
+            let elsewhere = std::thread::current().id() != here;
+            l.lock()
+                .unwrap()
+                .push(format!("{} {args:?} {tag} {elsewhere}", m.address()));
+        })
+    };
+    d.register("/inline", handler()).unwrap();
+    let pool = MethodOptions::new().executor(Executor::Pool);
+    d.register_with("/pooled", handler(), pool).unwrap();
     let b = Bundle::immediate()
-        .add(Message::new("/inline"))
-        .add(Message::new("/pooled"))
-        .add(Message::new("/inline"));
+        .add(Message::new("/inline").arg(1))
+        .add(Message::new("/pooled").arg("two"))
+        .add(Message::new("/inline").arg(3.5f32));
     let bytes = Packet::from(b).to_bytes().unwrap();
     let PacketRef::Bundle(view) = decode(&bytes).unwrap() else {
         unreachable!()
@@ -302,10 +344,18 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     }
     assert_eq!(
         *log.lock().unwrap(),
-        ["/inline true", "/pooled true", "/inline true"]
+        [
+            r#"/inline ["Int(1)"] true true"#,
+            r#"/pooled ["Str(\"two\")"] true true"#,
+            r#"/inline ["Float(3.5)"] true true"#
+        ]
     );
     assert_eq!(borrowing.taken(), [false; 3], "copies, not the datagram");
-    assert_eq!(d.stats().bundles_run, 1);
+    let stats = d.stats();
+    assert_eq!(
+        (stats.bundles_run, stats.matched, stats.handler_calls),
+        (1, 3, 3)
+    );
 }
 
 /// A nested bundle due later is held before any handler of its parent runs, as the

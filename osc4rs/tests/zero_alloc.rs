@@ -226,6 +226,9 @@ const OWNED_DECODE: &str = "the owned decode: the address and the argument list"
 const OWNED_SHARED: &str =
     "the owned decode, and the Arc that shares the message among the methods' pool jobs";
 
+const BUNDLE_ON_POOL: &str =
+    "per bundle of 3: a copy of its bytes, and the lane's job when the lane was idle";
+
 /// Allocations allowed over a whole pool run beyond the per-message ones.
 const POOL_SLOTS_MADE: usize = 16;
 
@@ -280,6 +283,9 @@ fn allocations_per_message_in_every_mode() {
         bundled(case(CommThreads, false, false, false, 0, "nothing")),
         bundled(case(CommThreads, true, false, false, 0, "nothing")),
         bundled(case(AllThreads, false, false, false, 0, "nothing")),
+        // Pool jobs: the bundle runs as one unit on the pool's lane, its borrowed
+        // handlers reading one copy of its bytes.
+        bundled(case(AllThreads, false, false, true, 1, BUNDLE_ON_POOL)),
     ];
     // One test: the counter is global, so the modes must not run at the same time.
     let mut failed = Vec::new();
