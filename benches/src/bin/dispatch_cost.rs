@@ -12,6 +12,9 @@
 //!                   method at /test/here/* (DispatchBatch::dispatch_bundle_ref)
 //!         bundle-owned  the same bundle decoded owned and dispatched
 //!                   (Dispatcher::dispatch_packet), as before dispatch_bundle_ref
+//!   +pool (bundle, bundle-owned): the method runs on the worker pool, so the
+//!         bundle runs as one job on the pool's bundle lane (in this thread:
+//!         Dispatcher::caller_runs)
 //! ```
 //!
 //! The bundle kinds count the decode too, and time per message of the bundle.
@@ -31,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use osc_codec::{Bundle, Message, MessageRef, Packet, PacketRef, TimeTag, decode};
-use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Handler};
+use osc_dispatch::{Context, Dispatcher, DispatcherConfig, Executor, Handler, MethodOptions};
 
 const PARAMS: [&str; 4] = ["freq", "amp", "pan", "gate"];
 
@@ -46,7 +49,12 @@ fn main() {
     let started = Instant::now();
     match kind.as_str() {
         "owned" => owned(count, &hits, &ctx),
-        "bundle" | "bundle-owned" => bundles(kind == "bundle", count, &hits, &ctx),
+        "bundle" | "bundle-owned" | "bundle+pool" | "bundle-owned+pool" => {
+            let (base, pool) = kind
+                .strip_suffix("+pool")
+                .map_or((kind.as_str(), false), |k| (k, true));
+            bundles(base == "bundle", pool, count, &hits, &ctx);
+        }
         _ => {
             let (base, batch) = kind
                 .strip_suffix("+batch4")
@@ -129,9 +137,15 @@ fn owned(count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
 /// Messages per bundle of the bundle kinds.
 const IN_BUNDLE: u64 = 10;
 
-fn bundles(from_view: bool, count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
+fn bundles(from_view: bool, pool: bool, count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
     let d = Dispatcher::new(DispatcherConfig::default());
-    d.register("/test/here/*", counting(hits))
+    let executor = if pool {
+        Executor::Pool
+    } else {
+        Executor::Inline
+    };
+    let options = MethodOptions::new().executor(executor);
+    d.register_with("/test/here/*", counting(hits), options)
         .expect("register");
     let bundle = (0..IN_BUNDLE).fold(Bundle::immediate(), |b, i| {
         b.add(
@@ -142,7 +156,7 @@ fn bundles(from_view: bool, count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
     });
     let bytes = Packet::from(bundle).to_bytes().expect("encode");
     let now = ctx.arrival;
-    for _ in 0..count / IN_BUNDLE {
+    let dispatch = || {
         let bytes = black_box(&bytes[..]);
         if from_view {
             let Ok(PacketRef::Bundle(view)) = decode(bytes) else {
@@ -157,5 +171,17 @@ fn bundles(from_view: bool, count: u64, hits: &Arc<AtomicU64>, ctx: &Context) {
             d.dispatch_packet(packet, ctx.clone(), now)
                 .expect("dispatch");
         }
+    };
+    if pool {
+        // The pool starts at its first job (run by a worker); then `caller_runs` runs
+        // the lane's jobs in this thread.
+        dispatch();
+        while hits.load(Ordering::Relaxed) < IN_BUNDLE {
+            std::thread::yield_now();
+        }
+        hits.store(0, Ordering::Relaxed);
+    }
+    for _ in 0..count / IN_BUNDLE {
+        d.caller_runs(dispatch);
     }
 }
