@@ -1004,7 +1004,8 @@ impl Dispatcher {
     /// decoded into a view: a message is dispatched by
     /// [`dispatch_message_ref`](Self::dispatch_message_ref), a bundle by
     /// [`DispatchBatch::dispatch_bundle_ref`] (copied into an owned one only when it is
-    /// held for later or meets the worker pool).
+    /// held for later; with a method on the worker pool, its borrowed handlers read one
+    /// copy of its bytes).
     ///
     /// # Errors
     /// [`DispatchError::Decode`] (counted, nothing dispatched) or
@@ -1793,8 +1794,13 @@ impl<'b> BundleCalls<'b> {
     /// owned copy if it were not in the bundle's bytes, which a decode never gives).
     fn in_bundle(&mut self, msg: &MessageRef<'_>) -> CallMsg {
         let offset = (msg.as_bytes().as_ptr() as usize).checked_sub(self.bundle.as_ptr() as usize);
-        let at = offset.map(|start| start..start + msg.as_bytes().len());
-        match at.filter(|at| at.end <= self.bundle.len()) {
+        let at = offset.and_then(|start| {
+            let end = start.checked_add(msg.as_bytes().len())?;
+            let fits = end <= self.bundle.len();
+            // A packet is at most `u32::MAX` bytes (the codec checks).
+            Some(u32::try_from(start).ok()?..u32::try_from(end).ok()?).filter(|_| fits)
+        });
+        match at {
             Some(at) => CallMsg::InBundle {
                 bytes: Arc::clone(self.copy.get_or_insert_with(|| Arc::from(self.bundle))),
                 at,

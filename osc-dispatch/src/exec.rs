@@ -42,7 +42,7 @@ pub(crate) enum CallMsg {
     /// a second validation, with the strings read as the bundle's view read them.
     InBundle {
         bytes: Arc<[u8]>,
-        at: std::ops::Range<usize>,
+        at: std::ops::Range<u32>,
         strings: StringPolicy,
     },
 }
@@ -53,7 +53,9 @@ impl CallMsg {
         match self {
             CallMsg::Owned(msg) => invoke(shared, method, Msg::Owned(msg), ctx),
             CallMsg::InBundle { bytes, at, strings } => {
-                let bytes = bytes.get(at.clone()).unwrap_or_default();
+                let bytes = bytes
+                    .get(at.start as usize..at.end as usize)
+                    .unwrap_or_default();
                 match reread(bytes, *strings) {
                     Some(view) => invoke(shared, method, Msg::View(&view), ctx),
                     None => not_reread(shared, method),
@@ -111,10 +113,12 @@ pub(crate) struct ExecState {
     spare_calls: Mutex<Vec<Vec<Call>>>,
 }
 
-/// Call lists kept for reuse.
-const SPARE_LISTS: usize = 8;
-/// A list that grew past this many calls is freed after its bundle ran.
-const SPARE_CALLS: usize = 1024;
+/// Call lists kept for reuse: as many as an allthreads pass queues bundles on the lane
+/// before it drains them (a pass reads at most 64 datagrams).
+const SPARE_LISTS: usize = 64;
+/// A list that grew past this many calls is freed after its bundle ran (so the kept
+/// lists hold at most about 600 KiB).
+const SPARE_CALLS: usize = 64;
 
 thread_local! {
     /// Run [`PoolCall`] slots this thread keeps for the next call it makes (at most

@@ -49,10 +49,10 @@ impl Borrowing {
 }
 
 /// A dispatcher whose methods write what they get into a log: a borrowed handler on
-/// `/a`, an owned one on `/b`, a borrowed filter on `/c/*` (on the worker pool when
-/// `pooled`), an owned filter on `/*` (which `/a`, `/b` and `/z` also select) and a
-/// borrowed fallback (`/c/1/x`). The borrowed ones also note in `borrowing` where their
-/// views lay.
+/// `/a`, an owned one on `/b`, a borrowed filter on `/c/*`, an owned filter on `/*`
+/// (which `/a`, `/b` and `/z` also select) and a borrowed fallback (`/c/1/x`); the last
+/// three on the worker pool when `pooled`. The borrowed ones also note in `borrowing`
+/// where their views lay.
 fn recording(
     rules: SchedulerConfig,
     borrowing: &Arc<Borrowing>,
@@ -100,8 +100,16 @@ fn recording(
         MethodOptions::new().executor(executor),
     )
     .unwrap();
-    d.register("/*", owned("owned filter")).unwrap();
-    d.set_fallback(Some(view("fallback")), MethodOptions::default());
+    d.register_with(
+        "/*",
+        owned("owned filter"),
+        MethodOptions::new().executor(executor),
+    )
+    .unwrap();
+    d.set_fallback(
+        Some(view("fallback")),
+        MethodOptions::new().executor(executor),
+    );
     (d, log)
 }
 
@@ -185,12 +193,21 @@ fn outcome(d: &Dispatcher, log: &Log) -> (Vec<String>, osc_dispatch::Stats, usiz
 fn start_pool(d: &Dispatcher, log: &Log) {
     d.dispatch_message(&Message::new("/c/0"), &Context::new(T0))
         .unwrap();
+    wait_for_calls(d, 1);
+    log.lock().unwrap().clear();
+}
+
+/// Waits until `d` counts `calls` handler calls (a handler writes its log line before
+/// its call is counted).
+fn wait_for_calls(d: &Dispatcher, calls: u64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while log.lock().unwrap().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the pool started");
+    while d.stats().handler_calls < calls {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool ran the calls"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
-    log.lock().unwrap().clear();
 }
 
 proptest! {
@@ -334,14 +351,7 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
         .unwrap()
         .dispatch_bundle_ref(&view, &Context::new(T0), T0)
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while log.lock().unwrap().len() < 3 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the pool ran the bundle"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_for_calls(&d, 3);
     assert_eq!(
         *log.lock().unwrap(),
         [
@@ -355,6 +365,42 @@ fn a_bundle_meeting_a_pool_method_runs_on_the_pool_as_a_unit() {
     assert_eq!(
         (stats.bundles_run, stats.matched, stats.handler_calls),
         (1, 3, 3)
+    );
+}
+
+/// On the pool's lane, a borrowed handler reads its message from the bundle's copy
+/// with the string policy the bundle was decoded with: a string that is not UTF-8,
+/// kept raw by `StringPolicy::Raw`, arrives raw.
+#[test]
+fn a_pool_bundle_reads_its_strings_with_the_decode_policy() {
+    let d = Dispatcher::new(DispatcherConfig::default());
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let read = Handler::borrowed(move |m, _| {
+        let args: Vec<String> = m.args().map(|a| format!("{a:?}")).collect();
+        l.lock().unwrap().push(format!("{} {args:?}", m.address()));
+    });
+    let pool = MethodOptions::new().executor(Executor::Pool);
+    d.register_with("/s", read, pool).unwrap();
+    let b = Bundle::immediate().add(Message::new("/s").arg("cafe").arg(1));
+    let mut bytes = Packet::from(b).to_bytes().unwrap();
+    let at = bytes.windows(4).position(|w| w == b"cafe").unwrap();
+    bytes[at + 3] = 0xe9;
+    let raw = osc_codec::Options {
+        strings: osc_codec::StringPolicy::Raw,
+        ..osc_codec::Options::DEFAULT
+    };
+    let PacketRef::Bundle(view) = osc_codec::decode_with(&bytes, &raw).unwrap() else {
+        unreachable!()
+    };
+    d.batch()
+        .unwrap()
+        .dispatch_bundle_ref(&view, &Context::new(T0), T0)
+        .unwrap();
+    wait_for_calls(&d, 1);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [r#"/s ["RawStr([99, 97, 102, 233])", "Int(1)"]"#]
     );
 }
 
@@ -403,9 +449,10 @@ fn a_nested_bundle_is_held_before_its_parents_handlers_run() {
 
 /// The deepest nesting a decode accepts (`osc_codec::DEPTH_CAP` levels) runs from its
 /// view, every level due at once, in a thread with a small stack: the recursion over
-/// nested bundles stays within what any dispatching thread has. 256 KiB in an optimized
-/// build; 1 MiB in a debug one, whose decode of this packet alone needs more than
-/// 512 KiB (Rust's threads get 2 MiB).
+/// nested bundles stays within what any dispatching thread has, whether the bundle runs
+/// as it is read or (with a method on the pool, here one the bundle does not select)
+/// has its calls gathered first. 256 KiB in an optimized build; 1 MiB in a debug one,
+/// whose decode of this packet alone needs more than 512 KiB (Rust's threads get 2 MiB).
 #[test]
 fn the_deepest_bundle_a_decode_accepts_runs_from_its_view_on_a_small_stack() {
     let depth = osc_codec::DEPTH_CAP;
@@ -421,35 +468,42 @@ fn the_deepest_bundle_a_decode_accepts_runs_from_its_view_on_a_small_stack() {
         max_depth: depth,
         ..osc_codec::Options::DEFAULT
     };
-    let bytes = packet.to_bytes_with(&opts).unwrap();
-    let ran = std::thread::Builder::new()
-        .stack_size(if cfg!(debug_assertions) { 1024 } else { 256 } * 1024)
-        .spawn(move || {
-            let d = Dispatcher::new(DispatcherConfig::default());
-            let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let c = calls.clone();
-            d.register(
-                "/a",
-                Handler::borrowed(move |_, _| {
-                    c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }),
-            )
-            .unwrap();
-            let PacketRef::Bundle(view) = osc_codec::decode_with(&bytes, &opts).unwrap() else {
-                unreachable!()
-            };
-            assert!(view.holds_bundles());
-            d.batch()
-                .unwrap()
-                .dispatch_bundle_ref(&view, &Context::new(T0), T0)
+    let bytes = Arc::new(packet.to_bytes_with(&opts).unwrap());
+    for pooled in [false, true] {
+        let (bytes, opts) = (bytes.clone(), opts.clone());
+        let ran = std::thread::Builder::new()
+            .stack_size(if cfg!(debug_assertions) { 1024 } else { 256 } * 1024)
+            .spawn(move || {
+                let d = Dispatcher::new(DispatcherConfig::default());
+                let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let c = calls.clone();
+                d.register(
+                    "/a",
+                    Handler::borrowed(move |_, _| {
+                        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }),
+                )
                 .unwrap();
-            (
-                calls.load(std::sync::atomic::Ordering::Relaxed),
-                d.stats().bundles_run,
-            )
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-    assert_eq!(ran, (depth, depth as u64 - 1));
+                if pooled {
+                    let pool = MethodOptions::new().executor(Executor::Pool);
+                    d.register_with("/pooled", |_m: &Message| {}, pool).unwrap();
+                }
+                let PacketRef::Bundle(view) = osc_codec::decode_with(&bytes, &opts).unwrap() else {
+                    unreachable!()
+                };
+                assert!(view.holds_bundles());
+                d.batch()
+                    .unwrap()
+                    .dispatch_bundle_ref(&view, &Context::new(T0), T0)
+                    .unwrap();
+                (
+                    calls.load(std::sync::atomic::Ordering::Relaxed),
+                    d.stats().bundles_run,
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(ran, (depth, depth as u64 - 1), "pooled: {pooled}");
+    }
 }

@@ -397,7 +397,8 @@ impl<'a> Sink<'a> {
             && s.core.dispatcher().takes_views()
         {
             // Handlers that take a view: keep the bytes, decoded when dispatched (a
-            // bundle is copied only if it is held for later).
+            // bundle is copied into an owned one only if it is held for later; one
+            // that runs on the worker pool's lane, as bytes).
             log::trace!("packet from {:?} on {}: kept for a view", p.peer, p.name);
             let from = Origin::of(&p, batch.name_index(name), arrival);
             batch.push_bytes(p.data, from);
