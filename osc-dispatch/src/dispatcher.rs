@@ -1599,43 +1599,20 @@ impl DispatchBatch<'_> {
         }
         if self.seen.table.runs_inline() {
             let _unit = d.shared.bundle_unit();
-            self.run_bundle_view(bundle, ctx, now);
+            self.each_message_run(bundle, ctx, now, &mut |b, m, ctx| b.run_view(m, ctx));
         } else {
             // Some method runs on the pool: the calls are gathered first, as the owned
             // path gathers them, and run as a unit (on the pool's lane when one of them
             // is a pool method); borrowed handlers read their messages from one copy
             // of the bundle's bytes.
             let mut calls = BundleCalls::new(d.shared.call_list(), bundle.as_bytes());
-            self.collect_view(bundle, ctx, now, &mut calls);
+            let mut gather = |b: &mut Self, m: &MessageRef<'_>, ctx: &Context| {
+                b.collect_message(m, ctx, &mut calls);
+            };
+            self.each_message_run(bundle, ctx, now, &mut gather);
             d.execute(calls.calls);
         }
         Ok(())
-    }
-
-    /// [`run_bundle_view`](Self::run_bundle_view) that gathers the calls into `calls`
-    /// instead of making them.
-    fn collect_view(
-        &mut self,
-        bundle: &BundleRef<'_>,
-        outer: &Context,
-        now: TimeTag,
-        calls: &mut BundleCalls<'_>,
-    ) {
-        let d = self.d;
-        bump(&d.shared.counters.bundles_run);
-        let timetag = bundle.timetag();
-        let ctx = outer.clone().with_bundle_timetag(timetag);
-        for element in bundle.elements() {
-            match element {
-                PacketRef::Message(m) => self.collect_message(&m, &ctx, calls),
-                PacketRef::Bundle(nested) => {
-                    // As in `run_bundle_view`: the others were held or dropped.
-                    if let Verdict::Run { .. } = d.nested_verdict(&nested, timetag, now) {
-                        self.collect_view(&nested, &ctx, now, calls);
-                    }
-                }
-            }
-        }
     }
 
     /// Gathers the calls of the methods `msg` selects in the batch's table: a borrowed
@@ -1666,24 +1643,31 @@ impl DispatchBatch<'_> {
         }
     }
 
-    /// Runs a bundle that the rules run now from its view: its messages, and the
-    /// bundles nested in it that the rules run now, the same way (the others were held
-    /// or dropped by [`Dispatcher::hold_nested`]). `outer` is the context of the
-    /// bundle's parent, or of its packet.
-    fn run_bundle_view(&mut self, bundle: &BundleRef<'_>, outer: &Context, now: TimeTag) {
+    /// Gives `on_message` each message of a bundle that the rules run now, in order,
+    /// with its context: its own messages, and those of the bundles nested in it that
+    /// the rules run now (the others were held or dropped by
+    /// [`Dispatcher::hold_nested`], which `dispatch_bundle_ref` calls whenever the bundle
+    /// holds bundles, with the same verdict). Counts each bundle run. `outer` is the
+    /// context of the bundle's parent, or of its packet.
+    fn each_message_run<F>(
+        &mut self,
+        bundle: &BundleRef<'_>,
+        outer: &Context,
+        now: TimeTag,
+        on_message: &mut F,
+    ) where
+        F: FnMut(&mut Self, &MessageRef<'_>, &Context),
+    {
         let d = self.d;
         bump(&d.shared.counters.bundles_run);
         let timetag = bundle.timetag();
         let ctx = outer.clone().with_bundle_timetag(timetag);
         for element in bundle.elements() {
             match element {
-                PacketRef::Message(m) => self.run_view(&m, &ctx),
+                PacketRef::Message(m) => on_message(self, &m, &ctx),
                 PacketRef::Bundle(nested) => {
-                    // One the rules do not run now was held or dropped by
-                    // `hold_nested` (same verdict), which `dispatch_bundle_ref` calls
-                    // whenever the bundle holds bundles.
                     if let Verdict::Run { .. } = d.nested_verdict(&nested, timetag, now) {
-                        self.run_bundle_view(&nested, &ctx, now);
+                        self.each_message_run(&nested, &ctx, now, on_message);
                     }
                 }
             }
