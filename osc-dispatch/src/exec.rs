@@ -34,8 +34,9 @@ pub(crate) struct Call {
 /// The message of a bundle's call.
 #[derive(Debug)]
 pub(crate) enum CallMsg {
-    /// Owned, shared by the message's calls (an owned handler's, or a bundle that was
-    /// held).
+    /// Owned, shared by the message's calls: every call of an owned bundle (one held
+    /// for later, or dispatched owned), and an owned handler's call in a bundle
+    /// gathered from its view.
     Owned(Arc<Message>),
     /// Where the message is in a copy of its bundle's bytes, shared by the bundle's
     /// calls, for a borrowed handler: read again as a view when the call runs, without
@@ -113,8 +114,10 @@ pub(crate) struct ExecState {
     spare_calls: Mutex<Vec<Vec<Call>>>,
 }
 
-/// Call lists kept for reuse: as many as an allthreads pass queues bundles on the lane
-/// before it drains them (a pass reads at most 64 datagrams).
+/// Call lists kept for reuse. An allthreads pass queues all its bundles on the lane
+/// before it drains them, so a burst of up to this many bundles reuses its lists (the
+/// `zero_alloc` test's bursts are 64 datagrams); a pass with more makes lists for the
+/// rest.
 const SPARE_LISTS: usize = 64;
 /// A list that grew past this many calls is freed after its bundle ran (so the kept
 /// lists hold at most about 600 KiB).
