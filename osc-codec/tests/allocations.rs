@@ -8,77 +8,33 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-// A global allocator is unsafe to implement; this test file is the only place that
-// needs it (library crates forbid unsafe code).
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use osc_codec::framing::{LengthDecoder, SlipDecoder};
 use osc_codec::{
     ArgRef, Bundle, Message, MessageScratch, Options, Packet, PacketRef, TimeTag, decode,
 };
+use osc_test_support::counting::{
+    CountingAllocator, allocations_here, live_bytes_here, peak_bytes_here, reset_peak_here,
+};
 
-/// Counts allocations and live bytes per thread (tests run on several threads).
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_alloc(size: usize) {
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + size;
-        live.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-}
-
-fn note_free(size: usize) {
-    let _ = LIVE.try_with(|live| live.set(live.get().saturating_sub(size)));
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_alloc(layout.size());
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note_free(layout.size());
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_free(layout.size());
-        note_alloc(new_size);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+// The suites' shared allocator, counted per thread (tests run on several threads).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Runs `f` and returns how many allocations it made on this thread.
 fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    let before = ALLOCS.with(Cell::get);
+    let before = allocations_here();
     let out = f();
-    (ALLOCS.with(Cell::get) - before, out)
+    (allocations_here() - before, out)
 }
 
 /// Runs `f` and returns the peak of extra live bytes on this thread.
 fn peak_bytes<T>(f: impl FnOnce() -> T) -> usize {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
+    let base = live_bytes_here();
+    reset_peak_here();
     let out = f();
     drop(out);
-    PEAK.with(Cell::get) - base
+    peak_bytes_here() - base
 }
 
 fn typical() -> Packet {

@@ -409,9 +409,10 @@ impl Handler {
     /// the handler; a handler that must keep the message calls
     /// [`MessageRef::to_owned`]. The messages of a bundle run at once get their views too
     /// ([`DispatchBatch::dispatch_bundle_ref`](crate::DispatchBatch::dispatch_bundle_ref)).
-    /// In a bundle held for later, in any bundle while a method runs on the worker pool,
-    /// in a packet given owned (`dispatch_packet`, a local send) or in a pool job, the
-    /// handler gets a view of the message's encoding instead: same arguments.
+    /// In a bundle held for later or a packet given owned (`dispatch_packet`, a local
+    /// send) the handler gets a view of the message's encoding instead; in a pool job,
+    /// or in a bundle while a method runs on the worker pool, a view of a copy of the
+    /// received bytes: same arguments.
     ///
     /// ```
     /// use osc_codec::{ArgRef, Message, TimeTag};

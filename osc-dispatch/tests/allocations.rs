@@ -5,15 +5,12 @@
 //! the counter is process-wide. No logger is installed: the drops' warnings are not formatted
 //! (an installed logger allocates what it allocates for any log line).
 //!
-//! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary is the one
-//! place in the crate that needs it.
-#![allow(unsafe_code)]
+//! The allocator is the suites' shared one (`osc_test_support::counting`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use osc_codec::{Bundle, Message, Packet, PacketRef, TimeTag, decode};
@@ -21,31 +18,10 @@ use osc_dispatch::{
     Context, Dispatcher, DispatcherConfig, Executor, Handler, LatePolicy, MethodOptions,
     PoolConfig, SchedulerConfig,
 };
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use osc_test_support::counting::{CountingAllocator, allocations_everywhere};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const NOW: TimeTag = TimeTag::new(3_900_000_000, 0);
 
@@ -66,11 +42,11 @@ fn allocations(d: &Dispatcher, calls: &AtomicU64, bytes: &[u8]) -> (usize, u64) 
         });
     };
     dispatch();
-    let (before, calls_before) = (ALLOCS.load(Ordering::SeqCst), calls.load(Ordering::SeqCst));
+    let (before, calls_before) = (allocations_everywhere(), calls.load(Ordering::SeqCst));
     for _ in 0..100 {
         dispatch();
     }
-    let after = ALLOCS.load(Ordering::SeqCst);
+    let after = allocations_everywhere();
     (after - before, calls.load(Ordering::SeqCst) - calls_before)
 }
 

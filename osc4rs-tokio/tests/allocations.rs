@@ -1,10 +1,8 @@
 //! Zero allocations per received message on the borrowed UDP path (`OscSocket::recv`
 //! into a reused buffer), in steady state, counted by a counting global allocator.
 //!
-//! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary, like
-//! osc-codec's `tests/allocations.rs`, is the one place that needs it (the library
-//! forbids unsafe code).
-#![allow(unsafe_code)]
+//! The allocator is the suites' shared one (`osc_test_support::counting`), counted per
+//! thread (the runtime is current-thread: the receive runs here).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,43 +10,12 @@
     clippy::panic
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use osc_codec::{ArgRef, Message, PacketRef};
+use osc_test_support::counting::{CountingAllocator, allocations_here};
 use osc4rs_tokio::{MAX_DATAGRAM, OscSocket};
 
-/// Counts allocations per thread (the runtime is current-thread: the receive runs here).
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> usize {
-    ALLOCS.with(Cell::get)
-}
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 #[test]
 fn borrowed_udp_receive_allocates_nothing_per_message() {
@@ -77,7 +44,7 @@ fn borrowed_udp_receive_allocates_nothing_per_message() {
             for _ in 0..BATCH {
                 sender.send_to(&bytes, to).unwrap();
             }
-            let before = allocs();
+            let before = allocations_here();
             for _ in 0..BATCH {
                 let (packet, _) = socket.recv(&mut buf).await.unwrap();
                 let PacketRef::Message(m) = packet else {
@@ -92,7 +59,7 @@ fn borrowed_udp_receive_allocates_nothing_per_message() {
             // coop budget (128 operations) makes the task yield, the scheduler's run
             // queue gets its buffer (one allocation, at message 129 or so).
             if round >= WARM_UP {
-                counted += allocs() - before;
+                counted += allocations_here() - before;
             }
         }
         assert_eq!(received, ROUNDS * BATCH);
@@ -132,7 +99,7 @@ fn batched_udp_receive_allocates_nothing_per_message() {
             for _ in 0..BURST {
                 sender.send_to(&bytes, to).unwrap();
             }
-            let before = allocs();
+            let before = allocations_here();
             let mut got = 0;
             while got < BURST {
                 calls += 1;
@@ -144,7 +111,7 @@ fn batched_udp_receive_allocates_nothing_per_message() {
             }
             received += got;
             if round >= WARM_UP {
-                counted += allocs() - before;
+                counted += allocations_here() - before;
             }
         }
         assert_eq!(received, ROUNDS * BURST);

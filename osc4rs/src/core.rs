@@ -88,7 +88,7 @@ impl Core {
     }
 
     /// Dispatches a received bundle from its zero-copy view, in `batch`, against its
-    /// arrival time (copied only if it is held for later).
+    /// arrival time (copied into an owned one only if it is held for later).
     pub(crate) fn dispatch_bundle_ref(
         batch: &mut DispatchBatch<'_>,
         bundle: &osc_codec::BundleRef<'_>,

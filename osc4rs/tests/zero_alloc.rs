@@ -13,10 +13,7 @@
 //! the message) and on the worker pool (its default). `sends_allocate_nothing` counts
 //! the sending side.
 //!
-//! A `GlobalAlloc` cannot be implemented without `unsafe`; this test binary, like
-//! osc-codec's and osc4rs-tokio's `tests/allocations.rs`, is the one place in the crate
-//! that needs it (the library forbids unsafe code).
-#![allow(unsafe_code)]
+//! The allocator is the suites' shared one (`osc_test_support::counting`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,41 +21,19 @@
     clippy::panic
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::UdpSocket;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use osc_codec::{ArgRef, Bundle, Message, Packet};
+use osc_test_support::counting::{CountingAllocator, allocations_everywhere};
 use osc4rs::{Executor, Handler, MethodOptions, Mode, Osc, Target};
 
-/// Counts allocations in every thread (comthreads' I/O thread reads and queues).
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+// Counted in every thread: comthreads' I/O thread reads and queues.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const BATCH: u64 = 64;
 const ROUNDS: u64 = 30;
@@ -141,7 +116,7 @@ fn run(c: &Case) -> (usize, u64) {
         // counted rounds never exceed, whichever thread reads them.
         let warm_up = round < WARM_UP;
         let burst = if warm_up { 2 * BATCH } else { BATCH };
-        let before = ALLOCS.load(Ordering::SeqCst);
+        let before = allocations_everywhere();
         for _ in 0..burst {
             sender.send_to(&bytes, to).unwrap();
         }
@@ -155,7 +130,7 @@ fn run(c: &Case) -> (usize, u64) {
             // (allthreads: only sleeps; the I/O threads dispatch)
             osc.process_timeout(Duration::from_millis(5)).unwrap();
         }
-        let after = ALLOCS.load(Ordering::SeqCst);
+        let after = allocations_everywhere();
         if !warm_up {
             counted += after - before;
             messages += BATCH * per_datagram;
@@ -359,7 +334,7 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
         let mut arrived = 0;
         let mut counted = 0;
         for burst in 0..SENDS / BURST {
-            let before = ALLOCS.load(Ordering::Relaxed);
+            let before = allocations_everywhere();
             for _ in 0..BURST {
                 let p = packet.clone();
                 if count {
@@ -372,7 +347,7 @@ fn extra_allocations_per_send(mode: Mode) -> (usize, usize) {
                     black_box(p);
                 }
             }
-            counted += ALLOCS.load(Ordering::Relaxed) - before;
+            counted += allocations_everywhere() - before;
             std::thread::sleep(std::time::Duration::from_micros(200 * (burst % 2) as u64));
             arrived += drain(&sink);
         }
@@ -428,12 +403,12 @@ fn allocations_per_group_send(mode: Mode, channels: usize, target: &Target) -> f
         for _ in 0..sends / 10 {
             // The messages are made before the count starts.
             let batch: Vec<Packet> = (0..10).map(|_| packet.clone()).collect();
-            let before = ALLOCS.load(Ordering::Relaxed);
+            let before = allocations_everywhere();
             for p in batch {
                 osc.send(p, target).unwrap();
             }
             if round == 1 {
-                counted += ALLOCS.load(Ordering::Relaxed) - before;
+                counted += allocations_everywhere() - before;
             }
             drain(&sink);
         }

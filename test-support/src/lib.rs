@@ -3,8 +3,9 @@
 //! What the osc4rs test suites share, so that no suite keeps its own copy: finding the
 //! real OSC peers that `scripts/install-peers.sh` installs (and failing instead of
 //! skipping when CI says they must be there), reaping child processes, free loopback
-//! ports, and the paths of the workspace's shared test data (`testdata/`). A
-//! development dependency only; never published.
+//! ports, the paths of the workspace's shared test data (`testdata/`), and the
+//! allocation tests' counting allocator ([`counting`]). A development dependency only;
+//! never published.
 //!
 //! ```
 //! use osc_test_support::{free_port, testdata};
@@ -13,8 +14,11 @@
 //! assert!(testdata("hostile/packets.txt").exists());
 //! ```
 
-#![forbid(unsafe_code)]
+// Unsafe code only in `counting` (a global allocator cannot be written without it).
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod counting;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
