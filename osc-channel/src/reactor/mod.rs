@@ -145,14 +145,17 @@ impl Reactor {
             sends,
             control,
             handle,
-            more_to_read: Vec::new(),
+            // The lists a pass fills are sized up front: grown at the first pass that
+            // needs them, they would allocate in the middle of a steady stream (the
+            // first time a read stops at its bound, say), which `zero_alloc` counts.
+            more_to_read: Vec::with_capacity(pass::READ_FIRST_CHANNELS),
             datagram_ids: Vec::new(),
             only_the_waker: pass::KeptAnswer::default(),
-            delivered_now: Vec::new(),
-            delivered_before: Vec::new(),
+            delivered_now: Vec::with_capacity(pass::READ_FIRST_CHANNELS),
+            delivered_before: Vec::with_capacity(pass::READ_FIRST_CHANNELS),
             read_first: crate::machine::ReadFirst::default(),
             read_first_policy: crate::machine::ReadFirstChooser::new(),
-            ready: Vec::new(),
+            ready: Vec::with_capacity(options.events_capacity.max(16)),
             timers: crate::machine::Timers::default(),
             options,
             stop_requested: false,

@@ -35,7 +35,7 @@ enum Read {
 }
 
 /// A pass reads first at most this many datagram channels.
-const READ_FIRST_CHANNELS: usize = 8;
+pub(super) const READ_FIRST_CHANNELS: usize = 8;
 
 /// Busy polling reads the datagram channels itself when there are at most this many.
 pub(super) const SPIN_READERS: usize = 8;
