@@ -10,21 +10,35 @@ use crate::{ChannelError, ChannelEvent, ChannelId, DropReason};
 
 impl Reactor {
     /// Sends everything other threads queued.
+    // Inlined, with the drain out of line: empty is the usual case, twice a pass, and
+    // the flag answers it with one load and no call frame.
+    #[inline]
     pub(super) fn run_queued_sends(&mut self) {
-        // Empty is the usual case, twice a pass: the flag answers it with one load.
-        if !self.handle.send_queue().queued().take() {
-            return;
+        if self.handle.send_queue().queued().take() {
+            self.deliver_queued_sends();
         }
+    }
+
+    /// The part of [`run_queued_sends`](Self::run_queued_sends) that runs when the flag
+    /// was up.
+    #[inline(never)]
+    fn deliver_queued_sends(&mut self) {
         while let Ok(send) = self.sends.try_recv() {
             self.deliver(send);
         }
     }
 
     /// Answers other threads' requests (after their earlier sends: see [`Control`]).
+    #[inline]
     pub(super) fn run_control(&mut self) {
-        if !self.handle.control_queued().take() {
-            return;
+        if self.handle.control_queued().take() {
+            self.answer_queued();
         }
+    }
+
+    /// The part of [`run_control`](Self::run_control) that runs when the flag was up.
+    #[inline(never)]
+    fn answer_queued(&mut self) {
         while let Ok(request) = self.control.try_recv() {
             // The sends queued before the request go first (they raised the flag).
             self.run_queued_sends();

@@ -210,6 +210,7 @@ impl Reactor {
 
     /// The wait of this pass: `timeout`, shortened by unread input (no wait), flush
     /// waiters (5 ms steps) and the next timer.
+    #[inline]
     fn bounded_wait(&self, timeout: Option<Duration>) -> Option<Duration> {
         let mut timeout = timeout;
         let mut cap = |limit: Duration| timeout = Some(timeout.map_or(limit, |t| t.min(limit)));
@@ -641,11 +642,18 @@ impl Reactor {
     }
 
     /// Starts the reconnections that are due.
+    // Inlined, the rest out of line: most passes have no timer, and skip the clock read
+    // without a call.
+    #[inline]
     fn fire_timers(&mut self) {
-        // Most passes have no timer: they skip the clock read.
-        if self.timers.is_empty() {
-            return;
+        if !self.timers.is_empty() {
+            self.fire_due_timers();
         }
+    }
+
+    /// [`fire_timers`](Self::fire_timers) when some timer is set.
+    #[inline(never)]
+    fn fire_due_timers(&mut self) {
         let now = Instant::now();
         while let Some(id) = self.timers.pop_due(now) {
             match self.channels.get(&id).map(|c| &c.kind) {
@@ -914,10 +922,16 @@ impl Reactor {
     }
 
     /// Tells flush waiters whether everything is written, once it is or their time is up.
+    #[inline]
     fn answer_flush_waiters(&mut self) {
-        if self.flush_waiters.is_empty() {
-            return;
+        if !self.flush_waiters.is_empty() {
+            self.answer_waiting_flushes();
         }
+    }
+
+    /// [`answer_flush_waiters`](Self::answer_flush_waiters) when some thread waits.
+    #[inline(never)]
+    fn answer_waiting_flushes(&mut self) {
         let done = self.pending_output() == 0;
         let now = Instant::now();
         self.flush_waiters.retain(|(deadline, reply)| {
