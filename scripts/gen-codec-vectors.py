@@ -842,12 +842,22 @@ def liblo_vectors():
             expect = Msg(address, *args)
         vf.add(name, dgrams[0], expect, note)
 
+    # liblo 0.31's oscsendfile reads a line that holds only an address (no types) with an
+    # uninitialised type string: about half of its runs crash (SIGSEGV), a fifth reject a
+    # made-up type ("Type 'H' is not supported"), the rest send the right bytes, the same
+    # every time. A run that is not clean is therefore run again, a bounded number of
+    # times (all 30 failing at that rate: about 1 in 20,000).
+    SENDFILE_ATTEMPTS = 30
+
     def sendfile(name, content, expect, note=None):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write(content)
             path = f.name
         try:
-            p, dgrams = run(["oscsendfile", "127.0.0.1", str(sink.port), path])
+            for _ in range(SENDFILE_ATTEMPTS):
+                p, dgrams = run(["oscsendfile", "127.0.0.1", str(sink.port), path])
+                if p.returncode == 0 and len(dgrams) == 1 and not p.stderr.strip():
+                    break
         finally:
             os.unlink(path)
         if p.returncode != 0 or len(dgrams) != 1 or p.stderr.strip():
