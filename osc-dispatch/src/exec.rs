@@ -163,12 +163,15 @@ impl ExecState {
         self.spare_calls.lock().pop().unwrap_or_default()
     }
 
-    /// Keeps the emptied `list` of a bundle that ran for the next one, unless enough
+    /// Keeps the `list` of a bundle that ran, emptied, for the next one, unless enough
     /// are kept or it grew large.
-    pub(crate) fn keep_call_list(&self, list: Vec<Call>) {
+    pub(crate) fn keep_call_list(&self, mut list: Vec<Call>) {
         if list.capacity() > SPARE_CALLS {
             return;
         }
+        // Its callers hand it over empty; a call left in it must not run with the next
+        // bundle's (nor keep its method and message alive meanwhile).
+        list.clear();
         let mut spare = self.spare_calls.lock();
         if spare.len() < SPARE_LISTS {
             spare.push(list);
