@@ -30,7 +30,7 @@ PY
 }
 for t in "${targets[@]}"; do
   echo "==> fuzzing $t for ${secs}s"
-  case "$t" in decode|roundtrip|deframe) seed "$t" ;; esac
+  case "$t" in decode|roundtrip|deframe|views) seed "$t" ;; esac
   mkdir -p "corpus/$t"
   cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048
 done
