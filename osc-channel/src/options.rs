@@ -502,7 +502,8 @@ pub struct ReactorConfig {
     /// send are not), a pass that would wait 20 ms or more waits in that socket's
     /// `recvmmsg` instead of in `epoll_wait` followed by a read: one system call per
     /// datagram instead of about two. The read's timeout ends before the pass's (see
-    /// `machine::nap_read_timeout`) and the pass waits the rest in the poll. Other
+    /// `machine::nap_read_timeout`) and the pass waits what the clock says is left in
+    /// the poll. Other
     /// threads end the wait with an empty datagram from a socket of the reactor's own
     /// on the loopback, which the read drops. False always waits in the poll.
     pub wait_in_read: bool,

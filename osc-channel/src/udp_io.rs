@@ -139,13 +139,6 @@ impl UdpIo {
         &mut self.nap.reads
     }
 
-    /// The receive timeout a wait in this socket's read ends by (set by
-    /// [`prepare_nap`](Self::prepare_nap)): how long a read that timed out waited.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) fn nap_read_timeout(&self) -> std::time::Duration {
-        self.nap.read_timeout.unwrap_or_default()
-    }
-
     /// This socket waits in the poll from now on (making it ready to wait in its read
     /// failed).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]

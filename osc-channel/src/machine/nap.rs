@@ -14,7 +14,8 @@ pub const NAP_MIN: Duration = Duration::from_millis(20);
 
 /// Taken off a pass's wait for the read's timeout (with an eighth of the wait), so
 /// that a read the timer wheel ends late (a tick, 10 ms at `HZ=100`, plus the eighth)
-/// still ends before the pass's deadline; the pass waits the rest in `epoll_wait`.
+/// still ends before the pass's deadline; the pass waits the rest, measured, in
+/// `epoll_wait`.
 pub const NAP_SLACK: Duration = Duration::from_millis(10);
 
 /// The longest wait in one read (a pass without a timeout too): a kick that another
