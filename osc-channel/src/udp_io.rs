@@ -52,6 +52,8 @@ pub(crate) struct UdpRead {
     pub(crate) drained: bool,
     /// Senders of datagrams that did not fit a receive slot and were dropped.
     pub(crate) cut: Vec<Option<SocketAddr>>,
+    /// A kick (an empty datagram from the reactor's kick socket) was read and dropped.
+    pub(crate) kicked: bool,
 }
 
 /// A UDP channel's socket and sending rules.
@@ -140,7 +142,7 @@ impl UdpIo {
     }
 
     /// This socket waits in the poll from now on (making it ready to wait in its read
-    /// failed).
+    /// failed, or a kick missed it).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn cannot_nap(&mut self) {
         self.nap.target = Some(None);
@@ -303,21 +305,26 @@ impl UdpIo {
     }
 
     /// Puts a [parked](Self::park) socket back in the epoll set, as it was registered.
-    /// If that fails, the socket counts as unregistered, so the next
-    /// [`watch`](Self::watch) registers it again.
+    /// If that fails (`epoll_ctl` out of memory or of watches), the socket stays parked
+    /// and counted as watched: while it is the only reader, passes go on waiting in its
+    /// read, and the next call tries again (a receive-only server is never watched
+    /// again otherwise, so it would stop reading).
     pub(crate) fn unpark(&mut self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
-        if !std::mem::take(&mut self.nap.parked) {
+        if !self.nap.parked {
             return Ok(());
         }
-        let Some(interest) = self.registered else {
-            return Ok(());
-        };
-        registry
-            .register(&mut self.socket, token, interest)
-            .inspect_err(|_| {
-                self.registered = None;
-                crate::interest::note_change();
-            })
+        if let Some(interest) = self.registered {
+            registry.register(&mut self.socket, token, interest)?;
+        }
+        self.nap.parked = false;
+        Ok(())
+    }
+
+    /// The socket's descriptor (for the tests that play with the epoll set).
+    #[cfg(test)]
+    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.socket.as_raw_fd()
     }
 
     /// Whether the socket is in the reactor's poll now.
@@ -517,6 +524,7 @@ fn read_from<F: FnMut(Received<'_>)>(
             Ok((_, peer)) if kicks == Some(peer) => {
                 errors.ok();
                 taken += 1;
+                out.kicked = true;
             }
             Ok((n, peer)) => {
                 errors.ok();
@@ -581,6 +589,7 @@ fn read_batch_from<F: FnMut(Received<'_>)>(
         for i in 0..n {
             let Some(d) = batch.get(i) else { break };
             if kicks.is_some() && d.peer == kicks {
+                out.kicked = true;
                 continue;
             }
             if d.truncated {

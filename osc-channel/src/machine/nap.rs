@@ -20,7 +20,7 @@ pub const NAP_SLACK: Duration = Duration::from_millis(10);
 
 /// The longest wait in one read (a pass without a timeout too): a kick that another
 /// socket of the same port took (`SO_REUSEADDR` lets two programs share it) costs at
-/// most this.
+/// most this, once (the socket then waits in the poll).
 pub const NAP_MAX: Duration = Duration::from_secs(1);
 
 /// Whether a pass that would wait up to `timeout` (`None`: without limit) may wait in

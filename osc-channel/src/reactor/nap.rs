@@ -46,6 +46,8 @@ pub(super) struct Kicks {
     sole: KeptAnswer<Option<u64>>,
     /// The channel whose socket is out of the poll while passes wait in its read.
     parked: Option<u64>,
+    /// Putting the parked socket back in the poll failed last time (said once).
+    unpark_failed: bool,
     /// Waits made in a read (for the tests).
     pub(super) naps: u64,
 }
@@ -152,6 +154,10 @@ impl Reactor {
         // A waker sets `pending` before it kicks.
         let woken = wake.is_pending();
         wake.woke();
+        if woken && !read.kicked && read.delivered == 0 {
+            self.kicks.prepared = None;
+            kick_lost(u, &ch.name);
+        }
         let delivered = account_datagrams(
             ch,
             id,
@@ -178,11 +184,20 @@ impl Reactor {
             return;
         };
         let registry = self.poll.registry();
-        if let Some(ch) = self.channels.get_mut(&id) {
-            if let Kind::Udp(u) = &mut ch.kind {
-                if let Err(e) = u.unpark(registry, super::token(id)) {
+        let Some(ch) = self.channels.get_mut(&id) else {
+            return;
+        };
+        let Kind::Udp(u) = &mut ch.kind else {
+            return;
+        };
+        match u.unpark(registry, super::token(id)) {
+            Ok(()) => self.kicks.unpark_failed = false,
+            Err(e) => {
+                // Still parked: the next pass that polls tries again.
+                self.kicks.parked = Some(id);
+                if !std::mem::replace(&mut self.kicks.unpark_failed, true) {
                     log::warn!(
-                        "channel {}: cannot put its socket back in the poll: {e}",
+                        "channel {}: cannot put its socket back in the poll (tried again at each poll): {e}",
                         ch.name
                     );
                 }
@@ -205,6 +220,19 @@ impl Reactor {
     pub(crate) fn naps(&self) -> u64 {
         self.kicks.naps
     }
+}
+
+/// A wake-up came while the read waited, but its kick did not end the read: another
+/// socket of the port took it (one bound to the same port with `SO_REUSEADDR`, more
+/// precisely or later, gets the datagrams sent to the loopback address). Each wake-up
+/// would wait for the read's timeout, so the socket waits in the poll from now on. (A
+/// kick still on its way when the read timed out looks the same: that costs the
+/// socket its waits in its read, nothing else.)
+fn kick_lost(u: &mut crate::udp_io::UdpIo, name: &str) {
+    log::info!(
+        "channel {name}: a wake-up's kick did not reach its socket (another socket of its port took it?): it waits in the poll from now on"
+    );
+    u.cannot_nap();
 }
 
 /// Points the kick socket (made at the first call) at `target`; returns its address.
@@ -352,6 +380,61 @@ mod tests {
         assert_eq!(got.len(), 1);
     }
 
+    /// Another socket bound to the same port with `SO_REUSEADDR`, on the loopback
+    /// address, takes the kicks meant for a wildcard server: the first wake-up waits
+    /// for the read's timeout, then the server waits in the poll, so the next one is
+    /// prompt and the other socket gets no more kicks.
+    #[test]
+    fn a_server_whose_kicks_another_socket_takes_waits_in_the_poll() {
+        let port = UdpSocket::bind("0.0.0.0:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut reactor = Reactor::new().unwrap();
+        let in_id = reactor
+            .open_udp(
+                "in",
+                UdpConfig::server(SocketAddr::from(([0, 0, 0, 0], port))),
+            )
+            .unwrap();
+        let thief =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        thief.set_reuse_address(true).unwrap();
+        thief
+            .bind(&SocketAddr::from(([127, 0, 0, 1], port)).into())
+            .unwrap();
+        let thief = UdpSocket::from(thief);
+        thief.set_nonblocking(true).unwrap();
+        let out = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dest = out.local_addr().unwrap();
+        // A send queued by another thread while the reactor waits, `rounds` times.
+        let wake_later = |reactor: &Reactor| {
+            let handle = reactor.handle();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                handle.send(in_id, Arc::from(PACKET), Some(dest)).unwrap();
+            })
+        };
+        let waker = wake_later(&reactor);
+        let (_, first) = poll_long(&mut reactor);
+        waker.join().unwrap();
+        let naps = reactor.naps();
+        assert!(naps >= 1);
+        let mut buf = [0u8; 64];
+        let stolen = std::iter::from_fn(|| thief.recv_from(&mut buf).ok()).count();
+        assert!(stolen <= 1, "{stolen} kicks went astray");
+        let waker = wake_later(&reactor);
+        let (_, second) = poll_long(&mut reactor);
+        waker.join().unwrap();
+        assert!(
+            second < Duration::from_millis(500),
+            "first {first:?}, second {second:?}"
+        );
+        assert_eq!(reactor.naps(), naps, "waits in the poll now");
+        assert_eq!(thief.recv_from(&mut buf).ok(), None);
+    }
+
     #[test]
     fn a_wait_in_the_read_ends_by_the_pass_timeout() {
         let mut reactor = Reactor::new().unwrap();
@@ -378,6 +461,44 @@ mod tests {
         reactor
             .poll(Some(Duration::from_millis(2)), |_| {})
             .unwrap();
+        assert_eq!(reactor.naps(), 3);
+    }
+
+    /// A parked socket that the poll refuses back (`epoll_ctl` out of memory or of
+    /// watches; here its descriptor is already in the set under another token) stays
+    /// parked: passes go on waiting in its read, which still reads its datagrams.
+    /// (Counted as out of the poll instead, a receive-only server was read by nothing
+    /// from then on.)
+    #[test]
+    fn a_socket_the_poll_refuses_back_is_still_read() {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.send_to(PACKET, addr).unwrap();
+        assert_eq!(poll_long(&mut reactor).0.len(), 1);
+        assert_eq!(reactor.naps(), 1);
+        // Parked after a read that found a datagram; its descriptor goes in the set.
+        let id = reactor.kicks.parked.unwrap();
+        let Some(crate::channel::Kind::Udp(u)) = reactor.channels.get(&id).map(|c| &c.kind) else {
+            unreachable!("a UDP server");
+        };
+        let fd = u.raw_fd();
+        reactor
+            .poll
+            .registry()
+            .register(
+                &mut mio::unix::SourceFd(&fd),
+                mio::Token(1 << 40),
+                mio::Interest::READABLE,
+            )
+            .unwrap();
+        // A read that times out: the pass asks the poll for the rest, and putting the
+        // socket back fails.
+        assert_eq!(naps_after_a_short_pass(&mut reactor), 2);
+        assert_eq!(reactor.kicks.parked, Some(id));
+        peer.send_to(PACKET, addr).unwrap();
+        let (got, took) = poll_long(&mut reactor);
+        assert_eq!(got.len(), 1, "after {took:?}");
         assert_eq!(reactor.naps(), 3);
     }
 
