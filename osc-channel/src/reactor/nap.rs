@@ -29,7 +29,10 @@ pub(super) struct Napped {
     /// How long a read that timed out waited, measured when the pass has a deadline
     /// (else zero): the kernel's timer wheel ends a long receive timeout later than
     /// asked (by as much as an eighth), a coarse tick earlier, so the rest of the pass
-    /// is what the clock says is left, not what the timeout was.
+    /// is what the clock says is left, not what the timeout was. Right after a wait
+    /// that found datagrams the clock is not read, and a read that times out counts
+    /// as the whole wait: the pass ends then, before its deadline (see
+    /// [`Kicks::found_data`]).
     pub(super) waited: Duration,
 }
 
@@ -48,6 +51,11 @@ pub(super) struct Kicks {
     parked: Option<u64>,
     /// Putting the parked socket back in the poll failed last time (said once).
     unpark_failed: bool,
+    /// The last wait in a read found datagrams: while they keep coming, the next
+    /// wait's read ends with one, not with its timeout, so it is not timed (a clock
+    /// read per datagram). The rare one that times out ends its pass early, never
+    /// late.
+    found_data: bool,
     /// Waits made in a read (for the tests).
     pub(super) naps: u64,
 }
@@ -141,8 +149,10 @@ impl Reactor {
         // set's wake-up for every datagram it receives.
         u.park(registry);
         self.kicks.parked = Some(id);
-        // One clock read per pass with a deadline, so that the pass ends by it.
-        let started = timeout.map(|_| Instant::now());
+        // A pass with a deadline ends by it: its wait is timed, but in a stream.
+        let started = timeout
+            .filter(|_| !self.kicks.found_data)
+            .map(|_| Instant::now());
         let mut read = u.read_waiting(ChannelId(id), &ch.name, (&mut self.buf, batch), cap, sink);
         if batches {
             u.nap_reads().observed(mode, read.delivered);
@@ -166,10 +176,12 @@ impl Reactor {
             &mut self.more_to_read,
         );
         let timed_out = delivered == 0 && !woken;
-        let waited = match started {
-            Some(started) if timed_out => started.elapsed(),
-            _ => Duration::ZERO,
+        let waited = match (started, timeout) {
+            (_, _) if !timed_out => Duration::ZERO,
+            (Some(started), _) => started.elapsed(),
+            (None, whole) => whole.unwrap_or_default(),
         };
+        self.kicks.found_data = delivered > 0;
         Some(Napped {
             delivered,
             timed_out,
@@ -378,6 +390,28 @@ mod tests {
         peer.send_to(PACKET, addr).unwrap();
         let (got, _) = poll_long(&mut reactor);
         assert_eq!(got.len(), 1);
+    }
+
+    /// Right after a wait that found a datagram, the next wait is not timed: if its
+    /// read times out, the pass ends then, before its deadline, never after it.
+    #[test]
+    fn a_wait_after_one_that_found_data_ends_its_pass_by_the_deadline() {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = server(&mut reactor, "127.0.0.1:0");
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let wait = Duration::from_millis(300);
+        let mut took = Vec::new();
+        for _ in 0..3 {
+            peer.send_to(PACKET, addr).unwrap();
+            assert_eq!(poll_long(&mut reactor).0.len(), 1);
+            let started = Instant::now();
+            assert_eq!(reactor.poll(Some(wait), |_| {}).unwrap(), 0);
+            took.push(started.elapsed());
+        }
+        assert_eq!(reactor.naps(), 6);
+        // The median of three, so that one pass slowed by a busy host does not count.
+        took.sort();
+        assert!(took[1] < wait + Duration::from_millis(8), "{took:?}");
     }
 
     /// Another socket bound to the same port with `SO_REUSEADDR`, on the loopback
