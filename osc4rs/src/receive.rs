@@ -443,12 +443,30 @@ fn channel_entry<'c>(
     }
     let names = &mut cache.names;
     let (_, entry) = cache.last.get_or_insert_with(|| {
-        let entry = names
-            .entry(id)
-            .or_insert_with(|| (Arc::from(name), s.hooks.get(name)));
+        let entry = remember(names, id, || (Arc::from(name), s.hooks.get(name)));
         (id, entry.clone())
     });
     entry
+}
+
+/// How many channels [`ChannelCache`] keeps the names of. Each accepted connection is
+/// a channel of its own, so a server whose clients come and go would otherwise keep
+/// one entry for every connection it ever had; past this many, the cache starts again,
+/// and the channels still open come back at their next packet. (A server takes 500
+/// connections by default.)
+const NAMES_KEPT: usize = 4096;
+
+/// `map`'s value for `key`, made by `make` if it has none; a map that holds
+/// [`NAMES_KEPT`] entries is emptied first.
+fn remember<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    make: impl FnOnce() -> V,
+) -> &V {
+    if map.len() >= NAMES_KEPT && !map.contains_key(&key) {
+        map.clear();
+    }
+    map.entry(key).or_insert_with(make)
 }
 
 /// The arrival time as a timetag, converted once per batch of datagrams (`last` keeps
@@ -485,6 +503,23 @@ pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &m
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_channel_names_kept_stay_bounded() {
+        let mut names = HashMap::new();
+        let mut made = 0;
+        for id in 0..3 * NAMES_KEPT as u64 {
+            remember(&mut names, id, || {
+                made += 1;
+                id
+            });
+            assert!(names.len() <= NAMES_KEPT);
+        }
+        assert_eq!(made, 3 * NAMES_KEPT);
+        // A key it holds is found, not made again.
+        let held = *names.keys().next().unwrap();
+        assert_eq!(*remember(&mut names, held, || unreachable!()), held);
+    }
 
     #[test]
     fn a_large_arena_is_not_kept() {
