@@ -106,6 +106,8 @@ pub(crate) struct Batch {
     /// with the thread's batch (an I/O thread's staged batch trades places with it
     /// without it).
     methods: KeptMethods,
+    /// The bytes of the packets it holds, as they came off the wire.
+    bytes: usize,
 }
 
 impl Batch {
@@ -118,6 +120,7 @@ impl Batch {
             names: Vec::with_capacity(4),
             lent: Context::default(),
             methods: KeptMethods::new(),
+            bytes: 0,
         }
     }
 
@@ -127,6 +130,11 @@ impl Batch {
 
     pub(crate) fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// The bytes of the packets it holds, as they came off the wire.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether the batch holds one message and nothing else (no bundle).
@@ -150,8 +158,10 @@ impl Batch {
             std::mem::swap(self, other);
             // The look at the methods stays with the thread that dispatches.
             std::mem::swap(&mut self.methods, &mut other.methods);
+            other.bytes = 0;
             return;
         }
+        self.bytes += std::mem::take(&mut other.bytes);
         let offset = self.arena.len();
         // A run from one channel that goes on across the two batches keeps one name.
         let continued = !self.names.is_empty() && same_name(self.names.last(), other.names.first());
@@ -189,6 +199,7 @@ impl Batch {
     }
 
     fn push_bytes(&mut self, bytes: &[u8], from: Origin) {
+        self.bytes += bytes.len();
         let start = self.arena.len();
         self.arena.extend_from_slice(bytes);
         self.items.push(Incoming {
@@ -204,6 +215,7 @@ impl Batch {
     /// its last channel name, which the next pass's packets most likely come from.
     fn clear(&mut self) {
         self.items.clear();
+        self.bytes = 0;
         let runs = self.names.len();
         if runs > 1 {
             self.names.drain(..runs - 1);
@@ -247,6 +259,11 @@ const ARENA_KEPT: usize = 1 << 20;
 /// flood must not keep it busy forever.
 pub(crate) const PROCESS_MAX_PACKETS: usize = 8192;
 
+/// Most bytes of packets one `process()` call reads on, past the pass that reaches
+/// them: a flood of large packets (a TCP peer's 1 MiB frames) must not make it hold
+/// gigabytes before it dispatches any.
+pub(crate) const PROCESS_MAX_BYTES: usize = 8 << 20;
+
 /// Dispatches what a pass collected (the reactor released, so handlers may call the
 /// runtime); returns the number of packets. Each packet is scheduled against its
 /// arrival time (no clock read here): a bundle due since then is held for a moment and
@@ -259,6 +276,7 @@ pub(crate) fn dispatch_batch(e: &Engine, batch: &mut Batch) -> usize {
         names,
         lent,
         methods,
+        bytes: _,
     } = batch;
     // The packets go through one dispatch batch: one look at the methods for all of
     // them, through the look this thread kept from its last pass. They borrow their
@@ -308,14 +326,15 @@ fn dispatch_bytes(e: &Engine, in_batch: &mut DispatchBatch<'_>, bytes: &[u8], ct
 }
 
 /// One reactor pass of up to `wait`, then passes that do not wait while the reactor
-/// has more to read and `sink` has collected fewer than [`PROCESS_MAX_PACKETS`].
+/// has more to read and `sink` has collected fewer than [`PROCESS_MAX_PACKETS`] and
+/// [`PROCESS_MAX_BYTES`].
 pub(crate) fn read_pending(
     reactor: &mut Reactor,
     wait: Duration,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
     reactor.poll(Some(wait), |p| sink.packet(p))?;
-    while reactor.has_more_to_read() && sink.collected() < PROCESS_MAX_PACKETS {
+    while reactor.has_more_to_read() && sink.wants_more() {
         reactor.poll(Some(Duration::ZERO), |p| sink.packet(p))?;
     }
     Ok(())
@@ -339,11 +358,19 @@ type ChannelEntry = (Arc<str>, Option<Arc<ChannelHooks>>);
 /// Where [`Sink`] puts a decoded packet.
 pub(crate) enum Deliver<'a> {
     /// Collect for `process()` (comthreads' I/O thread, which hands the batch over
-    /// after the pass), at most `room` packets: beyond, dropped and counted.
-    Stage(&'a mut Batch, usize),
+    /// after the pass), up to the [`Room`] left: beyond, dropped and counted.
+    Stage(&'a mut Batch, Room),
     /// Collect, to dispatch after the pass and with the reactor released (comthreads'
     /// `process()` thread, allthreads' I/O threads).
     Collect(&'a mut Batch),
+}
+
+/// How much more a staged batch may hold: packets, and bytes of them. A packet is
+/// taken while both are left (so the last may pass the bytes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Room {
+    pub(crate) packets: usize,
+    pub(crate) bytes: usize,
 }
 
 /// Decodes received packets and hands them on.
@@ -358,10 +385,13 @@ impl<'a> Sink<'a> {
         Sink { s, cache, to }
     }
 
-    /// How many packets the batch holds.
-    pub(crate) fn collected(&self) -> usize {
+    /// Whether one more pass may add to the batch: it holds fewer than
+    /// [`PROCESS_MAX_PACKETS`] and [`PROCESS_MAX_BYTES`].
+    pub(crate) fn wants_more(&self) -> bool {
         match &self.to {
-            Deliver::Collect(batch) | Deliver::Stage(batch, _) => batch.items.len(),
+            Deliver::Collect(batch) | Deliver::Stage(batch, _) => {
+                batch.items.len() < PROCESS_MAX_PACKETS && batch.bytes < PROCESS_MAX_BYTES
+            }
         }
     }
 
@@ -371,7 +401,7 @@ impl<'a> Sink<'a> {
         let s = self.s;
         let batch = match &mut self.to {
             Deliver::Stage(batch, room) => {
-                if batch.items.len() >= *room {
+                if batch.items.len() >= room.packets || batch.bytes >= room.bytes {
                     Counters::bump(&s.counters.incoming_dropped);
                     log::warn!("process() is behind: dropped a packet from {}", p.name);
                     return;
@@ -417,6 +447,7 @@ impl<'a> Sink<'a> {
         hooks::apply(&mut packet, decoded.options);
         log::trace!("packet from {:?} on {}: {packet}", p.peer, p.name);
         let from = Origin::of(&p, batch.name_index(name), arrival);
+        batch.bytes += p.data.len();
         batch.items.push(Incoming {
             item: Item::Decoded(packet),
             from,
@@ -503,6 +534,57 @@ pub(crate) fn io_pass(reactor: &mut Reactor, timeout: Option<Duration>, sink: &m
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A staged batch takes packets while it has room for both their number and
+    /// their bytes; beyond, they are dropped and counted (comthreads' I/O thread,
+    /// ahead of a `process()` that fell behind a flood of large packets).
+    #[test]
+    fn a_stage_takes_packets_up_to_its_bytes() {
+        use osc_channel::UdpConfig;
+        let engine = Engine::new(crate::Config::default()).unwrap();
+        let mut reactor = Reactor::new().unwrap();
+        let id = reactor
+            .open_udp("in", UdpConfig::server("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        let to = reactor.local_addr(id).unwrap();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let packet = Packet::from(osc_codec::Message::new("/big").arg(vec![7u8; 996]))
+            .to_bytes()
+            .unwrap();
+        assert_eq!(packet.len(), 1012);
+        for _ in 0..5 {
+            tx.send_to(&packet, to).unwrap();
+        }
+        let mut cache = ChannelCache::default();
+        let mut stage = Batch::default();
+        let room = Room {
+            packets: 100,
+            bytes: 2500,
+        };
+        let mut seen = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while seen < 5 && std::time::Instant::now() < deadline {
+            let mut sink = Sink::new(&engine, &mut cache, Deliver::Stage(&mut stage, room));
+            reactor
+                .poll(Some(Duration::from_millis(100)), |p| {
+                    seen += 1;
+                    sink.packet(p);
+                })
+                .unwrap();
+        }
+        assert_eq!(seen, 5);
+        // 0, 1012 and 2024 bytes held: three taken; 3036 held: two dropped.
+        assert_eq!(stage.len(), 3);
+        assert_eq!(stage.bytes(), 3 * 1012);
+        let dropped = &engine.counters.incoming_dropped;
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::Relaxed), 2);
+        // Appended to another batch, the bytes go along.
+        let mut queued = Batch::default();
+        queued.append(&mut stage);
+        assert_eq!((queued.bytes(), stage.bytes()), (3 * 1012, 0));
+        queued.append(&mut Batch::default());
+        assert_eq!(queued.bytes(), 3 * 1012);
+    }
 
     #[test]
     fn the_channel_names_kept_stay_bounded() {

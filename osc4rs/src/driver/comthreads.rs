@@ -33,12 +33,18 @@ use osc_channel::Reactor;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::receive::{
-    Batch, Deliver, IO_PASS, Sink, dispatch_batch, io_pass, read_pending, with_batch,
+    Batch, Deliver, IO_PASS, Room, Sink, dispatch_batch, io_pass, read_pending, with_batch,
 };
 use crate::state::Engine;
 use crate::{OscError, Result};
 
 use super::baton::{Baton, Relay, STANDBY_MAX, STANDBY_MIN};
+
+/// The most bytes of packets the I/O thread keeps waiting for `process()` (past the
+/// packet that reaches it): a `process()` that falls behind a flood of large packets
+/// must not make the process hold gigabytes. Typical messages reach
+/// `Config::incoming_queue` (65,536 packets by default) well before this.
+const QUEUED_BYTES_MAX: usize = 32 << 20;
 
 /// What the I/O thread and `process()` share.
 struct Hub {
@@ -46,11 +52,13 @@ struct Hub {
     /// A `process_timeout` call waits for the baton: the I/O thread should let go.
     wanted: AtomicBool,
     /// Packets the I/O thread read, waiting for `process()`, appended once per pass
-    /// (bounded by `Config::incoming_queue`: beyond it they are dropped, logged and
-    /// counted).
+    /// (bounded by `Config::incoming_queue` and [`QUEUED_BYTES_MAX`]: beyond either
+    /// they are dropped, logged and counted).
     queued: Mutex<Batch>,
     /// How many packets `queued` holds, read without its lock.
     queued_len: AtomicUsize,
+    /// How many bytes of packets `queued` holds, read without its lock.
+    queued_bytes: AtomicUsize,
     /// `Config::incoming_queue` (at least 1).
     limit: usize,
 }
@@ -68,6 +76,7 @@ impl CommThreads {
             wanted: AtomicBool::new(false),
             queued: Mutex::new(Batch::default()),
             queued_len: AtomicUsize::new(0),
+            queued_bytes: AtomicUsize::new(0),
             limit: engine.config.incoming_queue.max(1),
         });
         let (e, h) = (Arc::clone(engine), Arc::clone(&hub));
@@ -116,6 +125,7 @@ impl Hub {
         let mut queued = self.queued.lock();
         batch.append(&mut queued);
         self.queued_len.store(0, Ordering::Release);
+        self.queued_bytes.store(0, Ordering::Release);
     }
 
     /// Hands what one pass of the I/O thread collected to `process()`.
@@ -126,6 +136,7 @@ impl Hub {
         let mut queued = self.queued.lock();
         queued.append(stage);
         self.queued_len.store(queued.len(), Ordering::Release);
+        self.queued_bytes.store(queued.bytes(), Ordering::Release);
     }
 
     /// A `process_timeout` pass: takes the baton (asking the I/O thread for it, within
@@ -170,10 +181,13 @@ impl Hub {
             return;
         };
         while !self.relay.stopping() && !self.wanted.load(Ordering::Acquire) {
-            // Room left under the bound; `process()` only ever makes more.
-            let room = self
-                .limit
-                .saturating_sub(self.queued_len.load(Ordering::Acquire));
+            // Room left under the bounds; `process()` only ever makes more.
+            let room = Room {
+                packets: self
+                    .limit
+                    .saturating_sub(self.queued_len.load(Ordering::Acquire)),
+                bytes: QUEUED_BYTES_MAX.saturating_sub(self.queued_bytes.load(Ordering::Acquire)),
+            };
             let mut sink = Sink::new(e, cache, Deliver::Stage(stage, room));
             io_pass(reactor, Some(IO_PASS), &mut sink);
             self.hand_over(stage);
