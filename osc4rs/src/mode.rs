@@ -63,8 +63,9 @@ pub struct Config {
     pub notices: bool,
     /// How long `terminate()` waits for queued sends to be written.
     pub flush_timeout: Duration,
-    /// Most decoded packets waiting for `process()` in `CommThreads` mode; beyond it
-    /// packets are dropped, logged and counted (never unbounded memory).
+    /// Most decoded packets waiting for `process()` in `CommThreads` mode (and at most
+    /// 32 MiB of them); beyond it packets are dropped, logged and counted (never
+    /// unbounded memory).
     pub incoming_queue: usize,
 }
 
