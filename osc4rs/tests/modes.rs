@@ -389,3 +389,25 @@ fn a_bundle_held_from_another_thread_ends_a_longer_wait() {
         osc.terminate().unwrap();
     }
 }
+
+/// Packets comthreads' I/O thread queued for a `process()` that never came are
+/// dispatched by `terminate`, as eventloop's `terminate` dispatches what its flush
+/// reads (they were dropped without a count before).
+#[test]
+fn comthreads_terminate_dispatches_what_was_queued() {
+    let osc = start(Mode::CommThreads);
+    let log = methods(&osc);
+    osc.udp_server("in", "127.0.0.1:0").unwrap();
+    let to = osc.local_addr("in").unwrap();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bytes = osc4rs::Packet::from(Message::new("/t/queued"))
+        .to_bytes()
+        .unwrap();
+    for _ in 0..10 {
+        peer.send_to(&bytes, to).unwrap();
+    }
+    // The I/O thread reads them and queues them for `process()`.
+    std::thread::sleep(Duration::from_millis(200));
+    osc.terminate().unwrap();
+    assert_eq!(log.lock().unwrap().len(), 10);
+}

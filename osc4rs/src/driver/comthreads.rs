@@ -109,9 +109,16 @@ impl CommThreads {
         Ok(handled + e.core.run_due())
     }
 
+    /// Stops the I/O thread (flushing what waits to be sent), then dispatches what it
+    /// had queued for `process()`, as eventloop's `terminate` dispatches what its flush
+    /// read.
     pub(super) fn terminate(&self, e: &Engine) {
         let threads = std::mem::take(&mut *self.thread.lock());
         self.hub.relay.terminate(e.config.flush_timeout, threads);
+        with_batch(|batch| {
+            self.hub.take_queued(batch);
+            dispatch_batch(e, batch)
+        });
     }
 }
 
