@@ -176,10 +176,10 @@ impl Reactor {
             &mut self.more_to_read,
         );
         let timed_out = delivered == 0 && !woken;
-        let waited = match (started, timeout) {
-            (_, _) if !timed_out => Duration::ZERO,
-            (Some(started), _) => started.elapsed(),
-            (None, whole) => whole.unwrap_or_default(),
+        let waited = match started {
+            _ if !timed_out => Duration::ZERO,
+            Some(started) => started.elapsed(),
+            None => timeout.unwrap_or_default(),
         };
         self.kicks.found_data = delivered > 0;
         Some(Napped {
@@ -442,7 +442,7 @@ mod tests {
         thief.set_nonblocking(true).unwrap();
         let out = UdpSocket::bind("127.0.0.1:0").unwrap();
         let dest = out.local_addr().unwrap();
-        // A send queued by another thread while the reactor waits, `rounds` times.
+        // A send queued by another thread while the reactor waits.
         let wake_later = |reactor: &Reactor| {
             let handle = reactor.handle();
             std::thread::spawn(move || {

@@ -52,9 +52,6 @@ impl AllThreads {
             jobs_since: AtomicU64::new(0),
             epoch: Instant::now(),
         });
-        // A newly held bundle may be due before the I/O thread's timeout.
-        let h = crew.relay.handle().clone();
-        engine.core.set_waker(move || h.wake());
         let (e, c) = (Arc::clone(engine), Arc::clone(&crew));
         let threads = crew.relay.spawn_io_threads(2, move || io_loop(&e, &c))?;
         Ok(AllThreads {

@@ -52,13 +52,12 @@ impl Driver {
     /// Creates the reactor and starts the mode's threads (none in the event loop).
     pub(crate) fn start(engine: &Arc<Engine>) -> Result<Driver> {
         let reactor = Reactor::with_options(engine.config.reactor)?;
-        if engine.config.mode != Mode::AllThreads {
-            // A bundle held from another thread (a send to `_local`) that is due before
-            // the current wait ends a `process_timeout` waiting in the reactor, so the
-            // next one waits for it (allthreads sets its own waker).
-            let h = reactor.handle();
-            engine.core.set_waker(move || h.wake());
-        }
+        // A newly held bundle may be due before the current wait ends: it wakes the
+        // reactor (a `process_timeout` waiting there, or an I/O thread's pass), so the
+        // next wait is bounded by it. From another thread (a send to `_local`) this is
+        // all that ends the wait.
+        let h = reactor.handle();
+        engine.core.set_waker(move || h.wake());
         Ok(match engine.config.mode {
             Mode::EventLoop => Driver::EventLoop(EventLoop::new(reactor)),
             Mode::CommThreads => Driver::CommThreads(CommThreads::start(engine, reactor)?),
